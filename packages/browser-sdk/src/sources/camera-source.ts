@@ -1,0 +1,139 @@
+import { FramewireError, assertOption } from '@framewire/core';
+import { TrackSource } from './track-source.js';
+import { mediaDeviceError } from './media-device-error.js';
+import type { SourceQueueOptions } from './frame-source.js';
+
+/** Options of {@link CameraSource.open}. Every field is optional; with none, the default camera opens. */
+export interface CameraSourceOptions {
+  /** Exact device to open (from {@link CameraSource.list}). Default: the browser's choice. */
+  deviceId?: string;
+  /** Opens the first camera whose label contains this text (case-insensitive). Default: none. */
+  label?: string;
+  /** `user` (front) or `environment` (back) camera, for phones and tablets. Default: none. */
+  facingMode?: 'user' | 'environment' | 'left' | 'right';
+  /** Ideal width in pixels. Default: the device's default (often 640). */
+  width?: number;
+  /** Ideal height in pixels. Default: the device's default (often 480). */
+  height?: number;
+  /** Ideal frame rate in frames per second. Default: the device's default. */
+  frameRate?: number;
+  /** Extra `MediaTrackConstraints`, merged over the ones above (e.g. `{ resizeMode: 'none' }`). */
+  constraints?: MediaTrackConstraints;
+  /** Queue settings. Default: `{ policy: 'latest', capacity: 1 }` (the newest frame wins; see {@link TrackSource}). */
+  queue?: SourceQueueOptions;
+}
+
+/** One video input device as listed by {@link CameraSource.list}. */
+export interface CameraDevice {
+  /** Stable id to pass as `deviceId`. */
+  deviceId: string;
+  /** Human-readable name; empty until the page has camera permission. */
+  label: string;
+  /** Devices sharing a physical unit (camera + microphone) share this id. */
+  groupId: string;
+}
+
+/**
+ * A camera as a frame source — vidgear's `CamGear(source=0).start()` in the browser.
+ *
+ * @example
+ * ```ts
+ * const camera = await Framewire.CameraSource.open({ width: 1280, height: 720 });
+ * for await (const frame of camera) { ctx.drawImage(frame, 0, 0); frame.close(); }
+ * ```
+ */
+export class CameraSource extends TrackSource {
+  private constructor(track: MediaStreamTrack, queue: SourceQueueOptions | undefined) {
+    super('camera', track, queue);
+  }
+
+  /**
+   * Opens a camera. Rejects with `FW_ERR_PERMISSION_DENIED`, `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`,
+   * `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or `FW_ERR_NOT_SUPPORTED`.
+   */
+  static async open(options: CameraSourceOptions = {}): Promise<CameraSource> {
+    validate(options);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined outside secure contexts
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new FramewireError(
+        'FW_ERR_NOT_SUPPORTED',
+        'getUserMedia is not available (the page must be https or localhost)',
+        {
+          fatal: true,
+          stage: 'capture',
+        },
+      );
+    }
+    const video: MediaTrackConstraints = {};
+    if (options.width !== undefined) video.width = { ideal: options.width };
+    if (options.height !== undefined) video.height = { ideal: options.height };
+    if (options.frameRate !== undefined) video.frameRate = { ideal: options.frameRate };
+    if (options.facingMode !== undefined) video.facingMode = { ideal: options.facingMode };
+    const deviceId = options.deviceId ?? (options.label !== undefined ? await findByLabel(options.label) : undefined);
+    if (deviceId !== undefined) video.deviceId = { exact: deviceId };
+    Object.assign(video, options.constraints);
+
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+    } catch (error) {
+      throw mediaDeviceError(error, 'camera');
+    }
+    const [track] = stream.getVideoTracks();
+    if (!track)
+      throw new FramewireError('FW_ERR_DEVICE_NOT_FOUND', 'The camera stream has no video track', { fatal: true });
+    return new CameraSource(track, options.queue);
+  }
+
+  /** Lists the video input devices. Labels are empty until the page has been granted camera access once. */
+  static async list(): Promise<CameraDevice[]> {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined outside secure contexts
+    if (!navigator.mediaDevices?.enumerateDevices) return [];
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    return devices
+      .filter((d) => d.kind === 'videoinput')
+      .map(({ deviceId, label, groupId }) => ({ deviceId, label, groupId }));
+  }
+}
+
+function validate(options: CameraSourceOptions): void {
+  for (const key of ['width', 'height', 'frameRate'] as const) {
+    const value = options[key];
+    assertOption(
+      value === undefined || (Number.isFinite(value) && value > 0),
+      `options.${key} must be a number > 0; got ${String(value)}`,
+    );
+  }
+  assertOption(
+    options.label === undefined || (typeof options.label === 'string' && options.label.length > 0),
+    'options.label must be a non-empty string',
+  );
+  assertOption(
+    options.deviceId === undefined || options.label === undefined,
+    'options.deviceId and options.label are exclusive: give one',
+  );
+}
+
+async function findByLabel(label: string): Promise<string> {
+  let devices = await CameraSource.list();
+  if (devices.every((d) => d.label === '')) {
+    // Labels stay hidden until the user grants access once: ask, then list again.
+    try {
+      const probe = await navigator.mediaDevices.getUserMedia({ video: true });
+      for (const track of probe.getTracks()) track.stop();
+    } catch (error) {
+      throw mediaDeviceError(error, 'camera');
+    }
+    devices = await CameraSource.list();
+  }
+  const wanted = label.toLowerCase();
+  const match = devices.find((d) => d.label.toLowerCase().includes(wanted));
+  if (!match) {
+    throw new FramewireError('FW_ERR_DEVICE_NOT_FOUND', `No camera label contains "${label}"`, {
+      fatal: true,
+      stage: 'capture',
+      details: { labels: devices.map((d) => d.label) },
+    });
+  }
+  return match.deviceId;
+}

@@ -1,0 +1,71 @@
+/// <reference path="../types/globals.d.ts" />
+import { FramewireError } from '@framewire/core';
+import { QueuedFrameSource } from './queued-frame-source.js';
+import type { SourceQueueOptions } from './frame-source.js';
+
+/**
+ * A live source over one `MediaStreamTrack` of kind `video`, read with `MediaStreamTrackProcessor`.
+ *
+ * Every frame is stamped with its arrival wall-clock time as soon as the browser hands it over, before the queue,
+ * so queueing delay counts in glass-to-glass latency. When the track ends (device unplugged, user stopped
+ * sharing) the source ends cleanly. `close()` stops the track.
+ *
+ * The default queue holds one frame. Chromium captures into a small pool of buffers shared by every track of a
+ * device (two frames for its fake camera): while the consumer holds one frame and the queue another, capture
+ * pauses, and a frame that is never closed stops the camera for the whole page. Keeping one queued frame keeps
+ * latency at one consumer cycle and never starves capture.
+ */
+export class TrackSource extends QueuedFrameSource {
+  /** The captured track (stopped by `close()`). */
+  readonly track: MediaStreamTrack;
+  readonly #reader: ReadableStreamDefaultReader<VideoFrame>;
+
+  /**
+   * Starts reading `track`. Throws `FW_ERR_NOT_SUPPORTED` when this browser has no `MediaStreamTrackProcessor`.
+   * @param kind the source kind reported by `kind`.
+   */
+  constructor(kind: string, track: MediaStreamTrack, queue: SourceQueueOptions = {}) {
+    super(kind, { capacity: 1, ...queue }, 'latest');
+    if (typeof MediaStreamTrackProcessor !== 'function') {
+      track.stop();
+      throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackProcessor is not available in this browser', {
+        fatal: true,
+        stage: 'capture',
+      });
+    }
+    this.track = track;
+    this.#reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+    void this.#pump();
+  }
+
+  /** The track's current settings (actual width, height, frameRate, deviceId). */
+  get settings(): MediaTrackSettings {
+    return this.track.getSettings();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      for (;;) {
+        const { value: frame, done } = await this.#reader.read();
+        if (done) break;
+        if (!(await this.deliver(frame, Date.now()))) return;
+      }
+      this.finish();
+    } catch (error) {
+      if (this.ended) return;
+      this.fail(
+        new FramewireError('FW_ERR_DEVICE_BUSY', `The ${this.kind} track failed`, {
+          cause: error,
+          fatal: true,
+          stage: 'capture',
+        }),
+      );
+    }
+  }
+
+  /** Stops the track and the reader. */
+  protected async release(): Promise<void> {
+    this.track.stop();
+    await this.#reader.cancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,104 @@
+/*
+ * The WebCodecs encoder worker: frames arrive transferred from the main thread, encoded chunks go back with their
+ * bytes transferred. Encoding off the main thread keeps the page responsive at 1080p.
+ */
+import type { EncoderRequest, EncoderResponse } from './encoder-messages.js';
+
+// The SDK compiles against the DOM library; these are the few worker-scope members this file uses.
+interface EncoderWorkerScope {
+  postMessage(message: EncoderResponse, transfer: Transferable[]): void;
+  onmessage: ((event: MessageEvent<EncoderRequest>) => void) | null;
+  close(): void;
+}
+const scope = self as unknown as EncoderWorkerScope;
+
+let encoder: VideoEncoder | undefined;
+let keyFrameInterval = 0;
+let frameCount = 0;
+let received = 0;
+// Capture stamps by timestamp: the encoder gives chunks back with the frame's timestamp, not the frame.
+const captureTimes = new Map<number, number>();
+
+function post(message: EncoderResponse, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+function fail(code: 'FW_ERR_CODEC_UNSUPPORTED' | 'FW_ERR_ENCODE_FAILED', message: string): void {
+  post({ type: 'error', code, message });
+}
+
+async function configure(config: VideoEncoderConfig, interval: number): Promise<void> {
+  const support = await VideoEncoder.isConfigSupported(config).catch(() => ({ supported: false, config }));
+  if (!support.supported) {
+    fail('FW_ERR_CODEC_UNSUPPORTED', `This browser cannot encode ${config.codec} at ${config.width}x${config.height}`);
+    return;
+  }
+  encoder = new VideoEncoder({
+    output: (chunk, metadata) => {
+      const data = new ArrayBuffer(chunk.byteLength);
+      chunk.copyTo(data);
+      const captureTimeMs = captureTimes.get(chunk.timestamp);
+      captureTimes.delete(chunk.timestamp);
+      const decoderConfig = metadata?.decoderConfig;
+      post(
+        {
+          type: 'chunk',
+          chunk: { chunkType: chunk.type, timestampUs: chunk.timestamp, durationUs: chunk.duration ?? 0, data },
+          decoderConfig,
+          captureTimeMs,
+        },
+        [data],
+      );
+    },
+    error: (error) => fail('FW_ERR_ENCODE_FAILED', error.message),
+  });
+  encoder.ondequeue = () => {
+    if (encoder) post({ type: 'dequeued', done: received - encoder.encodeQueueSize });
+  };
+  encoder.configure(config);
+  keyFrameInterval = interval;
+  frameCount = 0;
+  post({ type: 'configured', config: support.config ?? config });
+}
+
+scope.onmessage = (event: MessageEvent<EncoderRequest>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'configure':
+      void configure(message.config, message.keyFrameIntervalFrames);
+      break;
+    case 'encode': {
+      const { frame } = message;
+      if (encoder?.state !== 'configured') {
+        frame.close();
+        fail('FW_ERR_ENCODE_FAILED', 'encode() before configure() succeeded');
+        break;
+      }
+      if (message.captureTimeMs !== undefined) captureTimes.set(frame.timestamp, message.captureTimeMs);
+      const keyFrame = message.keyFrame || (keyFrameInterval > 0 && frameCount % keyFrameInterval === 0);
+      frameCount++;
+      received++;
+      try {
+        encoder.encode(frame, { keyFrame });
+      } catch (error) {
+        fail('FW_ERR_ENCODE_FAILED', String(error));
+      } finally {
+        frame.close();
+      }
+      break;
+    }
+    case 'flush': {
+      const { id } = message;
+      const done = encoder?.state === 'configured' ? encoder.flush() : Promise.resolve();
+      done.then(
+        () => post({ type: 'flushed', id }),
+        (error: unknown) => fail('FW_ERR_ENCODE_FAILED', String(error)),
+      );
+      break;
+    }
+    case 'close':
+      if (encoder && encoder.state !== 'closed') encoder.close();
+      scope.close();
+      break;
+  }
+};

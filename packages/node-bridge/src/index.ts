@@ -1,0 +1,17 @@
+/**
+ * framewire's Node companion: serves sources a browser cannot open to browsers.
+ * @packageDocumentation
+ */
+export { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
+export { MjpegOutput } from './outputs/mjpeg-output.js';
+export type { EncodedFrame } from './sources/encoded-frame.js';
+export {
+  FfmpegJpegSource,
+  type FfmpegJpegSourceEvents,
+  type FfmpegJpegSourceOptions,
+} from './sources/ffmpeg-jpeg-source.js';
+export { JpegStreamSplitter } from './sources/jpeg-stream-splitter.js';
+export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
+export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
+export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
+export { VERSION } from './version.js';

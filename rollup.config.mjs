@@ -1,0 +1,160 @@
+// One build for the whole repository: `npm run build` (rollup -c).
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import esbuild from 'rollup-plugin-esbuild';
+import { dts } from 'rollup-plugin-dts';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+const pkg = (dir) => JSON.parse(readFileSync(new URL(`${dir}/package.json`, import.meta.url), 'utf8'));
+const version = pkg('.').version;
+const define = { __FRAMEWIRE_VERSION__: JSON.stringify(version) };
+const ts = (options = {}) => esbuild({ target: 'es2022', define, tsconfig: 'tsconfig.base.json', ...options });
+// Workspace packages resolve to their TypeScript sources while building (the `source` export condition).
+const resolve = (options = {}) =>
+  nodeResolve({ exportConditions: ['source'], extensions: ['.ts', '.js', '.mjs'], ...options });
+const dependenciesOf = (dir) => Object.keys(pkg(dir).dependencies ?? {});
+// Workspace packages (@framewire/core) are bundled in, so every published package stands alone.
+const externalFor = (dir) => {
+  const deps = dependenciesOf(dir).filter((d) => !d.startsWith('@framewire/'));
+  return (id) =>
+    id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
+};
+const quiet = (warning, warn) => {
+  // Top-level `this` in third-party UMD code is expected and harmless.
+  if (warning.code === 'THIS_IS_UNDEFINED') return;
+  warn(warning);
+};
+
+// ── @framewire/core ───────────────────────────────────────────────────────────────────────────────────────────
+const core = [
+  {
+    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    output: { dir: 'packages/core/dist', format: 'esm', sourcemap: true },
+    external: externalFor('packages/core'),
+    plugins: [resolve(), ts()],
+  },
+  {
+    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    output: { dir: 'packages/core/dist', format: 'esm' },
+    external: externalFor('packages/core'),
+    plugins: [dts({ tsconfig: 'packages/core/src/node/tsconfig.json' })],
+  },
+];
+
+// ── @framewire/browser-sdk ────────────────────────────────────────────────────────────────────────────────────
+const sdk = 'packages/browser-sdk';
+// The heavy optional libraries live beside the bundle in dist/vendor/ and load only when a feature needs them.
+const VENDOR = {
+  'hls.js': { file: 'vendor/hls.mjs', from: 'node_modules/hls.js/dist/hls.min.mjs' },
+  dashjs: { file: 'vendor/dash.mjs', from: 'node_modules/dashjs/dist/modern/esm/dash.all.min.js' },
+};
+
+/** Copies the vendor files, and wraps OpenCV.js's UMD build as an ES module with a default export. */
+function vendorFiles() {
+  return {
+    name: 'framewire-vendor-files',
+    generateBundle() {
+      for (const { file, from } of Object.values(VENDOR)) {
+        this.emitFile({ type: 'asset', fileName: file, source: readFileSync(from) });
+      }
+      const opencv = readFileSync('node_modules/@techstark/opencv-js/dist/opencv.js', 'utf8');
+      this.emitFile({
+        type: 'asset',
+        fileName: 'vendor/opencv.js',
+        source: `// OpenCV.js ${pkg('node_modules/@techstark/opencv-js').version} (Apache-2.0), as an ES module.\nconst module = { exports: {} };\nconst exports = module.exports;\n${opencv}\nexport default module.exports;\n`,
+      });
+    },
+  };
+}
+
+/**
+ * In the `<script>` bundle there is no bundler to resolve `import('hls.js')`: point such imports at the vendor
+ * files beside the bundle, resolved against the bundle's own URL.
+ */
+function vendorDynamicImports() {
+  return {
+    name: 'framewire-vendor-imports',
+    resolveDynamicImport(specifier) {
+      if (typeof specifier === 'string' && VENDOR[specifier]) return { id: specifier, external: true };
+      return null;
+    },
+    renderDynamicImport({ targetModuleId }) {
+      // `output.paths` has already turned the specifier into the vendor file's relative path.
+      if (!targetModuleId || !VENDOR[targetModuleId]) return null;
+      return { left: 'import(new URL(', right: ', __framewireBase).href)' };
+    },
+  };
+}
+
+const sdkExternal = externalFor(sdk);
+const browserSdk = [
+  {
+    // ESM for bundlers: dependencies stay external, hls.js/dash.js stay dynamic imports (code-split by the app).
+    input: { index: `${sdk}/src/index.ts` },
+    output: { dir: `${sdk}/dist`, format: 'esm', sourcemap: true },
+    external: sdkExternal,
+    plugins: [resolve({ browser: true }), ts(), vendorFiles()],
+  },
+  {
+    input: `${sdk}/src/index.ts`,
+    output: { file: `${sdk}/dist/index.d.ts`, format: 'esm' },
+    external: sdkExternal,
+    plugins: [dts({ tsconfig: `${sdk}/tsconfig.json`, respectExternal: true })],
+  },
+  {
+    // The <script> bundle: global `Framewire`, everything inlined but the lazily loaded vendor files.
+    input: `${sdk}/src/index.ts`,
+    output: {
+      file: `${sdk}/dist/framewire.min.js`,
+      format: 'iife',
+      name: 'Framewire',
+      sourcemap: true,
+      banner: `/*! framewire ${version} | Apache-2.0 */`,
+      paths: (id) => VENDOR[id]?.file ?? id,
+      intro:
+        "var __framewireBase = (typeof document !== 'undefined' && document.currentScript && document.currentScript.src) || (typeof location !== 'undefined' ? location.href : '');",
+    },
+    onwarn: quiet,
+    plugins: [vendorDynamicImports(), resolve({ browser: true }), ts({ minify: true })],
+  },
+  {
+    // Each worker is its own self-contained file.
+    input: { 'encoder.worker': `${sdk}/src/workers/encoder.worker.ts` },
+    output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
+    plugins: [resolve({ browser: true }), ts({ minify: true })],
+  },
+];
+
+// ── Node packages ─────────────────────────────────────────────────────────────────────────────────────────────
+const nodePackage = (dir, inputs, typed) => [
+  {
+    input: Object.fromEntries(inputs.map((name) => [name, `${dir}/src/${name}.ts`])),
+    output: { dir: `${dir}/dist`, format: 'esm', sourcemap: true },
+    external: externalFor(dir),
+    plugins: [resolve({ preferBuiltins: true }), ts({ target: 'node20' })],
+  },
+  {
+    input: Object.fromEntries(typed.map((name) => [name, `${dir}/src/${name}.ts`])),
+    output: { dir: `${dir}/dist`, format: 'esm' },
+    external: externalFor(dir),
+    plugins: [dts({ tsconfig: `${dir}/tsconfig.json`, respectExternal: true })],
+  },
+];
+
+// ── demo ──────────────────────────────────────────────────────────────────────────────────────────────────────
+const demo = [
+  {
+    // The demo uses the SDK through its public, built entry (default export condition, not the sources).
+    input: 'demo/src/main.ts',
+    output: { dir: 'demo/dist', format: 'esm', sourcemap: true },
+    plugins: [nodeResolve({ browser: true }), ts({ minify: true })],
+  },
+];
+
+export default [
+  ...core,
+  ...browserSdk,
+  ...nodePackage('packages/node-bridge', ['index', 'protocol', 'cli'], ['index', 'protocol']),
+  ...nodePackage('packages/signaling', ['index', 'protocol', 'cli'], ['index', 'protocol']),
+  ...demo,
+];

@@ -1,0 +1,63 @@
+// `npm run demo`: starts the signaling server, a bridge with the built-in test pattern, and the demo page.
+import { spawn } from 'node:child_process';
+import { startDemoServer } from './demo-server.mjs';
+
+const DEMO_PORT = Number(process.env.FRAMEWIRE_DEMO_PORT ?? 8080);
+const BRIDGE_PORT = Number(process.env.FRAMEWIRE_BRIDGE_PORT ?? 8090);
+const SIGNALING_PORT = Number(process.env.FRAMEWIRE_SIGNALING_PORT ?? 8443);
+const HOST = process.env.FRAMEWIRE_DEMO_HOST ?? '127.0.0.1';
+
+const children = [];
+function start(name, script, args) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[demo] ${name} stopped (code ${code}, signal ${signal}); shutting down`);
+      stop(1);
+    }
+  });
+  children.push(child);
+}
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  server?.close();
+  setTimeout(() => process.exit(code), 500).unref();
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+start('signaling', 'packages/signaling/bin/framewire-signaling.js', ['--host', HOST, '--port', String(SIGNALING_PORT)]);
+start('bridge', 'packages/node-bridge/bin/framewire-bridge.js', [
+  '--host',
+  HOST,
+  '--port',
+  String(BRIDGE_PORT),
+  '--source',
+  'testpattern',
+]);
+
+const local = HOST === '127.0.0.1' || HOST === '0.0.0.0' ? 'localhost' : HOST;
+let server;
+try {
+  server = await startDemoServer({
+    host: HOST,
+    port: DEMO_PORT,
+    config: {
+      bridgeUrl: `http://${local}:${BRIDGE_PORT}/`,
+      signalingUrl: `http://${local}:${SIGNALING_PORT}/`,
+      sdkAssetsUrl: `http://${local}:${DEMO_PORT}/sdk/`,
+    },
+  });
+} catch (error) {
+  console.error(`[demo] cannot serve the demo on ${HOST}:${DEMO_PORT}: ${error.message}`);
+  stop(1);
+}
+if (server) {
+  console.log(
+    `\n  framewire demo: http://localhost:${DEMO_PORT}/\n  (bridge on :${BRIDGE_PORT}, signaling on :${SIGNALING_PORT}; Ctrl-C stops everything)\n`,
+  );
+}

@@ -1,0 +1,50 @@
+/** Shared helpers for browser tests. */
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A `width`×`height` frame of one colour with timestamp `timestampUs`, drawn on an OffscreenCanvas. */
+export function solidFrame(timestampUs: number, width = 64, height = 48, colour = '#3a6'): VideoFrame {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d');
+  if (!context) throw new Error('no 2d context');
+  context.fillStyle = colour;
+  context.fillRect(0, 0, width, height);
+  return new VideoFrame(canvas, { timestamp: timestampUs });
+}
+
+/** True once `frame.close()` has been called (a closed frame has no format and no size). */
+export const isClosed = (frame: VideoFrame): boolean => frame.format === null && frame.codedWidth === 0;
+
+/** Rejects with `what` after `ms` milliseconds unless `promise` settles first. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with the error `fn` rejects with; fails when it resolves. */
+export async function rejection(fn: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, but the call resolved');
+}
+
+/** Returns the error `fn` throws; fails when it returns. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw, but the call returned');
+}

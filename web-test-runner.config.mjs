@@ -1,0 +1,38 @@
+// Browser tests: real Chromium (the Debian package), every file in test/browser/, one browser, files in series.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { defaultReporter, summaryReporter } from '@web/test-runner';
+
+/** Chromium flags that work headless on a machine without GPU or network (see DEVELOPERS.md). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--auto-select-desktop-capture-source=Entire screen',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+export default {
+  rootDir: '.',
+  files: ['test/browser/**/*.test.ts'],
+  // Tests import the SDK through its public, built entry (`npm test` builds first).
+  nodeResolve: { exportConditions: ['browser', 'import', 'default'] },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'test/tsconfig.json' })],
+  browsers: [
+    chromeLauncher({
+      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS },
+    }),
+  ],
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 300_000,
+  testFramework: { config: { timeout: 60_000, ui: 'bdd' } },
+  reporters: [defaultReporter(), summaryReporter({ flatten: false })],
+};
