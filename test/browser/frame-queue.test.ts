@@ -68,7 +68,7 @@ describe('FrameQueue', () => {
     queue.close();
   });
 
-  it('FrameQueue, bad options fail with FW_ERR_INVALID_OPTION naming the option', async () => {
+  it('FrameQueue, bad options fail with FW_ERR_INVALID_OPTION naming the option', () => {
     for (const options of [{ capacity: 0 }, { capacity: 1.5 }, { policy: 'newest' as 'latest' }]) {
       const error = thrown(() => new FrameQueue(options));
       expect(error).to.be.instanceOf(FramewireError);

@@ -8,7 +8,12 @@ interface Collected {
   captureTimes: (number | undefined)[];
 }
 
-async function encodeFrames(encoder: WorkerVideoEncoder, count: number, width: number, height: number): Promise<Collected> {
+async function encodeFrames(
+  encoder: WorkerVideoEncoder,
+  count: number,
+  width: number,
+  height: number,
+): Promise<Collected> {
   const collected: Collected = { chunks: [], decoderConfig: undefined, captureTimes: [] };
   encoder.on('chunk', ({ chunk, decoderConfig, captureTimeMs }) => {
     collected.chunks.push(chunk);
@@ -26,7 +31,12 @@ async function encodeFrames(encoder: WorkerVideoEncoder, count: number, width: n
 
 async function decodeAll(config: VideoDecoderConfig, chunks: EncodedVideoChunk[]): Promise<VideoFrame[]> {
   const frames: VideoFrame[] = [];
-  const decoder = new VideoDecoder({ output: (f) => frames.push(f), error: (e) => { throw e; } });
+  const decoder = new VideoDecoder({
+    output: (f) => frames.push(f),
+    error: (e) => {
+      throw e;
+    },
+  });
   decoder.configure(config);
   for (const chunk of chunks) decoder.decode(chunk);
   await decoder.flush();
@@ -65,7 +75,9 @@ describe('WorkerVideoEncoder', () => {
   });
 
   it('WorkerVideoEncoder, an unsupported codec fails with FW_ERR_CODEC_UNSUPPORTED', async () => {
-    const error = (await rejection(() => WorkerVideoEncoder.create({ codec: 'hvc1.1.6.L93.B0', width: 320, height: 240 }))) as FramewireError;
+    const error = (await rejection(() =>
+      WorkerVideoEncoder.create({ codec: 'hvc1.1.6.L93.B0', width: 320, height: 240 }),
+    )) as FramewireError;
     expect(error).to.be.instanceOf(FramewireError);
     expect(error.code).to.equal('FW_ERR_CODEC_UNSUPPORTED');
   });

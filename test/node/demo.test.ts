@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { launchChromium } from '../helpers/chromium.js';
+import { startCli } from '../helpers/node.js';
+
+/** A port that was free a moment ago (the demo script takes fixed ports, as a user would give them). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('demo', () => {
+  it('npm run demo, serves the page; the camera, the bridge test pattern and both services show in Chromium', async () => {
+    const [demoPort, bridgePort, signalingPort] = [await freePort(), await freePort(), await freePort()];
+    Object.assign(process.env, {
+      FRAMEWIRE_DEMO_PORT: String(demoPort),
+      FRAMEWIRE_BRIDGE_PORT: String(bridgePort),
+      FRAMEWIRE_SIGNALING_PORT: String(signalingPort),
+    });
+    const demo = await startCli('scripts/run-demo.mjs', [], /framewire demo: (http:\/\/localhost:\d+\/)/, 20_000);
+    const browser = await launchChromium();
+    try {
+      assert.equal(demo.match[1], `http://localhost:${demoPort}/`);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(`http://127.0.0.1:${demoPort}/?autostart`);
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#camera-stats')?.dataset['frames']) >= 20,
+        { timeout: 20_000 },
+      );
+      await page.waitForFunction(
+        () =>
+          document.querySelector<HTMLElement>('#bridge-status')?.dataset['state'] === 'ok' &&
+          document.querySelector<HTMLElement>('#signaling-status')?.dataset['state'] === 'ok',
+        { timeout: 20_000 },
+      );
+      await page.waitForFunction(
+        () => (document.querySelector<HTMLImageElement>('#bridge-view')?.naturalWidth ?? 0) > 0,
+        { timeout: 20_000 },
+      );
+      const state = await page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('#camera-view')!;
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let lit = 0;
+        for (let i = 0; i < pixels.length; i += 4 * 97) if (pixels[i]! + pixels[i + 1]! + pixels[i + 2]! > 60) lit++;
+        return {
+          size: [canvas.width, canvas.height],
+          litShare: lit / (pixels.length / (4 * 97)),
+          bridgeWidth: document.querySelector<HTMLImageElement>('#bridge-view')!.naturalWidth,
+          stats: document.querySelector('#camera-stats')!.textContent,
+        };
+      });
+      assert.deepEqual(state.size, [1280, 720]);
+      assert.ok(state.litShare > 0.2, `the camera picture is drawn (${state.litShare})`);
+      assert.equal(state.bridgeWidth, 1280);
+      assert.match(state.stats, /1280×720 · [\d.]+ fps/);
+      assert.deepEqual(errors, []);
+      await mkdir('test-results', { recursive: true });
+      await page.screenshot({ path: 'test-results/demo.png' });
+    } finally {
+      await browser.close();
+      assert.equal(await demo.stop('SIGINT'), 0, demo.output());
+    }
+  });
+});
