@@ -47,6 +47,7 @@ const sdk = 'packages/browser-sdk';
 const VENDOR = {
   'hls.js': { file: 'vendor/hls.mjs', from: 'node_modules/hls.js/dist/hls.min.mjs' },
   dashjs: { file: 'vendor/dash.mjs', from: 'node_modules/dashjs/dist/modern/esm/dash.all.min.js' },
+  mediabunny: { file: 'vendor/mediabunny.mjs', from: 'node_modules/mediabunny/dist/bundles/mediabunny.min.mjs' },
 };
 
 /** Copies the vendor files, and wraps OpenCV.js's UMD build as an ES module with a default export. */
@@ -119,7 +120,11 @@ const browserSdk = [
   },
   {
     // Each worker is its own self-contained file.
-    input: { 'encoder.worker': `${sdk}/src/workers/encoder.worker.ts` },
+    input: {
+      'encoder.worker': `${sdk}/src/workers/encoder.worker.ts`,
+      'mjpeg.worker': `${sdk}/src/workers/mjpeg.worker.ts`,
+      'opfs-writer.worker': `${sdk}/src/workers/opfs-writer.worker.ts`,
+    },
     output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
     plugins: [resolve({ browser: true }), ts({ minify: true })],
   },
@@ -147,6 +152,7 @@ const demo = [
     // The demo uses the SDK through its public, built entry (default export condition, not the sources).
     input: 'demo/src/main.ts',
     output: { dir: 'demo/dist', format: 'esm', sourcemap: true },
+    onwarn: quiet,
     plugins: [nodeResolve({ browser: true }), ts({ minify: true })],
   },
 ];
