@@ -257,9 +257,8 @@ function staticHandler(state) {
 }
 
 /**
- * MJPEG over HTTP at /video: the JPEGs of `jpegs`, looped at `fps`. Options: `stallAfterFrames` (that many frames
- * on the first connection, then silence with the connection open), `closeAfterFrames` (then the first connection
- * ends), `contentLength` (send Content-Length part headers; default true).
+ * MJPEG over HTTP at /video: the JPEGs of `jpegs`, looped at `fps`. Options: `stallAfterFrames` (the first
+ * connection to send that many frames then goes silent, left open), `closeAfterFrames` (that connection ends instead), `contentLength` (send Content-Length part headers; default true).
  */
 function mjpegHandler(state, options) {
   const fps = options.fps ?? 20;
@@ -277,7 +276,8 @@ function mjpegHandler(state, options) {
     const jpegs = readdirSync(dir)
       .sort()
       .map((f) => readFileSync(join(dir, f)));
-    const connection = state.connections++;
+    state.connections++;
+    let faulty = false;
     res.writeHead(200, {
       ...CORS,
       'content-type': 'multipart/x-mixed-replace; boundary=fwframe',
@@ -285,8 +285,14 @@ function mjpegHandler(state, options) {
     });
     let sent = 0;
     const timer = setInterval(() => {
-      if (connection === 0 && options.stallAfterFrames !== undefined && sent >= options.stallAfterFrames) return;
-      if (connection === 0 && options.closeAfterFrames !== undefined && sent >= options.closeAfterFrames) {
+      // Only one connection misbehaves: the first to reach the limit (a short probe request never does).
+      const limit = options.stallAfterFrames ?? options.closeAfterFrames;
+      if (limit !== undefined && sent >= limit && !state.faulted) {
+        state.faulted = true;
+        faulty = true;
+      }
+      if (faulty && options.stallAfterFrames !== undefined) return;
+      if (faulty && options.closeAfterFrames !== undefined) {
         clearInterval(timer);
         res.end();
         return;
@@ -339,7 +345,7 @@ function uploadHandler(state, options) {
 }
 
 async function startTestServer(spec) {
-  const state = { requests: [], stalled: [], connections: 0, framesSent: 0, uploads: {} };
+  const state = { requests: [], stalled: [], connections: 0, framesSent: 0, uploads: {}, faulted: false };
   if (spec.kind === 'upload') state.requests = 0;
   const handler =
     spec.kind === 'mjpeg'

@@ -1,5 +1,6 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { assetUrl } from '../core/asset-url.js';
+import { stampCaptureTime } from '../core/capture-time.js';
 import { loadDash, loadHls } from '../core/lazy-modules.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
@@ -454,7 +455,8 @@ function mjpegConnection(url: string): Connection {
     }
     switch (message.type) {
       case 'frame':
-        frames.push(message.frame);
+        // Stamped with its arrival time in the worker, right after the bytes came off the network.
+        frames.push(stampCaptureTime(message.frame, message.captureTimeMs));
         // Keep only the newest picture waiting: the worker does not decode more than two ahead anyway.
         while (frames.length > 1) {
           frames.shift()?.close();
