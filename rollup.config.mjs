@@ -146,6 +146,17 @@ const nodePackage = (dir, inputs, typed) => [
   },
 ];
 
+/**
+ * mediabunny's module build reaches a Node-only file that its "browser" field maps away, a mapping this resolver
+ * does not apply through "exports"; its self-contained ES bundle is the same code without that file.
+ */
+function mediabunnyBundle() {
+  return {
+    name: 'framewire-mediabunny-bundle',
+    resolveId: (id) => (id === 'mediabunny' ? 'node_modules/mediabunny/dist/bundles/mediabunny.min.mjs' : null),
+  };
+}
+
 // ── demo ──────────────────────────────────────────────────────────────────────────────────────────────────────
 const demo = [
   {
@@ -153,7 +164,7 @@ const demo = [
     input: 'demo/src/main.ts',
     output: { dir: 'demo/dist', format: 'esm', sourcemap: true },
     onwarn: quiet,
-    plugins: [nodeResolve({ browser: true }), ts({ minify: true })],
+    plugins: [mediabunnyBundle(), nodeResolve({ browser: true }), ts({ minify: true })],
   },
 ];
 
