@@ -23,9 +23,10 @@ export interface StabilizerOptions {
    */
   smoothingRadius?: number;
   /**
-   * Frames the smoother may look ahead: each output frame waits for this many later frames. 0 smooths causally
-   * and adds no delay (live video); ⌊smoothingRadius / 2⌋ centres the window, as vidgear does, for vidgear's
-   * smoothness with half its delay. Integer from 0 to `smoothingRadius`. Default: 0.
+   * Frames the smoother may look ahead: each output frame waits for min(this, smoothingRadius − 1) later frames
+   * (the window holds at most that many). 0 smooths causally and adds no delay (live video);
+   * ⌊smoothingRadius / 2⌋ centres the window, as vidgear does, for vidgear's smoothness with half its delay.
+   * Integer from 0 to `smoothingRadius`. Default: 0.
    */
   lookaheadFrames?: number;
   /**
