@@ -119,7 +119,10 @@ const browserSdk = [
   },
   {
     // Each worker is its own self-contained file.
-    input: { 'encoder.worker': `${sdk}/src/workers/encoder.worker.ts` },
+    input: {
+      'encoder.worker': `${sdk}/src/workers/encoder.worker.ts`,
+      'stabilizer.worker': `${sdk}/src/workers/stabilizer.worker.ts`,
+    },
     output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
     plugins: [resolve({ browser: true }), ts({ minify: true })],
   },

@@ -51,6 +51,17 @@ export { QueuedFrameSource } from './sources/queued-frame-source.js';
 export { TrackSource } from './sources/track-source.js';
 export { CameraSource, type CameraDevice, type CameraSourceOptions } from './sources/camera-source.js';
 
+// ② transforms
+export { Stabilizer } from './transforms/stabilizer.js';
+export { StabilizedSource, stabilize, type StabilizedSourceOptions } from './transforms/stabilized-source.js';
+export type { StabilizerEvents, StabilizerStats } from './transforms/stabilizer/stabilizer-client.js';
+export {
+  STABILIZER_BORDER_TYPES,
+  type StabilizerBorderType,
+  type StabilizerOptions,
+} from './transforms/stabilizer/stabilizer-options.js';
+export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/stabilizer-transform.js';
+
 // ③ encoders
 export { avcCodecForSize } from './encoders/avc-codec-string.js';
 export {
