@@ -122,6 +122,7 @@ const browserSdk = [
     // Each worker is its own self-contained file.
     input: {
       'encoder.worker': `${sdk}/src/workers/encoder.worker.ts`,
+      'stabilizer.worker': `${sdk}/src/workers/stabilizer.worker.ts`,
       'mjpeg.worker': `${sdk}/src/workers/mjpeg.worker.ts`,
       'opfs-writer.worker': `${sdk}/src/workers/opfs-writer.worker.ts`,
     },

@@ -38,14 +38,13 @@ export { assetUrl, setAssetBaseUrl } from './core/asset-url.js';
 export {
   loadDash,
   loadHls,
-  loadMediabunny,
   loadOpenCv,
   type DashJs,
   type HlsClass,
-  type Mediabunny,
   type OpenCv,
   type OpenCvModule,
 } from './core/lazy-modules.js';
+export { loadMediabunny, type Mediabunny } from './core/mediabunny-loader.js';
 export { VERSION } from './version.js';
 
 // ① sources
@@ -59,10 +58,27 @@ export {
   type CameraSourceOptions,
 } from './sources/camera-source.js';
 export { ScreenSource, type ScreenRegion, type ScreenSourceOptions } from './sources/screen-source.js';
-export { FileSource, type FileAudioInfo, type FileInput, type FileSourceOptions } from './sources/file-source.js';
+export {
+  FileSource,
+  type FileAudioInfo,
+  type FileAudioTrack,
+  type FileInput,
+  type FileSourceOptions,
+} from './sources/file-source.js';
 export { ElementSource, type ElementSourceOptions, type FrameElement } from './sources/element-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
+
+// ② transforms
+export { Stabilizer } from './transforms/stabilizer.js';
+export { StabilizedSource, stabilize, type StabilizedSourceOptions } from './transforms/stabilized-source.js';
+export type { StabilizerEvents, StabilizerStats } from './transforms/stabilizer/stabilizer-client.js';
+export {
+  STABILIZER_BORDER_TYPES,
+  type StabilizerBorderType,
+  type StabilizerOptions,
+} from './transforms/stabilizer/stabilizer-options.js';
+export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/stabilizer-transform.js';
 
 // ③ encoders
 export { avcCodecForSize } from './encoders/avc-codec-string.js';

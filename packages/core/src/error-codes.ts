@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   FW_ERR_WORKER_FAILED: 'A Worker crashed or answered with an unexpected message.',
   FW_ERR_LISTEN_FAILED: 'A server could not listen on the requested host and port.',
   FW_ERR_PROCESS_FAILED: 'A child process (ffmpeg, a camera tool) could not start or exited unexpectedly.',
+  // stabilization
+  FW_ERR_FRAME_UNUSABLE: 'A frame given to a transform was already closed or empty; it was skipped.',
   // capture and recording
   FW_ERR_MEDIA_UNREADABLE:
     'A file or stream is not media that can be read: unknown container, no video track, truncated or corrupt data.',

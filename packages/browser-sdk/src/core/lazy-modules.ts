@@ -2,14 +2,11 @@ import { FramewireError } from '@framewire/core';
 import { assetUrl } from './asset-url.js';
 import type Hls from 'hls.js';
 import type * as DashJsNamespace from 'dashjs';
-import type * as MediabunnyNamespace from 'mediabunny';
 
 /** The hls.js `Hls` class (loaded on demand by {@link loadHls}). */
 export type HlsClass = typeof Hls;
 /** The dash.js namespace (loaded on demand by {@link loadDash}). */
 export type DashJs = typeof DashJsNamespace;
-/** The mediabunny namespace (loaded on demand by {@link loadMediabunny}). */
-export type Mediabunny = typeof MediabunnyNamespace;
 /** The OpenCV.js namespace (loaded on demand by {@link loadOpenCv}); typed loosely on purpose. */
 export type OpenCv = Record<string, unknown>;
 /**
@@ -21,14 +18,14 @@ export interface OpenCvModule {
   cv: OpenCv;
 }
 
-function lazyLoadError(name: string, cause: unknown): FramewireError {
+/** A fatal `FW_ERR_LAZY_LOAD_FAILED` for the optional library `name`. */
+export function lazyLoadError(name: string, cause: unknown): FramewireError {
   return new FramewireError('FW_ERR_LAZY_LOAD_FAILED', `Could not load ${name}`, { cause, fatal: true, stage: 'load' });
 }
 
 let hls: Promise<HlsClass> | undefined;
 let dash: Promise<DashJs> | undefined;
 let cv: Promise<OpenCvModule> | undefined;
-let mediabunny: Promise<Mediabunny> | undefined;
 
 /** Loads hls.js once, on first use; it is never part of the main bundle. Rejects with `FW_ERR_LAZY_LOAD_FAILED`. */
 export function loadHls(): Promise<HlsClass> {
@@ -52,21 +49,6 @@ export function loadDash(): Promise<DashJs> {
     },
   );
   return dash;
-}
-
-/**
- * Loads mediabunny (container reading and writing: MP4, WebM, MKV, MPEG-TS, …) once, on first use; it is never part
- * of the main bundle. `FileSource` and `Recorder` call it. Rejects with `FW_ERR_LAZY_LOAD_FAILED`.
- */
-export function loadMediabunny(): Promise<Mediabunny> {
-  mediabunny ??= import('mediabunny').then(
-    (m) => m,
-    (error: unknown) => {
-      mediabunny = undefined;
-      throw lazyLoadError('mediabunny', error);
-    },
-  );
-  return mediabunny;
 }
 
 /**

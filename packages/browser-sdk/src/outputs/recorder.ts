@@ -1,8 +1,8 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import { loadMediabunny, type Mediabunny } from '../core/lazy-modules.js';
+import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabunny-loader.js';
 import { WorkerVideoEncoder } from '../encoders/worker-video-encoder.js';
 import { RECORDER_VIDEO_CODECS, chooseVideoCodec, type RecorderVideoCodec } from '../encoders/codec-probe.js';
-import { FileSource } from '../sources/file-source.js';
+import { FileSource, audioTrackOf } from '../sources/file-source.js';
 import { HttpUploadWriter } from './http-upload-writer.js';
 import { OpfsRecordingWriter } from './opfs-recording-writer.js';
 import { recoverRecordings, type RecoveredRecording } from './recording-recovery.js';
@@ -390,7 +390,7 @@ export class Recorder {
 
   async #startPipeline(first: VideoFrame): Promise<Pipeline> {
     const options = this.#options;
-    const mb = await loadMediabunny();
+    const mb = await mediabunnyApi();
     const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
     const width = options.width ?? even(first.displayWidth);
     const height = options.height ?? even(first.displayHeight);
@@ -519,7 +519,7 @@ export class Recorder {
     }
     const file = audio instanceof FileSource ? audio : await FileSource.open(audio, { queue: { capacity: 1 } });
     const ownsFile = !(audio instanceof FileSource);
-    const track = file.audio?.track;
+    const track = audioTrackOf(file);
     if (!track) {
       if (ownsFile) await file.close();
       throw new FramewireError('FW_ERR_MEDIA_UNREADABLE', 'options.audio: the file has no audio track', {

@@ -1,9 +1,9 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
-import { loadMediabunny, type Mediabunny } from '../core/lazy-modules.js';
+import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabunny-loader.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import { preflight } from './http-preflight.js';
 import type { SourceQueueOptions } from './frame-source.js';
-import type { Input, InputAudioTrack, InputVideoTrack, VideoSampleSink } from 'mediabunny';
+import type { Input, InputAudioTrack, VideoSampleSink } from 'mediabunny';
 
 const log = createLogger('file-source');
 
@@ -33,8 +33,29 @@ export interface FileAudioInfo {
   sampleRate: number;
   /** Number of channels. */
   channels: number;
-  /** The mediabunny track itself, to read its packets or decoded samples. */
-  track: InputAudioTrack;
+  /**
+   * The track itself: mediabunny's `InputAudioTrack`, typed here by a few of its members (cast it to mediabunny's
+   * type to read packets with `EncodedPacketSink` or samples with `AudioSampleSink`).
+   */
+  track: FileAudioTrack;
+}
+
+/** The members of mediabunny's `InputAudioTrack` that {@link FileAudioInfo.track} is typed with. */
+export interface FileAudioTrack {
+  /** The track's id in the file. */
+  readonly id: number;
+  /** The decoder configuration for WebCodecs' `AudioDecoder`, or `null` when this browser cannot decode it. */
+  getDecoderConfig(): Promise<AudioDecoderConfig | null>;
+  /** The end of the track's last sample, in seconds. */
+  computeDuration(): Promise<number>;
+}
+
+// The mediabunny audio track of each FileSource, for the Recorder (kept off the public types).
+const audioTracks = new WeakMap<FileSource, InputAudioTrack>();
+
+/** The mediabunny audio track of `source`, or `undefined` when its file has none. Internal to the SDK. */
+export function audioTrackOf(source: FileSource): InputAudioTrack | undefined {
+  return audioTracks.get(source);
 }
 
 /**
@@ -53,10 +74,7 @@ export interface FileAudioInfo {
  * ```
  */
 export class FileSource extends QueuedFrameSource {
-  /** The mediabunny `Input` (for metadata, tags and other tracks). Disposed by `close()`. */
-  readonly input: Input;
-  /** The decoded video track. */
-  readonly videoTrack: InputVideoTrack;
+  readonly #input: Input;
   /** The file's first audio track, or `null` when it has none. */
   readonly audio: FileAudioInfo | null;
   /** Duration of the file in µs (end of its last sample). */
@@ -79,7 +97,7 @@ export class FileSource extends QueuedFrameSource {
   private constructor(
     parts: {
       input: Input;
-      videoTrack: InputVideoTrack;
+      audioTrack: InputAudioTrack | null;
       audio: FileAudioInfo | null;
       sink: VideoSampleSink;
       durationUs: number;
@@ -92,8 +110,8 @@ export class FileSource extends QueuedFrameSource {
     options: FileSourceOptions,
   ) {
     super('file', options.queue, 'backpressure');
-    this.input = parts.input;
-    this.videoTrack = parts.videoTrack;
+    this.#input = parts.input;
+    if (parts.audioTrack) audioTracks.set(this, parts.audioTrack);
     this.audio = parts.audio;
     this.#sink = parts.sink;
     this.durationUs = parts.durationUs;
@@ -116,7 +134,7 @@ export class FileSource extends QueuedFrameSource {
    */
   static async open(file: FileInput, options: FileSourceOptions = {}): Promise<FileSource> {
     validate(file, options);
-    const mb = await loadMediabunny();
+    const mb = await mediabunnyApi();
     let source: InstanceType<Mediabunny['BlobSource']> | InstanceType<Mediabunny['UrlSource']>;
     if (file instanceof Blob) {
       source = new mb.BlobSource(file);
@@ -163,7 +181,7 @@ export class FileSource extends QueuedFrameSource {
       return new FileSource(
         {
           input,
-          videoTrack,
+          audioTrack,
           audio,
           sink,
           codec,
@@ -276,7 +294,7 @@ export class FileSource extends QueuedFrameSource {
   protected release(): void {
     this.#generation++;
     try {
-      this.input.dispose();
+      this.#input.dispose();
     } catch (error) {
       log.debug('input.dispose failed', { error });
     }
