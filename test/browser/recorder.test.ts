@@ -136,6 +136,21 @@ describe('Recorder', () => {
     expect(probe.streams.map((s) => s.codec_name).sort()).to.deep.equal(['opus', 'vp8']);
   });
 
+  it('Recorder, a rotated file records upright; frames going back in time are refused', async () => {
+    const rotated = await FileSource.open(await mediaBlob('rotated.mp4'));
+    cleanups.push(() => rotated.close());
+    const rec = new Recorder({ container: 'mp4', codec: 'avc' });
+    await rec.record(rotated);
+    const late = solidFrame(0, 240, 320);
+    await rec.write(late);
+    expect(isClosed(late)).to.equal(true);
+    expect(rec.stats.framesRefused).to.equal(1);
+    const probe = await ffprobe((await rec.finalize()) as Blob, 'mp4');
+    const video = videoStream(probe)!;
+    expect([video.width, video.height], 'drawn upright by the encoder worker').to.deep.equal([240, 320]);
+    expect(Number(video.nb_read_frames)).to.equal(30);
+  });
+
   it('Recorder, codec fallback: the first codec this browser can encode wins', async () => {
     const original = VideoEncoder.isConfigSupported.bind(VideoEncoder);
     // Pretend this browser has no H.264 encoder.

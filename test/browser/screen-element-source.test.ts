@@ -9,7 +9,7 @@ import {
   type FrameSource,
 } from '@framewire/browser-sdk';
 import { rejection, within } from '../helpers/browser.js';
-import { mediaUrl } from '../helpers/media.js';
+import { mediaUrl, startTestServer } from '../helpers/media.js';
 
 describe('ScreenSource, ElementSource, openSource and camera hot-plug', () => {
   const opened: FrameSource[] = [];
@@ -106,6 +106,24 @@ describe('ScreenSource, ElementSource, openSource and camera hot-plug', () => {
     }
     expect(timestamps.length).to.be.greaterThan(10);
     expect(timestamps.at(-1)).to.be.at.most(1_000_000);
+  });
+
+  it('ElementSource, a cross-origin video without CORS cannot be read: FW_ERR_PERMISSION_DENIED', async () => {
+    const server = await startTestServer('static');
+    try {
+      const video = document.createElement('video');
+      video.muted = true;
+      video.src = `${server.url}/media/h264-faststart.mp4`; // no crossOrigin attribute: the pixels are tainted
+      await video.play();
+      const source = keep(new ElementSource(video));
+      const failed = new Promise<FramewireError>((resolve) => source.on('error', ({ error }) => resolve(error)));
+      const error = await within(failed, 5000, 'the refusal');
+      expect([error.code, error.fatal]).to.deep.equal(['FW_ERR_PERMISSION_DENIED', true]);
+      expect(await source.read()).to.equal(null);
+      video.pause();
+    } finally {
+      await server.stop();
+    }
   });
 
   it('ElementSource, an image, and bad elements', async () => {

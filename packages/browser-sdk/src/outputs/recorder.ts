@@ -95,7 +95,7 @@ export interface RecordOptions {
 export interface RecorderStats {
   /** Frames given to the encoder. */
   framesWritten: number;
-  /** Frames refused (`sizeChange: 'fail'`). */
+  /** Frames refused: of another size with `sizeChange: 'fail'`, or older than the previous frame. */
   framesRefused: number;
   /** Encoded video bytes so far. */
   encodedBytes: number;
@@ -161,6 +161,7 @@ export class Recorder {
   #encodedBytes = 0;
   #held: HeldPacket | undefined;
   #video: EncodedVideoPacketSource | undefined;
+  #ownedAudioFile: FileSource | undefined;
   #lastIntervalUs = 0;
   #muxing: Promise<void> = Promise.resolve();
   #muxPending = 0;
@@ -292,9 +293,10 @@ export class Recorder {
       }
     }
     this.#firstTimestampUs ??= frame.timestamp;
-    if (frame.timestamp < this.#lastTimestampUs && this.#framesWritten > 0) {
+    if (frame.timestamp <= this.#lastTimestampUs && this.#framesWritten > 0) {
       // Timestamps must increase; a frame from the past (a seek backwards) would corrupt the track.
       frame.close();
+      this.#framesRefused++;
       return;
     }
     this.#lastTimestampUs = frame.timestamp;
@@ -362,6 +364,7 @@ export class Recorder {
   }
 
   async #teardown(): Promise<void> {
+    await this.#ownedAudioFile?.close();
     const pipeline = await this.#pipeline?.catch(() => undefined);
     pipeline?.encoder.close();
     this.#videoDone = true;
@@ -519,6 +522,8 @@ export class Recorder {
     }
     const file = audio instanceof FileSource ? audio : await FileSource.open(audio, { queue: { capacity: 1 } });
     const ownsFile = !(audio instanceof FileSource);
+    // Closed when the audio is copied, or by a teardown that comes first.
+    if (ownsFile) this.#ownedAudioFile = file;
     const track = audioTrackOf(file);
     if (!track) {
       if (ownsFile) await file.close();
