@@ -47,6 +47,7 @@ const sdk = 'packages/browser-sdk';
 const VENDOR = {
   'hls.js': { file: 'vendor/hls.mjs', from: 'node_modules/hls.js/dist/hls.min.mjs' },
   dashjs: { file: 'vendor/dash.mjs', from: 'node_modules/dashjs/dist/modern/esm/dash.all.min.js' },
+  mediabunny: { file: 'vendor/mediabunny.mjs', from: 'node_modules/mediabunny/dist/bundles/mediabunny.min.mjs' },
 };
 
 /** Copies the vendor files, and wraps OpenCV.js's UMD build as an ES module with a default export. */
@@ -122,6 +123,8 @@ const browserSdk = [
     input: {
       'encoder.worker': `${sdk}/src/workers/encoder.worker.ts`,
       'stabilizer.worker': `${sdk}/src/workers/stabilizer.worker.ts`,
+      'mjpeg.worker': `${sdk}/src/workers/mjpeg.worker.ts`,
+      'opfs-writer.worker': `${sdk}/src/workers/opfs-writer.worker.ts`,
     },
     output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
     plugins: [resolve({ browser: true }), ts({ minify: true })],
@@ -144,13 +147,25 @@ const nodePackage = (dir, inputs, typed) => [
   },
 ];
 
+/**
+ * mediabunny's module build reaches a Node-only file that its "browser" field maps away, a mapping this resolver
+ * does not apply through "exports"; its self-contained ES bundle is the same code without that file.
+ */
+function mediabunnyBundle() {
+  return {
+    name: 'framewire-mediabunny-bundle',
+    resolveId: (id) => (id === 'mediabunny' ? 'node_modules/mediabunny/dist/bundles/mediabunny.min.mjs' : null),
+  };
+}
+
 // ── demo ──────────────────────────────────────────────────────────────────────────────────────────────────────
 const demo = [
   {
     // The demo uses the SDK through its public, built entry (default export condition, not the sources).
     input: 'demo/src/main.ts',
     output: { dir: 'demo/dist', format: 'esm', sourcemap: true },
-    plugins: [nodeResolve({ browser: true }), ts({ minify: true })],
+    onwarn: quiet,
+    plugins: [mediabunnyBundle(), nodeResolve({ browser: true }), ts({ minify: true })],
   },
 ];
 

@@ -2,6 +2,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
+import { mediaTestMiddleware } from './test/helpers/media-test-server.mjs';
 
 /** Chromium flags that work headless on a machine without GPU or network (see DEVELOPERS.md). */
 export const CHROMIUM_ARGS = [
@@ -22,7 +23,18 @@ export default {
   files: ['test/browser/**/*.test.ts'],
   // Tests import the SDK through its public, built entry (`npm test` builds first).
   nodeResolve: { exportConditions: ['browser', 'import', 'default'] },
-  plugins: [esbuildPlugin({ ts: true, target: 'auto', tsconfig: 'test/tsconfig.json' })],
+  // /__fw/…: ffmpeg-made media, ffprobe, and small loopback servers started by the tests (test/helpers/media-test-server.mjs).
+  middleware: [mediaTestMiddleware],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'auto', tsconfig: 'test/tsconfig.json' }),
+    {
+      // mediabunny's module build maps a Node-only file to `false` in its "browser" field, which this dev server's
+      // resolver cannot serve; its self-contained ES bundle is the same code (bundlers handle either).
+      name: 'mediabunny-bundle',
+      resolveImport: ({ source }) =>
+        source === 'mediabunny' ? '/node_modules/mediabunny/dist/bundles/mediabunny.mjs' : undefined,
+    },
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {

@@ -49,7 +49,8 @@ try {
     config: {
       bridgeUrl: `http://${local}:${BRIDGE_PORT}/`,
       signalingUrl: `http://${local}:${SIGNALING_PORT}/`,
-      sdkAssetsUrl: `http://${local}:${DEMO_PORT}/sdk/`,
+      // The SDK's workers must come from the page's own origin: the page finds them at /sdk/ by default, whichever
+      // host name it was opened with (localhost or 127.0.0.1).
     },
   });
 } catch (error) {

@@ -9,6 +9,7 @@ interface FramewireGlobal {
   loadHls(): Promise<{ isSupported(): boolean; version: string }>;
   loadDash(): Promise<{ MediaPlayer: () => { create(): unknown } }>;
   loadOpenCv(): Promise<{ cv: { Mat: new () => { delete(): void; rows: number } } }>;
+  loadMediabunny(): Promise<{ ALL_FORMATS: unknown[] }>;
   FramewireError: new (...args: never[]) => Error;
 }
 
@@ -44,7 +45,7 @@ describe('IIFE bundle (<script> tag)', () => {
     await camera.close();
   });
 
-  it('IIFE bundle, lazy-loads hls.js, dash.js and OpenCV.js from files beside the bundle', async () => {
+  it('IIFE bundle, lazy-loads hls.js, dash.js, mediabunny and OpenCV.js from files beside the bundle', async () => {
     const loaded = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
     expect(loaded().some((p) => p.includes('/vendor/'))).to.equal(false);
 
@@ -56,6 +57,10 @@ describe('IIFE bundle (<script> tag)', () => {
     const dash = await Framewire.loadDash();
     expect(dash.MediaPlayer().create()).to.be.an('object');
     expect(loaded()).to.include('/packages/browser-sdk/dist/vendor/dash.mjs');
+
+    const mediabunny = await Framewire.loadMediabunny();
+    expect(mediabunny.ALL_FORMATS.length).to.be.greaterThan(3);
+    expect(loaded()).to.include('/packages/browser-sdk/dist/vendor/mediabunny.mjs');
 
     const { cv } = await Framewire.loadOpenCv();
     const mat = new cv.Mat();

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import type { ElementHandle } from 'puppeteer-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { startCli } from '../helpers/node.js';
+import { ffprobe, makeMediaFile, startCli, tempDir } from '../helpers/node.js';
 
 /** A port that was free a moment ago (the demo script takes fixed ports, as a user would give them). */
 async function freePort(): Promise<number> {
@@ -15,7 +17,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('demo', () => {
-  it('npm run demo, serves the page; the camera, the bridge test pattern and both services show in Chromium', async () => {
+  it('npm run demo, serves the page; the camera, recording, file capture, the bridge test pattern and both services work in Chromium', async () => {
     const [demoPort, bridgePort, signalingPort] = [await freePort(), await freePort(), await freePort()];
     Object.assign(process.env, {
       FRAMEWIRE_DEMO_PORT: String(demoPort),
@@ -60,6 +62,53 @@ describe('demo', () => {
       assert.ok(state.litShare > 0.2, `the camera picture is drawn (${state.litShare})`);
       assert.equal(state.bridgeWidth, 1280);
       assert.match(state.stats, /1280×720 · [\d.]+ fps/);
+      // Record and download: 1 s of the camera as VP9 in WebM, read back by ffprobe.
+      await page.select('#record-container', 'webm');
+      await page.select('#record-codec', 'vp9');
+      await page.$eval('#record-seconds', (input) => ((input as HTMLInputElement).value = '1'));
+      await page.click('#record-start');
+      await page
+        .waitForFunction(() => document.querySelector<HTMLElement>('#record-status')?.dataset['state'] === 'done', {
+          timeout: 20_000,
+        })
+        .catch(async (error: unknown) => {
+          const status = await page.$eval('#record-status', (e) => e.textContent);
+          throw new Error(`recording did not finish: ${status} ${errors.join('; ')}`, { cause: error });
+        });
+      const download = await page.evaluate(async () => {
+        const link = document.querySelector<HTMLAnchorElement>('#record-download')!;
+        const bytes = new Uint8Array(await (await fetch(link.href)).arrayBuffer());
+        let binary = '';
+        for (const byte of bytes) binary += String.fromCharCode(byte);
+        return { name: link.download, hidden: link.hidden, base64: btoa(binary) };
+      });
+      assert.equal(download.name, 'framewire-recording.webm');
+      assert.equal(download.hidden, false);
+      const dir = await tempDir();
+      try {
+        const recorded = join(dir.path, download.name);
+        await writeFile(recorded, Buffer.from(download.base64, 'base64'));
+        const probe = await ffprobe(recorded, ['-count_frames']);
+        const video = probe.streams.find((s) => s.codec_type === 'video');
+        assert.ok(video, 'a video stream');
+        assert.equal(video.codec_name, 'vp9');
+        assert.deepEqual([video.width, video.height], [1280, 720]);
+        assert.ok(Number(video.nb_read_frames) >= 10, `frames: ${String(video.nb_read_frames)}`);
+
+        // Capture a file picked in the page.
+        await page.click('#camera-stop');
+        const clip = await makeMediaFile({ path: join(dir.path, 'clip.webm'), durationS: 1, size: '320x240' });
+        const input = (await page.$('#capture-file')) as ElementHandle<HTMLInputElement>;
+        await input.uploadFile(clip);
+        await page.select('#capture-kind', 'file');
+        await page.click('#camera-start');
+        await page.waitForFunction(
+          () => /^320×240 .* (2\d|30) frames/.test(document.querySelector('#camera-stats')?.textContent ?? ''),
+          { timeout: 20_000 },
+        );
+      } finally {
+        await dir.remove();
+      }
       assert.deepEqual(errors, []);
       await mkdir('test-results', { recursive: true });
       await page.screenshot({ path: 'test-results/demo.png' });

@@ -1,7 +1,16 @@
 // Compiled against the built `.d.ts` files (no `source` condition): the types a user installs must resolve and
 // describe the API as documented. (Dependencies' own .d.ts are not checked: @types/dom-webcodecs, which
 // mediabunny references, clashes with TypeScript 6's DOM library.)
-import { CameraSource, FramewireError, WorkerVideoEncoder, type FrameSource } from '@framewire/browser-sdk';
+import {
+  CameraSource,
+  FileSource,
+  FramewireError,
+  Recorder,
+  WorkerVideoEncoder,
+  openSource,
+  type FrameSource,
+  type RecordingOutput,
+} from '@framewire/browser-sdk';
 import { BridgeServer, createTestPatternSource, type BridgeHealth } from '@framewire/node-bridge';
 import { SignalingServer, type SignalingHealth } from '@framewire/signaling';
 
@@ -30,4 +39,12 @@ export async function encoder(): Promise<VideoEncoderConfig> {
   const created = await WorkerVideoEncoder.create({ codec: 'vp8', width: 320, height: 240 });
   created.close();
   return created.config;
+}
+
+export async function recordFile(file: Blob): Promise<[RecordingOutput, AudioDecoderConfig | null | undefined]> {
+  const source = await openSource({ file, options: { pace: 'fast' } });
+  const recorder = new Recorder({ container: 'webm', codec: ['vp9', 'av1'], target: { opfs: 'x.webm' } });
+  await recorder.record(source, { durationMs: 1000 });
+  const audio = source instanceof FileSource ? await source.audio?.track.getDecoderConfig() : null;
+  return [await recorder.finalize(), audio];
 }

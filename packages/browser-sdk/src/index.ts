@@ -33,6 +33,7 @@ export {
 } from './core/frame-queue.js';
 export { copyCaptureTime, getCaptureTime, latencySinceCaptureMs, stampCaptureTime } from './core/capture-time.js';
 export { RateMeter } from './core/rate-meter.js';
+export { ReconnectBackoff, type ReconnectBackoffOptions } from './core/reconnect-backoff.js';
 export { assetUrl, setAssetBaseUrl } from './core/asset-url.js';
 export {
   loadDash,
@@ -43,13 +44,30 @@ export {
   type OpenCv,
   type OpenCvModule,
 } from './core/lazy-modules.js';
+export { loadMediabunny, type Mediabunny } from './core/mediabunny-loader.js';
 export { VERSION } from './version.js';
 
 // ① sources
 export type { FrameSource, FrameSourceEvents, FrameSourceStats, SourceQueueOptions } from './sources/frame-source.js';
 export { QueuedFrameSource } from './sources/queued-frame-source.js';
 export { TrackSource } from './sources/track-source.js';
-export { CameraSource, type CameraDevice, type CameraSourceOptions } from './sources/camera-source.js';
+export {
+  CameraSource,
+  type CameraDevice,
+  type CameraDevicesChange,
+  type CameraSourceOptions,
+} from './sources/camera-source.js';
+export { ScreenSource, type ScreenRegion, type ScreenSourceOptions } from './sources/screen-source.js';
+export {
+  FileSource,
+  type FileAudioInfo,
+  type FileAudioTrack,
+  type FileInput,
+  type FileSourceOptions,
+} from './sources/file-source.js';
+export { ElementSource, type ElementSourceOptions, type FrameElement } from './sources/element-source.js';
+export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
+export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms
 export { Stabilizer } from './transforms/stabilizer.js';
@@ -65,7 +83,29 @@ export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/sta
 // ③ encoders
 export { avcCodecForSize } from './encoders/avc-codec-string.js';
 export {
+  RECORDER_VIDEO_CODECS,
+  chooseVideoCodec,
+  codecStringFor,
+  type ChosenCodec,
+  type CodecProbeOptions,
+  type RecorderVideoCodec,
+} from './encoders/codec-probe.js';
+export {
   WorkerVideoEncoder,
   type WorkerVideoEncoderEvents,
   type WorkerVideoEncoderOptions,
 } from './encoders/worker-video-encoder.js';
+
+// ④ outputs
+export {
+  Recorder,
+  type RecordOptions,
+  type RecorderAudioCodec,
+  type RecorderContainer,
+  type RecorderEvents,
+  type RecorderOptions,
+  type RecorderStats,
+} from './outputs/recorder.js';
+export type { RecorderTarget, RecordingOutput, UploadReceipt } from './outputs/recording-target.js';
+export type { RecoveredRecording } from './outputs/recording-recovery.js';
+export { HttpUploadWriter, type HttpUploadOptions } from './outputs/http-upload-writer.js';

@@ -20,6 +20,14 @@ export const ERROR_CODES = {
   FW_ERR_PROCESS_FAILED: 'A child process (ffmpeg, a camera tool) could not start or exited unexpectedly.',
   // stabilization
   FW_ERR_FRAME_UNUSABLE: 'A frame given to a transform was already closed or empty; it was skipped.',
+  // capture and recording
+  FW_ERR_MEDIA_UNREADABLE:
+    'A file or stream is not media that can be read: unknown container, no video track, truncated or corrupt data.',
+  FW_ERR_DECODE_FAILED: 'The decoder failed on the media data.',
+  FW_ERR_NETWORK_FAILED: 'A URL could not be fetched: connection refused, or an HTTP error status such as 404 or 500.',
+  FW_ERR_STREAM_STALLED: 'A live stream delivered no frame for longer than its stall timeout.',
+  FW_ERR_FRAME_SIZE_CHANGED: 'A frame of a different size reached a recorder that was told to refuse size changes.',
+  FW_ERR_WRITE_FAILED: 'Writing a recording to its target failed (storage full, file locked, upload refused).',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

@@ -128,6 +128,14 @@ export class FrameQueue<T> {
     return new Promise((resolve) => this.#takers.push(resolve));
   }
 
+  /** Disposes every queued item (a seek makes them stale) and wakes a waiting producer; returns how many. */
+  clear(): number {
+    const items = this.#items.splice(0);
+    for (const item of items) this.#dispose(item);
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    return items.length;
+  }
+
   /** No more items will come: the consumer drains the queue, then gets `null`. Idempotent. */
   end(): void {
     if (this.#ended) return;

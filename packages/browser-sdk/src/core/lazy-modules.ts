@@ -18,7 +18,8 @@ export interface OpenCvModule {
   cv: OpenCv;
 }
 
-function lazyLoadError(name: string, cause: unknown): FramewireError {
+/** A fatal `FW_ERR_LAZY_LOAD_FAILED` for the optional library `name`. */
+export function lazyLoadError(name: string, cause: unknown): FramewireError {
   return new FramewireError('FW_ERR_LAZY_LOAD_FAILED', `Could not load ${name}`, { cause, fatal: true, stage: 'load' });
 }
 

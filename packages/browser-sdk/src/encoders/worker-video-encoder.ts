@@ -21,6 +21,16 @@ export interface WorkerVideoEncoderOptions {
   keyFrameIntervalFrames?: number;
   /** Hardware acceleration preference. Default: `no-preference`. */
   hardwareAcceleration?: HardwareAcceleration;
+  /**
+   * Rate control: `variable` (default), `constant`, or `quantizer` (a fixed quantizer per frame, see `quantizer`;
+   * highest quality for a given effort, bitrate is then ignored).
+   */
+  bitrateMode?: VideoEncoderBitrateMode;
+  /**
+   * The quantizer in `quantizer` mode: 0–51 for H.264, 0–63 for VP9 and AV1 (lower is better quality).
+   * Default: 23 for H.264, 30 for VP9 and AV1.
+   */
+  quantizer?: number;
   /** Frames in flight in the worker before `encode()` waits (backpressure). Default: 4. */
   maxQueuedFrames?: number;
 }
@@ -37,7 +47,8 @@ export type WorkerVideoEncoderEvents = {
  * A WebCodecs `VideoEncoder` running in its own Worker (`workers/encoder.worker.js`).
  *
  * `encode()` transfers the frame to the worker (the caller gives up ownership) and waits while too many frames
- * are in flight, so a fast producer cannot flood memory. Chunks arrive as `chunk` events with the capture stamp
+ * are in flight; a frame of another size than configured (or with a rotation) is scaled to the configured size
+ * in the worker, so a fast producer cannot flood memory. Chunks arrive as `chunk` events with the capture stamp
  * of their frame.
  */
 export class WorkerVideoEncoder {
@@ -107,6 +118,21 @@ export class WorkerVideoEncoder {
       latencyMode: options.latencyMode ?? 'realtime',
       hardwareAcceleration: options.hardwareAcceleration ?? 'no-preference',
     };
+    const bitrateMode = options.bitrateMode ?? 'variable';
+    assertOption(
+      ['constant', 'variable', 'quantizer'].includes(bitrateMode),
+      `options.bitrateMode must be constant, variable or quantizer; got ${bitrateMode}`,
+    );
+    if (bitrateMode !== 'variable') config.bitrateMode = bitrateMode;
+    let quantizer: number | undefined;
+    if (bitrateMode === 'quantizer') {
+      const isAvc = options.codec.startsWith('avc');
+      quantizer = options.quantizer ?? (isAvc ? 23 : 30);
+      assertOption(
+        Number.isInteger(quantizer) && quantizer >= 0 && quantizer <= (isAvc ? 51 : 63),
+        `options.quantizer must be an integer from 0 to ${isAvc ? 51 : 63}; got ${String(options.quantizer)}`,
+      );
+    }
     // H.264 in Annex B would need start-code parsing by every consumer; `avc` gives length-prefixed NAL units
     // plus a decoder description, which is what MP4/CMAF muxers and VideoDecoder want.
     if (options.codec.startsWith('avc1') || options.codec.startsWith('avc3')) config.avc = { format: 'avc' };
@@ -127,7 +153,7 @@ export class WorkerVideoEncoder {
           }),
         );
       };
-      const request: EncoderRequest = { type: 'configure', config, keyFrameIntervalFrames: interval };
+      const request: EncoderRequest = { type: 'configure', config, keyFrameIntervalFrames: interval, quantizer };
       worker.postMessage(request);
     }).catch((error: unknown) => {
       worker.terminate();

@@ -33,6 +33,16 @@ export interface CameraDevice {
   groupId: string;
 }
 
+/** What {@link CameraSource.onDevicesChange} reports after a camera is plugged in or out. */
+export interface CameraDevicesChange {
+  /** Every video input device now. */
+  devices: CameraDevice[];
+  /** Devices that appeared since the previous report. */
+  added: CameraDevice[];
+  /** Devices that disappeared since the previous report. */
+  removed: CameraDevice[];
+}
+
 /**
  * A camera as a frame source — vidgear's `CamGear(source=0).start()` in the browser.
  *
@@ -93,6 +103,35 @@ export class CameraSource extends TrackSource {
     return devices
       .filter((d) => d.kind === 'videoinput')
       .map(({ deviceId, label, groupId }) => ({ deviceId, label, groupId }));
+  }
+
+  /**
+   * Calls `listener` each time a camera is plugged in or out (the browser's `devicechange` event), with the
+   * devices now present and what was added or removed. Returns the unsubscribe function. A camera that is
+   * unplugged while open also ends its source (`end` with reason `ended`).
+   */
+  static onDevicesChange(listener: (change: CameraDevicesChange) => void): () => void {
+    const mediaDevices = navigator.mediaDevices as MediaDevices | undefined;
+    if (!mediaDevices) return () => undefined;
+    let known: Promise<CameraDevice[]> = CameraSource.list();
+    let active = true;
+    const onChange = (): void => {
+      known = known.then(async (before) => {
+        const devices = await CameraSource.list();
+        const ids = (list: CameraDevice[]): Set<string> => new Set(list.map((d) => d.deviceId));
+        const beforeIds = ids(before);
+        const nowIds = ids(devices);
+        const added = devices.filter((d) => !beforeIds.has(d.deviceId));
+        const removed = before.filter((d) => !nowIds.has(d.deviceId));
+        if (active && (added.length > 0 || removed.length > 0)) listener({ devices, added, removed });
+        return devices;
+      });
+    };
+    mediaDevices.addEventListener('devicechange', onChange);
+    return () => {
+      active = false;
+      mediaDevices.removeEventListener('devicechange', onChange);
+    };
   }
 }
 

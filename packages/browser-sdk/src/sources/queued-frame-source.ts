@@ -111,6 +111,11 @@ export abstract class QueuedFrameSource implements FrameSource {
     return this.#queue.push(frame);
   }
 
+  /** Closes every queued frame (after a seek they are stale); returns how many. */
+  protected discardQueued(): number {
+    return this.#queue.clear();
+  }
+
   /** Ends the source normally: queued frames are still delivered, then `read()` returns `null`. */
   protected finish(): void {
     this.#queue.end();

@@ -34,7 +34,11 @@ export class TrackSource extends QueuedFrameSource {
       });
     }
     this.track = track;
-    this.#reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+    // Some global typings overload the constructor on the track kind; this track is known to be video.
+    const Processor = MediaStreamTrackProcessor as unknown as new (init: { track: MediaStreamTrack }) => {
+      readable: ReadableStream<VideoFrame>;
+    };
+    this.#reader = new Processor({ track }).readable.getReader();
     void this.#pump();
   }
 
@@ -48,7 +52,10 @@ export class TrackSource extends QueuedFrameSource {
       for (;;) {
         const { value: frame, done } = await this.#reader.read();
         if (done) break;
-        if (!(await this.deliver(frame, Date.now()))) return;
+        const captureTimeMs = Date.now();
+        const prepared = this.prepareFrame(frame);
+        if (!prepared) continue;
+        if (!(await this.deliver(prepared, captureTimeMs))) return;
       }
       this.finish();
     } catch (error) {
@@ -61,6 +68,14 @@ export class TrackSource extends QueuedFrameSource {
         }),
       );
     }
+  }
+
+  /**
+   * Turns a captured frame into the delivered one (e.g. a crop), taking ownership of `frame`; returns `undefined`
+   * to skip it (after closing it). The default delivers the frame as it is.
+   */
+  protected prepareFrame(frame: VideoFrame): VideoFrame | undefined {
+    return frame;
   }
 
   /** Stops the track and the reader. */

@@ -1,6 +1,6 @@
 /** Messages from the main thread to the encoder worker, keyed on `type`. */
 export type EncoderRequest =
-  | { type: 'configure'; config: VideoEncoderConfig; keyFrameIntervalFrames: number }
+  | { type: 'configure'; config: VideoEncoderConfig; keyFrameIntervalFrames: number; quantizer: number | undefined }
   | { type: 'encode'; frame: VideoFrame; captureTimeMs: number | undefined; keyFrame: boolean }
   | { type: 'flush'; id: number }
   | { type: 'close' };

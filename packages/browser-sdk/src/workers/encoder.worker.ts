@@ -13,7 +13,10 @@ interface EncoderWorkerScope {
 const scope = self as unknown as EncoderWorkerScope;
 
 let encoder: VideoEncoder | undefined;
+let encoderConfig: VideoEncoderConfig | undefined;
 let keyFrameInterval = 0;
+let quantizer: number | undefined;
+let scaler: OffscreenCanvasRenderingContext2D | undefined;
 let frameCount = 0;
 let received = 0;
 // Capture stamps by timestamp: the encoder gives chunks back with the frame's timestamp, not the frame.
@@ -25,6 +28,35 @@ function post(message: EncoderResponse, transfer: Transferable[] = []): void {
 
 function fail(code: 'FW_ERR_CODEC_UNSUPPORTED' | 'FW_ERR_ENCODE_FAILED', message: string): void {
   post({ type: 'error', code, message });
+}
+
+/**
+ * A frame of the configured size: frames of another size (a resized window, a changed stream) or with a
+ * rotation are drawn onto a canvas of the encoder's size, so the encoder always gets what it was configured for.
+ */
+function fitted(frame: VideoFrame, config: VideoEncoderConfig): VideoFrame {
+  const rotation = (frame as VideoFrame & { rotation?: number }).rotation ?? 0;
+  if (frame.displayWidth === config.width && frame.displayHeight === config.height && rotation === 0) return frame;
+  if (scaler?.canvas.width !== config.width || scaler.canvas.height !== config.height) {
+    scaler = new OffscreenCanvas(config.width, config.height).getContext('2d') ?? undefined;
+  }
+  if (!scaler) return frame;
+  scaler.drawImage(frame, 0, 0, config.width, config.height);
+  const init: VideoFrameInit = { timestamp: frame.timestamp };
+  if (frame.duration !== null) init.duration = frame.duration;
+  const scaled = new VideoFrame(scaler.canvas, init);
+  frame.close();
+  return scaled;
+}
+
+/** Per-frame options: the key-frame flag, and the quantizer in `quantizer` bitrate mode. */
+function encodeOptions(codec: string, keyFrame: boolean): VideoEncoderEncodeOptions {
+  const options: VideoEncoderEncodeOptions & { avc?: object; vp9?: object; av1?: object } = { keyFrame };
+  if (quantizer === undefined) return options;
+  if (codec.startsWith('avc')) options.avc = { quantizer };
+  else if (codec.startsWith('vp09')) options.vp9 = { quantizer };
+  else if (codec.startsWith('av01')) options.av1 = { quantizer };
+  return options;
 }
 
 async function configure(config: VideoEncoderConfig, interval: number): Promise<void> {
@@ -56,6 +88,7 @@ async function configure(config: VideoEncoderConfig, interval: number): Promise<
     if (encoder) post({ type: 'dequeued', done: received - encoder.encodeQueueSize });
   };
   encoder.configure(config);
+  encoderConfig = config;
   keyFrameInterval = interval;
   frameCount = 0;
   post({ type: 'configured', config: support.config ?? config });
@@ -65,21 +98,23 @@ scope.onmessage = (event: MessageEvent<EncoderRequest>) => {
   const message = event.data;
   switch (message.type) {
     case 'configure':
+      quantizer = message.quantizer;
       void configure(message.config, message.keyFrameIntervalFrames);
       break;
     case 'encode': {
-      const { frame } = message;
       if (encoder?.state !== 'configured') {
-        frame.close();
+        message.frame.close();
         fail('FW_ERR_ENCODE_FAILED', 'encode() before configure() succeeded');
         break;
       }
+      let frame = message.frame;
       if (message.captureTimeMs !== undefined) captureTimes.set(frame.timestamp, message.captureTimeMs);
       const keyFrame = message.keyFrame || (keyFrameInterval > 0 && frameCount % keyFrameInterval === 0);
       frameCount++;
       received++;
       try {
-        encoder.encode(frame, { keyFrame });
+        frame = fitted(frame, encoderConfig ?? { codec: '', width: frame.displayWidth, height: frame.displayHeight });
+        encoder.encode(frame, encodeOptions(encoderConfig?.codec ?? '', keyFrame));
       } catch (error) {
         fail('FW_ERR_ENCODE_FAILED', String(error));
       } finally {

@@ -1,0 +1,91 @@
+/** Browser-side access to test/helpers/media-test-server.mjs (ffmpeg-made media, ffprobe, loopback servers). */
+import { MP4BoxBuffer, createFile, type Movie } from 'mp4box';
+
+/** URL of an ffmpeg-made file on the test runner's own server, e.g. `h264.mp4`. */
+export const mediaUrl = (name: string): string => `/__fw/media/${name}`;
+
+/** Fetches an ffmpeg-made file as a Blob. */
+export async function mediaBlob(name: string): Promise<Blob> {
+  const response = await fetch(mediaUrl(name));
+  if (!response.ok) throw new Error(`cannot make ${name}: ${await response.text()}`);
+  return response.blob();
+}
+
+/** ffprobe's view of a file. */
+export interface Probe {
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number; nb_read_frames?: string }[];
+  format: { format_name: string; duration?: string };
+  videoFrameTimes: number[];
+  error?: string;
+}
+
+/** Runs ffprobe (on the Node side) over `blob`. */
+export async function ffprobe(blob: Blob, ext: string): Promise<Probe> {
+  const response = await fetch(`/__fw/ffprobe?ext=${ext}`, { method: 'POST', body: blob });
+  return (await response.json()) as Probe;
+}
+
+/** A loopback server started by the Node side for one test. */
+export interface TestServer {
+  url: string;
+  stats(): Promise<{
+    requests: unknown;
+    connections: number;
+    framesSent: number;
+    uploads: Record<string, { bytes: number; final: number | undefined; probe: Probe | undefined; requests: number }>;
+  }>;
+  stop(): Promise<void>;
+}
+
+/** Starts a server of `kind` (`static`, `mjpeg`, `upload`) on 127.0.0.1, port 0. */
+export async function startTestServer(kind: 'static' | 'mjpeg' | 'upload', options: object = {}): Promise<TestServer> {
+  const response = await fetch('/__fw/servers', { method: 'POST', body: JSON.stringify({ kind, ...options }) });
+  const { id, url } = (await response.json()) as { id: string; url: string };
+  return {
+    url,
+    stats: async () => (await (await fetch(`/__fw/servers/${id}`)).json()) as Awaited<ReturnType<TestServer['stats']>>,
+    stop: async () => {
+      await fetch(`/__fw/servers/${id}`, { method: 'DELETE' });
+    },
+  };
+}
+
+/** What mp4box.js reads from an MP4 file. */
+export interface Mp4Summary {
+  codec: string;
+  width: number;
+  height: number;
+  /** Video samples. */
+  frames: number;
+  /** Video track duration in seconds. */
+  durationS: number;
+  fragmented: boolean;
+  audioCodec: string | undefined;
+}
+
+/** Parses an MP4 with mp4box.js (an independent reader) and summarises its video track. */
+export async function readMp4(blob: Blob): Promise<Mp4Summary> {
+  const file = createFile();
+  const buffer = MP4BoxBuffer.fromArrayBuffer(await blob.arrayBuffer(), 0);
+  const ready = new Promise<Movie>((resolve, reject) => {
+    file.onReady = resolve;
+    file.onError = (module: string, message: string) => reject(new Error(`${module}: ${message}`));
+  });
+  file.appendBuffer(buffer);
+  file.flush();
+  const info = await ready;
+  const video = info.videoTracks[0];
+  if (!video) throw new Error('no video track');
+  // In a fragmented file the samples are in the fragments: count them from the parsed trak + moof boxes.
+  const samples = file.getTrackSamplesInfo(video.id);
+  const durationS = samples.reduce((sum, s) => sum + s.duration, 0) / video.timescale;
+  return {
+    codec: video.codec,
+    width: video.video?.width ?? 0,
+    height: video.video?.height ?? 0,
+    frames: samples.length,
+    durationS,
+    fragmented: info.isFragmented,
+    audioCodec: info.audioTracks[0]?.codec,
+  };
+}
