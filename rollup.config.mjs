@@ -124,6 +124,7 @@ const browserSdk = [
       'encoder.worker': `${sdk}/src/workers/encoder.worker.ts`,
       'mjpeg.worker': `${sdk}/src/workers/mjpeg.worker.ts`,
       'opfs-writer.worker': `${sdk}/src/workers/opfs-writer.worker.ts`,
+      'stabilizer.worker': `${sdk}/src/workers/stabilizer.worker.ts`,
     },
     output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
     plugins: [resolve({ browser: true }), ts({ minify: true })],

@@ -18,6 +18,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 const rows = [];
+const notes = [];
 try {
   const page = await browser.newPage();
   await page.goto(`${origin}/`);
@@ -28,13 +29,20 @@ try {
   for (const file of files) {
     const bench = await import(`./${file}`);
     process.stdout.write(`▶ ${bench.name}\n`);
-    const result = await bench.run({ page, repeats: REPEATS });
-    const ours = median(result.ours);
-    const baseline = median(result.baseline);
-    rows.push({ name: bench.name, ...result, oursMedian: ours, baselineMedian: baseline, ratio: ours / baseline });
-    process.stdout.write(
-      `  ${result.oursLabel}: ${ours.toFixed(1)} ${result.unit} · ${result.baselineLabel}: ${baseline.toFixed(1)} ${result.unit} · ratio ${(ours / baseline).toFixed(2)}\n`,
-    );
+    // A bench returns one comparison, or `{ rows, notes }` for several (each row names itself).
+    const output = await bench.run({ page, repeats: REPEATS });
+    for (const result of output.rows ?? [output]) {
+      const ours = median(result.ours);
+      const baseline = median(result.baseline);
+      rows.push({ name: bench.name, ...result, oursMedian: ours, baselineMedian: baseline, ratio: ours / baseline });
+      process.stdout.write(
+        `  ${result.oursLabel}: ${ours.toFixed(1)} ${result.unit} · ${result.baselineLabel}: ${baseline.toFixed(1)} ${result.unit} · ratio ${(ours / baseline).toFixed(2)}\n`,
+      );
+    }
+    if (output.notes?.length) {
+      notes.push(`### ${bench.name}`, '', ...output.notes, '');
+      process.stdout.write(`${output.notes.join('\n')}\n`);
+    }
   }
 } finally {
   await browser.close();
@@ -70,6 +78,7 @@ writeFileSync(
     '',
     ...table,
     '',
+    ...(notes.length ? ['## Notes', '', ...notes] : []),
   ].join('\n'),
 );
 console.log('wrote bench/RESULTS.md');

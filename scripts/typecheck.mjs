@@ -9,6 +9,8 @@ const projects = [
   'packages/signaling/tsconfig.json',
   'demo/tsconfig.json',
   'test/tsconfig.json',
+  // After the build: the published .d.ts files, as a user's compiler sees them.
+  'test/types/tsconfig.json',
 ];
 let failed = 0;
 for (const project of projects) {

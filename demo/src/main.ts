@@ -1,6 +1,7 @@
 import { CameraSource, FramewireError, latencySinceCaptureMs, setAssetBaseUrl } from '@framewire/browser-sdk';
 import { loadDemoConfig, type DemoConfig } from './demo-config.js';
 import { watchHealth } from './health-badge.js';
+import { startStabilizationDemo, stopStabilizationDemo, type StabilizationView } from './stabilization-demo.js';
 
 function $<T extends HTMLElement>(id: string, type: new () => T): T {
   const element = document.getElementById(id);
@@ -61,6 +62,20 @@ function showBridge(config: DemoConfig): void {
   $('bridge-view', HTMLImageElement).src = new URL('/video', config.bridgeUrl).href;
 }
 
+function stabilizationView(): StabilizationView {
+  return {
+    before: $('stabilize-before', HTMLCanvasElement),
+    after: $('stabilize-after', HTMLCanvasElement),
+    stats: $('stabilize-stats', HTMLOutputElement),
+    error: $('stabilize-error', HTMLParagraphElement),
+    smoothingRadius: $('stabilize-radius', HTMLInputElement),
+    lookaheadFrames: $('stabilize-lookahead', HTMLInputElement),
+    borderType: $('stabilize-border', HTMLSelectElement),
+    start: $('stabilize-start', HTMLButtonElement),
+    stop: $('stabilize-stop', HTMLButtonElement),
+  };
+}
+
 async function main(): Promise<void> {
   const config = await loadDemoConfig();
   setAssetBaseUrl(config.sdkAssetsUrl);
@@ -69,6 +84,10 @@ async function main(): Promise<void> {
   showBridge(config);
   $('camera-start', HTMLButtonElement).addEventListener('click', () => void startCamera());
   $('camera-stop', HTMLButtonElement).addEventListener('click', () => void stopCamera());
+  const stabilization = stabilizationView();
+  stabilization.start.addEventListener('click', () => startStabilizationDemo(stabilization));
+  stabilization.stop.addEventListener('click', () => stopStabilizationDemo(stabilization));
+  if (new URLSearchParams(location.search).has('stabilize')) startStabilizationDemo(stabilization);
   await fillDevicePicker();
   if (new URLSearchParams(location.search).has('autostart')) await startCamera();
 }

@@ -64,6 +64,17 @@ export { ElementSource, type ElementSourceOptions, type FrameElement } from './s
 export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
+// ② transforms
+export { Stabilizer } from './transforms/stabilizer.js';
+export { StabilizedSource, stabilize, type StabilizedSourceOptions } from './transforms/stabilized-source.js';
+export type { StabilizerEvents, StabilizerStats } from './transforms/stabilizer/stabilizer-client.js';
+export {
+  STABILIZER_BORDER_TYPES,
+  type StabilizerBorderType,
+  type StabilizerOptions,
+} from './transforms/stabilizer/stabilizer-options.js';
+export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/stabilizer-transform.js';
+
 // ③ encoders
 export { avcCodecForSize } from './encoders/avc-codec-string.js';
 export {

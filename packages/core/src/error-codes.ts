@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   FW_ERR_STREAM_STALLED: 'A live stream delivered no frame for longer than its stall timeout.',
   FW_ERR_FRAME_SIZE_CHANGED: 'A frame of a different size reached a recorder that was told to refuse size changes.',
   FW_ERR_WRITE_FAILED: 'Writing a recording to its target failed (storage full, file locked, upload refused).',
+  // stabilization
+  FW_ERR_FRAME_UNUSABLE: 'A frame given to a transform was already closed or empty; it was skipped.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

@@ -1,13 +1,14 @@
-import { FramewireError, assertOption } from '@framewire/core';
+import { assertOption } from '@framewire/core';
 import { CameraSource, type CameraSourceOptions } from './camera-source.js';
 import { ScreenSource, type ScreenSourceOptions } from './screen-source.js';
 import { FileSource, type FileInput, type FileSourceOptions } from './file-source.js';
 import { StreamSource, type StreamSourceOptions } from './stream-source.js';
 import { ElementSource, type ElementSourceOptions, type FrameElement } from './element-source.js';
 import type { FrameSource } from './frame-source.js';
+import { stabilize, type StabilizedSourceOptions } from '../transforms/stabilized-source.js';
 
-/** Stabilizer settings accepted by {@link openSource} (vidgear's `stabilize=True` and its options). */
-export type StabilizeOption = boolean | Record<string, unknown>;
+/** Stabilizer settings accepted by {@link openSource}: vidgear's `stabilize=True`, or the Stabilizer's options. */
+export type StabilizeOption = boolean | StabilizedSourceOptions;
 
 /**
  * What {@link openSource} opens: exactly one of `camera`, `screen`, `file`, `url` or `element`, with that
@@ -29,14 +30,16 @@ const KINDS = ['camera', 'screen', 'file', 'url', 'element'] as const;
 /**
  * Opens any source with one call — vidgear's `VideoGear`: `{ camera: {...} }` opens a {@link CameraSource},
  * `{ screen: {...} }` a {@link ScreenSource}, `{ file }` a {@link FileSource}, `{ url }` a {@link StreamSource},
- * `{ element }` an {@link ElementSource}. Rejects with `FW_ERR_INVALID_OPTION` unless exactly one kind is given,
- * with the chosen source's own errors otherwise, and with `FW_ERR_NOT_SUPPORTED` for `stabilize` while this build
- * has no stabilizer (it is checked first, so nothing is opened).
+ * `{ element }` an {@link ElementSource}. With `stabilize`, the frames go through a Stabilizer (see `stabilize()`);
+ * closing the returned source closes the opened one. Rejects with `FW_ERR_INVALID_OPTION` unless exactly one kind
+ * is given (or when the stabilizer options are invalid; the opened source is closed again), and with the chosen
+ * source's own errors otherwise.
  *
  * @example
  * ```ts
  * const source = await Framewire.openSource({ camera: { width: 1280, height: 720 } });
  * const file = await Framewire.openSource({ file: input.files[0], options: { loop: true } });
+ * const steady = await Framewire.openSource({ camera: {}, stabilize: { smoothingRadius: 25 } });
  * ```
  */
 export async function openSource(spec: SourceSpec): Promise<FrameSource> {
@@ -46,13 +49,17 @@ export async function openSource(spec: SourceSpec): Promise<FrameSource> {
     given.length === 1,
     `spec must have exactly one of ${KINDS.join(', ')}; got ${given.join(', ') || 'none'}`,
   );
-  if (spec.stabilize !== undefined && spec.stabilize !== false) {
-    throw new FramewireError(
-      'FW_ERR_NOT_SUPPORTED',
-      'spec.stabilize: this build of framewire has no stabilizer yet; open the source without it',
-      { fatal: true, stage: 'options' },
-    );
+  const source = await openKind(spec);
+  if (spec.stabilize === undefined || spec.stabilize === false) return source;
+  try {
+    return stabilize(source, spec.stabilize === true ? {} : spec.stabilize);
+  } catch (error) {
+    await source.close();
+    throw error;
   }
+}
+
+function openKind(spec: SourceSpec): Promise<FrameSource> | FrameSource {
   if ('camera' in spec) return CameraSource.open(spec.camera === true ? {} : spec.camera);
   if ('screen' in spec) return ScreenSource.open(spec.screen === true ? {} : spec.screen);
   if ('file' in spec) return FileSource.open(spec.file, spec.options);

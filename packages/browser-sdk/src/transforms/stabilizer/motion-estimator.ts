@@ -1,0 +1,159 @@
+import type { CvMat, CvMotionApi, CvValue } from './opencv-api.js';
+import { fitSimilarityRobust } from './similarity-fit.js';
+import type { PathPoint } from './trajectory-smoother.js';
+
+/** Motion between consecutive frames, in input pixels about the frame centre. */
+export interface FrameMotion extends PathPoint {
+  /** Zoom between the frames (measured, not corrected: vidgear discards it too). */
+  scale: number;
+  /** False when the motion could not be measured; the motion is then zero (identity). */
+  found: boolean;
+}
+
+const NO_MOTION: FrameMotion = { x: 0, y: 0, angle: 0, scale: 1, found: false };
+/** vidgear's feature settings (maxCorners 200, qualityLevel 0.05, blockSize 3), minDistance for the small copy. */
+const MAX_CORNERS = 200;
+const QUALITY_LEVEL = 0.05;
+const MIN_DISTANCE_PX = 8;
+const BLOCK_SIZE = 3;
+/** Fewest tracked features for a fit; below that the frame counts as featureless. */
+const MIN_TRACKED = 8;
+
+/**
+ * Measures the camera motion between consecutive frames: a grayscale copy at most `analysisWidth` wide,
+ * Shi-Tomasi corners on the previous copy, pyramidal Lucas-Kanade into the current one, and a robust similarity
+ * fit ({@link fitSimilarityRobust}). Owns its OpenCV matrices: call {@link MotionEstimator.dispose}.
+ */
+export class MotionEstimator {
+  readonly #cv: CvMotionApi;
+  readonly #analysisWidth: number;
+  #canvas: OffscreenCanvas | undefined;
+  #context: OffscreenCanvasRenderingContext2D | undefined;
+  #previous: CvMat | undefined;
+  #current: CvMat | undefined;
+  #corners: CvMat;
+  #next: CvMat;
+  #status: CvMat;
+  #error: CvMat;
+  #noMask: CvMat;
+  #winSize: CvValue;
+  #criteria: CvValue;
+  #scale = 1;
+  #hasPrevious = false;
+
+  /** @param analysisWidth width of the grayscale copy motion is measured on, pixels. */
+  constructor(cv: CvMotionApi, analysisWidth: number) {
+    this.#cv = cv;
+    this.#analysisWidth = analysisWidth;
+    this.#corners = new cv.Mat();
+    this.#next = new cv.Mat();
+    this.#status = new cv.Mat();
+    this.#error = new cv.Mat();
+    this.#noMask = new cv.Mat();
+    this.#winSize = new cv.Size(15, 15);
+    this.#criteria = new cv.TermCriteria(cv.TERM_CRITERIA_EPS | cv.TERM_CRITERIA_COUNT, 20, 0.03);
+  }
+
+  /** Forgets the previous frame: the next call to {@link measure} returns no motion. */
+  reset(): void {
+    this.#hasPrevious = false;
+  }
+
+  /** The motion from the previous frame to `frame` (no motion for the first frame after a reset). */
+  measure(frame: VideoFrame): FrameMotion {
+    const width = frame.displayWidth;
+    const height = frame.displayHeight;
+    const small = this.#grayCopy(frame, width, height);
+    const cv = this.#cv;
+    let motion = NO_MOTION;
+    if (this.#hasPrevious && this.#previous && this.#corners.rows >= MIN_TRACKED) {
+      cv.calcOpticalFlowPyrLK(
+        this.#previous,
+        small,
+        this.#corners,
+        this.#next,
+        this.#status,
+        this.#error,
+        this.#winSize,
+        3,
+        this.#criteria,
+      );
+      motion = this.#fit(small.cols, small.rows);
+    }
+    // Features for the next step, found on this frame (vidgear re-detects every frame too).
+    cv.goodFeaturesToTrack(small, this.#corners, MAX_CORNERS, QUALITY_LEVEL, MIN_DISTANCE_PX, this.#noMask, BLOCK_SIZE);
+    this.#current = this.#previous;
+    this.#previous = small;
+    this.#hasPrevious = true;
+    return motion;
+  }
+
+  /** Releases the OpenCV matrices. */
+  dispose(): void {
+    for (const mat of [this.#previous, this.#current, this.#corners, this.#next, this.#status, this.#error]) {
+      mat?.delete();
+    }
+    this.#noMask.delete();
+    this.#previous = undefined;
+    this.#current = undefined;
+  }
+
+  #fit(cols: number, rows: number): FrameMotion {
+    const from = this.#corners.data32F;
+    const to = this.#next.data32F;
+    const status = this.#status.data;
+    const count = this.#corners.rows;
+    const p = new Float64Array(count * 2);
+    const q = new Float64Array(count * 2);
+    let n = 0;
+    const cx = cols / 2;
+    const cy = rows / 2;
+    for (let i = 0; i < count; i++) {
+      if (!status[i]) continue;
+      p[2 * n] = (from[2 * i] ?? 0) - cx;
+      p[2 * n + 1] = (from[2 * i + 1] ?? 0) - cy;
+      q[2 * n] = (to[2 * i] ?? 0) - cx;
+      q[2 * n + 1] = (to[2 * i + 1] ?? 0) - cy;
+      n++;
+    }
+    if (n < MIN_TRACKED) return NO_MOTION;
+    const fit = fitSimilarityRobust(p.subarray(0, 2 * n), q.subarray(0, 2 * n), { thresholdPx: 1, minInliers: 6 });
+    if (!fit) return NO_MOTION;
+    const scale = Math.hypot(fit.a, fit.b);
+    // A jump of a quarter frame or a zoom of 20 % between two frames is a cut or a bad fit, not camera shake.
+    if (Math.abs(scale - 1) > 0.2 || Math.abs(fit.tx) > cols / 4 || Math.abs(fit.ty) > rows / 4) return NO_MOTION;
+    return { x: fit.tx * this.#scale, y: fit.ty * this.#scale, angle: Math.atan2(fit.b, fit.a), scale, found: true };
+  }
+
+  /** Draws `frame` into a small canvas and converts it to an 8-bit gray matrix. */
+  #grayCopy(frame: VideoFrame, width: number, height: number): CvMat {
+    const small = Math.min(1, this.#analysisWidth / width);
+    const cols = Math.max(16, Math.round(width * small));
+    const rows = Math.max(16, Math.round(height * small));
+    if (!this.#canvas || this.#canvas.width !== cols || this.#canvas.height !== rows) {
+      this.#canvas = new OffscreenCanvas(cols, rows);
+      const context = this.#canvas.getContext('2d', { willReadFrequently: true });
+      if (!context) throw new Error('no 2D context for motion analysis');
+      this.#context = context;
+      this.#hasPrevious = false;
+      this.#previous?.delete();
+      this.#previous = undefined;
+      this.#current?.delete();
+      this.#current = undefined;
+    }
+    this.#scale = width / cols;
+    const context = this.#context;
+    if (!context) throw new Error('no 2D context for motion analysis');
+    context.drawImage(frame, 0, 0, cols, rows);
+    const rgba = context.getImageData(0, 0, cols, rows).data;
+    // Reuse the matrix of the frame before last: same size, no allocation.
+    const mat = this.#current ?? new this.#cv.Mat(rows, cols, this.#cv.CV_8UC1);
+    this.#current = undefined;
+    const gray = mat.data;
+    for (let i = 0, j = 0; j < gray.length; i += 4, j++) {
+      // BT.601 luma in integer arithmetic.
+      gray[j] = ((rgba[i] ?? 0) * 77 + (rgba[i + 1] ?? 0) * 150 + (rgba[i + 2] ?? 0) * 29) >> 8;
+    }
+    return mat;
+  }
+}

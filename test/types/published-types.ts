@@ -1,0 +1,31 @@
+// Compiled against the built `.d.ts` files (no `source` condition): the types a user installs must stand alone.
+import { CameraSource, FramewireError, WorkerVideoEncoder, type FrameSource } from '@framewire/browser-sdk';
+import { BridgeServer, createTestPatternSource, type BridgeHealth } from '@framewire/node-bridge';
+import { SignalingServer, type SignalingHealth } from '@framewire/signaling';
+
+export async function readOne(): Promise<number | undefined> {
+  const source: FrameSource = await CameraSource.open({ width: 640 });
+  const frame = await source.read();
+  const width = frame?.displayWidth;
+  frame?.close();
+  await source.close();
+  return width;
+}
+
+export function isBusy(error: unknown): boolean {
+  return error instanceof FramewireError && error.code === 'FW_ERR_DEVICE_BUSY';
+}
+
+export async function servers(): Promise<[BridgeHealth, SignalingHealth]> {
+  const bridge = await BridgeServer.start({ port: 0, sources: [createTestPatternSource()] });
+  const signaling = await SignalingServer.start({ port: 0 });
+  const result: [BridgeHealth, SignalingHealth] = [bridge.health, signaling.health];
+  await Promise.all([bridge.close(), signaling.close()]);
+  return result;
+}
+
+export async function encoder(): Promise<VideoEncoderConfig> {
+  const created = await WorkerVideoEncoder.create({ codec: 'vp8', width: 320, height: 240 });
+  created.close();
+  return created.config;
+}
