@@ -1,4 +1,6 @@
-// Compiled against the built `.d.ts` files (no `source` condition): the types a user installs must stand alone.
+// Compiled against the built `.d.ts` files (no `source` condition): the types a user installs must resolve and
+// describe the API as documented. (Dependencies' own .d.ts are not checked: @types/dom-webcodecs, which
+// mediabunny references, clashes with TypeScript 6's DOM library.)
 import { CameraSource, FramewireError, WorkerVideoEncoder, type FrameSource } from '@framewire/browser-sdk';
 import { BridgeServer, createTestPatternSource, type BridgeHealth } from '@framewire/node-bridge';
 import { SignalingServer, type SignalingHealth } from '@framewire/signaling';
