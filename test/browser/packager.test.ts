@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import {
+  CameraSource,
+  FileSource,
+  FramewireError,
+  Packager,
+  Player,
+  type FrameSource,
+  type PackageResult,
+} from '../../packages/browser-sdk/dist/index.js';
+import { isClosed, rejection, sleep, within } from '../helpers/browser.js';
+import { ffprobeUrl, mediaBlob, startTestServer, type TestServer } from '../helpers/media.js';
+
+const servers: TestServer[] = [];
+const closers: (() => Promise<unknown> | unknown)[] = [];
+async function server(options: object = {}): Promise<TestServer> {
+  const started = await startTestServer('package', options);
+  servers.push(started);
+  return started;
+}
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  for (const s of servers.splice(0)) await s.stop();
+  document.querySelectorAll('video').forEach((v) => v.remove());
+});
+
+/** PUTs an in-memory package to a package server. */
+async function upload(files: Map<string, Blob>, base: string): Promise<void> {
+  for (const [path, blob] of files) {
+    const response = await fetch(`${base}/${path}`, { method: 'PUT', body: blob });
+    expect(response.ok, path).to.equal(true);
+  }
+}
+
+const text = async (url: string): Promise<string> => (await fetch(url, { cache: 'no-store' })).text();
+
+/** The `tfdt` time of a CMAF media segment and its `mdhd` timescale's view: seconds from the init segment. */
+async function segmentStartS(base: string, track: string, n: number): Promise<number> {
+  const init = new DataView(await (await fetch(`${base}/${track}/init.mp4`)).arrayBuffer());
+  const seg = new DataView(await (await fetch(`${base}/${track}/seg-${n}.m4s`)).arrayBuffer());
+  const find = (view: DataView, type: string): number => {
+    for (let i = 0; i + 8 < view.byteLength; i++) {
+      if (String.fromCharCode(...[4, 5, 6, 7].map((k) => view.getUint8(i + k))) === type) return i;
+    }
+    throw new Error(`no ${type}`);
+  };
+  const mdhd = find(init, 'mdhd');
+  const timescale = init.getUint32(mdhd + 8 + (init.getUint8(mdhd + 8) === 1 ? 20 : 12));
+  const tfdt = find(seg, 'tfdt');
+  const time =
+    seg.getUint8(tfdt + 8) === 1 ? Number(seg.getBigUint64(tfdt + 12)) : seg.getUint32(tfdt + 12);
+  return time / timescale;
+}
+
+/** Checks a VOD or live HLS media playlist against the checklist; returns its segment numbers. */
+function checkMediaPlaylist(playlist: string, vod: boolean): number[] {
+  const lines = playlist.trim().split('\n');
+  expect(lines[0]).to.equal('#EXTM3U');
+  const target = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(playlist)?.[1]);
+  const durations = [...playlist.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => Number(m[1]));
+  expect(durations.length).to.be.greaterThan(0);
+  for (const d of durations) expect(Math.round(d)).to.be.at.most(target);
+  expect(playlist).to.match(/#EXT-X-MAP:URI="init\.mp4"/);
+  const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]);
+  const numbers = [...playlist.matchAll(/^seg-(\d+)\.m4s$/gm)].map((m) => Number(m[1]));
+  expect(numbers[0]).to.equal(sequence);
+  numbers.forEach((n, i) => expect(n).to.equal(sequence + i));
+  if (vod) {
+    expect(playlist).to.include('#EXT-X-PLAYLIST-TYPE:VOD');
+    expect(playlist).to.include('#EXT-X-ENDLIST');
+  } else {
+    expect(playlist).to.include('#EXT-X-PROGRAM-DATE-TIME:');
+  }
+  return numbers;
+}
+
+/** Parses an MPD's SegmentTimelines: per Representation id, the list of [t, d] in seconds. */
+function mpdTimelines(mpd: string): Map<string, [number, number][]> {
+  const doc = new DOMParser().parseFromString(mpd, 'application/xml');
+  expect(doc.querySelector('parsererror')).to.equal(null);
+  const result = new Map<string, [number, number][]>();
+  for (const rep of doc.querySelectorAll('Representation')) {
+    const template = rep.querySelector('SegmentTemplate')!;
+    const timescale = Number(template.getAttribute('timescale'));
+    const list: [number, number][] = [];
+    let t = 0;
+    for (const s of template.querySelectorAll('S')) {
+      if (s.hasAttribute('t')) t = Number(s.getAttribute('t'));
+      const d = Number(s.getAttribute('d'));
+      for (let k = 0; k <= Number(s.getAttribute('r') ?? 0); k++) {
+        list.push([t / timescale, d / timescale]);
+        t += d;
+      }
+    }
+    // The timeline is continuous: every segment starts where the previous one ended.
+    for (let i = 1; i < list.length; i++) expect(list[i]![0]).to.be.closeTo(list[i - 1]![0] + list[i - 1]![1], 1e-6);
+    result.set(rep.getAttribute('id')!, list);
+  }
+  return result;
+}
+
+/** Plays `url` with `type`, showing every rendition at least once; VOD to the end, live for `liveS` seconds. */
+async function play(url: string, type: 'hls' | 'dash', liveS?: number): Promise<Set<number>> {
+  const video = document.createElement('video');
+  video.muted = true;
+  document.body.append(video);
+  const player = await within(Player.open(video, url, { type }), 15_000, `${type} reads the manifest`);
+  closers.push(() => player.close());
+  const errors: FramewireError[] = [];
+  player.on('error', ({ error, fatal }) => fatal && errors.push(error));
+  const shown = new Set<number>();
+  const count = player.renditions.length;
+  expect(count).to.be.greaterThan(0);
+  let next = 0;
+  player.on('rendition', ({ index }) => {
+    shown.add(index);
+    if (index === next && next + 1 < count) player.selectRendition(++next);
+  });
+  player.selectRendition(0);
+  if (liveS === undefined) {
+    video.playbackRate = 2;
+    await within(
+      new Promise<void>((resolve, reject) => {
+        video.addEventListener('ended', () => resolve());
+        player.on('error', ({ error, fatal }) => fatal && reject(error));
+      }),
+      30_000,
+      `${type} plays to the end`,
+    );
+  } else {
+    await within(
+      (async () => {
+        while (video.currentTime < 0.5) await sleep(100);
+      })(),
+      20_000,
+      `${type} starts the live stream`,
+    );
+    const from = video.currentTime;
+    await sleep(liveS * 1000);
+    expect(video.currentTime - from, `${type} advanced while the stream grew`).to.be.greaterThan(liveS / 2);
+  }
+  expect(errors.map((e) => e.message)).to.deep.equal([]);
+  expect([...shown].sort(), `${type} showed every rendition`).to.deep.equal([...Array(count).keys()]);
+  return shown;
+}
+
+/** Checks a finished package on `base` and plays it with both engines. */
+async function checkVod(base: string, result: PackageResult, renditions: number): Promise<void> {
+  const master = await text(`${base}/master.m3u8`);
+  expect(master).to.include('#EXT-X-INDEPENDENT-SEGMENTS');
+  const variants = [...master.matchAll(/#EXT-X-STREAM-INF:([^\n]+)\n([^\n]+)/g)];
+  expect(variants.length).to.equal(renditions);
+  for (const [, attributes, uri] of variants) {
+    const id = uri!.split('/')[0]!;
+    const rendition = result.renditions.find((r) => r.id === id)!;
+    expect(attributes).to.include(`CODECS="${rendition.codec}`);
+    expect(attributes).to.include(`RESOLUTION=${rendition.width}x${rendition.height}`);
+    checkMediaPlaylist(await text(`${base}/${uri}`), true);
+  }
+  const mpd = await text(`${base}/manifest.mpd`);
+  expect(mpd).to.include('type="static"');
+  const timelines = mpdTimelines(mpd);
+  const video = result.renditions.map((r) => timelines.get(r.id)!);
+  // GOP-aligned renditions: identical timelines, and identical tfdt in every segment.
+  for (const timeline of video) expect(timeline).to.deep.equal(video[0]);
+  for (let n = 1; n <= video[0]!.length; n++) {
+    const starts = await Promise.all(result.renditions.map((r) => segmentStartS(base, r.id, n)));
+    for (const s of starts) expect(s).to.be.closeTo(video[0]![n - 1]![0], 1e-3);
+  }
+  const end = video[0]!.at(-1)!;
+  expect(end[0] + end[1]).to.be.closeTo(result.durationS, 0.05);
+  for (const manifest of ['master.m3u8', 'manifest.mpd']) {
+    const probe = await ffprobeUrl(`${base}/${manifest}`);
+    expect(probe.error, `ffprobe ${manifest}: ${probe.error}`).to.equal(undefined);
+    const streams = probe.streams!.filter((s) => s.codec_type === 'video');
+    expect(streams.length, manifest).to.be.at.least(renditions);
+    expect(streams[0]!.codec_name).to.equal('h264');
+  }
+  await play(`${base}/master.m3u8`, 'hls');
+  await play(`${base}/manifest.mpd`, 'dash');
+}
+
+describe('Packager', () => {
+  it('Packager, VOD transmux: a file is copied into one set of CMAF segments that hls.js, dash.js and ffprobe read', async () => {
+    const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+    closers.push(() => source.close());
+    const pkg = new Packager({ segmentDurationS: 1 });
+    const progress: number[] = [];
+    pkg.on('progress', ({ percent }) => progress.push(percent ?? -1));
+    const result = await within(pkg.package(source), 30_000, 'packaging finishes');
+    expect(result.transmuxed).to.equal(true);
+    expect(result.audio).to.equal('a0');
+    expect(result.durationS).to.be.closeTo(4, 0.1);
+    expect(progress.at(-1)).to.equal(100);
+    for (const path of ['manifest.mpd', 'master.m3u8', 'v0/index.m3u8', 'a0/index.m3u8', 'v0/init.mp4', 'v0/seg-1.m4s']) {
+      expect(pkg.files.has(path), path).to.equal(true);
+    }
+    expect(pkg.files.get('manifest.mpd')!.type).to.equal('application/dash+xml');
+    expect(pkg.files.get('v0/seg-1.m4s')!.type).to.equal('video/iso.segment');
+    expect([...pkg.files.keys()].sort()).to.deep.equal(result.paths);
+    const origin = await server();
+    await upload(pkg.files, origin.url);
+    const master = await text(`${origin.url}/master.m3u8`);
+    expect(master).to.match(/#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="a0\/index\.m3u8"/);
+    expect(master).to.match(/CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+    await checkVod(origin.url, result, 1);
+    expect((await origin.stats()).misses).to.deep.equal([]);
+  });
+});
