@@ -206,4 +206,210 @@ describe('Packager', () => {
     await checkVod(origin.url, result, 1);
     expect((await origin.stats()).misses).to.deep.equal([]);
   });
+
+  it('Packager, VOD transcode: a 2-rendition ladder (never upscaled) uploaded by PUT, GOP-aligned, both players switch', async () => {
+    const origin = await server();
+    const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+    closers.push(() => source.close());
+    const pkg = new Packager({
+      segmentDurationS: 1,
+      ladder: [
+        { width: 640, height: 480 },
+        { width: 320, height: 240 },
+        { width: 160, height: 120, bitrateBps: 150_000 },
+      ],
+      target: { upload: origin.url },
+    });
+    const etas: (number | null)[] = [];
+    pkg.on('progress', ({ etaS, fps }) => {
+      etas.push(etaS);
+      expect(fps).to.be.at.least(0);
+    });
+    const result = await within(pkg.package(source), 60_000, 'packaging finishes');
+    expect(result.transmuxed).to.equal(false);
+    expect(result.renditions.map((r) => `${r.width}x${r.height}`)).to.deep.equal(['320x240', '160x120']);
+    expect(result.renditions[0]!.bitrateBps).to.equal(Math.round(320 * 240 * 30 * 0.1));
+    expect(result.renditions[1]!.bitrateBps).to.equal(150_000);
+    expect(pkg.files.size, 'nothing kept in memory with an upload target').to.equal(0);
+    expect((await origin.stats()).files).to.deep.equal(result.paths);
+    expect(etas.at(-1)).to.equal(0);
+    await checkVod(origin.url, result, 2);
+    const stats = await origin.stats();
+    expect(stats.misses).to.deep.equal([]);
+  });
+
+  it('Packager, live: frames from the camera become a growing DASH/HLS window that both players follow; stop() ends it', async () => {
+    const origin = await server();
+    const camera = await CameraSource.open({ width: 320, height: 240 });
+    closers.push(() => camera.close());
+    const pkg = new Packager({
+      segmentDurationS: 1,
+      windowSize: 3,
+      extraWindowSize: 1,
+      frameRate: 20,
+      ladder: [
+        { width: 320, height: 240 },
+        { width: 160, height: 120 },
+      ],
+      target: { upload: origin.url },
+    });
+    const errors: FramewireError[] = [];
+    pkg.on('error', ({ error }) => errors.push(error));
+    let manifests = 0;
+    pkg.on('manifest', () => manifests++);
+    await pkg.start(camera);
+    closers.push(() => pkg.cancel());
+    await within(
+      (async () => {
+        while (manifests < 2) await sleep(100);
+      })(),
+      20_000,
+      'the first live manifests',
+    );
+    const mpd = await text(`${origin.url}/manifest.mpd`);
+    for (const attribute of ['type="dynamic"', 'availabilityStartTime=', 'publishTime=', 'minimumUpdatePeriod=', 'timeShiftBufferDepth=', '<UTCTiming']) {
+      expect(mpd).to.include(attribute);
+    }
+    mpdTimelines(mpd);
+    await play(`${origin.url}/master.m3u8`, 'hls', 4);
+    await play(`${origin.url}/manifest.mpd`, 'dash', 4);
+    // The window slides: media sequence numbers only grow, and old segments are deleted after the extra window.
+    const first = checkMediaPlaylist(await text(`${origin.url}/v0/index.m3u8`), false);
+    expect(first.length).to.be.at.most(3);
+    await sleep(1500);
+    const later = checkMediaPlaylist(await text(`${origin.url}/v0/index.m3u8`), false);
+    expect(later[0]).to.be.greaterThan(first[0]!);
+    const stats = await origin.stats();
+    expect(stats.deleted).to.include('v0/seg-1.m4s');
+    expect(stats.misses.filter((m) => m.endsWith('.m3u8') || m.endsWith('.mpd'))).to.deep.equal([]);
+    // Every segment a manifest lists is on the origin.
+    for (const n of later) expect(stats.files).to.include(`v0/seg-${n}.m4s`);
+    const result = await pkg.stop();
+    expect(result.renditions.length).to.equal(2);
+    const final = await text(`${origin.url}/v0/index.m3u8`);
+    expect(final).to.include('#EXT-X-ENDLIST');
+    expect(await text(`${origin.url}/manifest.mpd`)).to.include('mediaPresentationDuration=');
+    expect(await text(`${origin.url}/manifest.mpd`)).not.to.include('minimumUpdatePeriod=');
+    expect(errors).to.deep.equal([]);
+    const probe = await ffprobeUrl(`${origin.url}/master.m3u8`);
+    expect(probe.error, probe.error).to.equal(undefined);
+  });
+
+  it('Packager, a target that refuses writes (HTTP 500, HTTP 403) fails with FW_ERR_WRITE_FAILED and no manifest', async () => {
+    for (const [failStatus, failAfter] of [
+      [500, 3],
+      [403, 0],
+    ] as const) {
+      const origin = await server({ failStatus, failAfter });
+      const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+      closers.push(() => source.close());
+      const pkg = new Packager({ segmentDurationS: 1, target: { upload: origin.url } });
+      const fatal: FramewireError[] = [];
+      pkg.on('error', ({ error, fatal: isFatal }) => isFatal && fatal.push(error));
+      const error = (await rejection(() => pkg.package(source))) as FramewireError;
+      expect(error).to.be.instanceOf(FramewireError);
+      expect(error.code, error.message).to.equal('FW_ERR_WRITE_FAILED');
+      expect(error.details['status']).to.equal(failStatus);
+      expect(fatal.length, 'one fatal error event').to.equal(1);
+      const files = (await origin.stats()).files;
+      expect(files.filter((f) => f.endsWith('.mpd') || f.endsWith('.m3u8'))).to.deep.equal([]);
+    }
+  });
+
+  it('Packager, cancel mid-way rejects with FW_ERR_CLOSED, removes what was written and leaks no VideoFrame', async () => {
+    const made: VideoFrame[] = [];
+    const canvas = new OffscreenCanvas(160, 120);
+    const ctx = canvas.getContext('2d')!;
+    let i = 0;
+    const source = {
+      kind: 'synthetic',
+      ended: false,
+      read: async () => {
+        await sleep(5);
+        ctx.fillStyle = `hsl(${(i * 7) % 360} 80% 50%)`;
+        ctx.fillRect(0, 0, 160, 120);
+        const frame = new VideoFrame(canvas, { timestamp: Math.round((i++ * 1e6) / 30) });
+        made.push(frame);
+        return frame;
+      },
+    } as unknown as FrameSource;
+    const origin = await server();
+    const pkg = new Packager({ segmentDurationS: 0.5, target: { upload: origin.url } });
+    await pkg.start(source);
+    await sleep(1500);
+    await pkg.cancel();
+    await pkg.cancel();
+    const error = (await rejection(() => pkg.stop())) as FramewireError;
+    expect(error.code).to.equal('FW_ERR_CLOSED');
+    expect(made.length).to.be.greaterThan(10);
+    await sleep(200);
+    expect(made.filter((f) => !isClosed(f)).length, 'frames left open').to.equal(0);
+  });
+
+  it('Packager, VOD cancel through an AbortSignal removes every file written so far', async () => {
+    const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+    closers.push(() => source.close());
+    const pkg = new Packager({ segmentDurationS: 0.5, ladder: [{ width: 160, height: 120 }] });
+    const controller = new AbortController();
+    pkg.on('segment', () => controller.abort());
+    const error = (await rejection(() => pkg.package(source, { signal: controller.signal }))) as FramewireError;
+    expect(error.code).to.equal('FW_ERR_CLOSED');
+    expect([...pkg.files.keys()]).to.deep.equal([]);
+  });
+
+  it('Packager, bad input: unsupported audio codec, a truncated file, non-monotonic timestamps, bad options', async () => {
+    const mp3 = await FileSource.open(await mediaBlob('pkg-mp3.mkv'));
+    closers.push(() => mp3.close());
+    const unsupported = (await rejection(() => new Packager().package(mp3))) as FramewireError;
+    expect(unsupported.code).to.equal('FW_ERR_CODEC_UNSUPPORTED');
+
+    const truncated = await FileSource.open(await mediaBlob('truncated-faststart.mp4'));
+    closers.push(() => truncated.close());
+    const early = new Packager({ segmentDurationS: 0.5, transmux: 'never' });
+    const ended = (await rejection(() => early.package(truncated))) as FramewireError;
+    expect(['FW_ERR_SOURCE_ENDED_EARLY', 'FW_ERR_DECODE_FAILED', 'FW_ERR_MEDIA_UNREADABLE']).to.include(ended.code);
+    expect([...early.files.keys()].filter((f) => f.endsWith('.mpd') || f.endsWith('.m3u8'))).to.deep.equal([]);
+
+    const nothing = { kind: 'empty', read: () => Promise.resolve(null) } as unknown as FrameSource;
+    const empty = (await rejection(() => new Packager().start(nothing))) as FramewireError;
+    expect(empty.code).to.equal('FW_ERR_SOURCE_ENDED_EARLY');
+
+    const stamps = [0, 33_333, 20_000, 66_667, 100_000];
+    const backwards = {
+      kind: 'backwards',
+      read: () => {
+        const t = stamps.shift();
+        const canvas = new OffscreenCanvas(64, 48);
+        canvas.getContext('2d')!.fillRect(0, 0, 64, 48);
+        return Promise.resolve(t === undefined ? null : new VideoFrame(canvas, { timestamp: t }));
+      },
+    } as unknown as FrameSource;
+    const live = new Packager({ segmentDurationS: 0.5 });
+    const warnings: string[] = [];
+    live.on('error', ({ error, fatal }) => !fatal && warnings.push(error.code));
+    await live.start(backwards);
+    // The packager reads until the source ends; stop() only once every frame was read.
+    await within(
+      (async () => {
+        while (stamps.length > 0) await sleep(20);
+      })(),
+      10_000,
+      'the source is drained',
+    );
+    await live.stop();
+    expect(warnings).to.deep.equal(['FW_ERR_TIMESTAMP_NOT_MONOTONIC']);
+    expect(live.files.has('manifest.mpd')).to.equal(true);
+
+    for (const options of [
+      { formats: ['smooth'] },
+      { segmentDurationS: 0 },
+      { ladder: [{ width: 321, height: 240 }] },
+      { windowSize: 0 },
+      { target: { ftp: 'x' } },
+      { codec: 'hevc' },
+    ]) {
+      const error = (await rejection(async () => new Packager(options as never))) as FramewireError;
+      expect(error.code, JSON.stringify(options)).to.equal('FW_ERR_INVALID_OPTION');
+    }
+  });
 });
