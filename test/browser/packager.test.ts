@@ -8,11 +8,11 @@ import {
   type FrameSource,
   type PackageResult,
 } from '../../packages/browser-sdk/dist/index.js';
-import { isClosed, rejection, sleep, within } from '../helpers/browser.js';
+import { isClosed, rejection, sleep, thrown, within } from '../helpers/browser.js';
 import { ffprobeUrl, mediaBlob, startTestServer, type TestServer } from '../helpers/media.js';
 
 const servers: TestServer[] = [];
-const closers: (() => Promise<unknown> | unknown)[] = [];
+const closers: (() => unknown)[] = [];
 async function server(options: object = {}): Promise<TestServer> {
   const started = await startTestServer('package', options);
   servers.push(started);
@@ -47,8 +47,7 @@ async function segmentStartS(base: string, track: string, n: number): Promise<nu
   const mdhd = find(init, 'mdhd');
   const timescale = init.getUint32(mdhd + 8 + (init.getUint8(mdhd + 8) === 1 ? 20 : 12));
   const tfdt = find(seg, 'tfdt');
-  const time =
-    seg.getUint8(tfdt + 8) === 1 ? Number(seg.getBigUint64(tfdt + 12)) : seg.getUint32(tfdt + 12);
+  const time = seg.getUint8(tfdt + 8) === 1 ? Number(seg.getBigUint64(tfdt + 12)) : seg.getUint32(tfdt + 12);
   return time / timescale;
 }
 
@@ -192,7 +191,14 @@ describe('Packager', () => {
     expect(result.audio).to.equal('a0');
     expect(result.durationS).to.be.closeTo(4, 0.1);
     expect(progress.at(-1)).to.equal(100);
-    for (const path of ['manifest.mpd', 'master.m3u8', 'v0/index.m3u8', 'a0/index.m3u8', 'v0/init.mp4', 'v0/seg-1.m4s']) {
+    for (const path of [
+      'manifest.mpd',
+      'master.m3u8',
+      'v0/index.m3u8',
+      'a0/index.m3u8',
+      'v0/init.mp4',
+      'v0/seg-1.m4s',
+    ]) {
       expect(pkg.files.has(path), path).to.equal(true);
     }
     expect(pkg.files.get('manifest.mpd')!.type).to.equal('application/dash+xml');
@@ -267,7 +273,14 @@ describe('Packager', () => {
       'the first live manifests',
     );
     const mpd = await text(`${origin.url}/manifest.mpd`);
-    for (const attribute of ['type="dynamic"', 'availabilityStartTime=', 'publishTime=', 'minimumUpdatePeriod=', 'timeShiftBufferDepth=', '<UTCTiming']) {
+    for (const attribute of [
+      'type="dynamic"',
+      'availabilityStartTime=',
+      'publishTime=',
+      'minimumUpdatePeriod=',
+      'timeShiftBufferDepth=',
+      '<UTCTiming',
+    ]) {
       expect(mpd).to.include(attribute);
     }
     mpdTimelines(mpd);
@@ -408,7 +421,7 @@ describe('Packager', () => {
       { target: { ftp: 'x' } },
       { codec: 'hevc' },
     ]) {
-      const error = (await rejection(async () => new Packager(options as never))) as FramewireError;
+      const error = thrown(() => new Packager(options as never)) as FramewireError;
       expect(error.code, JSON.stringify(options)).to.equal('FW_ERR_INVALID_OPTION');
     }
   });

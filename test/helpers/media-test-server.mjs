@@ -494,7 +494,15 @@ export async function mediaTestMiddleware(ctx, next) {
       const { url } = JSON.parse((await readBody(ctx.req)).toString());
       if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error('ffprobe-url takes loopback URLs only');
       try {
-        const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', url]);
+        const { stdout } = await run('ffprobe', [
+          '-v',
+          'error',
+          '-print_format',
+          'json',
+          '-show_streams',
+          '-show_format',
+          url,
+        ]);
         json(ctx, 200, JSON.parse(stdout));
       } catch (error) {
         json(ctx, 200, { error: String(error.stderr ?? error) });

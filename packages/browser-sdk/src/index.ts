@@ -119,9 +119,4 @@ export type {
 export type { PackagerTarget } from './outputs/packager/package-writer.js';
 
 // ⑤ playback
-export {
-  Player,
-  type PlayerEvents,
-  type PlayerOptions,
-  type PlayerRendition,
-} from './playback/player.js';
+export { Player, type PlayerEvents, type PlayerOptions, type PlayerRendition } from './playback/player.js';

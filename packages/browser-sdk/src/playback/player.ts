@@ -56,7 +56,12 @@ export class Player {
   readonly #engine: Engine;
   #closed = false;
 
-  private constructor(type: 'hls' | 'dash', video: HTMLVideoElement, events: TypedEmitter<PlayerEvents>, engine: Engine) {
+  private constructor(
+    type: 'hls' | 'dash',
+    video: HTMLVideoElement,
+    events: TypedEmitter<PlayerEvents>,
+    engine: Engine,
+  ) {
     this.type = type;
     this.video = video;
     this.#events = events;
@@ -72,7 +77,7 @@ export class Player {
     assertOption(video instanceof HTMLVideoElement, 'video must be an HTMLVideoElement');
     const href = new URL(String(url), location.href).href;
     const type = options.type ?? (new URL(href).pathname.endsWith('.mpd') ? 'dash' : 'hls');
-    assertOption(type === 'hls' || type === 'dash', `options.type must be 'hls' or 'dash'; got ${String(type)}`);
+    assertOption((['hls', 'dash'] as unknown[]).includes(type), `options.type must be 'hls' or 'dash'; got ${type}`);
     const autoplay = options.autoplay ?? true;
     video.muted = video.muted || autoplay;
     const events = new TypedEmitter<PlayerEvents>();
@@ -199,11 +204,11 @@ async function dashEngine(
       height: r.height,
       bitrateBps: r.bandwidth,
     }));
-  player.on('streamInitialized', () => {
+  player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => {
     events.emit('ready', { renditions: renditions(), live: player.isDynamic() });
     ready();
   });
-  player.on('qualityChangeRendered', (event: unknown) => {
+  player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, (event: unknown) => {
     const { mediaType, newRepresentation } = event as {
       mediaType: string;
       newRepresentation: { width: number; height: number };
@@ -222,7 +227,10 @@ async function dashEngine(
   return {
     renditions,
     select: (index) => {
-      player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: index === 'auto' } } } });
+      const settings = { streaming: { abr: { autoSwitchBitrate: { video: index === 'auto' } } } };
+      // dash.js types its settings as a class; a plain object of the same shape is what it takes.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      player.updateSettings(settings);
       if (index !== 'auto') player.setRepresentationForTypeByIndex('video', index, true);
     },
     destroy: () => player.destroy(),

@@ -121,11 +121,11 @@ export function validatePackagerOptions(options: PackagerOptions): void {
     `options.codec must be one of ${CODECS.join(', ')}; got ${String(options.codec)}`,
   );
   assertOption(
-    options.transmux === undefined || options.transmux === 'auto' || options.transmux === 'never',
+    (['auto', 'never', undefined] as unknown[]).includes(options.transmux),
     `options.transmux must be 'auto' or 'never'; got ${String(options.transmux)}`,
   );
   assertOption(
-    options.audioCodec === undefined || options.audioCodec === 'opus' || options.audioCodec === 'aac',
+    (['opus', 'aac', undefined] as unknown[]).includes(options.audioCodec),
     `options.audioCodec must be 'opus' or 'aac'; got ${String(options.audioCodec)}`,
   );
   if (options.ladder !== undefined) {
@@ -133,7 +133,7 @@ export function validatePackagerOptions(options: PackagerOptions): void {
       Array.isArray(options.ladder) && options.ladder.length > 0,
       'options.ladder must be a non-empty list of { width, height, bitrateBps? }',
     );
-    for (const [i, r] of options.ladder.entries()) {
+    for (const [i, r] of (options.ladder as readonly PackagerRendition[]).entries()) {
       assertOption(
         Number.isInteger(r.width) && Number.isInteger(r.height) && r.width >= 2 && r.height >= 2,
         `options.ladder[${i}] needs integer width and height ≥ 2`,

@@ -564,7 +564,7 @@ export class Packager {
         this.#units++;
         this.#progressFor(durationUs);
       }
-      frame = this.#stopRequested || this.#failure ? null : await source.read();
+      frame = this.#shouldStop() ? null : await source.read();
     }
   }
 
@@ -663,7 +663,12 @@ export class Packager {
         segments: listed,
       };
     };
-    const tracks = run.videoTracks.map((t) => describe(t, run.ladder.find((r) => r.id === t.id)));
+    const tracks = run.videoTracks.map((t) =>
+      describe(
+        t,
+        run.ladder.find((r) => r.id === t.id),
+      ),
+    );
     if (run.audioTrack && run.audioTrack.timescale > 0) tracks.push(describe(run.audioTrack, undefined));
     return {
       live: run.live,
@@ -767,6 +772,11 @@ export class Packager {
       audio: run.audioTrack ? run.audioTrack.id : null,
       paths: [...this.#manifestPaths, ...tracks.flatMap((t) => t.writtenPaths)].sort(),
     };
+  }
+
+  // A method rather than an inline check: stop() and failures change the state while the loops await.
+  #shouldStop(): boolean {
+    return this.#stopRequested || this.#failure !== undefined;
   }
 
   #throwIfFailed(): void {

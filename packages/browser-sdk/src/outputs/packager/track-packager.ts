@@ -3,7 +3,7 @@ import { readInit, readSegment } from './cmaf-box-reader.js';
 import { initPath, segmentPath, type SegmentRecord } from './package-model.js';
 import { packageMimeType, type PackageWriter } from './package-writer.js';
 import type { Mediabunny } from '../../core/lazy-modules.js';
-import type { BufferTarget, Output, Target } from 'mediabunny';
+import type { Output, Target } from 'mediabunny';
 
 /** What a {@link TrackPackager} needs. */
 export interface TrackPackagerOptions {
@@ -88,7 +88,7 @@ export class TrackPackager {
   }
 
   #enqueue(kind: 'init' | 'segment', n: number, target: Target): void {
-    const buffer = (target as BufferTarget).buffer;
+    const buffer = (target as unknown as { buffer: ArrayBuffer | null }).buffer;
     if (!buffer || this.#failed) return;
     const bytes = new Uint8Array(buffer);
     this.#pendingWrites++;

@@ -20,7 +20,7 @@ export function segmentTimeline(track: TrackDescription): string[] {
     if (run) lines.push(`<S${attrs({ t: run.t, d: run.d, r: run.r > 0 ? run.r : undefined })}/>`);
   };
   for (const segment of track.segments) {
-    if (run && segment.durationTicks === run.d && segment.startTicks === expected) {
+    if (segment.durationTicks === run?.d && segment.startTicks === expected) {
       run.r++;
     } else {
       flush();
