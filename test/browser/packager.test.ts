@@ -308,6 +308,27 @@ describe('Packager', () => {
     expect(probe.error, probe.error).to.equal(undefined);
   });
 
+  it('Packager, OPFS target: the package lands in an origin-private folder, by path', async () => {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry('fw-package-test', { recursive: true }).catch(() => undefined);
+    closers.push(() => root.removeEntry('fw-package-test', { recursive: true }).catch(() => undefined));
+    const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+    closers.push(() => source.close());
+    const pkg = new Packager({ segmentDurationS: 1, target: { opfs: 'fw-package-test' } });
+    const result = await pkg.package(source);
+    expect(pkg.files.size).to.equal(0);
+    const folder = await root.getDirectoryHandle('fw-package-test');
+    const read = async (path: string): Promise<File> => {
+      const parts = path.split('/');
+      let dir = folder;
+      for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part);
+      return (await dir.getFileHandle(parts.at(-1)!)).getFile();
+    };
+    for (const path of result.paths) expect((await read(path)).size, path).to.be.greaterThan(0);
+    expect(await (await read('master.m3u8')).text()).to.include('v0/index.m3u8');
+    expect(await (await read('manifest.mpd')).text()).to.include('type="static"');
+  });
+
   it('Packager, a target that refuses writes (HTTP 500, HTTP 403) fails with FW_ERR_WRITE_FAILED and no manifest', async () => {
     for (const [failStatus, failAfter] of [
       [500, 3],
