@@ -7,7 +7,7 @@ import {
   type RecorderOptions,
   type UploadReceipt,
 } from '@framewire/browser-sdk';
-import { isClosed, rejection, solidFrame, within } from '../helpers/browser.js';
+import { isClosed, rejection, sleep, solidFrame, within } from '../helpers/browser.js';
 import { ffprobe, mediaBlob, readMp4, startTestServer, type TestServer } from '../helpers/media.js';
 
 const FRAME_US = 1e6 / 30;
@@ -260,7 +260,12 @@ describe('Recorder', () => {
       target: { upload: `${uploads.url}/upload`, chunkBytes: 1 << 20 },
     });
     for (let i = 0; i < 30; i++) await rec.write(solidFrame(Math.round(i * FRAME_US), 320, 240));
-    const before = await uploads.stats();
+    // Encoding and muxing run behind write(): give the completed fragments time to go out (on a loaded machine too).
+    let before = await uploads.stats();
+    for (let waited = 0; waited < 10_000 && Object.keys(before.uploads).length === 0; waited += 100) {
+      await sleep(100);
+      before = await uploads.stats();
+    }
     const receipt = (await rec.finalize()) as UploadReceipt;
     const after = await uploads.stats();
     const upload = after.uploads[receipt.uploadId]!;

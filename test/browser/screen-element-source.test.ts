@@ -149,7 +149,7 @@ describe('ScreenSource, ElementSource, openSource and camera hot-plug', () => {
     expect(error?.code).to.equal('FW_ERR_INVALID_OPTION');
   });
 
-  it('openSource, one entry for every kind; bad stabilizer options are refused', async () => {
+  it('openSource, one entry for every kind, with or without stabilization; bad stabilizer options are refused', async () => {
     const camera = keep(await openSource({ camera: { width: 320, height: 240 } }));
     expect(camera.kind).to.equal('camera');
     const frame = await camera.read();
@@ -164,10 +164,19 @@ describe('ScreenSource, ElementSource, openSource and camera hot-plug', () => {
     const screen = keep(await openSource({ screen: true }));
     expect(screen.kind).to.equal('screen');
 
+    const steady = keep(await openSource({ camera: { width: 320, height: 240 }, stabilize: { smoothingRadius: 5 } }));
+    expect(steady.kind).to.equal('camera');
+    for (let i = 0; i < 3; i++) {
+      const stabilized = await steady.read();
+      expect(stabilized?.displayWidth).to.equal(320);
+      stabilized?.close();
+    }
+    await steady.close();
     const badStabilizer = (await rejection(() =>
       openSource({ camera: {}, stabilize: { smoothingRadius: -1 } }),
     )) as FramewireError;
     expect(badStabilizer.code).to.equal('FW_ERR_INVALID_OPTION');
+    expect(badStabilizer.message).to.contain('smoothingRadius');
     const two = (await rejection(() => openSource({ camera: {}, screen: {} }))) as FramewireError;
     expect(two.code).to.equal('FW_ERR_INVALID_OPTION');
     const none = (await rejection(() => openSource({} as never))) as FramewireError;

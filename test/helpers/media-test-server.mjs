@@ -1,7 +1,8 @@
 // Node-side help for browser tests, mounted in the test runner's dev server under /__fw/:
 //   GET    /__fw/media/<name>    a media file made by ffmpeg on first request (see RECIPES), with Range support
 //   POST   /__fw/ffprobe?ext=mp4 the request body written to a file and described by ffprobe (with frame times)
-//   POST   /__fw/servers         starts a small HTTP server on 127.0.0.1, port 0: { kind: 'static' | 'mjpeg' | 'upload', … }
+//   POST   /__fw/ffprobe-url     ffprobe over HTTP: { url } (a loopback URL, e.g. a package's manifest.mpd)
+//   POST   /__fw/servers         starts a small HTTP server on 127.0.0.1, port 0: { kind: 'static' | 'mjpeg' | 'upload' | 'package', … }
 //   GET    /__fw/servers/<id>    what that server saw (connections, uploads)
 //   DELETE /__fw/servers/<id>    stops it
 // Everything binds to loopback; generated files live in a temporary folder removed when the process exits.
@@ -87,6 +88,23 @@ const RECIPES = {
   'mpeg4.mp4': (out) => [...lavfi('320x240', 30, 0.5), '-c:v', 'mpeg4', out],
   // Bench material: 10 s of 720p H.264.
   'bench-720p.mp4': (out) => [...lavfi('1280x720', 30, 10), ...x264, out],
+  // Packaging material: 4 s, a key frame every second, AAC audio; and one with MP3 audio (CMAF cannot copy it).
+  'pkg-av.mp4': (out) => [
+    ...lavfi('320x240', 30, 4),
+    ...sine(4),
+    ...x264,
+    '-g',
+    '30',
+    '-keyint_min',
+    '30',
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-shortest',
+    out,
+  ],
+  'pkg-mp3.mkv': (out) => [...lavfi('320x240', 30, 2), ...sine(2), ...x264, '-c:a', 'libmp3lame', '-shortest', out],
   // Fixtures for HLS and DASH (folders) and MJPEG (a folder of JPEGs).
   hls: (dir) => [
     ...lavfi('320x240', 30, 3),
@@ -309,6 +327,52 @@ function mjpegHandler(state, options) {
   };
 }
 
+/**
+ * A packaging origin: stores what is PUT (and removes what is DELETEd) under its path, serves it back with the
+ * DASH/HLS MIME types and CORS. `failStatus` answers every PUT after the first `failAfter` (default 0) with that
+ * status. Records GETs of missing files (`misses`), so a test can tell a manifest listed a file never written.
+ */
+function packageHandler(state, options) {
+  return async (req, res) => {
+    const { pathname } = new URL(req.url, 'http://x');
+    const path = decodeURIComponent(pathname).replace(/^\/+/, '');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'access-control-allow-methods': 'GET, PUT, DELETE' }).end();
+      return;
+    }
+    if (req.method === 'PUT') {
+      const body = await readBody(req);
+      state.puts++;
+      if (options.failStatus && state.puts > (options.failAfter ?? 0)) {
+        res.writeHead(options.failStatus, CORS).end();
+        return;
+      }
+      state.files.set(path, body);
+      res.writeHead(201, CORS).end();
+      return;
+    }
+    if (req.method === 'DELETE') {
+      state.deleted.push(path);
+      state.files.delete(path);
+      res.writeHead(204, CORS).end();
+      return;
+    }
+    const body = state.files.get(path);
+    if (!body) {
+      state.misses.push(path);
+      res.writeHead(404, CORS).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      ...CORS,
+      'content-type': MIME[extname(path)] ?? 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  };
+}
+
 /** Receives framewire uploads (x-framewire-upload-id / -offset / -final); `failStatus` refuses every request. */
 function uploadHandler(state, options) {
   return async (req, res) => {
@@ -347,12 +411,15 @@ function uploadHandler(state, options) {
 async function startTestServer(spec) {
   const state = { requests: [], stalled: [], connections: 0, framesSent: 0, uploads: {}, faulted: false };
   if (spec.kind === 'upload') state.requests = 0;
+  Object.assign(state, { files: new Map(), puts: 0, deleted: [], misses: [] });
   const handler =
     spec.kind === 'mjpeg'
       ? mjpegHandler(state, spec)
       : spec.kind === 'upload'
         ? uploadHandler(state, spec)
-        : staticHandler(state);
+        : spec.kind === 'package'
+          ? packageHandler(state, spec)
+          : staticHandler(state);
   const server = createServer((req, res) => {
     handler(req, res).catch((error) => {
       if (!res.headersSent) res.writeHead(500, CORS);
@@ -372,7 +439,16 @@ function describe(state) {
       { bytes: u.bytes, final: u.final, probe: u.probe, requests: u.parts.length },
     ]),
   );
-  return { requests: state.requests, connections: state.connections, framesSent: state.framesSent, uploads };
+  return {
+    requests: state.requests,
+    connections: state.connections,
+    framesSent: state.framesSent,
+    uploads,
+    files: [...state.files.keys()].sort(),
+    puts: state.puts,
+    deleted: state.deleted,
+    misses: state.misses,
+  };
 }
 
 async function stopTestServer(id) {
@@ -410,6 +486,26 @@ export async function mediaTestMiddleware(ctx, next) {
         json(ctx, 200, { error: String(error.stderr ?? error) });
       } finally {
         rmSync(path, { force: true });
+      }
+      return;
+    }
+    if (ctx.path === '/__fw/ffprobe-url' && ctx.method === 'POST') {
+      // ffprobe reading a manifest over HTTP (its DASH demuxer reads an MPD only over HTTP).
+      const { url } = JSON.parse((await readBody(ctx.req)).toString());
+      if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error('ffprobe-url takes loopback URLs only');
+      try {
+        const { stdout } = await run('ffprobe', [
+          '-v',
+          'error',
+          '-print_format',
+          'json',
+          '-show_streams',
+          '-show_format',
+          url,
+        ]);
+        json(ctx, 200, JSON.parse(stdout));
+      } catch (error) {
+        json(ctx, 200, { error: String(error.stderr ?? error) });
       }
       return;
     }

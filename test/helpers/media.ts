@@ -33,12 +33,20 @@ export interface TestServer {
     connections: number;
     framesSent: number;
     uploads: Record<string, { bytes: number; final: number | undefined; probe: Probe | undefined; requests: number }>;
+    /** `package` servers: the stored paths, PUT count, DELETEd paths, GETs of missing paths. */
+    files: string[];
+    puts: number;
+    deleted: string[];
+    misses: string[];
   }>;
   stop(): Promise<void>;
 }
 
-/** Starts a server of `kind` (`static`, `mjpeg`, `upload`) on 127.0.0.1, port 0. */
-export async function startTestServer(kind: 'static' | 'mjpeg' | 'upload', options: object = {}): Promise<TestServer> {
+/** Starts a server of `kind` (`static`, `mjpeg`, `upload`, `package`) on 127.0.0.1, port 0. */
+export async function startTestServer(
+  kind: 'static' | 'mjpeg' | 'upload' | 'package',
+  options: object = {},
+): Promise<TestServer> {
   const response = await fetch('/__fw/servers', { method: 'POST', body: JSON.stringify({ kind, ...options }) });
   const { id, url } = (await response.json()) as { id: string; url: string };
   return {
@@ -88,4 +96,14 @@ export async function readMp4(blob: Blob): Promise<Mp4Summary> {
     fragmented: info.isFragmented,
     audioCodec: info.audioTracks[0]?.codec,
   };
+}
+
+/** ffprobe (on the Node side) reading `url` over HTTP: streams and format, or `error`. */
+export async function ffprobeUrl(url: string): Promise<{
+  streams?: { codec_type: string; codec_name: string; width?: number; height?: number }[];
+  format?: { format_name: string; duration?: string };
+  error?: string;
+}> {
+  const response = await fetch('/__fw/ffprobe-url', { method: 'POST', body: JSON.stringify({ url }) });
+  return (await response.json()) as Awaited<ReturnType<typeof ffprobeUrl>>;
 }

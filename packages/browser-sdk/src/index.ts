@@ -109,3 +109,19 @@ export {
 export type { RecorderTarget, RecordingOutput, UploadReceipt } from './outputs/recording-target.js';
 export type { RecoveredRecording } from './outputs/recording-recovery.js';
 export { HttpUploadWriter, type HttpUploadOptions } from './outputs/http-upload-writer.js';
+export {
+  Packager,
+  type PackageResult,
+  type PackagerEvents,
+  type PackagerProgress,
+} from './outputs/packager/packager.js';
+export type {
+  PackagerFormat,
+  PackagerOptions,
+  PackagerRendition,
+  PackagerVideoCodec,
+} from './outputs/packager/packager-options.js';
+export type { PackagerTarget } from './outputs/packager/package-writer.js';
+
+// ⑤ playback
+export { Player, type PlayerEvents, type PlayerOptions, type PlayerRendition } from './playback/player.js';

@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   FW_ERR_STREAM_STALLED: 'A live stream delivered no frame for longer than its stall timeout.',
   FW_ERR_FRAME_SIZE_CHANGED: 'A frame of a different size reached a recorder that was told to refuse size changes.',
   FW_ERR_WRITE_FAILED: 'Writing a recording to its target failed (storage full, file locked, upload refused).',
+  // packaging
+  FW_ERR_SOURCE_ENDED_EARLY:
+    'A source ended before the packager could finish: no frame at all, or a file that stops well before its stated duration.',
+  FW_ERR_TIMESTAMP_NOT_MONOTONIC: 'A frame whose timestamp does not increase reached the packager; it was dropped.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

@@ -3,7 +3,7 @@ import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabu
 import { QueuedFrameSource } from './queued-frame-source.js';
 import { preflight } from './http-preflight.js';
 import type { SourceQueueOptions } from './frame-source.js';
-import type { Input, InputAudioTrack, VideoSampleSink } from 'mediabunny';
+import type { Input, InputAudioTrack, InputVideoTrack, VideoSampleSink } from 'mediabunny';
 
 const log = createLogger('file-source');
 
@@ -50,12 +50,20 @@ export interface FileAudioTrack {
   computeDuration(): Promise<number>;
 }
 
-// The mediabunny audio track of each FileSource, for the Recorder (kept off the public types).
+// The mediabunny tracks of each FileSource, for the Recorder and the Packager (kept off the public types).
 const audioTracks = new WeakMap<FileSource, InputAudioTrack>();
+const videoTracks = new WeakMap<FileSource, InputVideoTrack>();
 
 /** The mediabunny audio track of `source`, or `undefined` when its file has none. Internal to the SDK. */
 export function audioTrackOf(source: FileSource): InputAudioTrack | undefined {
   return audioTracks.get(source);
+}
+
+/** The mediabunny video track of `source` (for copying its packets without decoding). Internal to the SDK. */
+export function videoTrackOf(source: FileSource): InputVideoTrack {
+  const track = videoTracks.get(source);
+  if (!track) throw new FramewireError('FW_ERR_CLOSED', 'The file source has no open video track', { stage: 'read' });
+  return track;
 }
 
 /**
@@ -97,6 +105,7 @@ export class FileSource extends QueuedFrameSource {
   private constructor(
     parts: {
       input: Input;
+      videoTrack: InputVideoTrack;
       audioTrack: InputAudioTrack | null;
       audio: FileAudioInfo | null;
       sink: VideoSampleSink;
@@ -111,6 +120,7 @@ export class FileSource extends QueuedFrameSource {
   ) {
     super('file', options.queue, 'backpressure');
     this.#input = parts.input;
+    videoTracks.set(this, parts.videoTrack);
     if (parts.audioTrack) audioTracks.set(this, parts.audioTrack);
     this.audio = parts.audio;
     this.#sink = parts.sink;
@@ -181,6 +191,7 @@ export class FileSource extends QueuedFrameSource {
       return new FileSource(
         {
           input,
+          videoTrack,
           audioTrack,
           audio,
           sink,

@@ -1,0 +1,140 @@
+/** What a CMAF init segment (`ftyp` + `moov`) says about its track. */
+export interface InitInfo {
+  /** Ticks per second (`mdhd`). */
+  timescale: number;
+  /** The sample entry's codec as an RFC 6381 string when it can be read from the boxes (`avc1.64001f`), else `null`. */
+  codec: string | null;
+}
+
+/** What a CMAF media segment (`moof` + `mdat`, one or more) says about its samples. */
+export interface SegmentInfo {
+  /** `tfdt` baseMediaDecodeTime of the first fragment, in the track's timescale. */
+  startTicks: number;
+  /** Sum of every sample's duration, in the track's timescale. */
+  durationTicks: number;
+  /** Number of samples. */
+  samples: number;
+  /** Whether the first sample is a sync sample (a key frame). */
+  startsWithSync: boolean;
+}
+
+interface Box {
+  type: string;
+  start: number;
+  end: number;
+  body: number;
+}
+
+function boxes(view: DataView, from: number, to: number): Box[] {
+  const found: Box[] = [];
+  let at = from;
+  while (at + 8 <= to) {
+    let size = view.getUint32(at);
+    const type = String.fromCharCode(
+      view.getUint8(at + 4),
+      view.getUint8(at + 5),
+      view.getUint8(at + 6),
+      view.getUint8(at + 7),
+    );
+    let body = at + 8;
+    if (size === 1) {
+      size = Number(view.getBigUint64(at + 8));
+      body += 8;
+    } else if (size === 0) {
+      size = to - at;
+    }
+    if (size < 8 || at + size > to) break;
+    found.push({ type, start: at, end: at + size, body });
+    at += size;
+  }
+  return found;
+}
+
+function child(view: DataView, parent: Box | undefined, type: string, skip = 0): Box | undefined {
+  if (!parent) return undefined;
+  return boxes(view, parent.body + skip, parent.end).find((b) => b.type === type);
+}
+
+const hex = (n: number): string => n.toString(16).padStart(2, '0');
+
+/** Reads the timescale and codec of a one-track CMAF init segment. Throws on bytes that are not one. */
+export function readInit(bytes: Uint8Array): InitInfo {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const moov = boxes(view, 0, bytes.byteLength).find((b) => b.type === 'moov');
+  const trak = child(view, moov, 'trak');
+  const mdia = child(view, trak, 'mdia');
+  const mdhd = child(view, mdia, 'mdhd');
+  if (!mdhd) throw new Error('not a CMAF init segment: no moov/trak/mdia/mdhd');
+  const version = view.getUint8(mdhd.body);
+  const timescale = view.getUint32(mdhd.body + (version === 1 ? 20 : 12));
+  const stsd = child(view, child(view, child(view, mdia, 'minf'), 'stbl'), 'stsd');
+  let codec: string | null = null;
+  const entry = stsd ? boxes(view, stsd.body + 8, stsd.end)[0] : undefined;
+  if (entry && (entry.type === 'avc1' || entry.type === 'avc3')) {
+    // VisualSampleEntry: 78 bytes before its child boxes.
+    const avcC = boxes(view, entry.body + 78, entry.end).find((b) => b.type === 'avcC');
+    if (avcC) {
+      const b = (i: number): number => view.getUint8(avcC.body + i);
+      codec = `${entry.type}.${hex(b(1))}${hex(b(2))}${hex(b(3))}`;
+    }
+  }
+  return { timescale, codec };
+}
+
+/** Reads the start time, duration and samples of a CMAF media segment. Throws on bytes without a `moof`. */
+export function readSegment(bytes: Uint8Array): SegmentInfo {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const moofs = boxes(view, 0, bytes.byteLength).filter((b) => b.type === 'moof');
+  if (moofs.length === 0) throw new Error('not a CMAF media segment: no moof');
+  let startTicks: number | undefined;
+  let durationTicks = 0;
+  let samples = 0;
+  let startsWithSync = false;
+  for (const moof of moofs) {
+    const traf = child(view, moof, 'traf');
+    const tfhd = child(view, traf, 'tfhd');
+    const tfdt = child(view, traf, 'tfdt');
+    if (!traf || !tfhd) continue;
+    if (tfdt && startTicks === undefined) {
+      startTicks =
+        view.getUint8(tfdt.body) === 1 ? Number(view.getBigUint64(tfdt.body + 4)) : view.getUint32(tfdt.body + 4);
+    }
+    const tfhdFlags = view.getUint32(tfhd.body) & 0xffffff;
+    let at = tfhd.body + 8;
+    if (tfhdFlags & 0x1) at += 8;
+    if (tfhdFlags & 0x2) at += 4;
+    const defaultDuration = tfhdFlags & 0x8 ? view.getUint32(at) : 0;
+    if (tfhdFlags & 0x8) at += 4;
+    if (tfhdFlags & 0x10) at += 4;
+    const defaultFlags = tfhdFlags & 0x20 ? view.getUint32(at) : 0;
+    for (const trun of boxes(view, traf.body, traf.end).filter((b) => b.type === 'trun')) {
+      const flags = view.getUint32(trun.body) & 0xffffff;
+      const count = view.getUint32(trun.body + 4);
+      let p = trun.body + 8;
+      if (flags & 0x1) p += 4;
+      let firstFlags: number | undefined;
+      if (flags & 0x4) {
+        firstFlags = view.getUint32(p);
+        p += 4;
+      }
+      for (let i = 0; i < count; i++) {
+        let duration = defaultDuration;
+        let sampleFlags = i === 0 && firstFlags !== undefined ? firstFlags : defaultFlags;
+        if (flags & 0x100) {
+          duration = view.getUint32(p);
+          p += 4;
+        }
+        if (flags & 0x200) p += 4;
+        if (flags & 0x400) {
+          sampleFlags = view.getUint32(p);
+          p += 4;
+        }
+        if (flags & 0x800) p += 4;
+        if (samples === 0) startsWithSync = (sampleFlags & 0x10000) === 0;
+        durationTicks += duration;
+        samples++;
+      }
+    }
+  }
+  return { startTicks: startTicks ?? 0, durationTicks, samples, startsWithSync };
+}

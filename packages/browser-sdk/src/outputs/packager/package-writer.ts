@@ -1,0 +1,125 @@
+import { FramewireError } from '@framewire/core';
+import { ReconnectBackoff } from '../../core/reconnect-backoff.js';
+
+/**
+ * Where a {@link Packager} writes its files (manifests, init segments, media segments), by path relative to the
+ * package root.
+ */
+export type PackagerTarget =
+  /** In memory: `packager.files` is a `Map` of path → `Blob`. */
+  | 'memory'
+  /** A folder of this name in the origin-private file system (`navigator.storage.getDirectory()`). */
+  | { opfs: string }
+  /**
+   * Each file is sent with an HTTP `PUT` to `upload` + `/` + path (removed live segments with `DELETE`), so any
+   * server that stores PUT bodies can serve the package. 5xx answers and network errors are retried with
+   * backoff; a 4xx answer, or retries used up, fail with `FW_ERR_WRITE_FAILED`.
+   */
+  | { upload: string | URL; headers?: Record<string, string> };
+
+/** The writing side of a target. */
+export interface PackageWriter {
+  /** Writes (or replaces) a whole file. Rejects with `FW_ERR_WRITE_FAILED`. */
+  write(path: string, data: Uint8Array | string, type: string): Promise<void>;
+  /** Removes a file (live segments that left the window); failures are ignored. */
+  remove(path: string): Promise<void>;
+}
+
+/** The MIME type of a package file, by extension. */
+export function packageMimeType(path: string, audio = false): string {
+  if (path.endsWith('.mpd')) return 'application/dash+xml';
+  if (path.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
+  if (path.endsWith('.m4s')) return 'video/iso.segment';
+  return audio ? 'audio/mp4' : 'video/mp4';
+}
+
+const writeFailed = (what: string, cause: unknown, details: Record<string, unknown> = {}): FramewireError =>
+  new FramewireError('FW_ERR_WRITE_FAILED', what, { cause, fatal: true, stage: 'write', details });
+
+/** A writer that keeps the files in `files`. */
+export function memoryWriter(files: Map<string, Blob>): PackageWriter {
+  return {
+    write: (path, data, type) => {
+      files.set(path, new Blob([data as BlobPart], { type }));
+      return Promise.resolve();
+    },
+    remove: (path) => {
+      files.delete(path);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** A writer into an OPFS folder; sub-folders are created as needed. */
+export async function opfsWriter(folder: string): Promise<PackageWriter> {
+  let root: FileSystemDirectoryHandle;
+  try {
+    root = await (await navigator.storage.getDirectory()).getDirectoryHandle(folder, { create: true });
+  } catch (error) {
+    throw writeFailed(`Cannot open the OPFS folder ${folder}: ${String(error)}`, error);
+  }
+  const dirOf = async (path: string): Promise<{ dir: FileSystemDirectoryHandle; name: string }> => {
+    const parts = path.split('/');
+    const name = parts.pop() ?? path;
+    let dir = root;
+    for (const part of parts) dir = await dir.getDirectoryHandle(part, { create: true });
+    return { dir, name };
+  };
+  return {
+    write: async (path, data) => {
+      try {
+        const { dir, name } = await dirOf(path);
+        const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+        await writable.write(data as FileSystemWriteChunkType);
+        await writable.close();
+      } catch (error) {
+        throw writeFailed(`Writing ${folder}/${path} to OPFS failed: ${String(error)}`, error);
+      }
+    },
+    remove: async (path) => {
+      try {
+        const { dir, name } = await dirOf(path);
+        await dir.removeEntry(name);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+/** A writer that PUTs every file under `base`. */
+export function uploadWriter(base: string | URL, headers: Record<string, string> = {}): PackageWriter {
+  const root = new URL(String(base), location.href).href.replace(/\/?$/, '/');
+  const send = async (method: 'PUT' | 'DELETE', path: string, body?: Uint8Array | string, type?: string) => {
+    const url = new URL(path, root).href;
+    const backoff = new ReconnectBackoff({ initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 });
+    for (;;) {
+      let status: number | undefined;
+      let cause: unknown;
+      try {
+        const response = await fetch(url, {
+          method,
+          headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
+          ...(body === undefined ? {} : { body: body as BodyInit }),
+        });
+        if (response.ok) return;
+        status = response.status;
+      } catch (error) {
+        cause = error;
+      }
+      const delay = status !== undefined && status < 500 ? null : backoff.nextDelayMs();
+      if (delay === null) {
+        throw writeFailed(
+          `${method} ${url} failed${status === undefined ? '' : ` with HTTP ${status}`}`,
+          cause,
+          status === undefined ? { url } : { url, status },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  };
+  return {
+    write: (path, data, type) => send('PUT', path, data, type),
+    remove: (path) => send('DELETE', path).catch(() => undefined),
+  };
+}
