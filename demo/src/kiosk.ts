@@ -39,7 +39,8 @@ async function run(config: KioskConfig): Promise<never> {
         openTimeoutMs: 10_000,
       });
       source.on('error', ({ error, fatal }) => {
-        if (!fatal) setState('reconnecting', `Reconnecting: ${describeError(error)}`);
+        if (fatal) problem = describeError(error);
+        else setState('reconnecting', `Reconnecting: ${describeError(error)}`);
       });
       try {
         for await (const frame of source) {
