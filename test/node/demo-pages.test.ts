@@ -78,6 +78,11 @@ describe('demo pages', () => {
         { timeout: 30_000 },
       );
       await screenshot(page, 'demo-package-ladder');
+
+      // The plain <script> tag example.
+      await page.goto(`${demo.url}examples/script-tag.html`);
+      await frames('#stats', 10);
+      await screenshot(page, 'example-script-tag');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
