@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'test-results/**', '.scratch/**'],
+    ignores: ['**/dist/**', 'demo/service-worker.js', '**/node_modules/**', 'test-results/**', '.scratch/**'],
   },
   js.configs.recommended,
   {

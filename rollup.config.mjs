@@ -159,13 +159,37 @@ function mediabunnyBundle() {
 }
 
 // ── demo ──────────────────────────────────────────────────────────────────────────────────────────────────────
+/** Lists every file of the demo build in `shell-files.json`, for the Service Worker's offline shell. */
+function shellFileList() {
+  return {
+    name: 'framewire-shell-file-list',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).filter((file) => !file.endsWith('.map'));
+      this.emitFile({ type: 'asset', fileName: 'shell-files.json', source: JSON.stringify(files.sort(), null, 2) });
+    },
+  };
+}
+
 const demo = [
   {
     // The demo uses the SDK through its public, built entry (default export condition, not the sources).
-    input: 'demo/src/main.ts',
-    output: { dir: 'demo/dist', format: 'esm', sourcemap: true },
+    // Each page is an entry; the SDK is one shared chunk; features load their code on first use.
+    input: { main: 'demo/src/main.ts', kiosk: 'demo/src/kiosk.ts' },
+    output: {
+      dir: 'demo/dist',
+      format: 'esm',
+      sourcemap: true,
+      chunkFileNames: 'chunks/[name].js',
+      manualChunks: (id) => (id.includes('/packages/browser-sdk/dist/') ? 'sdk' : undefined),
+    },
     onwarn: quiet,
-    plugins: [mediabunnyBundle(), nodeResolve({ browser: true }), ts({ minify: true })],
+    plugins: [mediabunnyBundle(), nodeResolve({ browser: true }), ts({ minify: true }), shellFileList()],
+  },
+  {
+    // The Service Worker is a classic script at the demo's root, so its scope is the whole demo.
+    input: 'demo/sw/service-worker.ts',
+    output: { file: 'demo/service-worker.js', format: 'iife', sourcemap: true },
+    plugins: [resolve(), ts({ minify: true, tsconfig: 'demo/sw/tsconfig.json' })],
   },
 ];
 

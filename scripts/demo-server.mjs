@@ -1,5 +1,5 @@
-// A small static server for the demo: demo/ at /, the SDK's dist/ (workers, vendor files) at /sdk/,
-// and /config.json telling the page where the bridge and the signaling server are.
+// A small static server for the demo: demo/ at /, the SDK's dist/ (workers, vendor files) at /sdk/, examples/ at
+// /examples/, and /config.json telling the page where the bridge and the signaling server are.
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -19,6 +19,7 @@ const MIME = {
 };
 const MOUNTS = [
   ['/sdk/', join(root, 'packages/browser-sdk/dist')],
+  ['/examples/', join(root, 'examples')],
   ['/', join(root, 'demo')],
 ];
 

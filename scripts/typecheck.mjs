@@ -8,6 +8,7 @@ const projects = [
   'packages/node-bridge/tsconfig.json',
   'packages/signaling/tsconfig.json',
   'demo/tsconfig.json',
+  'demo/sw/tsconfig.json',
   'test/tsconfig.json',
   // After the build: the published .d.ts files, as a user's compiler sees them.
   'test/types/tsconfig.json',

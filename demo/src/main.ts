@@ -1,7 +1,6 @@
 import {
   CameraSource,
   FileSource,
-  FramewireError,
   Recorder,
   ScreenSource,
   latencySinceCaptureMs,
@@ -11,17 +10,12 @@ import {
   type RecorderVideoCodec,
 } from '@framewire/browser-sdk';
 import { loadDemoConfig, type DemoConfig } from './demo-config.js';
+import { $, describeError } from './dom.js';
 import { watchHealth } from './health-badge.js';
+import { registerServiceWorker } from './pwa.js';
+import { startRouter } from './router.js';
 import { startStabilizationDemo, stopStabilizationDemo, type StabilizationView } from './stabilization-demo.js';
-
-function $<T extends HTMLElement>(id: string, type: new () => T): T {
-  const element = document.getElementById(id);
-  if (!(element instanceof type)) throw new Error(`#${id} is missing from the page or is not a ${type.name}`);
-  return element;
-}
-
-const describeError = (failure: unknown): string =>
-  failure instanceof FramewireError ? `${failure.code}: ${failure.message}` : String(failure);
+import { showStats } from './stats-overlay.js';
 
 let source: FrameSource | undefined;
 /** The recording in progress: frames drawn by the capture loop are also given to it until `untilUs`. */
@@ -69,6 +63,7 @@ async function startCapture(): Promise<void> {
   const canvas = $('camera-view', HTMLCanvasElement);
   const context = canvas.getContext('2d');
   const stats = $('camera-stats', HTMLOutputElement);
+  const overlay = $('camera-overlay', HTMLOutputElement);
   const current = source;
   current.on('error', ({ error: failure }) => {
     error.textContent = describeError(failure);
@@ -82,6 +77,12 @@ async function startCapture(): Promise<void> {
     const s = current.stats;
     stats.value = `${frame.displayWidth}×${frame.displayHeight} · ${s.fps.toFixed(1)} fps · ${s.framesDelivered} frames · ${s.framesDropped} dropped · ${latency.toFixed(0)} ms since capture`;
     stats.dataset['frames'] = String(s.framesDelivered);
+    showStats(overlay, {
+      fps: s.fps,
+      droppedFrames: s.framesDropped,
+      latencyMs: latencySinceCaptureMs(frame),
+      ...(recording ? { bitrateBps: recordingBitrateBps(recording.recorder) } : {}),
+    });
     await feedRecording(frame);
     frame.close();
   }
@@ -115,10 +116,18 @@ function startRecording(): void {
   status.dataset['state'] = 'recording';
 }
 
+/** Average encoded bitrate of a recording so far. */
+function recordingBitrateBps(recorder: Recorder): number {
+  const { encodedBytes, durationUs } = recorder.stats;
+  return durationUs > 0 ? (encodedBytes * 8 * 1e6) / durationUs : 0;
+}
+
 /** Gives the recording a copy of `frame` (the capture loop keeps drawing the original). */
 async function feedRecording(frame: VideoFrame): Promise<void> {
   if (!recording) return;
   recording.untilUs ??= frame.timestamp + recording.seconds * 1e6;
+  const startUs = recording.untilUs - recording.seconds * 1e6;
+  $('record-progress', HTMLProgressElement).value = ((frame.timestamp - startUs) / (recording.seconds * 1e4)) | 0;
   if (frame.timestamp >= recording.untilUs) {
     await finishRecording();
     return;
@@ -144,6 +153,7 @@ async function finishRecording(): Promise<void> {
     link.hidden = false;
     status.value = `${current.recorder.codec ?? ''} in ${current.recorder.container}: ${current.recorder.stats.framesWritten} frames, ${(blob.size / 1024).toFixed(0)} KiB`;
     status.dataset['state'] = 'done';
+    $('record-progress', HTMLProgressElement).value = 100;
     status.dataset['bytes'] = String(blob.size);
   } catch (failure) {
     status.value = describeError(failure);
@@ -170,12 +180,23 @@ function stabilizationView(): StabilizationView {
   };
 }
 
+let packagePageLoaded = false;
+/** Loads a page's code the first time it is shown. */
+function onRouteShown(route: string): void {
+  if (route !== 'package' || packagePageLoaded) return;
+  packagePageLoaded = true;
+  void import('./package-page.js').then(({ initPackagePage }) => initPackagePage());
+}
+
 async function main(): Promise<void> {
+  void registerServiceWorker();
   const config = await loadDemoConfig();
   setAssetBaseUrl(config.sdkAssetsUrl);
   watchHealth($('bridge-status', HTMLSpanElement), config.bridgeUrl);
   watchHealth($('signaling-status', HTMLSpanElement), config.signalingUrl);
   showBridge(config);
+  $('bridge-kiosk-link', HTMLAnchorElement).href =
+    `kiosk.html?src=${encodeURIComponent(new URL('/video', config.bridgeUrl).href)}`;
   $('camera-start', HTMLButtonElement).addEventListener('click', () => void startCapture());
   $('camera-stop', HTMLButtonElement).addEventListener('click', () => void stopCapture());
   $('record-start', HTMLButtonElement).addEventListener('click', () => startRecording());
@@ -184,6 +205,7 @@ async function main(): Promise<void> {
   stabilization.start.addEventListener('click', () => startStabilizationDemo(stabilization));
   stabilization.stop.addEventListener('click', () => stopStabilizationDemo(stabilization));
   if (new URLSearchParams(location.search).has('stabilize')) startStabilizationDemo(stabilization);
+  startRouter('capture', onRouteShown);
   await fillDevicePicker();
   if (new URLSearchParams(location.search).has('autostart')) await startCapture();
 }

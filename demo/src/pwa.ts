@@ -1,0 +1,23 @@
+/**
+ * Registers the demo's Service Worker (offline shell, `/packaged/` files) and resolves once it controls the page;
+ * resolves `false` where Service Workers are unavailable (plain http on a LAN address, for one).
+ */
+export async function registerServiceWorker(): Promise<boolean> {
+  if (!('serviceWorker' in navigator)) return false;
+  try {
+    await navigator.serviceWorker.register(new URL('../service-worker.js', import.meta.url), {
+      scope: new URL('../', import.meta.url).href,
+    });
+    await navigator.serviceWorker.ready;
+  } catch (error) {
+    console.warn('framewire demo: the Service Worker did not register', error);
+    return false;
+  }
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
+    );
+  }
+  document.documentElement.dataset['offlineReady'] = 'true';
+  return true;
+}

@@ -1,0 +1,43 @@
+/** Helpers for the demo's end-to-end tests: the demo server on port 0, the bridge CLI, screenshots. */
+import { mkdir } from 'node:fs/promises';
+import { type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import type { Page } from 'puppeteer-core';
+import { startDemoServer } from '../../scripts/demo-server.mjs';
+import { startCli, type StartedCli } from './node.js';
+
+export const BRIDGE_CLI = 'packages/node-bridge/bin/framewire-bridge.js';
+const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** The demo server on 127.0.0.1, port 0; `bridgeUrl` goes to the page's `/config.json`. */
+export async function serveDemo(bridgeUrl = 'http://127.0.0.1:9/'): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = await startDemoServer({ port: 0, config: { bridgeUrl, signalingUrl: 'http://127.0.0.1:9/' } });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Starts the bridge CLI with a small test pattern on `port` (0: any free port) and resolves once it listens. */
+export async function startBridge(port = 0): Promise<StartedCli & { port: number }> {
+  const bridge = await startCli(BRIDGE_CLI, ['--port', String(port), '--size', '320x240', '--fps', '15'], LISTENING);
+  return { ...bridge, port: Number(bridge.match[1]) };
+}
+
+/** Saves a screenshot of `page` as test-results/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir('test-results', { recursive: true });
+  await page.screenshot({ path: `test-results/${name}.png` });
+}
+
+/** Collects uncaught page errors, to assert there were none. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return errors;
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { launchChromium } from '../helpers/chromium.js';
+import { collectPageErrors, screenshot, serveDemo, startBridge } from '../helpers/demo-page.js';
+
+describe('demo pages', () => {
+  it('each page works from its route: capture, stabilization, bridge, and packaging a generated clip into two renditions', async () => {
+    const bridge = await startBridge();
+    const demo = await serveDemo(`http://127.0.0.1:${bridge.port}/`);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1000, height: 900 });
+      const errors = collectPageErrors(page);
+      // Clicks through the DOM: the page reflows as video starts, which trips puppeteer's coordinate clicks.
+      const click = (selector: string): Promise<void> =>
+        page.$eval(selector, (element) => (element as HTMLElement).click());
+      const frames = (selector: string, n: number): Promise<unknown> =>
+        page.waitForFunction(
+          (s, min) => Number(document.querySelector<HTMLElement>(s)?.dataset['frames']) >= min,
+          { timeout: 30_000 },
+          selector,
+          n,
+        );
+
+      await page.goto(`${demo.url}?autostart#capture`);
+      await frames('#camera-stats', 20);
+      const overlay = await page.$eval('#camera-overlay', (e) =>
+        Object.fromEntries(Object.entries((e as HTMLElement).dataset)),
+      );
+      assert.ok(Number(overlay['fps']) > 0 && overlay['droppedFrames'] !== undefined, JSON.stringify(overlay));
+      await screenshot(page, 'demo-capture');
+      await click('#camera-stop');
+
+      await click('nav a[href="#stabilize"]');
+      await page.waitForFunction(() => document.body.dataset['route'] === 'stabilize');
+      await click('#stabilize-start');
+      await frames('#stabilize-stats', 15);
+      assert.match(await page.$eval('#stabilize-stats', (e) => e.textContent), /frames · correction .* px/);
+      await screenshot(page, 'demo-stabilize');
+      await click('#stabilize-stop');
+
+      await click('nav a[href="#bridge"]');
+      await page.waitForFunction(
+        () => (document.querySelector<HTMLImageElement>('#bridge-view')?.naturalWidth ?? 0) > 0,
+      );
+      assert.equal(await page.$eval('#bridge-view', (e) => (e as HTMLImageElement).naturalWidth), 320);
+      assert.match(
+        await page.$eval('#bridge-kiosk-link', (e) => (e as HTMLAnchorElement).href),
+        new RegExp(`kiosk\\.html\\?src=http%3A%2F%2F127\\.0\\.0\\.1%3A${bridge.port}%2Fvideo$`),
+      );
+      await screenshot(page, 'demo-bridge');
+
+      await click('nav a[href="#package"]');
+      await page.waitForFunction(() => document.documentElement.dataset['offlineReady'] === 'true');
+      await click('#package-make-clip');
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#package-status')?.dataset['state'] === 'ready',
+        { timeout: 30_000 },
+      );
+      await page.select('#package-ladder', 'two');
+      await click('#package-start');
+      await page.waitForFunction(
+        () =>
+          ['done', 'failed'].includes(document.querySelector<HTMLElement>('#package-status')?.dataset['state'] ?? ''),
+        { timeout: 60_000 },
+      );
+      const packaged = await page.$eval('#package-status', (e) => e.textContent);
+      assert.match(
+        packaged,
+        /^encoded · 4\.0 s · 2 rendition\(s\)/,
+        await page.$eval('#package-error', (e) => e.textContent),
+      );
+      await page.waitForFunction(
+        () =>
+          document.querySelector<HTMLElement>('#package-hls-status')?.dataset['state'] === 'playing' &&
+          document.querySelector<HTMLElement>('#package-dash-status')?.dataset['state'] === 'playing',
+        { timeout: 30_000 },
+      );
+      await screenshot(page, 'demo-package-ladder');
+
+      // The plain <script> tag example.
+      await page.goto(`${demo.url}examples/script-tag.html`);
+      await frames('#stats', 10);
+      await screenshot(page, 'example-script-tag');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await demo.close();
+      await bridge.stop('SIGTERM');
+    }
+  });
+});
