@@ -18,6 +18,13 @@ export const ERROR_CODES = {
   FW_ERR_WORKER_FAILED: 'A Worker crashed or answered with an unexpected message.',
   FW_ERR_LISTEN_FAILED: 'A server could not listen on the requested host and port.',
   FW_ERR_PROCESS_FAILED: 'A child process (ffmpeg, a camera tool) could not start or exited unexpectedly.',
+  // node bridge
+  FW_ERR_UNAUTHORIZED: 'The request carried no valid access token.',
+  FW_ERR_PROTOCOL_VIOLATION:
+    'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
+  FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
+  FW_ERR_DECODE_FAILED: 'A decoder could not decode the received video (corrupt or unsupported bitstream).',
+  FW_ERR_CONNECTION_FAILED: 'A network peer could not be reached, stopped answering, or closed the connection.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */
