@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
-import { createSource, type SourceSpecOptions } from './sources/source-spec.js';
+import { netGearSourceFromSpec } from './sources/netgear-source.js';
+import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: framewire-bridge [options]
@@ -112,6 +113,8 @@ function readConfig(path: string): CliValues {
   }
   return config;
 }
+
+registerSourceKind('netgear', (spec, id) => netGearSourceFromSpec(spec, id));
 
 await runCli('framewire-bridge', async () => {
   let cli: CliValues;

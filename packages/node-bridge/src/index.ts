@@ -47,3 +47,19 @@ export { findSps, isKeyAccessUnit, jpegSize, parseSps, splitNalUnits, type SpsIn
 export * from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { VERSION } from './version.js';
+export { NetGearSource, netGearSourceFromSpec, type NetGearSourceOptions } from './sources/netgear-source.js';
+export { NetGearOutput, type NetGearOutputEvents, type NetGearOutputOptions } from './outputs/netgear-output.js';
+export {
+  curveCertificateText,
+  netGearHeader,
+  parseNetGearAsyncMessage,
+  parseNetGearMessage,
+  pythonTypeName,
+  readCurveCertificate,
+  readCurvePublicKeys,
+  type CurveKeyPair,
+  type NetGearLimits,
+  type NetGearMessage,
+  type NetGearPattern,
+} from './netgear/netgear-wire.js';
+export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';
