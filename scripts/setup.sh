@@ -22,6 +22,16 @@ missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
+# Python modules of the system interpreter (the real NetGear peers of the bridge tests): module → Debian package.
+declare -A python_needs=(
+  [zmq]=python3-zmq
+  [numpy]=python3-numpy
+  [cv2]=python3-opencv
+  [msgpack]=python3-msgpack
+)
+for module in "${!python_needs[@]}"; do
+  /usr/bin/python3 -c "import $module" >/dev/null 2>&1 || missing+=("${python_needs[$module]}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   say "installing system packages: $pkgs"

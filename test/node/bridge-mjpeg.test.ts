@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   BridgeServer,
-  FfmpegJpegSource,
+  FfmpegSource,
   JpegStreamSplitter,
   createTestPatternSource,
   type BridgeHealth,
@@ -114,7 +114,7 @@ describe('BridgeServer with the test pattern', () => {
     // A stand-in "ffmpeg" that emits one JPEG and dies, every time it is started.
     const fake = join(dir.path, 'dying-ffmpeg.sh');
     await writeFile(fake, `#!/bin/sh\nprintf '\\377\\330\\001\\377\\331'\nexit 3\n`, { mode: 0o755 });
-    const source = new FfmpegJpegSource({
+    const source = new FfmpegSource({
       id: 'flaky',
       kind: 'test',
       inputArgs: [],

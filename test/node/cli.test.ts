@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BridgeHealth } from '@framewire/node-bridge';
 import type { SignalingHealth } from '@framewire/signaling';
-import { runCli, startCli, startServer } from '../helpers/node.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, startCli, startServer, tempDir } from '../helpers/node.js';
 
 const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
 const SIGNALING = 'packages/signaling/bin/framewire-signaling.js';
@@ -60,4 +62,36 @@ describe('CLIs', () => {
       }
     });
   }
+});
+
+describe('framewire-bridge options', () => {
+  it('framewire-bridge, a config file, --token and FRAMEWIRE_TOKEN protect every endpoint but /health', async () => {
+    const dir = await tempDir();
+    try {
+      const config = join(dir.path, 'bridge.json');
+      await writeFile(
+        config,
+        JSON.stringify({ source: ['testpattern#id=pattern'], size: '160x120', fps: 10, ws: true }),
+      );
+      process.env['FRAMEWIRE_TOKEN'] = 'from-the-environment';
+      const bridge = await startCli(BRIDGE, ['--port', '0', '--config', config], LISTENING);
+      delete process.env['FRAMEWIRE_TOKEN'];
+      const base = `http://127.0.0.1:${bridge.match[1]}`;
+      try {
+        const health = (await (await fetch(`${base}/health`)).json()) as BridgeHealth;
+        assert.deepEqual([health.sources[0]?.id, health.outputs], ['pattern', ['websocket']]);
+        assert.equal((await fetch(`${base}/metrics`)).status, 401);
+        assert.equal((await fetch(`${base}/metrics?token=from-the-environment`)).status, 200);
+      } finally {
+        assert.equal(await bridge.stop(), 0, bridge.output());
+      }
+      await writeFile(config, JSON.stringify({ source: 'gopher://nowhere' }));
+      const bad = await runCli(BRIDGE, ['--config', config]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /FW_ERR_INVALID_OPTION: --source must be/);
+    } finally {
+      delete process.env['FRAMEWIRE_TOKEN'];
+      await dir.remove();
+    }
+  });
 });

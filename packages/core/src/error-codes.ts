@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   // capture and recording
   FW_ERR_MEDIA_UNREADABLE:
     'A file or stream is not media that can be read: unknown container, no video track, truncated or corrupt data.',
-  FW_ERR_DECODE_FAILED: 'The decoder failed on the media data.',
+  FW_ERR_DECODE_FAILED: 'A decoder failed on the media data (corrupt or unsupported bitstream).',
   FW_ERR_NETWORK_FAILED: 'A URL could not be fetched: connection refused, or an HTTP error status such as 404 or 500.',
   FW_ERR_STREAM_STALLED: 'A live stream delivered no frame for longer than its stall timeout.',
   FW_ERR_FRAME_SIZE_CHANGED: 'A frame of a different size reached a recorder that was told to refuse size changes.',
@@ -32,6 +32,12 @@ export const ERROR_CODES = {
   FW_ERR_SOURCE_ENDED_EARLY:
     'A source ended before the packager could finish: no frame at all, or a file that stops well before its stated duration.',
   FW_ERR_TIMESTAMP_NOT_MONOTONIC: 'A frame whose timestamp does not increase reached the packager; it was dropped.',
+  // node bridge
+  FW_ERR_UNAUTHORIZED: 'The request carried no valid access token.',
+  FW_ERR_PROTOCOL_VIOLATION:
+    'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
+  FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
+  FW_ERR_CONNECTION_FAILED: 'A network peer could not be reached, stopped answering, or closed the connection.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

@@ -1,27 +1,67 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { assertOption, createLogger } from '@framewire/core';
+import type { Duplex } from 'node:stream';
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { closeServer, listen, sendJson } from '@framewire/core/node';
-import { BRIDGE_PATHS, type BridgeHealth } from './protocol.js';
-import type { FfmpegJpegSource } from './sources/ffmpeg-jpeg-source.js';
+import { formatPrometheus, type MetricFamily } from './http/prometheus.js';
+import { StaticFiles } from './http/static-files.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
+import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
+import type { FeedFormat } from './pipeline/ffmpeg-transcoder.js';
+import { FrameFeed } from './pipeline/frame-feed.js';
+import type { H264EncodeOptions } from './process/ffmpeg-args.js';
+import { BRIDGE_PATHS, type BridgeHealth } from './protocol.js';
+import type { VideoSource } from './sources/video-source.js';
 import { VERSION } from './version.js';
+
+/** MJPEG output settings. */
+export interface MjpegOptions {
+  /** JPEG quality, ffmpeg's 2 (best) – 31 scale. Default: the source's own JPEG, or 5 when the bridge encodes. */
+  quality?: number;
+  /** Scale to this width in pixels, aspect kept. Default: the source's width. */
+  width?: number;
+}
 
 /** Options of {@link BridgeServer.start}. */
 export interface BridgeServerOptions {
   /** Interface to bind. Default: `127.0.0.1` (loopback only; use `0.0.0.0` to serve the LAN). */
   host?: string;
-  /** TCP port; 0 picks a free one. Default: 8090. */
+  /** TCP port for every HTTP and WebSocket output; 0 picks a free one. Default: 8090. */
   port?: number;
   /** The sources to serve, started by the server. Required (at least one). */
-  sources: FfmpegJpegSource[];
+  sources: VideoSource[];
+  /** MJPEG at `/video` and `/snapshot.jpg`; `false` turns it off. Default: on, source quality. */
+  mjpeg?: boolean | MjpegOptions;
+  /** H.264 over WebSocket at `/ws`; `false` turns it off. Default: on. */
+  websocket?: boolean | WebSocketOutputOptions;
+  /** How the bridge encodes H.264 for sources that are not H.264 already. Default: see {@link H264EncodeOptions}. */
+  h264?: H264EncodeOptions;
+  /**
+   * Access token required on every endpoint but `/health`: `Authorization: Bearer <token>` or `?token=<token>`.
+   * Default: none (open; fine on loopback, not on a LAN).
+   */
+  token?: string;
+  /** Serve this directory at `/files/` (MIME types, CORS, ranges). Default: none. */
+  staticDir?: string;
+  /** `Access-Control-Allow-Origin` of every response. Default: `*`. */
+  corsOrigin?: string;
+  /** ffmpeg executable for the bridge's encoders. Default: `ffmpeg`. */
+  ffmpegPath?: string;
+}
+
+/** Something the bridge closes on shutdown and may report in `/metrics`. */
+interface Closable {
+  close(): Promise<void> | void;
 }
 
 const log = createLogger('bridge');
+const sha = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
- * The bridge's HTTP server: `GET /health` (JSON {@link BridgeHealth}), and per source
- * `GET /sources/<id>/video` (MJPEG stream) and `GET /sources/<id>/snapshot.jpg`. The first source is also served
- * at `/video` and `/snapshot.jpg`, WebGear's URLs.
+ * The bridge's HTTP server. Every output shares one port: `GET /health` (open), `GET /metrics` (Prometheus),
+ * and per source `/sources/<id>/video` (MJPEG), `/sources/<id>/snapshot.jpg`, `/sources/<id>/ws` (H.264 over
+ * WebSocket); the first source is also served at `/video`, `/snapshot.jpg` and `/ws`. With `token`, every
+ * endpoint but `/health` answers 401 `FW_ERR_UNAUTHORIZED` to requests without it.
  */
 export class BridgeServer {
   /** The bound port. */
@@ -29,26 +69,46 @@ export class BridgeServer {
   /** The bound host. */
   readonly host: string;
   readonly #server: Server;
-  readonly #sources: FfmpegJpegSource[];
-  readonly #outputs: Map<string, MjpegOutput>;
+  readonly #sources: VideoSource[];
+  readonly #options: BridgeServerOptions;
+  readonly #feeds = new Map<string, FrameFeed>();
+  readonly #mjpeg = new Map<string, MjpegOutput>();
+  readonly #websocket = new Map<string, WebSocketOutput>();
+  readonly #extra: Closable[] = [];
+  readonly #static: StaticFiles | undefined;
+  readonly #tokenHash: Buffer | undefined;
   readonly #startedAtMs = Date.now();
+  #unauthorized = 0;
   #closing: Promise<void> | undefined;
 
-  private constructor(
-    server: Server,
-    host: string,
-    port: number,
-    sources: FfmpegJpegSource[],
-    outputs: Map<string, MjpegOutput>,
-  ) {
+  private constructor(server: Server, host: string, port: number, options: BridgeServerOptions) {
     this.#server = server;
     this.host = host;
     this.port = port;
-    this.#sources = sources;
-    this.#outputs = outputs;
+    this.#options = options;
+    this.#sources = options.sources;
+    this.#tokenHash = options.token ? sha(options.token) : undefined;
+    this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
+    const mjpeg = options.mjpeg ?? true;
+    const websocket = options.websocket ?? true;
+    for (const source of this.#sources) {
+      if (mjpeg !== false) {
+        const settings = mjpeg === true ? {} : mjpeg;
+        const feed = this.feed(source.id, 'jpeg', {
+          ...(settings.quality === undefined ? {} : { jpegQuality: settings.quality }),
+          ...(settings.width === undefined ? {} : { width: settings.width }),
+        });
+        this.#mjpeg.set(source.id, new MjpegOutput(feed, options.corsOrigin));
+      }
+      if (websocket !== false)
+        this.#websocket.set(
+          source.id,
+          new WebSocketOutput(this.feed(source.id, 'h264'), websocket === true ? {} : websocket),
+        );
+    }
   }
 
-  /** Starts the sources and the HTTP server. Rejects with `FW_ERR_INVALID_OPTION` or `FW_ERR_LISTEN_FAILED`. */
+  /** Validates the options, starts the sources and the HTTP server. Rejects with `FW_ERR_INVALID_OPTION` or `FW_ERR_LISTEN_FAILED`. */
   static async start(options: BridgeServerOptions): Promise<BridgeServer> {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 8090;
@@ -56,17 +116,71 @@ export class BridgeServer {
       Number.isInteger(port) && port >= 0 && port <= 65535,
       `port must be an integer in 0..65535; got ${port}`,
     );
-    assertOption(options.sources.length > 0, 'sources must hold at least one source');
+    assertOption(Array.isArray(options.sources) && options.sources.length > 0, 'sources must hold at least one source');
     const ids = new Set(options.sources.map((s) => s.id));
     assertOption(ids.size === options.sources.length, 'source ids must be unique');
-    const outputs = new Map(options.sources.map((s) => [s.id, new MjpegOutput(s)]));
-    const server = createServer();
+    assertOption(options.token === undefined || options.token.length >= 8, 'token must be at least 8 characters');
+    const server = createServer({ maxHeaderSize: 16 * 1024 });
+    server.maxHeadersCount = 100;
     const bound = await listen(server, host, port);
-    const bridge = new BridgeServer(server, host, bound, options.sources, outputs);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => bridge.#route(request, response));
-    for (const source of options.sources) source.start();
-    log.info(`listening on http://${host}:${bound}`, { sources: [...ids] });
+    let bridge: BridgeServer;
+    try {
+      bridge = new BridgeServer(server, host, bound, options);
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      bridge.#route(request, response).catch((error: unknown) => {
+        log.error('request failed', { error });
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+        else response.destroy();
+      });
+    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      bridge.#upgrade(request, socket, head),
+    );
+    server.on('clientError', (_error, socket) => socket.destroy());
+    try {
+      for (const source of options.sources) await source.start();
+    } catch (error) {
+      await bridge.close();
+      throw error;
+    }
+    log.info(`listening on http://${host}:${bound}`, { sources: [...ids], outputs: bridge.#outputNames() });
     return bridge;
+  }
+
+  /** The sources served. */
+  get sources(): readonly VideoSource[] {
+    return this.#sources;
+  }
+
+  /**
+   * The shared feed of source `id` in `format` (created on first use; one per source and format, so each format is
+   * encoded once). Outputs added from outside the bridge (NetGear senders, WebRTC) read frames through it.
+   * Throws `FW_ERR_INVALID_OPTION` for an unknown source.
+   */
+  feed(id: string, format: FeedFormat, options: ConstructorParameters<typeof FrameFeed>[2] = {}): FrameFeed {
+    const source = this.#sources.find((s) => s.id === id);
+    assertOption(source, `no source with id ${id}`);
+    const key = `${id}:${format}:${JSON.stringify(options)}`;
+    let feed = this.#feeds.get(key);
+    if (!feed) {
+      feed = new FrameFeed(source, format, {
+        ...(format === 'h264' && this.#options.h264 ? { h264: this.#options.h264 } : {}),
+        ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
+        ...options,
+      });
+      feed.onError(({ error }) => log.warn(error.message));
+      this.#feeds.set(key, feed);
+    }
+    return feed;
+  }
+
+  /** Registers something the bridge closes on shutdown (an output attached from outside). */
+  attach(output: Closable): void {
+    this.#extra.push(output);
   }
 
   /** The current health report. */
@@ -78,37 +192,272 @@ export class BridgeServer {
       version: VERSION,
       uptimeS: Math.round((Date.now() - this.#startedAtMs) / 1000),
       sources,
+      outputs: this.#outputNames(),
     };
   }
 
-  /** Stops the sources, ends every client stream and closes the server. Idempotent. */
+  /** The `/metrics` text (Prometheus exposition format). */
+  get metrics(): string {
+    const families: MetricFamily[] = [];
+    const add = (name: string, type: 'gauge' | 'counter', help: string, samples: MetricFamily['samples']): void => {
+      families.push({ name, type, help, samples });
+    };
+    const healths = this.#sources.map((s) => s.health);
+    const label = (h: { id: string; kind: string }): Record<string, string> => ({ source: h.id, kind: h.kind });
+    add('framewire_uptime_seconds', 'gauge', 'Seconds since the bridge started.', [
+      { value: (Date.now() - this.#startedAtMs) / 1000 },
+    ]);
+    add(
+      'framewire_source_up',
+      'gauge',
+      '1 while the source delivers frames.',
+      healths.map((h) => ({ labels: label(h), value: h.state === 'running' ? 1 : 0 })),
+    );
+    add(
+      'framewire_source_fps',
+      'gauge',
+      'Frames per second over the last second.',
+      healths.map((h) => ({ labels: label(h), value: h.fps })),
+    );
+    add(
+      'framewire_source_bitrate_bps',
+      'gauge',
+      'Bits per second of source frames over the last second.',
+      healths.map((h) => ({ labels: label(h), value: h.bitrateBps })),
+    );
+    add(
+      'framewire_source_frames_total',
+      'counter',
+      'Frames produced.',
+      healths.map((h) => ({ labels: label(h), value: h.frames })),
+    );
+    add(
+      'framewire_source_bytes_total',
+      'counter',
+      'Bytes of frames produced.',
+      healths.map((h) => ({ labels: label(h), value: h.bytes })),
+    );
+    add(
+      'framewire_source_dropped_total',
+      'counter',
+      'Frames the source dropped (bad input, overload).',
+      healths.map((h) => ({ labels: label(h), value: h.dropped })),
+    );
+    add(
+      'framewire_source_restarts_total',
+      'counter',
+      'Source restarts after a failure.',
+      healths.map((h) => ({ labels: label(h), value: h.restarts })),
+    );
+    const outputs: {
+      source: string;
+      output: string;
+      stats: { clients: number; framesSent: number; framesDropped: number; bytesSent: number };
+    }[] = [];
+    for (const [source, output] of this.#mjpeg) outputs.push({ source, output: 'mjpeg', stats: output.stats });
+    for (const [source, output] of this.#websocket) outputs.push({ source, output: 'websocket', stats: output.stats });
+    for (const extra of this.#extra) {
+      const reporting = extra as Partial<{
+        metricsLabels: { source: string; output: string };
+        stats: (typeof outputs)[number]['stats'];
+      }>;
+      if (reporting.metricsLabels && reporting.stats)
+        outputs.push({ ...reporting.metricsLabels, stats: reporting.stats });
+    }
+    const outLabel = (o: (typeof outputs)[number]): Record<string, string> => ({ source: o.source, output: o.output });
+    add(
+      'framewire_output_clients',
+      'gauge',
+      'Connected viewers.',
+      outputs.map((o) => ({ labels: outLabel(o), value: o.stats.clients })),
+    );
+    add(
+      'framewire_output_frames_total',
+      'counter',
+      'Frames sent to viewers.',
+      outputs.map((o) => ({ labels: outLabel(o), value: o.stats.framesSent })),
+    );
+    add(
+      'framewire_output_dropped_total',
+      'counter',
+      'Frames skipped for slow viewers.',
+      outputs.map((o) => ({ labels: outLabel(o), value: o.stats.framesDropped })),
+    );
+    add(
+      'framewire_output_bytes_total',
+      'counter',
+      'Bytes sent to viewers.',
+      outputs.map((o) => ({ labels: outLabel(o), value: o.stats.bytesSent })),
+    );
+    add(
+      'framewire_encoder_restarts_total',
+      'counter',
+      'Restarts of the shared encoders (crashes and input changes).',
+      [...this.#feeds.values()].map((f) => ({
+        labels: { source: f.source.id, format: f.format },
+        value: f.stats.transcoderRestarts,
+      })),
+    );
+    add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
+      { value: this.#unauthorized },
+    ]);
+    return formatPrometheus(families);
+  }
+
+  /** Stops the outputs, the sources and the server. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const output of this.#outputs.values()) output.close();
+      for (const output of this.#mjpeg.values()) output.close();
+      for (const output of this.#websocket.values()) output.close();
+      await Promise.all(this.#extra.map(async (output) => output.close()));
+      await Promise.all([...this.#feeds.values()].map((feed) => feed.close()));
       await Promise.all(this.#sources.map((s) => s.close()));
       await closeServer(this.#server);
     })();
     return this.#closing;
   }
 
-  #route(request: IncomingMessage, response: ServerResponse): void {
-    const path = new URL(request.url ?? '/', 'http://bridge').pathname;
+  /** True when `request` carries the token (or no token is configured). */
+  authorized(request: IncomingMessage): boolean {
+    if (!this.#tokenHash) return true;
+    const header = request.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const query = new URL(request.url ?? '/', 'http://bridge').searchParams.get('token') ?? undefined;
+    const given = bearer ?? query;
+    return given !== undefined && timingSafeEqual(sha(given), this.#tokenHash);
+  }
+
+  #outputNames(): string[] {
+    const names: string[] = [];
+    if (this.#mjpeg.size > 0) names.push('mjpeg');
+    if (this.#websocket.size > 0) names.push('websocket');
+    for (const extra of this.#extra) {
+      const labels = (extra as Partial<{ metricsLabels: { output: string } }>).metricsLabels;
+      if (labels && !names.includes(labels.output)) names.push(labels.output);
+    }
+    return names;
+  }
+
+  #refuse(request: IncomingMessage): FramewireError {
+    this.#unauthorized++;
+    const error = new FramewireError(
+      'FW_ERR_UNAUTHORIZED',
+      `unauthorized request for ${new URL(request.url ?? '/', 'http://bridge').pathname} from ${request.socket.remoteAddress ?? '?'}`,
+      { stage: 'auth' },
+    );
+    log.warn(error.message);
+    return error;
+  }
+
+  /** Resolves `/sources/<id>/<name>` or `/<name>` (first source) to the source id and endpoint name. */
+  #resolve(path: string): { id: string; name: string } | undefined {
+    const match = /^\/(?:sources\/([\w.-]+)\/)?([\w.-]+)$/.exec(path);
+    if (!match) return undefined;
+    const id = match[1] ?? this.#sources[0]?.id;
+    return id === undefined ? undefined : { id, name: match[2] ?? '' };
+  }
+
+  /** Routes to an extra output that handles HTTP (WebRTC offers). */
+  #extraHandler(
+    name: string,
+    id: string,
+  ): ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined {
+    for (const extra of this.#extra) {
+      const routed = extra as Partial<{
+        route: (
+          name: string,
+          id: string,
+        ) => ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
+      }>;
+      const handler = routed.route?.(name, id);
+      if (handler) return handler;
+    }
+    return undefined;
+  }
+
+  async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://bridge');
+    const path = url.pathname;
+    const cors = this.#options.corsOrigin ?? '*';
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, {
+        'access-control-allow-origin': cors,
+        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      response.end();
+      return;
+    }
+    if (path === BRIDGE_PATHS.health && (request.method === 'GET' || request.method === 'HEAD')) {
+      sendJson(response, 200, this.health);
+      return;
+    }
+    if (!this.authorized(request)) {
+      const error = this.#refuse(request);
+      response.setHeader('www-authenticate', 'Bearer realm="framewire-bridge"');
+      sendJson(response, 401, {
+        error: error.code,
+        message: 'a valid token is required (Authorization: Bearer … or ?token=…)',
+      });
+      return;
+    }
+    if (
+      this.#static &&
+      path.startsWith(BRIDGE_PATHS.files) &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    ) {
+      await this.#static.handle(request, response, path.slice(BRIDGE_PATHS.files.length));
+      return;
+    }
+    const target = this.#resolve(path);
+    const extra = target && this.#extraHandler(target.name, target.id);
+    if (extra) {
+      await extra(request, response);
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendJson(response, 405, { error: 'method not allowed' });
       return;
     }
-    if (path === BRIDGE_PATHS.health) {
-      sendJson(response, 200, this.health);
+    if (path === BRIDGE_PATHS.metrics) {
+      const text = this.metrics;
+      response.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+      });
+      response.end(text);
       return;
     }
-    const match = /^\/(?:sources\/([\w.-]+)\/)?(video|snapshot\.jpg)$/.exec(path);
-    const id = match ? (match[1] ?? this.#sources[0]?.id) : undefined;
-    const output = id === undefined ? undefined : this.#outputs.get(id);
-    if (!match || !output) {
-      sendJson(response, 404, { error: `not found: ${path}` });
+    const mjpeg = target && this.#mjpeg.get(target.id);
+    if (mjpeg && target.name === 'video') {
+      mjpeg.handleStream(request, response);
       return;
     }
-    if (match[2] === 'video') output.handleStream(request, response);
-    else output.handleSnapshot(response);
+    if (mjpeg && target.name === 'snapshot.jpg') {
+      await mjpeg.handleSnapshot(response);
+      return;
+    }
+    sendJson(response, 404, { error: `not found: ${path}` });
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (error) => log.debug(`upgrade socket: ${error.message}`));
+    const reject = (status: number, text: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!this.authorized(request)) {
+      this.#refuse(request);
+      reject(401, 'Unauthorized');
+      return;
+    }
+    const target = this.#resolve(new URL(request.url ?? '/', 'http://bridge').pathname);
+    const output = target?.name === 'ws' ? this.#websocket.get(target.id) : undefined;
+    if (!output) {
+      reject(404, 'Not Found');
+      return;
+    }
+    output.handleUpgrade(request, socket, head);
   }
 }

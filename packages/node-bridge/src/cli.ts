@@ -1,27 +1,69 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
-import { BridgeServer } from './bridge-server.js';
-import { createTestPatternSource } from './sources/test-pattern-source.js';
+import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
+import { netGearSourceFromSpec } from './sources/netgear-source.js';
+import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: framewire-bridge [options]
 
-Serves video sources to browsers. Endpoints: /health, /video (MJPEG), /snapshot.jpg,
-/sources/<id>/video and /sources/<id>/snapshot.jpg.
+Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
+/ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws.
 
 Options:
+  --source <spec>      a source; repeat for several (default testpattern):
+                         testpattern                   ffmpeg's moving test pattern
+                         v4l2:/dev/video0              a V4L2 device (USB webcam, grabber)
+                         picamera                      a Raspberry Pi camera via rpicam-vid, H.264 passed through
+                         netgear://*:5555?pattern=1    a vidgear NetGear sender (ZeroMQ; the bridge binds)
+                         file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
+                       add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk)
+  --ws, --mjpeg        outputs to serve (default: both)
+  --mjpeg-quality <n>  JPEG quality, 2 (best) – 31, when the bridge encodes (default: the source's own)
+  --mjpeg-width <px>   scale MJPEG to this width
+  --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
+  --keyframe-interval <frames>  H.264 keyframe interval: late joiners wait at most this long (default: fps)
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
-  --port <number>      TCP port, 0 for any free port (default 8090)
-  --source <kind>      source to serve: testpattern (default testpattern)
-  --size <WxH>         frame size (default 1280x720)
-  --fps <number>       frames per second (default 30)
+  --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
+  --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
+  --static <dir>       serve a directory at /files/ (e.g. packaged DASH/HLS output)
+  --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
+  --fps <number>       frames per second of cameras and the test pattern (default 30)
+  --camera-command <p> the camera tool of --source picamera (default rpicam-vid; libcamera-vid on older OS)
   --ffmpeg <path>      ffmpeg executable (default ffmpeg)
+  --config <file>      JSON file with any of these options (long names, e.g. {"source": ["picamera"], "ws": true});
+                       command-line flags win
   --log-level <level>  debug, info, warn, error or silent (default info)
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+
+const options = {
+  source: { type: 'string', multiple: true },
+  ws: { type: 'boolean' },
+  mjpeg: { type: 'boolean' },
+  'mjpeg-quality': { type: 'string' },
+  'mjpeg-width': { type: 'string' },
+  bitrate: { type: 'string' },
+  'keyframe-interval': { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  token: { type: 'string' },
+  static: { type: 'string' },
+  size: { type: 'string' },
+  fps: { type: 'string' },
+  'camera-command': { type: 'string' },
+  ffmpeg: { type: 'string' },
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+type CliValues = Partial<Record<keyof typeof options, string | boolean | string[]>>;
 
 function parseSize(text: string): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(text);
@@ -29,38 +71,98 @@ function parseSize(text: string): { width: number; height: number } {
   return { width: Number(match[1]), height: Number(match[2]) };
 }
 
-const options = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  source: { type: 'string', default: 'testpattern' },
-  size: { type: 'string', default: '1280x720' },
-  fps: { type: 'string', default: '30' },
-  ffmpeg: { type: 'string' },
-  'log-level': { type: 'string' },
-  version: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
+function number(values: CliValues, name: keyof typeof options): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  assertOption(
+    typeof text === 'string' && text !== '' && Number.isFinite(value),
+    `--${name} must be a number; got ${String(text)}`,
+  );
+  return value;
+}
+
+function readConfig(path: string): CliValues {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new FramewireError('FW_ERR_INVALID_OPTION', `--config ${path}: ${(error as Error).message}`);
+  }
+  assertOption(
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed),
+    `--config ${path} must hold a JSON object`,
+  );
+  const config: CliValues = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    assertOption(key in options && key !== 'config', `--config ${path}: unknown option ${key}`);
+    const spec = options[key as keyof typeof options];
+    const ok =
+      spec.type === 'boolean'
+        ? typeof value === 'boolean'
+        : 'multiple' in spec
+          ? typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+          : typeof value === 'string' || typeof value === 'number';
+    assertOption(ok, `--config ${path}: ${key} has the wrong type`);
+    config[key as keyof typeof options] =
+      'multiple' in spec && typeof value === 'string'
+        ? [value]
+        : typeof value === 'number'
+          ? String(value)
+          : (value as string | boolean | string[]);
+  }
+  return config;
+}
+
+registerSourceKind('netgear', (spec, id) => netGearSourceFromSpec(spec, id));
 
 await runCli('framewire-bridge', async () => {
-  let values;
+  let cli: CliValues;
   try {
-    values = parseArgs({ options, strict: true }).values;
+    cli = parseArgs({ options, strict: true }).values;
   } catch (error) {
     throw new FramewireError('FW_ERR_INVALID_OPTION', `${(error as Error).message}\n\n${USAGE}`);
   }
-  if (values.help || values.version) {
-    process.stdout.write(`${values.help ? USAGE : VERSION}\n`);
+  if (cli.help || cli.version) {
+    process.stdout.write(`${cli.help ? USAGE : VERSION}\n`);
     process.exit(0);
   }
-  applyCliLogLevel(values['log-level']);
-  assertOption(values.source === 'testpattern', `--source must be testpattern; got ${values.source}`);
-  const port = Number(values.port ?? process.env['FRAMEWIRE_BRIDGE_PORT'] ?? 8090);
-  const host = values.host ?? process.env['FRAMEWIRE_BRIDGE_HOST'] ?? '127.0.0.1';
-  const fps = Number(values.fps);
-  const source = createTestPatternSource({
-    ...parseSize(values.size),
-    frameRate: fps,
-    ...(values.ffmpeg ? { ffmpegPath: values.ffmpeg } : {}),
-  });
-  return BridgeServer.start({ host, port, sources: [source] });
+  const values: CliValues = { ...(typeof cli.config === 'string' ? readConfig(cli.config) : {}), ...cli };
+  applyCliLogLevel(values['log-level'] as string | undefined);
+  const port = number(values, 'port') ?? Number(process.env['FRAMEWIRE_BRIDGE_PORT'] ?? 8090);
+  const host = (values.host as string | undefined) ?? process.env['FRAMEWIRE_BRIDGE_HOST'] ?? '127.0.0.1';
+  const token = (values.token as string | undefined) ?? process.env['FRAMEWIRE_TOKEN'];
+  const frameRate = number(values, 'fps') ?? 30;
+  const ffmpegPath = values.ffmpeg as string | undefined;
+  const keyframeIntervalFrames = number(values, 'keyframe-interval') ?? Math.max(1, Math.round(frameRate));
+  const bitrateBps = number(values, 'bitrate');
+  const common: SourceSpecOptions = {
+    ...parseSize((values.size as string | undefined) ?? '1280x720'),
+    frameRate,
+    keyframeIntervalFrames,
+    ...(bitrateBps === undefined ? {} : { bitrateBps }),
+    ...(ffmpegPath ? { ffmpegPath } : {}),
+    ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
+  };
+  const specs = (values.source as string[] | undefined) ?? ['testpattern'];
+  const sources = specs.map((spec) => createSource(spec, common));
+  // Neither flag given: serve both.
+  const both = values.ws === undefined && values.mjpeg === undefined;
+  const quality = number(values, 'mjpeg-quality');
+  const width = number(values, 'mjpeg-width');
+  const bridgeOptions: BridgeServerOptions = {
+    host,
+    port,
+    sources,
+    websocket: both || values.ws === true,
+    mjpeg:
+      both || values.mjpeg === true
+        ? { ...(quality === undefined ? {} : { quality }), ...(width === undefined ? {} : { width }) }
+        : false,
+    h264: { keyframeIntervalFrames, ...(bitrateBps === undefined ? {} : { bitrateBps }) },
+    ...(token ? { token } : {}),
+    ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
+    ...(ffmpegPath ? { ffmpegPath } : {}),
+  };
+  return BridgeServer.start(bridgeOptions);
 });

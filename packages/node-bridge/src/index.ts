@@ -2,16 +2,64 @@
  * framewire's Node companion: serves sources a browser cannot open to browsers.
  * @packageDocumentation
  */
-export { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
-export { MjpegOutput } from './outputs/mjpeg-output.js';
-export type { EncodedFrame } from './sources/encoded-frame.js';
-export {
-  FfmpegJpegSource,
-  type FfmpegJpegSourceEvents,
-  type FfmpegJpegSourceOptions,
-} from './sources/ffmpeg-jpeg-source.js';
-export { JpegStreamSplitter } from './sources/jpeg-stream-splitter.js';
+export { BridgeServer, type BridgeServerOptions, type MjpegOptions } from './bridge-server.js';
+export { MjpegOutput, type MjpegOutputStats } from './outputs/mjpeg-output.js';
+export { WebSocketOutput, type WebSocketOutputOptions, type WebSocketOutputStats } from './outputs/websocket-output.js';
+export { StaticFiles, MIME_TYPES } from './http/static-files.js';
+export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
+export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
+export { SourceBase } from './sources/source-base.js';
+export { FfmpegSource, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
-export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
+export { createUrlSource, urlInputArgs, type UrlSourceOptions } from './sources/url-source.js';
+export {
+  createV4l2Source,
+  listV4l2Devices,
+  listV4l2Formats,
+  parseV4l2Formats,
+  v4l2InputArgs,
+  type V4l2Device,
+  type V4l2Format,
+  type V4l2SourceOptions,
+} from './sources/v4l2-source.js';
+export { PiCameraSource, piCameraArgs, type PiCameraSourceOptions } from './sources/pi-camera-source.js';
+export { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
+export {
+  SupervisedProcess,
+  type SupervisedProcessEvents,
+  type SupervisedProcessOptions,
+} from './process/supervised-process.js';
+export type { H264EncodeOptions } from './process/ffmpeg-args.js';
+export {
+  FfmpegTranscoder,
+  type FeedFormat,
+  type FfmpegTranscoderEvents,
+  type FfmpegTranscoderOptions,
+} from './pipeline/ffmpeg-transcoder.js';
+export { FrameFeed, type FrameFeedEvents, type FrameFeedOptions } from './pipeline/frame-feed.js';
+export type { EncodedFrame } from './media/encoded-frame.js';
+export { ffmpegPixelFormat, rawFrameBytes, type RawFrame, type RawPixelFormat } from './media/raw-frame.js';
+export { frameFormat, isRawFrame, type SourceFrame } from './media/source-frame.js';
+export { JpegStreamSplitter } from './media/jpeg-stream-splitter.js';
+export { AnnexBSplitter, type AccessUnit } from './media/annex-b-splitter.js';
+export { FlvH264Demuxer, type FlvH264Packet } from './media/flv-h264-demuxer.js';
+export { findSps, isKeyAccessUnit, jpegSize, parseSps, splitNalUnits, type SpsInfo } from './media/h264.js';
+export * from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { VERSION } from './version.js';
+export { NetGearSource, netGearSourceFromSpec, type NetGearSourceOptions } from './sources/netgear-source.js';
+export { NetGearOutput, type NetGearOutputEvents, type NetGearOutputOptions } from './outputs/netgear-output.js';
+export {
+  curveCertificateText,
+  netGearHeader,
+  parseNetGearAsyncMessage,
+  parseNetGearMessage,
+  pythonTypeName,
+  readCurveCertificate,
+  readCurvePublicKeys,
+  type CurveKeyPair,
+  type NetGearLimits,
+  type NetGearMessage,
+  type NetGearPattern,
+} from './netgear/netgear-wire.js';
+export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';

@@ -1,5 +1,6 @@
 /*
- * The bridge's wire protocol: isomorphic types shared with the browser SDK (no DOM, no `node:`).
+ * The bridge's wire protocol: isomorphic types, constants and codecs shared with the browser SDK (no DOM, no
+ * `node:`). Everything a client needs to talk to a bridge is defined here, once.
  */
 
 /** Health of one bridge source. */
@@ -9,7 +10,7 @@ export type SourceState = 'starting' | 'running' | 'restarting' | 'failed' | 'st
 export interface SourceHealth {
   /** The source's id, used in URLs (e.g. `testpattern`). */
   id: string;
-  /** What kind of source it is, e.g. `testpattern`, `v4l2`, `rtsp`, `netgear`. */
+  /** What kind of source it is, e.g. `testpattern`, `v4l2`, `picamera`, `url`, `netgear`. */
   kind: string;
   /** Current state. */
   state: SourceState;
@@ -17,6 +18,14 @@ export interface SourceHealth {
   frames: number;
   /** Restarts after a failure since start. */
   restarts: number;
+  /** Frames per second over the last second. */
+  fps: number;
+  /** Bytes of frame data produced since start. */
+  bytes: number;
+  /** Bitrate of the frames over the last second, in bits per second. */
+  bitrateBps: number;
+  /** Frames the source dropped (bad input, overload) since start. */
+  dropped: number;
   /** The last error code, when the source failed at least once. */
   lastError?: string;
 }
@@ -33,14 +42,175 @@ export interface BridgeHealth {
   uptimeS: number;
   /** Every source. */
   sources: SourceHealth[];
+  /** The outputs this bridge serves, e.g. `['mjpeg', 'websocket', 'webrtc']`. */
+  outputs: string[];
 }
 
-/** The bridge's HTTP paths. Per-source paths are `/sources/<id>/video` and `/sources/<id>/snapshot.jpg`. */
+/**
+ * The bridge's HTTP paths. Per-source paths are `/sources/<id>/<name>` (e.g. `/sources/cam/ws`); the unprefixed
+ * paths serve the first source (WebGear's and WebGear_RTC's URLs).
+ */
 export const BRIDGE_PATHS = {
-  /** JSON {@link BridgeHealth}. */
+  /** JSON {@link BridgeHealth}; the only path open without a token. */
   health: '/health',
-  /** MJPEG stream (`multipart/x-mixed-replace`) of the first source. */
+  /** Prometheus text exposition: fps, bitrate, clients, drops, restarts. */
+  metrics: '/metrics',
+  /** MJPEG stream (`multipart/x-mixed-replace`), at the bridge's `mjpeg` quality and width options. */
   video: '/video',
-  /** The newest JPEG frame of the first source. */
+  /** The newest JPEG frame. */
   snapshot: '/snapshot.jpg',
+  /** WebSocket upgrade: H.264 access units with a {@link WsFrameHeader} each, JSON {@link WsServerMessage}s. */
+  websocket: '/ws',
+  /** WebRTC offer/answer (`POST`, JSON `{ type: 'offer', sdp }` or WHEP's `application/sdp`). */
+  offer: '/offer',
+  /** Static files (when the bridge was given a directory): `/files/<path>`. */
+  files: '/files/',
+} as const;
+
+/** The WebSocket subprotocol version carried in {@link WsHelloMessage} and every frame header. */
+export const WS_PROTOCOL_VERSION = 1;
+
+/** Bytes of the binary header before each access unit on the bridge WebSocket. */
+export const WS_FRAME_HEADER_BYTES = 24;
+
+/** First byte of every binary frame message (`F`). */
+const WS_FRAME_MAGIC = 0x46;
+
+/** Flag bits of {@link WsFrameHeader.flags}. */
+export const WS_FRAME_FLAGS = {
+  /** The access unit is a keyframe (IDR): a decoder can start here. */
+  key: 1,
+  /** The access unit carries its codec configuration in band (SPS/PPS before the IDR). */
+  config: 2,
+} as const;
+
+/**
+ * The header before each binary access unit on the bridge WebSocket (24 bytes, big-endian):
+ * `F` · version u8 · flags u8 · reserved u8 · sequence u32 · timestampUs f64 · captureTimeMs f64.
+ */
+export interface WsFrameHeader {
+  /** {@link WS_FRAME_FLAGS} bits. */
+  flags: number;
+  /** Per-connection frame counter, starting at 0; a gap means frames were skipped for this client. */
+  sequence: number;
+  /** Presentation time from the source, in µs. */
+  timestampUs: number;
+  /** Capture wall-clock time, in ms since the Unix epoch: the start of glass-to-glass latency. */
+  captureTimeMs: number;
+}
+
+/** Builds one binary WebSocket message: the {@link WsFrameHeader} then `payload`. */
+export function encodeWsFrame(header: WsFrameHeader, payload: Uint8Array): Uint8Array {
+  const message = new Uint8Array(WS_FRAME_HEADER_BYTES + payload.byteLength);
+  const view = new DataView(message.buffer);
+  view.setUint8(0, WS_FRAME_MAGIC);
+  view.setUint8(1, WS_PROTOCOL_VERSION);
+  view.setUint8(2, header.flags);
+  view.setUint32(4, header.sequence >>> 0);
+  view.setFloat64(8, header.timestampUs);
+  view.setFloat64(16, header.captureTimeMs);
+  message.set(payload, WS_FRAME_HEADER_BYTES);
+  return message;
+}
+
+/**
+ * Reads a binary WebSocket message into its header and payload (a view, not a copy). Returns `undefined` when
+ * the message is too short, has the wrong magic byte or an unknown version.
+ */
+export function decodeWsFrame(message: Uint8Array): { header: WsFrameHeader; payload: Uint8Array } | undefined {
+  if (message.byteLength < WS_FRAME_HEADER_BYTES) return undefined;
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  if (view.getUint8(0) !== WS_FRAME_MAGIC || view.getUint8(1) !== WS_PROTOCOL_VERSION) return undefined;
+  return {
+    header: {
+      flags: view.getUint8(2),
+      sequence: view.getUint32(4),
+      timestampUs: view.getFloat64(8),
+      captureTimeMs: view.getFloat64(16),
+    },
+    payload: message.subarray(WS_FRAME_HEADER_BYTES),
+  };
+}
+
+/** First text message on a bridge WebSocket. */
+export interface WsHelloMessage {
+  type: 'hello';
+  /** {@link WS_PROTOCOL_VERSION}. */
+  version: number;
+  /** The source's id. */
+  sourceId: string;
+  /** The source's kind. */
+  sourceKind: string;
+}
+
+/**
+ * The decoder configuration, sent before the first keyframe a client receives and whenever it changes.
+ * Access units are Annex B (start codes, SPS/PPS in band), so no `description` is needed.
+ */
+export interface WsConfigMessage {
+  type: 'config';
+  /** WebCodecs codec string, e.g. `avc1.42c01f`. */
+  codec: string;
+  /** Coded width in pixels. */
+  codedWidth: number;
+  /** Coded height in pixels. */
+  codedHeight: number;
+}
+
+/** The bridge reports a problem (then usually closes the socket). */
+export interface WsErrorMessage {
+  type: 'error';
+  /** A `FW_ERR_…` code. */
+  code: string;
+  /** Human-readable text. */
+  message: string;
+}
+
+/** Every JSON text message the bridge sends on its WebSocket. */
+export type WsServerMessage = WsHelloMessage | WsConfigMessage | WsErrorMessage;
+
+/** Parses a text message from the bridge; `undefined` when it is not a known {@link WsServerMessage}. */
+export function parseWsServerMessage(text: string): WsServerMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  switch (message['type']) {
+    case 'hello':
+      return typeof message['version'] === 'number' && typeof message['sourceId'] === 'string'
+        ? (message as unknown as WsHelloMessage)
+        : undefined;
+    case 'config':
+      return typeof message['codec'] === 'string' &&
+        typeof message['codedWidth'] === 'number' &&
+        typeof message['codedHeight'] === 'number'
+        ? (message as unknown as WsConfigMessage)
+        : undefined;
+    case 'error':
+      return typeof message['code'] === 'string' ? (message as unknown as WsErrorMessage) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The JSON body of `POST /offer` (WebGear_RTC's format) and of its answer. */
+export interface SessionDescriptionMessage {
+  /** `offer` in the request, `answer` in the response. */
+  type: 'offer' | 'answer';
+  /** The SDP. */
+  sdp: string;
+}
+
+/** WebSocket close codes the bridge uses (4000–4999 are application codes). */
+export const WS_CLOSE_CODES = {
+  /** The bridge is shutting down. */
+  goingAway: 1001,
+  /** The client sent a message larger than allowed. */
+  tooLarge: 1009,
+  /** The requested source does not exist. */
+  unknownSource: 4404,
 } as const;

@@ -1,5 +1,6 @@
 import { assertOption } from '@framewire/core';
-import { FfmpegJpegSource } from './ffmpeg-jpeg-source.js';
+import type { H264EncodeOptions } from '../process/ffmpeg-args.js';
+import { FfmpegSource } from './ffmpeg-source.js';
 
 /** Options of {@link createTestPatternSource}. */
 export interface TestPatternSourceOptions {
@@ -11,25 +12,36 @@ export interface TestPatternSourceOptions {
   height?: number;
   /** Frames per second. Default: 30. */
   frameRate?: number;
+  /** What the source produces: `jpeg` or `h264`. Default: `jpeg`. */
+  codec?: 'jpeg' | 'h264';
+  /** H.264 settings for `codec: 'h264'`. Default: see {@link H264EncodeOptions}. */
+  h264?: H264EncodeOptions;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
+}
+
+/** Checks width, height and frame rate options with the bounds every ffmpeg-based source shares. */
+export function assertVideoGeometry(width: number, height: number, frameRate: number): void {
+  assertOption(Number.isInteger(width) && width >= 16 && width <= 7680, 'width must be an integer in 16..7680');
+  assertOption(Number.isInteger(height) && height >= 16 && height <= 4320, 'height must be an integer in 16..4320');
+  assertOption(frameRate > 0 && frameRate <= 240, 'frameRate must be in (0, 240]');
 }
 
 /**
  * The built-in test source: ffmpeg's `testsrc2` pattern (moving colour bars with a frame counter), paced in real
  * time. It needs no camera, so the demo and the tests run anywhere ffmpeg does.
  */
-export function createTestPatternSource(options: TestPatternSourceOptions = {}): FfmpegJpegSource {
+export function createTestPatternSource(options: TestPatternSourceOptions = {}): FfmpegSource {
   const width = options.width ?? 1280;
   const height = options.height ?? 720;
   const frameRate = options.frameRate ?? 30;
-  assertOption(Number.isInteger(width) && width >= 16 && width <= 7680, 'width must be an integer in 16..7680');
-  assertOption(Number.isInteger(height) && height >= 16 && height <= 4320, 'height must be an integer in 16..4320');
-  assertOption(frameRate > 0 && frameRate <= 240, 'frameRate must be in (0, 240]');
-  const source = {
+  assertVideoGeometry(width, height, frameRate);
+  return new FfmpegSource({
     id: options.id ?? 'testpattern',
     kind: 'testpattern',
     inputArgs: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${frameRate}`],
-  };
-  return new FfmpegJpegSource(options.ffmpegPath ? { ...source, ffmpegPath: options.ffmpegPath } : source);
+    codec: options.codec ?? 'jpeg',
+    h264: { keyframeIntervalFrames: Math.max(1, Math.round(frameRate)), ...options.h264 },
+    ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+  });
 }

@@ -1,0 +1,170 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { assertOption, createLogger } from '@framewire/core';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { findSps } from '../media/h264.js';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { FrameFeed } from '../pipeline/frame-feed.js';
+import {
+  WS_CLOSE_CODES,
+  WS_FRAME_FLAGS,
+  WS_PROTOCOL_VERSION,
+  encodeWsFrame,
+  type WsConfigMessage,
+  type WsServerMessage,
+} from '../protocol.js';
+
+/** Options of {@link WebSocketOutput}. */
+export interface WebSocketOutputOptions {
+  /** A viewer whose socket holds more than this many unsent bytes skips to the next keyframe. Default: 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Largest message a viewer may send, in bytes (viewers send nothing large). Default: 64 KiB. */
+  maxPayloadBytes?: number;
+}
+
+/** Counters of a {@link WebSocketOutput}. */
+export interface WebSocketOutputStats {
+  /** Connected viewers. */
+  clients: number;
+  /** Access units sent (one per viewer per frame). */
+  framesSent: number;
+  /** Access units a slow viewer skipped (it then resumes at the next keyframe). */
+  framesDropped: number;
+  /** Bytes sent. */
+  bytesSent: number;
+}
+
+interface Viewer {
+  needKey: boolean;
+  config: string;
+  sequence: number;
+}
+
+const log = createLogger('websocket');
+
+/**
+ * H.264 over WebSocket, the low-CPU path to browsers: one shared H.264 {@link FrameFeed} (a Pi camera's own
+ * stream, or one encoder for all viewers) fans out to every viewer as binary messages, each a
+ * {@link WsFrameHeader} (capture time, key flag, sequence) and one Annex B access unit. A `config` message (codec
+ * string, size) precedes the first keyframe and every change. A viewer that joins late starts at the next
+ * keyframe; a viewer whose socket backs up skips to the next keyframe instead of buffering.
+ */
+export class WebSocketOutput {
+  readonly #feed: FrameFeed;
+  readonly #server: WebSocketServer;
+  readonly #viewers = new Map<WebSocket, Viewer>();
+  readonly #maxBufferedBytes: number;
+  #unsubscribe: (() => void) | undefined;
+  #framesSent = 0;
+  #framesDropped = 0;
+  #bytesSent = 0;
+
+  /** Serves the H.264 `feed`. */
+  constructor(feed: FrameFeed, options: WebSocketOutputOptions = {}) {
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    const maxPayload = options.maxPayloadBytes ?? 64 * 1024;
+    assertOption(this.#maxBufferedBytes > 0, 'websocket.maxBufferedBytes must be > 0');
+    assertOption(maxPayload > 0, 'websocket.maxPayloadBytes must be > 0');
+    this.#feed = feed;
+    this.#server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    this.#server.on('error', (error) => log.warn(`server error: ${error.message}`));
+  }
+
+  /** The counters. */
+  get stats(): WebSocketOutputStats {
+    return {
+      clients: this.#viewers.size,
+      framesSent: this.#framesSent,
+      framesDropped: this.#framesDropped,
+      bytesSent: this.#bytesSent,
+    };
+  }
+
+  /** Completes an (already authorised) upgrade request and adds the viewer. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#server.handleUpgrade(request, socket, head, (ws) => this.#add(ws, request));
+  }
+
+  /** Closes every viewer with 1001 (going away). */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const ws of this.#viewers.keys()) ws.close(WS_CLOSE_CODES.goingAway, 'bridge shutting down');
+    this.#viewers.clear();
+    this.#server.close();
+  }
+
+  #add(ws: WebSocket, request: IncomingMessage): void {
+    const address = request.socket.remoteAddress ?? '?';
+    // Without an 'error' listener, a client sending more than maxPayload would crash the process.
+    ws.on('error', (error) => {
+      log.warn(`viewer ${address}: ${error.message}`);
+    });
+    ws.on('close', () => {
+      this.#viewers.delete(ws);
+      if (this.#viewers.size === 0) {
+        this.#unsubscribe?.();
+        this.#unsubscribe = undefined;
+      }
+    });
+    ws.on('message', () => undefined); // viewers have nothing to say yet; messages are read and ignored
+    this.#viewers.set(ws, { needKey: true, config: '', sequence: 0 });
+    this.#send(ws, {
+      type: 'hello',
+      version: WS_PROTOCOL_VERSION,
+      sourceId: this.#feed.source.id,
+      sourceKind: this.#feed.source.kind,
+    });
+    this.#unsubscribe ??= this.#feed.subscribe((frame) => this.#broadcast(frame));
+  }
+
+  #broadcast(frame: SourceFrame): void {
+    if (isRawFrame(frame) || frame.codec !== 'h264') return;
+    let config: WsConfigMessage | undefined;
+    if (frame.key) {
+      const sps = findSps(frame.data);
+      if (sps) config = { type: 'config', codec: sps.codec, codedWidth: sps.width, codedHeight: sps.height };
+    }
+    let message: Uint8Array | undefined;
+    for (const [ws, viewer] of this.#viewers) {
+      if (ws.readyState !== ws.OPEN) continue;
+      if (ws.bufferedAmount > this.#maxBufferedBytes) {
+        viewer.needKey = true;
+        viewer.sequence++; // the gap tells the viewer frames were skipped
+        this.#framesDropped++;
+        continue;
+      }
+      if (viewer.needKey) {
+        if (!frame.key || !config) {
+          if (viewer.sequence > 0) viewer.sequence++;
+          continue;
+        }
+        viewer.needKey = false;
+      }
+      if (config) {
+        const text = JSON.stringify(config);
+        if (text !== viewer.config) {
+          viewer.config = text;
+          ws.send(text);
+        }
+      }
+      // The header carries the viewer's own sequence number, so each viewer gets its own copy.
+      message = encodeWsFrame(
+        {
+          flags: (frame.key ? WS_FRAME_FLAGS.key : 0) | (config ? WS_FRAME_FLAGS.config : 0),
+          sequence: viewer.sequence++,
+          timestampUs: frame.timestampUs,
+          captureTimeMs: frame.captureTimeMs,
+        },
+        frame.data,
+      );
+      ws.send(message);
+      this.#framesSent++;
+      this.#bytesSent += message.byteLength;
+    }
+  }
+
+  #send(ws: WebSocket, message: WsServerMessage): void {
+    ws.send(JSON.stringify(message));
+  }
+}

@@ -1,0 +1,306 @@
+import { type FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
+import { findSps, jpegSize } from '../media/h264.js';
+import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
+import { ffmpegPixelFormat, rawFrameBytes, type RawPixelFormat } from '../media/raw-frame.js';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
+import { SupervisedProcess } from '../process/supervised-process.js';
+
+/** The stream formats outputs ask for: JPEG (MJPEG), H.264 (WebSocket), I420 (WebRTC) or BGR24 (NetGear). */
+export type FeedFormat = 'jpeg' | 'h264' | 'I420' | 'BGR24';
+
+/** Options of {@link FfmpegTranscoder}. */
+export interface FfmpegTranscoderOptions {
+  /** Name used in logs and errors. Required. */
+  name: string;
+  /** The format to produce. Required. */
+  output: FeedFormat;
+  /** JPEG quality (2 best – 31) for `jpeg` output. Default: 5. */
+  jpegQuality?: number;
+  /** Scale to this width in pixels, keeping the aspect ratio. Default: the input width. */
+  width?: number;
+  /** H.264 settings for `h264` output. Default: see {@link H264EncodeOptions}. */
+  h264?: H264EncodeOptions;
+  /** ffmpeg executable. Default: `ffmpeg`. */
+  ffmpegPath?: string;
+}
+
+/** Events of an {@link FfmpegTranscoder}. */
+export type FfmpegTranscoderEvents = {
+  /** A frame in the output format, carrying the capture time of the input frame it came from. */
+  frame: { frame: SourceFrame };
+  /** ffmpeg failed (it is restarted) or an input frame was unusable. Never fatal. */
+  error: { error: FramewireError; fatal: boolean };
+};
+
+const log = createLogger('transcoder');
+/** Capture times waiting for their output frame; more than this means ffmpeg dropped frames, and the oldest go. */
+const MAX_IN_FLIGHT = 8;
+
+/**
+ * Converts one stream of bridge frames (JPEG, H.264 or raw) into another through a supervised ffmpeg process
+ * fed on stdin — the "encode once" step shared by every viewer of an output. ffmpeg starts with the first frame
+ * (whose size it then knows) and restarts when the input size or format changes. A frame that arrives while
+ * ffmpeg is still busy is skipped rather than queued (for H.264 input, until the next keyframe), so latency never
+ * builds up. Capture times travel through in order.
+ */
+export class FfmpegTranscoder {
+  /** The output format. */
+  readonly output: FeedFormat;
+  readonly #options: FfmpegTranscoderOptions;
+  readonly #events = new TypedEmitter<FfmpegTranscoderEvents>();
+  #process: SupervisedProcess | undefined;
+  #signature = '';
+  #needKey = true;
+  #captureTimes: number[] = [];
+  #startedAtMs = 0;
+  #restarts = 0;
+  #skipped = 0;
+  #closed = false;
+
+  /** Validates the options; nothing runs until the first `push()`. */
+  constructor(options: FfmpegTranscoderOptions) {
+    assertOption(
+      ['jpeg', 'h264', 'I420', 'BGR24'].includes(options.output),
+      `output must be jpeg, h264, I420 or BGR24`,
+    );
+    if (options.width !== undefined)
+      assertOption(
+        Number.isInteger(options.width) && options.width >= 16 && options.width <= 7680,
+        'width must be an integer in 16..7680',
+      );
+    if (options.output === 'jpeg') jpegOutputArgs(options.jpegQuality ?? 5);
+    if (options.output === 'h264') h264OutputArgs(options.h264);
+    this.output = options.output;
+    this.#options = options;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof FfmpegTranscoderEvents>(
+    event: E,
+    listener: (payload: FfmpegTranscoderEvents[E]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** ffmpeg restarts (crashes and input changes) so far. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Input frames skipped because ffmpeg was busy or waiting for a keyframe. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  /** The ffmpeg process id, or `undefined` when none runs. */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Feeds one frame. Returns false when it was skipped (busy, waiting for a keyframe, unusable, closed). */
+  push(frame: SourceFrame): boolean {
+    if (this.#closed) return false;
+    const input = this.#describe(frame);
+    if (!input) {
+      this.#skipped++;
+      return false;
+    }
+    if (input.signature !== this.#signature) {
+      if (!input.ready) {
+        this.#skipped++;
+        return false;
+      }
+      this.#spawn(input.signature, input.inputArgs, input.width, input.height);
+    }
+    const isKey = isRawFrame(frame) || frame.key;
+    if (this.#needKey && !isKey) {
+      this.#skipped++;
+      return false;
+    }
+    if (!this.#process?.write(frame.data)) {
+      this.#skipped++;
+      this.#needKey = !isRawFrame(frame) && frame.codec === 'h264';
+      return false;
+    }
+    this.#needKey = false;
+    this.#captureTimes.push(frame.captureTimeMs);
+    if (this.#captureTimes.length > MAX_IN_FLIGHT) this.#captureTimes.shift();
+    return true;
+  }
+
+  /** Stops ffmpeg. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const process = this.#process;
+    this.#process = undefined;
+    await process?.close();
+    this.#events.removeAllListeners();
+  }
+
+  #describe(
+    frame: SourceFrame,
+  ): { signature: string; ready: boolean; inputArgs: string[]; width: number; height: number } | undefined {
+    if (isRawFrame(frame)) {
+      const { width, height, format } = frame;
+      if (frame.data.length !== rawFrameBytes(width, height, format)) return undefined;
+      return {
+        signature: `${format}:${width}x${height}`,
+        ready: true,
+        inputArgs: ['-f', 'rawvideo', '-pix_fmt', ffmpegPixelFormat(format), '-video_size', `${width}x${height}`],
+        width,
+        height,
+      };
+    }
+    if (frame.codec === 'jpeg') {
+      const size = jpegSize(frame.data);
+      if (!size) return undefined;
+      return { signature: `jpeg:${size.width}x${size.height}`, ready: true, inputArgs: ['-f', 'mjpeg'], ...size };
+    }
+    if (frame.codec === 'h264') {
+      if (!frame.key) return { signature: this.#signature, ready: false, inputArgs: [], width: 0, height: 0 };
+      const sps = findSps(frame.data);
+      if (!sps)
+        return this.#signature.startsWith('h264:')
+          ? { signature: this.#signature, ready: true, inputArgs: [], width: 0, height: 0 }
+          : undefined;
+      return {
+        signature: `h264:${sps.width}x${sps.height}`,
+        ready: true,
+        inputArgs: ['-f', 'h264'],
+        width: sps.width,
+        height: sps.height,
+      };
+    }
+    return undefined;
+  }
+
+  #spawn(signature: string, inputArgs: string[], width: number, height: number): void {
+    if (this.#process) {
+      this.#restarts++;
+      void this.#process.close();
+    }
+    this.#signature = signature;
+    this.#needKey = true;
+    this.#captureTimes = [];
+    const { output } = this.#options;
+    const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
+    let outWidth = width;
+    let outHeight = height;
+    if (this.#options.width !== undefined) {
+      outWidth = even(this.#options.width);
+      outHeight = even((height * outWidth) / width);
+    } else if (output === 'I420') {
+      [outWidth, outHeight] = [even(width), even(height)];
+    }
+    const scale = outWidth !== width || outHeight !== height ? `scale=${outWidth}:${outHeight}` : undefined;
+    let outputArgs: string[];
+    if (output === 'jpeg') outputArgs = jpegOutputArgs(this.#options.jpegQuality ?? 5, scale);
+    else if (output === 'h264') outputArgs = h264OutputArgs(this.#options.h264, scale);
+    else
+      outputArgs = [
+        '-an',
+        ...(scale ? ['-vf', scale] : []),
+        '-fps_mode',
+        'passthrough',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        ffmpegPixelFormat(output),
+        'pipe:1',
+      ];
+    const args = [
+      ...ffmpegPrelude(true),
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      // No `-fflags nobuffer` here: with the h264 demuxer on a pipe it holds frames back instead.
+      '-flags',
+      'low_delay',
+      '-threads',
+      '1',
+      // Wall-clock input timestamps give x264's rate control the real frame rate; other encoders need none.
+      ...(output === 'h264' ? ['-use_wallclock_as_timestamps', '1'] : []),
+      ...inputArgs,
+      '-i',
+      'pipe:0',
+      ...outputArgs,
+    ];
+    const process = new SupervisedProcess({
+      name: this.#options.name,
+      command: this.#options.ffmpegPath ?? 'ffmpeg',
+      args,
+      stdin: true,
+    });
+    this.#process = process;
+    let parse: (chunk: Buffer) => void = () => undefined;
+    process.on('spawn', () => {
+      this.#startedAtMs = Date.now();
+      this.#needKey = true;
+      this.#captureTimes = [];
+      parse = this.#parser(output, outWidth, outHeight);
+    });
+    process.on('stdout', ({ chunk }) => parse(chunk));
+    process.on('error', ({ error }) => {
+      this.#restarts++;
+      this.#events.emit('error', { error, fatal: false });
+    });
+    process.start();
+    log.debug(`${this.#options.name}: ffmpeg ${args.join(' ')}`);
+  }
+
+  #captureTime(): number {
+    return this.#captureTimes.shift() ?? Date.now();
+  }
+
+  #parser(output: FeedFormat, width: number, height: number): (chunk: Buffer) => void {
+    if (output === 'jpeg') {
+      const splitter = new JpegStreamSplitter();
+      return (chunk) => {
+        for (const data of splitter.push(chunk))
+          this.#emit({
+            codec: 'jpeg',
+            key: true,
+            data,
+            timestampUs: (Date.now() - this.#startedAtMs) * 1000,
+            captureTimeMs: this.#captureTime(),
+          });
+      };
+    }
+    if (output === 'h264') {
+      const demuxer = new FlvH264Demuxer();
+      return (chunk) => {
+        for (const packet of demuxer.push(chunk))
+          this.#emit({
+            codec: 'h264',
+            key: packet.key,
+            data: packet.data,
+            timestampUs: packet.timestampMs * 1000,
+            captureTimeMs: this.#captureTime(),
+          });
+      };
+    }
+    const format: RawPixelFormat = output;
+    const size = rawFrameBytes(width, height, format);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    return (chunk) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < size) return;
+      let all = Buffer.concat(pending);
+      while (all.length >= size) {
+        this.#emit({ width, height, format, data: all.subarray(0, size), captureTimeMs: this.#captureTime() });
+        all = all.subarray(size);
+      }
+      pending = all.length > 0 ? [Buffer.from(all)] : [];
+      pendingBytes = all.length;
+    };
+  }
+
+  #emit(frame: SourceFrame): void {
+    if (!this.#closed) this.#events.emit('frame', { frame });
+  }
+}

@@ -1,0 +1,165 @@
+import { type FramewireError, TypedEmitter, createLogger } from '@framewire/core';
+import { frameFormat, isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { H264EncodeOptions } from '../process/ffmpeg-args.js';
+import type { VideoSource } from '../sources/video-source.js';
+import { FfmpegTranscoder, type FeedFormat } from './ffmpeg-transcoder.js';
+
+/** Options of {@link FrameFeed}. */
+export interface FrameFeedOptions {
+  /** JPEG quality (2 best – 31) when the feed has to encode JPEG. Default: 5; set, it re-encodes JPEG sources too. */
+  jpegQuality?: number;
+  /** Scale to this width in pixels (aspect kept). Default: the source's width (no scaling). */
+  width?: number;
+  /** H.264 settings when the feed has to encode H.264. Default: see {@link H264EncodeOptions}. */
+  h264?: H264EncodeOptions;
+  /** ffmpeg executable. Default: `ffmpeg`. */
+  ffmpegPath?: string;
+}
+
+/** Events of a {@link FrameFeed}. */
+export type FrameFeedEvents = {
+  /** A frame in the feed's format. */
+  frame: { frame: SourceFrame };
+  /** The transcoder failed (and restarts). */
+  error: { error: FramewireError; fatal: boolean };
+};
+
+const log = createLogger('feed');
+
+/**
+ * One source in one format, shared by every output and viewer that needs that format: frames already in the
+ * format pass straight through, others go through a single {@link FfmpegTranscoder} (encode once, whatever the
+ * number of viewers). The transcoder runs only while the feed has subscribers.
+ */
+export class FrameFeed {
+  /** The feed's format. */
+  readonly format: FeedFormat;
+  /** The source it reads. */
+  readonly source: VideoSource;
+  readonly #options: FrameFeedOptions;
+  readonly #events = new TypedEmitter<FrameFeedEvents>();
+  #transcoder: FfmpegTranscoder | undefined;
+  #unsubscribeSource: (() => void) | undefined;
+  #latest: SourceFrame | undefined;
+  #latestKey: SourceFrame | undefined;
+  #frames = 0;
+  #bytes = 0;
+  #transcoderRestarts = 0;
+
+  /** Creates the feed; nothing runs until the first `subscribe()`. */
+  constructor(source: VideoSource, format: FeedFormat, options: FrameFeedOptions = {}) {
+    this.source = source;
+    this.format = format;
+    this.#options = options;
+    // Validate the options now (at the bridge's start), not when the first viewer arrives.
+    void new FfmpegTranscoder({ name: 'check', output: format, ...this.#transcoderOptions() }).close();
+  }
+
+  /** The newest frame in this format. */
+  get latest(): SourceFrame | undefined {
+    return this.#latest;
+  }
+
+  /** The newest keyframe in this format. */
+  get latestKey(): SourceFrame | undefined {
+    return this.#latestKey;
+  }
+
+  /** Frames and bytes delivered since start, transcoder restarts, skipped input frames, and whether it transcodes. */
+  get stats(): {
+    frames: number;
+    bytes: number;
+    transcoderRestarts: number;
+    transcoding: boolean;
+    subscribers: number;
+  } {
+    return {
+      frames: this.#frames,
+      bytes: this.#bytes,
+      transcoderRestarts: this.#transcoderRestarts + (this.#transcoder?.restarts ?? 0),
+      transcoding: this.#transcoder !== undefined,
+      subscribers: this.#events.listenerCount('frame'),
+    };
+  }
+
+  /** The running transcoder's ffmpeg process id (for tests and diagnostics). */
+  get transcoderPid(): number | undefined {
+    return this.#transcoder?.pid;
+  }
+
+  /** Receives every frame until the returned function is called; the first subscriber starts the feed. */
+  subscribe(listener: (frame: SourceFrame) => void): () => void {
+    const off = this.#events.on('frame', ({ frame }) => listener(frame));
+    this.#unsubscribeSource ??= this.source.on('frame', ({ frame }) => this.#onSourceFrame(frame));
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      off();
+      if (this.#events.listenerCount('frame') === 0) void this.#stop();
+    };
+  }
+
+  /** Listens to transcoder errors; returns the unsubscribe function. */
+  onError(listener: (payload: FrameFeedEvents['error']) => void): () => void {
+    return this.#events.on('error', listener);
+  }
+
+  /** Stops the transcoder and drops every subscriber. Idempotent. */
+  async close(): Promise<void> {
+    this.#events.removeAllListeners();
+    await this.#stop();
+  }
+
+  #passesThrough(frame: SourceFrame): boolean {
+    if (frameFormat(frame) !== this.format || this.#options.width !== undefined) return false;
+    return this.format !== 'jpeg' || this.#options.jpegQuality === undefined;
+  }
+
+  #onSourceFrame(frame: SourceFrame): void {
+    if (this.#passesThrough(frame)) {
+      this.#publish(frame);
+      return;
+    }
+    if (!this.#transcoder) {
+      const transcoder = new FfmpegTranscoder({
+        name: `${this.format} encoder of "${this.source.id}"`,
+        output: this.format,
+        ...this.#transcoderOptions(),
+      });
+      transcoder.on('frame', ({ frame: out }) => this.#publish(out));
+      transcoder.on('error', (payload) => this.#events.emit('error', payload));
+      this.#transcoder = transcoder;
+    }
+    this.#transcoder.push(frame);
+  }
+
+  #publish(frame: SourceFrame): void {
+    this.#frames++;
+    this.#bytes += frame.data.length;
+    this.#latest = frame;
+    if (isRawFrame(frame) || frame.key) this.#latestKey = frame;
+    this.#events.emit('frame', { frame });
+  }
+
+  #transcoderOptions(): Omit<ConstructorParameters<typeof FfmpegTranscoder>[0], 'name' | 'output'> {
+    const { jpegQuality, width, h264, ffmpegPath } = this.#options;
+    return {
+      ...(jpegQuality === undefined ? {} : { jpegQuality }),
+      ...(width === undefined ? {} : { width }),
+      ...(h264 ? { h264 } : {}),
+      ...(ffmpegPath ? { ffmpegPath } : {}),
+    };
+  }
+
+  async #stop(): Promise<void> {
+    this.#unsubscribeSource?.();
+    this.#unsubscribeSource = undefined;
+    const transcoder = this.#transcoder;
+    this.#transcoder = undefined;
+    if (transcoder) {
+      this.#transcoderRestarts += transcoder.restarts;
+      await transcoder.close().catch((error: unknown) => log.warn('transcoder close failed', { error }));
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { assertOption } from '@framewire/core';
+
+/** H.264 encoding settings for the bridge's ffmpeg encoders (libx264, tuned for latency). */
+export interface H264EncodeOptions {
+  /** Target bitrate, in bits per second. Default: 2,000,000. */
+  bitrateBps?: number;
+  /** Frames between keyframes (late joiners wait at most this long). Default: 30. */
+  keyframeIntervalFrames?: number;
+  /** Pass H.264 input through without re-encoding (`-c:v copy`). Default: false. */
+  copy?: boolean;
+}
+
+/** Flags that keep ffmpeg from buffering live input before it starts (no probing delay, no input queue). */
+export const LOW_DELAY_INPUT_ARGS = ['-fflags', 'nobuffer', '-flags', 'low_delay'] as const;
+
+/** The common prefix: no banner, errors only, no stdin interaction (unless ffmpeg reads frames from it). */
+export function ffmpegPrelude(readsStdin = false): string[] {
+  return ['-hide_banner', '-loglevel', 'error', ...(readsStdin ? [] : ['-nostdin'])];
+}
+
+/** Output arguments for a JPEG stream on stdout at `quality` (ffmpeg's 2 = best … 31 = worst). */
+export function jpegOutputArgs(quality: number, scale?: string): string[] {
+  assertOption(Number.isInteger(quality) && quality >= 2 && quality <= 31, 'jpegQuality must be an integer in 2..31');
+  return [
+    '-an',
+    ...(scale ? ['-vf', scale] : []),
+    '-c:v',
+    'mjpeg',
+    '-pix_fmt',
+    'yuvj420p',
+    '-q:v',
+    String(quality),
+    '-fps_mode',
+    'passthrough',
+    '-flush_packets',
+    '1',
+    '-f',
+    'image2pipe',
+    'pipe:1',
+  ];
+}
+
+/**
+ * Output arguments for H.264 in FLV on stdout: constrained-baseline libx264, `ultrafast`/`zerolatency` (no
+ * B-frames, no lookahead), a fixed keyframe interval, every packet flushed at once. With `copy`, the input's
+ * H.264 is passed through.
+ */
+export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string): string[] {
+  const bitrateBps = options.bitrateBps ?? 2_000_000;
+  const gop = options.keyframeIntervalFrames ?? 30;
+  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, 'h264.bitrateBps must be in 10000..100000000');
+  assertOption(
+    Number.isInteger(gop) && gop >= 1 && gop <= 600,
+    'h264.keyframeIntervalFrames must be an integer in 1..600',
+  );
+  const codec = options.copy
+    ? ['-c:v', 'copy']
+    : [
+        ...(scale ? ['-vf', scale] : []),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-profile:v',
+        'baseline',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        String(gop),
+        '-keyint_min',
+        String(gop),
+        '-sc_threshold',
+        '0',
+        '-b:v',
+        String(bitrateBps),
+        '-maxrate',
+        String(bitrateBps),
+        '-bufsize',
+        String(Math.round(bitrateBps / 2)),
+      ];
+  return [
+    '-an',
+    ...codec,
+    '-fps_mode',
+    'passthrough',
+    '-flush_packets',
+    '1',
+    '-f',
+    'flv',
+    '-flvflags',
+    'no_duration_filesize',
+    'pipe:1',
+  ];
+}

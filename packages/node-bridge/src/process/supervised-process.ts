@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { assertOption, FramewireError, TypedEmitter, createLogger } from '@framewire/core';
+
+/** Options of {@link SupervisedProcess}. */
+export interface SupervisedProcessOptions {
+  /** Name used in logs and error messages, e.g. `testpattern source`. Required. */
+  name: string;
+  /** Executable (a path, or a name looked up on PATH). Required. */
+  command: string;
+  /** Arguments. Default: none. */
+  args?: string[];
+  /** Opens a pipe to the process's stdin (for encoders fed by the bridge). Default: false. */
+  stdin?: boolean;
+  /** Extra environment variables. Default: none (the bridge's own environment is inherited). */
+  env?: Record<string, string>;
+  /** First restart delay after a crash, in ms; doubles per failure in a row up to `maxRestartDelayMs`. Default: 500. */
+  restartDelayMs?: number;
+  /** Longest restart delay, in ms. Default: 10000. */
+  maxRestartDelayMs?: number;
+  /** Grace period between SIGTERM and SIGKILL on close, in ms. Default: 2000. */
+  killTimeoutMs?: number;
+}
+
+/** Events of a {@link SupervisedProcess}. */
+export type SupervisedProcessEvents = {
+  /** A new process was spawned (the first time or after a restart). */
+  spawn: { pid: number | undefined; restarts: number };
+  /** Bytes from the process's stdout. */
+  stdout: { chunk: Buffer };
+  /** The process failed or exited; a restart is scheduled after `delayMs`. */
+  error: { error: FramewireError; fatal: boolean; delayMs: number };
+};
+
+const log = createLogger('process');
+/** A process that ran this long before it failed is restarted after the shortest delay again. */
+const STABLE_AFTER_MS = 5000;
+
+/**
+ * A child process kept alive: when it exits or cannot start, it is restarted after an exponential backoff
+ * (`restartDelayMs`, doubling per failure in a row up to `maxRestartDelayMs`; a process that ran for 5 s before it
+ * failed starts again from the shortest delay). Failures become non-fatal `FW_ERR_PROCESS_FAILED` errors carrying the exit status and the
+ * last lines of stderr. `close()` stops it for good (SIGTERM, then SIGKILL) and is idempotent.
+ */
+export class SupervisedProcess {
+  /** The name used in logs. */
+  readonly name: string;
+  readonly #options: Required<SupervisedProcessOptions>;
+  readonly #events = new TypedEmitter<SupervisedProcessEvents>();
+  #child: ChildProcess | undefined;
+  #restarts = 0;
+  #failuresInARow = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /** Validates the options; `start()` spawns the process. */
+  constructor(options: SupervisedProcessOptions) {
+    assertOption(typeof options.command === 'string' && options.command !== '', 'command must be a non-empty string');
+    this.#options = {
+      args: [],
+      stdin: false,
+      env: {},
+      restartDelayMs: 500,
+      maxRestartDelayMs: 10_000,
+      killTimeoutMs: 2000,
+      ...options,
+    };
+    assertOption(this.#options.restartDelayMs >= 0, 'restartDelayMs must be >= 0');
+    assertOption(
+      this.#options.maxRestartDelayMs >= this.#options.restartDelayMs,
+      'maxRestartDelayMs must be >= restartDelayMs',
+    );
+    this.name = options.name;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof SupervisedProcessEvents>(
+    event: E,
+    listener: (payload: SupervisedProcessEvents[E]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Restarts after failures since start. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** The running process's id, or `undefined` between restarts. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** True while a process runs. */
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /** Spawns the process (no-op when one runs or after `close()`). */
+  start(): void {
+    if (this.#child || this.#closed) return;
+    clearTimeout(this.#restartTimer);
+    const { command, args, stdin, env } = this.#options;
+    const child = spawn(command, args, {
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    this.#child = child;
+    let stderr = '';
+    const spawnedAtMs = Date.now();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.#events.emit('stdout', { chunk });
+    });
+    // A process that dies while we write to it must not crash the bridge with EPIPE.
+    child.stdin?.on('error', (error) => log.debug(`${this.name}: stdin: ${error.message}`));
+    child.on('error', (error) => this.#onExit(child, `cannot run ${command}: ${error.message}`, error));
+    child.on('close', (code, signal) =>
+      this.#onExit(
+        child,
+        `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'}): ${stderr.trim()}`,
+        undefined,
+        spawnedAtMs,
+      ),
+    );
+    if (child.pid !== undefined) this.#events.emit('spawn', { pid: child.pid, restarts: this.#restarts });
+  }
+
+  /**
+   * Writes to the process's stdin. Returns false when nothing was written (no process, no stdin, or its pipe is
+   * full): callers that feed live video skip the frame rather than buffer it.
+   */
+  write(data: Uint8Array): boolean {
+    const stdin = this.#child?.stdin;
+    if (!stdin || stdin.destroyed || !stdin.writable || stdin.writableNeedDrain) return false;
+    stdin.write(data);
+    return true;
+  }
+
+  /** Kills the running process (SIGKILL by default) so that the supervisor restarts it; for tests and recovery. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.#child?.kill(signal);
+  }
+
+  /** Stops the process and any pending restart. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      clearTimeout(this.#restartTimer);
+      const child = this.#child;
+      this.#child = undefined;
+      if (child?.exitCode === null && child.signalCode === null) {
+        // 'exit', not 'close': a grandchild holding the pipes open must not hold up shutdown.
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.stdin?.end();
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.killTimeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      this.#events.removeAllListeners();
+    })();
+    return this.#closing;
+  }
+
+  #onExit(child: ChildProcess, reason: string, cause?: unknown, spawnedAtMs = Date.now()): void {
+    if (this.#child !== child || this.#closed) return;
+    this.#child = undefined;
+    // A process that ran for a while before failing starts the backoff again from the shortest delay.
+    if (Date.now() - spawnedAtMs > STABLE_AFTER_MS) this.#failuresInARow = 0;
+    const delayMs = Math.min(this.#options.restartDelayMs * 2 ** this.#failuresInARow, this.#options.maxRestartDelayMs);
+    this.#failuresInARow++;
+    this.#restarts++;
+    const error = new FramewireError('FW_ERR_PROCESS_FAILED', `${this.name}: ${reason}`, {
+      cause,
+      fatal: false,
+      stage: 'process',
+      details: { restarts: this.#restarts, delayMs },
+    });
+    log.warn(`${error.message} (restart in ${delayMs} ms)`);
+    this.#restartTimer = setTimeout(() => this.start(), delayMs);
+    this.#events.emit('error', { error, fatal: false, delayMs });
+  }
+}

@@ -1,0 +1,173 @@
+import { assertOption } from '@framewire/core';
+import { AnnexBSplitter } from '../media/annex-b-splitter.js';
+import { SupervisedProcess } from '../process/supervised-process.js';
+import { SourceBase } from './source-base.js';
+import { assertVideoGeometry } from './test-pattern-source.js';
+
+/** Options of {@link PiCameraSource}. */
+export interface PiCameraSourceOptions {
+  /** Source id. Default: `picamera`. */
+  id?: string;
+  /** The camera tool: `rpicam-vid`, `libcamera-vid` (older Raspberry Pi OS), or a stand-in that takes the same arguments and writes H.264 to stdout. Default: `rpicam-vid`. */
+  command?: string;
+  /** Which camera, for boards with two (`--camera`). Default: 0. */
+  camera?: number;
+  /** Frame width in pixels. Default: 1280. */
+  width?: number;
+  /** Frame height in pixels. Default: 720. */
+  height?: number;
+  /** Frames per second. Default: 30. */
+  frameRate?: number;
+  /** Hardware encoder bitrate, in bits per second. Default: 2,000,000. */
+  bitrateBps?: number;
+  /** Frames between keyframes (`--intra`): late joiners wait at most this long. Default: `frameRate` (1 s). */
+  keyframeIntervalFrames?: number;
+  /** H.264 profile. Default: `baseline` (every browser decodes it, no B-frames). */
+  profile?: 'baseline' | 'main' | 'high';
+  /** Rotation in degrees (`--rotation`; the Pi supports 0 and 180). Default: 0. */
+  rotation?: 0 | 180;
+  /** Mirror horizontally (`--hflip`). Default: false. */
+  hflip?: boolean;
+  /** Flip vertically (`--vflip`). Default: false. */
+  vflip?: boolean;
+  /**
+   * Camera controls passed as `--<name> <value>` (e.g. `{ shutter: 10000, gain: 2, awb: 'indoor', ev: 0.5,
+   * brightness: 0.1, contrast: 1.2, saturation: 1, sharpness: 1, denoise: 'cdn_off' }`); `true` passes a bare flag.
+   * Default: none.
+   */
+  controls?: Record<string, string | number | boolean>;
+  /**
+   * Emit an access unit when the camera pipe goes quiet for this long, in ms, instead of when the next one starts
+   * (rpicam-vid's `--flush` writes one frame at a time). 0 waits for the next frame (always exact, one frame more
+   * latency). Default: 3.
+   */
+  flushIdleMs?: number;
+  /** First restart delay after the tool exits, in ms. Default: 500. */
+  restartDelayMs?: number;
+}
+
+/** The arguments {@link PiCameraSource} passes to `rpicam-vid` for `options` (exported for tests and logs). */
+export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
+  const width = options.width ?? 1280;
+  const height = options.height ?? 720;
+  const frameRate = options.frameRate ?? 30;
+  assertVideoGeometry(width, height, frameRate);
+  const bitrateBps = options.bitrateBps ?? 2_000_000;
+  assertOption(bitrateBps >= 10_000 && bitrateBps <= 50_000_000, 'bitrateBps must be in 10000..50000000');
+  const intra = options.keyframeIntervalFrames ?? Math.max(1, Math.round(frameRate));
+  assertOption(Number.isInteger(intra) && intra >= 1, 'keyframeIntervalFrames must be an integer >= 1');
+  const rotation = options.rotation ?? 0;
+  assertOption([0, 180].includes(rotation), 'rotation must be 0 or 180');
+  const profile = options.profile ?? 'baseline';
+  assertOption(['baseline', 'main', 'high'].includes(profile), 'profile must be baseline, main or high');
+  const args = [
+    '--timeout',
+    '0',
+    '--nopreview',
+    '--codec',
+    'h264',
+    '--inline',
+    '--flush',
+    '--camera',
+    String(options.camera ?? 0),
+    '--width',
+    String(width),
+    '--height',
+    String(height),
+    '--framerate',
+    String(frameRate),
+    '--bitrate',
+    String(bitrateBps),
+    '--intra',
+    String(intra),
+    '--profile',
+    profile,
+  ];
+  if (rotation) args.push('--rotation', String(rotation));
+  if (options.hflip) args.push('--hflip');
+  if (options.vflip) args.push('--vflip');
+  for (const [name, value] of Object.entries(options.controls ?? {})) {
+    assertOption(/^[a-z][a-z0-9-]*$/.test(name), `controls: ${name} is not a camera option name`);
+    if (value === false) continue;
+    args.push(`--${name}`);
+    if (value !== true) args.push(String(value));
+  }
+  args.push('--output', '-');
+  return args;
+}
+
+/**
+ * A Raspberry Pi camera through `rpicam-vid` (or `libcamera-vid`): the Pi's hardware H.264 is passed through
+ * without re-encoding — the low-CPU path to browsers over WebSocket. SPS/PPS come before every keyframe
+ * (`--inline`), so viewers can join at any keyframe. The tool is supervised: if it exits (camera unplugged,
+ * another program holds it) it is restarted with backoff.
+ */
+export class PiCameraSource extends SourceBase {
+  /** The camera tool's arguments. */
+  readonly args: readonly string[];
+  readonly #process: SupervisedProcess;
+  readonly #flushIdleMs: number;
+  #splitter = new AnnexBSplitter();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #startedAtMs = 0;
+
+  /** Validates the options; `start()` launches the camera tool. */
+  constructor(options: PiCameraSourceOptions = {}) {
+    super(options.id ?? 'picamera', 'picamera');
+    this.args = piCameraArgs(options);
+    this.#flushIdleMs = options.flushIdleMs ?? 3;
+    assertOption(this.#flushIdleMs >= 0, 'flushIdleMs must be >= 0');
+    this.#process = new SupervisedProcess({
+      name: `picamera source "${this.id}"`,
+      command: options.command ?? 'rpicam-vid',
+      args: [...this.args],
+      ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
+    });
+    this.#process.on('spawn', () => {
+      this.#startedAtMs = Date.now();
+      this.#splitter = new AnnexBSplitter();
+    });
+    this.#process.on('stdout', ({ chunk }) => this.#onChunk(chunk));
+    this.#process.on('error', ({ error }) => this.reportError(error, true));
+  }
+
+  /** The camera tool's process id, or `undefined` between restarts. */
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  /** Launches the camera tool (no-op when running). */
+  start(): Promise<void> {
+    if (!this.#process.running && !this.closed) {
+      if (this.state === 'stopped') this.setState('starting');
+      this.#process.start();
+    }
+    return Promise.resolve();
+  }
+
+  /** Stops the camera tool. */
+  protected release(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    return this.#process.close();
+  }
+
+  #onChunk(chunk: Buffer): void {
+    clearTimeout(this.#flushTimer);
+    this.#emitUnits(this.#splitter.push(chunk));
+    if (this.#flushIdleMs > 0)
+      this.#flushTimer = setTimeout(() => this.#emitUnits(this.#splitter.flush()), this.#flushIdleMs);
+  }
+
+  #emitUnits(units: { data: Buffer; key: boolean }[]): void {
+    for (const unit of units) {
+      const now = Date.now();
+      this.emitFrame({
+        codec: 'h264',
+        key: unit.key,
+        data: unit.data,
+        timestampUs: (now - this.#startedAtMs) * 1000,
+        captureTimeMs: now,
+      });
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import type { SourceHealth, SourceState } from '../protocol.js';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { VideoSource, VideoSourceEvents } from './video-source.js';
+
+const log = createLogger('source');
+
+/**
+ * The shared implementation of {@link VideoSource}: health counters (frames, fps, bytes, drops, restarts),
+ * state changes, the newest frame and keyframe, and an idempotent `close()`. A subclass calls `emitFrame()`,
+ * `setState()`, `reportError()` and `countDrop()`, and implements `start()` and `release()`.
+ */
+export abstract class SourceBase implements VideoSource {
+  /** @inheritdoc */
+  readonly id: string;
+  /** @inheritdoc */
+  readonly kind: string;
+  /** The event emitter subclasses emit on. */
+  protected readonly events = new TypedEmitter<VideoSourceEvents>();
+  #state: SourceState = 'stopped';
+  #frames = 0;
+  #bytes = 0;
+  #dropped = 0;
+  #restarts = 0;
+  #lastError: string | undefined;
+  #latest: SourceFrame | undefined;
+  #latestKey: SourceFrame | undefined;
+  readonly #frameTimes: { timeMs: number; bytes: number }[] = [];
+  #closing: Promise<void> | undefined;
+
+  /** Validates `id` (it appears in URLs). */
+  protected constructor(id: string, kind: string) {
+    assertOption(typeof id === 'string' && /^[\w.-]{1,64}$/.test(id), `id must match [A-Za-z0-9_.-]{1,64}; got ${id}`);
+    this.id = id;
+    this.kind = kind;
+  }
+
+  /** @inheritdoc */
+  on<E extends keyof VideoSourceEvents>(event: E, listener: (payload: VideoSourceEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** @inheritdoc */
+  get latest(): SourceFrame | undefined {
+    return this.#latest;
+  }
+
+  /** @inheritdoc */
+  get latestKey(): SourceFrame | undefined {
+    return this.#latestKey;
+  }
+
+  /** The current state. */
+  get state(): SourceState {
+    return this.#state;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** @inheritdoc */
+  get health(): SourceHealth {
+    const now = performance.now();
+    this.#trimFrameTimes(now);
+    const times = this.#frameTimes;
+    const span = times.length > 1 ? (times[times.length - 1]?.timeMs ?? 0) - (times[0]?.timeMs ?? 0) : 0;
+    const windowBytes = times.slice(1).reduce((sum, t) => sum + t.bytes, 0);
+    const health: SourceHealth = {
+      id: this.id,
+      kind: this.kind,
+      state: this.#state,
+      frames: this.#frames,
+      restarts: this.#restarts,
+      fps: span > 0 ? Math.round(((times.length - 1) * 1000 * 10) / span) / 10 : 0,
+      bytes: this.#bytes,
+      bitrateBps: span > 0 ? Math.round((windowBytes * 8 * 1000) / span) : 0,
+      dropped: this.#dropped,
+    };
+    if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    return health;
+  }
+
+  /** @inheritdoc */
+  abstract start(): Promise<void>;
+
+  /** @inheritdoc */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.release();
+      } catch (error) {
+        log.warn(`${this.kind} source "${this.id}": release failed`, { error });
+      }
+      this.setState('stopped');
+      this.events.removeAllListeners();
+    })();
+    return this.#closing;
+  }
+
+  /** Releases the subclass's resources (processes, sockets). Called once, by `close()`. */
+  protected abstract release(): Promise<void> | void;
+
+  /** Counts and publishes a frame; the first frame after a (re)start moves the state to `running`. */
+  protected emitFrame(frame: SourceFrame): void {
+    if (this.closed) return;
+    this.#frames++;
+    this.#bytes += frame.data.length;
+    const now = performance.now();
+    this.#frameTimes.push({ timeMs: now, bytes: frame.data.length });
+    this.#trimFrameTimes(now);
+    this.#latest = frame;
+    if (isRawFrame(frame) || frame.key) this.#latestKey = frame;
+    if (this.#state !== 'running') this.setState('running');
+    this.events.emit('frame', { frame });
+  }
+
+  /** Moves to `state` and emits `state` when it changed. */
+  protected setState(state: SourceState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.events.emit('state', { state });
+  }
+
+  /** Records and emits an error; `restart` counts a restart and moves to `restarting` (non-fatal errors). */
+  protected reportError(error: FramewireError, restart = false): void {
+    this.#lastError = error.code;
+    if (restart) {
+      this.#restarts++;
+      this.setState('restarting');
+    }
+    if (error.fatal) this.setState('failed');
+    this.events.emit('error', { error, fatal: error.fatal });
+  }
+
+  /** Counts a dropped frame (bad input, overload). */
+  protected countDrop(): void {
+    this.#dropped++;
+  }
+
+  /** Builds a `FramewireError` whose message names this source. */
+  protected error(
+    code: ConstructorParameters<typeof FramewireError>[0],
+    message: string,
+    cause?: unknown,
+    fatal = false,
+  ): FramewireError {
+    return new FramewireError(code, `${this.kind} source "${this.id}": ${message}`, { cause, fatal, stage: 'source' });
+  }
+
+  #trimFrameTimes(now: number): void {
+    while (this.#frameTimes.length > 0 && (this.#frameTimes[0]?.timeMs ?? 0) < now - 1000) this.#frameTimes.shift();
+  }
+}

@@ -1,0 +1,67 @@
+/** Helpers for bridge tests: a WebSocket viewer, and writing received H.264 to a file for ffprobe. */
+import { writeFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import {
+  decodeWsFrame,
+  parseWsServerMessage,
+  type WsFrameHeader,
+  type WsServerMessage,
+} from '@framewire/node-bridge/protocol';
+
+/** What a {@link WsViewer} received. */
+export interface ReceivedFrame {
+  header: WsFrameHeader;
+  payload: Buffer;
+  receivedAtMs: number;
+}
+
+/** A WebSocket viewer of a bridge that records every message. */
+export class WsViewer {
+  readonly socket: WebSocket;
+  readonly messages: WsServerMessage[] = [];
+  readonly frames: ReceivedFrame[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number }>;
+
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.socket = new WebSocket(url, { headers });
+    this.socket.on('error', () => undefined);
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      this.socket.once('error', reject);
+    });
+    this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve({ code })));
+    this.socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        const message = parseWsServerMessage(data.toString());
+        if (message) this.messages.push(message);
+        return;
+      }
+      const decoded = decodeWsFrame(new Uint8Array(data));
+      if (decoded)
+        this.frames.push({ header: decoded.header, payload: Buffer.from(decoded.payload), receivedAtMs: Date.now() });
+    });
+  }
+
+  /** Resolves once `count` frames arrived (rejects after `timeoutMs`). */
+  async waitForFrames(count: number, timeoutMs = 15_000): Promise<ReceivedFrame[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`only ${this.frames.length} of ${count} frames within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.frames.slice(0, count);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Writes the payloads (Annex B access units) to `path` as one raw .h264 stream. */
+export async function writeH264(path: string, frames: { payload: Buffer }[]): Promise<string> {
+  await writeFile(path, Buffer.concat(frames.map((f) => f.payload)));
+  return path;
+}
