@@ -17,6 +17,8 @@ declare -A needs=(
   [/usr/bin/chromium]=chromium
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  [/usr/sbin/mosquitto]=mosquitto
+  [/usr/bin/python3]=python3-numpy
 )
 missing=()
 for cmd in "${!needs[@]}"; do

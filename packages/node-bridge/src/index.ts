@@ -12,6 +12,16 @@ export {
 } from './sources/ffmpeg-jpeg-source.js';
 export { JpegStreamSplitter } from './sources/jpeg-stream-splitter.js';
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
+export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions } from './outputs/shm-frame-buffer.js';
+export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './outputs/shm-frame-layout.js';
+export { ShmFrameReader, type ShmFrame, type ShmFrameReaderOptions } from './sources/shm-frame-reader.js';
+export {
+  RAW_PIXEL_FORMATS,
+  rawFrameBytes,
+  type RawFrame,
+  type RawFrameEmitter,
+  type RawPixelFormat,
+} from './sources/raw-frame.js';
 export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { VERSION } from './version.js';

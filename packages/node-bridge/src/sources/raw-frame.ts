@@ -1,0 +1,44 @@
+/** Pixel formats of a {@link RawFrame}; byte layouts as in ffmpeg's `-pix_fmt` of the same name in lower case. */
+export type RawPixelFormat = 'I420' | 'NV12' | 'RGB24' | 'BGR24' | 'RGBA' | 'BGRA' | 'GRAY8';
+
+/** An uncompressed frame as it travels inside the bridge (see the design's Node-side contract). */
+export interface RawFrame {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Pixel format; the planes are packed without row padding. */
+  format: RawPixelFormat;
+  /** The pixels, exactly {@link rawFrameBytes} long. */
+  data: Buffer;
+  /** Capture wall-clock time, in ms since the Unix epoch. */
+  captureTimeMs: number;
+}
+
+/** Something that emits raw frames, such as a decoding source: `on('frame', ({ frame }) => …)`. */
+export interface RawFrameEmitter {
+  /** Subscribes to frames; returns the unsubscribe function. */
+  on(event: 'frame', listener: (payload: { frame: RawFrame }) => void): () => void;
+}
+
+/** Bytes of one packed frame of `format` at `width`×`height` (chroma planes rounded up for odd sizes). */
+export function rawFrameBytes(format: RawPixelFormat, width: number, height: number): number {
+  const luma = width * height;
+  const chroma = Math.ceil(width / 2) * Math.ceil(height / 2);
+  switch (format) {
+    case 'I420':
+    case 'NV12':
+      return luma + 2 * chroma;
+    case 'RGB24':
+    case 'BGR24':
+      return luma * 3;
+    case 'RGBA':
+    case 'BGRA':
+      return luma * 4;
+    case 'GRAY8':
+      return luma;
+  }
+}
+
+/** Every {@link RawPixelFormat}, for validation. */
+export const RAW_PIXEL_FORMATS: readonly RawPixelFormat[] = ['I420', 'NV12', 'RGB24', 'BGR24', 'RGBA', 'BGRA', 'GRAY8'];
