@@ -33,9 +33,11 @@ export const ERROR_CODES = {
     'A source ended before the packager could finish: no frame at all, or a file that stops well before its stated duration.',
   FW_ERR_TIMESTAMP_NOT_MONOTONIC: 'A frame whose timestamp does not increase reached the packager; it was dropped.',
   // mqtt and shared memory
-  FW_ERR_SHM_INVALID: 'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',
+  FW_ERR_SHM_INVALID:
+    'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',
   FW_ERR_MQTT_REFUSED: 'The MQTT broker refused the connection: bad credentials, or the client is not authorised.',
-  FW_ERR_MQTT_PAYLOAD_INVALID: 'An MQTT message is not a frame: malformed header, unknown codec, or larger than the size limit.',
+  FW_ERR_MQTT_PAYLOAD_INVALID:
+    'An MQTT message is not a frame: malformed header, unknown codec, or larger than the size limit.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */
