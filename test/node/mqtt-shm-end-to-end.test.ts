@@ -6,7 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'puppeteer-core';
 import type * as Sdk from '@framewire/browser-sdk';
-import { FfmpegJpegSource, MqttOutput, MqttSource, ShmFrameBuffer, type EncodedFrame } from '@framewire/node-bridge';
+import {
+  FfmpegJpegSource,
+  MqttOutput,
+  MqttSource,
+  MqttWebSocketRelay,
+  ShmFrameBuffer,
+  type EncodedFrame,
+} from '@framewire/node-bridge';
 import { launchChromium } from '../helpers/chromium.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startServer, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
@@ -84,7 +91,7 @@ describe('MQTT and shared memory, end to end', () => {
     await Promise.all([sdk.close(), broker.close(), dir.remove()]);
   });
 
-  it('end to end, a test source published through mosquitto reaches a browser MqttSource with the right pixels', async () => {
+  it('end to end, a test source published through mosquitto reaches a browser MqttSource with the right pixels (broker WebSocket and bridge relay)', async () => {
     const source = new FfmpegJpegSource({
       id: 'bars',
       kind: 'testpattern',
@@ -98,49 +105,55 @@ describe('MQTT and shared memory, end to end', () => {
       await waitUntil(() => output.connected, 'the output connected');
       source.start();
       await waitUntil(() => published.length >= 2, 'published frames');
-      const frame = await page.evaluate(
-        async (url, points) => {
-          const { MqttSource, getCaptureTime } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
-          const mqtt = await MqttSource.open({ url, streamId: 'bars' });
-          try {
-            const video = await mqtt.read();
-            if (!video) throw new Error('no frame');
-            const captured = getCaptureTime(video);
-            const canvas = new OffscreenCanvas(video.displayWidth, video.displayHeight);
-            const context = canvas.getContext('2d')!;
-            context.drawImage(video, 0, 0);
-            const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-            video.close();
-            return {
-              width: canvas.width,
-              height: canvas.height,
-              pixels: points.map(([x, y]) =>
-                Array.from(data.subarray((y * canvas.width + x) * 4, (y * canvas.width + x) * 4 + 3)),
-              ),
-              latencyMs: captured === undefined ? undefined : Date.now() - captured,
-            } satisfies PageFrame;
-          } finally {
-            await mqtt.close();
-          }
-        },
-        broker.wsUrl,
-        POINTS,
-      );
-      assert.deepEqual([frame.width, frame.height], [WIDTH, HEIGHT]);
-      assert.ok(frame.latencyMs !== undefined && frame.latencyMs >= 0, 'the frame carries its capture time');
-      // The still picture makes every published JPEG the same picture: compare with ffmpeg's decoding of one.
-      const reference = await decodeJpeg(published[published.length - 1]!.data, dir.path);
-      POINTS.forEach((point, i) => {
-        const expected = rgbAt(reference, point);
-        const actual = frame.pixels[i]!;
-        for (let c = 0; c < 3; c++)
-          assert.ok(
-            Math.abs(actual[c]! - expected[c]!) <= 8,
-            `pixel ${String(point)}: ${String(actual)} vs ffmpeg ${String(expected)}`,
-          );
-      });
-      // The bars are really there (not a uniform picture): the sampled colours differ a lot.
-      assert.ok(new Set(frame.pixels.map((p) => p.map((v) => v >> 5).join())).size >= 6);
+      // Through mosquitto's WebSocket listener, and through the bridge's relay to its TCP listener.
+      const relay = new MqttWebSocketRelay({ brokerPort: Number(new URL(broker.url).port) });
+      const relayUrl = `ws://127.0.0.1:${await relay.listen()}`;
+      for (const url of [broker.wsUrl, relayUrl]) {
+        const frame = await page.evaluate(
+          async (url, points) => {
+            const { MqttSource, getCaptureTime } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
+            const mqtt = await MqttSource.open({ url, streamId: 'bars' });
+            try {
+              const video = await mqtt.read();
+              if (!video) throw new Error('no frame');
+              const captured = getCaptureTime(video);
+              const canvas = new OffscreenCanvas(video.displayWidth, video.displayHeight);
+              const context = canvas.getContext('2d')!;
+              context.drawImage(video, 0, 0);
+              const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+              video.close();
+              return {
+                width: canvas.width,
+                height: canvas.height,
+                pixels: points.map(([x, y]) =>
+                  Array.from(data.subarray((y * canvas.width + x) * 4, (y * canvas.width + x) * 4 + 3)),
+                ),
+                latencyMs: captured === undefined ? undefined : Date.now() - captured,
+              } satisfies PageFrame;
+            } finally {
+              await mqtt.close();
+            }
+          },
+          url,
+          POINTS,
+        );
+        assert.deepEqual([frame.width, frame.height], [WIDTH, HEIGHT]);
+        assert.ok(frame.latencyMs !== undefined && frame.latencyMs >= 0, 'the frame carries its capture time');
+        // The still picture makes every published JPEG the same picture: compare with ffmpeg's decoding of one.
+        const reference = await decodeJpeg(published[published.length - 1]!.data, dir.path);
+        POINTS.forEach((point, i) => {
+          const expected = rgbAt(reference, point);
+          const actual = frame.pixels[i]!;
+          for (let c = 0; c < 3; c++)
+            assert.ok(
+              Math.abs(actual[c]! - expected[c]!) <= 8,
+              `pixel ${String(point)}: ${String(actual)} vs ffmpeg ${String(expected)}`,
+            );
+        });
+        // The bars are really there (not a uniform picture): the sampled colours differ a lot.
+        assert.ok(new Set(frame.pixels.map((p) => p.map((v) => v >> 5).join())).size >= 6);
+      }
+      await relay.close();
     } finally {
       await Promise.all([output.close(), source.close()]);
     }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import {
   MqttOutput,
   MqttSource,
+  MqttWebSocketRelay,
   createTestPatternSource,
   encodeMqttFrame,
   decodeMqttFrame,
@@ -252,6 +254,47 @@ describe('MQTT (bridge)', () => {
       await Promise.all([wrong.close(), anonymous.close(), output.close(), source.close()]);
       await secured.close();
     }
+  });
+
+  it('MqttWebSocketRelay, relays MQTT over WebSocket to the broker TCP listener, and caps the clients', async () => {
+    const relay = new MqttWebSocketRelay({ brokerPort: Number(new URL(broker.url).port), maxClients: 1 });
+    const url = `ws://127.0.0.1:${await relay.listen()}`;
+    const id = streamId();
+    const emitter = new TypedEmitter<Frames>();
+    const output = new MqttOutput(emitter, { url: broker.url, streamId: id });
+    const client = await connectAsync(url, { reconnectPeriod: 0 });
+    try {
+      const received: Buffer[] = [];
+      client.on('message', (_topic, payload) => received.push(payload));
+      await client.subscribeAsync(`framewire/${id}/frame`);
+      await waitUntil(() => output.connected, 'output connected');
+      emitter.emit('frame', { frame: frameOf(11) });
+      await waitUntil(() => received.length >= 1, 'a relayed frame');
+      assert.deepEqual(Buffer.from(decodeMqttFrame(received[0]!, 1000).data), jpeg(11));
+      assert.equal(relay.clientCount, 1);
+      // A second client is over the cap: refused with 503 before the WebSocket handshake.
+      const status = await new Promise<string>((resolve) => {
+        const request = get(url.replace('ws:', 'http:'), {
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            'sec-websocket-protocol': 'mqtt',
+          },
+        });
+        request.on('response', (response) => resolve(String(response.statusCode)));
+        request.on('upgrade', () => resolve('upgraded'));
+        request.on('error', (error) => resolve(error.message));
+      });
+      assert.equal(status, '503');
+    } finally {
+      await client.endAsync();
+      await output.close();
+      await relay.close();
+      await relay.close();
+    }
+    assert.throws(() => new MqttWebSocketRelay({ brokerPort: 70000 }), /options\.brokerPort/);
   });
 
   it('MqttOutput and MqttSource, invalid options are FW_ERR_INVALID_OPTION naming the option', () => {
