@@ -18,12 +18,14 @@ declare -A needs=(
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
   [/usr/sbin/mosquitto]=mosquitto
-  [/usr/bin/python3]=python3-numpy
+  [/usr/bin/mosquitto_passwd]=mosquitto
 )
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
+# The shared-memory tests read frames with the system Python and numpy.
+/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
 if [ ${#missing[@]} -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   say "installing system packages: $pkgs"
