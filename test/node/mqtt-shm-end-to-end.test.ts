@@ -14,6 +14,7 @@ import {
   ShmFrameBuffer,
   type EncodedFrame,
 } from '@framewire/node-bridge';
+import { TypedEmitter } from '@framewire/core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startServer, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
@@ -156,6 +157,102 @@ describe('MQTT and shared memory, end to end', () => {
       await relay.close();
     } finally {
       await Promise.all([output.close(), source.close()]);
+    }
+  });
+
+  it('end to end, H.264 access units published through mosquitto are decoded by the browser MqttSource', async () => {
+    // Annex B H.264 with an access unit delimiter before each frame and SPS/PPS in each keyframe.
+    const { stdout: stream } = await run(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        ...LAVFI,
+        '-frames:v',
+        '20',
+        '-c:v',
+        'libx264',
+        '-profile:v',
+        'baseline',
+        '-g',
+        '10',
+        '-x264-params',
+        'aud=1',
+        '-f',
+        'h264',
+        'pipe:1',
+      ],
+      { encoding: 'buffer', maxBuffer: 16 << 20 },
+    );
+    const starts: number[] = [];
+    for (let i = 0; i + 4 < stream.length; i++)
+      if (
+        stream[i] === 0 &&
+        stream[i + 1] === 0 &&
+        stream[i + 2] === 0 &&
+        stream[i + 3] === 1 &&
+        (stream[i + 4]! & 0x1f) === 9
+      )
+        starts.push(i);
+    const units = starts.map((start, i) => stream.subarray(start, starts[i + 1] ?? stream.length));
+    assert.equal(units.length, 20);
+    const isKey = (unit: Buffer): boolean => {
+      for (let i = 0; i + 3 < unit.length; i++)
+        if (unit[i] === 0 && unit[i + 1] === 0 && unit[i + 2] === 1 && (unit[i + 3]! & 0x1f) === 5) return true;
+      return false;
+    };
+    const emitter = new TypedEmitter<{ frame: { frame: EncodedFrame } }>();
+    const output = new MqttOutput(emitter, { url: broker.url, streamId: 'h264', codecs: ['h264'] });
+    try {
+      await waitUntil(() => output.connected, 'the output connected');
+      const reading = page.evaluate(async (url) => {
+        const { MqttSource } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
+        const mqtt = await MqttSource.open({ url, streamId: 'h264' });
+        (window as unknown as { h264Ready: boolean }).h264Ready = true;
+        try {
+          const video = await mqtt.read();
+          if (!video) throw new Error('no frame');
+          const canvas = new OffscreenCanvas(video.displayWidth, video.displayHeight);
+          const context = canvas.getContext('2d')!;
+          context.drawImage(video, 0, 0);
+          video.close();
+          const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+          return {
+            skipped: mqtt.skipped,
+            width: canvas.width,
+            height: canvas.height,
+            topLeft: Array.from(data.subarray((60 * canvas.width + 20) * 4, (60 * canvas.width + 20) * 4 + 3)),
+          };
+        } finally {
+          await mqtt.close();
+        }
+      }, broker.wsUrl);
+      await page.waitForFunction(() => (window as unknown as { h264Ready?: boolean }).h264Ready === true);
+      // Start mid-GOP: the source must skip the delta frames until the next keyframe.
+      for (const [n, unit] of units.entries()) {
+        if (n < 3) continue;
+        emitter.emit('frame', {
+          frame: { codec: 'h264', key: isKey(unit), data: unit, timestampUs: n * 100_000, captureTimeMs: Date.now() },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const frame = await reading;
+      assert.deepEqual([frame.width, frame.height], [WIDTH, HEIGHT]);
+      assert.equal(frame.skipped, 7, 'the delta frames before the first keyframe were skipped');
+      const { stdout: reference } = await run(
+        'ffmpeg',
+        ['-v', 'error', ...LAVFI, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+        {
+          encoding: 'buffer',
+          maxBuffer: 16 << 20,
+        },
+      );
+      const expected = rgbAt(reference, [20, 60]);
+      frame.topLeft.forEach((v, c) =>
+        assert.ok(Math.abs(v - expected[c]!) <= 16, `${String(frame.topLeft)} vs ${String(expected)}`),
+      );
+    } finally {
+      await output.close();
     }
   });
 

@@ -24,9 +24,11 @@ const MAX_IN_FLIGHT = 2;
 /**
  * Frames published to an MQTT broker (by the bridge's `MqttOutput`, an `MqttSink` or any publisher of JPEG
  * messages), received over MQTT-over-WebSocket with mqtt.js (loaded lazily) and decoded to `VideoFrame`s that
- * carry the publisher's capture time. A retained snapshot arrives first. The broker going away is a non-fatal
- * `FW_ERR_NETWORK_FAILED` (the source reconnects); malformed, oversize or H.264 messages are dropped with
- * non-fatal `FW_ERR_MQTT_PAYLOAD_INVALID` / `FW_ERR_CODEC_UNSUPPORTED` errors.
+ * carry the publisher's capture time. JPEG messages are decoded with ImageDecoder, H.264 access units (Annex B,
+ * SPS and PPS in keyframes) with a WebCodecs VideoDecoder. A retained snapshot arrives first. The broker going away
+ * is a non-fatal `FW_ERR_NETWORK_FAILED` (the source reconnects); malformed or oversize messages are dropped with a
+ * non-fatal `FW_ERR_MQTT_PAYLOAD_INVALID`; an H.264 profile the browser cannot decode is one non-fatal
+ * `FW_ERR_CODEC_UNSUPPORTED`.
  *
  * @example
  * ```ts
@@ -41,6 +43,10 @@ export class MqttSource extends QueuedFrameSource {
   #client: MqttJsClient | undefined;
   #inFlight = 0;
   #skipped = 0;
+  #h264: VideoDecoder | undefined;
+  #h264Codec = '';
+  /** Capture times of H.264 frames in the decoder, by timestamp (µs). */
+  readonly #h264Captures = new Map<number, number>();
   #reportedCodec = false;
 
   private constructor(topic: string, options: MqttSourceOptions) {
@@ -93,6 +99,8 @@ export class MqttSource extends QueuedFrameSource {
   }
 
   protected async release(): Promise<void> {
+    if (this.#h264 && this.#h264.state !== 'closed') this.#h264.close();
+    this.#h264 = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
@@ -107,16 +115,8 @@ export class MqttSource extends QueuedFrameSource {
       this.fail(error as FramewireError);
       return;
     }
-    if (message.codec !== 'jpeg') {
-      if (!this.#reportedCodec)
-        this.fail(
-          new FramewireError(
-            'FW_ERR_CODEC_UNSUPPORTED',
-            `MqttSource decodes JPEG messages only, not ${message.codec}`,
-            { stage: 'mqtt' },
-          ),
-        );
-      this.#reportedCodec = true;
+    if (message.codec === 'h264') {
+      this.#decodeH264(message.data, message.key, message.timestampUs, message.captureTimeMs ?? Date.now());
       return;
     }
     if (this.#inFlight >= MAX_IN_FLIGHT) {
@@ -140,6 +140,57 @@ export class MqttSource extends QueuedFrameSource {
       })
       .finally(() => this.#inFlight--);
   }
+
+  /**
+   * H.264 access units (Annex B) go to a WebCodecs VideoDecoder, configured from the SPS of the first keyframe;
+   * until then, and after a decoder error or a backlog, delta frames are skipped until the next keyframe.
+   */
+  #decodeH264(data: Uint8Array, key: boolean, timestampUs: number, captureTimeMs: number): void {
+    if (!this.#h264 || this.#h264.state !== 'configured') {
+      if (!key) {
+        this.#skipped++;
+        return;
+      }
+      const codec = avcCodecFromSps(data);
+      if (!codec) {
+        this.#skipped++;
+        return;
+      }
+      this.#h264Codec = codec;
+      this.#h264 = new VideoDecoder({
+        output: (frame) => {
+          const captured = this.#h264Captures.get(frame.timestamp);
+          this.#h264Captures.delete(frame.timestamp);
+          if (this.ended) frame.close();
+          else void this.deliver(frame, captured);
+        },
+        error: (error) => {
+          this.#h264 = undefined;
+          this.#h264Captures.clear();
+          const unsupported = error.name === 'NotSupportedError';
+          if (unsupported && this.#reportedCodec) return;
+          this.#reportedCodec ||= unsupported;
+          this.fail(
+            new FramewireError(
+              unsupported ? 'FW_ERR_CODEC_UNSUPPORTED' : 'FW_ERR_DECODE_FAILED',
+              `MqttSource: H.264 (${this.#h264Codec}) ${unsupported ? 'is not supported here' : 'decoding failed'}`,
+              { cause: error, stage: 'decode' },
+            ),
+          );
+        },
+      });
+      // No description: the chunks are Annex B, with SPS and PPS in each keyframe.
+      this.#h264.configure({ codec, optimizeForLatency: true });
+    } else if (this.#h264.decodeQueueSize > 4 && !key) {
+      // A backlog: skip to the next keyframe rather than let latency grow.
+      this.#skipped++;
+      this.#h264.reset();
+      this.#h264Captures.clear();
+      return;
+    }
+    this.#h264Captures.set(timestampUs, captureTimeMs);
+    this.#h264.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: timestampUs, data }));
+  }
 }
 
 async function decodeJpeg(jpeg: Uint8Array, timestamp: number): Promise<VideoFrame> {
@@ -154,4 +205,15 @@ async function decodeJpeg(jpeg: Uint8Array, timestamp: number): Promise<VideoFra
   } finally {
     decoder.close();
   }
+}
+
+/** `avc1.PPCCLL` from the first SPS NAL unit of an Annex B access unit; `undefined` without one. */
+function avcCodecFromSps(data: Uint8Array): string | undefined {
+  for (let i = 0; i + 7 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1 && ((data[i + 3] ?? 0) & 0x1f) === 7) {
+      const hex = (v: number | undefined): string => (v ?? 0).toString(16).padStart(2, '0');
+      return `avc1.${hex(data[i + 4])}${hex(data[i + 5])}${hex(data[i + 6])}`;
+    }
+  }
+  return undefined;
 }
