@@ -238,6 +238,19 @@ describe('ShmFrameBuffer', () => {
     }
   });
 
+  it('ShmFrameBuffer, a writer that closes after another replaced its file leaves the new file alone', () => {
+    const path = fresh();
+    const old = new ShmFrameBuffer({ path });
+    old.write(patternFrame(1, 16, 16));
+    const replacement = new ShmFrameBuffer({ path });
+    replacement.write(patternFrame(1, 32, 16));
+    old.close();
+    assert.equal(existsSync(path), true);
+    assert.equal(new ShmFrameReader({ path }).read()?.width, 32);
+    replacement.close();
+    assert.equal(existsSync(path), false);
+  });
+
   it('ShmFrameBuffer, a reader never returns a frame while the sequence is odd (writer mid-frame)', async () => {
     const path = fresh();
     const buffer = new ShmFrameBuffer({ path, unlinkOnClose: false });

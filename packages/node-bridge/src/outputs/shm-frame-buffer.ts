@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { RAW_PIXEL_FORMATS, rawFrameBytes, type RawFrame, type RawFrameEmitter } from '../sources/raw-frame.js';
@@ -51,6 +51,7 @@ export class ShmFrameBuffer {
   readonly #seqBuffer = Buffer.alloc(4);
   readonly #detach = new Set<() => void>();
   #fd: number | undefined;
+  #ino = -1;
   #capacityBytes = 0;
   #seq = 0;
   #frameId = 0n;
@@ -165,7 +166,10 @@ export class ShmFrameBuffer {
     return detach;
   }
 
-  /** Marks the buffer `closed` (readers keep the last frame), detaches sources and, by default, deletes the file. Idempotent. */
+  /**
+   * Marks the buffer `closed` (readers keep the last frame), detaches sources and, by default, deletes the file
+   * (unless another writer has replaced it under the same name). Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -177,7 +181,8 @@ export class ShmFrameBuffer {
       this.#writeStatus(fd, SHM_STATUS.closed);
     } finally {
       closeSync(fd);
-      if (this.#unlinkOnClose) rmSync(this.path, { force: true });
+      // Only our own file: another writer may have replaced it under the same name since.
+      if (this.#unlinkOnClose && this.#ownsPath()) rmSync(this.path, { force: true });
       this.#events.removeAllListeners();
     }
   }
@@ -211,12 +216,21 @@ export class ShmFrameBuffer {
     }
     const previous = this.#fd;
     this.#fd = fd;
+    this.#ino = fstatSync(fd).ino;
     this.#capacityBytes = capacityBytes;
     this.#seq = 0;
     if (previous !== undefined) {
       // Readers of the old file learn that they must reopen the path.
       this.#writeStatus(previous, SHM_STATUS.superseded);
       closeSync(previous);
+    }
+  }
+
+  #ownsPath(): boolean {
+    try {
+      return statSync(this.path).ino === this.#ino;
+    } catch {
+      return false;
     }
   }
 
