@@ -48,6 +48,7 @@ const VENDOR = {
   'hls.js': { file: 'vendor/hls.mjs', from: 'node_modules/hls.js/dist/hls.min.mjs' },
   dashjs: { file: 'vendor/dash.mjs', from: 'node_modules/dashjs/dist/modern/esm/dash.all.min.js' },
   mediabunny: { file: 'vendor/mediabunny.mjs', from: 'node_modules/mediabunny/dist/bundles/mediabunny.min.mjs' },
+  mqtt: { file: 'vendor/mqtt.mjs', from: 'node_modules/mqtt/dist/mqtt.esm.js' },
 };
 
 /** Copies the vendor files, and wraps OpenCV.js's UMD build as an ES module with a default export. */

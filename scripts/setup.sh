@@ -17,12 +17,15 @@ declare -A needs=(
   [/usr/bin/chromium]=chromium
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  [/usr/sbin/mosquitto]=mosquitto
+  [/usr/bin/mosquitto_passwd]=mosquitto
 )
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
-# Python modules of the system interpreter (the real NetGear peers of the bridge tests): module → Debian package.
+# Python modules of the system interpreter (the NetGear peers and the shared-memory reader of the bridge tests):
+# module → Debian package.
 declare -A python_needs=(
   [zmq]=python3-zmq
   [numpy]=python3-numpy

@@ -45,6 +45,7 @@ export {
   type OpenCvModule,
 } from './core/lazy-modules.js';
 export { loadMediabunny, type Mediabunny } from './core/mediabunny-loader.js';
+export { loadMqtt, type MqttJs, type MqttJsClient, type MqttJsConnectOptions } from './core/mqtt-loader.js';
 export { VERSION } from './version.js';
 
 // ① sources
@@ -67,6 +68,9 @@ export {
 } from './sources/file-source.js';
 export { ElementSource, type ElementSourceOptions, type FrameElement } from './sources/element-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
+export { MqttSource, type MqttSourceOptions } from './sources/mqtt-source.js';
+export type { MqttBrokerOptions } from './network/mqtt-connect.js';
+export { MqttSink, type MqttSinkEvents, type MqttSinkOptions, type MqttSinkStats } from './outputs/mqtt-sink.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms

@@ -38,6 +38,12 @@ export const ERROR_CODES = {
     'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
   FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
   FW_ERR_CONNECTION_FAILED: 'A network peer could not be reached, stopped answering, or closed the connection.',
+  // mqtt and shared memory
+  FW_ERR_SHM_INVALID:
+    'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',
+  FW_ERR_MQTT_REFUSED: 'The MQTT broker refused the connection: bad credentials, or the client is not authorised.',
+  FW_ERR_MQTT_PAYLOAD_INVALID:
+    'An MQTT message is not a frame: malformed header, unknown codec, or larger than the size limit.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

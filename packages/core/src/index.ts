@@ -12,3 +12,13 @@ export {
   type Logger,
 } from './logger.js';
 export { TypedEmitter, type EventMap, type Listener } from './typed-emitter.js';
+export {
+  MQTT_DEFAULT_TOPIC_PREFIX,
+  MQTT_FRAME,
+  decodeMqttFrame,
+  encodeMqttFrame,
+  mqttClientError,
+  mqttFrameTopic,
+  type MqttFrameCodec,
+  type MqttFrameMessage,
+} from './mqtt-frame-message.js';

@@ -45,7 +45,23 @@ export { AnnexBSplitter, type AccessUnit } from './media/annex-b-splitter.js';
 export { FlvH264Demuxer, type FlvH264Packet } from './media/flv-h264-demuxer.js';
 export { findSps, isKeyAccessUnit, jpegSize, parseSps, splitNalUnits, type SpsInfo } from './media/h264.js';
 export * from './protocol.js';
+export {
+  MqttOutput,
+  type EncodedFrameEmitter,
+  type MqttOutputEvents,
+  type MqttOutputOptions,
+  type MqttOutputStats,
+} from './outputs/mqtt-output.js';
+export type { MqttConnectionOptions } from './outputs/mqtt-connection.js';
+export { MqttWebSocketRelay, type MqttWebSocketRelayOptions } from './outputs/mqtt-websocket-relay.js';
+export { MqttSource, type MqttSourceEvents, type MqttSourceOptions } from './sources/mqtt-source.js';
+export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions } from './outputs/shm-frame-buffer.js';
+export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './outputs/shm-frame-layout.js';
+export { ShmFrameReader, type ShmFrame, type ShmFrameReaderOptions } from './sources/shm-frame-reader.js';
+export { RAW_PIXEL_FORMATS, type RawFrameEmitter } from './media/raw-frame.js';
+export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
+export { MQTT_FRAME, decodeMqttFrame, encodeMqttFrame, mqttFrameTopic, type MqttFrameMessage } from '@framewire/core';
 export { VERSION } from './version.js';
 export { NetGearSource, netGearSourceFromSpec, type NetGearSourceOptions } from './sources/netgear-source.js';
 export { NetGearOutput, type NetGearOutputEvents, type NetGearOutputOptions } from './outputs/netgear-output.js';

@@ -1,0 +1,219 @@
+import {
+  FramewireError,
+  MQTT_DEFAULT_TOPIC_PREFIX,
+  assertOption,
+  decodeMqttFrame,
+  mqttFrameTopic,
+} from '@framewire/core';
+import type { MqttJsClient } from '../core/mqtt-loader.js';
+import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
+import type { SourceQueueOptions } from './frame-source.js';
+import { QueuedFrameSource } from './queued-frame-source.js';
+
+/** Options of {@link MqttSource.open}. */
+export interface MqttSourceOptions extends MqttBrokerOptions {
+  /** Largest accepted message, in bytes; larger ones are dropped with `FW_ERR_MQTT_PAYLOAD_INVALID`. Default: 16 MiB. */
+  maxPayloadBytes?: number;
+  /** Queue settings. Default: `latest` policy, 2 frames. */
+  queue?: SourceQueueOptions;
+}
+
+/** JPEGs decoding at once; newer messages are skipped undecoded meanwhile (the newest picture wins). */
+const MAX_IN_FLIGHT = 2;
+
+/**
+ * Frames published to an MQTT broker (by the bridge's `MqttOutput`, an `MqttSink` or any publisher of JPEG
+ * messages), received over MQTT-over-WebSocket with mqtt.js (loaded lazily) and decoded to `VideoFrame`s that
+ * carry the publisher's capture time. JPEG messages are decoded with ImageDecoder, H.264 access units (Annex B,
+ * SPS and PPS in keyframes) with a WebCodecs VideoDecoder. A retained snapshot arrives first. The broker going away
+ * is a non-fatal `FW_ERR_NETWORK_FAILED` (the source reconnects); malformed or oversize messages are dropped with a
+ * non-fatal `FW_ERR_MQTT_PAYLOAD_INVALID`; an H.264 profile the browser cannot decode is one non-fatal
+ * `FW_ERR_CODEC_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * const source = await MqttSource.open({ url: 'ws://broker:9001', streamId: 'cam1' });
+ * for await (const frame of source) { ctx.drawImage(frame, 0, 0); frame.close(); }
+ * ```
+ */
+export class MqttSource extends QueuedFrameSource {
+  /** The subscribed topic. */
+  readonly topic: string;
+  readonly #maxPayloadBytes: number;
+  #client: MqttJsClient | undefined;
+  #inFlight = 0;
+  #skipped = 0;
+  #h264: VideoDecoder | undefined;
+  #h264Codec = '';
+  /** Capture times of H.264 frames in the decoder, by timestamp (µs). */
+  readonly #h264Captures = new Map<number, number>();
+  #reportedCodec = false;
+
+  private constructor(topic: string, options: MqttSourceOptions) {
+    super('mqtt', options.queue, 'latest');
+    this.topic = topic;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024 * 1024;
+  }
+
+  /**
+   * Connects, subscribes, and resolves once the broker acknowledged the subscription. Rejects with
+   * `FW_ERR_INVALID_OPTION`, `FW_ERR_MQTT_REFUSED`, `FW_ERR_NETWORK_FAILED` or `FW_ERR_LAZY_LOAD_FAILED`.
+   */
+  static async open(options: MqttSourceOptions): Promise<MqttSource> {
+    validateBrokerOptions(options);
+    const max = options.maxPayloadBytes;
+    assertOption(
+      max === undefined || (Number.isInteger(max) && max > 0),
+      'options.maxPayloadBytes must be an integer > 0',
+    );
+    const topic = mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
+    const source = new MqttSource(topic, options);
+    try {
+      const client = await connectBroker(options, (error) => source.fail(error));
+      source.#client = client;
+      client.on('message', (_topic, payload) => source.#onMessage(payload));
+      // Subscribe again after each reconnection (mqtt.js resubscribes too; a duplicate SUBSCRIBE is harmless).
+      await new Promise<void>((resolve, reject) =>
+        client.subscribe(topic, { qos: 0 }, (error) =>
+          error
+            ? reject(
+                new FramewireError('FW_ERR_MQTT_REFUSED', `MQTT broker refused the subscription to ${topic}`, {
+                  cause: error,
+                  fatal: true,
+                  stage: 'mqtt',
+                }),
+              )
+            : resolve(),
+        ),
+      );
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+    return source;
+  }
+
+  /** Messages skipped undecoded because the decoder was still busy with newer ones. */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  protected async release(): Promise<void> {
+    if (this.#h264 && this.#h264.state !== 'closed') this.#h264.close();
+    this.#h264 = undefined;
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  #onMessage(payload: Uint8Array): void {
+    if (this.ended) return;
+    let message;
+    try {
+      message = decodeMqttFrame(payload, this.#maxPayloadBytes);
+    } catch (error) {
+      this.fail(error as FramewireError);
+      return;
+    }
+    if (message.codec === 'h264') {
+      this.#decodeH264(message.data, message.key, message.timestampUs, message.captureTimeMs ?? Date.now());
+      return;
+    }
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      this.#skipped++;
+      return;
+    }
+    this.#inFlight++;
+    const captureTimeMs = message.captureTimeMs ?? Date.now();
+    decodeJpeg(message.data, message.timestampUs)
+      .then(async (frame) => {
+        if (this.ended) frame.close();
+        else await this.deliver(frame, captureTimeMs);
+      })
+      .catch((error: unknown) => {
+        this.fail(
+          new FramewireError('FW_ERR_DECODE_FAILED', 'MqttSource: a JPEG message could not be decoded', {
+            cause: error,
+            stage: 'decode',
+          }),
+        );
+      })
+      .finally(() => this.#inFlight--);
+  }
+
+  /**
+   * H.264 access units (Annex B) go to a WebCodecs VideoDecoder, configured from the SPS of the first keyframe;
+   * until then, and after a decoder error or a backlog, delta frames are skipped until the next keyframe.
+   */
+  #decodeH264(data: Uint8Array, key: boolean, timestampUs: number, captureTimeMs: number): void {
+    if (!this.#h264 || this.#h264.state !== 'configured') {
+      if (!key) {
+        this.#skipped++;
+        return;
+      }
+      const codec = avcCodecFromSps(data);
+      if (!codec) {
+        this.#skipped++;
+        return;
+      }
+      this.#h264Codec = codec;
+      this.#h264 = new VideoDecoder({
+        output: (frame) => {
+          const captured = this.#h264Captures.get(frame.timestamp);
+          this.#h264Captures.delete(frame.timestamp);
+          if (this.ended) frame.close();
+          else void this.deliver(frame, captured);
+        },
+        error: (error) => {
+          this.#h264 = undefined;
+          this.#h264Captures.clear();
+          const unsupported = error.name === 'NotSupportedError';
+          if (unsupported && this.#reportedCodec) return;
+          this.#reportedCodec ||= unsupported;
+          this.fail(
+            new FramewireError(
+              unsupported ? 'FW_ERR_CODEC_UNSUPPORTED' : 'FW_ERR_DECODE_FAILED',
+              `MqttSource: H.264 (${this.#h264Codec}) ${unsupported ? 'is not supported here' : 'decoding failed'}`,
+              { cause: error, stage: 'decode' },
+            ),
+          );
+        },
+      });
+      // No description: the chunks are Annex B, with SPS and PPS in each keyframe.
+      this.#h264.configure({ codec, optimizeForLatency: true });
+    } else if (this.#h264.decodeQueueSize > 4 && !key) {
+      // A backlog: skip to the next keyframe rather than let latency grow.
+      this.#skipped++;
+      this.#h264.reset();
+      this.#h264Captures.clear();
+      return;
+    }
+    this.#h264Captures.set(timestampUs, captureTimeMs);
+    this.#h264.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: timestampUs, data }));
+  }
+}
+
+async function decodeJpeg(jpeg: Uint8Array, timestamp: number): Promise<VideoFrame> {
+  const decoder = new ImageDecoder({ data: jpeg as Uint8Array<ArrayBuffer>, type: 'image/jpeg' });
+  try {
+    const { image } = await decoder.decode();
+    try {
+      return new VideoFrame(image, { timestamp });
+    } finally {
+      image.close();
+    }
+  } finally {
+    decoder.close();
+  }
+}
+
+/** `avc1.PPCCLL` from the first SPS NAL unit of an Annex B access unit; `undefined` without one. */
+function avcCodecFromSps(data: Uint8Array): string | undefined {
+  for (let i = 0; i + 7 < data.length; i++) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1 && ((data[i + 3] ?? 0) & 0x1f) === 7) {
+      const hex = (v: number | undefined): string => (v ?? 0).toString(16).padStart(2, '0');
+      return `avc1.${hex(data[i + 4])}${hex(data[i + 5])}${hex(data[i + 6])}`;
+    }
+  }
+  return undefined;
+}
