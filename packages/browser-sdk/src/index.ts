@@ -67,6 +67,12 @@ export {
 } from './sources/file-source.js';
 export { ElementSource, type ElementSourceOptions, type FrameElement } from './sources/element-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
+export {
+  BridgeSource,
+  type BridgeLatency,
+  type BridgeSourceOptions,
+  type BridgeSourceStats,
+} from './sources/bridge-source.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms
