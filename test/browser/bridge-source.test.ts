@@ -77,13 +77,14 @@ describe('BridgeSource', function () {
   it('BridgeSource, two viewers at once each get every frame; openSource({ bridge }) opens one', async () => {
     const bridge = await serve('bridge');
     const first = await open({ url: bridge.url, sourceId: 'testpattern' });
-    const second = await openSource({ bridge: `${bridge.url.replace('http', 'ws')}/ws` });
-    opened.push(second as BridgeSource);
-    expect(second).to.be.instanceOf(BridgeSource);
-    const [a, b] = await Promise.all([take(first, 15), take(second as BridgeSource, 15)]);
+    const opened2 = await openSource({ bridge: `${bridge.url.replace('http', 'ws')}/ws` });
+    if (!(opened2 instanceof BridgeSource)) throw new Error('openSource({ bridge }) did not open a BridgeSource');
+    const second = opened2;
+    opened.push(second);
+    const [a, b] = await Promise.all([take(first, 15), take(second, 15)]);
     expect([...a.sizes, ...b.sizes]).to.deep.equal(['320x240', '320x240']);
     expect(first.url).to.match(/\/sources\/testpattern\/ws$/);
-    expect(first.stats.framesSkipped + (second as BridgeSource).stats.framesSkipped).to.equal(0);
+    expect(first.stats.framesSkipped + second.stats.framesSkipped).to.equal(0);
   });
 
   it('BridgeSource, a token is required: none or a wrong one → FW_ERR_UNAUTHORIZED (fatal), the right one works', async () => {

@@ -56,7 +56,7 @@ describe('demo pages', () => {
       }));
       assert.equal(ws.width, 320);
       assert.ok(Number.isFinite(ws.latencyMs) && ws.latencyMs >= 0, `latency ${ws.text}`);
-      assert.match(ws.text ?? '', /ms glass-to-glass \(p50\), \d+ ms p95/);
+      assert.match(ws.text, /ms glass-to-glass \(p50\), \d+ ms p95/);
       assert.match(
         await page.$eval('#bridge-kiosk-link', (e) => (e as HTMLAnchorElement).href),
         new RegExp(`kiosk\\.html\\?src=http%3A%2F%2F127\\.0\\.0\\.1%3A${bridge.port}%2Fvideo$`),

@@ -249,7 +249,7 @@ export class BridgeSource extends QueuedFrameSource {
     if (this.#needKey && !key) return;
     if (key && !this.#configure(payload)) return;
     const decoder = this.#decoder;
-    if (!decoder || decoder.state !== 'configured') return;
+    if (decoder?.state !== 'configured') return;
     this.#needKey = false;
     this.#inFlight.push({ timestampUs: header.timestampUs, captureTimeMs: header.captureTimeMs });
     if (this.#inFlight.length > 64) this.#inFlight.shift();
