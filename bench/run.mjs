@@ -25,6 +25,8 @@ try {
   await page.evaluate(async () => (await import('/sdk/index.js')).setAssetBaseUrl('/sdk/'));
   const files = readdirSync(import.meta.dirname)
     .filter((f) => f.endsWith('.bench.mjs'))
+    // BENCH_ONLY=bridge runs only the benches whose file name contains it (and leaves RESULTS.md alone).
+    .filter((f) => !process.env.BENCH_ONLY || f.includes(process.env.BENCH_ONLY))
     .sort();
   for (const file of files) {
     const bench = await import(`./${file}`);
@@ -63,12 +65,16 @@ const table = [
       `| ${r.name} | ${r.oursLabel}: **${r.oursMedian.toFixed(1)} ${r.unit}** (runs: ${r.ours.map((v) => v.toFixed(0)).join(', ')}) | ${r.baselineLabel}: **${r.baselineMedian.toFixed(1)} ${r.unit}** (runs: ${r.baseline.map((v) => v.toFixed(0)).join(', ')}) | **${r.ratio.toFixed(2)}** |`,
   ),
 ];
+if (process.env.BENCH_ONLY) {
+  console.log('BENCH_ONLY set: bench/RESULTS.md left as it is');
+  process.exit(0);
+}
 writeFileSync(
   new URL('./RESULTS.md', import.meta.url),
   [
     '# Benchmark results',
     '',
-    'Written by `npm run bench`. Higher is better for fps.',
+    'Written by `npm run bench`. Higher is better for fps; lower is better for ms (latency).',
     '',
     '## Machine',
     '',

@@ -2,7 +2,14 @@
  * The kiosk page: one stream, full screen, no UI. It keeps the screen awake, reconnects by itself for as long as
  * it takes, and says what is wrong when it cannot show the stream.
  */
-import { ReconnectBackoff, StreamSource, latencySinceCaptureMs, setAssetBaseUrl } from '@framewire/browser-sdk';
+import {
+  BridgeSource,
+  ReconnectBackoff,
+  StreamSource,
+  type FrameSource,
+  latencySinceCaptureMs,
+  setAssetBaseUrl,
+} from '@framewire/browser-sdk';
 import { loadDemoConfig } from './demo-config.js';
 import { $, describeError } from './dom.js';
 import { loadKioskConfig, type KioskConfig } from './kiosk-config.js';
@@ -31,13 +38,16 @@ async function run(config: KioskConfig): Promise<never> {
     setState(frames === 0 ? 'connecting' : 'reconnecting', `Connecting to ${config.src}…`);
     let problem = 'the stream ended';
     try {
-      const source = await StreamSource.open(config.src, {
-        ...(config.type ? { type: config.type } : {}),
-        // Short in-source retries; this loop takes over after them, without limit.
-        reconnect: { initialDelayMs: 500, maxDelayMs: 2000, maxRetries: 2 },
-        stallTimeoutMs: 4000,
-        openTimeoutMs: 10_000,
-      });
+      // Short in-source retries; this loop takes over after them, without limit.
+      const retry = { reconnect: { initialDelayMs: 500, maxDelayMs: 2000, maxRetries: 2 }, stallTimeoutMs: 4000 };
+      // A ws:// or wss:// URL is a bridge's H.264 over WebSocket; anything else a stream URL.
+      const source: FrameSource = /^wss?:/i.test(config.src)
+        ? await BridgeSource.open({ url: config.src, ...retry, openTimeoutMs: 10_000 })
+        : await StreamSource.open(config.src, {
+            ...(config.type ? { type: config.type } : {}),
+            ...retry,
+            openTimeoutMs: 10_000,
+          });
       source.on('error', ({ error, fatal }) => {
         if (fatal) problem = describeError(error);
         else setState('reconnecting', `Reconnecting: ${describeError(error)}`);

@@ -9,6 +9,7 @@ import {
   type RecorderContainer,
   type RecorderVideoCodec,
 } from '@framewire/browser-sdk';
+import { startBridgeWsView } from './bridge-ws-view.js';
 import { loadDemoConfig, type DemoConfig } from './demo-config.js';
 import { $, describeError } from './dom.js';
 import { watchHealth } from './health-badge.js';
@@ -181,8 +182,18 @@ function stabilizationView(): StabilizationView {
 }
 
 let packagePageLoaded = false;
+let bridgeWsStarted = false;
+let demoConfig: DemoConfig | undefined;
 /** Loads a page's code the first time it is shown. */
 function onRouteShown(route: string): void {
+  if (route === 'bridge' && !bridgeWsStarted && demoConfig) {
+    bridgeWsStarted = true;
+    void startBridgeWsView(
+      demoConfig.bridgeUrl,
+      $('bridge-ws-view', HTMLCanvasElement),
+      $('bridge-ws-stats', HTMLOutputElement),
+    );
+  }
   if (route !== 'package' || packagePageLoaded) return;
   packagePageLoaded = true;
   void import('./package-page.js').then(({ initPackagePage }) => initPackagePage());
@@ -191,6 +202,7 @@ function onRouteShown(route: string): void {
 async function main(): Promise<void> {
   void registerServiceWorker();
   const config = await loadDemoConfig();
+  demoConfig = config;
   setAssetBaseUrl(config.sdkAssetsUrl);
   watchHealth($('bridge-status', HTMLSpanElement), config.bridgeUrl);
   watchHealth($('signaling-status', HTMLSpanElement), config.signalingUrl);

@@ -5,6 +5,8 @@
 //   POST   /__fw/servers         starts a small HTTP server on 127.0.0.1, port 0: { kind: 'static' | 'mjpeg' | 'upload' | 'package', … }
 //   GET    /__fw/servers/<id>    what that server saw (connections, uploads)
 //   DELETE /__fw/servers/<id>    stops it
+//   POST   /__fw/servers/<id>/kill-source   (kind 'bridge') SIGKILLs the bridge source's ffmpeg: the bridge restarts it
+//   POST   /__fw/servers/<id>/restart       (kind 'bridge') stops the whole bridge and starts a new one on the same port
 // Everything binds to loopback; generated files live in a temporary folder removed when the process exits.
 import { execFile } from 'node:child_process';
 import {
@@ -408,7 +410,73 @@ function uploadHandler(state, options) {
   };
 }
 
+// A real bridge (BridgeServer, test-pattern ffmpeg source) in this process: { kind: 'bridge', width, height,
+// frameRate, token }; or { kind: 'ws-proxy', upstream } relaying a bridge WebSocket and injecting garbage (an
+// unknown text message, non-frame binaries, a keyframe of random bytes) before the first real frame.
+async function startBridge(spec, port = 0) {
+  const { BridgeServer, createTestPatternSource } = await import('@framewire/node-bridge');
+  const source = createTestPatternSource({
+    width: spec.width ?? 320,
+    height: spec.height ?? 240,
+    frameRate: spec.frameRate ?? 15,
+    ...(spec.keyframeIntervalFrames ? { h264: { keyframeIntervalFrames: spec.keyframeIntervalFrames } } : {}),
+  });
+  return BridgeServer.start({ port, sources: [source], ...(spec.token ? { token: spec.token } : {}) });
+}
+
+async function startWsProxy(spec) {
+  const { WebSocketServer, WebSocket } = await import('ws');
+  const server = createServer((req, res) => res.writeHead(404, CORS).end());
+  const wss = new WebSocketServer({ server });
+  const state = { connections: 0, injected: 0 };
+  wss.on('connection', (client) => {
+    state.connections++;
+    const upstream = new WebSocket(spec.upstream);
+    let injected = false;
+    upstream.on('error', () => client.close());
+    client.on('error', () => undefined);
+    client.on('close', () => upstream.close());
+    upstream.on('close', () => client.close());
+    upstream.on('message', (data, isBinary) => {
+      if (client.readyState !== client.OPEN) return;
+      if (isBinary && !injected) {
+        injected = true;
+        const header = Buffer.from(data.subarray(0, 24));
+        const random = Buffer.alloc(4096);
+        for (let i = 0; i < random.length; i++) random[i] = (i * 7919 + 13) & 0xff;
+        // A keyframe whose payload is an IDR slice of nonsense: the decoder rejects it.
+        const garbageKey = Buffer.concat([header, Buffer.from([0, 0, 0, 1, 0x65]), random]);
+        garbageKey[2] = 1;
+        const messages = [
+          ['{"type":"surprise","value":1}', false],
+          ['not json at all', false],
+          [Buffer.from([1, 2, 3]), true],
+          [Buffer.concat([Buffer.from('XX'), random.subarray(0, 40)]), true],
+          [garbageKey, true],
+        ];
+        for (const [message, binary] of messages) client.send(message, { binary });
+        state.injected += messages.length;
+      }
+      client.send(data, { binary: isBinary });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, state, close: () => wss.close() };
+}
+
 async function startTestServer(spec) {
+  if (spec.kind === 'bridge') {
+    const bridge = await startBridge(spec);
+    const id = String(nextServerId++);
+    servers.set(id, { bridge, spec, state: {} });
+    return { id, url: `http://127.0.0.1:${bridge.port}` };
+  }
+  if (spec.kind === 'ws-proxy') {
+    const proxy = await startWsProxy(spec);
+    const id = String(nextServerId++);
+    servers.set(id, { server: proxy.server, state: proxy.state, closeExtra: proxy.close });
+    return { id, url: `http://127.0.0.1:${proxy.server.address().port}` };
+  }
   const state = { requests: [], stalled: [], connections: 0, framesSent: 0, uploads: {}, faulted: false };
   if (spec.kind === 'upload') state.requests = 0;
   Object.assign(state, { files: new Map(), puts: 0, deleted: [], misses: [] });
@@ -432,7 +500,13 @@ async function startTestServer(spec) {
   return { id, url: `http://127.0.0.1:${server.address().port}` };
 }
 
-function describe(state) {
+function describe(state, entry) {
+  if (entry?.bridge) {
+    const health = entry.bridge.health;
+    const source = health.sources[0];
+    return { restarts: source?.restarts ?? 0, state: source?.state };
+  }
+  if (entry?.closeExtra) return { ...state };
   const uploads = Object.fromEntries(
     Object.entries(state.uploads).map(([id, u]) => [
       id,
@@ -455,7 +529,12 @@ async function stopTestServer(id) {
   const entry = servers.get(id);
   if (!entry) return;
   servers.delete(id);
-  for (const res of entry.state.stalled) res.destroy();
+  if (entry.bridge) {
+    await entry.bridge.close();
+    return;
+  }
+  entry.closeExtra?.();
+  for (const res of entry.state.stalled ?? []) res.destroy();
   entry.server.closeAllConnections();
   await new Promise((resolve) => entry.server.close(resolve));
 }
@@ -516,7 +595,23 @@ export async function mediaTestMiddleware(ctx, next) {
     const serverId = /^\/__fw\/servers\/(\d+)$/.exec(ctx.path)?.[1];
     if (serverId && ctx.method === 'GET') {
       const entry = servers.get(serverId);
-      json(ctx, entry ? 200 : 404, entry ? describe(entry.state) : {});
+      json(ctx, entry ? 200 : 404, entry ? describe(entry.state, entry) : {});
+      return;
+    }
+    const action = /^\/__fw\/servers\/(\d+)\/(kill-source|restart)$/.exec(ctx.path);
+    const bridgeEntry = action && servers.get(action[1]);
+    if (bridgeEntry?.bridge && ctx.method === 'POST') {
+      if (action[2] === 'kill-source') {
+        const source = bridgeEntry.bridge.sources[0];
+        process.kill(source.pid, 'SIGKILL');
+        json(ctx, 200, { killed: source.pid });
+      } else {
+        const port = bridgeEntry.bridge.port;
+        await bridgeEntry.bridge.close();
+        await new Promise((resolve) => setTimeout(resolve, Number(ctx.query.downMs ?? 0)));
+        bridgeEntry.bridge = await startBridge(bridgeEntry.spec, port);
+        json(ctx, 200, { port });
+      }
       return;
     }
     if (serverId && ctx.method === 'DELETE') {

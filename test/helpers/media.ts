@@ -28,6 +28,8 @@ export async function ffprobe(blob: Blob, ext: string): Promise<Probe> {
 /** A loopback server started by the Node side for one test. */
 export interface TestServer {
   url: string;
+  /** The server's id under `/__fw/servers/`. */
+  id: string;
   stats(): Promise<{
     requests: unknown;
     connections: number;
@@ -38,19 +40,25 @@ export interface TestServer {
     puts: number;
     deleted: string[];
     misses: string[];
+    /** `bridge` servers: restarts of the source process and its state. */
+    restarts: number;
+    state: string;
+    /** `ws-proxy` servers: messages injected. */
+    injected: number;
   }>;
   stop(): Promise<void>;
 }
 
 /** Starts a server of `kind` (`static`, `mjpeg`, `upload`, `package`) on 127.0.0.1, port 0. */
 export async function startTestServer(
-  kind: 'static' | 'mjpeg' | 'upload' | 'package',
+  kind: 'static' | 'mjpeg' | 'upload' | 'package' | 'bridge' | 'ws-proxy',
   options: object = {},
 ): Promise<TestServer> {
   const response = await fetch('/__fw/servers', { method: 'POST', body: JSON.stringify({ kind, ...options }) });
   const { id, url } = (await response.json()) as { id: string; url: string };
   return {
     url,
+    id,
     stats: async () => (await (await fetch(`/__fw/servers/${id}`)).json()) as Awaited<ReturnType<TestServer['stats']>>,
     stop: async () => {
       await fetch(`/__fw/servers/${id}`, { method: 'DELETE' });
@@ -106,4 +114,14 @@ export async function ffprobeUrl(url: string): Promise<{
 }> {
   const response = await fetch('/__fw/ffprobe-url', { method: 'POST', body: JSON.stringify({ url }) });
   return (await response.json()) as Awaited<ReturnType<typeof ffprobeUrl>>;
+}
+
+/** `bridge` servers: SIGKILLs the bridge source's ffmpeg (the bridge restarts it). */
+export async function killBridgeSource(server: TestServer): Promise<void> {
+  await fetch(`/__fw/servers/${server.id}/kill-source`, { method: 'POST' });
+}
+
+/** `bridge` servers: stops the whole bridge, waits `downMs`, and starts a new one on the same port. */
+export async function restartBridge(server: TestServer, downMs = 0): Promise<void> {
+  await fetch(`/__fw/servers/${server.id}/restart?downMs=${downMs}`, { method: 'POST' });
 }

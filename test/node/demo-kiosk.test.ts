@@ -77,6 +77,34 @@ describe('demo kiosk', () => {
     }
   });
 
+  it('shows a ws:// bridge URL through BridgeSource (H.264 over WebSocket) with its glass-to-glass latency', async () => {
+    const bridge = await startBridge();
+    const demo = await serveDemo(`http://127.0.0.1:${bridge.port}/`);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors = collectPageErrors(page);
+      const src = encodeURIComponent(`ws://127.0.0.1:${bridge.port}/ws`);
+      await page.goto(`${demo.url}kiosk.html?src=${src}&stats`);
+      await waitForKiosk(page, 'playing');
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#kiosk-view')?.dataset['frames']) > 10,
+      );
+      const shown = await page.evaluate(() => ({
+        size: [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height],
+        latencyMs: Number(document.querySelector<HTMLElement>('#kiosk-stats')!.dataset['latencyMs']),
+      }));
+      assert.deepEqual(shown.size, [320, 240]);
+      assert.ok(Number.isFinite(shown.latencyMs) && shown.latencyMs >= 0, `latency ${shown.latencyMs}`);
+      await screenshot(page, 'kiosk-websocket');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await bridge.stop('SIGTERM');
+      await demo.close();
+    }
+  });
+
   it('takes its stream from a JSON config file, and shows a clear status when the stream does not exist', async () => {
     const demo = await serveDemo();
     const config = 'demo/kiosk-test.json';

@@ -45,6 +45,18 @@ describe('demo pages', () => {
         () => (document.querySelector<HTMLImageElement>('#bridge-view')?.naturalWidth ?? 0) > 0,
       );
       assert.equal(await page.$eval('#bridge-view', (e) => (e as HTMLImageElement).naturalWidth), 320);
+      // Beside it, the WebSocket (H.264) view decodes with BridgeSource and shows its latency.
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#bridge-ws-view')?.dataset['frames']) > 10,
+      );
+      const ws = await page.evaluate(() => ({
+        width: document.querySelector<HTMLCanvasElement>('#bridge-ws-view')!.width,
+        latencyMs: Number(document.querySelector<HTMLElement>('#bridge-ws-stats')!.dataset['latencyMs']),
+        text: document.querySelector('#bridge-ws-stats')!.textContent,
+      }));
+      assert.equal(ws.width, 320);
+      assert.ok(Number.isFinite(ws.latencyMs) && ws.latencyMs >= 0, `latency ${ws.text}`);
+      assert.match(ws.text, /ms glass-to-glass \(p50\), \d+ ms p95/);
       assert.match(
         await page.$eval('#bridge-kiosk-link', (e) => (e as HTMLAnchorElement).href),
         new RegExp(`kiosk\\.html\\?src=http%3A%2F%2F127\\.0\\.0\\.1%3A${bridge.port}%2Fvideo$`),

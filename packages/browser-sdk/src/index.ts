@@ -71,6 +71,12 @@ export { StreamSource, type StreamSourceOptions, type StreamType } from './sourc
 export { MqttSource, type MqttSourceOptions } from './sources/mqtt-source.js';
 export type { MqttBrokerOptions } from './network/mqtt-connect.js';
 export { MqttSink, type MqttSinkEvents, type MqttSinkOptions, type MqttSinkStats } from './outputs/mqtt-sink.js';
+export {
+  BridgeSource,
+  type BridgeLatency,
+  type BridgeSourceOptions,
+  type BridgeSourceStats,
+} from './sources/bridge-source.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms

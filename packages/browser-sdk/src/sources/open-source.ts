@@ -5,6 +5,7 @@ import { CameraSource, type CameraSourceOptions } from './camera-source.js';
 import { ScreenSource, type ScreenSourceOptions } from './screen-source.js';
 import { FileSource, type FileInput, type FileSourceOptions } from './file-source.js';
 import { StreamSource, type StreamSourceOptions } from './stream-source.js';
+import { BridgeSource, type BridgeSourceOptions } from './bridge-source.js';
 import { ElementSource, type ElementSourceOptions, type FrameElement } from './element-source.js';
 import type { FrameSource } from './frame-source.js';
 
@@ -15,7 +16,7 @@ import type { FrameSource } from './frame-source.js';
 export type StabilizeOption = boolean | StabilizedSourceOptions;
 
 /**
- * What {@link openSource} opens: exactly one of `camera`, `screen`, `file`, `url` or `element`, with that
+ * What {@link openSource} opens: exactly one of `camera`, `screen`, `file`, `url`, `bridge` or `element`, with that
  * source's options, plus the options every source shares.
  */
 export type SourceSpec = (
@@ -23,17 +24,19 @@ export type SourceSpec = (
   | { screen: ScreenSourceOptions | true }
   | { file: FileInput; options?: FileSourceOptions }
   | { url: string | URL; options?: StreamSourceOptions }
+  | { bridge: string | URL | BridgeSourceOptions }
   | { element: FrameElement; options?: ElementSourceOptions }
 ) & {
   /** Stabilizes the frames (vidgear's `VideoGear(stabilize=True)`). Default: `false`. */
   stabilize?: StabilizeOption;
 };
 
-const KINDS = ['camera', 'screen', 'file', 'url', 'element'] as const;
+const KINDS = ['camera', 'screen', 'file', 'url', 'bridge', 'element'] as const;
 
 /**
  * Opens any source with one call — vidgear's `VideoGear`: `{ camera: {...} }` opens a {@link CameraSource},
- * `{ screen: {...} }` a {@link ScreenSource}, `{ file }` a {@link FileSource}, `{ url }` a {@link StreamSource},
+ * `{ screen: {...} }` a {@link ScreenSource}, `{ file }` a {@link FileSource}, `{ url }` a {@link StreamSource}, `{ bridge }` a
+ * {@link BridgeSource} (the Node bridge's H.264 over WebSocket),
  * `{ element }` an {@link ElementSource}. With `stabilize`, the source's frames go through a `Stabilizer` (in a
  * Worker) and the returned source owns the opened one. Rejects with `FW_ERR_INVALID_OPTION` unless exactly one
  * kind is given (or on bad stabilizer options, checked before anything opens), and with the chosen source's own
@@ -75,5 +78,6 @@ function openKind(spec: SourceSpec): Promise<FrameSource> {
   if ('screen' in spec) return ScreenSource.open(spec.screen === true ? {} : spec.screen);
   if ('file' in spec) return FileSource.open(spec.file, spec.options);
   if ('url' in spec) return StreamSource.open(spec.url, spec.options);
+  if ('bridge' in spec) return BridgeSource.open(spec.bridge);
   return Promise.resolve(new ElementSource(spec.element, spec.options));
 }

@@ -1,0 +1,130 @@
+// Glass-to-glass latency from the Node bridge to a page, for the same 1280×720 30 fps test pattern in the same
+// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder) vs the bridge's MJPEG over HTTP read
+// by a plain multipart reader in the page (fetch, JPEG decoded with createImageBitmap). Both measure capture
+// (X-Capture-Time-Ms / the frame header's captureTimeMs, stamped by the bridge) → a decoded picture in the page;
+// lower is better.
+import { BridgeServer, createTestPatternSource } from '@framewire/node-bridge';
+
+const WIDTH = 1280;
+const HEIGHT = 720;
+const FPS = 30;
+const WARMUP_FRAMES = 30;
+const FRAMES = 150;
+
+export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource) vs MJPEG over HTTP`;
+
+const percentile = (values, q) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
+
+function websocketLatencies(page, url) {
+  return page.evaluate(
+    async ({ url, warmup, frames }) => {
+      const { BridgeSource, getCaptureTime } = await import('/sdk/index.js');
+      const source = await BridgeSource.open({ url });
+      const latencies = [];
+      try {
+        for (let i = 0; i < warmup + frames; i++) {
+          const frame = await source.read();
+          if (!frame) throw new Error('the bridge source ended');
+          const latency = Date.now() - getCaptureTime(frame);
+          frame.close();
+          if (i >= warmup) latencies.push(latency);
+        }
+      } finally {
+        await source.close();
+      }
+      return latencies;
+    },
+    { url, warmup: WARMUP_FRAMES, frames: FRAMES },
+  );
+}
+
+function mjpegLatencies(page, url) {
+  return page.evaluate(
+    async ({ url, warmup, frames }) => {
+      const controller = new AbortController();
+      const response = await fetch(url, { signal: controller.signal });
+      const reader = response.body.getReader();
+      const latencies = [];
+      let buffer = new Uint8Array(0);
+      const text = new TextDecoder();
+      const headerEnd = (bytes) => {
+        for (let i = 0; i + 3 < bytes.length; i++)
+          if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+        return -1;
+      };
+      /** The header end and body length of the first part, when all of it is in `bytes`. */
+      const part = (bytes) => {
+        const end = headerEnd(bytes);
+        if (end < 0) return undefined;
+        const headers = text.decode(bytes.subarray(0, end));
+        const length = Number(/content-length:\s*(\d+)/i.exec(headers)?.[1] ?? NaN);
+        return bytes.length >= end + 4 + length ? { end, length, headers } : undefined;
+      };
+      try {
+        for (let count = 0; count < warmup + frames;) {
+          const first = part(buffer);
+          if (!first) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error('the MJPEG stream ended');
+            const joined = new Uint8Array(buffer.length + value.length);
+            joined.set(buffer);
+            joined.set(value, buffer.length);
+            buffer = joined;
+            continue;
+          }
+          const { end, length, headers } = first;
+          const captured = Number(/x-capture-time-ms:\s*([\d.]+)/i.exec(headers)?.[1]);
+          const jpeg = buffer.slice(end + 4, end + 4 + length);
+          buffer = buffer.slice(end + 4 + length);
+          // Like BridgeSource, skip to the newest picture when more than one is waiting.
+          if (part(buffer)) continue;
+          const bitmap = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
+          const latency = Date.now() - captured;
+          bitmap.close();
+          if (count++ >= warmup) latencies.push(latency);
+        }
+      } finally {
+        controller.abort();
+      }
+      return latencies;
+    },
+    { url, warmup: WARMUP_FRAMES, frames: FRAMES },
+  );
+}
+
+/** Alternates the two paths `repeats` times; reports the p50 and p95 of each run. */
+export async function run({ page, repeats }) {
+  const source = createTestPatternSource({ width: WIDTH, height: HEIGHT, frameRate: FPS });
+  const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+  const base = `http://127.0.0.1:${bridge.port}`;
+  const ws = { p50: [], p95: [] };
+  const mjpeg = { p50: [], p95: [] };
+  try {
+    for (let i = 0; i < repeats; i++) {
+      const a = await websocketLatencies(page, base);
+      const b = await mjpegLatencies(page, `${base}/video`);
+      ws.p50.push(percentile(a, 0.5));
+      ws.p95.push(percentile(a, 0.95));
+      mjpeg.p50.push(percentile(b, 0.5));
+      mjpeg.p95.push(percentile(b, 0.95));
+    }
+  } finally {
+    await bridge.close();
+  }
+  const row = (q) => ({
+    unit: `ms ${q}`,
+    ours: ws[q],
+    baseline: mjpeg[q],
+    oursLabel: `WebSocket H.264, BridgeSource (${q})`,
+    baselineLabel: `MJPEG over HTTP, fetch + createImageBitmap (${q})`,
+  });
+  return {
+    rows: [row('p50'), row('p95')],
+    notes: [
+      'Latency in ms: lower is better (a ratio below 1 means the WebSocket path is faster).',
+      'The bridge encodes the test pattern once to JPEG (MJPEG path) and once to H.264 (WebSocket path) with ffmpeg; capture time is stamped when ffmpeg hands the bridge a frame.',
+      `Per run: ${WARMUP_FRAMES} warm-up frames, then ${FRAMES} measured frames per path.`,
+    ],
+  };
+}

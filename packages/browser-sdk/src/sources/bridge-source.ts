@@ -1,0 +1,564 @@
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
+import {
+  WS_CLOSE_CODES,
+  WS_FRAME_FLAGS,
+  decodeWsFrame,
+  parseWsServerMessage,
+  type WsConfigMessage,
+} from '@framewire/node-bridge/protocol';
+import { getCaptureTime } from '../core/capture-time.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { QueuedFrameSource } from './queued-frame-source.js';
+import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
+
+const log = createLogger('bridge-source');
+
+/** Options of {@link BridgeSource.open}. */
+export interface BridgeSourceOptions {
+  /**
+   * The bridge: its base URL (`http://pi.local:8090/` or `ws://pi.local:8090/`), or the full WebSocket URL
+   * (`ws://pi.local:8090/sources/cam/ws`). `http(s)` becomes `ws(s)`. Required.
+   */
+  url: string | URL;
+  /** The bridge source to show, when `url` is the bridge's base URL. Default: the bridge's first source (`/ws`). */
+  sourceId?: string;
+  /** The bridge's access token, sent as the `token` query parameter. Default: none (or the one in `url`). */
+  token?: string;
+  /**
+   * Reconnects after the socket closes or stalls (the bridge restarted), with exponential backoff. Default:
+   * `{ initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 }`; `false` turns it off.
+   */
+  reconnect?: boolean | ReconnectBackoffOptions;
+  /** A connection that delivers no frame for this long is reported stalled and reconnected, in ms. Default: 5000. */
+  stallTimeoutMs?: number;
+  /** How long `open()` waits for the first decoded frame, in ms. Default: 15000. */
+  openTimeoutMs?: number;
+  /** Queue settings. Default: `{ policy: 'latest', capacity: 2 }` (the newest frame wins). */
+  queue?: SourceQueueOptions;
+}
+
+/** Glass-to-glass latency of the frames a {@link BridgeSource} delivered: capture on the bridge → `read()`. */
+export interface BridgeLatency {
+  /** Median over the last `samples` frames, in ms. */
+  p50Ms: number;
+  /** 95th percentile over the last `samples` frames, in ms. */
+  p95Ms: number;
+  /** Frames measured (the newest 300 at most). */
+  samples: number;
+}
+
+/** The counters of a {@link BridgeSource}: the {@link FrameSourceStats} plus the bridge connection's own. */
+export interface BridgeSourceStats extends FrameSourceStats {
+  /** Connections made after the first (the bridge restarted, the socket stalled). */
+  reconnects: number;
+  /** Access units the bridge skipped for this viewer (gaps in the sequence: a slow client skips to a keyframe). */
+  framesSkipped: number;
+  /** Decoder failures (each resets the decoder, which resumes at the next keyframe). */
+  decodeErrors: number;
+  /** Binary or text messages that were not part of the protocol, ignored. */
+  badMessages: number;
+  /** Median glass-to-glass latency in ms (see {@link BridgeLatency}); `undefined` before the first frame. */
+  latencyP50Ms: number | undefined;
+  /** 95th percentile glass-to-glass latency in ms; `undefined` before the first frame. */
+  latencyP95Ms: number | undefined;
+}
+
+const LATENCY_WINDOW = 300;
+const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
+
+/**
+ * The browser end of the Node bridge's WebSocket output: H.264 access units over a WebSocket, decoded with
+ * `VideoDecoder`, as a live frame source (the newest frame wins). Each frame carries the bridge's capture time
+ * (`getCaptureTime`), so `stats` reports glass-to-glass latency (p50/p95).
+ *
+ * `open()` resolves with the first decoded frame. It rejects with `FW_ERR_UNAUTHORIZED` for a missing or wrong
+ * token, `FW_ERR_NETWORK_FAILED` for an unknown source, `FW_ERR_CONNECTION_FAILED` for a bridge that cannot be
+ * reached, `FW_ERR_NOT_SUPPORTED` without WebCodecs. Later, a socket that closes or stalls is reconnected with
+ * backoff (non-fatal `FW_ERR_CONNECTION_FAILED` / `FW_ERR_STREAM_STALLED` events; fatal once retries are used
+ * up); a decoder failure is a non-fatal `FW_ERR_DECODE_FAILED` and decoding resumes at the next keyframe.
+ *
+ * @example
+ * ```ts
+ * const bridge = await Framewire.BridgeSource.open({ url: 'http://pi.local:8090/', token: 'secret-token' });
+ * for await (const frame of bridge) { ctx.drawImage(frame, 0, 0); frame.close(); }
+ * console.log(bridge.stats.latencyP50Ms);
+ * ```
+ */
+export class BridgeSource extends QueuedFrameSource {
+  /** The WebSocket URL in use (with the token, when one was given). */
+  readonly url: string;
+  readonly #options: BridgeSourceOptions;
+  readonly #backoff: ReconnectBackoff;
+  readonly #stallMs: number;
+  readonly #latencies: number[] = [];
+  /** Capture times of the access units in the decoder, in decode order (timestamps may repeat). */
+  readonly #inFlight: { timestampUs: number; captureTimeMs: number }[] = [];
+  #socket: WebSocket | undefined;
+  #decoder: VideoDecoder | undefined;
+  #config: WsConfigMessage | undefined;
+  #configured = '';
+  #needKey = true;
+  #lastSequence: number | undefined;
+  #lastFrameMs = performance.now();
+  #stallTimer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+  #reconnects = 0;
+  #skipped = 0;
+  #decodeErrors = 0;
+  #badMessages = 0;
+  #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
+
+  private constructor(url: string, options: BridgeSourceOptions) {
+    super('bridge', options.queue, 'latest');
+    this.url = url;
+    this.#options = options;
+    this.#backoff = new ReconnectBackoff(
+      typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
+    );
+    this.#stallMs = options.stallTimeoutMs ?? 5000;
+  }
+
+  /**
+   * Connects to a bridge and resolves once the first frame is decoded. Rejects with `FW_ERR_INVALID_OPTION`,
+   * `FW_ERR_NOT_SUPPORTED`, `FW_ERR_UNAUTHORIZED`, `FW_ERR_NETWORK_FAILED` (unknown source),
+   * `FW_ERR_CONNECTION_FAILED` (unreachable) or `FW_ERR_STREAM_STALLED` (no frame within `openTimeoutMs`).
+   */
+  static async open(options: string | URL | BridgeSourceOptions): Promise<BridgeSource> {
+    const resolved: BridgeSourceOptions =
+      typeof options === 'string' || options instanceof URL ? { url: options } : options;
+    const url = validate(resolved);
+    if (typeof VideoDecoder === 'undefined' || typeof WebSocket === 'undefined') {
+      throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'BridgeSource needs WebCodecs VideoDecoder and WebSocket', {
+        fatal: true,
+        stage: 'decode',
+      });
+    }
+    const source = new BridgeSource(url, resolved);
+    try {
+      await source.#start(resolved.openTimeoutMs ?? 15_000);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+    return source;
+  }
+
+  /** Reconnections made so far. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** Glass-to-glass latency of the newest delivered frames; `undefined` before the first. */
+  get latency(): BridgeLatency | undefined {
+    if (this.#latencies.length === 0) return undefined;
+    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return { p50Ms: at(0.5), p95Ms: at(0.95), samples: sorted.length };
+  }
+
+  /** The counters, with the connection's own and the latency percentiles. */
+  override get stats(): BridgeSourceStats {
+    const base = super.stats;
+    const latency = this.latency;
+    return {
+      ...base,
+      framesDropped: base.framesDropped + this.#skipped,
+      reconnects: this.#reconnects,
+      framesSkipped: this.#skipped,
+      decodeErrors: this.#decodeErrors,
+      badMessages: this.#badMessages,
+      latencyP50Ms: latency?.p50Ms,
+      latencyP95Ms: latency?.p95Ms,
+    };
+  }
+
+  /** The next frame (stamped with its capture time), measuring its glass-to-glass latency. */
+  override async read(): Promise<VideoFrame | null> {
+    const frame = await super.read();
+    const captured = frame ? getCaptureTime(frame) : undefined;
+    if (captured !== undefined) {
+      this.#latencies.push(Date.now() - captured);
+      if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
+    }
+    return frame;
+  }
+
+  async #start(openTimeoutMs: number): Promise<void> {
+    const first = new Promise<void>((resolve, reject) => (this.#firstFrame = { resolve, reject }));
+    const timer = setTimeout(
+      () => this.#firstFrame?.reject(stalled(`No frame from ${this.url} within ${openTimeoutMs} ms`, true)),
+      openTimeoutMs,
+    );
+    try {
+      this.#connect();
+      await first;
+    } finally {
+      clearTimeout(timer);
+      this.#firstFrame = undefined;
+    }
+    this.#lastFrameMs = performance.now();
+    this.#stallTimer = setInterval(() => this.#checkStall(), Math.min(1000, this.#stallMs / 4));
+  }
+
+  #connect(): void {
+    const socket = new WebSocket(this.url);
+    socket.binaryType = 'arraybuffer';
+    this.#socket = socket;
+    this.#needKey = true;
+    this.#lastSequence = undefined;
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+    };
+    socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+      if (socket !== this.#socket || this.#stopped) return;
+      if (typeof event.data === 'string') this.#onText(event.data);
+      else this.#onBinary(new Uint8Array(event.data));
+    };
+    socket.onerror = () => undefined; // a close event follows
+    socket.onclose = (event) => {
+      if (socket !== this.#socket || this.#stopped) return;
+      this.#socket = undefined;
+      void this.#onClosed(opened, event.code, event.reason);
+    };
+  }
+
+  #onText(text: string): void {
+    const message = parseWsServerMessage(text);
+    if (!message) {
+      this.#badMessages++;
+      log.debug('ignored an unknown text message', { text: text.slice(0, 80) });
+      return;
+    }
+    if (message.type === 'config') this.#config = message;
+    else if (message.type === 'error') log.warn(`bridge: ${message.code}: ${message.message}`);
+  }
+
+  #onBinary(message: Uint8Array): void {
+    const frame = decodeWsFrame(message);
+    if (!frame) {
+      this.#badMessages++;
+      log.debug(`ignored a ${message.byteLength}-byte binary message that is not a frame`);
+      return;
+    }
+    const { header, payload } = frame;
+    if (this.#lastSequence !== undefined && header.sequence > this.#lastSequence + 1)
+      this.#skipped += header.sequence - this.#lastSequence - 1;
+    this.#lastSequence = header.sequence;
+    const key = (header.flags & WS_FRAME_FLAGS.key) !== 0;
+    if (this.#needKey && !key) return;
+    if (key && !this.#configure(payload)) return;
+    const decoder = this.#decoder;
+    if (decoder?.state !== 'configured') return;
+    this.#needKey = false;
+    this.#inFlight.push({ timestampUs: header.timestampUs, captureTimeMs: header.captureTimeMs });
+    if (this.#inFlight.length > 64) this.#inFlight.shift();
+    try {
+      decoder.decode(
+        new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: header.timestampUs, data: payload }),
+      );
+    } catch (error) {
+      this.#decodeFailed(error);
+    }
+  }
+
+  /** Makes sure the decoder is configured for the current config and `keyPayload`'s form; false when it cannot. */
+  #configure(keyPayload: Uint8Array): boolean {
+    const config = this.#config;
+    if (!config) {
+      this.#badMessages++;
+      log.debug('a keyframe arrived before any config message; waiting');
+      return false;
+    }
+    const annexB = isAnnexB(keyPayload);
+    const wanted = `${config.codec} ${config.codedWidth}x${config.codedHeight} ${annexB ? 'annexb' : 'avc'}`;
+    if (this.#decoder?.state === 'configured' && this.#configured === wanted) return true;
+    const decoderConfig: VideoDecoderConfig = {
+      codec: config.codec,
+      codedWidth: config.codedWidth,
+      codedHeight: config.codedHeight,
+      optimizeForLatency: true,
+    };
+    if (!annexB) {
+      const description = avcDescription(keyPayload);
+      if (!description) {
+        this.#decodeFailed(new Error('a keyframe in AVC form without SPS and PPS'));
+        return false;
+      }
+      decoderConfig.description = description;
+    }
+    if (!this.#decoder || this.#decoder.state === 'closed') this.#decoder = this.#newDecoder();
+    try {
+      this.#decoder.configure(decoderConfig);
+    } catch (error) {
+      this.#failAll(
+        new FramewireError('FW_ERR_CODEC_UNSUPPORTED', `Cannot decode ${config.codec}: ${String(error)}`, {
+          cause: error,
+          fatal: true,
+          stage: 'decode',
+          details: { codec: config.codec },
+        }),
+      );
+      return false;
+    }
+    this.#configured = wanted;
+    return true;
+  }
+
+  #newDecoder(): VideoDecoder {
+    const decoder: VideoDecoder = new VideoDecoder({
+      output: (frame) => {
+        const captured = this.#takeCaptureTime(frame.timestamp);
+        if (this.#stopped || decoder !== this.#decoder) {
+          frame.close();
+          return;
+        }
+        this.#lastFrameMs = performance.now();
+        if (this.#firstFrame) this.#firstFrame.resolve();
+        this.#backoff.reset();
+        void this.deliver(frame, captured);
+      },
+      error: (error) => {
+        if (this.#stopped || decoder !== this.#decoder) return;
+        if (error.name === 'NotSupportedError') {
+          this.#failAll(
+            new FramewireError('FW_ERR_CODEC_UNSUPPORTED', `This browser cannot decode ${this.#config?.codec ?? '?'}`, {
+              cause: error,
+              fatal: true,
+              stage: 'decode',
+            }),
+          );
+          return;
+        }
+        this.#decodeFailed(error);
+      },
+    });
+    return decoder;
+  }
+
+  /** The capture time of the oldest access unit in flight with `timestampUs` (H.264 baseline: decode order). */
+  #takeCaptureTime(timestampUs: number): number | undefined {
+    const index = this.#inFlight.findIndex((unit) => unit.timestampUs === timestampUs);
+    if (index < 0) return undefined;
+    const [unit] = this.#inFlight.splice(0, index + 1).slice(-1);
+    return unit?.captureTimeMs;
+  }
+
+  /** A decoder failure: report it (non-fatal), drop the decoder and wait for the next keyframe. */
+  #decodeFailed(cause: unknown): void {
+    this.#decodeErrors++;
+    this.#resetDecoder();
+    this.fail(
+      new FramewireError('FW_ERR_DECODE_FAILED', `Could not decode a frame from ${this.url}: ${String(cause)}`, {
+        cause,
+        fatal: false,
+        stage: 'decode',
+      }),
+    );
+  }
+
+  #resetDecoder(): void {
+    const decoder = this.#decoder;
+    this.#decoder = undefined;
+    this.#configured = '';
+    this.#needKey = true;
+    this.#inFlight.length = 0;
+    if (decoder && decoder.state !== 'closed') decoder.close();
+  }
+
+  async #onClosed(opened: boolean, code: number, reason: string): Promise<void> {
+    let error: FramewireError;
+    if (code === WS_CLOSE_CODES.unknownSource) {
+      error = new FramewireError('FW_ERR_NETWORK_FAILED', `The bridge has no such source: ${this.url} (${reason})`, {
+        fatal: true,
+        stage: 'network',
+        details: { url: redact(this.url), status: 404 },
+      });
+    } else if (!opened) {
+      error = await this.#diagnose();
+    } else {
+      error = new FramewireError('FW_ERR_CONNECTION_FAILED', `The bridge closed the connection (code ${code})`, {
+        fatal: false,
+        stage: 'network',
+        details: { url: redact(this.url), code },
+      });
+    }
+    if (this.#stopped) return;
+    if (this.#firstFrame) {
+      this.#firstFrame.reject(new FramewireError(error.code, error.message, { ...errorOptions(error), fatal: true }));
+      return;
+    }
+    if (error.fatal) this.#failAll(error);
+    else this.#reconnect(error);
+  }
+
+  /** Why a WebSocket did not open (browsers hide the HTTP status): asks the same URL over plain HTTP. */
+  async #diagnose(): Promise<FramewireError> {
+    const http = this.url.replace(/^ws/, 'http');
+    const details = { url: redact(this.url) };
+    try {
+      const response = await fetch(http, { cache: 'no-store' });
+      if (response.status === 401 || response.status === 403) {
+        return new FramewireError('FW_ERR_UNAUTHORIZED', `The bridge refused the token for ${redact(this.url)}`, {
+          fatal: true,
+          stage: 'auth',
+          details: { ...details, status: response.status },
+        });
+      }
+      if (response.status === 404) {
+        return new FramewireError('FW_ERR_NETWORK_FAILED', `The bridge has no WebSocket at ${redact(this.url)}`, {
+          fatal: true,
+          stage: 'network',
+          details: { ...details, status: 404 },
+        });
+      }
+    } catch (cause) {
+      return new FramewireError('FW_ERR_CONNECTION_FAILED', `Cannot reach the bridge at ${redact(this.url)}`, {
+        cause,
+        fatal: false,
+        stage: 'network',
+        details,
+      });
+    }
+    return new FramewireError('FW_ERR_CONNECTION_FAILED', `The WebSocket to ${redact(this.url)} did not open`, {
+      fatal: false,
+      stage: 'network',
+      details,
+    });
+  }
+
+  #reconnect(cause: FramewireError): void {
+    this.#socket?.close();
+    this.#socket = undefined;
+    this.#resetDecoder();
+    const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
+    if (delay === null) {
+      this.#failAll(
+        new FramewireError(
+          'FW_ERR_CONNECTION_FAILED',
+          `The bridge at ${redact(this.url)} did not come back after ${this.#backoff.attempts} retries`,
+          { cause, fatal: true, stage: 'network', details: { url: redact(this.url) } },
+        ),
+      );
+      return;
+    }
+    this.fail(cause);
+    log.info(`reconnecting to ${redact(this.url)} in ${delay} ms`);
+    setTimeout(() => {
+      if (this.#stopped) return;
+      this.#reconnects++;
+      this.#lastFrameMs = performance.now();
+      this.#connect();
+    }, delay);
+  }
+
+  #checkStall(): void {
+    if (this.#stopped || !this.#socket) return;
+    const idleMs = performance.now() - this.#lastFrameMs;
+    if (idleMs < this.#stallMs) return;
+    this.#reconnect(stalled(`No frame from ${redact(this.url)} for ${Math.round(idleMs)} ms`, false));
+  }
+
+  #failAll(error: FramewireError): void {
+    this.#stop();
+    this.fail(error);
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
+    this.#socket?.close();
+    this.#socket = undefined;
+    this.#resetDecoder();
+  }
+
+  /** Closes the socket and the decoder (frames still in the decoder are dropped). */
+  protected release(): void {
+    this.#stop();
+  }
+}
+
+function stalled(message: string, fatal: boolean): FramewireError {
+  return new FramewireError('FW_ERR_STREAM_STALLED', message, { fatal, stage: 'network' });
+}
+
+function errorOptions(error: FramewireError): { cause: unknown; stage: string; details: Record<string, unknown> } {
+  return { cause: error.cause, stage: error.stage, details: { ...error.details } };
+}
+
+/** The URL without its token, for messages. */
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.searchParams.has('token')) parsed.searchParams.set('token', '…');
+  return parsed.href;
+}
+
+/** The WebSocket URL for `options`; throws `FW_ERR_INVALID_OPTION`. */
+function validate(options: BridgeSourceOptions): string {
+  assertOption(typeof options === 'object', 'options must be a URL or { url, … }');
+  const { url, sourceId, token } = options;
+  assertOption(url instanceof URL || (typeof url === 'string' && url.length > 0), 'url must be a non-empty URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url), typeof location === 'undefined' ? undefined : location.href);
+  } catch {
+    assertOption(false, `url must be a valid URL; got ${String(url)}`);
+    throw new Error('unreachable');
+  }
+  assertOption(
+    ['ws:', 'wss:', 'http:', 'https:'].includes(parsed.protocol),
+    `url must be ws:, wss:, http: or https:; got ${parsed.protocol}`,
+  );
+  parsed.protocol = parsed.protocol === 'https:' || parsed.protocol === 'wss:' ? 'wss:' : 'ws:';
+  assertOption(
+    sourceId === undefined || (typeof sourceId === 'string' && /^[\w.-]+$/.test(sourceId)),
+    'sourceId must be a source id such as "cam" (letters, digits, _ . -)',
+  );
+  const base = parsed.pathname === '' || parsed.pathname.endsWith('/');
+  assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full /ws URL');
+  if (base) parsed.pathname += sourceId === undefined ? 'ws' : `sources/${sourceId}/ws`;
+  assertOption(
+    token === undefined || (typeof token === 'string' && token.length > 0),
+    'token must be a non-empty string',
+  );
+  if (token !== undefined) parsed.searchParams.set('token', token);
+  for (const key of ['stallTimeoutMs', 'openTimeoutMs'] as const) {
+    const value = options[key];
+    assertOption(value === undefined || (Number.isFinite(value) && value > 0), `options.${key} must be > 0`);
+  }
+  assertOption(
+    options.reconnect === undefined || typeof options.reconnect === 'boolean' || typeof options.reconnect === 'object',
+    'options.reconnect must be true, false or the backoff options',
+  );
+  if (typeof options.reconnect === 'object') new ReconnectBackoff(options.reconnect);
+  return parsed.href;
+}
+
+/** True when `payload` starts with an Annex B start code (`00 00 01` or `00 00 00 01`). */
+function isAnnexB(payload: Uint8Array): boolean {
+  return payload[0] === 0 && payload[1] === 0 && (payload[2] === 1 || (payload[2] === 0 && payload[3] === 1));
+}
+
+/** Builds an `avcC` record from the SPS and PPS of an AVC-form (4-byte length-prefixed) access unit. */
+function avcDescription(payload: Uint8Array): Uint8Array | undefined {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  let sps: Uint8Array | undefined;
+  let pps: Uint8Array | undefined;
+  for (let offset = 0; offset + 4 <= payload.byteLength;) {
+    const length = view.getUint32(offset);
+    const nal = payload.subarray(offset + 4, offset + 4 + length);
+    if (length === 0 || nal.byteLength < length) return undefined;
+    const type = (nal[0] ?? 0) & 0x1f;
+    if (type === 7) sps ??= nal;
+    if (type === 8) pps ??= nal;
+    offset += 4 + length;
+  }
+  if (!sps || !pps || sps.byteLength < 4) return undefined;
+  const record = new Uint8Array(11 + sps.byteLength + pps.byteLength);
+  record.set([1, sps[1] ?? 0, sps[2] ?? 0, sps[3] ?? 0, 0xff, 0xe1, sps.byteLength >> 8, sps.byteLength & 0xff]);
+  record.set(sps, 8);
+  const at = 8 + sps.byteLength;
+  record.set([1, pps.byteLength >> 8, pps.byteLength & 0xff], at);
+  record.set(pps, at + 3);
+  return record;
+}
