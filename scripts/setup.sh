@@ -17,6 +17,8 @@ declare -A needs=(
   [/usr/bin/chromium]=chromium
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  [redis-server]=redis-server
+  [turnserver]=coturn
 )
 missing=()
 for cmd in "${!needs[@]}"; do

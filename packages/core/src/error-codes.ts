@@ -18,6 +18,17 @@ export const ERROR_CODES = {
   FW_ERR_WORKER_FAILED: 'A Worker crashed or answered with an unexpected message.',
   FW_ERR_LISTEN_FAILED: 'A server could not listen on the requested host and port.',
   FW_ERR_PROCESS_FAILED: 'A child process (ffmpeg, a camera tool) could not start or exited unexpectedly.',
+  // signaling and peers
+  FW_ERR_UNAUTHORIZED: 'A signaling token is missing, malformed, forged or expired.',
+  FW_ERR_FORBIDDEN: 'The peer asked for something its token or origin does not grant.',
+  FW_ERR_BAD_MESSAGE: 'A message on the wire is malformed: not JSON, wrong types, or an unknown type.',
+  FW_ERR_MESSAGE_TOO_LARGE: 'A message exceeds the size limit of its channel.',
+  FW_ERR_RATE_LIMITED: 'A client sent messages faster than the server allows.',
+  FW_ERR_ROOM_FULL: 'The room already holds its maximum number of peers.',
+  FW_ERR_PEER_NOT_FOUND: "The addressed peer is not in the sender's room.",
+  FW_ERR_TIMEOUT: 'An operation did not complete in time (a reply, a join, a heartbeat, a connection).',
+  FW_ERR_SIGNALING_FAILED: 'The connection to the signaling server failed or was lost and could not be re-established.',
+  FW_ERR_PEER_CONNECTION_FAILED: 'A WebRTC connection to a peer failed and ICE restarts did not recover it.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */
