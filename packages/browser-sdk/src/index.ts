@@ -58,3 +58,15 @@ export {
   type WorkerVideoEncoderEvents,
   type WorkerVideoEncoderOptions,
 } from './encoders/worker-video-encoder.js';
+
+// ④ network
+export * from './network/index.js';
+export type {
+  IceServer,
+  PeerInfo,
+  PeerRole,
+  ServerMessage,
+  ClientMessage,
+  SignalPayload,
+  WelcomeMessage,
+} from '@framewire/signaling/protocol';
