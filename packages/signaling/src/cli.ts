@@ -26,6 +26,7 @@ Options:
   --max-peers-per-room <n>     default 50
   --max-message-bytes <n>      default 65536
   --messages-per-second <n>    per connection, default 50 (burst twice that)
+  --max-connections-per-ip <n> default 100
   --resume-grace-ms <n>        how long a vanished peer's id can be resumed (default 15000)
   --dev-tokens                 serve POST /dev/token (anyone who reaches the server gets tokens: development only)
   --log-level <level>          debug, info, warn, error or silent (default info)
@@ -50,6 +51,7 @@ const options = {
   'messages-per-second': { type: 'string' },
   'dev-tokens': { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
+  'max-connections-per-ip': { type: 'string' },
   room: { type: 'string' },
   role: { type: 'string' },
   sub: { type: 'string' },
@@ -126,6 +128,8 @@ await runCli('framewire-signaling', async () => {
     config.messagesPerSecond = messagesPerSecond;
     config.messageBurst = messagesPerSecond * 2;
   }
+  const maxConnectionsPerIp = integer('max-connections-per-ip', values['max-connections-per-ip']);
+  if (maxConnectionsPerIp !== undefined) config.maxConnectionsPerIp = maxConnectionsPerIp;
   const resumeGraceMs = integer('resume-grace-ms', values['resume-grace-ms']);
   if (resumeGraceMs !== undefined) config.resumeGraceMs = resumeGraceMs;
   const server = await SignalingServer.start(config);
