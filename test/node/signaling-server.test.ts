@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { SignalingServer } from '@framewire/signaling';
+import { NodePeer, SignalingServer } from '@framewire/signaling';
+import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
+import { settleWrtc, wrtc } from '../helpers/peers.js';
 import { RawClient, startRedis, type Daemon, type Refusal } from '../helpers/signaling.js';
 import { runCli, startCli, waitUntil } from '../helpers/node.js';
 
@@ -14,6 +16,9 @@ const refusal = async (promise: Promise<unknown>): Promise<Refusal> => {
   }
   throw new Error('expected the upgrade to be refused');
 };
+
+// wrtc must not meet the process teardown with objects still waiting for finalization (see settleWrtc).
+after(() => settleWrtc());
 
 describe('signaling server', () => {
   let server: SignalingServer;
@@ -155,6 +160,22 @@ describe('signaling server', () => {
     }
   });
 
+  it('an admin kicks a peer: it is told and closed with 4010, the room hears it left', async () => {
+    const admin = await RawClient.join(url, await token('r6', 'admin'), 'r6');
+    const victim = await RawClient.join(url, await token('r6', 'viewer'), 'r6');
+    const witness = await RawClient.join(url, await token('r6', 'publisher'), 'r6');
+    try {
+      admin.send({ type: 'kick', peerId: victim.welcome.peerId });
+      assert.deepEqual([(await victim.next('error')).code, (await victim.closed).code], ['FW_ERR_FORBIDDEN', 4010]);
+      const left = await witness.next('peer-left', (m) => m.peerId === victim.welcome.peerId);
+      assert.equal(left.reason, 'kicked');
+      admin.send({ type: 'kick', peerId: victim.welcome.peerId });
+      assert.equal((await admin.next('error')).code, 'FW_ERR_PEER_NOT_FOUND');
+    } finally {
+      await Promise.all([admin.close(), witness.close()]);
+    }
+  });
+
   it('limits room size with FW_ERR_ROOM_FULL', async () => {
     const members = [];
     for (let i = 0; i < 3; i++) members.push(await RawClient.join(url, await token('r4'), 'r4'));
@@ -244,7 +265,7 @@ describe('signaling server over Redis', () => {
   });
   after(() => redis.stop());
 
-  it('two processes joined by redis-server share rooms: presence, relay, room limits and resume', async () => {
+  it('two processes joined by redis-server share rooms: presence, relay, WebRTC peers across processes, room limits and resume', async () => {
     const redisUrl = `redis://127.0.0.1:${redis.port}`;
     const script = 'packages/signaling/bin/framewire-signaling.js';
     const args = [
@@ -288,6 +309,32 @@ describe('signaling server over Redis', () => {
       const d = await RawClient.open(url1, await mint('viewer'));
       d.send({ type: 'join', room: 'shared' });
       assert.equal((await d.next('error')).code, 'FW_ERR_ROOM_FULL', 'the limit counts peers of both processes');
+      // Real peers on the two processes connect over WebRTC through the shared room.
+      const mintFor = (room: string): Promise<string> => tokens.tokens.issue({ room, role: 'publisher' });
+      const left = await NodePeer.join({
+        url: url1,
+        room: 'webrtc',
+        token: await mintFor('webrtc'),
+        wrtc,
+        iceCandidateFilter: isLoopbackCandidate,
+      });
+      const right = await NodePeer.join({
+        url: url2,
+        room: 'webrtc',
+        token: await mintFor('webrtc'),
+        wrtc,
+        iceCandidateFilter: isLoopbackCandidate,
+      });
+      try {
+        const got: unknown[] = [];
+        right.room.on('message', ({ data }) => got.push(data));
+        await left.room.waitForPeer(right.peerId);
+        await left.room.send('t', 'peer to peer across processes', { to: right.peerId });
+        await waitUntil(() => got.includes('peer to peer across processes'), 'a data-channel message');
+      } finally {
+        await left.close();
+        await right.close();
+      }
       // b's process goes away gracefully; b resumes its id on the other process.
       const shutdown = b.next('shutdown');
       assert.equal(await two.stop(), 0);

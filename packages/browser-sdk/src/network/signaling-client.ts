@@ -186,6 +186,11 @@ export class SignalingClient {
     this.#send({ type: 'relay', to, data });
   }
 
+  /** Admin only: removes peer `peerId` from the room (others get `peer-left` with reason `kicked`). */
+  kick(peerId: string): void {
+    this.#send({ type: 'kick', peerId });
+  }
+
   /** Asks the server for fresh ICE servers (new TURN credentials); resolves with them. */
   async refreshIceServers(timeoutMs = 5000): Promise<IceServer[]> {
     const ws = this.#ws;
