@@ -225,6 +225,15 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
           'a chunked 1 MiB message arrives intact',
         );
       }
+      // A Node peer has no WebCodecs: frames published with delivery "data" are refused with an error, no crash.
+      const sinkErrors: string[] = [];
+      sink.room.on('error', ({ error }) => sinkErrors.push(error.code));
+      await publishers[0]!.evaluate((sinkId) => {
+        const g = globalThis as unknown as PageState;
+        g.room.publish(g.camera as unknown as Parameters<Room['publish']>[0], { delivery: 'data', to: [sinkId] });
+      }, sink.peerId);
+      await waitUntil(() => sinkErrors.includes('FW_ERR_NOT_SUPPORTED'), 'FW_ERR_NOT_SUPPORTED on the Node peer');
+      assert.deepEqual(sinkErrors, ['FW_ERR_NOT_SUPPORTED'], 'reported once per publication');
     } finally {
       await cleanUp();
     }

@@ -180,7 +180,8 @@ export class Room {
     { track: MediaStreamTrack; stream: MediaStream | undefined; to?: string[]; senders: Map<string, RTCRtpSender> }
   >();
   readonly #dataPubs = new Map<number, { to?: string[]; keyFrame: () => void }>();
-  readonly #remoteSources = new Map<string, RemoteFrameSource>();
+  /** Remote `data` publications by `<peer>/<publication>`; `undefined` when they cannot be decoded here. */
+  readonly #remoteSources = new Map<string, RemoteFrameSource | undefined>();
   readonly #latency = new Map<string, number>();
   #nextId = 1;
   #closed = false;
@@ -451,7 +452,7 @@ export class Room {
     this.#closed = true;
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
-    for (const source of this.#remoteSources.values()) await source.close();
+    for (const source of this.#remoteSources.values()) await source?.close();
     for (const item of [...this.#pushQueue, ...this.#inFlight.values()]) {
       clearTimeout(item.timer);
       item.reject(new FramewireError('FW_ERR_CLOSED', 'the room was closed'));
@@ -582,9 +583,9 @@ export class Room {
     this.#roles.delete(peerId);
     this.#forgetConsumer(peerId);
     for (const [key, source] of this.#remoteSources) {
-      if (source.peerId === peerId) {
+      if (key.startsWith(`${peerId}/`)) {
         this.#remoteSources.delete(key);
-        void source.end();
+        void source?.end();
       }
     }
     for (const entry of this.#tracks.values()) entry.senders.delete(peerId);
@@ -747,9 +748,17 @@ export class Room {
     const meta = envelope.x as unknown as EncodedFrameMeta | undefined;
     if (!meta || typeof meta.pub !== 'number' || typeof meta.codec !== 'string') return;
     const key = `${from}/${meta.pub}`;
+    if (this.#remoteSources.has(key) && !this.#remoteSources.get(key)) return;
     let source = this.#remoteSources.get(key);
     if (!source) {
-      source = new RemoteFrameSource(from, () => this.signaling.clockOffsetMs);
+      try {
+        source = new RemoteFrameSource(from, () => this.signaling.clockOffsetMs);
+      } catch (error) {
+        // No WebCodecs here (Node): report once per publication and ignore its frames.
+        this.#remoteSources.set(key, undefined);
+        this.#events.emit('error', { error: error as FramewireError, fatal: false });
+        return;
+      }
       const created = source;
       this.#remoteSources.set(key, source);
       source.on('end', () => {
