@@ -19,6 +19,8 @@ declare -A needs=(
   [ffprobe]=ffmpeg
   [/usr/sbin/mosquitto]=mosquitto
   [/usr/bin/mosquitto_passwd]=mosquitto
+  [redis-server]=redis-server
+  [turnserver]=coturn
 )
 missing=()
 for cmd in "${!needs[@]}"; do

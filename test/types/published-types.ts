@@ -29,7 +29,7 @@ export function isBusy(error: unknown): boolean {
 
 export async function servers(): Promise<[BridgeHealth, SignalingHealth]> {
   const bridge = await BridgeServer.start({ port: 0, sources: [createTestPatternSource()] });
-  const signaling = await SignalingServer.start({ port: 0 });
+  const signaling = await SignalingServer.start({ port: 0, secret: 'a-secret-of-at-least-16-chars' });
   const result: [BridgeHealth, SignalingHealth] = [bridge.health, signaling.health];
   await Promise.all([bridge.close(), signaling.close()]);
   return result;

@@ -135,3 +135,14 @@ export type { PackagerTarget } from './outputs/packager/package-writer.js';
 
 // ⑤ playback
 export { Player, type PlayerEvents, type PlayerOptions, type PlayerRendition } from './playback/player.js';
+// ④ network
+export * from './network/index.js';
+export type {
+  IceServer,
+  PeerInfo,
+  PeerRole,
+  ServerMessage,
+  ClientMessage,
+  SignalPayload,
+  WelcomeMessage,
+} from '@framewire/signaling/protocol';

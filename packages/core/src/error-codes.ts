@@ -33,7 +33,7 @@ export const ERROR_CODES = {
     'A source ended before the packager could finish: no frame at all, or a file that stops well before its stated duration.',
   FW_ERR_TIMESTAMP_NOT_MONOTONIC: 'A frame whose timestamp does not increase reached the packager; it was dropped.',
   // node bridge
-  FW_ERR_UNAUTHORIZED: 'The request carried no valid access token.',
+  FW_ERR_UNAUTHORIZED: 'An access token (bridge or signaling) is missing, malformed, forged or expired.',
   FW_ERR_PROTOCOL_VIOLATION:
     'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
   FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
@@ -44,6 +44,16 @@ export const ERROR_CODES = {
   FW_ERR_MQTT_REFUSED: 'The MQTT broker refused the connection: bad credentials, or the client is not authorised.',
   FW_ERR_MQTT_PAYLOAD_INVALID:
     'An MQTT message is not a frame: malformed header, unknown codec, or larger than the size limit.',
+  // signaling and peers
+  FW_ERR_FORBIDDEN: 'The peer asked for something its token or origin does not grant.',
+  FW_ERR_BAD_MESSAGE: 'A message on the wire is malformed: not JSON, wrong types, or an unknown type.',
+  FW_ERR_MESSAGE_TOO_LARGE: 'A message exceeds the size limit of its channel.',
+  FW_ERR_RATE_LIMITED: 'A client sent messages faster than the server allows.',
+  FW_ERR_ROOM_FULL: 'The room already holds its maximum number of peers.',
+  FW_ERR_PEER_NOT_FOUND: "The addressed peer is not in the sender's room.",
+  FW_ERR_TIMEOUT: 'An operation did not complete in time (a reply, a join, a heartbeat, a connection).',
+  FW_ERR_SIGNALING_FAILED: 'The connection to the signaling server failed or was lost and could not be re-established.',
+  FW_ERR_PEER_CONNECTION_FAILED: 'A WebRTC connection to a peer failed and ICE restarts did not recover it.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

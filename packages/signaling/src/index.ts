@@ -1,8 +1,22 @@
 /**
- * framewire's signaling server: introduces peers.
+ * framewire's signaling server: introduces peers (rooms, tokens, ICE/TURN credentials, scale-out over Redis).
  * @packageDocumentation
  */
 export { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
-export { SIGNALING_PATHS, type SignalingHealth } from './protocol.js';
+export { TokenAuthority, MIN_SECRET_LENGTH, MAX_TOKEN_TTL_S } from './token-authority.js';
+export { TokenBucket } from './token-bucket.js';
+export { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
+export { MemoryRoomBus } from './bus/memory-room-bus.js';
+export { RedisRoomBus, type RedisRoomBusOptions } from './bus/redis-room-bus.js';
+export type { BusEvent, BusHandler, PeerRecord, RoomBus } from './bus/room-bus.js';
+export * from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { VERSION } from './version.js';
+export {
+  NodePeer,
+  type I420Frame,
+  type NodePeerEvents,
+  type NodePeerOptions,
+  type NodeVideoPublication,
+  type WrtcModule,
+} from './node-peer.js';

@@ -1,52 +1,281 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { assertOption, createLogger } from '@framewire/core';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
 import { closeServer, listen, sendJson } from '@framewire/core/node';
-import { SIGNALING_PATHS, type SignalingHealth } from './protocol.js';
+import {
+  CLOSE_CODES,
+  SIGNALING_PATHS,
+  SIGNALING_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  parseClientMessage,
+  type ClientMessage,
+  type IceServer,
+  type JoinMessage,
+  type Parsed,
+  type PeerInfo,
+  type ServerMessage,
+  type SignalingHealth,
+  type TokenClaims,
+  type TokenRequest,
+} from './protocol.js';
+import { MemoryRoomBus } from './bus/memory-room-bus.js';
+import { RedisRoomBus } from './bus/redis-room-bus.js';
+import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
+import { TokenAuthority } from './token-authority.js';
+import { TokenBucket } from './token-bucket.js';
+import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
 import { VERSION } from './version.js';
 
-/** Options of {@link SignalingServer.start}. */
+/** Options of {@link SignalingServer.start}. Every limit has a safe default. */
 export interface SignalingServerOptions {
   /** Interface to bind. Default: `127.0.0.1`. */
   host?: string;
   /** TCP port; 0 picks a free one. Default: 8443. */
   port?: number;
+  /** HMAC secret that signs tokens (≥ 16 characters). Required. */
+  secret: string;
+  /**
+   * Origins allowed to open the WebSocket from a browser (`https://app.example`). A request without an `Origin`
+   * header (a Node client) is not checked. Default: `[]`, every origin refused, which keeps browsers out until
+   * configured; `['*']` allows any origin (development only).
+   */
+  allowedOrigins?: string[];
+  /** STUN/TURN servers handed to every client as they are. Default: `[]`. */
+  iceServers?: IceServer[];
+  /** Time-limited TURN credentials (coturn `use-auth-secret`) minted for each client. Default: none. */
+  turn?: TurnRestOptions;
+  /** `redis://…` URL to share rooms with other processes; in memory when absent. Default: none. */
+  redisUrl?: string;
+  /** A ready bus (tests, custom transports); wins over `redisUrl`. The server does not close it. */
+  bus?: RoomBus;
+  /** Largest WebSocket message accepted, in bytes; bigger ones close the socket (1009). Default: 65536. */
+  maxMessageBytes?: number;
+  /** Sustained messages a second per connection. Default: 50. */
+  messagesPerSecond?: number;
+  /** Burst of messages per connection. Default: 100. */
+  messageBurst?: number;
+  /** Messages dropped for rate before the socket is closed (4029). Default: 50. */
+  maxRateViolations?: number;
+  /** Malformed messages before the socket is closed (4000). Default: 5. */
+  maxBadMessages?: number;
+  /** Peers in one room, across processes. Default: 50. */
+  maxPeersPerRoom?: number;
+  /** Open WebSockets on this process. Default: 10000. */
+  maxConnections?: number;
+  /** Open WebSockets from one IP address. Default: 100. */
+  maxConnectionsPerIp?: number;
+  /** Protocol ping interval; a socket that misses one pong is terminated. Default: 15000 ms. */
+  heartbeatIntervalMs?: number;
+  /** A joined socket that sends nothing for this long is closed (4008). 0 disables. Default: 60000 ms. */
+  idleTimeoutMs?: number;
+  /** A socket must `join` within this time. Default: 10000 ms. */
+  joinTimeoutMs?: number;
+  /** How long a vanished peer's id can be resumed. Default: 15000 ms. */
+  resumeGraceMs?: number;
+  /** Serve `POST /dev/token` (mints tokens for anyone who can reach the server: development only). Default: false. */
+  devTokens?: boolean;
+  /** Delay announced to peers in `shutdown` before they reconnect, in ms. Default: 500. */
+  reconnectAfterMs?: number;
 }
 
-const log = createLogger('signaling');
+type Limits = Required<
+  Pick<
+    SignalingServerOptions,
+    | 'maxMessageBytes'
+    | 'messagesPerSecond'
+    | 'messageBurst'
+    | 'maxRateViolations'
+    | 'maxBadMessages'
+    | 'maxPeersPerRoom'
+    | 'maxConnections'
+    | 'maxConnectionsPerIp'
+    | 'heartbeatIntervalMs'
+    | 'idleTimeoutMs'
+    | 'joinTimeoutMs'
+    | 'resumeGraceMs'
+    | 'reconnectAfterMs'
+  >
+>;
 
-/** The signaling server's HTTP side: `GET /health` answers {@link SignalingHealth}. */
+const DEFAULTS: Limits = {
+  maxMessageBytes: 65_536,
+  messagesPerSecond: 50,
+  messageBurst: 100,
+  maxRateViolations: 50,
+  maxBadMessages: 5,
+  maxPeersPerRoom: 50,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  heartbeatIntervalMs: 15_000,
+  idleTimeoutMs: 60_000,
+  joinTimeoutMs: 10_000,
+  resumeGraceMs: 15_000,
+  reconnectAfterMs: 500,
+};
+
+const log = createLogger('signaling');
+/** Messages queued for a peer whose socket is gone, at most. */
+const AWAY_QUEUE = 64;
+
+interface Session {
+  ws: WebSocket | undefined;
+  ip: string;
+  claims: TokenClaims & { expiresAtMs: number };
+  bucket: TokenBucket;
+  badMessages: number;
+  rateViolations: number;
+  lastMessageMs: number;
+  alive: boolean;
+  /** Set once joined. */
+  peer?: PeerInfo;
+  resumeKey?: string;
+  queue: string[];
+  timers: ReturnType<typeof setTimeout>[];
+  /** Set once the session is gone for good (left, kicked, timed out, replaced elsewhere). */
+  done: boolean;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Counters behind `/metrics`. */
+interface Counters {
+  connectionsAccepted: number;
+  upgradesRejected: Record<string, number>;
+  messagesReceived: number;
+  messagesRelayed: number;
+  errorsSent: Record<string, number>;
+  resumes: number;
+}
+
+/**
+ * The signaling server: an HTTP server with `/health`, `/metrics` and (optionally) `/dev/token`, and a WebSocket
+ * endpoint (`/ws`) that introduces peers.
+ *
+ * Tokens are checked in the HTTP upgrade handler, before the socket is accepted (401 on a missing, forged or expired
+ * token, 403 on a refused origin, 503 when draining or full). A joined peer can address only peers of its own room;
+ * a viewer only publishers and admins. Rooms live in memory, or in Redis when `redisUrl` is set, so that peers on
+ * different processes meet.
+ */
 export class SignalingServer {
   /** The bound port. */
   readonly port: number;
   /** The bound host. */
   readonly host: string;
+  /** Mints and checks tokens with the server's secret. */
+  readonly tokens: TokenAuthority;
+  /** A random id of this process on the bus. */
+  readonly nodeId = randomUUID();
   readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #bus: RoomBus;
+  readonly #ownsBus: boolean;
+  readonly #limits: Limits;
+  readonly #options: SignalingServerOptions;
   readonly #startedAtMs = Date.now();
+  readonly #sessions = new Set<Session>();
+  /** Joined (or away) local sessions by peer id. */
+  readonly #peers = new Map<string, Session>();
+  /** Local peer ids per room. */
+  readonly #rooms = new Map<string, Set<string>>();
+  readonly #perIp = new Map<string, number>();
+  readonly #counters: Counters = {
+    connectionsAccepted: 0,
+    upgradesRejected: {},
+    messagesReceived: 0,
+    messagesRelayed: 0,
+    errorsSent: {},
+    resumes: 0,
+  };
+  readonly #heartbeat: ReturnType<typeof setInterval>;
+  readonly #sweeper: ReturnType<typeof setInterval>;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: Server, host: string, port: number) {
+  private constructor(
+    server: Server,
+    host: string,
+    port: number,
+    bus: RoomBus,
+    ownsBus: boolean,
+    options: SignalingServerOptions,
+    limits: Limits,
+  ) {
     this.#server = server;
     this.host = host;
     this.port = port;
+    this.#bus = bus;
+    this.#ownsBus = ownsBus;
+    this.#options = options;
+    this.#limits = limits;
+    this.tokens = new TokenAuthority(options.secret);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxMessageBytes,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SIGNALING_SUBPROTOCOL) ? SIGNALING_SUBPROTOCOL : false),
+    });
+    bus.onEvent((room, event) => this.#onBusEvent(room, event));
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      void this.#onRequest(request, response);
+    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.#onUpgrade(request, socket, head);
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), limits.heartbeatIntervalMs);
+    this.#heartbeat.unref();
+    this.#sweeper = setInterval(() => void this.#sweep(), Math.max(100, Math.min(1000, limits.resumeGraceMs / 2)));
+    this.#sweeper.unref();
   }
 
-  /** Starts listening. Rejects with `FW_ERR_INVALID_OPTION` or `FW_ERR_LISTEN_FAILED`. */
-  static async start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  /**
+   * Validates `options`, connects the bus and starts listening. Rejects with `FW_ERR_INVALID_OPTION`,
+   * `FW_ERR_LISTEN_FAILED` or `FW_ERR_SIGNALING_FAILED` (Redis unreachable).
+   */
+  static async start(options: SignalingServerOptions): Promise<SignalingServer> {
+    assertOption(typeof options === 'object', 'options must be an object with a secret');
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 8443;
     assertOption(
       Number.isInteger(port) && port >= 0 && port <= 65535,
       `port must be an integer in 0..65535; got ${port}`,
     );
+    // Validates the secret before anything is opened.
+    new TokenAuthority(options.secret);
+    const limits: Limits = { ...DEFAULTS };
+    for (const key of Object.keys(DEFAULTS) as (keyof Limits)[]) {
+      const value = options[key];
+      if (value === undefined) continue;
+      const zeroOk = key === 'idleTimeoutMs' || key === 'resumeGraceMs' || key === 'reconnectAfterMs';
+      assertOption(
+        Number.isFinite(value) && (zeroOk ? value >= 0 : value > 0),
+        `options.${key} must be a number ${zeroOk ? '≥ 0' : '> 0'}; got ${value}`,
+      );
+      limits[key] = value;
+    }
+    assertOption(
+      options.allowedOrigins === undefined || Array.isArray(options.allowedOrigins),
+      'options.allowedOrigins must be an array of origins',
+    );
+    assertOption(
+      options.turn === undefined || (Array.isArray(options.turn.urls) && typeof options.turn.secret === 'string'),
+      'options.turn must be { urls, secret, ttlS? }',
+    );
+    let bus = options.bus;
+    const ownsBus = !bus;
+    bus ??= options.redisUrl ? await RedisRoomBus.connect({ url: options.redisUrl }) : new MemoryRoomBus();
     const server = createServer();
-    const bound = await listen(server, host, port);
-    const signaling = new SignalingServer(server, host, bound);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      const path = new URL(request.url ?? '/', 'http://signaling').pathname;
-      if (path === SIGNALING_PATHS.health) sendJson(response, 200, signaling.health);
-      else sendJson(response, 404, { error: `not found: ${path}` });
-    });
-    log.info(`listening on http://${host}:${bound}`);
+    // Header floods (CVE-2024-37890 class): a modest header count.
+    server.maxHeadersCount = 64;
+    let bound: number;
+    try {
+      bound = await listen(server, host, port);
+    } catch (error) {
+      if (ownsBus) await bus.close();
+      throw error;
+    }
+    const signaling = new SignalingServer(server, host, bound, bus, ownsBus, options, limits);
+    log.info(`listening on http://${host}:${bound}`, { bus: options.redisUrl ? 'redis' : 'memory' });
     return signaling;
   }
 
@@ -60,9 +289,619 @@ export class SignalingServer {
     };
   }
 
-  /** Stops accepting connections and closes the server. Idempotent. */
+  /** Open WebSockets on this process. */
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** The ICE servers for a client: the static ones plus fresh TURN credentials for `user`. */
+  iceServersFor(user: string): IceServer[] {
+    const servers = (this.#options.iceServers ?? []).map((s) => ({ ...s, urls: [...s.urls] }));
+    if (this.#options.turn) servers.push(turnRestCredentials(this.#options.turn, user));
+    return servers;
+  }
+
+  /** Prometheus text for `/metrics`. */
+  metrics(): string {
+    const c = this.#counters;
+    const lines = [
+      '# TYPE framewire_signaling_connections gauge',
+      `framewire_signaling_connections ${this.#sessions.size}`,
+      '# TYPE framewire_signaling_peers gauge',
+      `framewire_signaling_peers ${this.#peers.size}`,
+      '# TYPE framewire_signaling_rooms gauge',
+      `framewire_signaling_rooms ${this.#rooms.size}`,
+      '# TYPE framewire_signaling_connections_accepted_total counter',
+      `framewire_signaling_connections_accepted_total ${c.connectionsAccepted}`,
+      '# TYPE framewire_signaling_messages_received_total counter',
+      `framewire_signaling_messages_received_total ${c.messagesReceived}`,
+      '# TYPE framewire_signaling_messages_relayed_total counter',
+      `framewire_signaling_messages_relayed_total ${c.messagesRelayed}`,
+      '# TYPE framewire_signaling_resumes_total counter',
+      `framewire_signaling_resumes_total ${c.resumes}`,
+      '# TYPE framewire_signaling_upgrades_rejected_total counter',
+      ...Object.entries(c.upgradesRejected).map(
+        ([reason, n]) => `framewire_signaling_upgrades_rejected_total{reason="${reason}"} ${n}`,
+      ),
+      '# TYPE framewire_signaling_errors_sent_total counter',
+      ...Object.entries(c.errorsSent).map(([code, n]) => `framewire_signaling_errors_sent_total{code="${code}"} ${n}`),
+      '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${process.memoryUsage().rss}`,
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * Graceful shutdown: refuses new sockets, sends every peer `shutdown` (reconnect after `reconnectAfterMs`, ids
+   * resumable on another process sharing the bus), closes the sockets with 1012, then the HTTP server and the bus.
+   * Idempotent.
+   */
   close(): Promise<void> {
-    this.#closing ??= closeServer(this.#server);
+    this.#closing ??= (async () => {
+      clearInterval(this.#heartbeat);
+      clearInterval(this.#sweeper);
+      const shutdown = JSON.stringify({ type: 'shutdown', reconnectAfterMs: this.#limits.reconnectAfterMs });
+      const marks: Promise<void>[] = [];
+      for (const session of [...this.#sessions]) {
+        if (session.ws?.readyState === session.ws?.OPEN) session.ws?.send(shutdown);
+        if (session.peer) marks.push(this.#markAway(session));
+        session.ws?.close(CLOSE_CODES.serviceRestart, 'server shutting down');
+      }
+      await Promise.allSettled(marks);
+      for (const session of this.#peers.values()) for (const timer of session.timers) clearTimeout(timer);
+      this.#wss.close();
+      // Sockets that do not finish the closing handshake in time are cut.
+      const cut = setTimeout(() => {
+        for (const client of this.#wss.clients) client.terminate();
+      }, 1000);
+      cut.unref();
+      await closeServer(this.#server);
+      clearTimeout(cut);
+      if (this.#ownsBus) await this.#bus.close();
+      log.info('closed');
+    })();
     return this.#closing;
   }
+
+  // ── HTTP ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async #onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://signaling').pathname;
+    if (path === SIGNALING_PATHS.health) {
+      sendJson(response, this.#closing ? 503 : 200, this.health);
+    } else if (path === SIGNALING_PATHS.metrics) {
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
+      response.end(this.metrics());
+    } else if (path === SIGNALING_PATHS.devToken && this.#options.devTokens) {
+      if (request.method !== 'POST') {
+        sendJson(response, 405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
+        return;
+      }
+      try {
+        const body = await readBody(request, 4096);
+        const token = await this.tokens.issue(JSON.parse(body) as TokenRequest);
+        sendJson(response, 200, { token });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        sendJson(response, 400, { error: { code: 'FW_ERR_INVALID_OPTION', message } });
+      }
+    } else {
+      sendJson(response, 404, { error: `not found: ${path}` });
+    }
+  }
+
+  async #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // A socket error before the upgrade completes must not crash the process.
+    socket.on('error', () => socket.destroy());
+    const reject = (status: number, code: ErrorCode, reason: string, message: string): void => {
+      this.#counters.upgradesRejected[reason] = (this.#counters.upgradesRejected[reason] ?? 0) + 1;
+      log.debug(`upgrade refused: ${reason}`, { status, ip: request.socket.remoteAddress });
+      const body = JSON.stringify({ error: { code, message } });
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${httpReason(status)}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    };
+    const path = new URL(request.url ?? '/', 'http://signaling').pathname;
+    if (path !== SIGNALING_PATHS.ws && path !== '/') {
+      reject(404, 'FW_ERR_INVALID_OPTION', 'path', `no WebSocket endpoint at ${path}`);
+      return;
+    }
+    if (this.#closing) {
+      reject(503, 'FW_ERR_SIGNALING_FAILED', 'draining', 'the server is shutting down');
+      return;
+    }
+    const origin = request.headers.origin;
+    const allowed = this.#options.allowedOrigins ?? [];
+    if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin)) {
+      reject(403, 'FW_ERR_FORBIDDEN', 'origin', `origin ${origin} is not allowed`);
+      return;
+    }
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    if (this.#sessions.size >= this.#limits.maxConnections) {
+      reject(503, 'FW_ERR_RATE_LIMITED', 'capacity', 'the server is full');
+      return;
+    }
+    if ((this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp) {
+      reject(429, 'FW_ERR_RATE_LIMITED', 'per-ip', 'too many connections from this address');
+      return;
+    }
+    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const fromProtocol = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+    const authorization = request.headers.authorization;
+    const token =
+      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ??
+      (authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined);
+    if (!offered.includes(SIGNALING_SUBPROTOCOL)) {
+      reject(400, 'FW_ERR_BAD_MESSAGE', 'subprotocol', `offer the ${SIGNALING_SUBPROTOCOL} subprotocol`);
+      return;
+    }
+    if (!token) {
+      reject(401, 'FW_ERR_UNAUTHORIZED', 'no-token', 'no token');
+      return;
+    }
+    let claims: TokenClaims & { expiresAtMs: number };
+    try {
+      claims = await this.tokens.verify(token);
+    } catch (error) {
+      const reason =
+        error instanceof FramewireError ? ((error.details['reason'] as string | undefined) ?? 'invalid') : 'invalid';
+      reject(401, 'FW_ERR_UNAUTHORIZED', `token-${reason}`, (error as Error).message);
+      return;
+    }
+    // The server may have started closing while the token was checked.
+    if ((this.#closing as Promise<void> | undefined) || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, claims));
+  }
+
+  // ── sockets ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  #accept(ws: WebSocket, ip: string, claims: TokenClaims & { expiresAtMs: number }): void {
+    this.#counters.connectionsAccepted++;
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    const session: Session = {
+      ws,
+      ip,
+      claims,
+      bucket: new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst),
+      badMessages: 0,
+      rateViolations: 0,
+      lastMessageMs: Date.now(),
+      alive: true,
+      queue: [],
+      timers: [],
+      done: false,
+    };
+    this.#sessions.add(session);
+    // ws emits 'error' for oversize messages and protocol violations, then closes: always listen.
+    ws.on('error', (error) => log.debug('socket error', { ip, error: error.message }));
+    ws.on('pong', () => (session.alive = true));
+    ws.on('message', (data: RawData, isBinary: boolean) => void this.#onMessage(session, data, isBinary));
+    ws.on('close', () => void this.#onClose(session, ws));
+    const joinTimer = setTimeout(() => {
+      if (!session.peer)
+        this.#fail(session, 'FW_ERR_TIMEOUT', `no join within ${this.#limits.joinTimeoutMs} ms`, CLOSE_CODES.timeout);
+    }, this.#limits.joinTimeoutMs);
+    const expiryTimer = setTimeout(
+      () => this.#fail(session, 'FW_ERR_UNAUTHORIZED', 'the token expired', CLOSE_CODES.unauthorized),
+      Math.min(Math.max(0, claims.expiresAtMs - Date.now()), 2 ** 31 - 1),
+    );
+    session.timers.push(joinTimer, expiryTimer);
+  }
+
+  async #onMessage(session: Session, data: RawData, isBinary: boolean): Promise<void> {
+    if (session.ws === undefined || session.done) return;
+    this.#counters.messagesReceived++;
+    session.lastMessageMs = Date.now();
+    if (!session.bucket.take()) {
+      session.rateViolations++;
+      if (session.rateViolations > this.#limits.maxRateViolations) {
+        this.#fail(session, 'FW_ERR_RATE_LIMITED', 'too many messages', CLOSE_CODES.rateLimited);
+      } else if (session.rateViolations === 1 || session.rateViolations % 10 === 0) {
+        this.#error(session, 'FW_ERR_RATE_LIMITED', 'message dropped: rate limit', false);
+      }
+      return;
+    }
+    const parsed: Parsed<ClientMessage> = isBinary
+      ? { ok: false, reason: 'binary messages are not part of the protocol' }
+      : parseClientMessage(rawText(data));
+    if (!parsed.ok) {
+      session.badMessages++;
+      if (session.badMessages >= this.#limits.maxBadMessages) {
+        this.#fail(
+          session,
+          'FW_ERR_BAD_MESSAGE',
+          `too many malformed messages (${parsed.reason})`,
+          CLOSE_CODES.badMessage,
+        );
+      } else {
+        this.#error(session, 'FW_ERR_BAD_MESSAGE', parsed.reason, false, parsed.type);
+      }
+      return;
+    }
+    try {
+      await this.#handle(session, parsed.message);
+    } catch (error) {
+      log.warn('handling a message failed', { error });
+      this.#error(
+        session,
+        'FW_ERR_SIGNALING_FAILED',
+        'the server could not handle the message',
+        false,
+        parsed.message.type,
+      );
+    }
+  }
+
+  async #handle(session: Session, message: ClientMessage): Promise<void> {
+    if (message.type === 'join') {
+      await this.#join(session, message);
+      return;
+    }
+    if (message.type === 'ping') {
+      this.#send(session, { type: 'pong', id: message.id, serverTimeMs: Date.now() });
+      return;
+    }
+    const peer = session.peer;
+    if (!peer) {
+      this.#error(session, 'FW_ERR_BAD_MESSAGE', 'join first', false, message.type);
+      return;
+    }
+    const room = session.claims.room;
+    switch (message.type) {
+      case 'ice-request':
+        this.#send(session, { type: 'ice-servers', iceServers: this.iceServersFor(peer.peerId) });
+        return;
+      case 'leave':
+        await this.#remove(session, 'left');
+        session.ws?.close(CLOSE_CODES.normal, 'left');
+        return;
+      case 'kick': {
+        if (peer.role !== 'admin') {
+          this.#error(session, 'FW_ERR_FORBIDDEN', 'only admins may kick', false, 'kick');
+          return;
+        }
+        if (!(await this.#bus.getPeer(room, message.peerId))) {
+          this.#error(session, 'FW_ERR_PEER_NOT_FOUND', 'no such peer in this room', false, 'kick');
+          return;
+        }
+        await this.#bus.publish(room, { kind: 'kick', peerId: message.peerId });
+        return;
+      }
+      case 'signal':
+      case 'relay': {
+        if (message.to === peer.peerId) {
+          this.#error(session, 'FW_ERR_BAD_MESSAGE', 'a peer cannot address itself', false, message.type);
+          return;
+        }
+        const local = this.#peers.get(message.to);
+        const target =
+          local?.peer && local.claims.room === room ? local.peer : (await this.#bus.getPeer(room, message.to))?.info;
+        if (!target) {
+          // The same answer whether the id exists in another room or nowhere: ids do not leak across rooms.
+          this.#error(session, 'FW_ERR_PEER_NOT_FOUND', 'no such peer in this room', false, message.type);
+          return;
+        }
+        if (peer.role === 'viewer' && target.role === 'viewer') {
+          this.#error(
+            session,
+            'FW_ERR_FORBIDDEN',
+            'viewers may only address publishers and admins',
+            false,
+            message.type,
+          );
+          return;
+        }
+        const out: ServerMessage =
+          message.type === 'signal'
+            ? { type: 'signal', from: peer.peerId, payload: message.payload }
+            : { type: 'relay', from: peer.peerId, data: message.data };
+        this.#counters.messagesRelayed++;
+        if (local?.claims.room === room) this.#deliver(local, out);
+        else await this.#bus.publish(room, { kind: 'deliver', to: message.to, message: out });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  async #join(session: Session, message: JoinMessage): Promise<void> {
+    const { claims } = session;
+    if (session.peer) {
+      this.#error(session, 'FW_ERR_BAD_MESSAGE', 'already joined', false, 'join');
+      return;
+    }
+    if (message.room !== claims.room) {
+      this.#fail(session, 'FW_ERR_FORBIDDEN', 'the token does not grant this room', CLOSE_CODES.forbidden);
+      return;
+    }
+    const room = claims.room;
+    let peerId: string = randomUUID();
+    let resumed = false;
+    if (message.resume) {
+      const record = await this.#bus.getPeer(room, message.resume.peerId);
+      if (
+        record?.resumeKeyHash === sha256(message.resume.resumeKey) &&
+        record.info.role === claims.role &&
+        record.info.user === claims.sub
+      ) {
+        peerId = record.info.peerId;
+        resumed = true;
+      }
+    }
+    if (resumed) {
+      // Before subscribing: retiring the old copy must not drop the room subscription the new one needs.
+      const old = this.#peers.get(peerId);
+      if (old && old !== session) {
+        session.queue = old.queue;
+        this.#retire(old, CLOSE_CODES.replaced, 'resumed on another socket');
+      }
+    }
+    const resumeKey = randomBytes(24).toString('base64url');
+    const info: PeerInfo = { peerId, role: claims.role };
+    if (claims.sub !== undefined) info.user = claims.sub;
+    if (message.meta !== undefined) info.meta = message.meta;
+    const record: PeerRecord = { info, node: this.nodeId, resumeKeyHash: sha256(resumeKey) };
+    await this.#subscribe(room, peerId);
+    if (!(await this.#bus.addPeer(room, record, this.#limits.maxPeersPerRoom))) {
+      this.#unsubscribe(room, peerId);
+      this.#fail(session, 'FW_ERR_ROOM_FULL', `room ${room} is full`, CLOSE_CODES.roomFull);
+      return;
+    }
+    if (session.ws === undefined || session.done) {
+      // The socket went away while joining.
+      await this.#bus.removePeer(room, peerId);
+      this.#unsubscribe(room, peerId);
+      return;
+    }
+    if (resumed) {
+      this.#counters.resumes++;
+      await this.#bus.publish(room, { kind: 'takeover', peerId, node: this.nodeId });
+    }
+    session.peer = info;
+    session.resumeKey = resumeKey;
+    this.#peers.set(peerId, session);
+    const peers = (await this.#bus.listPeers(room)).map((r) => r.info).filter((p) => p.peerId !== peerId);
+    this.#send(session, {
+      type: 'welcome',
+      peerId,
+      resumeKey,
+      room,
+      role: claims.role,
+      resumed,
+      peers,
+      iceServers: this.iceServersFor(peerId),
+      pingIntervalMs: this.#limits.heartbeatIntervalMs,
+      resumeGraceMs: this.#limits.resumeGraceMs,
+    });
+    for (const queued of session.queue.splice(0)) session.ws.send(queued);
+    if (!resumed) await this.#bus.publish(room, { kind: 'joined', peer: info });
+    log.debug('joined', { room, peerId, role: claims.role, resumed });
+  }
+
+  async #onClose(session: Session, ws: WebSocket): Promise<void> {
+    this.#sessions.delete(session);
+    const left = (this.#perIp.get(session.ip) ?? 1) - 1;
+    if (left <= 0) this.#perIp.delete(session.ip);
+    else this.#perIp.set(session.ip, left);
+    if (session.ws !== ws) return;
+    session.ws = undefined;
+    for (const timer of session.timers) clearTimeout(timer);
+    session.timers = [];
+    if (!session.peer || session.done || this.#closing) return;
+    if (this.#limits.resumeGraceMs === 0) await this.#remove(session, 'timeout');
+    else await this.#markAway(session);
+  }
+
+  /** Keeps a vanished peer's id for `resumeGraceMs`; the sweeper removes it after that. */
+  async #markAway(session: Session): Promise<void> {
+    const peer = session.peer;
+    if (!peer || !session.resumeKey) return;
+    await this.#bus.updatePeer(session.claims.room, {
+      info: peer,
+      node: this.nodeId,
+      resumeKeyHash: sha256(session.resumeKey),
+      awayUntilMs: Date.now() + this.#limits.resumeGraceMs,
+    });
+  }
+
+  /** Removes a session's peer from its room for good and tells the room. */
+  async #remove(session: Session, reason: 'left' | 'timeout' | 'kicked'): Promise<void> {
+    const peer = session.peer;
+    if (!peer || session.done) return;
+    session.done = true;
+    const room = session.claims.room;
+    this.#peers.delete(peer.peerId);
+    if (await this.#bus.removePeer(room, peer.peerId)) {
+      await this.#bus.publish(room, { kind: 'left', peerId: peer.peerId, reason });
+    }
+    this.#unsubscribe(room, peer.peerId);
+  }
+
+  /** Drops a local session without announcing anything (its id lives on elsewhere). */
+  #retire(session: Session, code: number, reason: string): void {
+    session.done = true;
+    for (const timer of session.timers) clearTimeout(timer);
+    if (session.peer && this.#peers.get(session.peer.peerId) === session) {
+      this.#peers.delete(session.peer.peerId);
+      this.#unsubscribe(session.claims.room, session.peer.peerId);
+    }
+    session.ws?.close(code, reason);
+  }
+
+  async #sweep(): Promise<void> {
+    const now = Date.now();
+    for (const room of [...this.#rooms.keys()]) {
+      let records: PeerRecord[];
+      try {
+        records = await this.#bus.listPeers(room);
+      } catch (error) {
+        log.warn('sweep failed', { error });
+        continue;
+      }
+      for (const record of records) {
+        if (record.awayUntilMs === undefined || record.awayUntilMs > now) continue;
+        if (await this.#bus.removePeer(room, record.info.peerId)) {
+          await this.#bus.publish(room, { kind: 'left', peerId: record.info.peerId, reason: 'timeout' });
+        }
+      }
+    }
+    const idle = this.#limits.idleTimeoutMs;
+    if (idle > 0) {
+      for (const session of this.#sessions) {
+        if (session.peer && now - session.lastMessageMs > idle) {
+          this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
+        }
+      }
+    }
+  }
+
+  #beat(): void {
+    for (const session of this.#sessions) {
+      const ws = session.ws;
+      if (!ws) continue;
+      if (!session.alive) {
+        log.debug('heartbeat missed', { ip: session.ip });
+        ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      ws.ping();
+    }
+  }
+
+  // ── bus ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async #subscribe(room: string, peerId: string): Promise<void> {
+    let members = this.#rooms.get(room);
+    if (!members) {
+      members = new Set();
+      this.#rooms.set(room, members);
+      members.add(peerId);
+      await this.#bus.subscribe(room);
+      return;
+    }
+    members.add(peerId);
+  }
+
+  #unsubscribe(room: string, peerId: string): void {
+    const members = this.#rooms.get(room);
+    if (!members) return;
+    members.delete(peerId);
+    if (members.size === 0) {
+      this.#rooms.delete(room);
+      this.#bus.unsubscribe(room).catch((error: unknown) => log.warn('unsubscribe failed', { error }));
+    }
+  }
+
+  #onBusEvent(room: string, event: BusEvent): void {
+    const members = this.#rooms.get(room);
+    if (!members) return;
+    switch (event.kind) {
+      case 'joined':
+      case 'left': {
+        const message: ServerMessage =
+          event.kind === 'joined'
+            ? { type: 'peer-joined', peer: event.peer }
+            : { type: 'peer-left', peerId: event.peerId, reason: event.reason };
+        const subject = event.kind === 'joined' ? event.peer.peerId : event.peerId;
+        for (const peerId of members) {
+          const session = this.#peers.get(peerId);
+          if (peerId !== subject && session) this.#deliver(session, message);
+        }
+        if (event.kind === 'left') {
+          const gone = this.#peers.get(event.peerId);
+          if (gone?.claims.room === room && !gone.done) this.#retire(gone, CLOSE_CODES.normal, event.reason);
+        }
+        return;
+      }
+      case 'deliver': {
+        const session = this.#peers.get(event.to);
+        if (session?.claims.room === room) this.#deliver(session, event.message);
+        return;
+      }
+      case 'kick': {
+        const session = this.#peers.get(event.peerId);
+        if (session?.claims.room !== room) return;
+        this.#error(session, 'FW_ERR_FORBIDDEN', 'removed by an admin', true, 'kick');
+        void this.#remove(session, 'kicked').then(() => session.ws?.close(CLOSE_CODES.kicked, 'kicked'));
+        return;
+      }
+      case 'takeover': {
+        if (event.node === this.nodeId) return;
+        const session = this.#peers.get(event.peerId);
+        if (session?.claims.room === room) this.#retire(session, CLOSE_CODES.replaced, 'resumed elsewhere');
+        return;
+      }
+    }
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Sends to a joined peer, or queues while its socket is away. */
+  #deliver(session: Session, message: ServerMessage): void {
+    const text = JSON.stringify(message);
+    if (session.ws?.readyState === session.ws?.OPEN && session.ws) session.ws.send(text);
+    else if (!session.done && session.queue.length < AWAY_QUEUE) session.queue.push(text);
+  }
+
+  #send(session: Session, message: ServerMessage): void {
+    if (session.ws?.readyState === session.ws?.OPEN) session.ws?.send(JSON.stringify(message));
+  }
+
+  #error(session: Session, code: ErrorCode, message: string, fatal: boolean, request?: string): void {
+    this.#counters.errorsSent[code] = (this.#counters.errorsSent[code] ?? 0) + 1;
+    const error: ServerMessage = { type: 'error', code, message, fatal };
+    if (request !== undefined) error.request = request;
+    this.#send(session, error);
+  }
+
+  /** Sends a fatal error and closes the socket with `closeCode`; the peer leaves its room for good. */
+  #fail(session: Session, code: ErrorCode, message: string, closeCode: number): void {
+    if (session.done) return;
+    this.#error(session, code, message, true);
+    log.debug(`closing a socket: ${code}`, { ip: session.ip, message });
+    const ws = session.ws;
+    void this.#remove(session, 'left').finally(() => {
+      session.done = true;
+      ws?.close(closeCode, code);
+    });
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+function httpReason(status: number): string {
+  return (
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[status] ??
+    'Service Unavailable'
+  );
+}
+
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new Error(`body larger than ${maxBytes} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
 }

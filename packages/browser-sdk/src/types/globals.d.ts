@@ -19,3 +19,20 @@ declare var MediaStreamTrackProcessor: {
 
 /** Defined by the build (rollup `define`): the package version; undefined when running from source. */
 declare const __FRAMEWIRE_VERSION__: string | undefined;
+
+/** Options of `MediaStreamTrackGenerator` (Chromium). */
+interface MediaStreamTrackGeneratorInit {
+  kind: 'video' | 'audio';
+}
+
+/** A video track fed with `VideoFrame`s through `writable` (Chromium's Insertable Streams). */
+interface MediaStreamTrackGenerator extends MediaStreamTrack {
+  readonly writable: WritableStream<VideoFrame>;
+}
+
+declare var MediaStreamTrackGenerator:
+  | {
+      prototype: MediaStreamTrackGenerator;
+      new (init: MediaStreamTrackGeneratorInit): MediaStreamTrackGenerator;
+    }
+  | undefined;

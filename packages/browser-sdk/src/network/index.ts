@@ -1,0 +1,32 @@
+/*
+ * The SDK's peer networking, isomorphic: it runs in browsers, and in Node with `WebSocket` from `ws` and
+ * `RTCPeerConnection` from `@roamhq/wrtc` injected (the signaling package's NodePeer does that).
+ */
+export {
+  SignalingClient,
+  type SignalingClientEvents,
+  type SignalingClientOptions,
+  type SignalingState,
+  type TokenProvider,
+  type WebSocketConstructor,
+} from './signaling-client.js';
+export {
+  PeerLink,
+  type IceCandidateFilter,
+  type PeerConnectionConstructor,
+  type PeerLinkEvents,
+  type PeerLinkOptions,
+  type PeerLinkStats,
+} from './peer-link.js';
+export { RemoteFrameSource, type EncodedFrameMeta } from './remote-frame-source.js';
+export {
+  Room,
+  type Delivery,
+  type PeerStats,
+  type PublishOptions,
+  type Publication,
+  type PullOptions,
+  type RoomEvents,
+  type RoomOptions,
+} from './room.js';
+export { CHUNK_BYTES } from './data-framing.js';

@@ -1,0 +1,389 @@
+import { FramewireError, TypedEmitter, createLogger } from '@framewire/core';
+import type { SignalPayload } from '@framewire/signaling/protocol';
+import { ChunkAssembler, chunkMessage } from './data-framing.js';
+
+/** The RTCPeerConnection constructor: the browser's, or `wrtc.RTCPeerConnection` in Node. */
+export type PeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;
+
+/** Decides whether a local ICE candidate is sent to the other peer (e.g. keep loopback only in tests). */
+export type IceCandidateFilter = (candidate: RTCIceCandidateInit) => boolean;
+
+/** Options of {@link PeerLink}. */
+export interface PeerLinkOptions {
+  /** The other peer's id. */
+  remoteId: string;
+  /** The polite peer yields when both offer at once (perfect negotiation); the impolite one opens the data channel. */
+  polite: boolean;
+  /** Carries a signal to the other peer (through the signaling server). */
+  sendSignal: (payload: SignalPayload) => void;
+  /** ICE servers and policy. */
+  configuration: RTCConfiguration;
+  /** RTCPeerConnection implementation. */
+  RTCPeerConnection: PeerConnectionConstructor;
+  /** Local candidates that fail it are not sent. Default: all are sent. */
+  iceCandidateFilter?: IceCandidateFilter;
+  /** ICE restarts tried before the link fails. Default: 3. */
+  maxIceRestarts?: number;
+  /** A `disconnected` link restarts ICE after this long, in ms. Default: 3000. */
+  disconnectedRestartMs?: number;
+  /** Largest data message accepted, in bytes. Default: 64 MiB. */
+  maxMessageBytes?: number;
+  /** Data-channel bytes queued before `send()` waits, in bytes. Default: 1 MiB. */
+  highWaterMarkBytes?: number;
+}
+
+/** Events of a {@link PeerLink}. */
+export type PeerLinkEvents = {
+  /** The connection state changed. */
+  state: { state: RTCPeerConnectionState };
+  /** The data channel opened (data can flow). */
+  open: object;
+  /** A complete data message arrived. */
+  message: { bytes: Uint8Array };
+  /** A remote media track arrived. */
+  track: { track: MediaStreamTrack; streams: readonly MediaStream[] };
+  /** A failure; a fatal one closed the link. */
+  error: { error: FramewireError; fatal: boolean };
+  /** The link closed. */
+  close: object;
+};
+
+/** Snapshot of a link's transport counters. */
+export interface PeerLinkStats {
+  /** Current round-trip time of the selected candidate pair, in ms. */
+  rttMs: number | undefined;
+  /** Bytes sent on every transport so far. */
+  bytesSent: number;
+  /** Bytes received on every transport so far. */
+  bytesReceived: number;
+  /** Receive bitrate since the previous call, in bits per second. */
+  inboundBitrateBps: number;
+  /** Send bitrate since the previous call, in bits per second. */
+  outboundBitrateBps: number;
+  /** Decoded frames a second of the remote video (media tracks only). */
+  framesPerSecond: number | undefined;
+  /** Remote video packets lost so far. */
+  packetsLost: number;
+  /** Lost ÷ (received + lost) of the remote video. */
+  lossRatio: number;
+  /** Mean jitter-buffer delay of the remote video, in ms. */
+  jitterBufferMs: number | undefined;
+  /** The type of the local candidate in use (`host`, `srflx`, `relay`). */
+  localCandidateType: string | undefined;
+}
+
+const log = createLogger('peer-link');
+/** A data channel's state, read fresh (it changes while a send loop awaits). */
+const isOpen = (channel: RTCDataChannel): boolean => channel.readyState === 'open';
+
+/**
+ * One WebRTC connection to one remote peer, negotiated with the "perfect negotiation" pattern over the signaling
+ * server (explicit offers and answers, so Node's wrtc works too), with one reliable, ordered data channel that
+ * carries chunked messages, media tracks in both directions, renegotiation when tracks come and go, and ICE
+ * restarts when the path breaks.
+ */
+export class PeerLink {
+  /** The other peer's id. */
+  readonly remoteId: string;
+  /** The underlying connection. */
+  readonly pc: RTCPeerConnection;
+  readonly #options: PeerLinkOptions;
+  readonly #events = new TypedEmitter<PeerLinkEvents>();
+  readonly #assembler: ChunkAssembler;
+  readonly #highWaterMarkBytes: number;
+  #channel: RTCDataChannel | undefined;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #restartPending = false;
+  #restarts = 0;
+  #pendingCandidates: RTCIceCandidateInit[] = [];
+  #signalChain: Promise<void> = Promise.resolve();
+  #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextMessageId = 1;
+  #sendChain: Promise<void> = Promise.resolve();
+  #lastCounters = { atMs: 0, sent: 0, received: 0 };
+  #closed = false;
+
+  /** Creates the connection; the impolite side opens the data channel, which starts the first negotiation. */
+  constructor(options: PeerLinkOptions) {
+    this.#options = options;
+    this.remoteId = options.remoteId;
+    this.#assembler = new ChunkAssembler(options.maxMessageBytes ?? 64 * 1024 * 1024);
+    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024;
+    const pc = new options.RTCPeerConnection(options.configuration);
+    this.pc = pc;
+    pc.onnegotiationneeded = () => void this.#negotiate();
+    pc.onicecandidate = ({ candidate }) => {
+      if (!candidate?.candidate) return;
+      const init = candidate.toJSON();
+      if (options.iceCandidateFilter && !options.iceCandidateFilter(init)) return;
+      options.sendSignal({
+        kind: 'candidate',
+        candidate: {
+          candidate: init.candidate ?? '',
+          sdpMid: init.sdpMid ?? null,
+          sdpMLineIndex: init.sdpMLineIndex ?? null,
+        },
+      });
+    };
+    pc.onconnectionstatechange = () => this.#onConnectionState();
+    pc.oniceconnectionstatechange = () => this.#onIceState();
+    pc.ontrack = (event) => this.#events.emit('track', { track: event.track, streams: event.streams });
+    pc.ondatachannel = (event) => this.#adoptChannel(event.channel);
+    if (!options.polite) this.#adoptChannel(pc.createDataChannel('framewire', { ordered: true }));
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof PeerLinkEvents>(event: E, listener: (payload: PeerLinkEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** True while the data channel is open. */
+  get open(): boolean {
+    return this.#channel?.readyState === 'open';
+  }
+
+  /** The connection state. */
+  get state(): RTCPeerConnectionState {
+    return this.pc.connectionState;
+  }
+
+  /** Handles a signal from the other peer. Signals are applied one at a time, in order. */
+  handleSignal(payload: SignalPayload): void {
+    this.#signalChain = this.#signalChain
+      .then(() => this.#applySignal(payload))
+      .catch((error: unknown) => {
+        log.warn('applying a signal failed', { error, kind: payload.kind });
+      });
+  }
+
+  /**
+   * Sends one message (already encoded), cut into chunks, waiting while the channel's buffer is above the high
+   * water mark. Messages are sent in call order. Rejects with `FW_ERR_CLOSED` when the channel is not open.
+   */
+  send(message: Uint8Array): Promise<void> {
+    const run = this.#sendChain.then(async () => {
+      const channel = this.#channel;
+      if (!channel || !isOpen(channel)) {
+        throw new FramewireError('FW_ERR_CLOSED', `the data channel to ${this.remoteId} is not open`, {
+          stage: 'data',
+        });
+      }
+      for (const chunk of chunkMessage(this.#nextMessageId++, message)) {
+        // wrtc has no bufferedamountlow event: poll.
+        while (channel.bufferedAmount > this.#highWaterMarkBytes && isOpen(channel)) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        if (!isOpen(channel)) throw new FramewireError('FW_ERR_CLOSED', 'the data channel closed');
+        channel.send(chunk.buffer as ArrayBuffer);
+      }
+    });
+    this.#sendChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Adds a local track (renegotiates). Returns the sender, for {@link removeTrack}. */
+  addTrack(track: MediaStreamTrack, stream?: MediaStream): RTCRtpSender {
+    return stream ? this.pc.addTrack(track, stream) : this.pc.addTrack(track);
+  }
+
+  /** Removes a track added with {@link addTrack} (renegotiates). */
+  removeTrack(sender: RTCRtpSender): void {
+    if (this.pc.signalingState !== 'closed') this.pc.removeTrack(sender);
+  }
+
+  /** Restarts ICE now (only the impolite side offers; the polite side asks it through a renegotiation). */
+  restartIce(): void {
+    this.#restartPending = true;
+    void this.#negotiate();
+  }
+
+  /** Transport counters; bitrates are measured since the previous call. */
+  async stats(): Promise<PeerLinkStats> {
+    const report = await this.pc.getStats();
+    const result: PeerLinkStats = {
+      rttMs: undefined,
+      bytesSent: 0,
+      bytesReceived: 0,
+      inboundBitrateBps: 0,
+      outboundBitrateBps: 0,
+      framesPerSecond: undefined,
+      packetsLost: 0,
+      lossRatio: 0,
+      jitterBufferMs: undefined,
+      localCandidateType: undefined,
+    };
+    let packetsReceived = 0;
+    const entries = new Map<string, Record<string, unknown>>();
+    report.forEach((value: Record<string, unknown>) => entries.set(String(value['id']), value));
+    for (const s of entries.values()) {
+      const num = (key: string): number => (typeof s[key] === 'number' ? s[key] : 0);
+      if (s['type'] === 'transport') {
+        result.bytesSent += num('bytesSent');
+        result.bytesReceived += num('bytesReceived');
+      }
+      if (
+        s['type'] === 'candidate-pair' &&
+        (s['nominated'] === true || s['selected'] === true) &&
+        s['state'] === 'succeeded'
+      ) {
+        if (typeof s['currentRoundTripTime'] === 'number') result.rttMs = s['currentRoundTripTime'] * 1000;
+        const local = entries.get(String(s['localCandidateId']));
+        if (typeof local?.['candidateType'] === 'string') result.localCandidateType = local['candidateType'];
+        if (result.bytesSent === 0) {
+          result.bytesSent = num('bytesSent');
+          result.bytesReceived = num('bytesReceived');
+        }
+      }
+      if (s['type'] === 'inbound-rtp' && (s['kind'] ?? s['mediaType']) === 'video') {
+        if (typeof s['framesPerSecond'] === 'number') result.framesPerSecond = s['framesPerSecond'];
+        result.packetsLost += num('packetsLost');
+        packetsReceived += num('packetsReceived');
+        const emitted = num('jitterBufferEmittedCount');
+        if (emitted > 0) result.jitterBufferMs = (num('jitterBufferDelay') / emitted) * 1000;
+      }
+    }
+    const total = packetsReceived + result.packetsLost;
+    result.lossRatio = total > 0 ? result.packetsLost / total : 0;
+    const now = Date.now();
+    const last = this.#lastCounters;
+    if (last.atMs > 0 && now > last.atMs) {
+      const seconds = (now - last.atMs) / 1000;
+      result.inboundBitrateBps = Math.max(0, ((result.bytesReceived - last.received) * 8) / seconds);
+      result.outboundBitrateBps = Math.max(0, ((result.bytesSent - last.sent) * 8) / seconds);
+    }
+    this.#lastCounters = { atMs: now, sent: result.bytesSent, received: result.bytesReceived };
+    return result;
+  }
+
+  /** Closes the connection (and tells the other peer, unless `silent`). Idempotent. */
+  close(silent = false): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#disconnectedTimer);
+    if (!silent) this.#options.sendSignal({ kind: 'bye' });
+    this.#channel?.close();
+    this.pc.close();
+    this.#events.emit('close', {});
+    this.#events.removeAllListeners();
+  }
+
+  /** Read through a method: the flag changes while promises are pending, which narrowing cannot see. */
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  // ── negotiation ───────────────────────────────────────────────────────────────────────────────────────────
+
+  async #negotiate(): Promise<void> {
+    if (this.#closed || this.#makingOffer) return;
+    try {
+      this.#makingOffer = true;
+      const offer = await this.pc.createOffer(this.#restartPending ? { iceRestart: true } : {});
+      // Something arrived while the offer was being made: the exchange that is under way goes first.
+      if (this.pc.signalingState !== 'stable') return;
+      this.#restartPending = false;
+      await this.pc.setLocalDescription(offer);
+      this.#options.sendSignal({ kind: 'description', description: { type: 'offer', sdp: offer.sdp ?? '' } });
+    } catch (error) {
+      if (!this.#isClosed()) log.warn('making an offer failed', { error });
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  async #applySignal(payload: SignalPayload): Promise<void> {
+    if (this.#closed) return;
+    const pc = this.pc;
+    if (payload.kind === 'bye') {
+      this.close(true);
+      return;
+    }
+    if (payload.kind === 'candidate') {
+      if (!pc.remoteDescription) {
+        this.#pendingCandidates.push(payload.candidate);
+        return;
+      }
+      try {
+        await pc.addIceCandidate(payload.candidate);
+      } catch (error) {
+        if (!this.#ignoreOffer) log.debug('addIceCandidate failed', { error });
+      }
+      return;
+    }
+    const description = payload.description;
+    const collision = description.type === 'offer' && (this.#makingOffer || pc.signalingState !== 'stable');
+    this.#ignoreOffer = !this.#options.polite && collision;
+    if (this.#ignoreOffer) return;
+    if (collision) await pc.setLocalDescription({ type: 'rollback' });
+    await pc.setRemoteDescription(description);
+    for (const candidate of this.#pendingCandidates.splice(0)) {
+      await pc.addIceCandidate(candidate).catch(() => undefined);
+    }
+    if (description.type === 'offer') {
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.#options.sendSignal({ kind: 'description', description: { type: 'answer', sdp: answer.sdp ?? '' } });
+    } else if (this.#restartPending) {
+      void this.#negotiate();
+    }
+  }
+
+  // ── state ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  #onConnectionState(): void {
+    const state = this.pc.connectionState;
+    if (state === 'connected') this.#restarts = 0;
+    this.#events.emit('state', { state });
+  }
+
+  #onIceState(): void {
+    const state = this.pc.iceConnectionState;
+    clearTimeout(this.#disconnectedTimer);
+    if (state === 'failed') this.#recover();
+    else if (state === 'disconnected') {
+      this.#disconnectedTimer = setTimeout(() => this.#recover(), this.#options.disconnectedRestartMs ?? 3000);
+    }
+  }
+
+  #recover(): void {
+    if (this.#closed) return;
+    if (this.#restarts >= (this.#options.maxIceRestarts ?? 3)) {
+      const error = new FramewireError('FW_ERR_PEER_CONNECTION_FAILED', `the connection to ${this.remoteId} failed`, {
+        fatal: true,
+        stage: 'ice',
+      });
+      this.#events.emit('error', { error, fatal: true });
+      this.close();
+      return;
+    }
+    this.#restarts++;
+    // Only one side offers the restart, so that both do not collide on every attempt.
+    if (!this.#options.polite) {
+      log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}`);
+      this.restartIce();
+    }
+  }
+
+  #adoptChannel(channel: RTCDataChannel): void {
+    this.#channel = channel;
+    channel.binaryType = 'arraybuffer';
+    channel.onopen = () => this.#events.emit('open', {});
+    channel.onmessage = (event: MessageEvent) => {
+      if (!(event.data instanceof ArrayBuffer)) {
+        this.#events.emit('error', {
+          error: new FramewireError('FW_ERR_BAD_MESSAGE', 'a text message on the data channel', { stage: 'data' }),
+          fatal: false,
+        });
+        return;
+      }
+      try {
+        const message = this.#assembler.push(new Uint8Array(event.data));
+        if (message) this.#events.emit('message', { bytes: message });
+      } catch (error) {
+        this.#events.emit('error', { error: error as FramewireError, fatal: false });
+      }
+    };
+    if (channel.readyState === 'open') this.#events.emit('open', {});
+  }
+}

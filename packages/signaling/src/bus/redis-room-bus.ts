@@ -1,0 +1,143 @@
+import { Redis } from 'ioredis';
+import { FramewireError, createLogger } from '@framewire/core';
+import type { BusEvent, BusHandler, PeerRecord, RoomBus } from './room-bus.js';
+
+const log = createLogger('signaling:redis');
+
+/** Adds a member unless the room is full, atomically across processes. KEYS[1] room hash; ARGV id, record, max. */
+const ADD_PEER = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+/** Replaces a member only if present. */
+const UPDATE_PEER = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1`;
+
+/** Options of {@link RedisRoomBus}. */
+export interface RedisRoomBusOptions {
+  /** A `redis://host:port/db` URL. */
+  url: string;
+  /** Prefix of every key and channel. Default: `framewire:`. */
+  prefix?: string;
+}
+
+/**
+ * A {@link RoomBus} shared by several signaling processes through Redis: each room is a hash of its members
+ * (`<prefix>room:<room>`), and its events travel on the pub/sub channel of the same name.
+ */
+export class RedisRoomBus implements RoomBus {
+  readonly #command: Redis;
+  readonly #subscriber: Redis;
+  readonly #prefix: string;
+  #handler: BusHandler = () => undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(command: Redis, subscriber: Redis, prefix: string) {
+    this.#command = command;
+    this.#subscriber = subscriber;
+    this.#prefix = prefix;
+    subscriber.on('message', (channel: string, text: string) => {
+      if (!channel.startsWith(`${prefix}room:`)) return;
+      let event: BusEvent;
+      try {
+        event = JSON.parse(text) as BusEvent;
+      } catch {
+        log.warn('dropped a malformed bus message', { channel });
+        return;
+      }
+      this.#handler(channel.slice(prefix.length + 5), event);
+    });
+  }
+
+  /** Connects both Redis connections; rejects with `FW_ERR_SIGNALING_FAILED` when Redis cannot be reached. */
+  static async connect(options: RedisRoomBusOptions): Promise<RedisRoomBus> {
+    const make = (): Redis =>
+      new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
+    const command = make();
+    const subscriber = make();
+    for (const client of [command, subscriber]) {
+      client.on('error', (error: Error) => log.warn(`redis: ${error.message}`));
+    }
+    try {
+      await Promise.all([command.connect(), subscriber.connect()]);
+    } catch (error) {
+      command.disconnect();
+      subscriber.disconnect();
+      throw new FramewireError('FW_ERR_SIGNALING_FAILED', `Cannot connect to Redis at ${options.url}`, {
+        cause: error,
+        fatal: true,
+        stage: 'bus',
+      });
+    }
+    return new RedisRoomBus(command, subscriber, options.prefix ?? 'framewire:');
+  }
+
+  #key(room: string): string {
+    return `${this.#prefix}room:${room}`;
+  }
+
+  /** @inheritdoc */
+  async addPeer(room: string, record: PeerRecord, maxPeers: number): Promise<boolean> {
+    const added = await this.#command.eval(
+      ADD_PEER,
+      1,
+      this.#key(room),
+      record.info.peerId,
+      JSON.stringify(record),
+      maxPeers,
+    );
+    return added === 1;
+  }
+
+  /** @inheritdoc */
+  async updatePeer(room: string, record: PeerRecord): Promise<void> {
+    await this.#command.eval(UPDATE_PEER, 1, this.#key(room), record.info.peerId, JSON.stringify(record));
+  }
+
+  /** @inheritdoc */
+  async removePeer(room: string, peerId: string): Promise<boolean> {
+    return (await this.#command.hdel(this.#key(room), peerId)) === 1;
+  }
+
+  /** @inheritdoc */
+  async getPeer(room: string, peerId: string): Promise<PeerRecord | undefined> {
+    const text = await this.#command.hget(this.#key(room), peerId);
+    return text === null ? undefined : (JSON.parse(text) as PeerRecord);
+  }
+
+  /** @inheritdoc */
+  async listPeers(room: string): Promise<PeerRecord[]> {
+    const all = await this.#command.hvals(this.#key(room));
+    return all.map((text) => JSON.parse(text) as PeerRecord);
+  }
+
+  /** @inheritdoc */
+  async publish(room: string, event: BusEvent): Promise<void> {
+    await this.#command.publish(this.#key(room), JSON.stringify(event));
+  }
+
+  /** @inheritdoc */
+  async subscribe(room: string): Promise<void> {
+    await this.#subscriber.subscribe(this.#key(room));
+  }
+
+  /** @inheritdoc */
+  async unsubscribe(room: string): Promise<void> {
+    await this.#subscriber.unsubscribe(this.#key(room));
+  }
+
+  /** @inheritdoc */
+  onEvent(handler: BusHandler): void {
+    this.#handler = handler;
+  }
+
+  /** @inheritdoc */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([this.#command.quit(), this.#subscriber.quit()]);
+    })();
+    return this.#closing;
+  }
+}

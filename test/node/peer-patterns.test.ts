@@ -1,0 +1,498 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+// wrtc must not meet the process teardown with objects still waiting for finalization (see settleWrtc).
+after(() => settleWrtc());
+import type { Browser, Page } from 'puppeteer-core';
+import type * as Framewire from '@framewire/browser-sdk';
+import type { Room } from '@framewire/browser-sdk';
+import { NodePeer, SignalingServer, TokenAuthority, type I420Frame } from '@framewire/signaling';
+import { launchChromium } from '../helpers/chromium.js';
+import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
+import { waitUntil, type StartedServer } from '../helpers/node.js';
+import { flatI420, openPeerPage, settleWrtc, startSdkServer, wrtc } from '../helpers/peers.js';
+import { startCoturn, type Daemon } from '../helpers/signaling.js';
+
+type Sdk = typeof Framewire;
+/** What the test keeps on a page's globalThis. */
+interface PageState {
+  fw: Sdk;
+  room: Room;
+  isLoopbackCandidate: (candidate: unknown) => boolean;
+  frames: Record<string, { count: number; size: string; delivery: string; latencies: number[]; ended: boolean }>;
+  messages: { from: string; topic: string; data: unknown }[];
+  pulled: number[];
+  errors: string[];
+  camera?: { close(): Promise<void> };
+}
+
+const SECRET = 'peer-test-secret-0123456789';
+
+/** Joins `room` from a page and records remote frames and messages in the page's globals. */
+async function joinFromPage(page: Page, url: string, token: string, room: string): Promise<string> {
+  return page.evaluate(
+    async ({ url, token, room }) => {
+      const g = globalThis as unknown as PageState;
+      g.fw = (await import(`${location.origin}/sdk/index.js`)) as Sdk;
+      g.frames = {};
+      g.messages = [];
+      g.pulled = [];
+      g.errors = [];
+      g.room = await g.fw.Room.join({
+        url,
+        token,
+        room,
+        iceCandidateFilter: (candidate) => g.isLoopbackCandidate(candidate),
+      });
+      g.room.on('error', ({ error }) => g.errors.push(error.code));
+      g.room.on('message', (message) => g.messages.push(message));
+      g.room.on('track', ({ peerId, source, delivery }) => {
+        if (!source) return;
+        const record = { count: 0, size: '', delivery, latencies: [] as number[], ended: false };
+        g.frames[peerId] = record;
+        void (async () => {
+          for (let frame = await source.read(); frame; frame = await source.read()) {
+            record.count++;
+            record.size = `${frame.displayWidth}x${frame.displayHeight}`;
+            const latency = g.fw.latencySinceCaptureMs(frame);
+            if (latency !== undefined) record.latencies.push(latency);
+            frame.close();
+          }
+          record.ended = true;
+        })();
+      });
+      return g.room.peerId;
+    },
+    { url, token, room },
+  );
+}
+
+const framesFrom = (page: Page, peerId: string): Promise<PageState['frames'][string] | undefined> =>
+  page.evaluate((id) => (globalThis as unknown as PageState).frames[id], peerId);
+
+describe('peers: NetGear patterns between Chromium pages and Node peers through a real signaling server', () => {
+  let browser: Browser;
+  let sdk: StartedServer;
+  let server: SignalingServer;
+  let coturn: Daemon;
+  let url: string;
+  const pageErrors: string[] = [];
+  const pages: Page[] = [];
+  const nodes: NodePeer[] = [];
+  const mint = (room: string, role: 'publisher' | 'viewer' | 'admin'): Promise<string> =>
+    server.tokens.issue({ room, role });
+  const page = async (): Promise<Page> => {
+    const opened = await openPeerPage(browser, sdk.url, pageErrors);
+    pages.push(opened);
+    return opened;
+  };
+  const nodePeer = async (room: string, role: 'publisher' | 'viewer', extra = {}): Promise<NodePeer> => {
+    const peer = await NodePeer.join({
+      url,
+      room,
+      token: await mint(room, role),
+      wrtc,
+      iceCandidateFilter: isLoopbackCandidate,
+      ...extra,
+    });
+    nodes.push(peer);
+    return peer;
+  };
+  /** Closes this test's peers: rooms and cameras first, so that the fake camera is free for the next test. */
+  const cleanUp = async (): Promise<void> => {
+    for (const p of pages.splice(0)) {
+      await p.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        await g.camera?.close();
+        // Unset when joining failed: cleanup runs after failures too.
+        await (g.room as Room | undefined)?.close();
+      });
+      await p.close();
+    }
+    for (const n of nodes.splice(0)) await n.close();
+  };
+
+  before(async () => {
+    sdk = await startSdkServer();
+    // Chromium gathers no loopback host candidates, so two pages meet through a TURN relay on 127.0.0.1 (the
+    // loopback filter drops their other candidates); pages and wrtc peers meet on wrtc's loopback candidates.
+    coturn = await startCoturn('pages-turn-secret');
+    server = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      allowedOrigins: [sdk.url],
+      turn: { urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`], secret: 'pages-turn-secret' },
+    });
+    url = `ws://127.0.0.1:${server.port}/ws`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await cleanUp();
+    await browser.close();
+    await server.close();
+    await sdk.close();
+    await coturn.stop();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('publish/subscribe, multi-client: a Node publisher’s VP8 track reaches two Chromium viewers, which never link to each other', async () => {
+    try {
+      const publisher = await nodePeer('pubsub', 'publisher');
+      const video = publisher.publishVideo();
+      let luma = 0;
+      const ticker = setInterval(() => video.pushFrame(flatI420(320, 240, (luma += 7) % 220)), 33);
+      try {
+        const viewers = [await page(), await page()];
+        for (const viewer of viewers) await joinFromPage(viewer, url, await mint('pubsub', 'viewer'), 'pubsub');
+        for (const viewer of viewers) {
+          await waitUntil(
+            async () => ((await framesFrom(viewer, publisher.peerId))?.count ?? 0) >= 10,
+            'frames',
+            20_000,
+          );
+          const record = await framesFrom(viewer, publisher.peerId);
+          assert.deepEqual([record?.size, record?.delivery], ['320x240', 'track']);
+          const connected = await viewer.evaluate(() => (globalThis as unknown as PageState).room.connectedPeers);
+          assert.deepEqual(connected, [publisher.peerId], 'viewers connect to the publisher only');
+          const stats = await viewer.evaluate(async () => (await (globalThis as unknown as PageState).room.stats())[0]);
+          assert.equal(typeof stats?.rttMs, 'number');
+          assert.ok((stats?.bytesReceived ?? 0) > 0);
+        }
+        assert.ok(video.framesSent >= 10);
+      } finally {
+        clearInterval(ticker);
+      }
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('multi-server and bidirectional: two Chromium publishers’ camera tracks reach one Node peer, and data flows both ways', async () => {
+    try {
+      const sink = await nodePeer('multi', 'viewer');
+      const received = new Map<string, I420Frame[]>();
+      sink.on('frame', ({ peerId, frame }) => {
+        const list = received.get(peerId) ?? [];
+        if (list.length < 3) list.push(frame);
+        received.set(peerId, list);
+      });
+      const counts = new Map<string, number>();
+      sink.on('frame', ({ peerId }) => counts.set(peerId, (counts.get(peerId) ?? 0) + 1));
+      sink.room.on('message', ({ from, topic, data }) => {
+        if (topic === 'hello') void sink.room.send('echo', { got: data, from }, { to: from });
+        if (topic === 'blob' && data instanceof Uint8Array) {
+          void sink.room.send(
+            'blob-size',
+            { bytes: data.length, sum: data.reduce((a, b) => (a + b) % 65521, 0) },
+            { to: from },
+          );
+        }
+      });
+      const publishers = [await page(), await page()];
+      const ids: string[] = [];
+      for (const p of publishers) {
+        ids.push(await joinFromPage(p, url, await mint('multi', 'publisher'), 'multi'));
+        await p.evaluate(async () => {
+          const g = globalThis as unknown as PageState;
+          const camera = await g.fw.CameraSource.open({ width: 320, height: 240 });
+          g.camera = camera;
+          g.room.publish(camera);
+        });
+      }
+      await waitUntil(() => ids.every((id) => (counts.get(id) ?? 0) >= 5), 'frames from both publishers', 20_000);
+      for (const id of ids) assert.deepEqual([received.get(id)?.[0]?.width, received.get(id)?.[0]?.height], [320, 240]);
+      for (const [i, p] of publishers.entries()) {
+        const reply = await p.evaluate(
+          async ({ sinkId, i }) => {
+            const g = globalThis as unknown as PageState;
+            await g.room.waitForPeer(sinkId);
+            await g.room.send('hello', { i }, { to: sinkId });
+            const blob = new Uint8Array(1024 * 1024 + 17).map((_, k) => (k * 31 + i) % 251);
+            await g.room.send('blob', blob, { to: sinkId });
+            const expected = blob.reduce((a, b) => (a + b) % 65521, 0);
+            for (let tries = 0; tries < 200 && g.messages.length < 2; tries++)
+              await new Promise((r) => setTimeout(r, 50));
+            return { messages: g.messages, expected };
+          },
+          { sinkId: sink.peerId, i },
+        );
+        const echo = reply.messages.find((m) => m.topic === 'echo');
+        assert.deepEqual(echo?.data, { got: { i }, from: ids[i] });
+        const size = reply.messages.find((m) => m.topic === 'blob-size');
+        assert.deepEqual(
+          size?.data,
+          { bytes: 1024 * 1024 + 17, sum: reply.expected },
+          'a chunked 1 MiB message arrives intact',
+        );
+      }
+      // A Node peer has no WebCodecs: frames published with delivery "data" are refused with an error, no crash.
+      const sinkErrors: string[] = [];
+      sink.room.on('error', ({ error }) => sinkErrors.push(error.code));
+      await publishers[0]!.evaluate((sinkId) => {
+        const g = globalThis as unknown as PageState;
+        g.room.publish(g.camera as unknown as Parameters<Room['publish']>[0], { delivery: 'data', to: [sinkId] });
+      }, sink.peerId);
+      await waitUntil(() => sinkErrors.includes('FW_ERR_NOT_SUPPORTED'), 'FW_ERR_NOT_SUPPORTED on the Node peer');
+      assert.deepEqual(sinkErrors, ['FW_ERR_NOT_SUPPORTED'], 'reported once per publication');
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('pair with delivery "data": every encoded frame arrives, exact and in order, with its capture time; large messages too', async () => {
+    try {
+      const [a, b] = [await page(), await page()];
+      const aId = await joinFromPage(a, url, await mint('pair', 'publisher'), 'pair');
+      const bId = await joinFromPage(b, url, await mint('pair', 'publisher'), 'pair');
+      const sent = await a.evaluate(async (peer) => {
+        const g = globalThis as unknown as PageState;
+        await g.room.waitForPeer(peer);
+        class Synthetic extends g.fw.QueuedFrameSource {
+          constructor() {
+            super('synthetic', {}, 'backpressure');
+          }
+          async run(count: number): Promise<void> {
+            const canvas = new OffscreenCanvas(320, 240);
+            const context = canvas.getContext('2d')!;
+            for (let i = 0; i < count; i++) {
+              context.fillStyle = `hsl(${i * 9} 80% 50%)`;
+              context.fillRect(0, 0, 320, 240);
+              await this.deliver(new VideoFrame(canvas, { timestamp: i * 33_333 }), Date.now());
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+            this.finish();
+          }
+          protected release(): void {
+            // Nothing to release: the frames were handed on.
+          }
+        }
+        const source = new Synthetic();
+        const publication = g.room.publish(source, { delivery: 'data', to: [peer] });
+        await source.run(40);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await publication.close();
+        await g.room.send('big', new Uint8Array(3 * 1024 * 1024).fill(7), { to: peer });
+        await g.room.send('json', { text: 'é'.repeat(50_000) }, { to: peer });
+        return publication.framesSent;
+      }, bId);
+      assert.equal(sent, 40);
+      await waitUntil(async () => (await framesFrom(b, aId))?.ended, 'the remote source to end', 20_000);
+      const record = await framesFrom(b, aId);
+      assert.deepEqual([record?.count, record?.delivery, record?.size], [40, 'data', '320x240'], 'every frame, exact');
+      assert.equal(record?.latencies.length, 40);
+      assert.ok(
+        record.latencies.every((ms) => Number.isFinite(ms)),
+        'each frame has a glass-to-glass latency',
+      );
+      const messages = await b.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        for (let tries = 0; tries < 200 && g.messages.length < 2; tries++) await new Promise((r) => setTimeout(r, 50));
+        return g.messages.map((m) => ({
+          topic: m.topic,
+          size: m.data instanceof Uint8Array ? m.data.length : JSON.stringify(m.data).length,
+          sevens: m.data instanceof Uint8Array ? m.data.every((v) => v === 7) : null,
+        }));
+      });
+      assert.deepEqual(messages, [
+        { topic: 'big', size: 3 * 1024 * 1024, sevens: true },
+        { topic: 'json', size: 50_011, sevens: null },
+      ]);
+      const stats = await b.evaluate(async () => (await (globalThis as unknown as PageState).room.stats())[0]);
+      assert.equal(typeof stats?.dataFrameLatencyMs, 'number');
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('request/reply with timeout, and push/pull: each item to exactly one of two Chromium consumers', async () => {
+    try {
+      const worker = await nodePeer('work', 'publisher');
+      worker.room.handle('sum', (data) => (data as number[]).reduce((a, b) => a + b, 0));
+      worker.room.handle('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 1500)));
+      worker.room.handle('fail', () => {
+        throw new Error('no');
+      });
+      const consumers = [await page(), await page()];
+      for (const c of consumers) await joinFromPage(c, url, await mint('work', 'viewer'), 'work');
+      const answers = await consumers[0]!.evaluate(async (id) => {
+        const g = globalThis as unknown as PageState;
+        await g.room.waitForPeer(id);
+        const codeOf = async (promise: Promise<unknown>): Promise<string> =>
+          promise.then(
+            () => 'resolved',
+            (error: unknown) => (error as { code: string }).code,
+          );
+        return {
+          sum: await g.room.request(id, 'sum', [1, 2, 3]),
+          timeout: await codeOf(g.room.request(id, 'slow', null, { timeoutMs: 300 })),
+          missing: await codeOf(g.room.request(id, 'nobody', null)),
+          failed: await codeOf(g.room.request(id, 'fail', null)),
+          unknownPeer: await codeOf(g.room.request('00000000-0000-0000-0000-000000000000', 'sum', [])),
+        };
+      }, worker.peerId);
+      assert.deepEqual(answers, {
+        sum: 6,
+        timeout: 'FW_ERR_TIMEOUT',
+        missing: 'FW_ERR_PEER_NOT_FOUND',
+        failed: 'FW_ERR_PROCESS_FAILED',
+        unknownPeer: 'FW_ERR_PEER_NOT_FOUND',
+      });
+      for (const c of consumers) {
+        await c.evaluate(async (id) => {
+          const g = globalThis as unknown as PageState;
+          await g.room.waitForPeer(id);
+          g.room.pull('jobs', async (item) => {
+            g.pulled.push(item as number);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          });
+        }, worker.peerId);
+      }
+      await worker.room.waitForPeer();
+      await Promise.all(Array.from({ length: 30 }, (_, i) => worker.room.push('jobs', i)));
+      const pulled = await Promise.all(
+        consumers.map((c) => c.evaluate(() => (globalThis as unknown as PageState).pulled)),
+      );
+      const all = pulled.flat().sort((x, y) => x - y);
+      assert.deepEqual(
+        all,
+        Array.from({ length: 30 }, (_, i) => i),
+        'every item exactly once',
+      );
+      assert.ok(
+        pulled.every((list) => list.length > 0),
+        `both consumers got work (${pulled.map((l) => l.length).join(' + ')})`,
+      );
+    } finally {
+      await cleanUp();
+    }
+  });
+});
+
+describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
+  it('an ICE restart renegotiates a live link; after a signaling restart the peers rejoin and connect again', async () => {
+    let server = await SignalingServer.start({ port: 0, secret: SECRET, reconnectAfterMs: 100 });
+    const port = server.port;
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const join = async (): Promise<NodePeer> =>
+      NodePeer.join({
+        url,
+        room: 'r',
+        wrtc,
+        maxMessageBytes: 1024 * 1024,
+        iceCandidateFilter: isLoopbackCandidate,
+        token: () => server.tokens.issue({ room: 'r', role: 'publisher' }),
+      });
+    const [a, b] = [await join(), await join()];
+    try {
+      const got: unknown[] = [];
+      b.room.on('message', ({ data }) => got.push(data));
+      const errors: string[] = [];
+      b.room.on('error', ({ error }) => errors.push(error.code));
+      await a.room.waitForPeer(b.peerId);
+      await b.room.waitForPeer(a.peerId);
+      const ufrag = (): string | undefined =>
+        /a=ice-ufrag:(\S+)/.exec(b.room.link(a.peerId)?.pc.remoteDescription?.sdp ?? '')?.[1];
+      const before = ufrag();
+      a.room.link(b.peerId)?.restartIce();
+      await waitUntil(() => ufrag() !== before, 'new ICE credentials', 10_000);
+      await a.room.send('t', 'after restart', { to: b.peerId });
+      await waitUntil(() => got.includes('after restart'), 'a message after the ICE restart');
+
+      // Bad data on the channel and a message over the receiver's limit: reported, nothing else breaks.
+      const link = a.room.link(b.peerId)!;
+      await link.send(new Uint8Array([0, 0, 0, 200, 1, 2]));
+      await waitUntil(() => errors.includes('FW_ERR_BAD_MESSAGE'), 'FW_ERR_BAD_MESSAGE');
+      await a.room.send('t', new Uint8Array(2 * 1024 * 1024), { to: b.peerId });
+      await waitUntil(() => errors.includes('FW_ERR_MESSAGE_TOO_LARGE'), 'FW_ERR_MESSAGE_TOO_LARGE');
+      await a.room.send('t', 'still fine', { to: b.peerId });
+      await waitUntil(() => got.includes('still fine'), 'a message after the bad ones');
+
+      const oldIds = [a.peerId, b.peerId];
+      await server.close();
+      server = await SignalingServer.start({ port, secret: SECRET });
+      // A fresh in-memory server cannot resume ids: both come back with new ones.
+      await waitUntil(
+        () =>
+          a.room.signaling.state === 'open' &&
+          b.room.signaling.state === 'open' &&
+          a.peerId !== oldIds[0] &&
+          b.peerId !== oldIds[1],
+        'both peers back on the new server',
+        15_000,
+      );
+      await a.room.waitForPeer(b.peerId);
+      await a.room.send('t', 'after reconnect', { to: b.peerId });
+      await waitUntil(() => got.includes('after reconnect'), 'a message after the signaling restart', 15_000);
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
+    }
+  });
+
+  it('refuses to join with a forged token or another room’s name', async () => {
+    const server = await SignalingServer.start({ port: 0, secret: SECRET });
+    const url = `ws://127.0.0.1:${server.port}/ws`;
+    try {
+      const other = await new TokenAuthority('another-secret-0123456789').issue({ room: 'r', role: 'viewer' });
+      await assert.rejects(NodePeer.join({ url, room: 'r', token: other, wrtc, reconnect: false }), {
+        code: 'FW_ERR_SIGNALING_FAILED',
+      });
+      const token = await server.tokens.issue({ room: 'r', role: 'viewer' });
+      await assert.rejects(NodePeer.join({ url, room: 'elsewhere', token, wrtc }), { code: 'FW_ERR_FORBIDDEN' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('relay-only through a real coturn with time-limited TURN REST credentials; a wrong TURN secret cannot connect', async () => {
+    const turnSecret = 'coturn-shared-secret';
+    const coturn = await startCoturn(turnSecret);
+    const turnUrl = `turn:127.0.0.1:${coturn.port}?transport=udp`;
+    const good = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      turn: { urls: [turnUrl], secret: turnSecret, ttlS: 300 },
+    });
+    const bad = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      turn: { urls: [turnUrl], secret: 'not-the-secret', ttlS: 300 },
+    });
+    const peers: NodePeer[] = [];
+    const join = async (server: SignalingServer): Promise<NodePeer> => {
+      const peer = await NodePeer.join({
+        url: `ws://127.0.0.1:${server.port}/ws`,
+        room: 'turn',
+        token: await server.tokens.issue({ room: 'turn', role: 'publisher' }),
+        wrtc,
+        iceTransportPolicy: 'relay',
+        iceCandidateFilter: isLoopbackCandidate,
+        maxIceRestarts: 0,
+      });
+      peers.push(peer);
+      return peer;
+    };
+    try {
+      const [a, b] = [await join(good), await join(good)];
+      await a.room.waitForPeer(b.peerId);
+      const got: unknown[] = [];
+      b.room.on('message', ({ data }) => got.push(data));
+      await a.room.send('t', 'through the relay', { to: b.peerId });
+      await waitUntil(() => got.includes('through the relay'), 'a relayed message');
+      const [stats] = await a.room.stats();
+      assert.equal(stats?.localCandidateType, 'relay', 'the selected pair uses the TURN relay');
+      const username = a.room.signaling.iceServers[0]?.username ?? '';
+      assert.ok(Number(username.split(':')[0]) <= Date.now() / 1000 + 300, 'credentials expire within the ttl');
+
+      const [c, d] = [await join(bad), await join(bad)];
+      await assert.rejects(c.room.waitForPeer(d.peerId, 6000), { code: 'FW_ERR_TIMEOUT' });
+      assert.notEqual(c.room.link(d.peerId)?.state, 'connected');
+    } finally {
+      for (const peer of peers) await peer.close();
+      await good.close();
+      await bad.close();
+      await coturn.stop();
+    }
+  });
+});
