@@ -6,6 +6,7 @@ import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
 import { netGearSourceFromSpec } from './sources/netgear-source.js';
 import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
+import { startExtraOutputs } from './cli-extra-outputs.js';
 
 const USAGE = `Usage: framewire-bridge [options]
 
@@ -29,6 +30,13 @@ Options:
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
   --static <dir>       serve a directory at /files/ (e.g. packaged DASH/HLS output)
+  --mqtt-url <url>     also publish every source's JPEG frames to this MQTT broker (mqtt://, mqtts://, ws://),
+                       topic <prefix>/<source id>/frame; retained latest snapshot for late joiners
+  --mqtt-topic-prefix <p>  topic prefix (default framewire)
+  --mqtt-username <u>  broker user (password from FRAMEWIRE_MQTT_PASSWORD)
+  --mqtt-h264          also publish H.264 access units
+  --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
+                       (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
   --fps <number>       frames per second of cameras and the test pattern (default 30)
   --camera-command <p> the camera tool of --source picamera (default rpicam-vid; libcamera-vid on older OS)
@@ -53,6 +61,11 @@ const options = {
   port: { type: 'string' },
   token: { type: 'string' },
   static: { type: 'string' },
+  'mqtt-url': { type: 'string' },
+  'mqtt-topic-prefix': { type: 'string' },
+  'mqtt-username': { type: 'string' },
+  'mqtt-h264': { type: 'boolean' },
+  shm: { type: 'string' },
   size: { type: 'string' },
   fps: { type: 'string' },
   'camera-command': { type: 'string' },
@@ -164,5 +177,30 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
-  return BridgeServer.start(bridgeOptions);
+  const bridge = await BridgeServer.start(bridgeOptions);
+  const text = (name: keyof typeof options): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const password = process.env['FRAMEWIRE_MQTT_PASSWORD'];
+  let extras;
+  try {
+    extras = startExtraOutputs(bridge, {
+      ...(text('mqtt-url') === undefined ? {} : { mqttUrl: text('mqtt-url') }),
+      ...(text('mqtt-topic-prefix') === undefined ? {} : { mqttTopicPrefix: text('mqtt-topic-prefix') }),
+      ...(text('mqtt-username') === undefined ? {} : { mqttUsername: text('mqtt-username') }),
+      ...(password === undefined ? {} : { mqttPassword: password }),
+      ...(values['mqtt-h264'] === true ? { mqttH264: true } : {}),
+      ...(text('shm') === undefined ? {} : { shmName: text('shm') }),
+    });
+  } catch (error) {
+    await bridge.close();
+    throw error;
+  }
+  return {
+    close: async () => {
+      await Promise.all(extras.map(async (output) => output.close()));
+      await bridge.close();
+    },
+  };
 });

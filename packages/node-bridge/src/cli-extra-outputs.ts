@@ -1,0 +1,73 @@
+import { assertOption } from '@framewire/core';
+import type { BridgeServer } from './bridge-server.js';
+import { isRawFrame, type SourceFrame } from './media/source-frame.js';
+import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
+import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
+
+/** Outputs the CLI adds beside the bridge's own HTTP/WebSocket outputs. */
+export interface ExtraOutputOptions {
+  /** Publish every source's JPEG frames (and H.264 with `mqttH264`) to this broker (`mqtt://`, `mqtts://`, `ws://`). */
+  mqttUrl?: string;
+  /** Topic prefix: frames go to `<prefix>/<source id>/frame`. Default: the MQTT output's default. */
+  mqttTopicPrefix?: string;
+  /** Broker user name. */
+  mqttUsername?: string;
+  /** Broker password. */
+  mqttPassword?: string;
+  /** Also publish H.264 access units. Default: JPEG only. */
+  mqttH264?: boolean;
+  /** Keep the newest raw BGR24 frame of the first source in `/dev/shm/<shmName>` for local readers. */
+  shmName?: string;
+}
+
+/** Something that is closed when the bridge stops. */
+interface Closable {
+  close(): Promise<void> | void;
+}
+
+/** An `on('frame')` view of one of the bridge's shared feeds (one transcoder per format, whoever listens). */
+function feedEmitter(bridge: BridgeServer, id: string, format: 'jpeg' | 'h264' | 'BGR24') {
+  const feed = bridge.feed(id, format);
+  return {
+    on: (_event: 'frame', listener: (payload: { frame: SourceFrame }) => void): (() => void) =>
+      feed.subscribe((frame) => listener({ frame })),
+  };
+}
+
+/**
+ * Starts the MQTT output and the shared-memory frame buffer the CLI asked for, fed from the bridge's shared
+ * feeds (so a source is still encoded once, whoever listens). Resolves with what must be closed on shutdown.
+ */
+export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOptions): Closable[] {
+  const started: Closable[] = [];
+  if (options.mqttUrl !== undefined) {
+    assertOption(options.mqttUrl.length > 0, '--mqtt-url must be a broker URL such as mqtt://127.0.0.1:1883');
+    for (const source of bridge.sources) {
+      const mqttOptions: MqttOutputOptions = {
+        url: options.mqttUrl,
+        streamId: source.id,
+        ...(options.mqttTopicPrefix === undefined ? {} : { topicPrefix: options.mqttTopicPrefix }),
+        ...(options.mqttUsername === undefined ? {} : { username: options.mqttUsername }),
+        ...(options.mqttPassword === undefined ? {} : { password: options.mqttPassword }),
+      };
+      started.push(new MqttOutput(feedEmitter(bridge, source.id, 'jpeg'), mqttOptions));
+      if (options.mqttH264) {
+        started.push(new MqttOutput(feedEmitter(bridge, source.id, 'h264'), { ...mqttOptions, codecs: ['h264'] }));
+      }
+    }
+  }
+  if (options.shmName !== undefined) {
+    const [first] = bridge.sources;
+    assertOption(first, '--shm needs a source');
+    const buffer = new ShmFrameBuffer({ name: options.shmName });
+    const raw = feedEmitter(bridge, first.id, 'BGR24');
+    buffer.attach({
+      on: (event, listener) =>
+        raw.on(event, ({ frame }) => {
+          if (isRawFrame(frame)) listener({ frame });
+        }),
+    });
+    started.push(buffer);
+  }
+  return started;
+}
