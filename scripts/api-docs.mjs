@@ -120,7 +120,12 @@ fails when this file is out of date. Guides: [docs/guides](../guides/). Errors: 
 ${sections.map((s) => `[${s.name}](#${s.name.toLowerCase()})`).join(' · ')}
 
 `;
-const output = header + sections.map((s) => s.text).join('\n');
+// Types printed by the checker may name files by absolute path (`import("/…/node_modules/dashjs/index")`): print
+// the package name instead, and repository paths relative to the root, so the reference is the same on every machine.
+const repositoryRoot = process.cwd();
+const output = (header + sections.map((s) => s.text).join('\n'))
+  .replace(/import\("[^"]*\/node_modules\/((?:@[^/"]+\/)?[^/"]+)[^"]*"\)/g, 'import("$1")')
+  .replaceAll(`${repositoryRoot}/`, '');
 
 if (undocumented.length) {
   console.error(`✖ exports without a doc comment: ${undocumented.join(', ')}`);
