@@ -11,6 +11,7 @@ import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  FrameFeed,
   MjpegOutput,
   MqttOutput,
   MqttWebSocketRelay,
@@ -133,14 +134,16 @@ export async function run({ page, repeats }) {
   await page.addScriptTag({ url: '/sdk/framewire.min.js' });
   const broker = await startMosquitto();
   const source = createTestPatternSource({ width: WIDTH, height: HEIGHT, frameRate: FRAME_RATE });
-  const mjpeg = new MjpegOutput(source);
+  // The bridge serves MJPEG from a shared feed of the source (one encoder whoever watches).
+  const feed = new FrameFeed(source, 'jpeg');
+  const mjpeg = new MjpegOutput(feed);
   const http = createServer((request, response) => mjpeg.handleStream(request, response));
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
   const mjpegUrl = `http://127.0.0.1:${http.address().port}/video`;
   const mqtt = new MqttOutput(source, { url: broker.url, streamId: 'bench', retain: false });
   const relay = new MqttWebSocketRelay({ brokerPort: Number(new URL(broker.url).port) });
   const relayUrl = `ws://127.0.0.1:${await relay.listen()}`;
-  source.start();
+  await source.start();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const latency = { ours: [], baseline: [] };
   const fps = { ours: [], baseline: [] };
@@ -162,6 +165,7 @@ export async function run({ page, repeats }) {
     }
   } finally {
     mjpeg.close();
+    await feed.close();
     http.closeAllConnections();
     http.close();
     await mqtt.close();
