@@ -480,8 +480,12 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
       b.room.on('message', ({ data }) => got.push(data));
       await a.room.send('t', 'through the relay', { to: b.peerId });
       await waitUntil(() => got.includes('through the relay'), 'a relayed message');
-      const [stats] = await a.room.stats();
-      assert.equal(stats?.localCandidateType, 'relay', 'the selected pair uses the TURN relay');
+      // The selected pair shows up in getStats() a moment after the first message can flow: wait for it.
+      const stats = await waitUntil(async () => {
+        const [first] = await a.room.stats();
+        return first?.localCandidateType === undefined ? undefined : first;
+      }, 'a selected candidate pair in the stats');
+      assert.equal(stats.localCandidateType, 'relay', 'the selected pair uses the TURN relay');
       const username = a.room.signaling.iceServers[0]?.username ?? '';
       assert.ok(Number(username.split(':')[0]) <= Date.now() / 1000 + 300, 'credentials expire within the ttl');
 
