@@ -19,6 +19,8 @@ export {
   encodeMqttFrame,
   mqttClientError,
   mqttFrameTopic,
+  validateMqttTopicAndTiming,
   type MqttFrameCodec,
   type MqttFrameMessage,
+  type MqttTopicAndTiming,
 } from './mqtt-frame-message.js';

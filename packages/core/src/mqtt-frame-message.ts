@@ -1,4 +1,4 @@
-import { FramewireError } from './framewire-error.js';
+import { FramewireError, assertOption } from './framewire-error.js';
 
 /**
  * The MQTT frame message (isomorphic: no DOM, no `node:`), shared by the bridge's `MqttOutput`/`MqttSource` and
@@ -119,4 +119,36 @@ export function mqttClientError(error: unknown, url: string): FramewireError {
     cause: error,
     stage: 'mqtt',
   });
+}
+
+/** The connection options every MQTT client of framewire shares (browser and bridge), as {@link validateMqttTopicAndTiming} checks them. */
+export interface MqttTopicAndTiming {
+  /** Topic prefix; frames go to `<prefix>/<streamId>/frame`. */
+  topicPrefix?: string | undefined;
+  /** Delay between reconnection attempts, in ms. */
+  reconnectPeriodMs?: number | undefined;
+  /** How long a connection attempt may take, in ms. */
+  connectTimeoutMs?: number | undefined;
+}
+
+/**
+ * Checks the topic prefix and the reconnect/connect timings shared by every MQTT client; throws
+ * `FW_ERR_INVALID_OPTION` naming the option. (Each side checks its own URL schemes.)
+ */
+export function validateMqttTopicAndTiming(options: MqttTopicAndTiming): void {
+  const prefix = options.topicPrefix;
+  assertOption(
+    prefix === undefined || (typeof prefix === 'string' && prefix.length > 0 && !/[#+]/.test(prefix)),
+    'options.topicPrefix must be a non-empty topic without wildcards',
+  );
+  const period = options.reconnectPeriodMs;
+  assertOption(
+    period === undefined || (Number.isFinite(period) && period >= 0),
+    'options.reconnectPeriodMs must be >= 0',
+  );
+  const timeout = options.connectTimeoutMs;
+  assertOption(
+    timeout === undefined || (Number.isFinite(timeout) && timeout > 0),
+    'options.connectTimeoutMs must be > 0',
+  );
 }

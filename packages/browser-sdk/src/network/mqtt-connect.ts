@@ -1,4 +1,4 @@
-import { FramewireError, assertOption, mqttClientError } from '@framewire/core';
+import { FramewireError, assertOption, mqttClientError, validateMqttTopicAndTiming } from '@framewire/core';
 import { loadMqtt, type MqttJsClient, type MqttJsConnectOptions } from '../core/mqtt-loader.js';
 
 /** Broker connection options shared by {@link MqttSource} and {@link MqttSink}. */
@@ -31,21 +31,7 @@ export function validateBrokerOptions(options: MqttBrokerOptions): void {
     typeof options.streamId === 'string' && /^[^/#+]+$/.test(options.streamId),
     'options.streamId must be a non-empty topic level without / # +',
   );
-  const prefix = options.topicPrefix;
-  assertOption(
-    prefix === undefined || (typeof prefix === 'string' && prefix.length > 0 && !/[#+]/.test(prefix)),
-    'options.topicPrefix must be a non-empty topic without wildcards',
-  );
-  const period = options.reconnectPeriodMs;
-  assertOption(
-    period === undefined || (Number.isFinite(period) && period >= 0),
-    'options.reconnectPeriodMs must be >= 0',
-  );
-  const timeout = options.connectTimeoutMs;
-  assertOption(
-    timeout === undefined || (Number.isFinite(timeout) && timeout > 0),
-    'options.connectTimeoutMs must be > 0',
-  );
+  validateMqttTopicAndTiming(options);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { assertOption, mqttClientError, type FramewireError } from '@framewire/core';
+import { assertOption, mqttClientError, validateMqttTopicAndTiming, type FramewireError } from '@framewire/core';
 
 /** Broker connection options shared by {@link MqttOutput} and {@link MqttSource}. */
 export interface MqttConnectionOptions {
@@ -36,21 +36,7 @@ export function validateMqttConnection(options: MqttConnectionOptions): void {
     typeof options.url === 'string' && /^(mqtts?|wss?):\/\/./.test(options.url),
     'options.url must be an mqtt://, mqtts://, ws:// or wss:// URL',
   );
-  const prefix = options.topicPrefix;
-  assertOption(
-    prefix === undefined || (typeof prefix === 'string' && prefix.length > 0 && !/[#+]/.test(prefix)),
-    'options.topicPrefix must be a non-empty topic without wildcards',
-  );
-  const period = options.reconnectPeriodMs;
-  assertOption(
-    period === undefined || (Number.isFinite(period) && period >= 0),
-    'options.reconnectPeriodMs must be >= 0',
-  );
-  const timeout = options.connectTimeoutMs;
-  assertOption(
-    timeout === undefined || (Number.isFinite(timeout) && timeout > 0),
-    'options.connectTimeoutMs must be > 0',
-  );
+  validateMqttTopicAndTiming(options);
 }
 
 /**
