@@ -92,7 +92,7 @@ export class PeerLink {
   readonly #assembler: ChunkAssembler;
   readonly #highWaterMarkBytes: number;
   #channel: RTCDataChannel | undefined;
-  #makingOffer = false;
+  #negotiationWanted = false;
   #ignoreOffer = false;
   #restartPending = false;
   #restarts = 0;
@@ -112,7 +112,7 @@ export class PeerLink {
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024;
     const pc = new options.RTCPeerConnection(options.configuration);
     this.pc = pc;
-    pc.onnegotiationneeded = () => void this.#negotiate();
+    pc.onnegotiationneeded = () => this.#queueNegotiation();
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate?.candidate) return;
       const init = candidate.toJSON();
@@ -150,11 +150,7 @@ export class PeerLink {
 
   /** Handles a signal from the other peer. Signals are applied one at a time, in order. */
   handleSignal(payload: SignalPayload): void {
-    this.#signalChain = this.#signalChain
-      .then(() => this.#applySignal(payload))
-      .catch((error: unknown) => {
-        log.warn('applying a signal failed', { error, kind: payload.kind });
-      });
+    this.#enqueue(() => this.#applySignal(payload), `applying a ${payload.kind} signal`);
   }
 
   /**
@@ -192,10 +188,10 @@ export class PeerLink {
     if (this.pc.signalingState !== 'closed') this.pc.removeTrack(sender);
   }
 
-  /** Restarts ICE now (only the impolite side offers; the polite side asks it through a renegotiation). */
+  /** Restarts ICE: the next offer (made at once when no exchange is under way) asks for new ICE credentials. */
   restartIce(): void {
     this.#restartPending = true;
-    void this.#negotiate();
+    this.#queueNegotiation();
   }
 
   /** Transport counters; bitrates are measured since the previous call. */
@@ -275,21 +271,30 @@ export class PeerLink {
 
   // ── negotiation ───────────────────────────────────────────────────────────────────────────────────────────
 
+  /** Runs one negotiation step after every step queued before it: offers and signals never interleave. */
+  #enqueue(step: () => Promise<void>, what: string): void {
+    this.#signalChain = this.#signalChain.then(step).catch((error: unknown) => {
+      if (!this.#isClosed()) log.warn(`${what} failed`, { error });
+    });
+  }
+
+  /** Notes that local changes need an offer, and makes it once no exchange is under way. */
+  #queueNegotiation(): void {
+    this.#negotiationWanted = true;
+    this.#enqueue(() => this.#negotiate(), 'making an offer');
+  }
+
+  /**
+   * Makes and sends an offer when one is wanted and the connection is stable. Otherwise it does nothing: the
+   * exchange under way ends in `stable`, and the step that completes it calls this again.
+   */
   async #negotiate(): Promise<void> {
-    if (this.#closed || this.#makingOffer) return;
-    try {
-      this.#makingOffer = true;
-      const offer = await this.pc.createOffer(this.#restartPending ? { iceRestart: true } : {});
-      // Something arrived while the offer was being made: the exchange that is under way goes first.
-      if (this.pc.signalingState !== 'stable') return;
-      this.#restartPending = false;
-      await this.pc.setLocalDescription(offer);
-      this.#options.sendSignal({ kind: 'description', description: { type: 'offer', sdp: offer.sdp ?? '' } });
-    } catch (error) {
-      if (!this.#isClosed()) log.warn('making an offer failed', { error });
-    } finally {
-      this.#makingOffer = false;
-    }
+    if (this.#closed || !this.#negotiationWanted || this.pc.signalingState !== 'stable') return;
+    this.#negotiationWanted = false;
+    // A restart stays pending until an answer lands: an offer withdrawn in a collision is made again as one.
+    const offer = await this.pc.createOffer(this.#restartPending ? { iceRestart: true } : {});
+    await this.pc.setLocalDescription(offer);
+    this.#options.sendSignal({ kind: 'description', description: { type: 'offer', sdp: offer.sdp ?? '' } });
   }
 
   async #applySignal(payload: SignalPayload): Promise<void> {
@@ -312,11 +317,21 @@ export class PeerLink {
       return;
     }
     const description = payload.description;
-    const collision = description.type === 'offer' && (this.#makingOffer || pc.signalingState !== 'stable');
+    // Offers are made in this same chain, so an offer of ours is pending exactly when the state is not stable.
+    const collision = description.type === 'offer' && pc.signalingState !== 'stable';
     this.#ignoreOffer = !this.#options.polite && collision;
     if (this.#ignoreOffer) return;
-    if (collision) await pc.setLocalDescription({ type: 'rollback' });
+    if (description.type === 'answer' && pc.signalingState !== 'have-local-offer') {
+      log.debug('an answer to no offer of ours: ignored', { state: pc.signalingState });
+      return;
+    }
+    if (collision) {
+      // The polite side yields: its own offer is withdrawn, and made again once this exchange completes.
+      await pc.setLocalDescription({ type: 'rollback' });
+      this.#negotiationWanted = true;
+    }
     await pc.setRemoteDescription(description);
+    if (description.type === 'answer') this.#restartPending = false;
     for (const candidate of this.#pendingCandidates.splice(0)) {
       await pc.addIceCandidate(candidate).catch(() => undefined);
     }
@@ -324,9 +339,8 @@ export class PeerLink {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       this.#options.sendSignal({ kind: 'description', description: { type: 'answer', sdp: answer.sdp ?? '' } });
-    } else if (this.#restartPending) {
-      void this.#negotiate();
     }
+    await this.#negotiate();
   }
 
   // ── state ─────────────────────────────────────────────────────────────────────────────────────────────────
