@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MqttSource, ShmFrameReader, type EncodedFrame } from '@framewire/node-bridge';
+import { MqttSource, ShmFrameReader, type BridgeHealth, type EncodedFrame } from '@framewire/node-bridge';
 import { startMosquitto } from '../helpers/mosquitto.js';
-import { runCli, startCli, waitUntil } from '../helpers/node.js';
+import { ffprobe, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
 
 const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
@@ -21,7 +23,7 @@ describe('framewire-bridge --mqtt-url and --shm', () => {
     const frames: EncodedFrame[] = [];
     subscriber.on('frame', ({ frame }) => frames.push(frame));
     try {
-      subscriber.start();
+      await subscriber.start();
       await waitUntil(() => frames.length >= 3, 'JPEG frames through the broker', 20_000);
       const [first] = frames;
       assert.ok(first);
@@ -42,6 +44,88 @@ describe('framewire-bridge --mqtt-url and --shm', () => {
       await broker.stop();
     }
     assert.equal(existsSync(`/dev/shm/${shmName}`), false, 'the buffer is removed on shutdown');
+  });
+
+  it('framewire-bridge --source mqtt://…, serves another bridge’s frames from the broker as MJPEG, and never feeds them back', async () => {
+    const broker = await startMosquitto();
+    const port = new URL(broker.url).port;
+    const publisher = await startCli(
+      BRIDGE,
+      ['--port', '0', '--size', '160x120', '--fps', '10', '--mqtt-url', broker.url, '--mqtt-topic-prefix', 'lab/cams'],
+      LISTENING,
+    );
+    const spec = `mqtt://127.0.0.1:${port}/lab/cams/testpattern#id=relayed`;
+    // The same broker and prefix as the source's own topic: publishing `relayed` goes elsewhere, so it is allowed.
+    const viewer = await startCli(
+      BRIDGE,
+      ['--port', '0', '--source', spec, '--mqtt-url', broker.url, '--mqtt-topic-prefix', 'lab/cams', '--mjpeg'],
+      LISTENING,
+    );
+    const loop = await startCli(
+      BRIDGE,
+      [
+        '--port',
+        '0',
+        '--source',
+        `mqtt://127.0.0.1:${port}/lab/cams/testpattern`,
+        '--mqtt-url',
+        broker.url,
+        '--mqtt-topic-prefix',
+        'lab/cams',
+      ],
+      LISTENING,
+    );
+    const dir = await tempDir();
+    const counted = new MqttSource({ url: broker.url, topicPrefix: 'lab/cams', streamId: 'testpattern' });
+    const republished = new MqttSource({ url: broker.url, topicPrefix: 'lab/cams', streamId: 'relayed' });
+    const arrivals: number[] = [];
+    counted.on('frame', () => arrivals.push(Date.now()));
+    try {
+      const base = `http://127.0.0.1:${viewer.match[1] ?? ''}`;
+      const health = await waitUntil(
+        async () => {
+          const body = (await (await fetch(`${base}/health`)).json()) as BridgeHealth;
+          return (body.sources[0]?.frames ?? 0) >= 3 ? body : undefined;
+        },
+        'frames through the broker into the second bridge',
+        20_000,
+      );
+      assert.deepEqual([health.sources[0]?.id, health.sources[0]?.kind], ['relayed', 'mqtt']);
+      const snapshot = await fetch(`${base}/sources/relayed/snapshot.jpg`);
+      assert.equal(snapshot.status, 200);
+      const file = join(dir.path, 'relayed.jpg');
+      await writeFile(file, Buffer.from(await snapshot.arrayBuffer()));
+      const probed = await ffprobe(file);
+      assert.deepEqual([probed.streams[0]?.codec_name, probed.streams[0]?.width], ['mjpeg', 160]);
+
+      const relayed: EncodedFrame[] = [];
+      republished.on('frame', ({ frame }) => relayed.push(frame));
+      await republished.start();
+      const again = await waitUntil(() => relayed[0], 'the relayed stream', 20_000);
+      assert.equal(again.codec, 'jpeg', 'the relayed stream is published under its own id');
+
+      // The third bridge subscribes to the very topic it would publish to: it must not, or frames would loop.
+      assert.match(loop.output(), /not publishing testpattern to MQTT/);
+      await counted.start();
+      await waitUntil(() => arrivals.length >= 25, 'frames of the first bridge', 20_000);
+      const seconds = ((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)) / 1000;
+      const fps = (arrivals.length - 1) / seconds;
+      assert.ok(fps < 15, `about 10 fps on the topic, not a feedback loop: ${fps.toFixed(1)}`);
+    } finally {
+      await counted.close();
+      await republished.close();
+      for (const cli of [loop, viewer, publisher]) assert.equal(await cli.stop(), 0, cli.output());
+      await broker.stop();
+      await dir.remove();
+    }
+  });
+
+  it('framewire-bridge, a --source mqtt:// without a stream or with a password in the URL exits 2 with FW_ERR_INVALID_OPTION', async () => {
+    for (const spec of ['mqtt://127.0.0.1:1883', 'mqtt://user:secret@127.0.0.1:1883/cam', 'mqtt:///cam']) {
+      const result = await runCli(BRIDGE, ['--port', '0', '--source', spec]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /FW_ERR_INVALID_OPTION: --source/);
+    }
   });
 
   it('framewire-bridge, an empty --mqtt-url exits 2 with FW_ERR_INVALID_OPTION', async () => {

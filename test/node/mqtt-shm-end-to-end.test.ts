@@ -262,7 +262,7 @@ describe('MQTT and shared memory, end to end', () => {
     const source = new MqttSource({ url: broker.url, streamId: 'page' });
     const frames: EncodedFrame[] = [];
     source.on('frame', ({ frame }) => frames.push(frame));
-    source.start();
+    await source.start();
     try {
       await waitUntil(() => source.health.state === 'running', 'the source subscribed');
       await new Promise((resolve) => setTimeout(resolve, 200));

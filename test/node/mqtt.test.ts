@@ -77,7 +77,7 @@ describe('MQTT (bridge)', () => {
     const seen = collect(source);
     try {
       await waitUntil(() => output.connected, 'output connected');
-      source.start();
+      await source.start();
       await waitUntil(() => source.health.state === 'running', 'source running');
       await new Promise((resolve) => setTimeout(resolve, 200)); // the SUBACK
       for (let n = 1; n <= 5; n++) {
@@ -98,7 +98,7 @@ describe('MQTT (bridge)', () => {
 
       const late = new MqttSource({ url: broker.url, streamId: id });
       const lateSeen = collect(late);
-      late.start();
+      await late.start();
       await waitUntil(() => lateSeen.frames.length >= 1, 'retained frame');
       assert.deepEqual(lateSeen.frames[0]!.data, jpeg(5));
       assert.equal(late.latest?.captureTimeMs, 1_700_000_000_005);
@@ -123,8 +123,8 @@ describe('MQTT (bridge)', () => {
     const seen = collect(source);
     const seen264 = collect(source264);
     try {
-      source.start();
-      source264.start();
+      await source.start();
+      await source264.start();
       await waitUntil(() => source264.health.state === 'running' && output264.connected, 'connected');
       await new Promise((resolve) => setTimeout(resolve, 200));
       await pattern.start();
@@ -160,7 +160,7 @@ describe('MQTT (bridge)', () => {
     try {
       await client.subscribeAsync(`framewire/${id}/frame`);
       client.on('message', (_topic, payload) => plain.push(payload));
-      source.start();
+      await source.start();
       await waitUntil(() => output.connected && source.health.state === 'running', 'connected');
       await new Promise((resolve) => setTimeout(resolve, 200));
       emitter.emit('frame', { frame: frameOf(7) });
@@ -196,7 +196,7 @@ describe('MQTT (bridge)', () => {
     const source = new MqttSource({ url: own.url, streamId: id, reconnectPeriodMs: 200 });
     const seen = collect(source);
     try {
-      source.start();
+      await source.start();
       await waitUntil(() => output.connected && source.health.state === 'running', 'connected');
       await own.stop();
       await waitUntil(() => source.health.state === 'restarting' && !output.connected, 'noticed the outage');
@@ -236,8 +236,8 @@ describe('MQTT (bridge)', () => {
     const source = new MqttSource({ url: secured.url, streamId: id, username: 'cam', password: 's3cret' });
     const seen = collect(source);
     try {
-      anonymous.start();
-      source.start();
+      await anonymous.start();
+      await source.start();
       await waitUntil(() => wrongErrors.length > 0 && anonymousSeen.errors.length > 0, 'refusals');
       assert.deepEqual([wrongErrors[0]!.code, wrongErrors[0]!.fatal], ['FW_ERR_MQTT_REFUSED', true]);
       assert.deepEqual([anonymousSeen.errors[0]!.code, anonymousSeen.errors[0]!.fatal], ['FW_ERR_MQTT_REFUSED', true]);

@@ -1,8 +1,10 @@
-import { assertOption } from '@framewire/core';
+import { MQTT_DEFAULT_TOPIC_PREFIX, assertOption, createLogger, mqttFrameTopic } from '@framewire/core';
 import type { BridgeServer } from './bridge-server.js';
 import { isRawFrame, type SourceFrame } from './media/source-frame.js';
 import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
+import { MqttSource } from './sources/mqtt-source.js';
+import type { VideoSource } from './sources/video-source.js';
 
 /** Outputs the CLI adds beside the bridge's own HTTP/WebSocket outputs. */
 export interface ExtraOutputOptions {
@@ -18,6 +20,17 @@ export interface ExtraOutputOptions {
   mqttH264?: boolean;
   /** Keep the newest raw BGR24 frame of the first source in `/dev/shm/<shmName>` for local readers. */
   shmName?: string;
+}
+
+const log = createLogger('bridge-cli');
+
+/** True when `source` subscribes to the topic the MQTT output would publish it to (a loop through the broker). */
+function republishesItself(source: VideoSource, options: ExtraOutputOptions): boolean {
+  if (!(source instanceof MqttSource) || options.mqttUrl === undefined) return false;
+  const topic = mqttFrameTopic(options.mqttTopicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, source.id);
+  // An unparsable --mqtt-url is refused by the output itself, with a clear message.
+  const origin = (url: string): string => (URL.canParse(url) ? new URL(url).host : url);
+  return topic === source.topic && origin(options.mqttUrl) === origin(source.brokerUrl);
 }
 
 /** Something that is closed when the bridge stops. */
@@ -43,6 +56,10 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
   if (options.mqttUrl !== undefined) {
     assertOption(options.mqttUrl.length > 0, '--mqtt-url must be a broker URL such as mqtt://127.0.0.1:1883');
     for (const source of bridge.sources) {
+      if (republishesItself(source, options)) {
+        log.warn(`not publishing ${source.id} to MQTT: it comes from that very topic`);
+        continue;
+      }
       const mqttOptions: MqttOutputOptions = {
         url: options.mqttUrl,
         streamId: source.id,

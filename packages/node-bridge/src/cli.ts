@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
+import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 import { netGearSourceFromSpec } from './sources/netgear-source.js';
 import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
@@ -19,6 +20,9 @@ Options:
                          v4l2:/dev/video0              a V4L2 device (USB webcam, grabber)
                          picamera                      a Raspberry Pi camera via rpicam-vid, H.264 passed through
                          netgear://*:5555?pattern=1    a vidgear NetGear sender (ZeroMQ; the bridge binds)
+                         mqtt://host:1883/framewire/cam1  frames another bridge's --mqtt-url publishes as cam1
+                                                       (mqtts:// for TLS; user@ in the URL, password from
+                                                       FRAMEWIRE_MQTT_PASSWORD)
                          file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
                        add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk)
   --ws, --mjpeg        outputs to serve (default: both)
@@ -128,6 +132,9 @@ function readConfig(path: string): CliValues {
 }
 
 registerSourceKind('netgear', (spec, id) => netGearSourceFromSpec(spec, id));
+for (const scheme of ['mqtt', 'mqtts']) {
+  registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
+}
 
 await runCli('framewire-bridge', async () => {
   let cli: CliValues;

@@ -55,6 +55,7 @@ export {
 export type { MqttConnectionOptions } from './outputs/mqtt-connection.js';
 export { MqttWebSocketRelay, type MqttWebSocketRelayOptions } from './outputs/mqtt-websocket-relay.js';
 export { MqttSource, type MqttSourceEvents, type MqttSourceOptions } from './sources/mqtt-source.js';
+export { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions } from './outputs/shm-frame-buffer.js';
 export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './outputs/shm-frame-layout.js';
 export { ShmFrameReader, type ShmFrame, type ShmFrameReaderOptions } from './sources/shm-frame-reader.js';

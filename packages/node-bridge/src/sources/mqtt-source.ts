@@ -49,6 +49,8 @@ export class MqttSource {
   readonly kind = 'mqtt';
   /** The subscribed topic. */
   readonly topic: string;
+  /** The broker's URL. */
+  readonly brokerUrl: string;
   readonly #options: MqttSourceOptions;
   readonly #maxPayloadBytes: number;
   readonly #events = new TypedEmitter<MqttSourceEvents>();
@@ -62,6 +64,7 @@ export class MqttSource {
   #restarts = 0;
   #lastError: string | undefined;
   #latest: EncodedFrame | undefined;
+  #latestKey: EncodedFrame | undefined;
   #closed = false;
 
   /** Creates the source; `start()` connects and subscribes. */
@@ -79,6 +82,7 @@ export class MqttSource {
     this.#options = options;
     this.id = options.id ?? options.streamId;
     this.topic = mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
+    this.brokerUrl = options.url;
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -89,6 +93,11 @@ export class MqttSource {
   /** The newest frame, for snapshots and late joiners. */
   get latest(): EncodedFrame | undefined {
     return this.#latest;
+  }
+
+  /** The newest keyframe: every JPEG frame is one; for H.264, the newest frame flagged key. */
+  get latestKey(): EncodedFrame | undefined {
+    return this.#latestKey;
   }
 
   /** The source's health. */
@@ -108,9 +117,16 @@ export class MqttSource {
     return health;
   }
 
-  /** Connects and subscribes (no-op when started or closed). */
-  start(): void {
-    if (this.#client || this.#closed) return;
+  /**
+   * Connects and subscribes (no-op when started or closed). Resolves at once: a broker that is not up yet is
+   * retried, with `restarting` in the health and a non-fatal error.
+   */
+  start(): Promise<void> {
+    if (!this.#client && !this.#closed) this.#connect();
+    return Promise.resolve();
+  }
+
+  #connect(): void {
     this.#setState('starting');
     const client = connectMqtt(this.#options, (error) => this.#fail(error));
     this.#client = client;
@@ -164,6 +180,7 @@ export class MqttSource {
     this.#recent.push({ atMs: now, bytes: frame.data.length });
     while ((this.#recent[0]?.atMs ?? now) <= now - 1000) this.#recent.shift();
     this.#latest = frame;
+    if (frame.key) this.#latestKey = frame;
     this.#events.emit('frame', { frame });
   }
 
