@@ -189,7 +189,13 @@ const demo = [
       format: 'esm',
       sourcemap: true,
       chunkFileNames: 'chunks/[name].js',
-      manualChunks: (id) => (id.includes('/packages/browser-sdk/dist/') ? 'sdk' : undefined),
+      // The peer layer (the SDK's network entry) is its own chunk: only the room page loads it.
+      manualChunks: (id) =>
+        id.includes('/packages/browser-sdk/dist/network')
+          ? 'sdk-network'
+          : id.includes('/packages/browser-sdk/dist/')
+            ? 'sdk'
+            : undefined,
     },
     onwarn: quiet,
     plugins: [mediabunnyBundle(), nodeResolve({ browser: true }), ts({ minify: true }), shellFileList()],

@@ -1,5 +1,6 @@
 // A small static server for the demo: demo/ at /, the SDK's dist/ (workers, vendor files) at /sdk/, examples/ at
-// /examples/, and /config.json telling the page where the bridge and the signaling server are.
+// /examples/, /config.json telling the page where the bridge and the signaling server are, and POST /room-token,
+// which mints signaling tokens the way an application's own server would (it shares the signaling secret).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -34,13 +35,54 @@ function fileFor(pathname) {
   return undefined;
 }
 
+/** Room names the demo mints tokens for: short, URL- and topic-safe. */
+const ROOM_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** Answers POST /room-token {room, role} with `{ token }` signed with the signaling secret, or a 400/405 error. */
+async function mintRoomToken(request, response, tokens) {
+  const reply = (status, body) => {
+    response.writeHead(status, { 'content-type': MIME['.json'], 'cache-control': 'no-store' });
+    response.end(JSON.stringify(body));
+  };
+  if (request.method !== 'POST') return reply(405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
+  let body = '';
+  for await (const chunk of request) {
+    body += chunk;
+    if (body.length > 1024) return reply(413, { error: { code: 'FW_ERR_MESSAGE_TOO_LARGE', message: 'too large' } });
+  }
+  let room;
+  let role;
+  try {
+    ({ room, role } = JSON.parse(body));
+  } catch {
+    room = undefined;
+  }
+  // Only publishers and viewers: the demo never hands out admin tokens.
+  if (typeof room !== 'string' || !ROOM_NAME.test(room) || !['publisher', 'viewer'].includes(role)) {
+    const message = 'room must be 1–40 letters, digits, _ or -, and role publisher or viewer';
+    return reply(400, { error: { code: 'FW_ERR_INVALID_OPTION', message } });
+  }
+  return reply(200, { token: await tokens.issue({ room, role, ttlS: 3600 }) });
+}
+
 /**
- * Starts the demo server on `host`:`port` and resolves with the Node http.Server.
- * @param {{ host?: string, port?: number, config: Record<string, string> }} options
+ * Starts the demo server on `host`:`port` and resolves with the Node http.Server. With `signalingSecret`, it
+ * serves POST /room-token for the room page.
+ * @param {{ host?: string, port?: number, config: Record<string, string>, signalingSecret?: string }} options
  */
-export function startDemoServer({ host = '127.0.0.1', port = 8080, config }) {
+export async function startDemoServer({ host = '127.0.0.1', port = 8080, config, signalingSecret }) {
+  const tokens = signalingSecret
+    ? new (await import('@framewire/signaling')).TokenAuthority(signalingSecret)
+    : undefined;
   const server = createServer((request, response) => {
     const { pathname } = new URL(request.url ?? '/', 'http://demo');
+    if (pathname === '/room-token' && tokens) {
+      mintRoomToken(request, response, tokens).catch(() => {
+        response.writeHead(500);
+        response.end();
+      });
+      return;
+    }
     if (pathname === '/config.json') {
       response.writeHead(200, { 'content-type': MIME['.json'], 'cache-control': 'no-store' });
       response.end(JSON.stringify(config));

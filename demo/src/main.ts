@@ -182,6 +182,7 @@ function stabilizationView(): StabilizationView {
 }
 
 let packagePageLoaded = false;
+let roomPageLoaded = false;
 let bridgeWsStarted = false;
 let demoConfig: DemoConfig | undefined;
 /** Loads a page's code the first time it is shown. */
@@ -193,6 +194,11 @@ function onRouteShown(route: string): void {
       $('bridge-ws-view', HTMLCanvasElement),
       $('bridge-ws-stats', HTMLOutputElement),
     );
+  }
+  if (route === 'room' && !roomPageLoaded && demoConfig) {
+    roomPageLoaded = true;
+    const config = demoConfig;
+    void import('./room-page.js').then(({ initRoomPage }) => initRoomPage(config));
   }
   if (route !== 'package' || packagePageLoaded) return;
   packagePageLoaded = true;

@@ -9,9 +9,21 @@ import { startCli, type StartedCli } from './node.js';
 export const BRIDGE_CLI = 'packages/node-bridge/bin/framewire-bridge.js';
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
-/** The demo server on 127.0.0.1, port 0; `bridgeUrl` goes to the page's `/config.json`. */
-export async function serveDemo(bridgeUrl = 'http://127.0.0.1:9/'): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = await startDemoServer({ port: 0, config: { bridgeUrl, signalingUrl: 'http://127.0.0.1:9/' } });
+/**
+ * The demo server on 127.0.0.1, port 0; `bridgeUrl` and `signaling.config` go to the page's `/config.json` (read
+ * on every request, so the caller may fill it in later); with `signaling.secret` it mints room tokens at
+ * POST /room-token.
+ */
+export async function serveDemo(
+  bridgeUrl = 'http://127.0.0.1:9/',
+  signaling: { config?: { signalingUrl: string }; secret?: string } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const config = Object.assign(signaling.config ?? { signalingUrl: 'http://127.0.0.1:9/' }, { bridgeUrl });
+  const server: Server = await startDemoServer({
+    port: 0,
+    config,
+    ...(signaling.secret ? { signalingSecret: signaling.secret } : {}),
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
