@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
-import { BridgeServer, createTestPatternSource, type WebRtcOutput } from '@framewire/node-bridge';
+import {
+  BridgeServer,
+  FrameFeed,
+  NetGearOutput,
+  WebRtcPublishSource,
+  createTestPatternSource,
+  type WebRtcOutput,
+} from '@framewire/node-bridge';
 import { launchChromium } from '../helpers/chromium.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { startCli, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
+import { freePort, startPeer } from '../helpers/python.js';
 
 const TOKEN = 'webrtc-test-token';
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -322,6 +330,70 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       assert.ok(candidates.length > 0 && candidates.every(isLoopbackCandidate), candidates.join('\n'));
     } finally {
       assert.equal(await cli.stop(), 0);
+    }
+  });
+});
+
+describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiver', () => {
+  it('forwards the frames a Chromium page publishes to NetGearOutput', async () => {
+    const sdk = await startSdkServer();
+    const browser = await launchChromium();
+    const errors: string[] = [];
+    const port = await freePort();
+    const peer = startPeer(['receiver', '--port', String(port), '--pattern', '0', '--frames', '5']);
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'] },
+    });
+    assert.ok(bridge.webrtc);
+    const published = new WebRtcPublishSource(bridge.webrtc);
+    const output = new NetGearOutput(new FrameFeed(published, 'BGR24'), { port, pattern: 0 });
+    bridge.attach(output);
+    bridge.attach(published);
+    try {
+      await waitUntil(() => peer.events.length > 0, 'the receiver listening');
+      await waitUntil(() => bridge.webrtc?.ready, 'the WebRTC worker', 15_000);
+      await published.start();
+      await output.start();
+      const page = await openPeerPage(browser, sdk.url, errors);
+      const status = await page.evaluate(async (url: string) => {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+        const pc = new RTCPeerConnection();
+        for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp' },
+          body: pc.localDescription?.sdp,
+        });
+        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        Object.assign(window, { publisher: { pc, stream } });
+        return response.status;
+      }, `http://127.0.0.1:${bridge.port}/publish`);
+      assert.equal(status, 201);
+      assert.equal(await peer.exited, 0, peer.stderr());
+      const received = peer.events.filter((e) => e['event'] === 'frame');
+      assert.equal(received.length, 5);
+      const [height, width, channels] = received[0]?.['shape'] as number[];
+      assert.equal(channels, 3);
+      assert.ok(width && height && width % 2 === 0 && height % 2 === 0 && width <= 320, `${width}x${height}`);
+      assert.ok((received[0]?.['mean'] as number) > 5, 'a picture, not a blank frame');
+      assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 1);
+      await page.evaluate(() => {
+        const { pc, stream } = (window as unknown as { publisher: { pc: RTCPeerConnection; stream: MediaStream } })
+          .publisher;
+        for (const track of stream.getTracks()) track.stop();
+        pc.close();
+      });
+    } finally {
+      peer.kill();
+      await browser.close();
+      await sdk.close();
+      await bridge.close();
+      await settleWrtc();
     }
   });
 });

@@ -15,6 +15,7 @@ export {
   type WebRtcSession,
   type WebRtcSessionMode,
 } from './outputs/webrtc-output.js';
+export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';

@@ -183,6 +183,22 @@ async function offer(message: Extract<IpcToWorker, { type: 'offer' }>): Promise<
   pc.ondatachannel = ({ channel }) => {
     if (channel.label === 'fw.meta') session.meta = channel;
   };
+  // Remote tracks arrive during setRemoteDescription: listen first.
+  if (message.mode === 'publish')
+    pc.ontrack = ({ track }) => {
+      if (track.kind !== 'video' || session.closed) return;
+      session.sink?.stop();
+      const sink = new wrtc.nonstandard.RTCVideoSink(track);
+      sink.onframe = ({ frame }) =>
+        sendFrame({
+          id: session.id,
+          width: frame.width,
+          height: frame.height,
+          captureTimeMs: Date.now(),
+          data: frame.data,
+        });
+      session.sink = sink;
+    };
   try {
     const remote = filterCandidates(message.sdp, message.iceAddresses);
     await pc.setRemoteDescription({ type: 'offer', sdp: remote });
@@ -191,21 +207,6 @@ async function offer(message: Extract<IpcToWorker, { type: 'offer' }>): Promise<
       source.viewers++;
       session.viewing = true;
       pc.addTrack(source.track, source.stream);
-    } else {
-      pc.ontrack = ({ track }) => {
-        if (track.kind !== 'video' || session.closed) return;
-        session.sink?.stop();
-        const sink = new wrtc.nonstandard.RTCVideoSink(track);
-        sink.onframe = ({ frame }) =>
-          sendFrame({
-            id: session.id,
-            width: frame.width,
-            height: frame.height,
-            captureTimeMs: Date.now(),
-            data: frame.data,
-          });
-        session.sink = sink;
-      };
     }
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
