@@ -143,7 +143,12 @@ const browserSdk = [
 // ── Node packages ─────────────────────────────────────────────────────────────────────────────────────────────
 const nodePackage = (dir, inputs, typed) => [
   {
-    input: Object.fromEntries(inputs.map((name) => [name, `${dir}/src/${name}.ts`])),
+    // An input is a file name in src/, or [output name, path in src/] for an entry in a subfolder.
+    input: Object.fromEntries(
+      inputs.map((input) =>
+        Array.isArray(input) ? [input[0], `${dir}/src/${input[1]}.ts`] : [input, `${dir}/src/${input}.ts`],
+      ),
+    ),
     output: { dir: `${dir}/dist`, format: 'esm', sourcemap: true },
     external: externalFor(dir),
     plugins: [resolve({ preferBuiltins: true }), ts({ target: 'node20' })],
@@ -211,7 +216,12 @@ const demo = [
 export default [
   ...core,
   ...browserSdk,
-  ...nodePackage('packages/node-bridge', ['index', 'protocol', 'cli'], ['index', 'protocol']),
+  ...nodePackage(
+    'packages/node-bridge',
+    // The WebRTC worker runs as a child process of the bridge (webrtc-output.ts starts dist/webrtc-worker.js).
+    ['index', 'protocol', 'cli', ['webrtc-worker', 'webrtc/webrtc-worker']],
+    ['index', 'protocol'],
+  ),
   ...nodePackage('packages/signaling', ['index', 'protocol', 'cli'], ['index', 'protocol']),
   ...demo,
 ];

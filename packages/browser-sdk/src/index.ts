@@ -77,6 +77,7 @@ export {
   type BridgeSourceOptions,
   type BridgeSourceStats,
 } from './sources/bridge-source.js';
+export { WhepSource, type WhepSourceOptions, type WhepSourceStats } from './sources/whep-source.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms

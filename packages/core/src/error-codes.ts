@@ -38,6 +38,8 @@ export const ERROR_CODES = {
     'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
   FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
   FW_ERR_CONNECTION_FAILED: 'A network peer could not be reached, stopped answering, or closed the connection.',
+  FW_ERR_SDP_INVALID:
+    'A WebRTC offer sent to the bridge is not a usable SDP: not SDP at all, no video section, or the wrong direction.',
   // mqtt and shared memory
   FW_ERR_SHM_INVALID:
     'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',

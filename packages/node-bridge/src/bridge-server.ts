@@ -7,6 +7,7 @@ import { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 import { StaticFiles } from './http/static-files.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
+import { WebRtcOutput, type WebRtcOutputOptions } from './outputs/webrtc-output.js';
 import type { FeedFormat } from './pipeline/ffmpeg-transcoder.js';
 import { FrameFeed } from './pipeline/frame-feed.js';
 import type { H264EncodeOptions } from './process/ffmpeg-args.js';
@@ -34,6 +35,11 @@ export interface BridgeServerOptions {
   mjpeg?: boolean | MjpegOptions;
   /** H.264 over WebSocket at `/ws`; `false` turns it off. Default: on. */
   websocket?: boolean | WebSocketOutputOptions;
+  /**
+   * WebRTC without signaling at `/offer` (viewers, WHEP-style) and `/publish` (browsers sending video, WHIP-style),
+   * in a supervised worker process; `true` for the defaults. Default: off.
+   */
+  webrtc?: boolean | WebRtcOutputOptions;
   /** How the bridge encodes H.264 for sources that are not H.264 already. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
   /**
@@ -60,7 +66,8 @@ const sha = (text: string): Buffer => createHash('sha256').update(text).digest()
 /**
  * The bridge's HTTP server. Every output shares one port: `GET /health` (open), `GET /metrics` (Prometheus),
  * and per source `/sources/<id>/video` (MJPEG), `/sources/<id>/snapshot.jpg`, `/sources/<id>/ws` (H.264 over
- * WebSocket); the first source is also served at `/video`, `/snapshot.jpg` and `/ws`. With `token`, every
+ * WebSocket), `/sources/<id>/offer` (WebRTC, with `webrtc`); the first source is also served at `/video`,
+ * `/snapshot.jpg`, `/ws` and `/offer`, and `/publish` takes video from browsers. With `token`, every
  * endpoint but `/health` answers 401 `FW_ERR_UNAUTHORIZED` to requests without it.
  */
 export class BridgeServer {
@@ -74,6 +81,7 @@ export class BridgeServer {
   readonly #feeds = new Map<string, FrameFeed>();
   readonly #mjpeg = new Map<string, MjpegOutput>();
   readonly #websocket = new Map<string, WebSocketOutput>();
+  readonly #webrtc: WebRtcOutput | undefined;
   readonly #extra: Closable[] = [];
   readonly #static: StaticFiles | undefined;
   readonly #tokenHash: Buffer | undefined;
@@ -106,6 +114,8 @@ export class BridgeServer {
           new WebSocketOutput(this.feed(source.id, 'h264'), websocket === true ? {} : websocket),
         );
     }
+    const webrtc = options.webrtc ?? false;
+    if (webrtc !== false) this.#webrtc = new WebRtcOutput(this, webrtc === true ? {} : webrtc);
   }
 
   /** Validates the options, starts the sources and the HTTP server. Rejects with `FW_ERR_INVALID_OPTION` or `FW_ERR_LISTEN_FAILED`. */
@@ -176,6 +186,11 @@ export class BridgeServer {
       this.#feeds.set(key, feed);
     }
     return feed;
+  }
+
+  /** The WebRTC output, when the bridge was started with `webrtc`. */
+  get webrtc(): WebRtcOutput | undefined {
+    return this.#webrtc;
   }
 
   /** Registers something the bridge closes on shutdown (an output attached from outside). */
@@ -256,6 +271,7 @@ export class BridgeServer {
     }[] = [];
     for (const [source, output] of this.#mjpeg) outputs.push({ source, output: 'mjpeg', stats: output.stats });
     for (const [source, output] of this.#websocket) outputs.push({ source, output: 'websocket', stats: output.stats });
+    if (this.#webrtc) outputs.push({ source: '*', output: 'webrtc', stats: this.#webrtc.stats });
     for (const extra of this.#extra) {
       const reporting = extra as Partial<{
         metricsLabels: { source: string; output: string };
@@ -309,6 +325,7 @@ export class BridgeServer {
     this.#closing ??= (async () => {
       for (const output of this.#mjpeg.values()) output.close();
       for (const output of this.#websocket.values()) output.close();
+      await this.#webrtc?.close();
       await Promise.all(this.#extra.map(async (output) => output.close()));
       await Promise.all([...this.#feeds.values()].map((feed) => feed.close()));
       await Promise.all(this.#sources.map((s) => s.close()));
@@ -331,6 +348,7 @@ export class BridgeServer {
     const names: string[] = [];
     if (this.#mjpeg.size > 0) names.push('mjpeg');
     if (this.#websocket.size > 0) names.push('websocket');
+    if (this.#webrtc) names.push('webrtc');
     for (const extra of this.#extra) {
       const labels = (extra as Partial<{ metricsLabels: { output: string } }>).metricsLabels;
       if (labels && !names.includes(labels.output)) names.push(labels.output);
@@ -382,7 +400,7 @@ export class BridgeServer {
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-origin': cors,
-        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, HEAD, POST, DELETE, OPTIONS',
         'access-control-allow-headers': 'authorization, content-type',
         'access-control-max-age': '600',
       });
@@ -410,6 +428,7 @@ export class BridgeServer {
       await this.#static.handle(request, response, path.slice(BRIDGE_PATHS.files.length));
       return;
     }
+    if (this.#webrtc && (await this.#routeWebRtc(request, response, path))) return;
     const target = this.#resolve(path);
     const extra = target && this.#extraHandler(target.name, target.id);
     if (extra) {
@@ -440,6 +459,30 @@ export class BridgeServer {
       return;
     }
     sendJson(response, 404, { error: `not found: ${path}` });
+  }
+
+  /** Handles `[/sources/<id>]/offer`, `/publish` and their session resources; false for other paths. */
+  async #routeWebRtc(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
+    const webrtc = this.#webrtc;
+    const match = /^(?:\/sources\/([\w.-]+))?\/(offer|publish)(?:\/([\w-]+))?$/.exec(path);
+    if (!webrtc || !match || (match[1] !== undefined && match[2] === 'publish')) return false;
+    const [, id = this.#sources[0]?.id ?? '', kind, session] = match;
+    response.setHeader('access-control-allow-origin', this.#options.corsOrigin ?? '*');
+    if (session !== undefined) {
+      webrtc.handleSession(request, response, session);
+      return true;
+    }
+    if (request.method !== 'POST') {
+      response.setHeader('allow', 'POST, OPTIONS');
+      sendJson(response, 405, { error: 'method not allowed', message: 'POST an SDP offer' });
+      return true;
+    }
+    if (!this.#sources.some((s) => s.id === id)) {
+      sendJson(response, 404, { error: `not found: ${path}` });
+      return true;
+    }
+    await webrtc.handleOffer(request, response, id, kind === 'publish' ? 'publish' : 'view');
+    return true;
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -12,7 +12,8 @@ import { startExtraOutputs } from './cli-extra-outputs.js';
 const USAGE = `Usage: framewire-bridge [options]
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
-/ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws.
+/ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws;
+with --webrtc also /offer and /sources/<id>/offer (POST an SDP offer, WHEP-style) and /publish (browser video in).
 
 Options:
   --source <spec>      a source; repeat for several (default testpattern):
@@ -26,6 +27,10 @@ Options:
                          file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
                        add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk)
   --ws, --mjpeg        outputs to serve (default: both)
+  --webrtc             also serve WebRTC (VP8) at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}),
+                       get the answer and a session URL (Location) that DELETE ends; peers run in a worker process
+  --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
+                       the LAN address viewers reach; default: every candidate)
   --mjpeg-quality <n>  JPEG quality, 2 (best) – 31, when the bridge encodes (default: the source's own)
   --mjpeg-width <px>   scale MJPEG to this width
   --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
@@ -57,6 +62,8 @@ const options = {
   source: { type: 'string', multiple: true },
   ws: { type: 'boolean' },
   mjpeg: { type: 'boolean' },
+  webrtc: { type: 'boolean' },
+  'webrtc-ice-address': { type: 'string', multiple: true },
   'mjpeg-quality': { type: 'string' },
   'mjpeg-width': { type: 'string' },
   bitrate: { type: 'string' },
@@ -179,6 +186,9 @@ await runCli('framewire-bridge', async () => {
       both || values.mjpeg === true
         ? { ...(quality === undefined ? {} : { quality }), ...(width === undefined ? {} : { width }) }
         : false,
+    ...(values.webrtc === true
+      ? { webrtc: { iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [] } }
+      : {}),
     h264: { keyframeIntervalFrames, ...(bitrateBps === undefined ? {} : { bitrateBps }) },
     ...(token ? { token } : {}),
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),

@@ -5,6 +5,17 @@
 export { BridgeServer, type BridgeServerOptions, type MjpegOptions } from './bridge-server.js';
 export { MjpegOutput, type MjpegOutputStats } from './outputs/mjpeg-output.js';
 export { WebSocketOutput, type WebSocketOutputOptions, type WebSocketOutputStats } from './outputs/websocket-output.js';
+export {
+  WebRtcOutput,
+  type WebRtcFeedProvider,
+  type WebRtcIceServer,
+  type WebRtcOutputEvents,
+  type WebRtcOutputOptions,
+  type WebRtcOutputStats,
+  type WebRtcSession,
+  type WebRtcSessionMode,
+} from './outputs/webrtc-output.js';
+export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';

@@ -35,6 +35,12 @@ export interface BridgeSourceOptions {
   openTimeoutMs?: number;
   /** Queue settings. Default: `{ policy: 'latest', capacity: 2 }` (the newest frame wins). */
   queue?: SourceQueueOptions;
+  /**
+   * How {@link openSource} reaches the bridge: `websocket` (H.264, this class) or `webrtc` (VP8 from the bridge's
+   * `/offer`, started with `--webrtc`; opens a {@link WhepSource}). `BridgeSource.open` itself always uses the
+   * WebSocket. Default: `websocket`.
+   */
+  transport?: 'websocket' | 'webrtc';
 }
 
 /** Glass-to-glass latency of the frames a {@link BridgeSource} delivered: capture on the bridge → `read()`. */

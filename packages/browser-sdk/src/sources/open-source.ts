@@ -6,6 +6,7 @@ import { ScreenSource, type ScreenSourceOptions } from './screen-source.js';
 import { FileSource, type FileInput, type FileSourceOptions } from './file-source.js';
 import { StreamSource, type StreamSourceOptions } from './stream-source.js';
 import { BridgeSource, type BridgeSourceOptions } from './bridge-source.js';
+import { WhepSource } from './whep-source.js';
 import { ElementSource, type ElementSourceOptions, type FrameElement } from './element-source.js';
 import type { FrameSource } from './frame-source.js';
 
@@ -36,7 +37,7 @@ const KINDS = ['camera', 'screen', 'file', 'url', 'bridge', 'element'] as const;
 /**
  * Opens any source with one call — vidgear's `VideoGear`: `{ camera: {...} }` opens a {@link CameraSource},
  * `{ screen: {...} }` a {@link ScreenSource}, `{ file }` a {@link FileSource}, `{ url }` a {@link StreamSource}, `{ bridge }` a
- * {@link BridgeSource} (the Node bridge's H.264 over WebSocket),
+ * {@link BridgeSource} (the Node bridge's H.264 over WebSocket; with `transport: 'webrtc'`, a {@link WhepSource}),
  * `{ element }` an {@link ElementSource}. With `stabilize`, the source's frames go through a `Stabilizer` (in a
  * Worker) and the returned source owns the opened one. Rejects with `FW_ERR_INVALID_OPTION` unless exactly one
  * kind is given (or on bad stabilizer options, checked before anything opens), and with the chosen source's own
@@ -78,6 +79,12 @@ function openKind(spec: SourceSpec): Promise<FrameSource> {
   if ('screen' in spec) return ScreenSource.open(spec.screen === true ? {} : spec.screen);
   if ('file' in spec) return FileSource.open(spec.file, spec.options);
   if ('url' in spec) return StreamSource.open(spec.url, spec.options);
-  if ('bridge' in spec) return BridgeSource.open(spec.bridge);
+  if ('bridge' in spec) {
+    const bridge = spec.bridge;
+    if (typeof bridge === 'object' && !(bridge instanceof URL) && bridge.transport === 'webrtc') {
+      return WhepSource.open(bridge);
+    }
+    return BridgeSource.open(spec.bridge);
+  }
   return Promise.resolve(new ElementSource(spec.element, spec.options));
 }

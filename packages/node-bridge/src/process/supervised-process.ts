@@ -130,11 +130,12 @@ export class SupervisedProcess {
 
   /**
    * Writes to the process's stdin. Returns false when nothing was written (no process, no stdin, or its pipe is
-   * full): callers that feed live video skip the frame rather than buffer it.
+   * full): callers that feed live video skip the frame rather than buffer it. With `force`, a full pipe buffers
+   * the data instead (for control messages that must not be lost).
    */
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, force = false): boolean {
     const stdin = this.#child?.stdin;
-    if (!stdin || stdin.destroyed || !stdin.writable || stdin.writableNeedDrain) return false;
+    if (!stdin || stdin.destroyed || !stdin.writable || (stdin.writableNeedDrain && !force)) return false;
     stdin.write(data);
     return true;
   }

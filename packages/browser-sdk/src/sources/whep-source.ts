@@ -1,0 +1,405 @@
+/// <reference path="../types/globals.d.ts" />
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
+import { getCaptureTime } from '../core/capture-time.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
+import type { BridgeLatency } from './bridge-source.js';
+import { QueuedFrameSource } from './queued-frame-source.js';
+import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
+
+const log = createLogger('whep-source');
+
+/** Options of {@link WhepSource.open}. */
+export interface WhepSourceOptions {
+  /**
+   * The bridge's base URL (`http://pi.local:8090/`) or the full offer URL (`http://pi.local:8090/sources/cam/offer`,
+   * or any WHEP endpoint). Required.
+   */
+  url: string | URL;
+  /** The bridge source to show, when `url` is the bridge's base URL. Default: the bridge's first source (`/offer`). */
+  sourceId?: string;
+  /** Access token, sent as `Authorization: Bearer <token>`. Default: none. */
+  token?: string;
+  /**
+   * Makes a new offer after the connection fails or stalls (the bridge or its WebRTC worker restarted), with
+   * exponential backoff. Default: `{ initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 }`; `false` turns it off.
+   */
+  reconnect?: boolean | ReconnectBackoffOptions;
+  /** A connection that delivers no frame for this long is reported stalled and replaced, in ms. Default: 5000. */
+  stallTimeoutMs?: number;
+  /** How long `open()` waits for the first frame, in ms. Default: 15000. */
+  openTimeoutMs?: number;
+  /** Queue settings. Default: `{ policy: 'latest', capacity: 1 }`. */
+  queue?: SourceQueueOptions;
+  /** STUN/TURN servers. Default: none (host candidates, fine on a LAN). */
+  iceServers?: RTCIceServer[];
+  /** Keeps only the ICE candidates (`candidate:…` lines) it returns true for, in the offer and the answer. Default: all. */
+  candidateFilter?: (candidate: string) => boolean;
+}
+
+/** The counters of a {@link WhepSource}. */
+export interface WhepSourceStats extends FrameSourceStats {
+  /** Offers made after the first (the connection failed or stalled). */
+  reconnects: number;
+  /** Median glass-to-glass latency in ms; `undefined` until capture times are known. */
+  latencyP50Ms: number | undefined;
+  /** 95th percentile glass-to-glass latency in ms; `undefined` until capture times are known. */
+  latencyP95Ms: number | undefined;
+}
+
+const LATENCY_WINDOW = 300;
+const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
+const GATHER_TIMEOUT_MS = 3000;
+
+/**
+ * Receives a WebRTC video without signaling: POSTs an SDP offer to a WHEP-style endpoint such as the Node bridge's
+ * `/offer` (started with `--webrtc`) and reads the answered track as a live frame source (the newest frame wins).
+ * With the bridge, a `fw.meta` data channel carries each frame's capture time, matched to frames through their
+ * RTP timestamps, so `stats` reports glass-to-glass latency (after about ten frames).
+ *
+ * `open()` resolves with the first frame. It rejects with `FW_ERR_UNAUTHORIZED` (401), `FW_ERR_NETWORK_FAILED`
+ * (404 or another refusal), `FW_ERR_CONNECTION_FAILED` (unreachable), `FW_ERR_STREAM_STALLED` (no frame within
+ * `openTimeoutMs`), `FW_ERR_NOT_SUPPORTED` (no RTCPeerConnection or MediaStreamTrackProcessor). Later, a failed
+ * or stalled connection is replaced by a new offer with backoff (non-fatal errors; fatal once retries are used
+ * up); the session is ended with `DELETE` on close.
+ *
+ * @example
+ * ```ts
+ * const video = await Framewire.openSource({ bridge: { url: 'http://pi.local:8090/', transport: 'webrtc' } });
+ * for await (const frame of video) { ctx.drawImage(frame, 0, 0); frame.close(); }
+ * ```
+ */
+export class WhepSource extends QueuedFrameSource {
+  /** The offer URL. */
+  readonly url: string;
+  readonly #options: WhepSourceOptions;
+  readonly #backoff: ReconnectBackoff;
+  readonly #stallMs: number;
+  readonly #latencies: number[] = [];
+  #pc: RTCPeerConnection | undefined;
+  #reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
+  #session: string | undefined;
+  #generation = 0;
+  #lastFrameMs = performance.now();
+  #stallTimer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+  #reconnecting = false;
+  #reconnects = 0;
+  #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
+
+  private constructor(url: string, options: WhepSourceOptions) {
+    super('bridge', { capacity: 1, ...options.queue }, 'latest');
+    this.url = url;
+    this.#options = options;
+    this.#backoff = new ReconnectBackoff(
+      typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
+    );
+    this.#stallMs = options.stallTimeoutMs ?? 5000;
+  }
+
+  /** Makes the offer and resolves once the first frame arrived; rejects as described on the class. */
+  static async open(options: string | URL | WhepSourceOptions): Promise<WhepSource> {
+    const resolved: WhepSourceOptions =
+      typeof options === 'string' || options instanceof URL ? { url: options } : options;
+    const url = offerUrl(resolved);
+    if (typeof RTCPeerConnection === 'undefined' || typeof MediaStreamTrackProcessor !== 'function') {
+      throw new FramewireError(
+        'FW_ERR_NOT_SUPPORTED',
+        'WhepSource needs RTCPeerConnection and MediaStreamTrackProcessor',
+        {
+          fatal: true,
+          stage: 'network',
+        },
+      );
+    }
+    const source = new WhepSource(url, resolved);
+    try {
+      await source.#start(resolved.openTimeoutMs ?? 15_000);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+    return source;
+  }
+
+  /** The session resource of the current connection (from the answer's `Location`), if any. */
+  get sessionUrl(): string | undefined {
+    return this.#session;
+  }
+
+  /** Glass-to-glass latency of the newest delivered frames; `undefined` before capture times are known. */
+  get latency(): BridgeLatency | undefined {
+    if (this.#latencies.length === 0) return undefined;
+    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return { p50Ms: at(0.5), p95Ms: at(0.95), samples: sorted.length };
+  }
+
+  /** The counters, with reconnects and the latency percentiles. */
+  override get stats(): WhepSourceStats {
+    const latency = this.latency;
+    return {
+      ...super.stats,
+      reconnects: this.#reconnects,
+      latencyP50Ms: latency?.p50Ms,
+      latencyP95Ms: latency?.p95Ms,
+    };
+  }
+
+  /** The next frame (stamped with its capture time once known), measuring its glass-to-glass latency. */
+  override async read(): Promise<VideoFrame | null> {
+    const frame = await super.read();
+    const captured = frame ? getCaptureTime(frame) : undefined;
+    if (captured !== undefined) {
+      this.#latencies.push(Date.now() - captured);
+      if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
+    }
+    return frame;
+  }
+
+  async #start(openTimeoutMs: number): Promise<void> {
+    const first = new Promise<void>((resolve, reject) => (this.#firstFrame = { resolve, reject }));
+    const timer = setTimeout(
+      () => this.#firstFrame?.reject(stalled(`No frame from ${this.url} within ${openTimeoutMs} ms`, true)),
+      openTimeoutMs,
+    );
+    try {
+      this.#connect().catch((error: unknown) => this.#firstFrame?.reject(error as FramewireError));
+      await first;
+    } finally {
+      clearTimeout(timer);
+      this.#firstFrame = undefined;
+    }
+    this.#lastFrameMs = performance.now();
+    this.#stallTimer = setInterval(() => this.#checkStall(), Math.min(1000, this.#stallMs / 4));
+  }
+
+  async #connect(): Promise<void> {
+    const generation = ++this.#generation;
+    const filter = this.#options.candidateFilter;
+    const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    this.#pc = pc;
+    const clock = new RtpCaptureClock();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    const meta = pc.createDataChannel('fw.meta', { ordered: false, maxRetransmits: 0 });
+    meta.onmessage = (event: MessageEvent<string>) => {
+      try {
+        clock.addMeta(JSON.parse(event.data) as FrameMeta);
+      } catch {
+        log.debug('ignored a malformed fw.meta message');
+      }
+    };
+    pc.ontrack = ({ track }) => {
+      if (track.kind === 'video' && generation === this.#generation) void this.#pump(track, clock, generation);
+    };
+    pc.onconnectionstatechange = () => {
+      if (generation !== this.#generation || pc.connectionState !== 'failed') return;
+      this.#reconnect(
+        new FramewireError('FW_ERR_CONNECTION_FAILED', `The WebRTC connection to ${this.url} failed`, {
+          fatal: false,
+          stage: 'network',
+        }),
+      );
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const offer = filterSdp(pc.localDescription?.sdp ?? '', filter);
+    const headers: Record<string, string> = { 'content-type': 'application/sdp' };
+    if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: 'POST', headers, body: offer, cache: 'no-store' });
+    } catch (cause) {
+      throw new FramewireError('FW_ERR_CONNECTION_FAILED', `Cannot reach ${this.url}`, {
+        cause,
+        fatal: false,
+        stage: 'network',
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) throw refusal(response.status, text, this.url);
+    if (generation !== this.#generation || this.#stopped) return;
+    const location = response.headers.get('location');
+    this.#session = location ? new URL(location, this.url).href : undefined;
+    await pc.setRemoteDescription({ type: 'answer', sdp: filterSdp(text, filter) });
+  }
+
+  async #pump(track: MediaStreamTrack, clock: RtpCaptureClock, generation: number): Promise<void> {
+    const Processor = MediaStreamTrackProcessor as unknown as new (init: { track: MediaStreamTrack }) => {
+      readable: ReadableStream<VideoFrame>;
+    };
+    const reader = new Processor({ track }).readable.getReader();
+    this.#reader = reader;
+    try {
+      for (;;) {
+        const { value: frame, done } = await reader.read();
+        if (done) return;
+        if (generation !== this.#generation || this.#stopped) {
+          frame.close();
+          return;
+        }
+        const rtp = (frame as VideoFrame & { metadata?: () => { rtpTimestamp?: number } }).metadata?.().rtpTimestamp;
+        const captured = rtp === undefined ? undefined : clock.captureTimeOf(rtp);
+        this.#lastFrameMs = performance.now();
+        this.#backoff.reset();
+        this.#firstFrame?.resolve();
+        if (!(await this.deliver(frame, captured))) return;
+      }
+    } catch (error) {
+      log.debug(`track reader ended: ${String(error)}`);
+    }
+  }
+
+  #reconnect(cause: FramewireError): void {
+    if (this.#stopped || this.#reconnecting) return;
+    this.#teardown();
+    if (this.#firstFrame) {
+      this.#firstFrame.reject(new FramewireError(cause.code, cause.message, { cause, fatal: true, stage: 'network' }));
+      return;
+    }
+    const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
+    if (delay === null) {
+      this.#failAll(
+        new FramewireError('FW_ERR_CONNECTION_FAILED', `${this.url} did not come back`, {
+          cause,
+          fatal: true,
+          stage: 'network',
+        }),
+      );
+      return;
+    }
+    this.fail(cause);
+    this.#reconnecting = true;
+    setTimeout(() => {
+      this.#reconnecting = false;
+      if (this.#stopped) return;
+      this.#reconnects++;
+      this.#lastFrameMs = performance.now();
+      this.#connect().catch((error: unknown) => {
+        const failure = error as FramewireError;
+        if (failure.fatal) this.#failAll(failure);
+        else this.#reconnect(failure);
+      });
+    }, delay);
+  }
+
+  #checkStall(): void {
+    if (this.#stopped || this.#reconnecting) return;
+    const idleMs = performance.now() - this.#lastFrameMs;
+    if (idleMs >= this.#stallMs)
+      this.#reconnect(stalled(`No frame from ${this.url} for ${Math.round(idleMs)} ms`, false));
+  }
+
+  /** Ends the current session (best effort `DELETE`) and peer connection. */
+  #teardown(): void {
+    this.#generation++;
+    const session = this.#session;
+    this.#session = undefined;
+    if (session) {
+      const headers: Record<string, string> = {};
+      if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
+      void fetch(session, { method: 'DELETE', headers }).catch(() => undefined);
+    }
+    void this.#reader?.cancel().catch(() => undefined);
+    this.#reader = undefined;
+    this.#pc?.close();
+    this.#pc = undefined;
+  }
+
+  #failAll(error: FramewireError): void {
+    this.#stop();
+    this.fail(error);
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
+    this.#teardown();
+  }
+
+  /** Ends the session and closes the connection. */
+  protected release(): void {
+    this.#stop();
+  }
+}
+
+/** The offer URL for `options`; throws `FW_ERR_INVALID_OPTION`. */
+function offerUrl(options: WhepSourceOptions): string {
+  assertOption(typeof options === 'object', 'options must be a URL or { url, … }');
+  const { url, sourceId } = options;
+  assertOption(url instanceof URL || (typeof url === 'string' && url.length > 0), 'url must be a non-empty URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url), typeof location === 'undefined' ? undefined : location.href);
+  } catch {
+    assertOption(false, `url must be a valid URL; got ${String(url)}`);
+    throw new Error('unreachable');
+  }
+  assertOption(['http:', 'https:'].includes(parsed.protocol), `url must be http: or https:; got ${parsed.protocol}`);
+  assertOption(
+    sourceId === undefined || (typeof sourceId === 'string' && /^[\w.-]+$/.test(sourceId)),
+    'sourceId must be a source id such as "cam" (letters, digits, _ . -)',
+  );
+  assertOption(
+    options.candidateFilter === undefined || typeof options.candidateFilter === 'function',
+    'candidateFilter must be a function',
+  );
+  const base = parsed.pathname.endsWith('/');
+  assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full offer URL');
+  if (base) parsed.pathname += sourceId === undefined ? 'offer' : `sources/${sourceId}/offer`;
+  return parsed.href;
+}
+
+function filterSdp(sdp: string, keep: ((candidate: string) => boolean) | undefined): string {
+  if (!keep) return sdp;
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:') || keep(line.slice(2)))
+    .join('\r\n');
+}
+
+function gathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState !== 'complete') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function refusal(status: number, body: string, url: string): FramewireError {
+  let code = '';
+  let message = body.slice(0, 200);
+  try {
+    const parsed = JSON.parse(body) as { error?: string; message?: string };
+    code = parsed.error ?? '';
+    message = parsed.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  const details = { url, status, code };
+  if (status === 401 || status === 403)
+    return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
+      fatal: true,
+      stage: 'auth',
+      details,
+    });
+  if (status === 503)
+    return new FramewireError('FW_ERR_CONNECTION_FAILED', `${url} is restarting: ${message}`, {
+      fatal: false,
+      stage: 'network',
+      details,
+    });
+  return new FramewireError('FW_ERR_NETWORK_FAILED', `${url} answered ${status}: ${code} ${message}`.trim(), {
+    fatal: true,
+    stage: 'network',
+    details,
+  });
+}
+
+function stalled(message: string, fatal: boolean): FramewireError {
+  return new FramewireError('FW_ERR_STREAM_STALLED', message, { fatal, stage: 'network' });
+}

@@ -1,0 +1,509 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { sendJson } from '@framewire/core/node';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import type { FrameFeed } from '../pipeline/frame-feed.js';
+import { SupervisedProcess } from '../process/supervised-process.js';
+import type { VideoSource } from '../sources/video-source.js';
+import {
+  IpcMessageReader,
+  encodeIpcFrameHeader,
+  encodeIpcJson,
+  type IpcFrame,
+  type IpcFromWorker,
+  type IpcToWorker,
+} from '../webrtc/webrtc-ipc.js';
+
+/** An ICE server for the bridge's peer connections (the `RTCIceServer` shape). */
+export interface WebRtcIceServer {
+  /** `stun:` or `turn:` URL(s). */
+  urls: string | string[];
+  /** TURN user name. */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** Options of {@link WebRtcOutput}. */
+export interface WebRtcOutputOptions {
+  /**
+   * Keep only ICE candidates with these addresses, in offers received and answers sent (e.g. `['127.0.0.1']`
+   * to stay on loopback, or the LAN address the viewers can reach). Default: `[]`, every candidate.
+   */
+  iceAddresses?: string[];
+  /** STUN/TURN servers of the bridge's peer connections. Default: none (host candidates only). */
+  iceServers?: WebRtcIceServer[];
+  /** How long an offer waits for the worker's answer before `504 FW_ERR_TIMEOUT`, in ms. Default: 15000. */
+  answerTimeoutMs?: number;
+  /** Largest accepted offer body, in bytes (`413 FW_ERR_MESSAGE_TOO_LARGE` above). Default: 65536. */
+  maxOfferBytes?: number;
+  /** First restart delay of a crashed worker, in ms; doubles per crash in a row. Default: 250. */
+  restartDelayMs?: number;
+  /** Longest restart delay of the worker, in ms. Default: 5000. */
+  maxRestartDelayMs?: number;
+  /** Node executable that runs the worker. Default: the bridge's own (`process.execPath`). */
+  nodePath?: string;
+}
+
+/** Whether a session receives the bridge's video (`view`, WHEP) or sends video to the bridge (`publish`, WHIP). */
+export type WebRtcSessionMode = 'view' | 'publish';
+
+/** One WebRTC session of a {@link WebRtcOutput}. */
+export interface WebRtcSession {
+  /** Session id, the last segment of its resource URL. */
+  id: string;
+  /** `view` or `publish`. */
+  mode: WebRtcSessionMode;
+  /** The source viewed (empty for `publish`). */
+  sourceId: string;
+  /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
+  state: string;
+}
+
+/** Events of a {@link WebRtcOutput}. */
+export type WebRtcOutputEvents = {
+  /** An I420 frame a publishing client sent (`publish` sessions), stamped with its arrival time. */
+  frame: { sessionId: string; frame: RawFrame };
+  /** A session's state changed; `closed` and `failed` end it. */
+  session: { session: WebRtcSession };
+  /** The worker process failed (it restarts); every session ended with state `failed`. */
+  error: { error: FramewireError; fatal: boolean };
+};
+
+/** Counters of a {@link WebRtcOutput}. */
+export interface WebRtcOutputStats {
+  /** Open sessions (viewers and publishers). */
+  clients: number;
+  /** Frames handed to the worker (once per frame, whatever the number of viewers). */
+  framesSent: number;
+  /** Frames skipped because the worker was behind or restarting. */
+  framesDropped: number;
+  /** Bytes handed to the worker. */
+  bytesSent: number;
+  /** Worker restarts after crashes. */
+  workerRestarts: number;
+}
+
+/** What the output needs from the bridge: its sources and their shared feeds. */
+export interface WebRtcFeedProvider {
+  /** The bridge's sources. */
+  readonly sources: readonly VideoSource[];
+  /** The shared feed of source `id` in `format`. */
+  feed(id: string, format: 'I420'): FrameFeed;
+}
+
+interface Pending {
+  resolve: (message: Extract<IpcFromWorker, { type: 'answer' }>) => void;
+  reject: (error: FramewireError) => void;
+}
+
+const log = createLogger('webrtc');
+const WORKER_PATH = fileURLToPath(new URL('./webrtc-worker.js', import.meta.url));
+
+/** An HTTP failure with its status and `FW_ERR_…` code. */
+class HttpFailure extends FramewireError {
+  readonly status: number;
+  constructor(status: number, ...args: ConstructorParameters<typeof FramewireError>) {
+    super(...args);
+    this.status = status;
+  }
+}
+
+/**
+ * WebRTC for browsers without signaling (WHEP/WHIP-style, like WebGear_RTC's `/offer`): `POST` an SDP offer, get
+ * the answer and a session resource (`Location`) that `DELETE` ends. Viewers receive a source as VP8 (what
+ * `@roamhq/wrtc` offers; no H.264) plus a `fw.meta` data channel, when the offer has one, carrying each frame's
+ * capture time; publishers send their video to the bridge (`frame` events of I420 frames).
+ *
+ * Every peer connection lives in one worker process (`webrtc-worker.js`), because the native library can crash:
+ * the bridge feeds it raw I420 frames over a pipe (length-prefixed binary messages) and restarts it with backoff
+ * when it dies. A crash ends every session (state `failed`); clients make a new offer. Each source is read once
+ * and shared by all its viewers; sessions that fail, close or never connect are cleaned up.
+ */
+export class WebRtcOutput {
+  /** Labels under which the bridge reports this output in `/metrics`. */
+  readonly metricsLabels = { source: '*', output: 'webrtc' };
+  readonly #feeds: WebRtcFeedProvider;
+  readonly #options: Required<WebRtcOutputOptions>;
+  readonly #worker: SupervisedProcess;
+  readonly #events = new TypedEmitter<WebRtcOutputEvents>();
+  readonly #sessions = new Map<string, WebRtcSession>();
+  readonly #pending = new Map<number, Pending>();
+  readonly #subscriptions = new Map<string, () => void>();
+  readonly #reader: IpcMessageReader;
+  #ready = false;
+  #nextRequest = 1;
+  #framesSent = 0;
+  #framesDropped = 0;
+  #bytesSent = 0;
+  #closed = false;
+
+  /** Validates the options and starts the worker process. */
+  constructor(feeds: WebRtcFeedProvider, options: WebRtcOutputOptions = {}) {
+    this.#options = {
+      iceAddresses: [],
+      iceServers: [],
+      answerTimeoutMs: 15_000,
+      maxOfferBytes: 64 * 1024,
+      restartDelayMs: 250,
+      maxRestartDelayMs: 5000,
+      nodePath: process.execPath,
+      ...options,
+    };
+    const o = this.#options;
+    assertOption(
+      Array.isArray(o.iceAddresses) && o.iceAddresses.every((a) => typeof a === 'string' && a !== ''),
+      'webrtc.iceAddresses must be an array of IP addresses',
+    );
+    assertOption(Array.isArray(o.iceServers), 'webrtc.iceServers must be an array of RTCIceServer objects');
+    assertOption(o.answerTimeoutMs > 0, `webrtc.answerTimeoutMs must be > 0; got ${o.answerTimeoutMs}`);
+    assertOption(o.maxOfferBytes >= 1024, `webrtc.maxOfferBytes must be >= 1024; got ${o.maxOfferBytes}`);
+    this.#feeds = feeds;
+    this.#reader = new IpcMessageReader(
+      (message) => this.#onWorkerMessage(message as IpcFromWorker),
+      (frame) => this.#onPublishedFrame(frame),
+    );
+    this.#worker = new SupervisedProcess({
+      name: 'webrtc worker',
+      command: o.nodePath,
+      args: [WORKER_PATH],
+      stdin: true,
+      restartDelayMs: o.restartDelayMs,
+      maxRestartDelayMs: o.maxRestartDelayMs,
+    });
+    this.#worker.on('spawn', () => {
+      this.#reader.reset();
+      this.#ready = false;
+    });
+    this.#worker.on('stdout', ({ chunk }) => {
+      try {
+        this.#reader.push(chunk);
+      } catch (error) {
+        log.warn(`bad message from the worker: ${(error as Error).message}; restarting it`);
+        this.#worker.kill();
+      }
+    });
+    this.#worker.on('error', ({ error }) => this.#onWorkerExit(error));
+    this.#worker.start();
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof WebRtcOutputEvents>(event: E, listener: (payload: WebRtcOutputEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** The worker's process id (for diagnostics and tests); `undefined` while it restarts. */
+  get workerPid(): number | undefined {
+    return this.#worker.pid;
+  }
+
+  /** True once the worker has started and can answer offers. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The open sessions. */
+  get sessions(): WebRtcSession[] {
+    return [...this.#sessions.values()].map((s) => ({ ...s }));
+  }
+
+  /** The counters. */
+  get stats(): WebRtcOutputStats {
+    return {
+      clients: this.#sessions.size,
+      framesSent: this.#framesSent,
+      framesDropped: this.#framesDropped,
+      bytesSent: this.#bytesSent,
+      workerRestarts: this.#worker.restarts,
+    };
+  }
+
+  /**
+   * Answers `POST` of an offer for source `sourceId` (`view`) or of a client's video (`publish`). The body is
+   * `application/sdp` or JSON `{ type: 'offer', sdp }`; the answer comes back in the same form, with status 201
+   * and the session resource in `Location` (`<request path>/<session id>`). Errors: 400
+   * `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 504
+   * `FW_ERR_TIMEOUT`.
+   */
+  async handleOffer(
+    request: IncomingMessage,
+    response: ServerResponse,
+    sourceId: string,
+    mode: WebRtcSessionMode,
+  ): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://bridge').pathname;
+    try {
+      const { sdp, json } = await this.#readOffer(request, mode);
+      const answer = await this.#offer(sourceId, mode, sdp);
+      const location = `${path.replace(/\/$/, '')}/${answer.sessionId}`;
+      response.setHeader('location', location);
+      response.setHeader('access-control-expose-headers', 'location');
+      if (json) {
+        sendJson(response, 201, { type: 'answer', sdp: answer.sdp });
+      } else {
+        response.writeHead(201, {
+          'cache-control': 'no-store',
+          'content-type': 'application/sdp',
+          'content-length': Buffer.byteLength(answer.sdp),
+        });
+        response.end(answer.sdp);
+      }
+    } catch (error) {
+      const failure =
+        error instanceof HttpFailure
+          ? error
+          : new HttpFailure(500, 'FW_ERR_PROCESS_FAILED', (error as Error).message, { cause: error });
+      log.warn(`${request.method ?? 'POST'} ${path}: ${failure.code}: ${failure.message}`);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      if (failure.status === 503) response.setHeader('retry-after', '1');
+      // The rest of a refused body is not read: the connection cannot carry another request.
+      if (failure.status === 413) response.setHeader('connection', 'close');
+      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+    }
+  }
+
+  /** Answers `DELETE` of a session resource (ends the session, 204) and refuses other methods (405). */
+  handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): void {
+    if (request.method !== 'DELETE') {
+      response.setHeader('allow', 'DELETE');
+      sendJson(response, 405, { error: 'method not allowed', message: 'only DELETE ends a session' });
+      return;
+    }
+    if (!this.#sessions.has(sessionId)) {
+      sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
+      return;
+    }
+    this.#end(sessionId, 'closed');
+    this.#send({ type: 'close', sessionId });
+    response.writeHead(204, { 'cache-control': 'no-store' });
+    response.end();
+  }
+
+  /** Kills the worker (SIGKILL): it restarts and every session fails. For tests and recovery. */
+  killWorker(): void {
+    this.#worker.kill('SIGKILL');
+  }
+
+  /** Ends every session and stops the worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const unsubscribe of this.#subscriptions.values()) unsubscribe();
+    this.#subscriptions.clear();
+    this.#rejectPending(new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down'));
+    for (const id of [...this.#sessions.keys()]) this.#end(id, 'closed');
+    await this.#worker.close();
+    this.#events.removeAllListeners();
+  }
+
+  async #readOffer(request: IncomingMessage, mode: WebRtcSessionMode): Promise<{ sdp: string; json: boolean }> {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const json = type !== 'application/sdp';
+    const body = await readBody(request, this.#options.maxOfferBytes);
+    let sdp: unknown = body;
+    if (json) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw invalid('the body is neither application/sdp nor JSON { "type": "offer", "sdp": "…" }');
+      }
+      const message = parsed as { type?: unknown; sdp?: unknown } | null;
+      if (message?.type !== 'offer') throw invalid('the JSON body must be { "type": "offer", "sdp": "…" }');
+      sdp = message.sdp;
+    }
+    if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw invalid('the offer is not an SDP (must start v=0)');
+    const video = /^m=video .*$/m.exec(sdp);
+    if (!video) throw invalid('the offer has no video media section (m=video)');
+    const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
+    const sends = !/^a=(recvonly|inactive)\s*$/m.test(media);
+    const receives = !/^a=(sendonly|inactive)\s*$/m.test(media);
+    if (mode === 'view' && !receives) throw invalid('a viewer offer must receive video (recvonly or sendrecv)');
+    if (mode === 'publish' && !sends) throw invalid('a publisher offer must send video (sendonly or sendrecv)');
+    return { sdp, json };
+  }
+
+  #offer(sourceId: string, mode: WebRtcSessionMode, sdp: string): Promise<Extract<IpcFromWorker, { type: 'answer' }>> {
+    if (this.#closed) throw new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down');
+    if (!this.#ready)
+      throw new HttpFailure(503, 'FW_ERR_PROCESS_FAILED', 'the WebRTC worker is restarting; offer again shortly', {
+        stage: 'webrtc',
+      });
+    const requestId = this.#nextRequest++;
+    const sessionId = randomUUID();
+    const session: WebRtcSession = { id: sessionId, mode, sourceId: mode === 'view' ? sourceId : '', state: 'new' };
+    this.#sessions.set(sessionId, session);
+    if (mode === 'view') this.#watch(sourceId);
+    const message: IpcToWorker = {
+      type: 'offer',
+      requestId,
+      sessionId,
+      mode,
+      sourceId,
+      sdp,
+      iceAddresses: this.#options.iceAddresses,
+      iceServers: this.#options.iceServers,
+    };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(requestId);
+        this.#end(sessionId, 'failed');
+        this.#send({ type: 'close', sessionId });
+        reject(new HttpFailure(504, 'FW_ERR_TIMEOUT', `no answer within ${this.#options.answerTimeoutMs} ms`));
+      }, this.#options.answerTimeoutMs);
+      this.#pending.set(requestId, {
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          this.#end(sessionId, 'failed');
+          reject(error);
+        },
+      });
+      this.#send(message);
+    });
+  }
+
+  #send(message: IpcToWorker): void {
+    this.#worker.write(encodeIpcJson(message), true);
+  }
+
+  /** Reads source `sourceId` while it has viewers (the feed itself is shared with the other outputs). */
+  #watch(sourceId: string): void {
+    if (this.#subscriptions.has(sourceId)) return;
+    const feed = this.#feeds.feed(sourceId, 'I420');
+    this.#subscriptions.set(
+      sourceId,
+      feed.subscribe((frame) => this.#forward(sourceId, frame)),
+    );
+  }
+
+  #unwatchIdle(): void {
+    for (const [sourceId, unsubscribe] of this.#subscriptions) {
+      const viewed = [...this.#sessions.values()].some((s) => s.mode === 'view' && s.sourceId === sourceId);
+      if (viewed) continue;
+      unsubscribe();
+      this.#subscriptions.delete(sourceId);
+    }
+  }
+
+  #forward(sourceId: string, frame: SourceFrame): void {
+    if (!isRawFrame(frame) || frame.format !== 'I420') return;
+    const header = encodeIpcFrameHeader({ ...frame, id: sourceId });
+    // The header goes only when the pipe has room; then the pixels must follow it.
+    if (!this.#ready || !this.#worker.write(header)) {
+      this.#framesDropped++;
+      return;
+    }
+    this.#worker.write(frame.data, true);
+    this.#framesSent++;
+    this.#bytesSent += header.length + frame.data.length;
+  }
+
+  #onWorkerMessage(message: IpcFromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        this.#ready = true;
+        log.debug(`worker ${this.#worker.pid ?? '?'} ready`);
+        return;
+      case 'answer': {
+        const pending = this.#pending.get(message.requestId);
+        this.#pending.delete(message.requestId);
+        pending?.resolve(message);
+        return;
+      }
+      case 'refused': {
+        const pending = this.#pending.get(message.requestId);
+        this.#pending.delete(message.requestId);
+        pending?.reject(
+          new HttpFailure(400, 'FW_ERR_SDP_INVALID', `the offer was refused: ${message.message}`, { stage: 'webrtc' }),
+        );
+        return;
+      }
+      case 'state': {
+        const session = this.#sessions.get(message.sessionId);
+        if (!session) return;
+        if (message.state === 'closed' || message.state === 'failed') {
+          this.#end(message.sessionId, message.state);
+          return;
+        }
+        session.state = message.state;
+        this.#events.emit('session', { session: { ...session } });
+        return;
+      }
+    }
+  }
+
+  #onPublishedFrame(frame: IpcFrame): void {
+    if (!this.#sessions.has(frame.id)) return;
+    this.#events.emit('frame', {
+      sessionId: frame.id,
+      frame: {
+        width: frame.width,
+        height: frame.height,
+        format: 'I420',
+        // The reader's buffer is reused: the frame gets its own copy.
+        data: Buffer.from(frame.data),
+        captureTimeMs: frame.captureTimeMs,
+      },
+    });
+  }
+
+  #onWorkerExit(error: FramewireError): void {
+    this.#ready = false;
+    this.#rejectPending(
+      new HttpFailure(503, 'FW_ERR_PROCESS_FAILED', 'the WebRTC worker failed; offer again shortly', {
+        cause: error,
+        stage: 'webrtc',
+      }),
+    );
+    for (const id of [...this.#sessions.keys()]) this.#end(id, 'failed');
+    this.#events.emit('error', { error, fatal: false });
+  }
+
+  #rejectPending(error: FramewireError): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(error);
+  }
+
+  #end(sessionId: string, state: 'closed' | 'failed'): void {
+    const session = this.#sessions.get(sessionId);
+    if (!session) return;
+    this.#sessions.delete(sessionId);
+    session.state = state;
+    this.#unwatchIdle();
+    this.#events.emit('session', { session: { ...session } });
+  }
+}
+
+function invalid(message: string): HttpFailure {
+  return new HttpFailure(400, 'FW_ERR_SDP_INVALID', message, { stage: 'webrtc' });
+}
+
+/** Reads a request body as UTF-8, refusing more than `maxBytes` (413). */
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        request.pause();
+        reject(new HttpFailure(413, 'FW_ERR_MESSAGE_TOO_LARGE', `the offer is larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core';
+import {
+  BridgeServer,
+  FrameFeed,
+  NetGearOutput,
+  WebRtcPublishSource,
+  createTestPatternSource,
+  type WebRtcOutput,
+} from '@framewire/node-bridge';
+import { launchChromium } from '../helpers/chromium.js';
+import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
+import { startCli, waitUntil, type StartedServer } from '../helpers/node.js';
+import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
+import { freePort, startPeer } from '../helpers/python.js';
+
+const TOKEN = 'webrtc-test-token';
+const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
+
+/** What a page reports after reading frames from a WhepSource. */
+interface Viewed {
+  sizes: string[];
+  latencyP50Ms: number | undefined;
+  reconnects: number;
+  sessionUrl: string | undefined;
+}
+
+declare const Framewire: {
+  openSource(spec: unknown): Promise<{
+    read(): Promise<VideoFrame | null>;
+    close(): Promise<void>;
+    stats: { latencyP50Ms?: number; reconnects: number };
+    sessionUrl?: string;
+  }>;
+};
+declare global {
+  interface Window {
+    /** Set by openPeerPage (test/helpers/peers.ts). */
+    isLoopbackCandidate: (candidate: string) => boolean;
+    viewer?: Awaited<ReturnType<typeof Framewire.openSource>>;
+  }
+}
+
+describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', () => {
+  let browser: Browser;
+  let sdk: StartedServer;
+  let bridge: BridgeServer;
+  let base: string;
+  const errors: string[] = [];
+  const pages: Page[] = [];
+
+  /** The bridge's WebRTC output. */
+  function output(): WebRtcOutput {
+    assert.ok(bridge.webrtc, 'the bridge serves WebRTC');
+    return bridge.webrtc;
+  }
+
+  /** A page with the SDK's script bundle loaded. */
+  async function viewerPage(): Promise<Page> {
+    const page = await openPeerPage(browser, sdk.url, errors);
+    await page.addScriptTag({ url: '/sdk/framewire.min.js' });
+    pages.push(page);
+    return page;
+  }
+
+  /** Opens a WhepSource in `page` (kept as window.viewer) and reads `count` frames. */
+  function view(page: Page, count: number, options: Record<string, unknown> = {}): Promise<Viewed> {
+    return page.evaluate(
+      async (url: string, token: string, n: number, extra: Record<string, unknown>) => {
+        window.viewer ??= await Framewire.openSource({
+          bridge: {
+            url,
+            token,
+            transport: 'webrtc',
+            candidateFilter: window.isLoopbackCandidate,
+            stallTimeoutMs: 3000,
+            ...extra,
+          },
+        });
+        const sizes: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const frame = await window.viewer.read();
+          if (!frame) break;
+          sizes.push(`${frame.displayWidth}x${frame.displayHeight}`);
+          frame.close();
+        }
+        const { latencyP50Ms, reconnects } = window.viewer.stats;
+        return { sizes, latencyP50Ms, reconnects, sessionUrl: window.viewer.sessionUrl };
+      },
+      `${base}/`,
+      TOKEN,
+      count,
+      options,
+    );
+  }
+
+  /** Makes a raw recvonly offer in `page` (loopback candidates only) and POSTs it to `path`. */
+  function postOffer(
+    page: Page,
+    path: string,
+    init: { token?: string } = {},
+  ): Promise<{ status: number; body: string }> {
+    return page.evaluate(
+      async (url: string, token: string | undefined) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const sdp = (pc.localDescription?.sdp ?? '')
+          .split('\r\n')
+          .filter((line) => !line.startsWith('a=candidate:') || window.isLoopbackCandidate(line))
+          .join('\r\n');
+        pc.close();
+        const headers: Record<string, string> = { 'content-type': 'application/sdp' };
+        if (token) headers['authorization'] = `Bearer ${token}`;
+        const response = await fetch(url, { method: 'POST', headers, body: sdp });
+        return { status: response.status, body: await response.text() };
+      },
+      `${base}${path}`,
+      init.token,
+    );
+  }
+
+  before(async () => {
+    sdk = await startSdkServer();
+    browser = await launchChromium();
+    bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 320, height: 240, frameRate: 15 })],
+      token: TOKEN,
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'], restartDelayMs: 1000 },
+    });
+    base = `http://127.0.0.1:${bridge.port}`;
+    await waitUntil(() => output().ready, 'the WebRTC worker', 15_000);
+  });
+
+  after(async () => {
+    for (const page of pages) {
+      await page.evaluate(() => window.viewer?.close()).catch(() => undefined);
+    }
+    await browser.close();
+    await sdk.close();
+    await bridge.close();
+    await settleWrtc();
+  });
+
+  it('serves two viewers from one source; a reloaded page offers again and gets the stream', async () => {
+    const [first, second] = [await viewerPage(), await viewerPage()];
+    const [a, b] = await Promise.all([view(first, 40), view(second, 40)]);
+    for (const viewed of [a, b]) {
+      assert.equal(viewed.sizes.length, 40);
+      assert.ok(
+        viewed.sizes.every((size) => size === '320x240'),
+        viewed.sizes.join(),
+      );
+      assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
+      // The capture time travels on fw.meta: latency is measured, and small on loopback.
+      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000);
+    }
+    assert.equal(output().sessions.filter((s) => s.mode === 'view').length, 2);
+    assert.ok(output().stats.framesSent > 0);
+    const metrics = await (await fetch(`${base}/metrics?token=${TOKEN}`)).text();
+    assert.match(metrics, /framewire_output_clients\{source="\*",output="webrtc"\} 2/);
+
+    // A reload drops the page's connection without a DELETE: the bridge cleans the session up by itself.
+    await first.reload();
+    await first.addScriptTag({
+      content: `window.__name = (f) => f; window.isLoopbackCandidate = ${isLoopbackCandidate.toString()};`,
+    });
+    await first.addScriptTag({ url: '/sdk/framewire.min.js' });
+    const again = await view(first, 10);
+    assert.deepEqual(new Set(again.sizes), new Set(['320x240']));
+    await waitUntil(() => output().sessions.length === 2, 'the reloaded page’s old session to be cleaned up', 30_000);
+
+    // DELETE on the session resource ends it.
+    const deleted = await fetch(new URL(again.sessionUrl ?? '', base), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(deleted.status, 204);
+    assert.equal(output().sessions.length, 1);
+    await first.evaluate(() => window.viewer?.close());
+    await second.evaluate(() => window.viewer?.close());
+  });
+
+  it('refuses a missing or wrong token with 401 FW_ERR_UNAUTHORIZED, in the SDK too', async () => {
+    const page = await viewerPage();
+    for (const token of [undefined, 'wrong-token-123']) {
+      const { status, body } = await postOffer(page, '/offer', token === undefined ? {} : { token });
+      assert.equal(status, 401);
+      assert.equal((JSON.parse(body) as { error: string }).error, 'FW_ERR_UNAUTHORIZED');
+    }
+    const code = await page.evaluate(
+      (url: string) =>
+        Framewire.openSource({ bridge: { url, token: 'wrong-token-123', transport: 'webrtc' } }).then(
+          () => 'opened',
+          (error: unknown) => (error as { code: string }).code,
+        ),
+      `${base}/`,
+    );
+    assert.equal(code, 'FW_ERR_UNAUTHORIZED');
+  });
+
+  it('answers malformed offers with clear errors and keeps serving', async () => {
+    const pid = output().workerPid;
+    const post = async (path: string, body: string, type: string, method = 'POST') => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        ...(method === 'POST' ? { body } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, error: text ? (JSON.parse(text) as { error: string }).error : '' };
+    };
+    const noVideo = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+    const brokenVideo = 'v=0\r\nm=video garbage\r\na=recvonly\r\n';
+    const cases: [string, string, string, number, string][] = [
+      ['/offer', 'hello', 'text/plain', 400, 'FW_ERR_SDP_INVALID'],
+      ['/offer', JSON.stringify({ type: 'answer', sdp: 'v=0' }), 'application/json', 400, 'FW_ERR_SDP_INVALID'],
+      ['/offer', JSON.stringify({ type: 'offer', sdp: 42 }), 'application/json', 400, 'FW_ERR_SDP_INVALID'],
+      ['/offer', noVideo, 'application/sdp', 400, 'FW_ERR_SDP_INVALID'],
+      ['/offer', brokenVideo, 'application/sdp', 400, 'FW_ERR_SDP_INVALID'],
+      ['/publish', brokenVideo, 'application/sdp', 400, 'FW_ERR_SDP_INVALID'],
+      [
+        '/offer',
+        `v=0\r\nm=video 9 x\r\n${'a=x\r\n'.repeat(20_000)}`,
+        'application/sdp',
+        413,
+        'FW_ERR_MESSAGE_TOO_LARGE',
+      ],
+      ['/sources/nope/offer', brokenVideo, 'application/sdp', 404, ''],
+    ];
+    for (const [path, body, type, status, error] of cases) {
+      const got = await post(path, body, type);
+      assert.equal(got.status, status, `${path} ${body.slice(0, 30)}`);
+      if (error) assert.equal(got.error, error, `${path} ${body.slice(0, 30)}`);
+    }
+    assert.equal((await post('/offer', '', '', 'GET')).status, 405);
+    assert.equal((await post('/offer/00000000-0000', '', '', 'DELETE')).status, 404);
+    assert.equal((await post('/offer/00000000-0000', '', '', 'PUT')).status, 405);
+    // Nothing crashed: same worker, and it still answers a real offer.
+    assert.equal(output().workerPid, pid);
+    const page = await viewerPage();
+    const real = await postOffer(page, '/offer', { token: TOKEN });
+    assert.equal(real.status, 201);
+    assert.ok(
+      real.body
+        .split('\r\n')
+        .filter((l) => l.startsWith('a=candidate:'))
+        .every(isLoopbackCandidate),
+    );
+  });
+
+  it('answers 504 FW_ERR_TIMEOUT when the worker does not answer in time', async () => {
+    const slow = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { answerTimeoutMs: 1 },
+    });
+    try {
+      await waitUntil(() => slow.webrtc?.ready, 'the WebRTC worker', 15_000);
+      const page = await viewerPage();
+      const { status, body } = await page.evaluate(async (url: string) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(url, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+        pc.close();
+        return { status: response.status, body: await response.text() };
+      }, `http://127.0.0.1:${slow.port}/offer`);
+      assert.equal(status, 504);
+      assert.equal((JSON.parse(body) as { error: string }).error, 'FW_ERR_TIMEOUT');
+      await waitUntil(() => slow.webrtc?.sessions.length === 0, 'the timed-out session to be dropped');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('restarts a killed worker: offers meanwhile get 503, and a viewer reconnects by itself', async () => {
+    const page = await viewerPage();
+    const before = await view(page, 5);
+    assert.equal(before.sizes.length, 5);
+    const pid = output().workerPid;
+    output().killWorker();
+    await waitUntil(() => !output().ready, 'the worker to be seen dead');
+    assert.equal(output().sessions.length, 0);
+    const during = await postOffer(page, '/offer', { token: TOKEN });
+    assert.equal(during.status, 503);
+    assert.equal((JSON.parse(during.body) as { error: string }).error, 'FW_ERR_PROCESS_FAILED');
+    await waitUntil(() => output().ready, 'the restarted worker', 15_000);
+    assert.notEqual(output().workerPid, pid);
+    assert.equal(output().stats.workerRestarts, 1);
+    // The page's source sees its frames stop, makes a new offer and resumes.
+    const resumed = await view(page, 10);
+    assert.equal(resumed.sizes.length, 10);
+    assert.ok(resumed.reconnects >= 1);
+    await page.evaluate(() => window.viewer?.close());
+  });
+
+  it('the CLI serves --webrtc with loopback-only answers (--webrtc-ice-address)', async () => {
+    const cli = await startCli(
+      CLI,
+      ['--port', '0', '--size', '160x120', '--fps', '5', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+      /listening on (http:\/\/[\d.:]+)/,
+    );
+    try {
+      const url = cli.match[1] ?? '';
+      const health = (await (await fetch(`${url}/health`)).json()) as { outputs: string[] };
+      assert.ok(health.outputs.includes('webrtc'));
+      const page = await viewerPage();
+      const answered = await waitUntil(async () => {
+        const got = await page.evaluate(async (offerUrl: string) => {
+          const pc = new RTCPeerConnection();
+          pc.addTransceiver('video', { direction: 'recvonly' });
+          await pc.setLocalDescription(await pc.createOffer());
+          const response = await fetch(offerUrl, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+          pc.close();
+          return { status: response.status, body: await response.text() };
+        }, `${url}/offer`);
+        return got.status === 503 ? undefined : got; // the worker may still be starting
+      }, 'an answer from the CLI');
+      assert.equal(answered.status, 201);
+      const answer = JSON.parse(answered.body) as { type: string; sdp: string };
+      assert.equal(answer.type, 'answer');
+      const candidates = answer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
+      assert.ok(candidates.length > 0 && candidates.every(isLoopbackCandidate), candidates.join('\n'));
+    } finally {
+      assert.equal(await cli.stop(), 0);
+    }
+  });
+});
+
+describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiver', () => {
+  it('forwards the frames a Chromium page publishes to NetGearOutput', async () => {
+    const sdk = await startSdkServer();
+    const browser = await launchChromium();
+    const errors: string[] = [];
+    const port = await freePort();
+    const peer = startPeer(['receiver', '--port', String(port), '--pattern', '0', '--frames', '5']);
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'] },
+    });
+    assert.ok(bridge.webrtc);
+    const published = new WebRtcPublishSource(bridge.webrtc);
+    const output = new NetGearOutput(new FrameFeed(published, 'BGR24'), { port, pattern: 0 });
+    bridge.attach(output);
+    bridge.attach(published);
+    try {
+      await waitUntil(() => peer.events.length > 0, 'the receiver listening');
+      await waitUntil(() => bridge.webrtc?.ready, 'the WebRTC worker', 15_000);
+      await published.start();
+      await output.start();
+      const page = await openPeerPage(browser, sdk.url, errors);
+      const status = await page.evaluate(async (url: string) => {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+        const pc = new RTCPeerConnection();
+        for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp' },
+          body: pc.localDescription?.sdp,
+        });
+        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+        Object.assign(window, { publisher: { pc, stream } });
+        return response.status;
+      }, `http://127.0.0.1:${bridge.port}/publish`);
+      assert.equal(status, 201);
+      assert.equal(await peer.exited, 0, peer.stderr());
+      const received = peer.events.filter((e) => e['event'] === 'frame');
+      assert.equal(received.length, 5);
+      const [height, width, channels] = received[0]?.['shape'] as number[];
+      assert.equal(channels, 3);
+      assert.ok(width && height && width % 2 === 0 && height % 2 === 0 && width <= 320, `${width}x${height}`);
+      assert.ok((received[0]?.['mean'] as number) > 5, 'a picture, not a blank frame');
+      assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 1);
+      await page.evaluate(() => {
+        const { pc, stream } = (window as unknown as { publisher: { pc: RTCPeerConnection; stream: MediaStream } })
+          .publisher;
+        for (const track of stream.getTracks()) track.stop();
+        pc.close();
+      });
+    } finally {
+      peer.kill();
+      await browser.close();
+      await sdk.close();
+      await bridge.close();
+      await settleWrtc();
+    }
+  });
+});
