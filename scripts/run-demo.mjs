@@ -53,6 +53,9 @@ start('bridge', 'packages/node-bridge/bin/framewire-bridge.js', [
   String(BRIDGE_PORT),
   '--source',
   'testpattern',
+  '--webrtc',
+  // On loopback, WebRTC needs no other candidate (and offers none of this machine's other addresses).
+  ...(HOST === '127.0.0.1' ? ['--webrtc-ice-address', '127.0.0.1'] : []),
 ]);
 
 let server;

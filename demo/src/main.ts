@@ -9,7 +9,7 @@ import {
   type RecorderContainer,
   type RecorderVideoCodec,
 } from '@framewire/browser-sdk';
-import { startBridgeWsView } from './bridge-ws-view.js';
+import { startBridgeView } from './bridge-view.js';
 import { loadDemoConfig, type DemoConfig } from './demo-config.js';
 import { $, describeError } from './dom.js';
 import { watchHealth } from './health-badge.js';
@@ -189,10 +189,18 @@ let demoConfig: DemoConfig | undefined;
 function onRouteShown(route: string): void {
   if (route === 'bridge' && !bridgeWsStarted && demoConfig) {
     bridgeWsStarted = true;
-    void startBridgeWsView(
-      demoConfig.bridgeUrl,
+    const { bridgeUrl } = demoConfig;
+    void startBridgeView(
+      'ws',
+      bridgeUrl,
       $('bridge-ws-view', HTMLCanvasElement),
       $('bridge-ws-stats', HTMLOutputElement),
+    );
+    void startBridgeView(
+      'webrtc',
+      bridgeUrl,
+      $('bridge-webrtc-view', HTMLCanvasElement),
+      $('bridge-webrtc-stats', HTMLOutputElement),
     );
   }
   if (route === 'room' && !roomPageLoaded && demoConfig) {

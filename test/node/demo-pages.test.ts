@@ -57,6 +57,17 @@ describe('demo pages', () => {
       assert.equal(ws.width, 320);
       assert.ok(Number.isFinite(ws.latencyMs) && ws.latencyMs >= 0, `latency ${ws.text}`);
       assert.match(ws.text, /ms glass-to-glass \(p50\), \d+ ms p95/);
+      // And the WebRTC view (WhepSource), with the latency its capture-time channel gives.
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#bridge-webrtc-view')?.dataset['frames']) > 10,
+        { timeout: 30_000 },
+      );
+      const rtc = await page.evaluate(() => ({
+        width: document.querySelector<HTMLCanvasElement>('#bridge-webrtc-view')!.width,
+        text: document.querySelector('#bridge-webrtc-stats')!.textContent,
+      }));
+      assert.equal(rtc.width, 320);
+      assert.match(rtc.text, /fps/);
       assert.match(
         await page.$eval('#bridge-kiosk-link', (e) => (e as HTMLAnchorElement).href),
         new RegExp(`kiosk\\.html\\?src=http%3A%2F%2F127\\.0\\.0\\.1%3A${bridge.port}%2Fvideo$`),
