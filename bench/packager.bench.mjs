@@ -1,6 +1,7 @@
 // VOD packaging of the same 10 s 720p H.264 file into DASH + HLS over one set of segments: framewire's Packager in
 // Chromium vs ffmpeg's dash muxer with `-hls_playlist 1` (an MPD and HLS playlists over the same fMP4 segments).
-// Two rows: transmux (no re-encoding; ffmpeg `-c copy`) and a 2-rendition transcode (1280×720 + 640×360;
+// Three rows: transmux (no re-encoding; ffmpeg `-c copy`), the same transmux against ffmpeg's plain HLS muxer
+// (`-c copy -f hls`, fMP4 segments: one manifest format only), and a 2-rendition transcode (1280×720 + 640×360;
 // ffmpeg libx264 veryfast). Figures are × real time (media seconds per wall-clock second).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,18 @@ function packageInPage(page, url, ladder) {
     url,
     ladder,
   );
+}
+
+/** `ffmpeg -c copy -f hls` (fMP4 segments, 2 s): the issue's transmux baseline, HLS only. */
+async function ffmpegHls(path) {
+  const dir = mkdtempSync(join(tmpdir(), 'framewire-bench-hls-'));
+  try {
+    const args = ['-i', path, '-c', 'copy', '-f', 'hls', '-hls_time', '2', '-hls_segment_type', 'fmp4'];
+    const seconds = await timeFfmpeg([...args, '-hls_playlist_type', 'vod', join(dir, 'index.m3u8')]);
+    return MEDIA_S / seconds;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function ffmpegPackage(path, transcode) {
@@ -67,15 +80,16 @@ export async function run({ page, repeats }) {
   const { path, url } = await benchFile();
   await packageInPage(page, url, null); // warm-up: mediabunny and the workers load
   const rows = [];
-  for (const [label, ladder] of [
-    ['transmux', null],
-    ['2-rendition transcode', LADDER],
+  for (const [label, ladder, hlsOnly] of [
+    ['transmux', null, false],
+    ['transmux', null, true],
+    ['2-rendition transcode', LADDER, false],
   ]) {
     const ours = [];
     const baseline = [];
     for (let i = 0; i < repeats; i++) {
       ours.push(await packageInPage(page, url, ladder));
-      baseline.push(await ffmpegPackage(path, ladder !== null));
+      baseline.push(hlsOnly ? await ffmpegHls(path) : await ffmpegPackage(path, ladder !== null));
     }
     rows.push({
       unit: '× real time',
@@ -84,7 +98,9 @@ export async function run({ page, repeats }) {
       oursLabel: `Packager, ${label} (WebCodecs + mediabunny)`,
       baselineLabel: ladder
         ? 'ffmpeg libx264 veryfast, -f dash -hls_playlist 1'
-        : 'ffmpeg -c copy, -f dash -hls_playlist 1',
+        : hlsOnly
+          ? 'ffmpeg -c copy -f hls (fMP4 segments, HLS only)'
+          : 'ffmpeg -c copy, -f dash -hls_playlist 1',
     });
   }
   return { rows };

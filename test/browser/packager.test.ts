@@ -9,7 +9,14 @@ import {
   type PackageResult,
 } from '../../packages/browser-sdk/dist/index.js';
 import { isClosed, rejection, sleep, thrown, within } from '../helpers/browser.js';
-import { ffprobeUrl, mediaBlob, startTestServer, type TestServer } from '../helpers/media.js';
+import {
+  ffprobeUrl,
+  mediaBlob,
+  readCmafSegment,
+  startTestServer,
+  type CmafSegment,
+  type TestServer,
+} from '../helpers/media.js';
 
 const servers: TestServer[] = [];
 const closers: (() => unknown)[] = [];
@@ -49,6 +56,136 @@ async function segmentStartS(base: string, track: string, n: number): Promise<nu
   const tfdt = find(seg, 'tfdt');
   const time = seg.getUint8(tfdt + 8) === 1 ? Number(seg.getBigUint64(tfdt + 12)) : seg.getUint32(tfdt + 12);
   return time / timescale;
+}
+
+async function blobAt(base: string, path: string): Promise<Blob> {
+  const response = await fetch(`${base}/${path}`, { cache: 'no-store' });
+  expect(response.ok, path).to.equal(true);
+  return response.blob();
+}
+
+/** Every segment a track's media playlist lists, read back with mp4box.js. */
+async function readListed(base: string, id: string): Promise<CmafSegment[]> {
+  const playlist = await text(`${base}/${id}/index.m3u8`);
+  const init = await blobAt(base, `${id}/init.mp4`);
+  const numbers = [...playlist.matchAll(/^seg-(\d+)\.m4s$/gm)].map((m) => Number(m[1]));
+  const segments: CmafSegment[] = [];
+  for (const n of numbers) segments.push(await readCmafSegment(init, await blobAt(base, `${id}/seg-${n}.m4s`)));
+  return segments;
+}
+
+/** The peak bit rate of a track, measured on its files: the largest segment size × 8 / its samples' duration. */
+const peakBps = (segments: readonly CmafSegment[]): number =>
+  Math.max(...segments.map((s) => (s.bytes * 8) / s.durationS));
+
+/** Presentation times (ms) of every key frame (sync sample) of a track. */
+const keyTimesMs = (segments: readonly CmafSegment[]): number[] =>
+  segments.flatMap((s) => s.samples.filter((x) => x.key).map((x) => Math.round(x.ptsS * 1000)));
+
+/**
+ * Reads every listed segment with mp4box.js and checks the manifests against the files, not against the packager's
+ * own numbers: CODECS (HLS) and `codecs` (DASH) are the segments' codec strings; BANDWIDTH ≥ the measured peak
+ * (video + audio for a variant); every segment starts with a key frame and the renditions' key frames fall at the
+ * same presentation times. Returns the segments by track id.
+ */
+async function checkSegments(base: string): Promise<Map<string, CmafSegment[]>> {
+  const master = await text(`${base}/master.m3u8`);
+  const mpd = new DOMParser().parseFromString(await text(`${base}/manifest.mpd`), 'application/xml');
+  const audioId = /#EXT-X-MEDIA:TYPE=AUDIO.*URI="([^/"]+)\/index\.m3u8"/.exec(master)?.[1];
+  const variants = [...master.matchAll(/#EXT-X-STREAM-INF:([^\n]+)\n([^/\n]+)\/index\.m3u8/g)];
+  expect(variants.length).to.be.greaterThan(0);
+  const tracks = new Map<string, CmafSegment[]>();
+  for (const id of [...variants.map((v) => v[2]!), ...(audioId ? [audioId] : [])]) {
+    const segments = await readListed(base, id);
+    expect(segments.length, id).to.be.greaterThan(0);
+    tracks.set(id, segments);
+    const representation = mpd.querySelector(`Representation[id="${id}"]`);
+    expect(representation, `MPD Representation ${id}`).to.not.equal(null);
+    expect(representation!.getAttribute('codecs'), `${id} MPD codecs`).to.equal(segments[0]!.codec);
+    const bandwidth = Number(representation!.getAttribute('bandwidth'));
+    // 1e-9: the measured peak in floating point may exceed an exact integer rate by a rounding error.
+    expect(bandwidth, `${id} MPD bandwidth ≥ measured peak`).to.be.at.least(peakBps(segments) * (1 - 1e-9));
+  }
+  const audio = audioId ? tracks.get(audioId) : undefined;
+  for (const [, attributes, id] of variants) {
+    const video = tracks.get(id!)!;
+    const codecs = /CODECS="([^"]+)"/.exec(attributes!)?.[1];
+    expect(codecs, `${id} CODECS`).to.equal([video[0]!.codec, ...(audio ? [audio[0]!.codec] : [])].join(','));
+    const bandwidth = Number(/(?:^|,)BANDWIDTH=(\d+)/.exec(attributes!)?.[1]);
+    const peak = peakBps(video) + (audio ? peakBps(audio) : 0);
+    expect(bandwidth, `${id} BANDWIDTH ≥ measured peak ${Math.round(peak)}`).to.be.at.least(peak * (1 - 1e-9));
+  }
+  const videos = variants.map(([, , id]) => tracks.get(id!)!);
+  for (const [i, segments] of videos.entries()) {
+    for (const [n, segment] of segments.entries()) {
+      expect(segment.samples[0]?.key, `v${i} segment ${n} starts with a key frame`).to.equal(true);
+    }
+    expect(keyTimesMs(segments), `key frames of ${variants[i]![2]} vs ${variants[0]![2]}`).to.deep.equal(
+      keyTimesMs(videos[0]!),
+    );
+  }
+  return tracks;
+}
+
+/** Decodes a video segment's first (key) frame with WebCodecs and returns its pixels. */
+async function firstPicture(segment: CmafSegment): Promise<ImageData> {
+  const frames: VideoFrame[] = [];
+  let failure: unknown;
+  const decoder = new VideoDecoder({ output: (f) => frames.push(f), error: (e) => (failure = e) });
+  decoder.configure({ codec: segment.codec, ...(segment.description ? { description: segment.description } : {}) });
+  const sample = segment.samples[0]!;
+  decoder.decode(new EncodedVideoChunk({ type: 'key', timestamp: Math.round(sample.ptsS * 1e6), data: sample.data }));
+  await decoder.flush();
+  decoder.close();
+  const [frame, ...rest] = frames;
+  for (const f of rest) f.close();
+  expect(failure, String(failure)).to.equal(undefined);
+  expect(frame, 'a decoded frame').to.not.equal(undefined);
+  const canvas = new OffscreenCanvas(frame!.displayWidth, frame!.displayHeight);
+  const context = canvas.getContext('2d')!;
+  context.drawImage(frame!, 0, 0);
+  frame!.close();
+  return context.getImageData(0, 0, canvas.width, canvas.height);
+}
+
+/** The colour at (x, y) of `image`, as `red`, `blue`, `black` or `other` (with some room for compression). */
+function colourAt(image: ImageData, x: number, y: number): string {
+  const i = (Math.round(y) * image.width + Math.round(x)) * 4;
+  const [r, g, b] = [image.data[i]!, image.data[i + 1]!, image.data[i + 2]!];
+  if (r < 50 && g < 50 && b < 50) return 'black';
+  if (r > 150 && g < 90 && b < 90) return 'red';
+  if (b > 150 && r < 90 && g < 90) return 'blue';
+  return `other(${r},${g},${b})`;
+}
+
+/**
+ * A live source of red | blue frames (left half red, right half blue) at 30 fps that switches size after
+ * `switchAt` frames; it ends after `total` frames (Infinity: never). Records every frame it made.
+ */
+function switchingSource(
+  sizes: [[number, number], [number, number]],
+  switchAt: number,
+  total: number,
+): { source: FrameSource; made: VideoFrame[] } {
+  const made: VideoFrame[] = [];
+  let i = 0;
+  const source = {
+    kind: 'switching',
+    read: () => {
+      if (i >= total) return Promise.resolve(null);
+      const [width, height] = sizes[i < switchAt ? 0 : 1];
+      const canvas = new OffscreenCanvas(width, height);
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#f00';
+      context.fillRect(0, 0, width / 2, height);
+      context.fillStyle = '#00f';
+      context.fillRect(width / 2, 0, width / 2, height);
+      const frame = new VideoFrame(canvas, { timestamp: Math.round((i++ * 1e6) / 30) });
+      made.push(frame);
+      return Promise.resolve(frame);
+    },
+  } as unknown as FrameSource;
+  return { source, made };
 }
 
 /** Checks a VOD or live HLS media playlist against the checklist; returns its segment numbers. */
@@ -144,7 +281,7 @@ async function play(url: string, type: 'hls' | 'dash', liveS?: number): Promise<
 }
 
 /** Checks a finished package on `base` and plays it with both engines. */
-async function checkVod(base: string, result: PackageResult, renditions: number): Promise<void> {
+async function checkVod(base: string, result: PackageResult, renditions: number, videoCodec = 'h264'): Promise<void> {
   const master = await text(`${base}/master.m3u8`);
   expect(master).to.include('#EXT-X-INDEPENDENT-SEGMENTS');
   const variants = [...master.matchAll(/#EXT-X-STREAM-INF:([^\n]+)\n([^\n]+)/g)];
@@ -168,12 +305,13 @@ async function checkVod(base: string, result: PackageResult, renditions: number)
   }
   const end = video[0]!.at(-1)!;
   expect(end[0] + end[1]).to.be.closeTo(result.durationS, 0.05);
+  await checkSegments(base);
   for (const manifest of ['master.m3u8', 'manifest.mpd']) {
     const probe = await ffprobeUrl(`${base}/${manifest}`);
     expect(probe.error, `ffprobe ${manifest}: ${probe.error}`).to.equal(undefined);
     const streams = probe.streams!.filter((s) => s.codec_type === 'video');
     expect(streams.length, manifest).to.be.at.least(renditions);
-    expect(streams[0]!.codec_name).to.equal('h264');
+    expect(streams[0]!.codec_name).to.equal(videoCodec);
   }
   await play(`${base}/master.m3u8`, 'hls');
   await play(`${base}/manifest.mpd`, 'dash');
@@ -441,9 +579,174 @@ describe('Packager', () => {
       { windowSize: 0 },
       { target: { ftp: 'x' } },
       { codec: 'hevc' },
+      { durationS: 0 },
     ]) {
       const error = thrown(() => new Packager(options as never)) as FramewireError;
       expect(error.code, JSON.stringify(options)).to.equal('FW_ERR_INVALID_OPTION');
     }
+  });
+  it('Packager, live: a source that changes size (640×480 → 320×180) is letterboxed into every rendition; durationS ends it', async () => {
+    const origin = await server();
+    const { source, made } = switchingSource(
+      [
+        [640, 480],
+        [320, 180],
+      ],
+      45,
+      Infinity,
+    );
+    const pkg = new Packager({
+      segmentDurationS: 1,
+      frameRate: 30,
+      durationS: 3,
+      ladder: [
+        { width: 640, height: 480 },
+        { width: 320, height: 240 },
+      ],
+      target: { upload: origin.url },
+    });
+    closers.push(() => pkg.cancel());
+    const errors: FramewireError[] = [];
+    pkg.on('error', ({ error }) => errors.push(error));
+    const progress: { percent: number | null; mediaTimeS: number; etaS: number | null; segmentsWritten: number }[] = [];
+    pkg.on('progress', (p) => progress.push(p));
+    const ended = new Promise<PackageResult>((resolve) => pkg.on('ended', ({ result }) => resolve(result)));
+    await pkg.start(source);
+    // durationS: the packager stops by itself after 3 s of media; stop() hands over that same result.
+    const result = await within(ended, 30_000, 'the package ends after durationS');
+    expect(await pkg.stop()).to.equal(result);
+    expect(errors).to.deep.equal([]);
+    expect(result.durationS).to.be.closeTo(3, 0.1);
+    expect(made.length, 'frames read: 3 s at 30 fps, and the one that reached the limit').to.equal(91);
+    expect(made.filter((f) => !isClosed(f)).length, 'frames left open').to.equal(0);
+    // Live progress with a set duration: percent and ETA; media time and segments only grow.
+    expect(progress.length).to.be.greaterThan(1);
+    const last = progress.at(-1)!;
+    expect(last.percent).to.equal(100);
+    expect(last.mediaTimeS).to.be.closeTo(3, 0.1);
+    expect(last.segmentsWritten).to.equal(6);
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i]!.mediaTimeS).to.be.at.least(progress[i - 1]!.mediaTimeS);
+      expect(progress[i]!.segmentsWritten).to.be.at.least(progress[i - 1]!.segmentsWritten);
+    }
+    for (const p of progress) expect(p.percent === null || p.etaS === null, 'percent and ETA together').to.equal(false);
+
+    const tracks = await checkSegments(origin.url);
+    for (const [id, width, height, bar] of [
+      ['v0', 640, 480, 60],
+      ['v1', 320, 240, 30],
+    ] as const) {
+      const segments = tracks.get(id)!;
+      expect(segments.length).to.equal(3);
+      expect([segments[0]!.width, segments[0]!.height]).to.deep.equal([width, height]);
+      // Before the switch the picture fills the frame; after it, 16:9 in 4:3 has black bars above and below.
+      const before = await firstPicture(segments[0]!);
+      const after = await firstPicture(segments[2]!);
+      expect([before.width, before.height, after.width, after.height]).to.deep.equal([width, height, width, height]);
+      expect(colourAt(before, width / 4, 4), `${id} top before`).to.equal('red');
+      expect(colourAt(before, (3 * width) / 4, height - 4), `${id} bottom before`).to.equal('blue');
+      expect(colourAt(after, width / 4, bar / 2), `${id} top bar`).to.equal('black');
+      expect(colourAt(after, (3 * width) / 4, height - bar / 2), `${id} bottom bar`).to.equal('black');
+      expect(colourAt(after, width / 4, height / 2), `${id} left half`).to.equal('red');
+      expect(colourAt(after, (3 * width) / 4, height / 2), `${id} right half`).to.equal('blue');
+      expect(colourAt(after, width / 4, bar + 4), `${id} picture starts below the bar`).to.equal('red');
+    }
+    await play(`${origin.url}/master.m3u8`, 'hls');
+    await play(`${origin.url}/manifest.mpd`, 'dash');
+  });
+
+  for (const [codec, prefix, probeName] of [
+    ['vp9', 'vp09.', 'vp9'],
+    ['av1', 'av01.', 'av1'],
+  ] as const) {
+    it(`Packager, ${codec.toUpperCase()} renditions: ${prefix}… CODECS match the segments; hls.js, dash.js and ffprobe read them`, async () => {
+      const origin = await server();
+      const source = await FileSource.open(await mediaBlob('pkg-av.mp4'));
+      closers.push(() => source.close());
+      const pkg = new Packager({
+        codec,
+        segmentDurationS: 1,
+        ladder: [
+          { width: 320, height: 240 },
+          { width: 160, height: 120 },
+        ],
+        target: { upload: origin.url },
+      });
+      const result = await within(pkg.package(source), 60_000, 'packaging finishes');
+      expect(result.transmuxed).to.equal(false);
+      for (const r of result.renditions) expect(r.codec.startsWith(prefix), r.codec).to.equal(true);
+      const tracks = await checkSegments(origin.url);
+      for (const r of result.renditions) {
+        const segments = tracks.get(r.id)!;
+        expect(segments[0]!.codec, 'mp4box.js reads the codec string the manifests state').to.equal(r.codec);
+        expect([segments[0]!.width, segments[0]!.height]).to.deep.equal([r.width, r.height]);
+        const picture = await firstPicture(segments[0]!);
+        expect([picture.width, picture.height]).to.deep.equal([r.width, r.height]);
+      }
+      await checkVod(origin.url, result, 2, probeName);
+    });
+  }
+
+  it('Packager, live with a microphone: an Opus audio track in its own segments, played with the video by both players', async () => {
+    const origin = await server();
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const mic = stream.getAudioTracks()[0]!;
+    closers.push(() => mic.stop());
+    const camera = await CameraSource.open({ width: 320, height: 240 });
+    closers.push(() => camera.close());
+    const pkg = new Packager({
+      segmentDurationS: 1,
+      windowSize: 4,
+      frameRate: 20,
+      audio: mic,
+      target: { upload: origin.url },
+    });
+    closers.push(() => pkg.cancel());
+    const errors: FramewireError[] = [];
+    pkg.on('error', ({ error }) => errors.push(error));
+    const progress: { percent: number | null; etaS: number | null; segmentsWritten: number }[] = [];
+    pkg.on('progress', (p) => progress.push(p));
+    let manifests = 0;
+    pkg.on('manifest', () => manifests++);
+    await pkg.start(camera);
+    await within(
+      (async () => {
+        while (manifests < 2) await sleep(100);
+      })(),
+      20_000,
+      'the first live manifests',
+    );
+    const master = await text(`${origin.url}/master.m3u8`);
+    expect(master).to.match(/#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="a0\/index\.m3u8"/);
+    const mpd = await text(`${origin.url}/manifest.mpd`);
+    expect(mpd).to.match(/contentType="audio"/);
+    for (const type of ['hls', 'dash'] as const) {
+      const url = `${origin.url}/${type === 'hls' ? 'master.m3u8' : 'manifest.mpd'}`;
+      await play(url, type, 3);
+      const video = document.querySelector('video') as HTMLVideoElement & { webkitAudioDecodedByteCount: number };
+      expect(video.webkitAudioDecodedByteCount, `${type} decoded audio`).to.be.greaterThan(0);
+      for (const v of document.querySelectorAll('video')) v.remove();
+    }
+    const result = await pkg.stop();
+    expect(result.audio).to.equal('a0');
+    expect(errors).to.deep.equal([]);
+    // Live progress without durationS: no percent, no ETA, segments counted.
+    expect(progress.length).to.be.greaterThan(1);
+    for (const p of progress) expect([p.percent, p.etaS]).to.deep.equal([null, null]);
+    expect(progress.at(-1)!.segmentsWritten).to.be.greaterThan(2);
+    const tracks = await checkSegments(origin.url);
+    const audio = tracks.get('a0')!;
+    expect(audio[0]!.type).to.equal('audio');
+    expect(audio[0]!.codec.toLowerCase()).to.equal('opus');
+    // Audio timestamps are continuous across segments (no gaps, no overlaps).
+    for (let i = 1; i < audio.length; i++) {
+      const previous = audio[i - 1]!;
+      const end = previous.samples.at(-1)!.dtsS + previous.samples.at(-1)!.durationS;
+      expect(audio[i]!.samples[0]!.dtsS).to.be.closeTo(end, 1e-3);
+    }
+    const video = tracks.get('v0')!;
+    const audioEnd = audio.at(-1)!.samples.at(-1)!.dtsS;
+    const videoEnd = video.at(-1)!.samples.at(-1)!.ptsS;
+    expect(audioEnd, 'audio lasts as long as the video').to.be.closeTo(videoEnd, 1.5);
   });
 });

@@ -88,6 +88,7 @@ describe('WorkerVideoEncoder', () => {
       { codec: 'vp8', width: 0, height: 240 },
       { codec: 'vp8', width: 320, height: 240, bitrateBps: -5 },
       { codec: 'vp8', width: 320, height: 240, keyFrameIntervalFrames: 1.5 },
+      { codec: 'vp8', width: 320, height: 240, fit: 'cover' as 'contain' },
     ]) {
       const error = (await rejection(() => WorkerVideoEncoder.create(options))) as FramewireError;
       expect(error.code, JSON.stringify(options)).to.equal('FW_ERR_INVALID_OPTION');

@@ -1,5 +1,5 @@
 /** Browser-side access to test/helpers/media-test-server.mjs (ffmpeg-made media, ffprobe, loopback servers). */
-import { MP4BoxBuffer, createFile, type Movie } from 'mp4box';
+import { DataStream, Endianness, MP4BoxBuffer, createFile, type Movie } from 'mp4box';
 
 /** URL of an ffmpeg-made file on the test runner's own server, e.g. `h264.mp4`. */
 export const mediaUrl = (name: string): string => `/__fw/media/${name}`;
@@ -103,6 +103,79 @@ export async function readMp4(blob: Blob): Promise<Mp4Summary> {
     durationS,
     fragmented: info.isFragmented,
     audioCodec: info.audioTracks[0]?.codec,
+  };
+}
+
+/** One sample of a CMAF track, as mp4box.js reads it from the `moof` (`tfdt`, `trun` sizes, durations, flags). */
+export interface CmafSample {
+  /** Presentation time in seconds. */
+  ptsS: number;
+  /** Decode time in seconds. */
+  dtsS: number;
+  durationS: number;
+  size: number;
+  /** A sync sample (key frame): the `trun`/`tfhd`/`trex` sample flags say `sample_is_non_sync_sample = 0`. */
+  key: boolean;
+  /** The sample's bytes. */
+  data: Uint8Array;
+}
+
+/** What mp4box.js reads from an init segment followed by one media segment. */
+export interface CmafSegment {
+  /** The codec string mp4box.js derives from the sample entry (`avcC`, `vpcC`, `av1C`, `esds`, `dOps`). */
+  codec: string;
+  type: 'video' | 'audio';
+  /** The segment file's size in bytes. */
+  bytes: number;
+  /** Sum of the samples' durations, in seconds. */
+  durationS: number;
+  samples: CmafSample[];
+  /** Video: the codec configuration record for `VideoDecoder` (`avcC`, `vpcC`, `av1C` body). */
+  description: Uint8Array | undefined;
+  width: number;
+  height: number;
+}
+
+/** Parses `init` + `segment` with mp4box.js, an independent reader of fragmented MP4. */
+export async function readCmafSegment(init: Blob, segment: Blob): Promise<CmafSegment> {
+  const bytes = new Uint8Array(init.size + segment.size);
+  bytes.set(new Uint8Array(await init.arrayBuffer()), 0);
+  bytes.set(new Uint8Array(await segment.arrayBuffer()), init.size);
+  const file = createFile();
+  const ready = new Promise<Movie>((resolve, reject) => {
+    file.onReady = resolve;
+    file.onError = (module: string, message: string) => reject(new Error(`${module}: ${message}`));
+  });
+  file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(bytes.slice().buffer, 0));
+  file.flush();
+  const info = await ready;
+  const track = info.tracks[0];
+  if (!track) throw new Error('no track');
+  const samples = file.getTrackSamplesInfo(track.id).map((s) => ({
+    ptsS: s.cts / s.timescale,
+    dtsS: s.dts / s.timescale,
+    durationS: s.duration / s.timescale,
+    size: s.size,
+    key: s.is_sync,
+    data: bytes.slice(s.offset, s.offset + s.size),
+  }));
+  const entry = file.getTrackById(track.id).mdia.minf.stbl.stsd.entries[0] as unknown as Record<string, unknown>;
+  const config = (entry['avcC'] ?? entry['vpcC'] ?? entry['av1C']) as { write(stream: DataStream): void } | undefined;
+  let description: Uint8Array | undefined;
+  if (config) {
+    const stream = new DataStream(undefined, 0, Endianness.BIG_ENDIAN);
+    config.write(stream);
+    description = new Uint8Array(stream.buffer, 8); // without the box header
+  }
+  return {
+    codec: track.codec,
+    type: info.videoTracks.length > 0 ? 'video' : 'audio',
+    bytes: segment.size,
+    durationS: samples.reduce((sum, s) => sum + s.durationS, 0),
+    samples,
+    description,
+    width: track.video?.width ?? 0,
+    height: track.video?.height ?? 0,
   };
 }
 

@@ -33,6 +33,11 @@ export interface WorkerVideoEncoderOptions {
   quantizer?: number;
   /** Frames in flight in the worker before `encode()` waits (backpressure). Default: 4. */
   maxQueuedFrames?: number;
+  /**
+   * How a frame of another size than `width`×`height` is scaled: `fill` stretches it to the size, `contain` keeps
+   * its aspect ratio and centres it between black bars (letterbox or pillarbox). Default: `fill`.
+   */
+  fit?: 'fill' | 'contain';
 }
 
 /** Events of a {@link WorkerVideoEncoder}. */
@@ -48,7 +53,7 @@ export type WorkerVideoEncoderEvents = {
  *
  * `encode()` transfers the frame to the worker (the caller gives up ownership) and waits while too many frames
  * are in flight; a frame of another size than configured (or with a rotation) is scaled to the configured size
- * in the worker, so a fast producer cannot flood memory. Chunks arrive as `chunk` events with the capture stamp
+ * in the worker (stretched, or letterboxed with `fit: 'contain'`), so a fast producer cannot flood memory. Chunks arrive as `chunk` events with the capture stamp
  * of their frame.
  */
 export class WorkerVideoEncoder {
@@ -101,6 +106,11 @@ export class WorkerVideoEncoder {
     assertOption(bitrate > 0, 'options.bitrateBps must be > 0');
     const interval = options.keyFrameIntervalFrames ?? 0;
     assertOption(Number.isInteger(interval) && interval >= 0, 'options.keyFrameIntervalFrames must be an integer ≥ 0');
+    assertOption(
+      (['fill', 'contain', undefined] as unknown[]).includes(options.fit),
+      `options.fit must be 'fill' or 'contain'; got ${String(options.fit)}`,
+    );
+    const fit = options.fit ?? 'fill';
     const maxQueued = options.maxQueuedFrames ?? 4;
     assertOption(Number.isInteger(maxQueued) && maxQueued >= 1, 'options.maxQueuedFrames must be an integer ≥ 1');
     if (typeof VideoEncoder !== 'function') {
@@ -153,7 +163,7 @@ export class WorkerVideoEncoder {
           }),
         );
       };
-      const request: EncoderRequest = { type: 'configure', config, keyFrameIntervalFrames: interval, quantizer };
+      const request: EncoderRequest = { type: 'configure', config, keyFrameIntervalFrames: interval, quantizer, fit };
       worker.postMessage(request);
     }).catch((error: unknown) => {
       worker.terminate();

@@ -1,6 +1,13 @@
 /** Messages from the main thread to the encoder worker, keyed on `type`. */
 export type EncoderRequest =
-  | { type: 'configure'; config: VideoEncoderConfig; keyFrameIntervalFrames: number; quantizer: number | undefined }
+  | {
+      type: 'configure';
+      config: VideoEncoderConfig;
+      keyFrameIntervalFrames: number;
+      quantizer: number | undefined;
+      /** How frames of another size are scaled: stretched to the size (`fill`) or fitted with black bars (`contain`). */
+      fit: 'fill' | 'contain';
+    }
   | { type: 'encode'; frame: VideoFrame; captureTimeMs: number | undefined; keyFrame: boolean }
   | { type: 'flush'; id: number }
   | { type: 'close' };

@@ -16,6 +16,7 @@ let encoder: VideoEncoder | undefined;
 let encoderConfig: VideoEncoderConfig | undefined;
 let keyFrameInterval = 0;
 let quantizer: number | undefined;
+let fit: 'fill' | 'contain' = 'fill';
 let scaler: OffscreenCanvasRenderingContext2D | undefined;
 let frameCount = 0;
 let received = 0;
@@ -33,6 +34,8 @@ function fail(code: 'FW_ERR_CODEC_UNSUPPORTED' | 'FW_ERR_ENCODE_FAILED', message
 /**
  * A frame of the configured size: frames of another size (a resized window, a changed stream) or with a
  * rotation are drawn onto a canvas of the encoder's size, so the encoder always gets what it was configured for.
+ * `fill` stretches the picture to that size; `contain` keeps its aspect ratio, centred between black bars
+ * (letterbox or pillarbox), as a live ladder of fixed sizes needs when the source changes shape.
  */
 function fitted(frame: VideoFrame, config: VideoEncoderConfig): VideoFrame {
   const rotation = (frame as VideoFrame & { rotation?: number }).rotation ?? 0;
@@ -41,7 +44,15 @@ function fitted(frame: VideoFrame, config: VideoEncoderConfig): VideoFrame {
     scaler = new OffscreenCanvas(config.width, config.height).getContext('2d') ?? undefined;
   }
   if (!scaler) return frame;
-  scaler.drawImage(frame, 0, 0, config.width, config.height);
+  const { width, height } = config;
+  const scale = Math.min(width / frame.displayWidth, height / frame.displayHeight);
+  const drawnWidth = fit === 'contain' ? Math.min(width, Math.round(frame.displayWidth * scale)) : width;
+  const drawnHeight = fit === 'contain' ? Math.min(height, Math.round(frame.displayHeight * scale)) : height;
+  if (drawnWidth < width || drawnHeight < height) {
+    scaler.fillStyle = '#000';
+    scaler.fillRect(0, 0, width, height);
+  }
+  scaler.drawImage(frame, (width - drawnWidth) / 2, (height - drawnHeight) / 2, drawnWidth, drawnHeight);
   const init: VideoFrameInit = { timestamp: frame.timestamp };
   if (frame.duration !== null) init.duration = frame.duration;
   const scaled = new VideoFrame(scaler.canvas, init);
@@ -99,6 +110,7 @@ scope.onmessage = (event: MessageEvent<EncoderRequest>) => {
   switch (message.type) {
     case 'configure':
       quantizer = message.quantizer;
+      fit = message.fit;
       void configure(message.config, message.keyFrameIntervalFrames);
       break;
     case 'encode': {

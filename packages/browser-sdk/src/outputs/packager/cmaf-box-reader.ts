@@ -2,7 +2,10 @@
 export interface InitInfo {
   /** Ticks per second (`mdhd`). */
   timescale: number;
-  /** The sample entry's codec as an RFC 6381 string when it can be read from the boxes (`avc1.64001f`), else `null`. */
+  /**
+   * The sample entry's codec as an RFC 6381 string when it can be read from the boxes (`avc1.64001f` from `avcC`,
+   * `vp09.00.21.08` from `vpcC`, `av01.0.04M.08` from `av1C`, `Opus`), else `null`.
+   */
   codec: string | null;
 }
 
@@ -56,6 +59,7 @@ function child(view: DataView, parent: Box | undefined, type: string, skip = 0):
 }
 
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
+const dec = (n: number): string => String(n).padStart(2, '0');
 
 /** Reads the timescale and codec of a one-track CMAF init segment. Throws on bytes that are not one. */
 export function readInit(bytes: Uint8Array): InitInfo {
@@ -70,13 +74,30 @@ export function readInit(bytes: Uint8Array): InitInfo {
   const stsd = child(view, child(view, child(view, mdia, 'minf'), 'stbl'), 'stsd');
   let codec: string | null = null;
   const entry = stsd ? boxes(view, stsd.body + 8, stsd.end)[0] : undefined;
-  if (entry && (entry.type === 'avc1' || entry.type === 'avc3')) {
-    // VisualSampleEntry: 78 bytes before its child boxes.
-    const avcC = boxes(view, entry.body + 78, entry.end).find((b) => b.type === 'avcC');
-    if (avcC) {
-      const b = (i: number): number => view.getUint8(avcC.body + i);
-      codec = `${entry.type}.${hex(b(1))}${hex(b(2))}${hex(b(3))}`;
+  // VisualSampleEntry: 78 bytes before its child boxes.
+  const config = (type: string): ((i: number) => number) | undefined => {
+    const box = entry ? boxes(view, entry.body + 78, entry.end).find((b) => b.type === type) : undefined;
+    return box ? (i: number): number => view.getUint8(box.body + i) : undefined;
+  };
+  if (entry?.type === 'avc1' || entry?.type === 'avc3') {
+    const b = config('avcC');
+    if (b) codec = `${entry.type}.${hex(b(1))}${hex(b(2))}${hex(b(3))}`;
+  } else if (entry?.type === 'vp09') {
+    // vpcC (a FullBox): profile, level, bitDepth (4 bits) | chroma subsampling | full range. vp09.PP.LL.DD.
+    const b = config('vpcC');
+    if (b) codec = `vp09.${dec(b(4))}.${dec(b(5))}.${dec(b(6) >> 4)}`;
+  } else if (entry?.type === 'av01') {
+    // av1C: seq_profile (3 bits) | seq_level_idx_0 (5), then seq_tier_0, high_bitdepth, twelve_bit. av01.P.LLT.DD.
+    const b = config('av1C');
+    if (b) {
+      const profile = b(1) >> 5;
+      const high = (b(2) >> 6) & 1;
+      const depth = profile === 2 && high ? ((b(2) >> 5) & 1 ? 12 : 10) : high ? 10 : 8;
+      codec = `av01.${profile}.${dec(b(1) & 0x1f)}${b(2) >> 7 ? 'H' : 'M'}.${dec(depth)}`;
     }
+  } else if (entry?.type === 'Opus') {
+    // Opus in ISOBMFF: the codecs parameter is the sample entry's four-character code.
+    codec = 'Opus';
   }
   return { timescale, codec };
 }

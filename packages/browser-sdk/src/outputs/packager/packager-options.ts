@@ -41,6 +41,12 @@ export interface PackagerOptions {
   transmux?: 'auto' | 'never';
   /** Nominal frame rate for rate control and the manifests. Default: the file's rate, 30 for live sources. */
   frameRate?: number;
+  /**
+   * Live: seconds of media to package (from the first frame) before stopping by itself; progress events then
+   * carry `percent` and `etaS`. Ignored by `package()` (a file has its own length). Default: none (until `stop()`
+   * or the end of the source).
+   */
+  durationS?: number;
   /** Live: segments listed in the manifests (StreamGear's `-window_size`). Default: 5. */
   windowSize?: number;
   /**
@@ -97,7 +103,7 @@ export function validatePackagerOptions(options: PackagerOptions): void {
     Array.isArray(formats) && formats.length > 0 && formats.every((f) => f === 'dash' || f === 'hls'),
     `options.formats must list 'dash' and/or 'hls'; got ${JSON.stringify(options.formats)}`,
   );
-  for (const key of ['segmentDurationS', 'bitsPerPixel', 'frameRate', 'audioBitrateBps'] as const) {
+  for (const key of ['segmentDurationS', 'bitsPerPixel', 'frameRate', 'audioBitrateBps', 'durationS'] as const) {
     const value = options[key];
     assertOption(
       value === undefined || (Number.isFinite(value) && value > 0),

@@ -30,16 +30,22 @@ const log = createLogger('packager');
 const CMAF_VIDEO = ['avc', 'vp9', 'av1'];
 const CMAF_AUDIO = ['aac', 'opus'];
 
-/** Progress of a {@link Packager}. */
+/**
+ * Progress of a {@link Packager}. A file (`package()`) has a known length, so it gets `percent` and `etaS`; a live
+ * package (`start()`) has them only when `options.durationS` sets its length, and otherwise reports elapsed media
+ * time, rate and segments.
+ */
 export interface PackagerProgress {
-  /** Share of the file done, 0–100; `null` for live sources. */
+  /** Share done, 0–100: of the file, or of `options.durationS` live; `null` live without `durationS`. */
   percent: number | null;
-  /** Media time packaged so far, in seconds. */
+  /** Media time packaged so far, in seconds (from the first frame). */
   mediaTimeS: number;
   /** Frames (or, when copying, video packets) per second since the start. */
   fps: number;
-  /** Estimated seconds left; `null` for live sources or before the first measurement. */
+  /** Estimated seconds left; `null` live without `options.durationS`, or before the first measurement. */
   etaS: number | null;
+  /** Media segments written to the target so far, every track (each rendition and the audio) counted. */
+  segmentsWritten: number;
 }
 
 /** What {@link Packager.package} and {@link Packager.stop} resolve with. */
@@ -64,6 +70,11 @@ export type PackagerEvents = {
   segment: { trackId: string; number: number; path: string; durationS: number };
   /** Manifests were written (once for VOD, after each segment for live). */
   manifest: { paths: string[] };
+  /**
+   * The package is finished and its last manifests are written: `package()` resolves, or a live package stopped
+   * (by `stop()`, `options.durationS` or the end of its source). `stop()` resolves with the same result.
+   */
+  ended: { result: PackageResult };
   /** A failure; a fatal one stops packaging (`package()`/`stop()` reject with it). */
   error: { error: FramewireError; fatal: boolean };
 };
@@ -127,6 +138,7 @@ export class Packager {
   #mediaEndUs = 0;
   #startedMs = 0;
   #units = 0;
+  #segmentsWritten = 0;
   #lastProgressMs = 0;
   /** Source timestamp (µs) of media time 0: the first frame or packet. */
   #originUs = 0;
@@ -194,7 +206,9 @@ export class Packager {
       this.#throwIfFailed();
       this.#progress(100, true);
       this.#state = 'done';
-      return this.#result(run);
+      const result = this.#result(run);
+      this.#events.emit('ended', { result });
+      return result;
     } catch (error) {
       const failure = this.#fail(error);
       await this.#abandon(true);
@@ -207,7 +221,11 @@ export class Packager {
 
   /**
    * Starts packaging a live source (dynamic MPD, sliding-window HLS playlists with `PROGRAM-DATE-TIME`), reading
-   * frames until `stop()` or the end of the source; resolves once the renditions are set up (on the first frame).
+   * frames until `stop()`, the end of the source, or `options.durationS` of media (at either end it stops by itself,
+   * as `stop()` does: the `ended` event carries the result, `stop()` returns it); resolves once the renditions are
+   * set up (on the first frame).
+   * Frames may change size mid-stream: each rendition keeps its size, the picture is scaled into it with its aspect
+   * ratio kept (black bars where the shapes differ).
    * Frames are closed by the packager. Failures arrive as `error` events and make `stop()` reject. Rejects with
    * `FW_ERR_SOURCE_ENDED_EARLY` when the source ends before its first frame, `FW_ERR_CODEC_UNSUPPORTED` or
    * `FW_ERR_WRITE_FAILED`.
@@ -229,9 +247,16 @@ export class Packager {
         first.close();
         throw error;
       }
-      this.#liveLoop = this.#encodeFrames(run, source, first, null).catch((error: unknown) => {
-        this.#fail(error);
-      });
+      const limitS = this.#options.durationS;
+      this.#liveLoop = this.#encodeFrames(run, source, first, limitS === undefined ? null : limitS * 1e6).then(
+        (finished) => {
+          // The set duration is packaged, or the source ended: finish by itself (stop() returns this same promise).
+          if (finished) void this.stop().catch(() => undefined);
+        },
+        (error: unknown) => {
+          this.#fail(error);
+        },
+      );
     } catch (error) {
       const failure = this.#fail(error);
       await this.#abandon(false);
@@ -255,8 +280,11 @@ export class Packager {
         await this.#finishTracks(run);
         await this.#publish(true);
         this.#throwIfFailed();
+        this.#progress(this.#options.durationS === undefined ? null : 100, true);
         this.#state = 'done';
-        return this.#result(run);
+        const result = this.#result(run);
+        this.#events.emit('ended', { result });
+        return result;
       } catch (error) {
         const failure = this.#fail(error);
         await this.#abandon(false);
@@ -537,8 +565,12 @@ export class Packager {
     await this.#encodeFrames(run, source, first, durationUs);
   }
 
-  /** Reads frames from `source` (starting with `first`) into every rendition, forcing key frames at boundaries. */
-  async #encodeFrames(run: Run, source: FrameSource, first: VideoFrame, durationUs: number | null): Promise<void> {
+  /**
+   * Reads frames from `source` (starting with `first`) into every rendition, forcing key frames at boundaries.
+   * `durationUs`: the expected length, for progress; live, also where reading stops. Resolves with whether reading
+   * ended by itself (that length reached, or the source's end) rather than by `stop()` or a failure.
+   */
+  async #encodeFrames(run: Run, source: FrameSource, first: VideoFrame, durationUs: number | null): Promise<boolean> {
     const segmentUs = this.#segmentDurationS * 1e6;
     this.#originUs = first.timestamp;
     this.#startAudioCopy(run);
@@ -561,6 +593,10 @@ export class Packager {
       } else {
         lastUs = frame.timestamp;
         const at = frame.timestamp - this.#originUs;
+        if (run.live && durationUs !== null && at >= durationUs) {
+          frame.close();
+          return true;
+        }
         const keyFrame = at >= nextKeyUs;
         while (nextKeyUs <= at) nextKeyUs += segmentUs;
         await this.#encodeEverywhere(run, frame, keyFrame);
@@ -570,6 +606,7 @@ export class Packager {
       }
       frame = this.#shouldStop() ? null : await source.read();
     }
+    return !this.#shouldStop();
   }
 
   async #encodeEverywhere(run: Run, frame: VideoFrame, keyFrame: boolean): Promise<void> {
@@ -605,6 +642,7 @@ export class Packager {
 
   #onSegment(track: TrackPackager, segment: SegmentRecord): void {
     const durationS = segment.durationTicks / track.timescale;
+    this.#segmentsWritten++;
     this.#targetDurationS = Math.max(this.#targetDurationS, Math.round(durationS));
     this.#events.emit('segment', {
       trackId: track.id,
@@ -653,7 +691,7 @@ export class Packager {
       const codec =
         track.codec ??
         (track.type === 'audio'
-          ? (run.audioCodecString ?? (this.#options.audioCodec === 'aac' ? 'mp4a.40.2' : 'opus'))
+          ? (run.audioCodecString ?? (this.#options.audioCodec === 'aac' ? 'mp4a.40.2' : 'Opus'))
           : (run.renditions.find((r) => r.rendition.id === track.id)?.codecString ?? 'avc1.640028'));
       return {
         id: track.id,
@@ -739,7 +777,9 @@ export class Packager {
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────────
 
   #progressFor(durationUs: number | null): void {
-    const percent = durationUs ? Math.min(99.9, (100 * Math.max(0, this.#mediaEndUs)) / durationUs) : null;
+    // A file's duration counts from its time 0; a live run's from its first frame.
+    const doneUs = this.#run?.live ? this.#mediaEndUs - this.#originUs : this.#mediaEndUs;
+    const percent = durationUs ? Math.min(99.9, (100 * Math.max(0, doneUs)) / durationUs) : null;
     this.#progress(percent, false);
   }
 
@@ -751,7 +791,7 @@ export class Packager {
     const fps = this.#units / elapsedS;
     const etaS = percent !== null && percent > 0 ? (elapsedS * (100 - percent)) / percent : null;
     const mediaTimeS = Math.max(0, this.#mediaEndUs - this.#originUs) / 1e6;
-    this.#events.emit('progress', { percent, mediaTimeS, fps, etaS });
+    this.#events.emit('progress', { percent, mediaTimeS, fps, etaS, segmentsWritten: this.#segmentsWritten });
   }
 
   #result(run: Run): PackageResult {
@@ -771,7 +811,10 @@ export class Packager {
         width: r.width,
         height: r.height,
         bitrateBps: r.bitrateBps,
-        codec: run.videoTracks.find((t) => t.id === r.id)?.codec ?? '',
+        codec:
+          run.videoTracks.find((t) => t.id === r.id)?.codec ??
+          run.renditions.find((v) => v.rendition.id === r.id)?.codecString ??
+          '',
       })),
       audio: run.audioTrack ? run.audioTrack.id : null,
       paths: [...this.#manifestPaths, ...tracks.flatMap((t) => t.writtenPaths)].sort(),

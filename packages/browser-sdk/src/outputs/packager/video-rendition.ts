@@ -74,6 +74,8 @@ export class VideoRendition {
       bitrateBps: rendition.bitrateBps,
       frameRate,
       latencyMode: 'realtime',
+      // A live source may change size (a switched camera or stream): its frames are letterboxed into the rung.
+      fit: 'contain',
     });
     return new VideoRendition(mb, rendition, codecString, encoder, track, originUs, frameRate, onError);
   }
