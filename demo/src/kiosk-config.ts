@@ -3,10 +3,13 @@ import { loadDemoConfig } from './demo-config.js';
 
 /** What the kiosk shows; from the URL (`?src=…&type=…&fit=…&stats`) or a JSON file of this shape. */
 export interface KioskConfig {
-  /** The stream: an MJPEG URL (the bridge's `/video`), an HLS `.m3u8`, a DASH `.mpd` or a progressive media URL. */
+  /**
+   * The stream: an MJPEG URL (the bridge's `/video`), a bridge's `ws://…/ws` (H.264 over WebSocket), an HLS
+   * `.m3u8`, a DASH `.mpd`, a progressive media URL, or with `type: 'webrtc'` a bridge's base or `/offer` URL.
+   */
   src: string;
-  /** The kind of stream. Default: guessed by `StreamSource` from the response and the URL. */
-  type?: StreamType;
+  /** The kind of stream; `webrtc` for a bridge's WebRTC. Default: guessed from the response and the URL. */
+  type?: StreamType | 'webrtc';
   /** `contain` (default: letterboxed) or `cover` (fills the screen, cropping). */
   fit?: 'contain' | 'cover';
   /** Shows the stats overlay (fps, dropped frames, latency). Default: `false`. */
@@ -29,7 +32,7 @@ async function fetchConfig(url: string): Promise<Partial<KioskConfig> | undefine
 export async function loadKioskConfig(search = location.search): Promise<KioskConfig> {
   const params = new URLSearchParams(search);
   const fromUrl: Partial<KioskConfig> = {
-    ...(params.get('type') ? { type: params.get('type') as StreamType } : {}),
+    ...(params.get('type') ? { type: params.get('type') as StreamType | 'webrtc' } : {}),
     ...(params.get('fit') ? { fit: params.get('fit') as 'contain' | 'cover' } : {}),
     ...(params.has('stats') ? { stats: true } : {}),
   };

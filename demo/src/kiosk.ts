@@ -6,7 +6,9 @@ import {
   BridgeSource,
   ReconnectBackoff,
   StreamSource,
+  WhepSource,
   type FrameSource,
+  type ReconnectBackoffOptions,
   latencySinceCaptureMs,
   setAssetBaseUrl,
 } from '@framewire/browser-sdk';
@@ -25,6 +27,20 @@ function setState(state: KioskState, message: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Opens the kiosk's stream: a bridge's WebRTC (`type: 'webrtc'`, lowest latency), a ws:// or wss:// URL as a
+ * bridge's H.264 over WebSocket, anything else as a stream URL.
+ */
+function openStream(
+  config: KioskConfig,
+  retry: { reconnect: ReconnectBackoffOptions; stallTimeoutMs: number },
+): Promise<FrameSource> {
+  const options = { ...retry, openTimeoutMs: 10_000 };
+  if (config.type === 'webrtc') return WhepSource.open({ url: config.src, ...options });
+  if (/^wss?:/i.test(config.src)) return BridgeSource.open({ url: config.src, ...options });
+  return StreamSource.open(config.src, { ...(config.type ? { type: config.type } : {}), ...options });
+}
+
 /** Shows `config.src` until the page closes: open, draw every frame, and open again after any failure. */
 async function run(config: KioskConfig): Promise<never> {
   const canvas = $('kiosk-view', HTMLCanvasElement);
@@ -40,14 +56,7 @@ async function run(config: KioskConfig): Promise<never> {
     try {
       // Short in-source retries; this loop takes over after them, without limit.
       const retry = { reconnect: { initialDelayMs: 500, maxDelayMs: 2000, maxRetries: 2 }, stallTimeoutMs: 4000 };
-      // A ws:// or wss:// URL is a bridge's H.264 over WebSocket; anything else a stream URL.
-      const source: FrameSource = /^wss?:/i.test(config.src)
-        ? await BridgeSource.open({ url: config.src, ...retry, openTimeoutMs: 10_000 })
-        : await StreamSource.open(config.src, {
-            ...(config.type ? { type: config.type } : {}),
-            ...retry,
-            openTimeoutMs: 10_000,
-          });
+      const source = await openStream(config, retry);
       source.on('error', ({ error, fatal }) => {
         if (fatal) problem = describeError(error);
         else setState('reconnecting', `Reconnecting: ${describeError(error)}`);

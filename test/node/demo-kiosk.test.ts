@@ -77,7 +77,7 @@ describe('demo kiosk', () => {
     }
   });
 
-  it('shows a ws:// bridge URL through BridgeSource (H.264 over WebSocket) with its glass-to-glass latency', async () => {
+  it('shows a bridge over WebSocket (BridgeSource, H.264) and over WebRTC (WhepSource, VP8), with glass-to-glass latency', async () => {
     const bridge = await startBridge();
     const demo = await serveDemo(`http://127.0.0.1:${bridge.port}/`);
     const browser = await launchChromium();
@@ -97,6 +97,27 @@ describe('demo kiosk', () => {
       assert.deepEqual(shown.size, [320, 240]);
       assert.ok(Number.isFinite(shown.latencyMs) && shown.latencyMs >= 0, `latency ${shown.latencyMs}`);
       await screenshot(page, 'kiosk-websocket');
+
+      // The same bridge over WebRTC: `type=webrtc` with the bridge's base URL.
+      await page.goto(
+        `${demo.url}kiosk.html?src=${encodeURIComponent(`http://127.0.0.1:${bridge.port}/`)}&type=webrtc&stats`,
+      );
+      await waitForKiosk(page, 'playing');
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#kiosk-view')?.dataset['frames']) > 10,
+        { timeout: 30_000 },
+      );
+      const rtc = await page.evaluate(() => ({
+        size: [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height],
+        latencyMs: Number(document.querySelector<HTMLElement>('#kiosk-stats')!.dataset['latencyMs']),
+      }));
+      assert.deepEqual(rtc.size, [320, 240]);
+      assert.ok(Number.isFinite(rtc.latencyMs) && rtc.latencyMs >= 0, `WebRTC latency ${rtc.latencyMs}`);
+      const health = /framewire_output_clients\{source="\*",output="webrtc"\} (\d+)/.exec(
+        await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text(),
+      );
+      assert.equal(health?.[1], '1', 'one WebRTC viewer at the bridge');
+      await screenshot(page, 'kiosk-webrtc');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
