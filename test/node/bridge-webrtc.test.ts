@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import {
   BridgeServer,
   FrameFeed,
   NetGearOutput,
+  ShmFrameBuffer,
   WebRtcPublishSource,
   createTestPatternSource,
   type WebRtcOutput,
@@ -13,7 +15,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { startCli, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
-import { freePort, startPeer } from '../helpers/python.js';
+import { PYTHON, freePort, startPeer } from '../helpers/python.js';
 
 const TOKEN = 'webrtc-test-token';
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -334,7 +336,76 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
   });
 });
 
-describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiver', () => {
+/** What a publishing page keeps on its window. */
+type Publisher = { publisher: { pc: RTCPeerConnection; stream: MediaStream } };
+
+/** Sends the page's fake camera (320×240) to `url` with a sendonly offer, WHIP-style; resolves with the HTTP status. */
+function publishCamera(page: Page, url: string): Promise<number> {
+  return page.evaluate(async (offerUrl: string) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    const pc = new RTCPeerConnection();
+    for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const response = await fetch(offerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: pc.localDescription?.sdp,
+    });
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    Object.assign(window, { publisher: { pc, stream } });
+    return response.status;
+  }, url);
+}
+
+/** Stops the camera and the connection {@link publishCamera} opened (frees the fake camera for later tests). */
+function stopPublishing(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const { pc, stream } = (window as unknown as Publisher).publisher;
+    for (const track of stream.getTracks()) track.stop();
+    pc.close();
+  });
+}
+
+/** What the Python reader reports about the frames it read. */
+interface ShmSeen {
+  width: number;
+  height: number;
+  format: string;
+  shape: number[];
+  mean: number;
+  frames: number;
+  increasing: boolean;
+}
+
+/** Reads three frames from the buffer at `path` with examples/python/framewire_shm_reader.py (numpy, no copy). */
+function readShmWithPython(path: string): Promise<ShmSeen> {
+  const script = `
+import json, sys
+sys.path.insert(0, 'examples/python')
+from framewire_shm_reader import FrameBufferReader
+reader = FrameBufferReader(sys.argv[1])
+ids, frame = [], None
+for _ in range(3):
+    frame = reader.wait(after_id=ids[-1] if ids else 0, timeout_s=30)
+    if frame is None:
+        break
+    ids.append(frame.frame_id)
+if frame is None:
+    print(json.dumps({"error": "no frame", "status": reader.status()}))
+    sys.exit(1)
+print(json.dumps({"width": frame.width, "height": frame.height, "format": frame.format,
+    "shape": list(frame.pixels.shape), "mean": float(frame.pixels.mean()), "frames": len(ids),
+    "increasing": ids == sorted(set(ids))}))
+`;
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, ['-c', script, path], { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stdout}${stderr}`));
+      else resolve(JSON.parse(stdout) as ShmSeen);
+    });
+  });
+}
+
+describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiver and to shared memory', () => {
   it('forwards the frames a Chromium page publishes to NetGearOutput', async () => {
     const sdk = await startSdkServer();
     const browser = await launchChromium();
@@ -359,20 +430,7 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       await published.start();
       await output.start();
       const page = await openPeerPage(browser, sdk.url, errors);
-      const status = await page.evaluate(async (url: string) => {
-        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
-        const pc = new RTCPeerConnection();
-        for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-        await pc.setLocalDescription(await pc.createOffer());
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/sdp' },
-          body: pc.localDescription?.sdp,
-        });
-        await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-        Object.assign(window, { publisher: { pc, stream } });
-        return response.status;
-      }, `http://127.0.0.1:${bridge.port}/publish`);
+      const status = await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`);
       assert.equal(status, 201);
       assert.equal(await peer.exited, 0, peer.stderr());
       const received = peer.events.filter((e) => e['event'] === 'frame');
@@ -382,16 +440,58 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       assert.ok(width && height && width % 2 === 0 && height % 2 === 0 && width <= 320, `${width}x${height}`);
       assert.ok((received[0]?.['mean'] as number) > 5, 'a picture, not a blank frame');
       assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 1);
-      await page.evaluate(() => {
-        const { pc, stream } = (window as unknown as { publisher: { pc: RTCPeerConnection; stream: MediaStream } })
-          .publisher;
-        for (const track of stream.getTracks()) track.stop();
-        pc.close();
-      });
+      await stopPublishing(page);
     } finally {
       peer.kill();
       await browser.close();
       await sdk.close();
+      await bridge.close();
+      await settleWrtc();
+    }
+  });
+
+  it('keeps the newest frame of a Chromium page’s camera in shared memory, where a Python numpy reader sees it', async () => {
+    const sdk = await startSdkServer();
+    const browser = await launchChromium();
+    const errors: string[] = [];
+    const shmName = `framewire-webrtc-test-${process.pid}`;
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'] },
+    });
+    assert.ok(bridge.webrtc);
+    const published = new WebRtcPublishSource(bridge.webrtc);
+    const buffer = new ShmFrameBuffer({ name: shmName });
+    const feed = new FrameFeed(published, 'BGR24');
+    buffer.attach({
+      on: (_event, listener) =>
+        feed.subscribe((frame) => {
+          if ('format' in frame) listener({ frame });
+        }),
+    });
+    bridge.attach(published);
+    try {
+      await waitUntil(() => bridge.webrtc?.ready, 'the WebRTC worker', 15_000);
+      await published.start();
+      // The reader starts first and waits for the writer, as a local ML process would.
+      const reader = readShmWithPython(`/dev/shm/${shmName}`);
+      const page = await openPeerPage(browser, sdk.url, errors);
+      assert.equal(await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`), 201);
+      const seen = await reader;
+      assert.equal(seen.format, 'BGR24');
+      assert.deepEqual(seen.shape, [seen.height, seen.width, 3]);
+      assert.ok(seen.width > 0 && seen.width <= 320 && seen.width % 2 === 0, `${seen.width}x${seen.height}`);
+      assert.ok(seen.mean > 5, 'a picture, not a blank frame');
+      assert.ok(seen.frames >= 2 && seen.increasing, 'new frames keep arriving with growing ids');
+      await stopPublishing(page);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await sdk.close();
+      buffer.close();
       await bridge.close();
       await settleWrtc();
     }
