@@ -6,6 +6,8 @@ export interface DemoConfig {
   signalingUrl: string;
   /** Where the SDK's worker and vendor files are served. */
   sdkAssetsUrl: string;
+  /** MQTT over WebSocket (the bridge's `/mqtt` relay to a broker), e.g. `ws://localhost:8090/mqtt`. Default: none. */
+  mqttUrl?: string;
 }
 
 const defaults: DemoConfig = {

@@ -183,6 +183,7 @@ function stabilizationView(): StabilizationView {
 
 let packagePageLoaded = false;
 let roomPageLoaded = false;
+let mqttViewStarted = false;
 let bridgeWsStarted = false;
 let demoConfig: DemoConfig | undefined;
 /** Loads a page's code the first time it is shown. */
@@ -201,6 +202,13 @@ function onRouteShown(route: string): void {
       bridgeUrl,
       $('bridge-webrtc-view', HTMLCanvasElement),
       $('bridge-webrtc-stats', HTMLOutputElement),
+    );
+  }
+  if (route === 'mqtt' && !mqttViewStarted && demoConfig) {
+    mqttViewStarted = true;
+    const { mqttUrl } = demoConfig;
+    void import('./mqtt-view.js').then(({ startMqttView }) =>
+      startMqttView(mqttUrl, 'testpattern', $('mqtt-view', HTMLCanvasElement), $('mqtt-stats', HTMLOutputElement)),
     );
   }
   if (route === 'room' && !roomPageLoaded && demoConfig) {

@@ -128,9 +128,63 @@ describe('framewire-bridge --mqtt-url and --shm', () => {
     }
   });
 
-  it('framewire-bridge, an empty --mqtt-url exits 2 with FW_ERR_INVALID_OPTION', async () => {
+  it('framewire-bridge, an empty --mqtt-url, or --mqtt-relay without an mqtt:// broker, exits 2 with FW_ERR_INVALID_OPTION', async () => {
     const result = await runCli(BRIDGE, ['--port', '0', '--mqtt-url', '']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /FW_ERR_INVALID_OPTION: --mqtt-url/);
+    for (const args of [['--mqtt-relay'], ['--mqtt-relay', '--mqtt-url', 'ws://127.0.0.1:9001']]) {
+      const refused = await runCli(BRIDGE, ['--port', '0', ...args]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /FW_ERR_INVALID_OPTION: --mqtt-relay needs --mqtt-url mqtt:\/\//);
+    }
+  });
+
+  it('framewire-bridge --mqtt-relay, relays MQTT over WebSocket at /mqtt to the broker, behind the bridge token', async () => {
+    const broker = await startMosquitto();
+    const bridge = await startCli(
+      BRIDGE,
+      [
+        '--port',
+        '0',
+        '--size',
+        '160x120',
+        '--fps',
+        '10',
+        '--mqtt-url',
+        broker.url,
+        '--mqtt-relay',
+        '--token',
+        'relay-secret',
+      ],
+      LISTENING,
+    );
+    const port = bridge.match[1] ?? '';
+    const through = new MqttSource({
+      url: `ws://127.0.0.1:${port}/mqtt?token=relay-secret`,
+      streamId: 'testpattern',
+      reconnectPeriodMs: 100_000,
+    });
+    const frames: EncodedFrame[] = [];
+    through.on('frame', ({ frame }) => frames.push(frame));
+    const refused = new MqttSource({
+      url: `ws://127.0.0.1:${port}/mqtt`,
+      streamId: 'testpattern',
+      reconnectPeriodMs: 100_000,
+    });
+    const refusals: string[] = [];
+    refused.on('error', ({ error }) => refusals.push(error.code));
+    try {
+      await through.start();
+      await waitUntil(() => frames.length >= 3, 'frames through the bridge relay', 20_000);
+      assert.equal(frames[0]?.codec, 'jpeg');
+      await refused.start();
+      await waitUntil(() => refusals.length > 0, 'the relay refusing a client without the token', 20_000);
+      assert.equal(refused.health.frames, 0, 'no frame without the token');
+    } finally {
+      await through.close();
+      await refused.close();
+      assert.equal(await bridge.stop(), 0, bridge.output());
+      await broker.stop();
+    }
   });
 });

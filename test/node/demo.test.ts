@@ -17,9 +17,15 @@ async function freePort(): Promise<number> {
 }
 
 describe('demo', () => {
-  it('npm run demo, serves the page; the camera, recording, file capture, the bridge test pattern and both services work in Chromium', async () => {
-    const [demoPort, bridgePort, signalingPort] = [await freePort(), await freePort(), await freePort()];
+  it('npm run demo, serves the page; the camera, recording, file capture, the bridge test pattern over MJPEG and MQTT, and both services work in Chromium', async () => {
+    const [demoPort, bridgePort, signalingPort, mqttPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     Object.assign(process.env, {
+      FRAMEWIRE_MQTT_PORT: String(mqttPort),
       FRAMEWIRE_DEMO_PORT: String(demoPort),
       FRAMEWIRE_BRIDGE_PORT: String(bridgePort),
       FRAMEWIRE_SIGNALING_PORT: String(signalingPort),
@@ -109,6 +115,16 @@ describe('demo', () => {
       } finally {
         await dir.remove();
       }
+      // The MQTT page: the bridge's test pattern through the mosquitto the demo started, via the bridge's /mqtt.
+      await page.click('#camera-stop');
+      await page.$eval('nav a[href="#mqtt"]', (link) => (link as HTMLElement).click());
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#mqtt-view')?.dataset['frames']) >= 5,
+        {
+          timeout: 30_000,
+        },
+      );
+      assert.equal(await page.$eval('#mqtt-view', (canvas) => (canvas as HTMLCanvasElement).width), 1280);
       assert.deepEqual(errors, []);
       await mkdir('test-results', { recursive: true });
       await page.screenshot({ path: 'test-results/demo.png' });

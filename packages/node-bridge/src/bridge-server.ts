@@ -60,6 +60,14 @@ interface Closable {
   close(): Promise<void> | void;
 }
 
+/** A WebSocket endpoint mounted on the bridge's port with {@link BridgeServer.mountWebSocket}. */
+export interface UpgradeEndpoint {
+  /** Takes over an HTTP upgrade the bridge has authorized. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes the endpoint and its connections. */
+  close(): Promise<void> | void;
+}
+
 const log = createLogger('bridge');
 const sha = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -83,6 +91,7 @@ export class BridgeServer {
   readonly #websocket = new Map<string, WebSocketOutput>();
   readonly #webrtc: WebRtcOutput | undefined;
   readonly #extra: Closable[] = [];
+  readonly #upgrades = new Map<string, UpgradeEndpoint>();
   readonly #static: StaticFiles | undefined;
   readonly #tokenHash: Buffer | undefined;
   readonly #startedAtMs = Date.now();
@@ -196,6 +205,19 @@ export class BridgeServer {
   /** Registers something the bridge closes on shutdown (an output attached from outside). */
   attach(output: Closable): void {
     this.#extra.push(output);
+  }
+
+  /**
+   * Serves WebSocket upgrades at `path` (e.g. `/mqtt`) with `endpoint`, behind the bridge's token check like every
+   * other endpoint, and closes it on shutdown. Throws `FW_ERR_INVALID_OPTION` for a path the bridge already serves.
+   */
+  mountWebSocket(path: string, endpoint: UpgradeEndpoint): void {
+    assertOption(
+      /^\/[\w.-]+$/.test(path) && !this.#upgrades.has(path) && this.#resolve(path)?.name !== 'ws',
+      `mountWebSocket: ${path} must be a free path like /mqtt`,
+    );
+    this.#upgrades.set(path, endpoint);
+    this.attach(endpoint);
   }
 
   /** The current health report. */
@@ -495,7 +517,13 @@ export class BridgeServer {
       reject(401, 'Unauthorized');
       return;
     }
-    const target = this.#resolve(new URL(request.url ?? '/', 'http://bridge').pathname);
+    const path = new URL(request.url ?? '/', 'http://bridge').pathname;
+    const mounted = this.#upgrades.get(path);
+    if (mounted) {
+      mounted.handleUpgrade(request, socket, head);
+      return;
+    }
+    const target = this.#resolve(path);
     const output = target?.name === 'ws' ? this.#websocket.get(target.id) : undefined;
     if (!output) {
       reject(404, 'Not Found');

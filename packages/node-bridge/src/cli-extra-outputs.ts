@@ -2,6 +2,8 @@ import { MQTT_DEFAULT_TOPIC_PREFIX, assertOption, createLogger, mqttFrameTopic }
 import type { BridgeServer } from './bridge-server.js';
 import { isRawFrame, type SourceFrame } from './media/source-frame.js';
 import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
+import { MqttWebSocketRelay } from './outputs/mqtt-websocket-relay.js';
+import { BRIDGE_PATHS } from './protocol.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
 import { MqttSource } from './sources/mqtt-source.js';
 import type { VideoSource } from './sources/video-source.js';
@@ -18,6 +20,8 @@ export interface ExtraOutputOptions {
   mqttPassword?: string;
   /** Also publish H.264 access units. Default: JPEG only. */
   mqttH264?: boolean;
+  /** Relay MQTT over WebSocket at `/mqtt` to the broker of `mqttUrl` (which must be `mqtt://host:port`). */
+  mqttRelay?: boolean;
   /** Keep the newest raw BGR24 frame of the first source in `/dev/shm/<shmName>` for local readers. */
   shmName?: string;
 }
@@ -72,6 +76,17 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
         started.push(new MqttOutput(feedEmitter(bridge, source.id, 'h264'), { ...mqttOptions, codecs: ['h264'] }));
       }
     }
+  }
+  if (options.mqttRelay) {
+    const broker = options.mqttUrl === undefined ? undefined : new URL(options.mqttUrl);
+    assertOption(
+      broker?.protocol === 'mqtt:',
+      '--mqtt-relay needs --mqtt-url mqtt://host:port (the broker\'s plain TCP listener)',
+    );
+    bridge.mountWebSocket(
+      BRIDGE_PATHS.mqtt,
+      new MqttWebSocketRelay({ brokerHost: broker.hostname, brokerPort: Number(broker.port || 1883) }),
+    );
   }
   if (options.shmName !== undefined) {
     const [first] = bridge.sources;

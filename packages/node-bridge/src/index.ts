@@ -2,7 +2,7 @@
  * framewire's Node companion: serves sources a browser cannot open to browsers.
  * @packageDocumentation
  */
-export { BridgeServer, type BridgeServerOptions, type MjpegOptions } from './bridge-server.js';
+export { BridgeServer, type BridgeServerOptions, type MjpegOptions, type UpgradeEndpoint } from './bridge-server.js';
 export { MjpegOutput, type MjpegOutputStats } from './outputs/mjpeg-output.js';
 export { WebSocketOutput, type WebSocketOutputOptions, type WebSocketOutputStats } from './outputs/websocket-output.js';
 export {

@@ -65,6 +65,8 @@ export const BRIDGE_PATHS = {
   offer: '/offer',
   /** Static files (when the bridge was given a directory): `/files/<path>`. */
   files: '/files/',
+  /** MQTT over WebSocket, relayed to the broker's TCP listener (CLI `--mqtt-relay`). */
+  mqtt: '/mqtt',
 } as const;
 
 /** The WebSocket subprotocol version carried in {@link WsHelloMessage} and every frame header. */
