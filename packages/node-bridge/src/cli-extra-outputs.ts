@@ -81,7 +81,7 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
     const broker = options.mqttUrl === undefined ? undefined : new URL(options.mqttUrl);
     assertOption(
       broker?.protocol === 'mqtt:',
-      '--mqtt-relay needs --mqtt-url mqtt://host:port (the broker\'s plain TCP listener)',
+      "--mqtt-relay needs --mqtt-url mqtt://host:port (the broker's plain TCP listener)",
     );
     bridge.mountWebSocket(
       BRIDGE_PATHS.mqtt,
