@@ -132,7 +132,9 @@ async function join(config: DemoConfig): Promise<void> {
   const current: Joined = { room, camera: undefined, publication: undefined, tiles: new Map(), peerStats, statsTimer };
   joined = current;
   room.on('track', ({ peerId, source }) => {
-    if (source) void showRemote(current, peerId, source);
+    // A track can still arrive while the room closes: only the room the page is in shows videos.
+    if (joined !== current) void source?.close();
+    else if (source) void showRemote(current, peerId, source);
   });
   room.on('peer-left', ({ peerId }) => say('left the room', peerId.slice(0, 8)));
   room.on('peer-joined', ({ peer }) => {
@@ -165,6 +167,7 @@ async function leave(): Promise<void> {
   joined = undefined;
   if (!current) return;
   clearInterval(current.statsTimer);
+  for (const tile of current.tiles.values()) tile.remove();
   await current.publication?.close();
   await current.camera?.close();
   await current.room.close();

@@ -167,6 +167,58 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
     }
   });
 
+  it('a page learns why the server refused its connection: a forged token, a foreign origin, or no server at all', async () => {
+    const closed = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      allowedOrigins: ['https://elsewhere.example'],
+    });
+    const closedUrl = `ws://127.0.0.1:${closed.port}/ws`;
+    const goodToken = await closed.tokens.issue({ room: 'r', role: 'viewer' });
+    await closed.close();
+    const foreign = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      allowedOrigins: ['https://elsewhere.example'],
+    });
+    try {
+      const p = await page();
+      const forged = await new TokenAuthority('another-secret-0123456789').issue({ room: 'r', role: 'viewer' });
+      const attempts = [
+        { url, token: forged },
+        { url: `ws://127.0.0.1:${foreign.port}/ws`, token: await foreign.tokens.issue({ room: 'r', role: 'viewer' }) },
+        { url: closedUrl, token: goodToken },
+      ];
+      const failures = await p.evaluate(async (tries) => {
+        const fw = (await import(`${location.origin}/sdk/index.js`)) as Sdk;
+        const out: { code: string; message: string }[] = [];
+        for (const attempt of tries) {
+          try {
+            await fw.Room.join({ ...attempt, room: 'r', reconnect: false });
+            out.push({ code: 'joined', message: '' });
+          } catch (error) {
+            out.push({ code: (error as { code: string }).code, message: (error as Error).message });
+          }
+        }
+        return out;
+      }, attempts);
+      assert.deepEqual(
+        failures.map((f) => f.code),
+        ['FW_ERR_UNAUTHORIZED', 'FW_ERR_FORBIDDEN', 'FW_ERR_SIGNALING_FAILED'],
+        JSON.stringify(failures),
+      );
+      assert.match(failures[1]?.message ?? '', /origin .* is not allowed/);
+      const check = await fetch(`http://127.0.0.1:${foreign.port}/ws/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${forged}` },
+      });
+      assert.equal(check.status, 401, 'no Origin header (not a browser): the token is what is refused');
+    } finally {
+      await foreign.close();
+      await cleanUp();
+    }
+  });
+
   it('multi-server and bidirectional: two Chromium publishers’ camera tracks reach one Node peer, and data flows both ways', async () => {
     try {
       const sink = await nodePeer('multi', 'viewer');
@@ -436,7 +488,8 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
     try {
       const other = await new TokenAuthority('another-secret-0123456789').issue({ room: 'r', role: 'viewer' });
       await assert.rejects(NodePeer.join({ url, room: 'r', token: other, wrtc, reconnect: false }), {
-        code: 'FW_ERR_SIGNALING_FAILED',
+        code: 'FW_ERR_UNAUTHORIZED',
+        message: /the signaling server refused the connection: The token is not valid/,
       });
       const token = await server.tokens.issue({ room: 'r', role: 'viewer' });
       await assert.rejects(NodePeer.join({ url, room: 'elsewhere', token, wrtc }), { code: 'FW_ERR_FORBIDDEN' });

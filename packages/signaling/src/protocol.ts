@@ -27,6 +27,12 @@ export const SIGNALING_PATHS = {
   devToken: '/dev/token',
   /** The WebSocket endpoint. */
   ws: '/ws',
+  /**
+   * `POST` with `Authorization: Bearer <token>`: what an upgrade with that token would get (200 `{ ok, room,
+   * role }`, or the refusal's status and `{ error: { code, message } }`), with CORS for allowed origins. Browsers
+   * cannot read a refused upgrade, so the SDK asks here after one.
+   */
+  check: '/ws/check',
 } as const;
 
 /** The WebSocket subprotocol every client offers. */

@@ -115,6 +115,12 @@ const DEFAULTS: Limits = {
   reconnectAfterMs: 500,
 };
 
+/** The token of an `Authorization: Bearer …` header. */
+function bearerToken(request: IncomingMessage): string | undefined {
+  const authorization = request.headers.authorization;
+  return authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+}
+
 const log = createLogger('signaling');
 /** Messages queued for a peer whose socket is gone, at most. */
 const AWAY_QUEUE = 64;
@@ -372,6 +378,8 @@ export class SignalingServer {
     } else if (path === SIGNALING_PATHS.metrics) {
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
       response.end(this.metrics());
+    } else if (path === SIGNALING_PATHS.check) {
+      await this.#check(request, response);
     } else if (path === SIGNALING_PATHS.devToken && this.#options.devTokens) {
       if (request.method !== 'POST') {
         sendJson(response, 405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
@@ -388,6 +396,84 @@ export class SignalingServer {
     } else {
       sendJson(response, 404, { error: `not found: ${path}` });
     }
+  }
+
+  /**
+   * The checks a WebSocket upgrade must pass, in order: draining, origin, capacity, per-address limit,
+   * subprotocol, token. The same checks answer `POST /ws/check`, so that a browser (which cannot read a refused
+   * upgrade's response) can learn why it was refused.
+   */
+  async #admit(
+    request: IncomingMessage,
+    token: string | undefined,
+    subprotocolOffered: boolean,
+  ): Promise<
+    | { claims: TokenClaims & { expiresAtMs: number } }
+    | { refusal: { status: number; code: ErrorCode; reason: string; message: string } }
+  > {
+    const refuse = (status: number, code: ErrorCode, reason: string, message: string) => ({
+      refusal: { status, code, reason, message },
+    });
+    if (this.#closing) return refuse(503, 'FW_ERR_SIGNALING_FAILED', 'draining', 'the server is shutting down');
+    const origin = request.headers.origin;
+    if (!this.#originAllowed(origin))
+      return refuse(403, 'FW_ERR_FORBIDDEN', 'origin', `origin ${String(origin)} is not allowed`);
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    if (this.#sessions.size >= this.#limits.maxConnections) {
+      return refuse(503, 'FW_ERR_RATE_LIMITED', 'capacity', 'the server is full');
+    }
+    if ((this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp) {
+      return refuse(429, 'FW_ERR_RATE_LIMITED', 'per-ip', 'too many connections from this address');
+    }
+    if (!subprotocolOffered) {
+      return refuse(400, 'FW_ERR_BAD_MESSAGE', 'subprotocol', `offer the ${SIGNALING_SUBPROTOCOL} subprotocol`);
+    }
+    if (!token) return refuse(401, 'FW_ERR_UNAUTHORIZED', 'no-token', 'no token');
+    try {
+      return { claims: await this.tokens.verify(token) };
+    } catch (error) {
+      const reason =
+        error instanceof FramewireError ? ((error.details['reason'] as string | undefined) ?? 'invalid') : 'invalid';
+      return refuse(401, 'FW_ERR_UNAUTHORIZED', `token-${reason}`, (error as Error).message);
+    }
+  }
+
+  /** True when requests from `origin` may connect (no Origin header: not a browser, allowed). */
+  #originAllowed(origin: string | undefined): boolean {
+    const allowed = this.#options.allowedOrigins ?? [];
+    return origin === undefined || allowed.includes('*') || allowed.includes(origin);
+  }
+
+  /**
+   * `POST /ws/check`: answers what an upgrade with this token would get, as JSON. Any origin may ask (CORS is open
+   * here, without credentials): the answer tells a page only what it could not read from its refused upgrade.
+   */
+  async #check(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const origin = request.headers.origin;
+    const cors: Record<string, string> =
+      origin === undefined
+        ? {}
+        : {
+            'access-control-allow-origin': origin,
+            'access-control-allow-headers': 'authorization',
+            'access-control-allow-methods': 'POST',
+            vary: 'origin',
+          };
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, cors);
+      response.end();
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
+      return;
+    }
+    const admission = await this.#admit(request, bearerToken(request), true);
+    for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
+    if ('refusal' in admission) {
+      const { status, code, message } = admission.refusal;
+      sendJson(response, status, { error: { code, message } });
+    } else sendJson(response, 200, { ok: true, room: admission.claims.room, role: admission.claims.role });
   }
 
   async #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -410,53 +496,22 @@ export class SignalingServer {
       reject(404, 'FW_ERR_INVALID_OPTION', 'path', `no WebSocket endpoint at ${path}`);
       return;
     }
-    if (this.#closing) {
-      reject(503, 'FW_ERR_SIGNALING_FAILED', 'draining', 'the server is shutting down');
-      return;
-    }
-    const origin = request.headers.origin;
-    const allowed = this.#options.allowedOrigins ?? [];
-    if (origin !== undefined && !allowed.includes('*') && !allowed.includes(origin)) {
-      reject(403, 'FW_ERR_FORBIDDEN', 'origin', `origin ${origin} is not allowed`);
-      return;
-    }
-    const ip = request.socket.remoteAddress ?? 'unknown';
-    if (this.#sessions.size >= this.#limits.maxConnections) {
-      reject(503, 'FW_ERR_RATE_LIMITED', 'capacity', 'the server is full');
-      return;
-    }
-    if ((this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp) {
-      reject(429, 'FW_ERR_RATE_LIMITED', 'per-ip', 'too many connections from this address');
-      return;
-    }
     const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const fromProtocol = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
-    const authorization = request.headers.authorization;
-    const token =
-      fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ??
-      (authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined);
-    if (!offered.includes(SIGNALING_SUBPROTOCOL)) {
-      reject(400, 'FW_ERR_BAD_MESSAGE', 'subprotocol', `offer the ${SIGNALING_SUBPROTOCOL} subprotocol`);
+    const token = fromProtocol?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? bearerToken(request);
+    const admission = await this.#admit(request, token, offered.includes(SIGNALING_SUBPROTOCOL));
+    if ('refusal' in admission) {
+      const { status, code, reason, message } = admission.refusal;
+      reject(status, code, reason, message);
       return;
     }
-    if (!token) {
-      reject(401, 'FW_ERR_UNAUTHORIZED', 'no-token', 'no token');
-      return;
-    }
-    let claims: TokenClaims & { expiresAtMs: number };
-    try {
-      claims = await this.tokens.verify(token);
-    } catch (error) {
-      const reason =
-        error instanceof FramewireError ? ((error.details['reason'] as string | undefined) ?? 'invalid') : 'invalid';
-      reject(401, 'FW_ERR_UNAUTHORIZED', `token-${reason}`, (error as Error).message);
-      return;
-    }
+    const { claims } = admission;
     // The server may have started closing while the token was checked.
-    if ((this.#closing as Promise<void> | undefined) || socket.destroyed) {
+    if (this.#closing || socket.destroyed) {
       socket.destroy();
       return;
     }
+    const ip = request.socket.remoteAddress ?? 'unknown';
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, claims));
   }
 

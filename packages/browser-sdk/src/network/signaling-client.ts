@@ -1,5 +1,6 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger, isErrorCode } from '@framewire/core';
 import {
+  SIGNALING_PATHS,
   SIGNALING_SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
   errorCodeForClose,
@@ -300,13 +301,15 @@ export class SignalingClient {
       ws.addEventListener('close', (event: CloseEvent) => {
         if (!settled) {
           const code = errorCodeForClose(event.code);
-          settle(
-            toError(
-              code ?? 'FW_ERR_SIGNALING_FAILED',
-              code
-                ? `signaling closed: ${event.reason || event.code}`
-                : `cannot connect to ${this.#options.url} (server down, or token/origin refused)`,
-              true,
+          if (code) {
+            settle(toError(code, `signaling closed: ${event.reason || event.code}`, true));
+            return;
+          }
+          // The upgrade failed: a browser cannot read why, so ask the server (a refused token, origin, a full server).
+          void diagnoseRefusal(this.#options.url, jwt).then((refusal) =>
+            settle(
+              refusal ??
+                toError('FW_ERR_SIGNALING_FAILED', `cannot connect to ${this.#options.url} (is the server up?)`, true),
             ),
           );
           return;
@@ -440,6 +443,28 @@ export class SignalingClient {
     this.#events.emit('error', { error, fatal: true });
     this.#closed = true;
     this.#setState('closed');
+  }
+}
+
+/**
+ * Asks the signaling server's `/ws/check` why an upgrade with `jwt` is refused; resolves with that refusal as a
+ * fatal error, or `undefined` when the server is unreachable or would accept (the failure was something else).
+ */
+async function diagnoseRefusal(wsUrl: string, jwt: string): Promise<FramewireError | undefined> {
+  try {
+    const url = new URL(SIGNALING_PATHS.check, wsUrl.replace(/^ws/i, 'http'));
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (response.ok) return undefined;
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const code = typeof body.error?.code === 'string' ? body.error.code : 'FW_ERR_SIGNALING_FAILED';
+    const message = typeof body.error?.message === 'string' ? body.error.message : `HTTP ${String(response.status)}`;
+    return toError(code, `the signaling server refused the connection: ${message}`, true);
+  } catch {
+    return undefined;
   }
 }
 

@@ -45,7 +45,16 @@ export class ZapAuthenticator {
 
   #start(): Promise<void> {
     this.#started ??= (async () => {
-      await this.#router.bind(ZAP_ENDPOINT);
+      // A handler released just before is still unbinding the inproc endpoint in ZeroMQ's I/O thread: retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#router.bind(ZAP_ENDPOINT);
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 40) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      }
       void this.#serve();
     })();
     return this.#started;
