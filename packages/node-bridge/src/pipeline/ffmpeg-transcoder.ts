@@ -35,8 +35,12 @@ export type FfmpegTranscoderEvents = {
 };
 
 const log = createLogger('transcoder');
-/** Capture times waiting for their output frame; more than this means ffmpeg dropped frames, and the oldest go. */
-const MAX_IN_FLIGHT = 8;
+/**
+ * Capture times waiting for their output frame; more than this means ffmpeg dropped frames, and the oldest go.
+ * ffmpeg outputs every frame it was given, only late: a slow start (a loaded machine) can hold a couple of seconds
+ * of frames, and dropping their times too early would stamp every later frame with its successor's capture time.
+ */
+const MAX_IN_FLIGHT = 120;
 
 /**
  * Converts one stream of bridge frames (JPEG, H.264 or raw) into another through a supervised ffmpeg process
