@@ -738,6 +738,8 @@ describe('Packager', () => {
     const audio = tracks.get('a0')!;
     expect(audio[0]!.type).to.equal('audio');
     expect(audio[0]!.codec.toLowerCase()).to.equal('opus');
+    expect(audio[0]!.sampleRate, 'an audio sample rate').to.be.greaterThan(0);
+    expect(audio[0]!.timescale, 'audio timescale = sample rate').to.equal(audio[0]!.sampleRate);
     // Audio timestamps are continuous across segments (no gaps, no overlaps).
     for (let i = 1; i < audio.length; i++) {
       const previous = audio[i - 1]!;

@@ -134,6 +134,10 @@ export interface CmafSegment {
   description: Uint8Array | undefined;
   width: number;
   height: number;
+  /** The track's media timescale (`mdhd`), in units per second. */
+  timescale: number;
+  /** Audio: the sample rate of the sample entry; 0 for video. */
+  sampleRate: number;
 }
 
 /** Parses `init` + `segment` with mp4box.js, an independent reader of fragmented MP4. */
@@ -176,6 +180,8 @@ export async function readCmafSegment(init: Blob, segment: Blob): Promise<CmafSe
     description,
     width: track.video?.width ?? 0,
     height: track.video?.height ?? 0,
+    timescale: track.timescale,
+    sampleRate: track.audio?.sample_rate ?? 0,
   };
 }
 
