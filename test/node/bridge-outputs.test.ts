@@ -78,6 +78,41 @@ describe('bridge outputs', () => {
     }
   });
 
+  it('WebSocket, H.264 transcoded from a 30 fps JPEG source keeps distinct, increasing timestamps at 1/30 s steps', async () => {
+    const fps = 30;
+    const stepUs = 1_000_000 / fps;
+    const source = createTestPatternSource({ width: 320, height: 240, frameRate: fps });
+    const sourceTimestamps = new Set<number>();
+    source.on('frame', ({ frame }) => {
+      if ('timestampUs' in frame) sourceTimestamps.add(frame.timestampUs);
+    });
+    const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+    const viewer = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
+    try {
+      const frames = await viewer.waitForFrames(45);
+      const timestamps = frames.map((f) => f.header.timestampUs);
+      const steps = timestamps.slice(1).map((t, i) => t - timestamps[i]!);
+      assert.ok(
+        steps.every((step) => step > 0),
+        `timestamps strictly increase (steps in ms: ${steps.map((s) => s / 1000).join(' ')})`,
+      );
+      // A frame the encoder skipped (busy) leaves a gap of whole frames; any other step is the source's frame step.
+      for (const step of steps)
+        assert.ok(
+          Math.abs(step / stepUs - Math.round(step / stepUs)) * stepUs <= 1,
+          `a step of ${step} µs is a whole number of 1/${fps} s frames`,
+        );
+      const sorted = [...steps].sort((a, b) => a - b);
+      assert.ok(Math.abs(sorted[sorted.length >> 1]! - stepUs) <= 1, 'the median step is one frame (33.3 ms)');
+      for (const t of timestamps) assert.ok(sourceTimestamps.has(t), `${t} µs is the timestamp of a source frame`);
+      // The source's own (JPEG) timestamps count frames at its rate.
+      assert.deepEqual([...sourceTimestamps].slice(0, 4), [0, 33333, 66667, 100000]);
+    } finally {
+      viewer.close();
+      await bridge.close();
+    }
+  });
+
   it('auth, every endpoint but /health needs the token (Bearer or ?token=); refusals are counted, nothing crashes', async () => {
     const source = createTestPatternSource({ width: 160, height: 120, frameRate: 10 });
     const bridge = await BridgeServer.start({ port: 0, sources: [source], token: TOKEN });
