@@ -236,6 +236,95 @@ describe('bridge outputs', () => {
     }
   });
 
+  it('slow viewer, one that acknowledges frames skips as soon as too many are unacknowledged, long before its socket backs up', async () => {
+    // 2 KiB access units at ~100 per second: a second of them fits in the loopback socket buffers, so the bridge's
+    // send buffer stays empty and only the acknowledgements can tell that a viewer stopped reading.
+    const dir = await tempDir();
+    const sps = await readFile(
+      await makeMediaFile({ path: join(dir.path, 'key.h264'), durationS: 0.1, size: '160x120', videoCodec: 'libx264' }),
+    );
+    const source = new (class extends SourceBase {
+      #timer: NodeJS.Timeout | undefined;
+      #n = 0;
+      constructor() {
+        super('small', 'test');
+      }
+      start(): Promise<void> {
+        this.#timer = setInterval(() => {
+          const key = this.#n % 10 === 0;
+          const data = Buffer.concat([key ? sps : Buffer.from([0, 0, 0, 1, 0x41, 0x9a]), Buffer.alloc(2048, 1)]);
+          this.emitFrame({ codec: 'h264', key, data, timestampUs: this.#n * 10_000, captureTimeMs: Date.now() });
+          this.#n++;
+        }, 10);
+        return Promise.resolve();
+      }
+      protected release(): void {
+        clearInterval(this.#timer);
+      }
+    })();
+    const maxUnackedFrames = 5;
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [source],
+      mjpeg: false,
+      websocket: { maxUnackedFrames },
+    });
+    const url = `ws://127.0.0.1:${bridge.port}/ws`;
+    const acking = new WsViewer(url, {}, { ack: true });
+    const silent = new WsViewer(url);
+    const output = (): { ackingClients: number; framesDropped: number } => {
+      const stats = bridge.websocket()?.stats;
+      assert.ok(stats);
+      return stats;
+    };
+    try {
+      await Promise.all([acking.waitForFrames(20), silent.waitForFrames(20)]);
+      // Messages that are not acks are ignored; an ack beyond what was sent counts only up to the newest frame sent.
+      acking.socket.send('not json');
+      acking.socket.send(JSON.stringify({ type: 'ack', sequence: -1 }));
+      acking.socket.send(Buffer.from([1, 2, 3]));
+      silent.socket.send(JSON.stringify({ type: 'hello' }));
+      await waitUntil(() => output().ackingClients === 1, 'one acking viewer');
+      assert.equal(output().framesDropped, 0);
+
+      const rawSocket = (viewer: WsViewer): { pause(): void; resume(): void } =>
+        (viewer.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      const before = { acking: acking.frames.length, silent: silent.frames.length };
+      rawSocket(acking).pause();
+      rawSocket(silent).pause();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const droppedWhilePaused = output().framesDropped;
+      rawSocket(acking).resume();
+      rawSocket(silent).resume();
+      const [ackingFrames, silentFrames] = await Promise.all([
+        acking.waitForFrames(before.acking + 40),
+        silent.waitForFrames(before.silent + 60),
+      ]);
+      assert.ok(droppedWhilePaused >= 50, `the acking viewer skipped frames while paused (${droppedWhilePaused})`);
+
+      const firstGap = (frames: typeof ackingFrames, from: number): number =>
+        frames.findIndex((f, i) => i > from && f.header.sequence !== frames[i - 1]!.header.sequence + 1);
+      const gap = firstGap(ackingFrames, before.acking);
+      assert.ok(gap > 0, 'the acking viewer skipped frames');
+      assert.ok(
+        gap - before.acking <= maxUnackedFrames + 2,
+        `no more than ${maxUnackedFrames} unacknowledged frames were queued for it (${gap - before.acking})`,
+      );
+      assert.equal(ackingFrames[gap]!.header.flags & 1, 1, 'it resumes at a keyframe');
+      assert.equal(
+        firstGap(silentFrames, 0),
+        -1,
+        'the viewer without acks got every frame: its socket never backed up',
+      );
+      assert.equal(output().ackingClients, 1);
+    } finally {
+      acking.close();
+      silent.close();
+      await bridge.close();
+      await dir.remove();
+    }
+  });
+
   it('MJPEG, quality and width options apply to every viewer through one encoder', async () => {
     const source = createTestPatternSource({ width: 320, height: 240, frameRate: 10 });
     const bridge = await BridgeServer.start({
