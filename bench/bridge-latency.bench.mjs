@@ -1,8 +1,9 @@
 // Glass-to-glass latency from the Node bridge to a page, for the same 1280×720 30 fps test pattern in the same
-// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder) vs the bridge's MJPEG over HTTP read
-// by a plain multipart reader in the page (fetch, JPEG decoded with createImageBitmap). Both measure capture
-// (X-Capture-Time-Ms / the frame header's captureTimeMs, stamped by the bridge) → a decoded picture in the page;
-// lower is better.
+// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder) and VP8 over WebRTC received by
+// framewire's WhepSource (the bridge's /offer, loopback ICE only) vs the bridge's MJPEG over HTTP read by a plain
+// multipart reader in the page (fetch, JPEG decoded with createImageBitmap). All measure capture
+// (X-Capture-Time-Ms / the frame header's captureTimeMs / the fw.meta capture time, stamped by the bridge) → a
+// decoded picture in the page; lower is better.
 import { BridgeServer, createTestPatternSource } from '@framewire/node-bridge';
 
 const WIDTH = 1280;
@@ -11,7 +12,7 @@ const FPS = 30;
 const WARMUP_FRAMES = 30;
 const FRAMES = 150;
 
-export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource) vs MJPEG over HTTP`;
+export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource) and WebRTC VP8 (WhepSource) vs MJPEG over HTTP`;
 
 const percentile = (values, q) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
@@ -29,6 +30,37 @@ function websocketLatencies(page, url) {
           const latency = Date.now() - getCaptureTime(frame);
           frame.close();
           if (i >= warmup) latencies.push(latency);
+        }
+      } finally {
+        await source.close();
+      }
+      return latencies;
+    },
+    { url, warmup: WARMUP_FRAMES, frames: FRAMES },
+  );
+}
+
+function webrtcLatencies(page, url) {
+  return page.evaluate(
+    async ({ url, warmup, frames }) => {
+      const { WhepSource, getCaptureTime } = await import('/sdk/index.js');
+      // Loopback only: every ICE candidate in the offer and the answer must be 127.0.0.1 or ::1.
+      const candidateFilter = (line) => {
+        const address = line.replace(/^a=/, '').split(/\s+/)[4];
+        return address === '127.0.0.1' || address === '::1';
+      };
+      const source = await WhepSource.open({ url, candidateFilter });
+      const latencies = [];
+      try {
+        // Frames before the first fw.meta message carry no capture time yet: they count as warm-up.
+        for (let count = 0; count < warmup + frames;) {
+          const frame = await source.read();
+          if (!frame) throw new Error('the WebRTC source ended');
+          const captured = getCaptureTime(frame);
+          const latency = Date.now() - captured;
+          frame.close();
+          if (captured === undefined) continue;
+          if (count++ >= warmup) latencies.push(latency);
         }
       } finally {
         await source.close();
@@ -93,37 +125,55 @@ function mjpegLatencies(page, url) {
   );
 }
 
-/** Alternates the two paths `repeats` times; reports the p50 and p95 of each run. */
+/** Alternates the three paths `repeats` times; reports the p50 and p95 of each run. */
 export async function run({ page, repeats }) {
   const source = createTestPatternSource({ width: WIDTH, height: HEIGHT, frameRate: FPS });
-  const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+  const bridge = await BridgeServer.start({
+    port: 0,
+    sources: [source],
+    webrtc: { iceAddresses: ['127.0.0.1'] },
+  });
   const base = `http://127.0.0.1:${bridge.port}`;
   const ws = { p50: [], p95: [] };
+  const webrtc = { p50: [], p95: [] };
   const mjpeg = { p50: [], p95: [] };
+  const push = (into, latencies) => {
+    into.p50.push(percentile(latencies, 0.5));
+    into.p95.push(percentile(latencies, 0.95));
+  };
   try {
+    for (const deadline = Date.now() + 15_000; !bridge.webrtc?.ready;) {
+      if (Date.now() > deadline) throw new Error('the bridge’s WebRTC worker did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     for (let i = 0; i < repeats; i++) {
-      const a = await websocketLatencies(page, base);
-      const b = await mjpegLatencies(page, `${base}/video`);
-      ws.p50.push(percentile(a, 0.5));
-      ws.p95.push(percentile(a, 0.95));
-      mjpeg.p50.push(percentile(b, 0.5));
-      mjpeg.p95.push(percentile(b, 0.95));
+      push(ws, await websocketLatencies(page, base));
+      push(webrtc, await webrtcLatencies(page, `${base}/offer`));
+      push(mjpeg, await mjpegLatencies(page, `${base}/video`));
     }
   } finally {
     await bridge.close();
   }
-  const row = (q) => ({
+  const row = (q, ours, oursLabel) => ({
     unit: `ms ${q}`,
-    ours: ws[q],
+    ours: ours[q],
     baseline: mjpeg[q],
-    oursLabel: `WebSocket H.264, BridgeSource (${q})`,
+    oursLabel: `${oursLabel} (${q})`,
     baselineLabel: `MJPEG over HTTP, fetch + createImageBitmap (${q})`,
   });
+  const wsLabel = 'WebSocket H.264, BridgeSource';
+  const webrtcLabel = 'WebRTC VP8, WhepSource';
   return {
-    rows: [row('p50'), row('p95')],
+    rows: [
+      row('p50', ws, wsLabel),
+      row('p95', ws, wsLabel),
+      row('p50', webrtc, webrtcLabel),
+      row('p95', webrtc, webrtcLabel),
+    ],
     notes: [
-      'Latency in ms: lower is better (a ratio below 1 means the WebSocket path is faster).',
-      'The bridge encodes the test pattern once to JPEG (MJPEG path) and once to H.264 (WebSocket path) with ffmpeg; capture time is stamped when ffmpeg hands the bridge a frame.',
+      'Latency in ms: lower is better (a ratio below 1 means the WebSocket or WebRTC path is faster than MJPEG).',
+      'The bridge encodes the test pattern once to JPEG (MJPEG path), once to H.264 (WebSocket path) and decodes it once to I420 for WebRTC, where `@roamhq/wrtc` encodes VP8 per viewer in the bridge’s WebRTC worker; capture time is stamped when ffmpeg hands the bridge a frame.',
+      'WebRTC runs on loopback only: the bridge keeps 127.0.0.1 candidates (`webrtc.iceAddresses`) and the page filters its offer and the answer the same way.',
       `Per run: ${WARMUP_FRAMES} warm-up frames, then ${FRAMES} measured frames per path.`,
     ],
   };

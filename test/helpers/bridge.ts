@@ -23,7 +23,8 @@ export class WsViewer {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number }>;
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  /** With `ack`, the viewer acknowledges every frame on arrival (`{ type: 'ack', sequence }`), as BridgeSource does. */
+  constructor(url: string, headers: Record<string, string> = {}, options: { ack?: boolean } = {}) {
     this.socket = new WebSocket(url, { headers });
     this.socket.on('error', () => undefined);
     this.opened = new Promise((resolve, reject) => {
@@ -39,8 +40,9 @@ export class WsViewer {
         return;
       }
       const decoded = decodeWsFrame(new Uint8Array(data));
-      if (decoded)
-        this.frames.push({ header: decoded.header, payload: Buffer.from(decoded.payload), receivedAtMs: Date.now() });
+      if (!decoded) return;
+      this.frames.push({ header: decoded.header, payload: Buffer.from(decoded.payload), receivedAtMs: Date.now() });
+      if (options.ack) this.socket.send(JSON.stringify({ type: 'ack', sequence: decoded.header.sequence }));
     });
   }
 

@@ -504,7 +504,13 @@ function describe(state, entry) {
   if (entry?.bridge) {
     const health = entry.bridge.health;
     const source = health.sources[0];
-    return { restarts: source?.restarts ?? 0, state: source?.state };
+    const websocket = entry.bridge.websocket()?.stats;
+    return {
+      restarts: source?.restarts ?? 0,
+      state: source?.state,
+      websocketClients: websocket?.clients ?? 0,
+      ackingClients: websocket?.ackingClients ?? 0,
+    };
   }
   if (entry?.closeExtra) return { ...state };
   const uploads = Object.fromEntries(

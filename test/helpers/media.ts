@@ -43,6 +43,9 @@ export interface TestServer {
     /** `bridge` servers: restarts of the source process and its state. */
     restarts: number;
     state: string;
+    /** `bridge` servers: WebSocket viewers, and those of them that acknowledge frames. */
+    websocketClients: number;
+    ackingClients: number;
     /** `ws-proxy` servers: messages injected. */
     injected: number;
   }>;

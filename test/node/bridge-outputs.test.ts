@@ -78,6 +78,41 @@ describe('bridge outputs', () => {
     }
   });
 
+  it('WebSocket, H.264 transcoded from a 30 fps JPEG source keeps distinct, increasing timestamps at 1/30 s steps', async () => {
+    const fps = 30;
+    const stepUs = 1_000_000 / fps;
+    const source = createTestPatternSource({ width: 320, height: 240, frameRate: fps });
+    const sourceTimestamps = new Set<number>();
+    source.on('frame', ({ frame }) => {
+      if ('timestampUs' in frame) sourceTimestamps.add(frame.timestampUs);
+    });
+    const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+    const viewer = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
+    try {
+      const frames = await viewer.waitForFrames(45);
+      const timestamps = frames.map((f) => f.header.timestampUs);
+      const steps = timestamps.slice(1).map((t, i) => t - timestamps[i]!);
+      assert.ok(
+        steps.every((step) => step > 0),
+        `timestamps strictly increase (steps in ms: ${steps.map((s) => s / 1000).join(' ')})`,
+      );
+      // A frame the encoder skipped (busy) leaves a gap of whole frames; any other step is the source's frame step.
+      for (const step of steps)
+        assert.ok(
+          Math.abs(step / stepUs - Math.round(step / stepUs)) * stepUs <= 1,
+          `a step of ${step} µs is a whole number of 1/${fps} s frames`,
+        );
+      const sorted = [...steps].sort((a, b) => a - b);
+      assert.ok(Math.abs(sorted[sorted.length >> 1]! - stepUs) <= 1, 'the median step is one frame (33.3 ms)');
+      for (const t of timestamps) assert.ok(sourceTimestamps.has(t), `${t} µs is the timestamp of a source frame`);
+      // The source's own (JPEG) timestamps count frames at its rate.
+      assert.deepEqual([...sourceTimestamps].slice(0, 4), [0, 33333, 66667, 100000]);
+    } finally {
+      viewer.close();
+      await bridge.close();
+    }
+  });
+
   it('auth, every endpoint but /health needs the token (Bearer or ?token=); refusals are counted, nothing crashes', async () => {
     const source = createTestPatternSource({ width: 160, height: 120, frameRate: 10 });
     const bridge = await BridgeServer.start({ port: 0, sources: [source], token: TOKEN });
@@ -196,6 +231,95 @@ describe('bridge outputs', () => {
       assert.equal(bridge.sources[0]!.health.dropped, 0, 'the source itself dropped nothing');
     } finally {
       viewer.close();
+      await bridge.close();
+      await dir.remove();
+    }
+  });
+
+  it('slow viewer, one that acknowledges frames skips as soon as too many are unacknowledged, long before its socket backs up', async () => {
+    // 2 KiB access units at ~100 per second: a second of them fits in the loopback socket buffers, so the bridge's
+    // send buffer stays empty and only the acknowledgements can tell that a viewer stopped reading.
+    const dir = await tempDir();
+    const sps = await readFile(
+      await makeMediaFile({ path: join(dir.path, 'key.h264'), durationS: 0.1, size: '160x120', videoCodec: 'libx264' }),
+    );
+    const source = new (class extends SourceBase {
+      #timer: NodeJS.Timeout | undefined;
+      #n = 0;
+      constructor() {
+        super('small', 'test');
+      }
+      start(): Promise<void> {
+        this.#timer = setInterval(() => {
+          const key = this.#n % 10 === 0;
+          const data = Buffer.concat([key ? sps : Buffer.from([0, 0, 0, 1, 0x41, 0x9a]), Buffer.alloc(2048, 1)]);
+          this.emitFrame({ codec: 'h264', key, data, timestampUs: this.#n * 10_000, captureTimeMs: Date.now() });
+          this.#n++;
+        }, 10);
+        return Promise.resolve();
+      }
+      protected release(): void {
+        clearInterval(this.#timer);
+      }
+    })();
+    const maxUnackedFrames = 5;
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [source],
+      mjpeg: false,
+      websocket: { maxUnackedFrames },
+    });
+    const url = `ws://127.0.0.1:${bridge.port}/ws`;
+    const acking = new WsViewer(url, {}, { ack: true });
+    const silent = new WsViewer(url);
+    const output = (): { ackingClients: number; framesDropped: number } => {
+      const stats = bridge.websocket()?.stats;
+      assert.ok(stats);
+      return stats;
+    };
+    try {
+      await Promise.all([acking.waitForFrames(20), silent.waitForFrames(20)]);
+      // Messages that are not acks are ignored; an ack beyond what was sent counts only up to the newest frame sent.
+      acking.socket.send('not json');
+      acking.socket.send(JSON.stringify({ type: 'ack', sequence: -1 }));
+      acking.socket.send(Buffer.from([1, 2, 3]));
+      silent.socket.send(JSON.stringify({ type: 'hello' }));
+      await waitUntil(() => output().ackingClients === 1, 'one acking viewer');
+      assert.equal(output().framesDropped, 0);
+
+      const rawSocket = (viewer: WsViewer): { pause(): void; resume(): void } =>
+        (viewer.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      const before = { acking: acking.frames.length, silent: silent.frames.length };
+      rawSocket(acking).pause();
+      rawSocket(silent).pause();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const droppedWhilePaused = output().framesDropped;
+      rawSocket(acking).resume();
+      rawSocket(silent).resume();
+      const [ackingFrames, silentFrames] = await Promise.all([
+        acking.waitForFrames(before.acking + 40),
+        silent.waitForFrames(before.silent + 60),
+      ]);
+      assert.ok(droppedWhilePaused >= 50, `the acking viewer skipped frames while paused (${droppedWhilePaused})`);
+
+      const firstGap = (frames: typeof ackingFrames, from: number): number =>
+        frames.findIndex((f, i) => i > from && f.header.sequence !== frames[i - 1]!.header.sequence + 1);
+      const gap = firstGap(ackingFrames, before.acking);
+      assert.ok(gap > 0, 'the acking viewer skipped frames');
+      assert.ok(
+        gap - before.acking <= maxUnackedFrames + 2,
+        `no more than ${maxUnackedFrames} unacknowledged frames were queued for it (${gap - before.acking})`,
+      );
+      assert.equal(ackingFrames[gap]!.header.flags & 1, 1, 'it resumes at a keyframe');
+      assert.equal(
+        firstGap(silentFrames, 0),
+        -1,
+        'the viewer without acks got every frame: its socket never backed up',
+      );
+      assert.equal(output().ackingClients, 1);
+    } finally {
+      acking.close();
+      silent.close();
       await bridge.close();
       await dir.remove();
     }

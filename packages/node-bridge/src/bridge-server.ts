@@ -202,6 +202,11 @@ export class BridgeServer {
     return this.#webrtc;
   }
 
+  /** The WebSocket output of source `id` (default: the first source), when the bridge serves WebSocket. */
+  websocket(id?: string): WebSocketOutput | undefined {
+    return this.#websocket.get(id ?? this.#sources[0]?.id ?? '');
+  }
+
   /** Registers something the bridge closes on shutdown (an output attached from outside). */
   attach(output: Closable): void {
     this.#extra.push(output);

@@ -199,6 +199,37 @@ export function parseWsServerMessage(text: string): WsServerMessage | undefined 
   }
 }
 
+/**
+ * A viewer acknowledges the frames it has received, up to and including `sequence` (the {@link WsFrameHeader}
+ * sequence). A viewer that sends acks is judged slow by the frames it has not acknowledged (the bridge's
+ * `maxUnackedFrames`), which reacts at once, instead of by the bridge's send buffer, which on loopback fills only
+ * after the kernel's socket buffers (seconds of video). Viewers that never ack keep the buffer rule.
+ */
+export interface WsAckMessage {
+  type: 'ack';
+  /** The newest frame sequence received. */
+  sequence: number;
+}
+
+/** Every JSON text message a viewer sends on the bridge WebSocket. */
+export type WsClientMessage = WsAckMessage;
+
+/** Parses a text message from a viewer; `undefined` when it is not a known {@link WsClientMessage}. */
+export function parseWsClientMessage(text: string): WsClientMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  const sequence = message['sequence'];
+  return message['type'] === 'ack' && typeof sequence === 'number' && Number.isInteger(sequence) && sequence >= 0
+    ? { type: 'ack', sequence }
+    : undefined;
+}
+
 /** The JSON body of `POST /offer` (WebGear_RTC's format) and of its answer. */
 export interface SessionDescriptionMessage {
   /** `offer` in the request, `answer` in the response. */

@@ -4,6 +4,7 @@ import {
   WS_FRAME_FLAGS,
   decodeWsFrame,
   parseWsServerMessage,
+  type WsAckMessage,
   type WsConfigMessage,
 } from '@framewire/node-bridge/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
@@ -248,6 +249,10 @@ export class BridgeSource extends QueuedFrameSource {
       return;
     }
     const { header, payload } = frame;
+    // Acknowledge every frame on arrival: the bridge then sees a backlog at once (its send buffer alone fills only
+    // after the kernel's socket buffers) and makes this viewer skip to the next keyframe instead of queueing.
+    const ack: WsAckMessage = { type: 'ack', sequence: header.sequence };
+    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(ack));
     if (this.#lastSequence !== undefined && header.sequence > this.#lastSequence + 1)
       this.#skipped += header.sequence - this.#lastSequence - 1;
     this.#lastSequence = header.sequence;

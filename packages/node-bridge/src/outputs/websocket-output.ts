@@ -10,6 +10,7 @@ import {
   WS_FRAME_FLAGS,
   WS_PROTOCOL_VERSION,
   encodeWsFrame,
+  parseWsClientMessage,
   type WsConfigMessage,
   type WsServerMessage,
 } from '../protocol.js';
@@ -18,6 +19,13 @@ import {
 export interface WebSocketOutputOptions {
   /** A viewer whose socket holds more than this many unsent bytes skips to the next keyframe. Default: 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * A viewer that acknowledges frames (`{ "type": "ack", "sequence": n }`, as the SDK's BridgeSource does) and has
+   * more than this many sent frames unacknowledged skips to the next keyframe; it gets frames again once it has
+   * no more than this many unacknowledged again. Viewers that never ack are judged by `maxBufferedBytes` alone.
+   * Default: 10.
+   */
+  maxUnackedFrames?: number;
   /** Largest message a viewer may send, in bytes (viewers send nothing large). Default: 64 KiB. */
   maxPayloadBytes?: number;
 }
@@ -30,6 +38,8 @@ export interface WebSocketOutputStats {
   framesSent: number;
   /** Access units a slow viewer skipped (it then resumes at the next keyframe). */
   framesDropped: number;
+  /** Connected viewers that acknowledge frames (judged by unacknowledged frames rather than buffered bytes). */
+  ackingClients: number;
   /** Bytes sent. */
   bytesSent: number;
 }
@@ -38,6 +48,10 @@ interface Viewer {
   needKey: boolean;
   config: string;
   sequence: number;
+  /** The sequence of the newest frame sent, or -1. */
+  sentSequence: number;
+  /** The newest sequence the viewer acknowledged; `undefined` until its first ack (it may never send one). */
+  ackedSequence: number | undefined;
 }
 
 const log = createLogger('websocket');
@@ -47,13 +61,16 @@ const log = createLogger('websocket');
  * stream, or one encoder for all viewers) fans out to every viewer as binary messages, each a
  * {@link WsFrameHeader} (capture time, key flag, sequence) and one Annex B access unit. A `config` message (codec
  * string, size) precedes the first keyframe and every change. A viewer that joins late starts at the next
- * keyframe; a viewer whose socket backs up skips to the next keyframe instead of buffering.
+ * keyframe; a slow viewer skips to the next keyframe instead of buffering: one that acknowledges frames (a
+ * {@link WsAckMessage} per frame received) when too many sent frames are unacknowledged, any other when its socket
+ * backs up.
  */
 export class WebSocketOutput {
   readonly #feed: FrameFeed;
   readonly #server: WebSocketServer;
   readonly #viewers = new Map<WebSocket, Viewer>();
   readonly #maxBufferedBytes: number;
+  readonly #maxUnackedFrames: number;
   #unsubscribe: (() => void) | undefined;
   #framesSent = 0;
   #framesDropped = 0;
@@ -62,8 +79,13 @@ export class WebSocketOutput {
   /** Serves the H.264 `feed`. */
   constructor(feed: FrameFeed, options: WebSocketOutputOptions = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.#maxUnackedFrames = options.maxUnackedFrames ?? 10;
     const maxPayload = options.maxPayloadBytes ?? 64 * 1024;
     assertOption(this.#maxBufferedBytes > 0, 'websocket.maxBufferedBytes must be > 0');
+    assertOption(
+      Number.isInteger(this.#maxUnackedFrames) && this.#maxUnackedFrames >= 1,
+      'websocket.maxUnackedFrames must be an integer >= 1',
+    );
     assertOption(maxPayload > 0, 'websocket.maxPayloadBytes must be > 0');
     this.#feed = feed;
     this.#server = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
@@ -76,6 +98,7 @@ export class WebSocketOutput {
       clients: this.#viewers.size,
       framesSent: this.#framesSent,
       framesDropped: this.#framesDropped,
+      ackingClients: [...this.#viewers.values()].filter((v) => v.ackedSequence !== undefined).length,
       bytesSent: this.#bytesSent,
     };
   }
@@ -107,8 +130,19 @@ export class WebSocketOutput {
         this.#unsubscribe = undefined;
       }
     });
-    ws.on('message', () => undefined); // viewers have nothing to say yet; messages are read and ignored
-    this.#viewers.set(ws, { needKey: true, config: '', sequence: 0 });
+    const viewer: Viewer = { needKey: true, config: '', sequence: 0, sentSequence: -1, ackedSequence: undefined };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const message = isBinary ? undefined : parseWsClientMessage(data.toString());
+      if (!message) {
+        log.debug(`viewer ${address}: ignored a message that is not an ack`);
+        return;
+      }
+      // Acks can only move forward, and never past what was sent.
+      const sequence = Math.min(message.sequence, viewer.sentSequence);
+      if (sequence > (viewer.ackedSequence ?? -1)) viewer.ackedSequence = sequence;
+      else viewer.ackedSequence ??= sequence;
+    });
+    this.#viewers.set(ws, viewer);
     this.#send(ws, {
       type: 'hello',
       version: WS_PROTOCOL_VERSION,
@@ -128,7 +162,8 @@ export class WebSocketOutput {
     let message: Uint8Array | undefined;
     for (const [ws, viewer] of this.#viewers) {
       if (ws.readyState !== ws.OPEN) continue;
-      if (ws.bufferedAmount > this.#maxBufferedBytes) {
+      const unacked = viewer.ackedSequence === undefined ? 0 : viewer.sentSequence - viewer.ackedSequence;
+      if (unacked > this.#maxUnackedFrames || ws.bufferedAmount > this.#maxBufferedBytes) {
         viewer.needKey = true;
         viewer.sequence++; // the gap tells the viewer frames were skipped
         this.#framesDropped++;
@@ -152,12 +187,13 @@ export class WebSocketOutput {
       message = encodeWsFrame(
         {
           flags: (frame.key ? WS_FRAME_FLAGS.key : 0) | (config ? WS_FRAME_FLAGS.config : 0),
-          sequence: viewer.sequence++,
+          sequence: viewer.sequence,
           timestampUs: frame.timestampUs,
           captureTimeMs: frame.captureTimeMs,
         },
         frame.data,
       );
+      viewer.sentSequence = viewer.sequence++;
       ws.send(message);
       this.#framesSent++;
       this.#bytesSent += message.byteLength;

@@ -36,18 +36,27 @@ export type FfmpegTranscoderEvents = {
 
 const log = createLogger('transcoder');
 /**
- * Capture times waiting for their output frame; more than this means ffmpeg dropped frames, and the oldest go.
+ * Input frames waiting for their output frame; more than this means ffmpeg dropped frames, and the oldest go.
  * ffmpeg outputs every frame it was given, only late: a slow start (a loaded machine) can hold a couple of seconds
- * of frames, and dropping their times too early would stamp every later frame with its successor's capture time.
+ * of frames, and dropping them too early would give every later frame its successor's timestamp and capture time.
  */
 const MAX_IN_FLIGHT = 120;
+
+/** What an output frame inherits from the input frame it came from. */
+interface InputStamp {
+  captureTimeMs: number;
+  /** The input's presentation time, in µs (raw inputs have none: derived from their capture times). */
+  timestampUs: number;
+}
 
 /**
  * Converts one stream of bridge frames (JPEG, H.264 or raw) into another through a supervised ffmpeg process
  * fed on stdin — the "encode once" step shared by every viewer of an output. ffmpeg starts with the first frame
  * (whose size it then knows) and restarts when the input size or format changes. A frame that arrives while
  * ffmpeg is still busy is skipped rather than queued (for H.264 input, until the next keyframe), so latency never
- * builds up. Capture times travel through in order.
+ * builds up. Capture times and timestamps travel through in order: an output frame carries the capture time and
+ * the presentation timestamp of its input frame (ffmpeg's own output timestamps are not used), so timestamps keep
+ * the source's frame rate and stay strictly increasing.
  */
 export class FfmpegTranscoder {
   /** The output format. */
@@ -57,8 +66,9 @@ export class FfmpegTranscoder {
   #process: SupervisedProcess | undefined;
   #signature = '';
   #needKey = true;
-  #captureTimes: number[] = [];
-  #startedAtMs = 0;
+  #inFlight: InputStamp[] = [];
+  #firstRawCaptureMs: number | undefined;
+  #lastTimestampUs = -Infinity;
   #restarts = 0;
   #skipped = 0;
   #closed = false;
@@ -129,8 +139,8 @@ export class FfmpegTranscoder {
       return false;
     }
     this.#needKey = false;
-    this.#captureTimes.push(frame.captureTimeMs);
-    if (this.#captureTimes.length > MAX_IN_FLIGHT) this.#captureTimes.shift();
+    this.#inFlight.push({ captureTimeMs: frame.captureTimeMs, timestampUs: this.#inputTimestampUs(frame) });
+    if (this.#inFlight.length > MAX_IN_FLIGHT) this.#inFlight.shift();
     return true;
   }
 
@@ -187,7 +197,7 @@ export class FfmpegTranscoder {
     }
     this.#signature = signature;
     this.#needKey = true;
-    this.#captureTimes = [];
+    this.#inFlight = [];
     const { output } = this.#options;
     const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
     let outWidth = width;
@@ -230,6 +240,10 @@ export class FfmpegTranscoder {
       ...inputArgs,
       '-i',
       'pipe:0',
+      // A pipe's input has no frame rate, so ffmpeg guesses 25 fps and makes 1/25 s the encoder's time base: with
+      // `-fps_mode passthrough` every timestamp would be rounded to 40 ms (two frames of a 30 fps source could share
+      // one). Milliseconds keep them distinct for the encoder (x264's rate control) and in the FLV stream.
+      ...(output === 'h264' ? ['-enc_time_base:v', '1:1000'] : []),
       ...outputArgs,
     ];
     const process = new SupervisedProcess({
@@ -241,9 +255,8 @@ export class FfmpegTranscoder {
     this.#process = process;
     let parse: (chunk: Buffer) => void = () => undefined;
     process.on('spawn', () => {
-      this.#startedAtMs = Date.now();
       this.#needKey = true;
-      this.#captureTimes = [];
+      this.#inFlight = [];
       parse = this.#parser(output, outWidth, outHeight);
     });
     process.on('stdout', ({ chunk }) => parse(chunk));
@@ -255,35 +268,38 @@ export class FfmpegTranscoder {
     log.debug(`${this.#options.name}: ffmpeg ${args.join(' ')}`);
   }
 
-  #captureTime(): number {
-    return this.#captureTimes.shift() ?? Date.now();
+  /** The input frame's presentation time in µs; raw frames, which carry none, count from their first capture. */
+  #inputTimestampUs(frame: SourceFrame): number {
+    if (!isRawFrame(frame)) return frame.timestampUs;
+    this.#firstRawCaptureMs ??= frame.captureTimeMs;
+    return (frame.captureTimeMs - this.#firstRawCaptureMs) * 1000;
+  }
+
+  /**
+   * The stamp of the input frame this output frame came from (frames leave ffmpeg in input order). Timestamps are
+   * kept strictly increasing: a repeated or backward input timestamp (a source restart) becomes the last one + 1 µs.
+   */
+  #nextStamp(): InputStamp {
+    const input = this.#inFlight.shift();
+    const captureTimeMs = input?.captureTimeMs ?? Date.now();
+    const wanted = input?.timestampUs ?? this.#lastTimestampUs + 1;
+    const timestampUs = wanted > this.#lastTimestampUs ? wanted : this.#lastTimestampUs + 1;
+    this.#lastTimestampUs = timestampUs;
+    return { captureTimeMs, timestampUs };
   }
 
   #parser(output: FeedFormat, width: number, height: number): (chunk: Buffer) => void {
     if (output === 'jpeg') {
       const splitter = new JpegStreamSplitter();
       return (chunk) => {
-        for (const data of splitter.push(chunk))
-          this.#emit({
-            codec: 'jpeg',
-            key: true,
-            data,
-            timestampUs: (Date.now() - this.#startedAtMs) * 1000,
-            captureTimeMs: this.#captureTime(),
-          });
+        for (const data of splitter.push(chunk)) this.#emit({ codec: 'jpeg', key: true, data, ...this.#nextStamp() });
       };
     }
     if (output === 'h264') {
       const demuxer = new FlvH264Demuxer();
       return (chunk) => {
         for (const packet of demuxer.push(chunk))
-          this.#emit({
-            codec: 'h264',
-            key: packet.key,
-            data: packet.data,
-            timestampUs: packet.timestampMs * 1000,
-            captureTimeMs: this.#captureTime(),
-          });
+          this.#emit({ codec: 'h264', key: packet.key, data: packet.data, ...this.#nextStamp() });
       };
     }
     const format: RawPixelFormat = output;
@@ -296,7 +312,8 @@ export class FfmpegTranscoder {
       if (pendingBytes < size) return;
       let all = Buffer.concat(pending);
       while (all.length >= size) {
-        this.#emit({ width, height, format, data: all.subarray(0, size), captureTimeMs: this.#captureTime() });
+        const { captureTimeMs } = this.#nextStamp();
+        this.#emit({ width, height, format, data: all.subarray(0, size), captureTimeMs });
         all = all.subarray(size);
       }
       pending = all.length > 0 ? [Buffer.from(all)] : [];

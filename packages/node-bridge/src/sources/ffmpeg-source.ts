@@ -20,6 +20,12 @@ export interface FfmpegSourceOptions {
   jpegQuality?: number;
   /** H.264 settings, for `codec: 'h264'`. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
+  /**
+   * The input's frame rate, for inputs that deliver every frame at that rate (a lavfi pattern, a file read with
+   * `-re`): JPEG frames are then stamped frame number / `frameRate` (in µs since ffmpeg started) instead of their
+   * arrival times, which jitter with the machine's load. Default: none (arrival times, kept strictly increasing).
+   */
+  frameRate?: number;
   /** ffmpeg executable. Default: `ffmpeg` on PATH. */
   ffmpegPath?: string;
   /** First restart delay after a crash, in ms; doubles up to `maxRestartDelayMs`. Default: 500. */
@@ -41,6 +47,7 @@ export class FfmpegSource extends SourceBase {
   /** The ffmpeg command line (after the executable), for logs and tests. */
   readonly args: readonly string[];
   readonly #process: SupervisedProcess;
+  readonly #frameRate: number | undefined;
   #startedAtMs = 0;
   #onChunk: (chunk: Buffer) => void = () => undefined;
 
@@ -50,6 +57,9 @@ export class FfmpegSource extends SourceBase {
     this.codec = options.codec ?? 'jpeg';
     assertOption(['jpeg', 'h264'].includes(this.codec), `codec must be jpeg or h264; got ${this.codec}`);
     assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
+    if (options.frameRate !== undefined)
+      assertOption(options.frameRate > 0 && options.frameRate <= 240, 'frameRate must be in (0, 240]');
+    this.#frameRate = options.frameRate;
     this.args = [
       ...ffmpegPrelude(),
       ...options.inputArgs,
@@ -92,16 +102,20 @@ export class FfmpegSource extends SourceBase {
   #parser(): (chunk: Buffer) => void {
     if (this.codec === 'jpeg') {
       const splitter = new JpegStreamSplitter();
+      const frameRate = this.#frameRate;
+      let count = 0;
+      let lastUs = -1;
       return (chunk) => {
         for (const data of splitter.push(chunk)) {
           const now = Date.now();
-          this.emitFrame({
-            codec: 'jpeg',
-            key: true,
-            data,
-            timestampUs: (now - this.#startedAtMs) * 1000,
-            captureTimeMs: now,
-          });
+          // Whole µs: browsers' WebCodecs timestamps are integers.
+          const timestampUs =
+            frameRate === undefined
+              ? Math.max((now - this.#startedAtMs) * 1000, lastUs + 1)
+              : Math.round((count * 1_000_000) / frameRate);
+          count++;
+          lastUs = timestampUs;
+          this.emitFrame({ codec: 'jpeg', key: true, data, timestampUs, captureTimeMs: now });
         }
       };
     }

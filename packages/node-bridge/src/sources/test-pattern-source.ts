@@ -41,6 +41,7 @@ export function createTestPatternSource(options: TestPatternSourceOptions = {}):
     kind: 'testpattern',
     inputArgs: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${frameRate}`],
     codec: options.codec ?? 'jpeg',
+    frameRate,
     h264: { keyframeIntervalFrames: Math.max(1, Math.round(frameRate)), ...options.h264 },
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
   });

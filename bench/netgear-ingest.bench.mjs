@@ -1,0 +1,129 @@
+// NetGear ingest at 1280×720 raw BGR over loopback: frames per second the bridge's NetGearSource (zeromq.js)
+// receives from a Python NetGear sender written to vidgear's wire format (test/fixtures/netgear_peer.py: pyzmq +
+// numpy, JSON header + raw ndarray, vidgear's reply after every frame), vs a Python NetGear receiver (the same
+// peer program in receiver mode, as vidgear's NetGear(receive_mode=True)) fed by the same sender in the same run.
+// Each receiver runs in its own process (bench/lib/netgear-receiver.mjs for the bridge side) and counts from its
+// first frame to its last; higher is better.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const WIDTH = 1280;
+const HEIGHT = 720;
+const FRAMES = 600;
+const PATTERNS = [
+  [0, 'PAIR'],
+  [1, 'REQ/REP'],
+];
+const PEER = join(import.meta.dirname, '..', 'test', 'fixtures', 'netgear_peer.py');
+const PYTHON = process.env.FRAMEWIRE_PYTHON ?? '/usr/bin/python3';
+const RECEIVER = join(import.meta.dirname, 'lib', 'netgear-receiver.mjs');
+
+export const name = `NetGear ingest, ${WIDTH}×${HEIGHT} raw BGR from a Python vidgear-format sender on loopback: NetGearSource vs a Python NetGear receiver`;
+
+/** A TCP port that was free a moment ago (ZeroMQ endpoints need a number up front). */
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs a peer program to its end; resolves with its JSON lines (rejects on a non-zero exit). */
+function peer(args, command = [PYTHON, PEER]) {
+  const [executable, ...first] = command;
+  const child = spawn(executable, [...first, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise((resolve, reject) =>
+    child.on('close', (code) => {
+      const events = stdout
+        .split('\n')
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line));
+      if (code === 0) resolve(events);
+      else reject(new Error(`${command.join(' ')} ${args.join(' ')} exited ${code}: ${stderr}`));
+    }),
+  );
+  return { child, done };
+}
+
+const senderArgs = (port, pattern) => [
+  'sender',
+  '--port',
+  String(port),
+  '--pattern',
+  String(pattern),
+  '--size',
+  `${WIDTH}x${HEIGHT}`,
+  '--frames',
+  String(FRAMES),
+];
+
+/** fps of NetGearSource (in a Node process of its own) receiving FRAMES frames, from its first frame to its last. */
+async function bridgeFps(pattern) {
+  const port = await freePort();
+  const receiver = peer(
+    [String(port), String(pattern), String(FRAMES), String(WIDTH), String(HEIGHT)],
+    [process.execPath, RECEIVER],
+  );
+  await new Promise((resolve) => receiver.child.stdout.once('data', resolve)); // "listening"
+  const [events] = await Promise.all([receiver.done, peer(senderArgs(port, pattern)).done]);
+  const done = events.find((event) => event.event === 'done');
+  if (done?.frames !== FRAMES || done.bad !== 0) throw new Error(`NetGearSource reported ${JSON.stringify(done)}`);
+  return done.fps;
+}
+
+/** fps of the Python receiver, as it reports it (first frame to last). */
+async function pythonFps(pattern) {
+  const port = await freePort();
+  const receiver = peer([
+    'receiver',
+    '--port',
+    String(port),
+    '--pattern',
+    String(pattern),
+    '--frames',
+    String(FRAMES),
+    '--quiet',
+  ]);
+  await new Promise((resolve) => receiver.child.stdout.once('data', resolve)); // "listening"
+  const [events] = await Promise.all([receiver.done, peer(senderArgs(port, pattern)).done]);
+  const done = events.find((event) => event.event === 'done');
+  const last = events.findLast((event) => event.event === 'frame');
+  if (done?.frames !== FRAMES || last?.shape?.join('x') !== `${HEIGHT}x${WIDTH}x3`)
+    throw new Error(`the Python receiver reported ${JSON.stringify(done)}`);
+  return done.fps;
+}
+
+/** Alternates the two receivers `repeats` times per pattern. */
+export async function run({ repeats }) {
+  const rows = [];
+  for (const [pattern, label] of PATTERNS) {
+    const ours = [];
+    const baseline = [];
+    for (let i = 0; i < repeats; i++) {
+      ours.push(await bridgeFps(pattern));
+      baseline.push(await pythonFps(pattern));
+    }
+    rows.push({
+      unit: 'fps',
+      ours,
+      baseline,
+      oursLabel: `NetGearSource, pattern ${pattern} (${label})`,
+      baselineLabel: `Python NetGear receiver (pyzmq + numpy), pattern ${pattern}`,
+    });
+  }
+  return {
+    rows,
+    notes: [
+      'Frames per second: higher is better (a ratio above 1 means the bridge receives faster than Python).',
+      `Per run: ${FRAMES} frames of ${WIDTH}×${HEIGHT}×3 bytes, sent as fast as the receiver replies (vidgear's NetGear waits for a reply after every frame in patterns 0 and 1).`,
+      'The sender is the same Python program for both receivers; the bridge side checks every frame’s size and count.',
+      'Each receiver has a process of its own (the bench process also drives Chromium, whose traffic would slow a receiver on its event loop).',
+    ],
+  };
+}
