@@ -1,6 +1,6 @@
 /** Starts a real mosquitto broker on 127.0.0.1 for a test: a TCP listener and an MQTT-over-WebSocket listener. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir, waitUntil } from './node.js';
@@ -11,6 +11,10 @@ export interface Mosquitto {
   url: string;
   /** `ws://127.0.0.1:<port>` (MQTT over WebSocket, for browsers). */
   wsUrl: string;
+  /** With `tls`: `mqtts://127.0.0.1:<port>`, a TLS listener whose certificate `caPem` signed. */
+  tlsUrl?: string;
+  /** With `tls`: the test CA's certificate (PEM) that verifies the broker. */
+  caPem?: string;
   /** Stops the broker (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same ports (after `stop()`), to test reconnection. */
@@ -23,6 +27,66 @@ export interface Mosquitto {
 export interface MosquittoOptions {
   /** Users allowed to connect (anonymous access is then refused). Default: anonymous access. */
   users?: Record<string, string>;
+  /** Also listen with TLS, on a certificate for 127.0.0.1 signed by a test CA made here with openssl. */
+  tls?: boolean;
+}
+
+/** Runs openssl with `args` in `cwd`. */
+function openssl(args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/openssl', args, { cwd, stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`openssl ${args[0] ?? ''} exited ${code}`)),
+    );
+  });
+}
+
+/** A test CA and a server certificate for 127.0.0.1 it signed, in `dir` (ca.pem, server.pem, server.key). */
+async function makeCertificates(dir: string): Promise<void> {
+  const subject = (cn: string): string[] => ['-subj', `/CN=${cn}`];
+  await openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      ...subject('framewire test CA'),
+    ],
+    dir,
+  );
+  await openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', ...subject('127.0.0.1')],
+    dir,
+  );
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.pem',
+    ],
+    dir,
+  );
 }
 
 /** A free TCP port on 127.0.0.1 (bound to port 0, then released: mosquitto cannot listen on port 0). */
@@ -60,6 +124,20 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     'protocol websockets',
     'max_packet_size 33554432',
   ];
+  const tlsPort = options.tls ? await freePort() : undefined;
+  if (tlsPort !== undefined) {
+    await makeCertificates(dir.path);
+    // mosquitto drops to its own user before reading them.
+    await chmod(dir.path, 0o755);
+    for (const file of ['ca.pem', 'server.pem', 'server.key']) await chmod(join(dir.path, file), 0o644);
+    config.push(
+      `listener ${tlsPort} 127.0.0.1`,
+      'protocol mqtt',
+      `cafile ${join(dir.path, 'ca.pem')}`,
+      `certfile ${join(dir.path, 'server.pem')}`,
+      `keyfile ${join(dir.path, 'server.key')}`,
+    );
+  }
   if (options.users) {
     const passwords = join(dir.path, 'passwords');
     await writeFile(passwords, '');
@@ -87,7 +165,11 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     child = broker;
     broker.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     await waitUntil(
-      async () => broker.exitCode === null && (await portOpen(port)) && (await portOpen(wsPort)),
+      async () =>
+        broker.exitCode === null &&
+        (await portOpen(port)) &&
+        (await portOpen(wsPort)) &&
+        (tlsPort === undefined || (await portOpen(tlsPort))),
       `mosquitto listening on ${port} and ${wsPort} (${stderr})`,
     );
   };
@@ -103,6 +185,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   return {
     url: `mqtt://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
+    ...(tlsPort === undefined
+      ? {}
+      : { tlsUrl: `mqtts://127.0.0.1:${tlsPort}`, caPem: await readFile(join(dir.path, 'ca.pem'), 'utf8') }),
     stop: async () => {
       await stop();
     },

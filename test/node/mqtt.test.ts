@@ -297,6 +297,43 @@ describe('MQTT (bridge)', () => {
     assert.throws(() => new MqttWebSocketRelay({ brokerPort: 70000 }), /options\.brokerPort/);
   });
 
+  it('MqttOutput and MqttSource over TLS (mqtts://): verified against the given CA; an unknown CA is refused', async () => {
+    const secure = await startMosquitto({ tls: true });
+    const emitter = new TypedEmitter<Frames>();
+    const id = streamId();
+    const url = secure.tlsUrl ?? '';
+    const ca = secure.caPem ?? '';
+    const output = new MqttOutput(emitter, { url, streamId: id, tls: { ca } });
+    const source = new MqttSource({ url, streamId: id, tls: { ca } });
+    const seen = collect(source);
+    // No CA given: the system's CAs do not know the test CA, so the broker's certificate is refused.
+    const untrusting = new MqttSource({ url, streamId: id, reconnectPeriodMs: 100_000 });
+    const refused = collect(untrusting);
+    try {
+      await waitUntil(() => output.connected, 'output connected over TLS');
+      await source.start();
+      await waitUntil(() => source.health.state === 'running', 'source running over TLS');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the SUBACK
+      emitter.emit('frame', { frame: frameOf(21) });
+      await waitUntil(() => seen.frames.length >= 1, 'a frame over TLS');
+      assert.deepEqual(seen.frames[0]!.data, jpeg(21));
+      await untrusting.start();
+      await waitUntil(() => refused.errors.length > 0, 'the untrusted certificate refused');
+      assert.match(
+        `${refused.errors[0]?.code ?? ''} ${refused.errors[0]?.message ?? ''}`,
+        /certificate|self.signed|issuer/i,
+      );
+      assert.equal(untrusting.health.frames, 0);
+      assert.notEqual(untrusting.health.state, 'running');
+    } finally {
+      await output.close();
+      await source.close();
+      await untrusting.close();
+      await secure.close();
+    }
+    assert.deepEqual(seen.errors, []);
+  });
+
   it('MqttOutput and MqttSource, invalid options are FW_ERR_INVALID_OPTION naming the option', () => {
     const emitter = new TypedEmitter<Frames>();
     assert.throws(() => new MqttOutput(emitter, { url: 'http://x', streamId: 'a' }), /options\.url/);
