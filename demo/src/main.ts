@@ -112,6 +112,7 @@ function startRecording(): void {
     return;
   }
   $('record-start', HTMLButtonElement).disabled = true;
+  $('record-cancel', HTMLButtonElement).disabled = false;
   $('record-download', HTMLAnchorElement).hidden = true;
   status.value = `recording ${seconds} s…`;
   status.dataset['state'] = 'recording';
@@ -140,10 +141,25 @@ async function feedRecording(frame: VideoFrame): Promise<void> {
   }
 }
 
+/** Discards the recording in progress (nothing is downloaded). */
+async function cancelRecording(): Promise<void> {
+  const current = recording;
+  if (!current) return;
+  recording = undefined;
+  await current.recorder.cancel();
+  const status = $('record-status', HTMLOutputElement);
+  status.value = 'recording cancelled';
+  status.dataset['state'] = 'cancelled';
+  $('record-progress', HTMLProgressElement).value = 0;
+  $('record-cancel', HTMLButtonElement).disabled = true;
+  $('record-start', HTMLButtonElement).disabled = source === undefined;
+}
+
 async function finishRecording(): Promise<void> {
   const current = recording;
   if (!current) return;
   recording = undefined;
+  $('record-cancel', HTMLButtonElement).disabled = true;
   const status = $('record-status', HTMLOutputElement);
   try {
     const blob = (await current.recorder.finalize()) as Blob;
@@ -172,6 +188,7 @@ function stabilizationView(): StabilizationView {
     before: $('stabilize-before', HTMLCanvasElement),
     after: $('stabilize-after', HTMLCanvasElement),
     stats: $('stabilize-stats', HTMLOutputElement),
+    overlay: $('stabilize-overlay', HTMLOutputElement),
     error: $('stabilize-error', HTMLParagraphElement),
     smoothingRadius: $('stabilize-radius', HTMLInputElement),
     lookaheadFrames: $('stabilize-lookahead', HTMLInputElement),
@@ -234,6 +251,7 @@ async function main(): Promise<void> {
   $('camera-start', HTMLButtonElement).addEventListener('click', () => void startCapture());
   $('camera-stop', HTMLButtonElement).addEventListener('click', () => void stopCapture());
   $('record-start', HTMLButtonElement).addEventListener('click', () => startRecording());
+  $('record-cancel', HTMLButtonElement).addEventListener('click', () => void cancelRecording());
   CameraSource.onDevicesChange(() => void fillDevicePicker());
   const stabilization = stabilizationView();
   stabilization.start.addEventListener('click', () => startStabilizationDemo(stabilization));

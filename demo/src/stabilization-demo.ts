@@ -1,4 +1,5 @@
 import { FramewireError, Stabilizer, type StabilizerBorderType } from '@framewire/browser-sdk';
+import { showStats } from './stats-overlay.js';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -9,6 +10,8 @@ export interface StabilizationView {
   before: HTMLCanvasElement;
   after: HTMLCanvasElement;
   stats: HTMLOutputElement;
+  /** The overlay on the output: fps and the time from a frame entering the stabilizer to its display. */
+  overlay: HTMLOutputElement;
   error: HTMLParagraphElement;
   smoothingRadius: HTMLInputElement;
   lookaheadFrames: HTMLInputElement;
@@ -68,6 +71,9 @@ export function startStabilizationDemo(view: StabilizationView): void {
   const after = view.after.getContext('2d');
   const state = { stopped: false };
   let frames = 0;
+  // When each input frame (by timestamp) entered the stabilizer, and when recent outputs were shown.
+  const entered = new Map<number, number>();
+  const shown: number[] = [];
   stabilizer.on('error', ({ error }) => {
     view.error.textContent = `${error.code}: ${error.message}`;
     view.error.hidden = false;
@@ -77,6 +83,15 @@ export function startStabilizationDemo(view: StabilizationView): void {
     try {
       for (let r = await reader.read(); !r.done; r = await reader.read()) {
         after?.drawImage(r.value, 0, 0, view.after.width, view.after.height);
+        const now = performance.now();
+        const enteredAt = entered.get(r.value.timestamp);
+        entered.delete(r.value.timestamp);
+        shown.push(now);
+        while ((shown[0] ?? now) < now - 1000) shown.shift();
+        showStats(view.overlay, {
+          fps: shown.length,
+          latencyMs: enteredAt === undefined ? undefined : now - enteredAt,
+        });
         const t = stabilizer.transformOf(r.value);
         r.value.close();
         frames++;
@@ -102,7 +117,9 @@ export function startStabilizationDemo(view: StabilizationView): void {
       shakyContext?.drawImage(scene, -x - WIDTH / 2, -y - HEIGHT / 2);
       before?.drawImage(shaky, 0, 0, view.before.width, view.before.height);
       try {
-        await writer.write(new VideoFrame(shaky, { timestamp: Math.round((i * 1e6) / FPS) }));
+        const timestamp = Math.round((i * 1e6) / FPS);
+        entered.set(timestamp, performance.now());
+        await writer.write(new VideoFrame(shaky, { timestamp }));
       } catch {
         break;
       }

@@ -30,6 +30,27 @@ describe('demo pages', () => {
       );
       assert.ok(Number(overlay['fps']) > 0 && overlay['droppedFrames'] !== undefined, JSON.stringify(overlay));
       await screenshot(page, 'demo-capture');
+      // A recording cancelled half-way: no download, the page can record again.
+      await page.$eval('#record-seconds', (input) => ((input as HTMLInputElement).value = '30'));
+      await click('#record-start');
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#record-status')?.dataset['state'] === 'recording',
+      );
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLProgressElement>('#record-progress')?.value) > 0,
+        {
+          timeout: 20_000,
+        },
+      );
+      await click('#record-cancel');
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#record-status')?.dataset['state'] === 'cancelled',
+      );
+      const afterCancel = await page.evaluate(() => ({
+        download: document.querySelector<HTMLAnchorElement>('#record-download')!.hidden,
+        canRecord: !document.querySelector<HTMLButtonElement>('#record-start')!.disabled,
+      }));
+      assert.deepEqual(afterCancel, { download: true, canRecord: true });
       await click('#camera-stop');
 
       await click('nav a[href="#stabilize"]');
@@ -37,6 +58,11 @@ describe('demo pages', () => {
       await click('#stabilize-start');
       await frames('#stabilize-stats', 15);
       assert.match(await page.$eval('#stabilize-stats', (e) => e.textContent), /frames · correction .* px/);
+      const stabilized = await page.$eval('#stabilize-overlay', (e) =>
+        Object.fromEntries(Object.entries((e as HTMLElement).dataset)),
+      );
+      assert.ok(Number(stabilized['fps']) > 0, `output fps shown: ${JSON.stringify(stabilized)}`);
+      assert.ok(Number(stabilized['latencyMs']) >= 0, `stabilizer latency shown: ${JSON.stringify(stabilized)}`);
       await screenshot(page, 'demo-stabilize');
       await click('#stabilize-stop');
 
