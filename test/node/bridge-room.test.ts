@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type * as Framewire from '@framewire/browser-sdk';
 import type { Room } from '@framewire/browser-sdk';
+import { RoomSource, type RawFrame } from '@framewire/node-bridge';
 import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { launchChromium } from '../helpers/chromium.js';
 import { ffprobe, runCli, startCli, waitUntil, type StartedCli, type StartedServer } from '../helpers/node.js';
@@ -166,5 +167,50 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     const noRoom = await runCli(CLI, [...common, '--room-token', forged]);
     assert.equal(noRoom.code, 2, noRoom.stderr);
     assert.match(noRoom.stderr, /FW_ERR_INVALID_OPTION: --room-url and --room go together/);
+  });
+});
+
+describe('RoomSource: the newest publisher whose video flows', () => {
+  const frame = (width: number, height: number, luma: number): { width: number; height: number; data: Uint8Array } => {
+    const data = new Uint8Array(width * height * 1.5).fill(128);
+    data.fill(luma, 0, width * height);
+    return { width, height, data };
+  };
+
+  it('follows the newest sender, falls back when it goes quiet or leaves, and drops malformed frames', async () => {
+    const source = new RoomSource();
+    const seen: RawFrame[] = [];
+    source.on('frame', ({ frame: out }) => seen.push(out as RawFrame));
+    await source.start();
+    assert.equal(source.state, 'starting');
+    source.pushPeerFrame('a', frame(4, 2, 10), 1000);
+    source.pushPeerFrame('b', frame(6, 4, 20), 1100); // newer: takes over
+    source.pushPeerFrame('a', frame(4, 2, 11), 1200); // older: dropped
+    assert.equal(source.peerId, 'b');
+    source.pushPeerFrame('a', frame(4, 2, 12), 2200); // b quiet for 1.1 s: a again
+    assert.equal(source.peerId, 'a');
+    source.pushPeerFrame('b', frame(6, 4, 21), 2300); // b sends again: newest
+    source.removePeer('b');
+    source.pushPeerFrame('a', frame(4, 2, 13), 2400);
+    source.pushPeerFrame('a', { width: 4, height: 2, data: new Uint8Array(5) }, 2500); // wrong length
+    source.pushPeerFrame('a', frame(3, 2, 14), 2600); // odd width
+    assert.deepEqual(
+      seen.map((f) => [f.format, `${f.width}x${f.height}`, f.data[0], f.captureTimeMs]),
+      [
+        ['I420', '4x2', 10, 1000],
+        ['I420', '6x4', 20, 1100],
+        ['I420', '4x2', 12, 2200],
+        ['I420', '6x4', 21, 2300],
+        ['I420', '4x2', 13, 2400],
+      ],
+    );
+    assert.equal(source.health.dropped, 2);
+    assert.equal(source.state, 'running');
+    await source.close();
+    assert.equal(source.state, 'stopped');
+  });
+
+  it('refuses an id that cannot appear in URLs', () => {
+    assert.throws(() => new RoomSource('no/slash'), { code: 'FW_ERR_INVALID_OPTION' });
   });
 });
