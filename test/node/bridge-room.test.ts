@@ -147,7 +147,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     assert.equal(await cli.stop(), 0, `the bridge exits cleanly after receiving tracks:\n${cli.output()}`);
   });
 
-  it('a refused room token stops the CLI with FW_ERR_UNAUTHORIZED (exit 1); a missing one is a bad option (exit 2)', async () => {
+  it('a refused room token stops the CLI with FW_ERR_UNAUTHORIZED (exit 1); a missing one is a bad option (exit 2); --help lists the flags', async () => {
     const forged = await new TokenAuthority('another-secret-0123456789').issue({
       room: 'studio',
       role: 'publisher',
@@ -163,6 +163,13 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     const missing = await runCli(CLI, [...common, '--room', 'studio']);
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /FW_ERR_INVALID_OPTION: --room-url needs a token/);
+
+    const help = await runCli(CLI, ['--help']);
+    assert.equal(help.code, 0);
+    for (const flag of ['--room-url <url>', '--room <name>', '--room-token <jwt>', '--room-publish <id>']) {
+      assert.ok(help.stdout.includes(flag), `--help lists ${flag}`);
+    }
+    assert.match(help.stdout, /FRAMEWIRE_ROOM_TOKEN/);
 
     const noRoom = await runCli(CLI, [...common, '--room-token', forged]);
     assert.equal(noRoom.code, 2, noRoom.stderr);
