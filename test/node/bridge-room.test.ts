@@ -3,7 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type * as Framewire from '@framewire/browser-sdk';
 import type { Room } from '@framewire/browser-sdk';
-import { RoomSource, type RawFrame } from '@framewire/node-bridge';
+import {
+  BridgeRoomPeer,
+  BridgeServer,
+  RoomSource,
+  createTestPatternSource,
+  type RawFrame,
+} from '@framewire/node-bridge';
 import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { launchChromium } from '../helpers/chromium.js';
 import { ffprobe, runCli, startCli, waitUntil, type StartedCli, type StartedServer } from '../helpers/node.js';
@@ -219,5 +225,36 @@ describe('RoomSource: the newest publisher whose video flows', () => {
 
   it('refuses an id that cannot appear in URLs', () => {
     assert.throws(() => new RoomSource('no/slash'), { code: 'FW_ERR_INVALID_OPTION' });
+  });
+});
+
+describe('BridgeRoomPeer options', () => {
+  it('refuses bad options with FW_ERR_INVALID_OPTION naming the option, before joining', async () => {
+    const room = new RoomSource();
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120 }), room],
+      websocket: false,
+    });
+    try {
+      const good = { url: 'ws://127.0.0.1:9/ws', room: 'r', token: 'jwt' };
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ url: 'http://127.0.0.1/ws' }, /room url must be a ws:\/\/ or wss:\/\/ URL/],
+        [{ room: '' }, /room must be a room name/],
+        [{ token: '' }, /room token must be a signaling token/],
+        [{ publish: ['nope'] }, /room publish: no bridge source to publish with id nope/],
+        [{ publish: ['room'] }, /room publish: no bridge source to publish with id room/],
+        [{ receive: new RoomSource('other') }, /room receive must be one of the bridge sources/],
+        [{ iceAddresses: [''] }, /room iceAddresses must be an array of IP addresses/],
+      ];
+      for (const [bad, message] of cases) {
+        await assert.rejects(
+          BridgeRoomPeer.join(bridge, { ...good, ...bad }),
+          (error: Error & { code?: string }) => error.code === 'FW_ERR_INVALID_OPTION' && message.test(error.message),
+        );
+      }
+    } finally {
+      await bridge.close();
+    }
   });
 });
