@@ -222,6 +222,7 @@ export default [
     ['index', 'protocol', 'cli', ['webrtc-worker', 'webrtc/webrtc-worker']],
     ['index', 'protocol'],
   ),
-  ...nodePackage('packages/signaling', ['index', 'protocol', 'cli'], ['index', 'protocol']),
+  // node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).
+  ...nodePackage('packages/signaling', ['index', 'protocol', 'cli', 'node-peer'], ['index', 'protocol', 'node-peer']),
   ...demo,
 ];

@@ -8,6 +8,8 @@ import { netGearSourceFromSpec } from './sources/netgear-source.js';
 import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 import { startExtraOutputs } from './cli-extra-outputs.js';
+import { RoomSource } from './sources/room-source.js';
+import { BridgeRoomPeer } from './webrtc/bridge-room-peer.js';
 
 const USAGE = `Usage: framewire-bridge [options]
 
@@ -30,7 +32,13 @@ Options:
   --webrtc             also serve WebRTC (VP8) at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}),
                        get the answer and a session URL (Location) that DELETE ends; peers run in a worker process
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
-                       the LAN address viewers reach; default: every candidate)
+                       the LAN address viewers reach; default: every candidate); applies to --room-url too
+  --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
+                       the first source as a WebRTC track and serve the newest publisher's video as source "room"
+                       (/sources/room/video, /sources/room/snapshot.jpg, …); wrtc runs in the bridge process
+  --room <name>        the room to join (with --room-url)
+  --room-token <jwt>   a publisher token for that room (default: FRAMEWIRE_ROOM_TOKEN)
+  --room-publish <id>  publish this source instead of the first; repeat for several, "none" for none
   --mjpeg-quality <n>  JPEG quality, 2 (best) – 31, when the bridge encodes (default: the source's own)
   --mjpeg-width <px>   scale MJPEG to this width
   --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
@@ -58,7 +66,7 @@ Options:
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   source: { type: 'string', multiple: true },
@@ -66,6 +74,10 @@ const options = {
   mjpeg: { type: 'boolean' },
   webrtc: { type: 'boolean' },
   'webrtc-ice-address': { type: 'string', multiple: true },
+  'room-url': { type: 'string' },
+  room: { type: 'string' },
+  'room-token': { type: 'string' },
+  'room-publish': { type: 'string', multiple: true },
   'mjpeg-quality': { type: 'string' },
   'mjpeg-width': { type: 'string' },
   bitrate: { type: 'string' },
@@ -176,6 +188,19 @@ await runCli('framewire-bridge', async () => {
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];
   const sources = specs.map((spec) => createSource(spec, common));
+  const roomUrl = values['room-url'] as string | undefined;
+  const roomName = values.room as string | undefined;
+  const roomToken = (values['room-token'] as string | undefined) ?? process.env['FRAMEWIRE_ROOM_TOKEN'];
+  assertOption(
+    (roomUrl === undefined) === (roomName === undefined),
+    '--room-url and --room go together (the signaling URL and the room to join)',
+  );
+  assertOption(
+    roomUrl === undefined || (roomToken !== undefined && roomToken !== ''),
+    '--room-url needs a token: --room-token or FRAMEWIRE_ROOM_TOKEN',
+  );
+  const roomSource = roomUrl === undefined ? undefined : new RoomSource('room');
+  if (roomSource) sources.push(roomSource);
   // Neither flag given: serve both.
   const both = values.ws === undefined && values.mjpeg === undefined;
   const quality = number(values, 'mjpeg-quality');
@@ -217,6 +242,23 @@ await runCli('framewire-bridge', async () => {
   } catch (error) {
     await bridge.close();
     throw error;
+  }
+  if (roomUrl !== undefined && roomName !== undefined && roomToken !== undefined) {
+    const publish = values['room-publish'] as string[] | undefined;
+    try {
+      await BridgeRoomPeer.join(bridge, {
+        url: roomUrl,
+        room: roomName,
+        token: roomToken,
+        ...(roomSource ? { receive: roomSource } : {}),
+        ...(publish === undefined ? {} : { publish: publish.filter((id) => id !== 'none') }),
+        iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+      });
+    } catch (error) {
+      await Promise.all(extras.map(async (output) => output.close()));
+      await bridge.close();
+      throw error;
+    }
   }
   return {
     close: async () => {

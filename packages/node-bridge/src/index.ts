@@ -16,6 +16,8 @@ export {
   type WebRtcSessionMode,
 } from './outputs/webrtc-output.js';
 export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
+export { RoomSource } from './sources/room-source.js';
+export { BridgeRoomPeer, type BridgeRoomPeerOptions } from './webrtc/bridge-room-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';

@@ -1,0 +1,88 @@
+import type { RawFrame } from '../media/raw-frame.js';
+import { SourceBase } from './source-base.js';
+
+/** How long a publisher may send nothing before an older one's frames are shown again, in ms. */
+const QUIET_MS = 1000;
+
+/**
+ * The video of a framewire room's peers as one bridge source of raw I420 frames (stamped with their arrival
+ * time): the frames of the newest publisher whose video is flowing. When it leaves or stops sending for a second,
+ * the next newest takes over. A {@link BridgeRoomPeer} feeds it; every bridge output (MJPEG `/video`, NetGear,
+ * shared memory) can serve it like any other source.
+ */
+export class RoomSource extends SourceBase {
+  /** First and last frame time (ms since the epoch) of every peer that sends video. */
+  readonly #peers = new Map<string, { firstMs: number; lastMs: number }>();
+  #current: string | undefined;
+
+  /** A source with id `id` (default `room`). Validated like every source id. */
+  constructor(id = 'room') {
+    super(id, 'room');
+  }
+
+  /** The peer whose frames the source passes on, if any. */
+  get peerId(): string | undefined {
+    return this.#current;
+  }
+
+  /** Nothing to start: frames arrive through {@link RoomSource.pushPeerFrame}. */
+  start(): Promise<void> {
+    if (!this.closed) this.setState('starting');
+    return Promise.resolve();
+  }
+
+  /**
+   * Offers one decoded frame of peer `peerId` (I420, `width × height × 1.5` bytes); it is passed on when that peer
+   * is the newest one sending video, and dropped otherwise.
+   */
+  pushPeerFrame(
+    peerId: string,
+    frame: { width: number; height: number; data: Uint8Array | Uint8ClampedArray },
+    receivedAtMs: number,
+  ): void {
+    const seen = this.#peers.get(peerId);
+    if (seen) seen.lastMs = receivedAtMs;
+    else this.#peers.set(peerId, { firstMs: receivedAtMs, lastMs: receivedAtMs });
+    this.#current = this.#newest(receivedAtMs);
+    if (this.#current !== peerId) return;
+    const expected = frame.width * frame.height * 1.5;
+    if (frame.width % 2 !== 0 || frame.height % 2 !== 0 || frame.data.length !== expected) {
+      this.countDrop();
+      return;
+    }
+    const raw: RawFrame = {
+      width: frame.width,
+      height: frame.height,
+      format: 'I420',
+      // A copy: outputs keep the newest frame (snapshots) while wrtc may reuse its buffer.
+      data: Buffer.from(frame.data),
+      captureTimeMs: receivedAtMs,
+    };
+    this.emitFrame(raw);
+  }
+
+  /** Forgets peer `peerId` (it left the room). */
+  removePeer(peerId: string): void {
+    this.#peers.delete(peerId);
+    if (this.#current === peerId) this.#current = undefined;
+  }
+
+  /** Nothing to release. */
+  protected release(): void {
+    this.#peers.clear();
+    this.#current = undefined;
+  }
+
+  #newest(nowMs: number): string | undefined {
+    let best: string | undefined;
+    let bestFirst = -Infinity;
+    for (const [id, times] of this.#peers) {
+      if (nowMs - times.lastMs > QUIET_MS) continue;
+      if (times.firstMs > bestFirst) {
+        best = id;
+        bestFirst = times.firstMs;
+      }
+    }
+    return best;
+  }
+}
