@@ -1,10 +1,8 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { WebSocket } from 'ws';
-import { FramewireError, assertOption, createLogger, isErrorCode, type ErrorCode } from '@framewire/core';
+import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
 import { NodePeer, type NodeVideoPublication, type WrtcModule } from '@framewire/signaling/node-peer';
-import { SIGNALING_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@framewire/signaling/protocol';
 import type { BridgeServer } from '../bridge-server.js';
 import { isRawFrame } from '../media/source-frame.js';
 import { RoomSource } from '../sources/room-source.js';
@@ -37,48 +35,6 @@ const log = createLogger('room');
 /** The address field of an ICE candidate line (`candidate:<foundation> <component> <transport> <priority> <address> …`). */
 function candidateAddress(candidate: RTCIceCandidateInit): string | undefined {
   return (candidate.candidate ?? '').replace(/^a=/, '').split(/\s+/)[4];
-}
-
-/**
- * Asks the signaling server once more, with a plain WebSocket, why it refused the upgrade: the room only sees a
- * closed socket, but the refusal's HTTP response carries `{ error: { code, message } }`. Resolves with that code
- * and message, or undefined when the server answered otherwise (or not at all).
- */
-function refusalOf(url: string, token: string): Promise<{ code: ErrorCode; message: string } | undefined> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, [SIGNALING_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
-    const timer = setTimeout(() => done(undefined), 5000);
-    function done(result: { code: ErrorCode; message: string } | undefined): void {
-      clearTimeout(timer);
-      ws.removeAllListeners();
-      ws.on('error', () => undefined);
-      ws.terminate();
-      resolve(result);
-    }
-    ws.on('error', () => done(undefined));
-    ws.on('open', () => done(undefined));
-    ws.on('unexpected-response', (_request, response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', () => done(undefined));
-      response.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            error?: { code?: unknown; message?: unknown };
-          };
-          const code = body.error?.code;
-          const message = body.error?.message;
-          done(
-            typeof code === 'string' && isErrorCode(code)
-              ? { code, message: typeof message === 'string' ? message : `HTTP ${response.statusCode ?? '?'}` }
-              : undefined,
-          );
-        } catch {
-          done(undefined);
-        }
-      });
-    });
-  });
 }
 
 /**
@@ -167,13 +123,9 @@ export class BridgeRoomPeer {
           : {}),
       });
     } catch (error) {
-      let code: ErrorCode = error instanceof FramewireError ? error.code : 'FW_ERR_SIGNALING_FAILED';
-      let reason = (error as Error).message;
-      // A refused upgrade reaches the room as a closed socket: ask the server for its reason.
-      if (code === 'FW_ERR_SIGNALING_FAILED' && typeof options.token === 'string') {
-        const refusal = await refusalOf(options.url, options.token);
-        if (refusal) ({ code, message: reason } = refusal);
-      }
+      // A refused upgrade arrives with the server's reason (the signaling client asks /ws/check after one).
+      const code: ErrorCode = error instanceof FramewireError ? error.code : 'FW_ERR_SIGNALING_FAILED';
+      const reason = (error as Error).message;
       const why =
         code === 'FW_ERR_UNAUTHORIZED' || code === 'FW_ERR_FORBIDDEN'
           ? 'refused the room token'
