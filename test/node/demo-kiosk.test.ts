@@ -107,6 +107,12 @@ describe('demo kiosk', () => {
         () => Number(document.querySelector<HTMLElement>('#kiosk-view')?.dataset['frames']) > 10,
         { timeout: 30_000 },
       );
+      // WhepSource stamps capture times once it has matched the bridge's capture-time channel to RTP timestamps
+      // (after about 10 frames, at most 60): the overlay shows latency from then on.
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#kiosk-stats')?.dataset['latencyMs'] !== undefined,
+        { timeout: 30_000 },
+      );
       const rtc = await page.evaluate(() => ({
         size: [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height],
         latencyMs: Number(document.querySelector<HTMLElement>('#kiosk-stats')!.dataset['latencyMs']),
