@@ -31,6 +31,38 @@ async function probeFrames(
   return [stream?.nb_read_frames, stream?.width, stream?.height];
 }
 
+/**
+ * A synthetic H.264 source: ~100 access units per second of `payloadBytes` filler each, every tenth a keyframe led
+ * by `sps` (a real encoder's parameter sets, so viewers get a config).
+ */
+class SyntheticH264Source extends SourceBase {
+  #timer: NodeJS.Timeout | undefined;
+  #n = 0;
+  readonly #sps: Buffer;
+  readonly #payloadBytes: number;
+
+  constructor(id: string, sps: Buffer, payloadBytes: number) {
+    super(id, 'test');
+    this.#sps = sps;
+    this.#payloadBytes = payloadBytes;
+  }
+
+  start(): Promise<void> {
+    this.#timer = setInterval(() => {
+      const key = this.#n % 10 === 0;
+      const head = key ? this.#sps : Buffer.from([0, 0, 0, 1, 0x41, 0x9a]);
+      const data = Buffer.concat([head, Buffer.alloc(this.#payloadBytes, 1)]);
+      this.emitFrame({ codec: 'h264', key, data, timestampUs: this.#n * 10_000, captureTimeMs: Date.now() });
+      this.#n++;
+    }, 10);
+    return Promise.resolve();
+  }
+
+  protected release(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 describe('bridge outputs', () => {
   it('WebSocket, H.264 encoded once from a JPEG source reaches two viewers; late joiners start on a keyframe; ffprobe decodes it', async () => {
     const source = createTestPatternSource({ width: 320, height: 240, frameRate: 15 });
@@ -184,25 +216,7 @@ describe('bridge outputs', () => {
     const sps = await readFile(
       await makeMediaFile({ path: join(dir.path, 'key.h264'), durationS: 0.1, size: '160x120', videoCodec: 'libx264' }),
     );
-    const source = new (class extends SourceBase {
-      #timer: NodeJS.Timeout | undefined;
-      #n = 0;
-      constructor() {
-        super('synthetic', 'test');
-      }
-      start(): Promise<void> {
-        this.#timer = setInterval(() => {
-          const key = this.#n % 10 === 0;
-          const data = Buffer.concat([key ? sps : Buffer.from([0, 0, 0, 1, 0x41, 0x9a]), Buffer.alloc(512 * 1024, 1)]);
-          this.emitFrame({ codec: 'h264', key, data, timestampUs: this.#n * 10_000, captureTimeMs: Date.now() });
-          this.#n++;
-        }, 10);
-        return Promise.resolve();
-      }
-      protected release(): void {
-        clearInterval(this.#timer);
-      }
-    })();
+    const source = new SyntheticH264Source('synthetic', sps, 512 * 1024);
     const bridge = await BridgeServer.start({
       port: 0,
       sources: [source],
@@ -243,25 +257,7 @@ describe('bridge outputs', () => {
     const sps = await readFile(
       await makeMediaFile({ path: join(dir.path, 'key.h264'), durationS: 0.1, size: '160x120', videoCodec: 'libx264' }),
     );
-    const source = new (class extends SourceBase {
-      #timer: NodeJS.Timeout | undefined;
-      #n = 0;
-      constructor() {
-        super('small', 'test');
-      }
-      start(): Promise<void> {
-        this.#timer = setInterval(() => {
-          const key = this.#n % 10 === 0;
-          const data = Buffer.concat([key ? sps : Buffer.from([0, 0, 0, 1, 0x41, 0x9a]), Buffer.alloc(2048, 1)]);
-          this.emitFrame({ codec: 'h264', key, data, timestampUs: this.#n * 10_000, captureTimeMs: Date.now() });
-          this.#n++;
-        }, 10);
-        return Promise.resolve();
-      }
-      protected release(): void {
-        clearInterval(this.#timer);
-      }
-    })();
+    const source = new SyntheticH264Source('small', sps, 2048);
     const maxUnackedFrames = 5;
     const bridge = await BridgeServer.start({
       port: 0,

@@ -23,6 +23,7 @@ export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
 export { SourceBase } from './sources/source-base.js';
 export { FfmpegSource, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
+export { ProcessSource, type ProcessSourceCommand } from './sources/process-source.js';
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
 export { createUrlSource, urlInputArgs, type UrlSourceOptions } from './sources/url-source.js';
 export {

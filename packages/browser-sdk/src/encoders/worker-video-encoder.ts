@@ -1,3 +1,4 @@
+import { WorkerClientState } from '../core/worker-client-state.js';
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import { assetUrl } from '../core/asset-url.js';
 import { getCaptureTime } from '../core/capture-time.js';
@@ -62,13 +63,9 @@ export class WorkerVideoEncoder {
   readonly #worker: Worker;
   readonly #events: TypedEmitter<WorkerVideoEncoderEvents>;
   readonly #maxQueued: number;
-  readonly #flushes = new Map<number, () => void>();
+  readonly #state = new WorkerClientState();
   #sent = 0;
   #done = 0;
-  #nextFlushId = 0;
-  #failure: FramewireError | undefined;
-  #wakeProducer: (() => void) | undefined;
-  #closed = false;
 
   private constructor(
     worker: Worker,
@@ -190,9 +187,9 @@ export class WorkerVideoEncoder {
    * encoder can take another frame. Rejects with the encoder's failure, or `FW_ERR_CLOSED` after `close()`.
    */
   async encode(frame: VideoFrame, options: { keyFrame?: boolean } = {}): Promise<void> {
-    if (this.#closed || this.#failure) {
+    if (!this.#state.running) {
       frame.close();
-      throw this.#failure ?? new FramewireError('FW_ERR_CLOSED', 'The encoder is closed', { stage: 'encode' });
+      throw this.#state.failure ?? new FramewireError('FW_ERR_CLOSED', 'The encoder is closed', { stage: 'encode' });
     }
     this.#sent++;
     const request: EncoderRequest = {
@@ -202,33 +199,25 @@ export class WorkerVideoEncoder {
       keyFrame: options.keyFrame ?? false,
     };
     this.#worker.postMessage(request, [frame]);
-    while (this.queuedFrames >= this.#maxQueued && this.#running()) {
-      await new Promise<void>((resolve) => (this.#wakeProducer = resolve));
-    }
-    this.#throwIfFailed();
+    await this.#state.waitWhile(() => this.queuedFrames >= this.#maxQueued);
   }
 
   /** Resolves when every frame given so far has been encoded and its chunk emitted. */
   async flush(): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (this.#closed) return;
-    const id = this.#nextFlushId++;
-    await new Promise<void>((resolve) => {
-      this.#flushes.set(id, resolve);
+    this.#state.throwIfFailed();
+    if (this.#state.closed) return;
+    await this.#state.flush((id) => {
       const request: EncoderRequest = { type: 'flush', id };
       this.#worker.postMessage(request);
     });
-    this.#throwIfFailed();
   }
 
   /** Stops the worker. Frames still in flight are dropped; call `flush()` first to keep them. Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#state.close()) return;
     const request: EncoderRequest = { type: 'close' };
     this.#worker.postMessage(request);
     this.#worker.terminate();
-    this.#wake();
     this.#events.removeAllListeners();
   }
 
@@ -246,11 +235,10 @@ export class WorkerVideoEncoder {
       }
       case 'dequeued':
         this.#done = Math.max(this.#done, message.done);
-        this.#wake();
+        this.#state.wake();
         break;
       case 'flushed':
-        this.#flushes.get(message.id)?.();
-        this.#flushes.delete(message.id);
+        this.#state.flushed(message.id);
         break;
       case 'error':
         this.#fail(new FramewireError(message.code, message.message, { fatal: true, stage: 'encode' }));
@@ -260,27 +248,7 @@ export class WorkerVideoEncoder {
     }
   }
 
-  // Methods rather than inline checks: the state changes while `encode()`/`flush()` await.
-  #running(): boolean {
-    return !this.#failure && !this.#closed;
-  }
-
-  #throwIfFailed(): void {
-    if (this.#failure) throw this.#failure;
-  }
-
-  #wake(): void {
-    const wake = this.#wakeProducer;
-    this.#wakeProducer = undefined;
-    wake?.();
-  }
-
   #fail(error: FramewireError): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    this.#events.emit('error', { error, fatal: true });
-    this.#wake();
-    for (const resolve of this.#flushes.values()) resolve();
-    this.#flushes.clear();
+    if (this.#state.fail(error)) this.#events.emit('error', { error, fatal: true });
   }
 }

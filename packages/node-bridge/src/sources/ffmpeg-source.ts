@@ -3,8 +3,7 @@ import type { EncodedFrame } from '../media/encoded-frame.js';
 import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
 import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
 import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
-import { SupervisedProcess } from '../process/supervised-process.js';
-import { SourceBase } from './source-base.js';
+import { ProcessSource } from './process-source.js';
 
 /** Options of {@link FfmpegSource}. */
 export interface FfmpegSourceOptions {
@@ -34,6 +33,20 @@ export interface FfmpegSourceOptions {
   maxRestartDelayMs?: number;
 }
 
+/** Validates `options` and returns the ffmpeg arguments of an {@link FfmpegSource}. */
+function ffmpegSourceArgs(options: FfmpegSourceOptions): string[] {
+  const codec = options.codec ?? 'jpeg';
+  assertOption(['jpeg', 'h264'].includes(codec), `codec must be jpeg or h264; got ${codec}`);
+  assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
+  if (options.frameRate !== undefined)
+    assertOption(options.frameRate > 0 && options.frameRate <= 240, 'frameRate must be in (0, 240]');
+  return [
+    ...ffmpegPrelude(),
+    ...options.inputArgs,
+    ...(codec === 'jpeg' ? jpegOutputArgs(options.jpegQuality ?? 5) : h264OutputArgs(options.h264)),
+  ];
+}
+
 /**
  * A source read through a supervised ffmpeg process: any input ffmpeg opens (lavfi test patterns, V4L2 devices,
  * RTSP/RTMP/HTTP URLs, files) becomes a stream of JPEG frames or H.264 access units. When ffmpeg dies it is
@@ -41,62 +54,32 @@ export interface FfmpegSourceOptions {
  *
  * Capture times are the moments frames leave ffmpeg (the bridge cannot see the sensor clock of a remote camera).
  */
-export class FfmpegSource extends SourceBase {
+export class FfmpegSource extends ProcessSource {
   /** The stream format this source produces. */
   readonly codec: 'jpeg' | 'h264';
-  /** The ffmpeg command line (after the executable), for logs and tests. */
-  readonly args: readonly string[];
-  readonly #process: SupervisedProcess;
   readonly #frameRate: number | undefined;
-  #startedAtMs = 0;
   #onChunk: (chunk: Buffer) => void = () => undefined;
 
   /** Validates the options and builds the ffmpeg command; `start()` launches it. */
   constructor(options: FfmpegSourceOptions) {
-    super(options.id, options.kind);
-    this.codec = options.codec ?? 'jpeg';
-    assertOption(['jpeg', 'h264'].includes(this.codec), `codec must be jpeg or h264; got ${this.codec}`);
-    assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
-    if (options.frameRate !== undefined)
-      assertOption(options.frameRate > 0 && options.frameRate <= 240, 'frameRate must be in (0, 240]');
-    this.#frameRate = options.frameRate;
-    this.args = [
-      ...ffmpegPrelude(),
-      ...options.inputArgs,
-      ...(this.codec === 'jpeg' ? jpegOutputArgs(options.jpegQuality ?? 5) : h264OutputArgs(options.h264)),
-    ];
-    this.#process = new SupervisedProcess({
-      name: `${options.kind} source "${options.id}"`,
+    super(options.id, options.kind, {
       command: options.ffmpegPath ?? 'ffmpeg',
-      args: [...this.args],
+      args: ffmpegSourceArgs(options),
       ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
       ...(options.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: options.maxRestartDelayMs }),
     });
-    this.#process.on('spawn', () => {
-      this.#startedAtMs = Date.now();
-      this.#onChunk = this.#parser();
-    });
-    this.#process.on('stdout', ({ chunk }) => this.#onChunk(chunk));
-    this.#process.on('error', ({ error }) => this.reportError(error, true));
+    this.codec = options.codec ?? 'jpeg';
+    this.#frameRate = options.frameRate;
   }
 
-  /** The ffmpeg process id, or `undefined` between restarts. */
-  get pid(): number | undefined {
-    return this.#process.pid;
+  /** A new ffmpeg run: a new stream, parsed from its first byte. */
+  protected onSpawn(): void {
+    this.#onChunk = this.#parser();
   }
 
-  /** Launches ffmpeg (no-op when running). */
-  start(): Promise<void> {
-    if (!this.#process.running && !this.closed) {
-      if (this.state === 'stopped') this.setState('starting');
-      this.#process.start();
-    }
-    return Promise.resolve();
-  }
-
-  /** Stops ffmpeg and any pending restart. */
-  protected release(): Promise<void> {
-    return this.#process.close();
+  /** Feeds ffmpeg's output to the current parser. */
+  protected onChunk(chunk: Buffer): void {
+    this.#onChunk(chunk);
   }
 
   #parser(): (chunk: Buffer) => void {
@@ -111,7 +94,7 @@ export class FfmpegSource extends SourceBase {
           // Whole µs: browsers' WebCodecs timestamps are integers.
           const timestampUs =
             frameRate === undefined
-              ? Math.max((now - this.#startedAtMs) * 1000, lastUs + 1)
+              ? Math.max((now - this.startedAtMs) * 1000, lastUs + 1)
               : Math.round((count * 1_000_000) / frameRate);
           count++;
           lastUs = timestampUs;

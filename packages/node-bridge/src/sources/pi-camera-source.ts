@@ -1,7 +1,6 @@
 import { assertOption } from '@framewire/core';
 import { AnnexBSplitter } from '../media/annex-b-splitter.js';
-import { SupervisedProcess } from '../process/supervised-process.js';
-import { SourceBase } from './source-base.js';
+import { ProcessSource } from './process-source.js';
 import { assertVideoGeometry } from './test-pattern-source.js';
 
 /** Options of {@link PiCameraSource}. */
@@ -102,56 +101,35 @@ export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
  * (`--inline`), so viewers can join at any keyframe. The tool is supervised: if it exits (camera unplugged,
  * another program holds it) it is restarted with backoff.
  */
-export class PiCameraSource extends SourceBase {
-  /** The camera tool's arguments. */
-  readonly args: readonly string[];
-  readonly #process: SupervisedProcess;
+export class PiCameraSource extends ProcessSource {
   readonly #flushIdleMs: number;
   #splitter = new AnnexBSplitter();
   #flushTimer: NodeJS.Timeout | undefined;
-  #startedAtMs = 0;
 
   /** Validates the options; `start()` launches the camera tool. */
   constructor(options: PiCameraSourceOptions = {}) {
-    super(options.id ?? 'picamera', 'picamera');
-    this.args = piCameraArgs(options);
-    this.#flushIdleMs = options.flushIdleMs ?? 3;
-    assertOption(this.#flushIdleMs >= 0, 'flushIdleMs must be >= 0');
-    this.#process = new SupervisedProcess({
-      name: `picamera source "${this.id}"`,
+    super(options.id ?? 'picamera', 'picamera', {
       command: options.command ?? 'rpicam-vid',
-      args: [...this.args],
+      args: piCameraArgs(options),
       ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
     });
-    this.#process.on('spawn', () => {
-      this.#startedAtMs = Date.now();
-      this.#splitter = new AnnexBSplitter();
-    });
-    this.#process.on('stdout', ({ chunk }) => this.#onChunk(chunk));
-    this.#process.on('error', ({ error }) => this.reportError(error, true));
+    this.#flushIdleMs = options.flushIdleMs ?? 3;
+    assertOption(this.#flushIdleMs >= 0, 'flushIdleMs must be >= 0');
   }
 
-  /** The camera tool's process id, or `undefined` between restarts. */
-  get pid(): number | undefined {
-    return this.#process.pid;
-  }
-
-  /** Launches the camera tool (no-op when running). */
-  start(): Promise<void> {
-    if (!this.#process.running && !this.closed) {
-      if (this.state === 'stopped') this.setState('starting');
-      this.#process.start();
-    }
-    return Promise.resolve();
+  /** A new camera run: a new H.264 stream. */
+  protected onSpawn(): void {
+    this.#splitter = new AnnexBSplitter();
   }
 
   /** Stops the camera tool. */
-  protected release(): Promise<void> {
+  protected override release(): Promise<void> {
     clearTimeout(this.#flushTimer);
-    return this.#process.close();
+    return super.release();
   }
 
-  #onChunk(chunk: Buffer): void {
+  /** Splits the camera's Annex B output into access units. */
+  protected onChunk(chunk: Buffer): void {
     clearTimeout(this.#flushTimer);
     this.#emitUnits(this.#splitter.push(chunk));
     if (this.#flushIdleMs > 0)
@@ -165,7 +143,7 @@ export class PiCameraSource extends SourceBase {
         codec: 'h264',
         key: unit.key,
         data: unit.data,
-        timestampUs: (now - this.#startedAtMs) * 1000,
+        timestampUs: (now - this.startedAtMs) * 1000,
         captureTimeMs: now,
       });
     }

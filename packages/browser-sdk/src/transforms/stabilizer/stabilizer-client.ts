@@ -1,4 +1,5 @@
 import { FramewireError, TypedEmitter } from '@framewire/core';
+import { WorkerClientState } from '../../core/worker-client-state.js';
 import { assetUrl } from '../../core/asset-url.js';
 import { getCaptureTime, stampCaptureTime } from '../../core/capture-time.js';
 import type { StabilizerRequest, StabilizerResponse } from '../../workers/stabilizer-messages.js';
@@ -40,15 +41,11 @@ export class StabilizerClient {
   readonly events = new TypedEmitter<StabilizerEvents>();
   readonly #options: ResolvedStabilizerOptions;
   readonly #transforms = new WeakMap<VideoFrame, StabilizerTransform>();
-  readonly #flushes = new Map<number, () => void>();
+  readonly #state = new WorkerClientState();
   readonly #maxInFlight: number;
   #worker: Worker | undefined;
   #controller: TransformStreamDefaultController<VideoFrame> | undefined;
-  #wakeProducer: (() => void) | undefined;
-  #failure: FramewireError | undefined;
-  #closed = false;
   #seq = 0;
-  #nextFlushId = 0;
   #last: StabilizerTransform | undefined;
   readonly #stats: StabilizerStats = {
     framesIn: 0,
@@ -95,9 +92,9 @@ export class StabilizerClient {
   }
 
   async transform(frame: VideoFrame): Promise<void> {
-    if (this.#failure || this.#closed) {
+    if (!this.#state.running) {
       frame.close();
-      throw this.#failure ?? new FramewireError('FW_ERR_CLOSED', 'The stabilizer is closed', { stage: STAGE });
+      throw this.#state.failure ?? new FramewireError('FW_ERR_CLOSED', 'The stabilizer is closed', { stage: STAGE });
     }
     this.#stats.framesIn++;
     const seq = this.#seq++;
@@ -116,29 +113,23 @@ export class StabilizerClient {
       return;
     }
     this.#stats.framesInFlight++;
-    while (this.#stats.framesInFlight >= this.#maxInFlight && this.#running()) {
-      await new Promise<void>((resolve) => (this.#wakeProducer = resolve));
-    }
-    this.#throwIfFailed();
+    await this.#state.waitWhile(() => this.#stats.framesInFlight >= this.#maxInFlight);
   }
 
   async flush(): Promise<void> {
-    if (!this.#running()) {
-      this.#throwIfFailed();
+    if (!this.#state.running) {
+      this.#state.throwIfFailed();
       return;
     }
-    const id = this.#nextFlushId++;
-    await new Promise<void>((resolve) => {
-      this.#flushes.set(id, resolve);
+    await this.#state.flush((id) => {
       this.#post({ type: 'flush', id });
     });
-    this.#throwIfFailed();
     // The stream is over: free the worker and OpenCV's memory now rather than at garbage collection.
     this.#shutDown();
   }
 
   close(): void {
-    if (this.#closed) return;
+    if (this.#state.closed) return;
     this.#shutDown();
     try {
       this.#controller?.error(new FramewireError('FW_ERR_CLOSED', 'The stabilizer was closed', { stage: STAGE }));
@@ -148,15 +139,11 @@ export class StabilizerClient {
   }
 
   #shutDown(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#state.close()) return;
     if (this.#worker) {
       this.#post({ type: 'close' });
       this.#worker.terminate();
     }
-    this.#wake();
-    for (const resolve of this.#flushes.values()) resolve();
-    this.#flushes.clear();
   }
 
   #skip(seq: number, why: string): void {
@@ -177,8 +164,8 @@ export class StabilizerClient {
       case 'frame': {
         const { frame, transform } = message;
         this.#stats.framesInFlight--;
-        this.#wake();
-        if (this.#closed) {
+        this.#state.wake();
+        if (this.#state.closed) {
           frame.close();
           break;
         }
@@ -198,8 +185,7 @@ export class StabilizerClient {
         break;
       }
       case 'flushed':
-        this.#flushes.get(message.id)?.();
-        this.#flushes.delete(message.id);
+        this.#state.flushed(message.id);
         break;
       case 'error':
         this.#fail(new FramewireError(message.code, `Stabilizer worker: ${message.message}`));
@@ -209,25 +195,10 @@ export class StabilizerClient {
     }
   }
 
-  // Methods rather than inline checks: the state changes while `transform()`/`flush()` await.
-  #running(): boolean {
-    return !this.#failure && !this.#closed;
-  }
-
-  #throwIfFailed(): void {
-    if (this.#failure) throw this.#failure;
-  }
-
-  #wake(): void {
-    const wake = this.#wakeProducer;
-    this.#wakeProducer = undefined;
-    wake?.();
-  }
-
   #fail(cause: FramewireError): void {
-    if (this.#failure || this.#closed) return;
+    if (!this.#state.running) return;
     const error = new FramewireError(cause.code, cause.message, { cause: cause.cause, fatal: true, stage: STAGE });
-    this.#failure = error;
+    this.#state.fail(error);
     this.events.emit('error', { error, fatal: true });
     this.#shutDown();
     try {

@@ -1,0 +1,79 @@
+import { SupervisedProcess } from '../process/supervised-process.js';
+import { SourceBase } from './source-base.js';
+
+/** How a {@link ProcessSource} launches and supervises its tool. */
+export interface ProcessSourceCommand {
+  /** Executable name or path. Required. */
+  command: string;
+  /** Arguments after the executable. Required. */
+  args: readonly string[];
+  /** First restart delay after the tool exits, in ms; doubles up to `maxRestartDelayMs`. Default: 500. */
+  restartDelayMs?: number;
+  /** Longest restart delay, in ms. Default: 10000. */
+  maxRestartDelayMs?: number;
+}
+
+/**
+ * A source whose frames come from the stdout of a supervised tool (ffmpeg, a camera tool): it starts the tool,
+ * restarts it with backoff when it exits (health says `restarting`), reports its failures, and stops it on
+ * `close()`. Subclasses parse the tool's output in {@link ProcessSource.onChunk}.
+ */
+export abstract class ProcessSource extends SourceBase {
+  /** The tool's command line after the executable, for logs and tests. */
+  readonly args: readonly string[];
+  readonly #process: SupervisedProcess;
+  #startedAtMs = 0;
+
+  /** Prepares the supervised tool; `start()` launches it. */
+  protected constructor(id: string, kind: string, tool: ProcessSourceCommand) {
+    super(id, kind);
+    this.args = [...tool.args];
+    this.#process = new SupervisedProcess({
+      name: `${kind} source "${id}"`,
+      command: tool.command,
+      args: [...tool.args],
+      ...(tool.restartDelayMs === undefined ? {} : { restartDelayMs: tool.restartDelayMs }),
+      ...(tool.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: tool.maxRestartDelayMs }),
+    });
+    this.#process.on('spawn', () => {
+      this.#startedAtMs = Date.now();
+      this.onSpawn();
+    });
+    this.#process.on('stdout', ({ chunk }) => {
+      this.onChunk(chunk);
+    });
+    this.#process.on('error', ({ error }) => {
+      this.reportError(error, true);
+    });
+  }
+
+  /** The tool's process id, or `undefined` between restarts. */
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  /** When the running tool was started (epoch ms): the zero of stream timestamps made from arrival times. */
+  protected get startedAtMs(): number {
+    return this.#startedAtMs;
+  }
+
+  /** Launches the tool (no-op when running or closed). */
+  start(): Promise<void> {
+    if (!this.#process.running && !this.closed) {
+      if (this.state === 'stopped') this.setState('starting');
+      this.#process.start();
+    }
+    return Promise.resolve();
+  }
+
+  /** Stops the tool and any pending restart. */
+  protected release(): Promise<void> {
+    return this.#process.close();
+  }
+
+  /** Called each time the tool (re)starts, before its first output: reset parsers here. */
+  protected abstract onSpawn(): void;
+
+  /** Called with each chunk of the tool's stdout. */
+  protected abstract onChunk(chunk: Buffer): void;
+}
