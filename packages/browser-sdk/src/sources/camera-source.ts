@@ -1,4 +1,5 @@
 import { FramewireError, assertOption } from '@framewire/core';
+import { assertCaptureSize } from './capture-size-options.js';
 import { TrackSource } from './track-source.js';
 import { mediaDeviceError } from './media-device-error.js';
 import type { SourceQueueOptions } from './frame-source.js';
@@ -136,13 +137,7 @@ export class CameraSource extends TrackSource {
 }
 
 function validate(options: CameraSourceOptions): void {
-  for (const key of ['width', 'height', 'frameRate'] as const) {
-    const value = options[key];
-    assertOption(
-      value === undefined || (Number.isFinite(value) && value > 0),
-      `options.${key} must be a number > 0; got ${String(value)}`,
-    );
-  }
+  assertCaptureSize(options);
   assertOption(
     options.label === undefined || (typeof options.label === 'string' && options.label.length > 0),
     'options.label must be a non-empty string',

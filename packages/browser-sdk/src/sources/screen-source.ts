@@ -1,4 +1,5 @@
 import { FramewireError, assertOption } from '@framewire/core';
+import { assertCaptureSize } from './capture-size-options.js';
 import { TrackSource } from './track-source.js';
 import { mediaDeviceError } from './media-device-error.js';
 import type { SourceQueueOptions } from './frame-source.js';
@@ -147,13 +148,7 @@ export class ScreenSource extends TrackSource {
 }
 
 function validate(options: ScreenSourceOptions): void {
-  for (const key of ['width', 'height', 'frameRate'] as const) {
-    const value = options[key];
-    assertOption(
-      value === undefined || (Number.isFinite(value) && value > 0),
-      `options.${key} must be a number > 0; got ${String(value)}`,
-    );
-  }
+  assertCaptureSize(options);
   assertOption(
     options.cursor === undefined || (CURSORS as readonly unknown[]).includes(options.cursor),
     `options.cursor must be one of ${CURSORS.join(', ')}; got ${String(options.cursor)}`,
