@@ -1,5 +1,5 @@
-import { FramewireError, assertOption } from '@framewire/core';
-import { ReconnectBackoff } from '../core/reconnect-backoff.js';
+import { type FramewireError, assertOption } from '@framewire/core';
+import { fetchWithRetry } from './fetch-with-retry.js';
 import type { RecordingOutput, RecordingWriter, TargetChunk, UploadReceipt } from './recording-target.js';
 
 /** Options of {@link HttpUploadWriter}. */
@@ -110,37 +110,27 @@ export class HttpUploadWriter implements RecordingWriter {
 
   async #post(body: Uint8Array, offset: number, extra: Record<string, string>): Promise<void> {
     if (this.#failure) throw this.#failure;
-    const backoff = new ReconnectBackoff({ initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 5 });
-    for (;;) {
-      let status: number | undefined;
-      let cause: unknown;
-      try {
-        const response = await fetch(this.#url, {
-          method: 'POST',
-          body: body as Uint8Array<ArrayBuffer>,
-          headers: {
-            ...this.#headers,
-            ...extra,
-            'content-type': 'application/octet-stream',
-            'x-framewire-upload-id': this.uploadId,
-            'x-framewire-offset': String(offset),
-          },
-        });
-        if (response.ok) return;
-        status = response.status;
-      } catch (error) {
-        cause = error;
-      }
-      const delay = status !== undefined && status < 500 ? null : backoff.nextDelayMs();
-      if (delay === null) {
-        this.#failure = new FramewireError(
-          'FW_ERR_WRITE_FAILED',
-          `Uploading to ${this.#url} failed${status === undefined ? '' : ` with HTTP ${status}`}`,
-          { cause, fatal: true, stage: 'write', details: status === undefined ? {} : { status } },
-        );
-        throw this.#failure;
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+    const init: RequestInit = {
+      method: 'POST',
+      body: body as Uint8Array<ArrayBuffer>,
+      headers: {
+        ...this.#headers,
+        ...extra,
+        'content-type': 'application/octet-stream',
+        'x-framewire-upload-id': this.uploadId,
+        'x-framewire-offset': String(offset),
+      },
+    };
+    try {
+      await fetchWithRetry(
+        this.#url,
+        init,
+        { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 5 },
+        `Uploading to ${this.#url}`,
+      );
+    } catch (error) {
+      this.#failure = error as FramewireError;
+      throw error;
     }
   }
 }

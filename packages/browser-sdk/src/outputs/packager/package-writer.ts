@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import { ReconnectBackoff } from '../../core/reconnect-backoff.js';
+import { fetchWithRetry } from '../fetch-with-retry.js';
 
 /**
  * Where a {@link Packager} writes its files (manifests, init segments, media segments), by path relative to the
@@ -92,31 +92,14 @@ export function uploadWriter(base: string | URL, headers: Record<string, string>
   const root = new URL(String(base), location.href).href.replace(/\/?$/, '/');
   const send = async (method: 'PUT' | 'DELETE', path: string, body?: Uint8Array | string, type?: string) => {
     const url = new URL(path, root).href;
-    const backoff = new ReconnectBackoff({ initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 });
-    for (;;) {
-      let status: number | undefined;
-      let cause: unknown;
-      try {
-        const response = await fetch(url, {
-          method,
-          headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
-          ...(body === undefined ? {} : { body: body as BodyInit }),
-        });
-        if (response.ok) return;
-        status = response.status;
-      } catch (error) {
-        cause = error;
-      }
-      const delay = status !== undefined && status < 500 ? null : backoff.nextDelayMs();
-      if (delay === null) {
-        throw writeFailed(
-          `${method} ${url} failed${status === undefined ? '' : ` with HTTP ${status}`}`,
-          cause,
-          status === undefined ? { url } : { url, status },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+    const init: RequestInit = {
+      method,
+      headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
+      ...(body === undefined ? {} : { body: body as BodyInit }),
+    };
+    await fetchWithRetry(url, init, { initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 }, `${method} ${url}`, {
+      url,
+    });
   };
   return {
     write: (path, data, type) => send('PUT', path, data, type),

@@ -201,14 +201,7 @@ export class Packager {
           { fatal: true, stage: 'package', details: { endUs: this.#mediaEndUs, durationUs: source.durationUs } },
         );
       }
-      await this.#finishTracks(run);
-      await this.#publish(true);
-      this.#throwIfFailed();
-      this.#progress(100, true);
-      this.#state = 'done';
-      const result = this.#result(run);
-      this.#events.emit('ended', { result });
-      return result;
+      return await this.#finish(run, 100);
     } catch (error) {
       const failure = this.#fail(error);
       await this.#abandon(true);
@@ -277,14 +270,7 @@ export class Packager {
       try {
         if (!run) throw this.#failure ?? new FramewireError('FW_ERR_CLOSED', 'Nothing was started', {});
         this.#throwIfFailed();
-        await this.#finishTracks(run);
-        await this.#publish(true);
-        this.#throwIfFailed();
-        this.#progress(this.#options.durationS === undefined ? null : 100, true);
-        this.#state = 'done';
-        const result = this.#result(run);
-        this.#events.emit('ended', { result });
-        return result;
+        return await this.#finish(run, this.#options.durationS === undefined ? null : 100);
       } catch (error) {
         const failure = this.#fail(error);
         await this.#abandon(false);
@@ -828,6 +814,18 @@ export class Packager {
 
   #throwIfFailed(): void {
     if (this.#failure) throw this.#failure;
+  }
+
+  /** Ends every track, writes the final manifests, reports `percent` and emits `ended` with the result. */
+  async #finish(run: Run, percent: number | null): Promise<PackageResult> {
+    await this.#finishTracks(run);
+    await this.#publish(true);
+    this.#throwIfFailed();
+    this.#progress(percent, true);
+    this.#state = 'done';
+    const result = this.#result(run);
+    this.#events.emit('ended', { result });
+    return result;
   }
 
   #fail(error: unknown): FramewireError {
