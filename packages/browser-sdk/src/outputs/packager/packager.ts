@@ -2,29 +2,20 @@ import { FramewireError, TypedEmitter, createLogger } from '@framewire/core';
 import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../../core/mediabunny-loader.js';
 import { chooseVideoCodec } from '../../encoders/codec-probe.js';
 import { FileSource, audioTrackOf, videoTrackOf } from '../../sources/file-source.js';
-import { writeMpd } from './dash/mpd-writer.js';
-import { writeMasterPlaylist, writeMediaPlaylist } from './hls/hls-playlist-writer.js';
-import {
-  MASTER_PLAYLIST_PATH,
-  MPD_PATH,
-  mediaPlaylistPath,
-  segmentPath,
-  type PresentationDescription,
-  type SegmentRecord,
-  type TrackDescription,
-} from './package-model.js';
-import { memoryWriter, opfsWriter, packageMimeType, uploadWriter, type PackageWriter } from './package-writer.js';
+import { ManifestPublisher } from './manifest-publisher.js';
+import { segmentPath, type SegmentRecord } from './package-model.js';
+import { memoryWriter, opfsWriter, uploadWriter, type PackageWriter } from './package-writer.js';
 import {
   resolveLadder,
   validatePackagerOptions,
   type PackagerOptions,
   type PackagerVideoCodec,
-  type ResolvedRendition,
 } from './packager-options.js';
+import type { PackagerRun } from './packager-run.js';
 import { TrackPackager } from './track-packager.js';
 import { VideoRendition } from './video-rendition.js';
 import type { FrameSource } from '../../sources/frame-source.js';
-import type { InputAudioTrack, MediaStreamAudioTrackSource } from 'mediabunny';
+import type { InputAudioTrack } from 'mediabunny';
 
 const log = createLogger('packager');
 const CMAF_VIDEO = ['avc', 'vp9', 'av1'];
@@ -81,23 +72,6 @@ export type PackagerEvents = {
 
 type State = 'idle' | 'running' | 'done' | 'failed';
 
-interface Run {
-  mb: Mediabunny;
-  writer: PackageWriter;
-  live: boolean;
-  frameRate: number;
-  videoTracks: TrackPackager[];
-  renditions: VideoRendition[];
-  ladder: ResolvedRendition[];
-  nominalBps: Map<string, number>;
-  audioTrack: TrackPackager | undefined;
-  audioInfo: { sampleRate: number; channels: number } | undefined;
-  audioCodecString: string | undefined;
-  audioPump: Promise<void>;
-  micSource: MediaStreamAudioTrackSource | undefined;
-  transmuxed: boolean;
-}
-
 /**
  * Packages video as DASH and HLS in the browser — vidgear's `StreamGear`, without ffmpeg. One set of CMAF
  * segments (an init segment and numbered `.m4s` segments per track) is described by both a DASH MPD
@@ -125,16 +99,13 @@ export class Packager {
   readonly #segmentDurationS: number;
   #state: State = 'idle';
   #failure: FramewireError | undefined;
-  #run: Run | undefined;
+  #run: PackagerRun | undefined;
   #liveLoop: Promise<void> | undefined;
   #stopRequested = false;
   #stopping: Promise<PackageResult> | undefined;
-  #availabilityStartMs = 0;
-  #targetDurationS: number;
   #publishing: Promise<void> = Promise.resolve();
   #publishQueued = false;
-  #manifestPaths = new Set<string>();
-  #deletedUpTo = new Map<string, number>();
+  readonly #manifests: ManifestPublisher;
   #mediaEndUs = 0;
   #startedMs = 0;
   #units = 0;
@@ -149,7 +120,7 @@ export class Packager {
     validatePackagerOptions(options);
     this.#options = options;
     this.#segmentDurationS = options.segmentDurationS ?? 2;
-    this.#targetDurationS = Math.max(1, Math.ceil(this.#segmentDurationS));
+    this.#manifests = new ManifestPublisher(options);
   }
 
   /**
@@ -233,7 +204,7 @@ export class Packager {
           stage: 'package',
         });
       }
-      let run: Run;
+      let run: PackagerRun;
       try {
         run = await this.#prepare(true, source, first);
       } catch (error) {
@@ -317,7 +288,7 @@ export class Packager {
     return !!only && only.width === source.width && only.height === source.height && !only.bitrateBps;
   }
 
-  async #prepare(live: boolean, source: FrameSource, first?: VideoFrame): Promise<Run> {
+  async #prepare(live: boolean, source: FrameSource, first?: VideoFrame): Promise<PackagerRun> {
     const mb = await mediabunnyApi();
     const writer = await this.#openWriter();
     let frameRate = this.#options.frameRate ?? 30;
@@ -333,7 +304,7 @@ export class Packager {
         if (stats && stats.averagePacketRate > 0) frameRate = Math.round(stats.averagePacketRate * 1000) / 1000;
       }
     }
-    const run: Run = {
+    const run: PackagerRun = {
       mb,
       writer,
       live,
@@ -385,11 +356,11 @@ export class Packager {
       for (const track of run.videoTracks) await track.output.start();
     }
     if (run.audioTrack) await run.audioTrack.output.start();
-    if (live) this.#availabilityStartMs = Date.now();
+    if (live) this.#manifests.availabilityStartMs = Date.now();
     return run;
   }
 
-  #track(run: Run, id: string, type: 'video' | 'audio'): TrackPackager {
+  #track(run: PackagerRun, id: string, type: 'video' | 'audio'): TrackPackager {
     return new TrackPackager(run.mb, {
       id,
       type,
@@ -401,7 +372,7 @@ export class Packager {
     });
   }
 
-  async #prepareAudio(run: Run, source: FrameSource): Promise<void> {
+  async #prepareAudio(run: PackagerRun, source: FrameSource): Promise<void> {
     const option = this.#options.audio;
     if (option === false) return;
     const { mb } = run;
@@ -472,7 +443,7 @@ export class Packager {
       );
   }
 
-  #startAudioCopy(run: Run): void {
+  #startAudioCopy(run: PackagerRun): void {
     const copy = this.#audioCopy;
     this.#audioCopy = undefined;
     if (!copy) return;
@@ -482,7 +453,7 @@ export class Packager {
   }
 
   async #copyAudio(
-    run: Run,
+    run: PackagerRun,
     track: InputAudioTrack,
     packets: InstanceType<Mediabunny['EncodedAudioPacketSource']>,
     decoderConfig: AudioDecoderConfig | undefined,
@@ -505,7 +476,7 @@ export class Packager {
 
   // ── the two pipelines ─────────────────────────────────────────────────────────────────────────────────────
 
-  async #transmux(run: Run, source: FileSource): Promise<void> {
+  async #transmux(run: PackagerRun, source: FileSource): Promise<void> {
     const { mb } = run;
     const track = run.videoTracks[0];
     if (!track) return;
@@ -539,7 +510,7 @@ export class Packager {
     packets.close();
   }
 
-  async #transcode(run: Run, source: FileSource, durationUs: number): Promise<void> {
+  async #transcode(run: PackagerRun, source: FileSource, durationUs: number): Promise<void> {
     const first = await source.read();
     if (!first) {
       this.#throwIfFailed();
@@ -556,7 +527,12 @@ export class Packager {
    * `durationUs`: the expected length, for progress; live, also where reading stops. Resolves with whether reading
    * ended by itself (that length reached, or the source's end) rather than by `stop()` or a failure.
    */
-  async #encodeFrames(run: Run, source: FrameSource, first: VideoFrame, durationUs: number | null): Promise<boolean> {
+  async #encodeFrames(
+    run: PackagerRun,
+    source: FrameSource,
+    first: VideoFrame,
+    durationUs: number | null,
+  ): Promise<boolean> {
     const segmentUs = this.#segmentDurationS * 1e6;
     this.#originUs = first.timestamp;
     this.#startAudioCopy(run);
@@ -595,7 +571,7 @@ export class Packager {
     return !this.#shouldStop();
   }
 
-  async #encodeEverywhere(run: Run, frame: VideoFrame, keyFrame: boolean): Promise<void> {
+  async #encodeEverywhere(run: PackagerRun, frame: VideoFrame, keyFrame: boolean): Promise<void> {
     const renditions = run.renditions;
     let handedOver = false;
     try {
@@ -612,7 +588,7 @@ export class Packager {
     }
   }
 
-  async #finishTracks(run: Run): Promise<void> {
+  async #finishTracks(run: PackagerRun): Promise<void> {
     await Promise.all(run.renditions.map((r) => r.finish()));
     this.#throwIfFailed();
     run.micSource?.close();
@@ -629,7 +605,7 @@ export class Packager {
   #onSegment(track: TrackPackager, segment: SegmentRecord): void {
     const durationS = segment.durationTicks / track.timescale;
     this.#segmentsWritten++;
-    this.#targetDurationS = Math.max(this.#targetDurationS, Math.round(durationS));
+    this.#manifests.noteSegmentDuration(durationS);
     this.#events.emit('segment', {
       trackId: track.id,
       number: segment.number,
@@ -656,108 +632,11 @@ export class Packager {
     await this.#publishNow(final);
   }
 
-  /** The manifests' view: video renditions cut to the segments every one of them has written; the live window. */
-  #presentation(run: Run, final: boolean): PresentationDescription | undefined {
-    const window = this.#options.windowSize ?? 5;
-    const common = Math.min(...run.videoTracks.map((t) => t.segments.length));
-    if (!Number.isFinite(common) || common === 0) return undefined;
-    const describe = (track: TrackPackager, rung: ResolvedRendition | undefined): TrackDescription => {
-      const all = track.type === 'video' ? track.segments.slice(0, common) : track.segments;
-      const listed = run.live ? all.slice(-window) : all;
-      let peak = 0;
-      let bits = 0;
-      let seconds = 0;
-      for (const s of all) {
-        const d = s.durationTicks / track.timescale;
-        if (d > 0) peak = Math.max(peak, (s.bytes * 8) / d);
-        bits += s.bytes * 8;
-        seconds += d;
-      }
-      const nominal = run.nominalBps.get(track.id) ?? 0;
-      const codec =
-        track.codec ??
-        (track.type === 'audio'
-          ? (run.audioCodecString ?? (this.#options.audioCodec === 'aac' ? 'mp4a.40.2' : 'Opus'))
-          : (run.renditions.find((r) => r.rendition.id === track.id)?.codecString ?? 'avc1.640028'));
-      return {
-        id: track.id,
-        type: track.type,
-        codec,
-        bandwidthBps: Math.ceil(Math.max(peak, run.live ? nominal : 0, 1)),
-        averageBandwidthBps: Math.ceil(seconds > 0 ? bits / seconds : nominal),
-        ...(rung ? { width: rung.width, height: rung.height, frameRate: run.frameRate } : {}),
-        ...(track.type === 'audio' && run.audioInfo ? run.audioInfo : {}),
-        timescale: track.timescale,
-        segments: listed,
-      };
-    };
-    const tracks = run.videoTracks.map((t) =>
-      describe(
-        t,
-        run.ladder.find((r) => r.id === t.id),
-      ),
-    );
-    if (run.audioTrack && run.audioTrack.timescale > 0) tracks.push(describe(run.audioTrack, undefined));
-    return {
-      live: run.live,
-      ended: final,
-      segmentDurationS: this.#segmentDurationS,
-      targetDurationS: this.#targetDurationS,
-      availabilityStartTimeMs: this.#availabilityStartMs,
-      publishTimeMs: Date.now(),
-      timeShiftBufferDepthS: this.#segmentDurationS * window,
-      tracks,
-    };
-  }
-
   async #publishNow(final: boolean): Promise<void> {
     const run = this.#run;
     if (!run) return;
-    const presentation = this.#presentation(run, final);
-    if (!presentation) {
-      if (final) {
-        throw new FramewireError('FW_ERR_SOURCE_ENDED_EARLY', 'No complete segment was made', {
-          fatal: true,
-          stage: 'package',
-        });
-      }
-      return;
-    }
-    const formats = this.#options.formats ?? ['dash', 'hls'];
-    const written: string[] = [];
-    const put = async (path: string, text: string): Promise<void> => {
-      await run.writer.write(path, text, packageMimeType(path));
-      this.#manifestPaths.add(path);
-      written.push(path);
-    };
-    // Media playlists first, then the master and the MPD: a client never sees a manifest before what it lists.
-    if (formats.includes('hls')) {
-      for (const track of presentation.tracks) {
-        await put(mediaPlaylistPath(track.id), writeMediaPlaylist(presentation, track));
-      }
-      await put(MASTER_PLAYLIST_PATH, writeMasterPlaylist(presentation));
-    }
-    if (formats.includes('dash')) await put(MPD_PATH, writeMpd(presentation));
-    this.#events.emit('manifest', { paths: written });
-    if (run.live) await this.#deleteOld(run, presentation);
-  }
-
-  /** Live: removes segments that left the window more than `extraWindowSize` segments ago. */
-  async #deleteOld(run: Run, presentation: PresentationDescription): Promise<void> {
-    const extra = this.#options.extraWindowSize ?? 5;
-    const tracks = [...run.videoTracks, ...(run.audioTrack ? [run.audioTrack] : [])];
-    for (const track of tracks) {
-      const listed = presentation.tracks.find((t) => t.id === track.id)?.segments[0]?.number;
-      if (listed === undefined) continue;
-      const upTo = listed - 1 - extra;
-      const from = (this.#deletedUpTo.get(track.id) ?? 0) + 1;
-      for (let n = from; n <= upTo; n++) {
-        const path = segmentPath(track.id, n);
-        await run.writer.remove(path);
-        track.forget(path);
-      }
-      if (upTo >= from) this.#deletedUpTo.set(track.id, upTo);
-    }
+    const written = await this.#manifests.publish(run, final);
+    if (written) this.#events.emit('manifest', { paths: written });
   }
 
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────────
@@ -780,7 +659,7 @@ export class Packager {
     this.#events.emit('progress', { percent, mediaTimeS, fps, etaS, segmentsWritten: this.#segmentsWritten });
   }
 
-  #result(run: Run): PackageResult {
+  #result(run: PackagerRun): PackageResult {
     const tracks = [...run.videoTracks, ...(run.audioTrack ? [run.audioTrack] : [])];
     const durationS = Math.max(
       0,
@@ -803,7 +682,7 @@ export class Packager {
           '',
       })),
       audio: run.audioTrack ? run.audioTrack.id : null,
-      paths: [...this.#manifestPaths, ...tracks.flatMap((t) => t.writtenPaths)].sort(),
+      paths: [...this.#manifests.paths, ...tracks.flatMap((t) => t.writtenPaths)].sort(),
     };
   }
 
@@ -817,7 +696,7 @@ export class Packager {
   }
 
   /** Ends every track, writes the final manifests, reports `percent` and emits `ended` with the result. */
-  async #finish(run: Run, percent: number | null): Promise<PackageResult> {
+  async #finish(run: PackagerRun, percent: number | null): Promise<PackageResult> {
     await this.#finishTracks(run);
     await this.#publish(true);
     this.#throwIfFailed();
@@ -864,9 +743,9 @@ export class Packager {
     await this.#publishing;
     if (!removeFiles) return;
     // Manifests first: a client must never find a manifest listing a segment that is gone.
-    for (const path of [...this.#manifestPaths, ...tracks.flatMap((t) => t.writtenPaths)]) {
+    for (const path of [...this.#manifests.paths, ...tracks.flatMap((t) => t.writtenPaths)]) {
       await run.writer.remove(path).catch((error: unknown) => log.debug('remove failed', { path, error }));
     }
-    this.#manifestPaths.clear();
+    this.#manifests.paths.clear();
   }
 }
