@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { ServerMessage } from '@framewire/signaling/protocol';
 
 /** A port that was free a moment ago (for servers that cannot bind port 0 and report it). */
@@ -42,10 +42,18 @@ export class RawClient {
     );
   }
 
-  /** Opens a socket with `token` (as the subprotocol) and resolves once open; rejects with a {@link Refusal}. */
-  static open(url: string, token: string | undefined, headers: Record<string, string> = {}): Promise<RawClient> {
+  /**
+   * Opens a socket with `token` (as the subprotocol) and resolves once open; rejects with a {@link Refusal}.
+   * `options` go to `ws` (`ca` for wss with a test CA).
+   */
+  static open(
+    url: string,
+    token: string | undefined,
+    headers: Record<string, string> = {},
+    options: ClientOptions = {},
+  ): Promise<RawClient> {
     const protocols = ['framewire.v1', ...(token === undefined ? [] : [`framewire-token.${token}`])];
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { ...options, headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawClient(ws)));
       ws.once('unexpected-response', (_request, response) => {
@@ -70,8 +78,9 @@ export class RawClient {
     token: string,
     room: string,
     extra: Record<string, unknown> = {},
+    options: ClientOptions = {},
   ): Promise<RawClient & { welcome: Extract<ServerMessage, { type: 'welcome' }> }> {
-    const client = await RawClient.open(url, token);
+    const client = await RawClient.open(url, token, {}, options);
     client.send({ type: 'join', room, ...extra });
     const welcome = await client.next('welcome');
     return Object.assign(client, { welcome });

@@ -4,6 +4,7 @@ import { FramewireError, createLogger } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { PEER_ROLES, type IceServer, type PeerRole } from './protocol.js';
 import { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
+import { readTlsFiles } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +18,8 @@ Options:
   --port <number>              TCP port, 0 for any free port (default 8443)
   --secret <secret>            HMAC secret that signs tokens, ≥ 16 characters (default: a random one, printed
                                as a warning: tokens then come only from /dev/token)
+  --tls-cert <pem file>        certificate chain: serve https and wss on --port (with --tls-key)
+  --tls-key <pem file>         the certificate's private key
   --allowed-origin <origin>    browser origin allowed to connect (repeat; '*' allows any: development only)
   --stun <url>                 STUN server handed to clients (repeat)
   --turn-url <url>             TURN server handed to clients with time-limited credentials (repeat)
@@ -33,13 +36,16 @@ Options:
   --version                    print the version
   --help                       print this help
 
-Environment: FRAMEWIRE_SIGNALING_PORT, FRAMEWIRE_SIGNALING_HOST, FRAMEWIRE_SIGNALING_SECRET, FRAMEWIRE_TURN_SECRET,
-FRAMEWIRE_REDIS_URL and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_SIGNALING_PORT, FRAMEWIRE_SIGNALING_HOST, FRAMEWIRE_SIGNALING_SECRET,
+FRAMEWIRE_SIGNALING_TLS_CERT, FRAMEWIRE_SIGNALING_TLS_KEY, FRAMEWIRE_TURN_SECRET, FRAMEWIRE_REDIS_URL and
+FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   host: { type: 'string' },
   port: { type: 'string' },
   secret: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'allowed-origin': { type: 'string', multiple: true },
   stun: { type: 'string', multiple: true },
   'turn-url': { type: 'string', multiple: true },
@@ -108,6 +114,12 @@ await runCli('framewire-signaling', async () => {
     allowedOrigins: values['allowed-origin'] ?? [],
     devTokens: values['dev-tokens'] ?? false,
   };
+  const tlsCert = values['tls-cert'] ?? process.env['FRAMEWIRE_SIGNALING_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? process.env['FRAMEWIRE_SIGNALING_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw invalid('--tls-cert and --tls-key go together (or FRAMEWIRE_SIGNALING_TLS_CERT and _KEY)');
+  }
+  if (tlsCert !== undefined && tlsKey !== undefined) config.tls = await readTlsFiles(tlsCert, tlsKey);
   const iceServers: IceServer[] = (values.stun ?? []).map((url) => ({ urls: [url] }));
   if (iceServers.length > 0) config.iceServers = iceServers;
   const turnSecret = values['turn-secret'] ?? process.env['FRAMEWIRE_TURN_SECRET'];

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
@@ -23,6 +24,7 @@ import {
 import { MemoryRoomBus } from './bus/memory-room-bus.js';
 import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
+import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { TokenBucket } from './token-bucket.js';
 import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
@@ -36,6 +38,11 @@ export interface SignalingServerOptions {
   port?: number;
   /** HMAC secret that signs tokens (≥ 16 characters). Required. */
   secret: string;
+  /**
+   * Certificate and key (PEM): the server then speaks https and wss on its port (every endpoint). Files are read
+   * with `readTlsFiles`. Default: none, plain http and ws (put a TLS proxy in front in production).
+   */
+  tls?: SignalingTlsOptions;
   /**
    * Origins allowed to open the WebSocket from a browser (`https://app.example`). A request without an `Origin`
    * header (a Node client) is not checked. Default: `[]`, every origin refused, which keeps browsers out until
@@ -267,10 +274,13 @@ export class SignalingServer {
       options.turn === undefined || (Array.isArray(options.turn.urls) && typeof options.turn.secret === 'string'),
       'options.turn must be { urls, secret, ttlS? }',
     );
+    if (options.tls !== undefined) assertTlsOptions(options.tls);
     let bus = options.bus;
     const ownsBus = !bus;
     bus ??= options.redisUrl ? await RedisRoomBus.connect({ url: options.redisUrl }) : new MemoryRoomBus();
-    const server = createServer();
+    const server = options.tls
+      ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) as unknown as Server)
+      : createServer();
     // Header floods (CVE-2024-37890 class): a modest header count.
     server.maxHeadersCount = 64;
     let bound: number;
@@ -281,7 +291,9 @@ export class SignalingServer {
       throw error;
     }
     const signaling = new SignalingServer(server, host, bound, bus, ownsBus, options, limits);
-    log.info(`listening on http://${host}:${bound}`, { bus: options.redisUrl ? 'redis' : 'memory' });
+    log.info(`listening on ${options.tls ? 'https' : 'http'}://${host}:${bound}`, {
+      bus: options.redisUrl ? 'redis' : 'memory',
+    });
     return signaling;
   }
 
