@@ -31,6 +31,8 @@ Options:
   --messages-per-second <n>    per connection, default 50 (burst twice that)
   --max-connections-per-ip <n> default 100
   --resume-grace-ms <n>        how long a vanished peer's id can be resumed (default 15000)
+  --node-ttl-ms <n>            with --redis: a process silent this long counts as crashed, its peers are
+                               removed after the resume grace (default 15000)
   --dev-tokens                 serve POST /dev/token (anyone who reaches the server gets tokens: development only)
   --log-level <level>          debug, info, warn, error or silent (default info)
   --version                    print the version
@@ -57,6 +59,7 @@ const options = {
   'messages-per-second': { type: 'string' },
   'dev-tokens': { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
+  'node-ttl-ms': { type: 'string' },
   'max-connections-per-ip': { type: 'string' },
   room: { type: 'string' },
   role: { type: 'string' },
@@ -144,6 +147,8 @@ await runCli('framewire-signaling', async () => {
   if (maxConnectionsPerIp !== undefined) config.maxConnectionsPerIp = maxConnectionsPerIp;
   const resumeGraceMs = integer('resume-grace-ms', values['resume-grace-ms']);
   if (resumeGraceMs !== undefined) config.resumeGraceMs = resumeGraceMs;
+  const nodeTtlMs = integer('node-ttl-ms', values['node-ttl-ms']);
+  if (nodeTtlMs !== undefined) config.nodeTtlMs = nodeTtlMs;
   const server = await SignalingServer.start(config);
   if (!secret) {
     createLogger('framewire-signaling').warn(

@@ -81,6 +81,12 @@ export interface SignalingServerOptions {
   joinTimeoutMs?: number;
   /** How long a vanished peer's id can be resumed. Default: 15000 ms. */
   resumeGraceMs?: number;
+  /**
+   * With Redis: this process renews a liveness key every third of this time; when it stops (the process crashed),
+   * the other processes find its peers within this time, keep them resumable for `resumeGraceMs`, then announce
+   * that they left and free their places in the rooms. Default: 15000 ms.
+   */
+  nodeTtlMs?: number;
   /** Serve `POST /dev/token` (mints tokens for anyone who can reach the server: development only). Default: false. */
   devTokens?: boolean;
   /** Delay announced to peers in `shutdown` before they reconnect, in ms. Default: 500. */
@@ -102,6 +108,7 @@ type Limits = Required<
     | 'idleTimeoutMs'
     | 'joinTimeoutMs'
     | 'resumeGraceMs'
+    | 'nodeTtlMs'
     | 'reconnectAfterMs'
   >
 >;
@@ -119,6 +126,7 @@ const DEFAULTS: Limits = {
   idleTimeoutMs: 60_000,
   joinTimeoutMs: 10_000,
   resumeGraceMs: 15_000,
+  nodeTtlMs: 15_000,
   reconnectAfterMs: 500,
 };
 
@@ -291,6 +299,16 @@ export class SignalingServer {
       throw error;
     }
     const signaling = new SignalingServer(server, host, bound, bus, ownsBus, options, limits);
+    try {
+      await bus.registerNode(signaling.nodeId, limits.nodeTtlMs);
+    } catch (error) {
+      await signaling.close();
+      throw new FramewireError('FW_ERR_SIGNALING_FAILED', 'Cannot register this process on the bus', {
+        cause: error,
+        fatal: true,
+        stage: 'bus',
+      });
+    }
     log.info(`listening on ${options.tls ? 'https' : 'http'}://${host}:${bound}`, {
       bus: options.redisUrl ? 'redis' : 'memory',
     });
@@ -375,6 +393,7 @@ export class SignalingServer {
       cut.unref();
       await closeServer(this.#server);
       clearTimeout(cut);
+      await this.#bus.unregisterNode(this.nodeId).catch((error: unknown) => log.warn('unregister failed', { error }));
       if (this.#ownsBus) await this.#bus.close();
       log.info('closed');
     })();
@@ -692,6 +711,8 @@ export class SignalingServer {
     const room = claims.room;
     let peerId: string = randomUUID();
     let resumed = false;
+    // Frees the places of peers whose grace ended or whose process crashed, whether or not this process sweeps the room.
+    await this.#reap(room, Date.now());
     if (message.resume) {
       const record = await this.#bus.getPeer(room, message.resume.peerId);
       if (
@@ -806,18 +827,10 @@ export class SignalingServer {
   async #sweep(): Promise<void> {
     const now = Date.now();
     for (const room of [...this.#rooms.keys()]) {
-      let records: PeerRecord[];
       try {
-        records = await this.#bus.listPeers(room);
+        await this.#reap(room, now);
       } catch (error) {
         log.warn('sweep failed', { error });
-        continue;
-      }
-      for (const record of records) {
-        if (record.awayUntilMs === undefined || record.awayUntilMs > now) continue;
-        if (await this.#bus.removePeer(room, record.info.peerId)) {
-          await this.#bus.publish(room, { kind: 'left', peerId: record.info.peerId, reason: 'timeout' });
-        }
       }
     }
     const idle = this.#limits.idleTimeoutMs;
@@ -827,6 +840,16 @@ export class SignalingServer {
           this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
         }
       }
+    }
+  }
+
+  /**
+   * Removes `room`'s members whose grace ended, and those of crashed processes (after the grace), announcing each
+   * as left.
+   */
+  async #reap(room: string, nowMs: number): Promise<void> {
+    for (const peerId of await this.#bus.reap(room, this.nodeId, nowMs, this.#limits.resumeGraceMs)) {
+      await this.#bus.publish(room, { kind: 'left', peerId, reason: 'timeout' });
     }
   }
 
