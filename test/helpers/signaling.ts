@@ -169,36 +169,48 @@ export async function startRedis(): Promise<Daemon> {
   return { port, stop: stopper(child) };
 }
 
+/** A coturn started by {@link startCoturn}: `restart()` starts it again on the same port after `stop()`. */
+export interface Coturn extends Daemon {
+  restart(): Promise<void>;
+}
+
 /**
  * Starts coturn (`/usr/bin/turnserver`) on 127.0.0.1 with `use-auth-secret`, relaying only on loopback.
  * Loopback peers are allowed here on purpose (`allow-loopback-peers`): in production they must stay denied.
  */
-export async function startCoturn(secret: string): Promise<Daemon> {
+export async function startCoturn(secret: string): Promise<Coturn> {
   const port = await freePort();
   const minPort = 40_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(
-    process.env['TURNSERVER'] ?? '/usr/bin/turnserver',
-    [
-      '-n',
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
-      `--listening-port=${port}`,
-      `--min-port=${minPort}`,
-      `--max-port=${minPort + 200}`,
-      '--use-auth-secret',
-      `--static-auth-secret=${secret}`,
-      '--realm=framewire.test',
-      '--allow-loopback-peers',
-      '--no-tls',
-      '--no-dtls',
-      '--no-cli',
-      '--no-multicast-peers',
-      '--log-file=stdout',
-      '--simple-log',
-      '--verbose',
-    ],
-    { stdio: 'pipe' },
-  );
-  await waitOutput(child, /Total General servers|IPv4. UDP listener opened on : 127\.0\.0\.1/, 'turnserver');
-  return { port, stop: stopper(child) };
+  const args = [
+    '-n',
+    '--listening-ip=127.0.0.1',
+    '--relay-ip=127.0.0.1',
+    `--listening-port=${port}`,
+    `--min-port=${minPort}`,
+    `--max-port=${minPort + 200}`,
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    '--realm=framewire.test',
+    '--allow-loopback-peers',
+    '--no-tls',
+    '--no-dtls',
+    '--no-cli',
+    '--no-multicast-peers',
+    '--log-file=stdout',
+    '--simple-log',
+    '--verbose',
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(process.env['TURNSERVER'] ?? '/usr/bin/turnserver', args, { stdio: 'pipe' });
+    await waitOutput(child, /Total General servers|IPv4. UDP listener opened on : 127\.0\.0\.1/, 'turnserver');
+    return child;
+  };
+  let child = await launch();
+  return {
+    port,
+    stop: () => stopper(child)(),
+    restart: async () => {
+      child = await launch();
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { waitUntil, type StartedServer } from '../helpers/node.js';
 import { flatI420, openPeerPage, settleWrtc, startSdkServer, wrtc } from '../helpers/peers.js';
-import { startCoturn, type Daemon } from '../helpers/signaling.js';
+import { startCoturn, type Coturn } from '../helpers/signaling.js';
 
 type Sdk = typeof Framewire;
 /** What the test keeps on a page's globalThis. */
@@ -74,7 +74,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
   let browser: Browser;
   let sdk: StartedServer;
   let server: SignalingServer;
-  let coturn: Daemon;
+  let coturn: Coturn;
   let url: string;
   const pageErrors: string[] = [];
   const pages: Page[] = [];
@@ -549,6 +549,63 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
       for (const peer of peers) await peer.close();
       await good.close();
       await bad.close();
+      await coturn.stop();
+    }
+  });
+
+  it('a relayed path that breaks (coturn killed, then back on its port) is found and restarted by ICE on its own', async () => {
+    const turnSecret = 'coturn-restart-secret';
+    const coturn = await startCoturn(turnSecret);
+    const server = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      turn: { urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`], secret: turnSecret, ttlS: 600 },
+    });
+    const join = async (): Promise<NodePeer> =>
+      NodePeer.join({
+        url: `ws://127.0.0.1:${server.port}/ws`,
+        room: 'ice',
+        token: await server.tokens.issue({ room: 'ice', role: 'publisher' }),
+        wrtc,
+        iceTransportPolicy: 'relay',
+        iceCandidateFilter: isLoopbackCandidate,
+      });
+    const [a, b] = [await join(), await join()];
+    try {
+      const states: string[] = [];
+      a.room.on('peer-state', ({ peerId, state }) => {
+        if (peerId === b.peerId) states.push(state);
+      });
+      const errors: string[] = [];
+      for (const peer of [a, b]) peer.room.on('error', ({ error }) => errors.push(error.code));
+      const got: unknown[] = [];
+      b.room.on('message', ({ data }) => got.push(data));
+      await a.room.waitForPeer(b.peerId);
+      await a.room.send('t', 'before', { to: b.peerId });
+      await waitUntil(() => got.includes('before'), 'a relayed message');
+      // Which side restarts depends on the roles the links took (only the impolite one offers): read both.
+      const ufrags = (): string =>
+        [a.room.link(b.peerId), b.room.link(a.peerId)]
+          .map((link) => /a=ice-ufrag:(\S+)/.exec(link?.pc.remoteDescription?.sdp ?? '')?.[1])
+          .join();
+      const before = ufrags();
+
+      await coturn.stop();
+      // The relay and its allocations are gone: consent checks fail, the link notices and restarts ICE while
+      // the relay is still down.
+      await waitUntil(() => states.includes('disconnected') || states.includes('failed'), 'the broken path', 60_000);
+      await waitUntil(() => ufrags() !== before, 'an automatic ICE restart', 60_000);
+      await coturn.restart();
+      await waitUntil(() => states.at(-1) === 'connected', 'connected again through the new relay', 90_000);
+      await a.room.send('t', 'after', { to: b.peerId });
+      await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 30_000);
+      const [stats] = await a.room.stats();
+      assert.equal(stats?.localCandidateType, 'relay', 'still relayed');
+      assert.deepEqual(errors, [], 'recovered without a fatal error');
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
       await coturn.stop();
     }
   });
