@@ -418,6 +418,135 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
       await cleanUp();
     }
   });
+
+  it('pair between a Node peer and a Chromium page: video both ways, data both ways, and request/reply and push/pull with each side in each role', async () => {
+    try {
+      const node = await nodePeer('pair-mixed', 'publisher');
+      const browserPage = await page();
+      const pageId = await joinFromPage(browserPage, url, await mint('pair-mixed', 'publisher'), 'pair-mixed');
+      await node.room.waitForPeer(pageId);
+
+      // Video both ways: the Node peer's I420 frames to the page, the page's camera to the Node peer.
+      const fromPage: I420Frame[] = [];
+      node.on('frame', ({ peerId, frame }) => {
+        if (peerId === pageId) fromPage.push(frame);
+      });
+      const video = node.publishVideo();
+      let luma = 0;
+      const ticker = setInterval(() => video.pushFrame(flatI420(320, 240, (luma += 7) % 220)), 33);
+      try {
+        await browserPage.evaluate(async () => {
+          const g = globalThis as unknown as PageState;
+          const camera = await g.fw.CameraSource.open({ width: 320, height: 240 });
+          g.camera = camera;
+          g.room.publish(camera);
+        });
+        await waitUntil(
+          async () => ((await framesFrom(browserPage, node.peerId))?.count ?? 0) >= 10,
+          'the Node peer’s frames on the page',
+          20_000,
+        );
+        assert.equal((await framesFrom(browserPage, node.peerId))?.size, '320x240');
+        await waitUntil(() => fromPage.length >= 5, 'the page’s frames on the Node peer', 20_000);
+        assert.deepEqual([fromPage[0]?.width, fromPage[0]?.height], [320, 240]);
+      } finally {
+        clearInterval(ticker);
+      }
+
+      // Data both ways.
+      const nodeGot: { from: string; topic: string; data: unknown }[] = [];
+      node.room.on('message', (message) => nodeGot.push(message));
+      await node.room.send('to-page', { n: 1 }, { to: pageId });
+      await browserPage.evaluate(
+        (id) => (globalThis as unknown as PageState).room.send('to-node', [2], { to: id }),
+        node.peerId,
+      );
+      await waitUntil(() => nodeGot.some((m) => m.topic === 'to-node'), 'the page’s message on the Node peer');
+      assert.deepEqual(nodeGot[0], { from: pageId, topic: 'to-node', data: [2] });
+      await waitUntil(
+        async () => (await browserPage.evaluate(() => (globalThis as unknown as PageState).messages)).length > 0,
+        'the Node peer’s message on the page',
+      );
+      assert.deepEqual(await browserPage.evaluate(() => (globalThis as unknown as PageState).messages), [
+        { from: node.peerId, topic: 'to-page', data: { n: 1 } },
+      ]);
+
+      // Request/reply: the page replies to the Node peer, then the Node peer replies to the page.
+      await browserPage.evaluate(() => {
+        const g = globalThis as unknown as PageState;
+        g.room.handle('double', (data) => (data as number) * 2);
+        g.room.handle('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 1500)));
+      });
+      assert.equal(await node.room.request(pageId, 'double', 21), 42);
+      await assert.rejects(node.room.request(pageId, 'slow', null, { timeoutMs: 300 }), { code: 'FW_ERR_TIMEOUT' });
+      node.room.handle('upper', (data) => String(data).toUpperCase());
+      const upper = await browserPage.evaluate(
+        (id) => (globalThis as unknown as PageState).room.request(id, 'upper', 'from the page'),
+        node.peerId,
+      );
+      assert.equal(upper, 'FROM THE PAGE');
+
+      // Push/pull: the Node peer pushes to the page, then the page pushes to the Node peer.
+      await browserPage.evaluate(() => {
+        const g = globalThis as unknown as PageState;
+        g.room.pull('to-page-jobs', (item) => {
+          g.pulled.push(item as number);
+        });
+      });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => node.room.push('to-page-jobs', i)));
+      const pulledOnPage = await browserPage.evaluate(() => (globalThis as unknown as PageState).pulled);
+      assert.deepEqual(
+        [...pulledOnPage].sort((x, y) => x - y),
+        Array.from({ length: 10 }, (_, i) => i),
+      );
+      const pulledOnNode: number[] = [];
+      const pushers = new Set<string>();
+      node.room.pull('to-node-jobs', (item, from) => {
+        pushers.add(from);
+        pulledOnNode.push(item as number);
+      });
+      await browserPage.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        await Promise.all(Array.from({ length: 10 }, (_, i) => g.room.push('to-node-jobs', 100 + i)));
+      });
+      assert.deepEqual(
+        [...pulledOnNode].sort((x, y) => x - y),
+        Array.from({ length: 10 }, (_, i) => 100 + i),
+      );
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('publish/subscribe from a page: a Chromium publisher’s camera reaches a Node subscriber and a Chromium subscriber', async () => {
+    try {
+      const publisher = await page();
+      const publisherId = await joinFromPage(publisher, url, await mint('page-pub', 'publisher'), 'page-pub');
+      await publisher.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        const camera = await g.fw.CameraSource.open({ width: 320, height: 240 });
+        g.camera = camera;
+        g.room.publish(camera);
+      });
+      const nodeSubscriber = await nodePeer('page-pub', 'viewer');
+      const frames: I420Frame[] = [];
+      nodeSubscriber.on('frame', ({ peerId, frame }) => {
+        if (peerId === publisherId) frames.push(frame);
+      });
+      const pageSubscriber = await page();
+      await joinFromPage(pageSubscriber, url, await mint('page-pub', 'viewer'), 'page-pub');
+      await waitUntil(() => frames.length >= 10, 'the page’s frames on the Node subscriber', 20_000);
+      assert.deepEqual([frames[0]?.width, frames[0]?.height], [320, 240]);
+      await waitUntil(
+        async () => ((await framesFrom(pageSubscriber, publisherId))?.count ?? 0) >= 10,
+        'the page’s frames on the page subscriber',
+        20_000,
+      );
+      assert.deepEqual(nodeSubscriber.room.connectedPeers, [publisherId], 'subscribers link to the publisher only');
+    } finally {
+      await cleanUp();
+    }
+  });
 });
 
 describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
