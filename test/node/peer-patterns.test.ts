@@ -67,6 +67,29 @@ async function joinFromPage(page: Page, url: string, token: string, room: string
   );
 }
 
+/** The page's `room.stats()` entry for `peerId`. */
+const trackStatsOf = (page: Page, peerId: string): Promise<Awaited<ReturnType<Room['stats']>>[number] | undefined> =>
+  page.evaluate(
+    async (id) => (await (globalThis as unknown as PageState).room.stats()).find((s) => s.peerId === id),
+    peerId,
+  );
+
+/** How long before feeding a sender's frames their capture is claimed to be, in the latency tests. */
+const PRE_FEED_MS = 1000;
+/**
+ * Sender and receiver each estimate their clock's offset to the signaling server (to within half a round trip):
+ * on one machine the measured latency may come out a little below the true one.
+ */
+const CLOCK_TOLERANCE_MS = 50;
+
+/** A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback. */
+function assertPreFeedLatency(measuredMs: number): void {
+  assert.ok(
+    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 3000,
+    `track latency ${measuredMs} ms`,
+  );
+}
+
 const framesFrom = (page: Page, peerId: string): Promise<PageState['frames'][string] | undefined> =>
   page.evaluate((id) => (globalThis as unknown as PageState).frames[id], peerId);
 
@@ -433,7 +456,11 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
       });
       const video = node.publishVideo();
       let luma = 0;
-      const ticker = setInterval(() => video.pushFrame(flatI420(320, 240, (luma += 7) % 220)), 33);
+      // Each frame claims a capture one second before it was fed (a slow camera): the page must see that second.
+      const ticker = setInterval(
+        () => video.pushFrame(flatI420(320, 240, (luma += 7) % 220), Date.now() - PRE_FEED_MS),
+        33,
+      );
       try {
         await browserPage.evaluate(async () => {
           const g = globalThis as unknown as PageState;
@@ -447,6 +474,18 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
           20_000,
         );
         assert.equal((await framesFrom(browserPage, node.peerId))?.size, '320x240');
+        // Capture times travel beside the track and are matched to frames by RTP timestamp (after ~10 frames).
+        const measured = await waitUntil(
+          async () => (await trackStatsOf(browserPage, node.peerId))?.trackLatencyMs,
+          'a measured track latency',
+          20_000,
+        );
+        assertPreFeedLatency(measured);
+        const latencies = (await framesFrom(browserPage, node.peerId))?.latencies ?? [];
+        assert.ok(
+          latencies.some((ms) => ms >= PRE_FEED_MS - CLOCK_TOLERANCE_MS),
+          'frames carry their capture time on the Node peer (latencySinceCaptureMs)',
+        );
         await waitUntil(() => fromPage.length >= 5, 'the page’s frames on the Node peer', 20_000);
         assert.deepEqual([fromPage[0]?.width, fromPage[0]?.height], [320, 240]);
       } finally {
@@ -518,16 +557,38 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
     }
   });
 
-  it('publish/subscribe from a page: a Chromium publisher’s camera reaches a Node subscriber and a Chromium subscriber', async () => {
+  it('publish/subscribe from a page: a Chromium publisher’s video reaches a Node subscriber and a Chromium subscriber, with its capture times', async () => {
     try {
       const publisher = await page();
       const publisherId = await joinFromPage(publisher, url, await mint('page-pub', 'publisher'), 'page-pub');
-      await publisher.evaluate(async () => {
+      await publisher.evaluate((preFeedMs) => {
         const g = globalThis as unknown as PageState;
-        const camera = await g.fw.CameraSource.open({ width: 320, height: 240 });
-        g.camera = camera;
-        g.room.publish(camera);
-      });
+        /** Paints frames at ~30/s, each claiming a capture `preFeedMs` before it is handed on. */
+        class Paced extends g.fw.QueuedFrameSource {
+          constructor() {
+            super('paced', {}, 'latest');
+          }
+          async run(): Promise<void> {
+            const canvas = new OffscreenCanvas(320, 240);
+            const context = canvas.getContext('2d')!;
+            for (let i = 0; ; i++) {
+              context.fillStyle = `hsl(${i * 9} 80% 50%)`;
+              context.fillRect(0, 0, 320, 240);
+              // Timestamps on the monotonic clock, as a camera's.
+              const frame = new VideoFrame(canvas, { timestamp: Math.round(performance.now() * 1000) });
+              if (!(await this.deliver(frame, Date.now() - preFeedMs))) return;
+              await new Promise((resolve) => setTimeout(resolve, 33));
+            }
+          }
+          protected release(): void {
+            // Nothing to release: the frames were handed on.
+          }
+        }
+        const source = new Paced();
+        g.camera = source;
+        g.room.publish(source);
+        void source.run();
+      }, PRE_FEED_MS);
       const nodeSubscriber = await nodePeer('page-pub', 'viewer');
       const frames: I420Frame[] = [];
       nodeSubscriber.on('frame', ({ peerId, frame }) => {
@@ -543,6 +604,13 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
         20_000,
       );
       assert.deepEqual(nodeSubscriber.room.connectedPeers, [publisherId], 'subscribers link to the publisher only');
+      // A browser sender's capture times are matched to its RTP timestamps too.
+      const measured = await waitUntil(
+        async () => (await trackStatsOf(pageSubscriber, publisherId))?.trackLatencyMs,
+        'a measured track latency from a browser sender',
+        20_000,
+      );
+      assertPreFeedLatency(measured);
     } finally {
       await cleanUp();
     }
