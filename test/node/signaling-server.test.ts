@@ -460,3 +460,20 @@ describe('framewire-signaling token', () => {
     assert.match(bad.stderr, /FW_ERR_INVALID_OPTION/);
   });
 });
+
+describe('signaling server options', () => {
+  it('refuses a liveness TTL that is not a positive number, from code and from the CLI', async () => {
+    await assert.rejects(SignalingServer.start({ port: 0, secret: SECRET, nodeTtlMs: 0 }), {
+      code: 'FW_ERR_INVALID_OPTION',
+      message: /options\.nodeTtlMs must be a number > 0/,
+    });
+    const bad = await runCli('packages/signaling/bin/framewire-signaling.js', [
+      '--secret',
+      SECRET,
+      '--node-ttl-ms',
+      'soon',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /FW_ERR_INVALID_OPTION.*--node-ttl-ms must be a whole number; got soon/s);
+  });
+});
