@@ -4,6 +4,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir, waitUntil } from './node.js';
+import { makeCertificates } from './tls-certificates.js';
 
 /** A running broker. */
 export interface Mosquitto {
@@ -29,64 +30,6 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   /** Also listen with TLS, on a certificate for 127.0.0.1 signed by a test CA made here with openssl. */
   tls?: boolean;
-}
-
-/** Runs openssl with `args` in `cwd`. */
-function openssl(args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/openssl', args, { cwd, stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`openssl ${args[0] ?? ''} exited ${code}`)),
-    );
-  });
-}
-
-/** A test CA and a server certificate for 127.0.0.1 it signed, in `dir` (ca.pem, server.pem, server.key). */
-async function makeCertificates(dir: string): Promise<void> {
-  const subject = (cn: string): string[] => ['-subj', `/CN=${cn}`];
-  await openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      ...subject('framewire test CA'),
-    ],
-    dir,
-  );
-  await openssl(
-    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', ...subject('127.0.0.1')],
-    dir,
-  );
-  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  await openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.pem',
-    ],
-    dir,
-  );
 }
 
 /** A free TCP port on 127.0.0.1 (bound to port 0, then released: mosquitto cannot listen on port 0). */

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { ServerMessage } from '@framewire/signaling/protocol';
 
 /** A port that was free a moment ago (for servers that cannot bind port 0 and report it). */
@@ -42,10 +42,18 @@ export class RawClient {
     );
   }
 
-  /** Opens a socket with `token` (as the subprotocol) and resolves once open; rejects with a {@link Refusal}. */
-  static open(url: string, token: string | undefined, headers: Record<string, string> = {}): Promise<RawClient> {
+  /**
+   * Opens a socket with `token` (as the subprotocol) and resolves once open; rejects with a {@link Refusal}.
+   * `options` go to `ws` (`ca` for wss with a test CA).
+   */
+  static open(
+    url: string,
+    token: string | undefined,
+    headers: Record<string, string> = {},
+    options: ClientOptions = {},
+  ): Promise<RawClient> {
     const protocols = ['framewire.v1', ...(token === undefined ? [] : [`framewire-token.${token}`])];
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { ...options, headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawClient(ws)));
       ws.once('unexpected-response', (_request, response) => {
@@ -70,8 +78,9 @@ export class RawClient {
     token: string,
     room: string,
     extra: Record<string, unknown> = {},
+    options: ClientOptions = {},
   ): Promise<RawClient & { welcome: Extract<ServerMessage, { type: 'welcome' }> }> {
-    const client = await RawClient.open(url, token);
+    const client = await RawClient.open(url, token, {}, options);
     client.send({ type: 'join', room, ...extra });
     const welcome = await client.next('welcome');
     return Object.assign(client, { welcome });
@@ -160,36 +169,48 @@ export async function startRedis(): Promise<Daemon> {
   return { port, stop: stopper(child) };
 }
 
+/** A coturn started by {@link startCoturn}: `restart()` starts it again on the same port after `stop()`. */
+export interface Coturn extends Daemon {
+  restart(): Promise<void>;
+}
+
 /**
  * Starts coturn (`/usr/bin/turnserver`) on 127.0.0.1 with `use-auth-secret`, relaying only on loopback.
  * Loopback peers are allowed here on purpose (`allow-loopback-peers`): in production they must stay denied.
  */
-export async function startCoturn(secret: string): Promise<Daemon> {
+export async function startCoturn(secret: string): Promise<Coturn> {
   const port = await freePort();
   const minPort = 40_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(
-    process.env['TURNSERVER'] ?? '/usr/bin/turnserver',
-    [
-      '-n',
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
-      `--listening-port=${port}`,
-      `--min-port=${minPort}`,
-      `--max-port=${minPort + 200}`,
-      '--use-auth-secret',
-      `--static-auth-secret=${secret}`,
-      '--realm=framewire.test',
-      '--allow-loopback-peers',
-      '--no-tls',
-      '--no-dtls',
-      '--no-cli',
-      '--no-multicast-peers',
-      '--log-file=stdout',
-      '--simple-log',
-      '--verbose',
-    ],
-    { stdio: 'pipe' },
-  );
-  await waitOutput(child, /Total General servers|IPv4. UDP listener opened on : 127\.0\.0\.1/, 'turnserver');
-  return { port, stop: stopper(child) };
+  const args = [
+    '-n',
+    '--listening-ip=127.0.0.1',
+    '--relay-ip=127.0.0.1',
+    `--listening-port=${port}`,
+    `--min-port=${minPort}`,
+    `--max-port=${minPort + 200}`,
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    '--realm=framewire.test',
+    '--allow-loopback-peers',
+    '--no-tls',
+    '--no-dtls',
+    '--no-cli',
+    '--no-multicast-peers',
+    '--log-file=stdout',
+    '--simple-log',
+    '--verbose',
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn(process.env['TURNSERVER'] ?? '/usr/bin/turnserver', args, { stdio: 'pipe' });
+    await waitOutput(child, /Total General servers|IPv4. UDP listener opened on : 127\.0\.0\.1/, 'turnserver');
+    return child;
+  };
+  let child = await launch();
+  return {
+    port,
+    stop: () => stopper(child)(),
+    restart: async () => {
+      child = await launch();
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { waitUntil, type StartedServer } from '../helpers/node.js';
 import { flatI420, openPeerPage, settleWrtc, startSdkServer, wrtc } from '../helpers/peers.js';
-import { startCoturn, type Daemon } from '../helpers/signaling.js';
+import { startCoturn, type Coturn } from '../helpers/signaling.js';
 
 type Sdk = typeof Framewire;
 /** What the test keeps on a page's globalThis. */
@@ -67,6 +67,29 @@ async function joinFromPage(page: Page, url: string, token: string, room: string
   );
 }
 
+/** The page's `room.stats()` entry for `peerId`. */
+const trackStatsOf = (page: Page, peerId: string): Promise<Awaited<ReturnType<Room['stats']>>[number] | undefined> =>
+  page.evaluate(
+    async (id) => (await (globalThis as unknown as PageState).room.stats()).find((s) => s.peerId === id),
+    peerId,
+  );
+
+/** How long before feeding a sender's frames their capture is claimed to be, in the latency tests. */
+const PRE_FEED_MS = 1000;
+/**
+ * Sender and receiver each estimate their clock's offset to the signaling server (to within half a round trip):
+ * on one machine the measured latency may come out a little below the true one.
+ */
+const CLOCK_TOLERANCE_MS = 50;
+
+/** A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback. */
+function assertPreFeedLatency(measuredMs: number): void {
+  assert.ok(
+    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 3000,
+    `track latency ${measuredMs} ms`,
+  );
+}
+
 const framesFrom = (page: Page, peerId: string): Promise<PageState['frames'][string] | undefined> =>
   page.evaluate((id) => (globalThis as unknown as PageState).frames[id], peerId);
 
@@ -74,7 +97,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
   let browser: Browser;
   let sdk: StartedServer;
   let server: SignalingServer;
-  let coturn: Daemon;
+  let coturn: Coturn;
   let url: string;
   const pageErrors: string[] = [];
   const pages: Page[] = [];
@@ -418,6 +441,180 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
       await cleanUp();
     }
   });
+
+  it('pair between a Node peer and a Chromium page: video both ways, data both ways, and request/reply and push/pull with each side in each role', async () => {
+    try {
+      const node = await nodePeer('pair-mixed', 'publisher');
+      const browserPage = await page();
+      const pageId = await joinFromPage(browserPage, url, await mint('pair-mixed', 'publisher'), 'pair-mixed');
+      await node.room.waitForPeer(pageId);
+
+      // Video both ways: the Node peer's I420 frames to the page, the page's camera to the Node peer.
+      const fromPage: I420Frame[] = [];
+      node.on('frame', ({ peerId, frame }) => {
+        if (peerId === pageId) fromPage.push(frame);
+      });
+      const video = node.publishVideo();
+      let luma = 0;
+      // Each frame claims a capture one second before it was fed (a slow camera): the page must see that second.
+      const ticker = setInterval(
+        () => video.pushFrame(flatI420(320, 240, (luma += 7) % 220), Date.now() - PRE_FEED_MS),
+        33,
+      );
+      try {
+        await browserPage.evaluate(async () => {
+          const g = globalThis as unknown as PageState;
+          const camera = await g.fw.CameraSource.open({ width: 320, height: 240 });
+          g.camera = camera;
+          g.room.publish(camera);
+        });
+        await waitUntil(
+          async () => ((await framesFrom(browserPage, node.peerId))?.count ?? 0) >= 10,
+          'the Node peer’s frames on the page',
+          20_000,
+        );
+        assert.equal((await framesFrom(browserPage, node.peerId))?.size, '320x240');
+        // Capture times travel beside the track and are matched to frames by RTP timestamp (after ~10 frames).
+        const measured = await waitUntil(
+          async () => (await trackStatsOf(browserPage, node.peerId))?.trackLatencyMs,
+          'a measured track latency',
+          20_000,
+        );
+        assertPreFeedLatency(measured);
+        const latencies = (await framesFrom(browserPage, node.peerId))?.latencies ?? [];
+        assert.ok(
+          latencies.some((ms) => ms >= PRE_FEED_MS - CLOCK_TOLERANCE_MS),
+          'frames carry their capture time on the Node peer (latencySinceCaptureMs)',
+        );
+        await waitUntil(() => fromPage.length >= 5, 'the page’s frames on the Node peer', 20_000);
+        assert.deepEqual([fromPage[0]?.width, fromPage[0]?.height], [320, 240]);
+      } finally {
+        clearInterval(ticker);
+      }
+
+      // Data both ways.
+      const nodeGot: { from: string; topic: string; data: unknown }[] = [];
+      node.room.on('message', (message) => nodeGot.push(message));
+      await node.room.send('to-page', { n: 1 }, { to: pageId });
+      await browserPage.evaluate(
+        (id) => (globalThis as unknown as PageState).room.send('to-node', [2], { to: id }),
+        node.peerId,
+      );
+      await waitUntil(() => nodeGot.some((m) => m.topic === 'to-node'), 'the page’s message on the Node peer');
+      assert.deepEqual(nodeGot[0], { from: pageId, topic: 'to-node', data: [2] });
+      await waitUntil(
+        async () => (await browserPage.evaluate(() => (globalThis as unknown as PageState).messages)).length > 0,
+        'the Node peer’s message on the page',
+      );
+      assert.deepEqual(await browserPage.evaluate(() => (globalThis as unknown as PageState).messages), [
+        { from: node.peerId, topic: 'to-page', data: { n: 1 } },
+      ]);
+
+      // Request/reply: the page replies to the Node peer, then the Node peer replies to the page.
+      await browserPage.evaluate(() => {
+        const g = globalThis as unknown as PageState;
+        g.room.handle('double', (data) => (data as number) * 2);
+        g.room.handle('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 1500)));
+      });
+      assert.equal(await node.room.request(pageId, 'double', 21), 42);
+      await assert.rejects(node.room.request(pageId, 'slow', null, { timeoutMs: 300 }), { code: 'FW_ERR_TIMEOUT' });
+      node.room.handle('upper', (data) => String(data).toUpperCase());
+      const upper = await browserPage.evaluate(
+        (id) => (globalThis as unknown as PageState).room.request(id, 'upper', 'from the page'),
+        node.peerId,
+      );
+      assert.equal(upper, 'FROM THE PAGE');
+
+      // Push/pull: the Node peer pushes to the page, then the page pushes to the Node peer.
+      await browserPage.evaluate(() => {
+        const g = globalThis as unknown as PageState;
+        g.room.pull('to-page-jobs', (item) => {
+          g.pulled.push(item as number);
+        });
+      });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => node.room.push('to-page-jobs', i)));
+      const pulledOnPage = await browserPage.evaluate(() => (globalThis as unknown as PageState).pulled);
+      assert.deepEqual(
+        [...pulledOnPage].sort((x, y) => x - y),
+        Array.from({ length: 10 }, (_, i) => i),
+      );
+      const pulledOnNode: number[] = [];
+      const pushers = new Set<string>();
+      node.room.pull('to-node-jobs', (item, from) => {
+        pushers.add(from);
+        pulledOnNode.push(item as number);
+      });
+      await browserPage.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        await Promise.all(Array.from({ length: 10 }, (_, i) => g.room.push('to-node-jobs', 100 + i)));
+      });
+      assert.deepEqual(
+        [...pulledOnNode].sort((x, y) => x - y),
+        Array.from({ length: 10 }, (_, i) => 100 + i),
+      );
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('publish/subscribe from a page: a Chromium publisher’s video reaches a Node subscriber and a Chromium subscriber, with its capture times', async () => {
+    try {
+      const publisher = await page();
+      const publisherId = await joinFromPage(publisher, url, await mint('page-pub', 'publisher'), 'page-pub');
+      await publisher.evaluate((preFeedMs) => {
+        const g = globalThis as unknown as PageState;
+        /** Paints frames at ~30/s, each claiming a capture `preFeedMs` before it is handed on. */
+        class Paced extends g.fw.QueuedFrameSource {
+          constructor() {
+            super('paced', {}, 'latest');
+          }
+          async run(): Promise<void> {
+            const canvas = new OffscreenCanvas(320, 240);
+            const context = canvas.getContext('2d')!;
+            for (let i = 0; ; i++) {
+              context.fillStyle = `hsl(${i * 9} 80% 50%)`;
+              context.fillRect(0, 0, 320, 240);
+              // Timestamps on the monotonic clock, as a camera's.
+              const frame = new VideoFrame(canvas, { timestamp: Math.round(performance.now() * 1000) });
+              if (!(await this.deliver(frame, Date.now() - preFeedMs))) return;
+              await new Promise((resolve) => setTimeout(resolve, 33));
+            }
+          }
+          protected release(): void {
+            // Nothing to release: the frames were handed on.
+          }
+        }
+        const source = new Paced();
+        g.camera = source;
+        g.room.publish(source);
+        void source.run();
+      }, PRE_FEED_MS);
+      const nodeSubscriber = await nodePeer('page-pub', 'viewer');
+      const frames: I420Frame[] = [];
+      nodeSubscriber.on('frame', ({ peerId, frame }) => {
+        if (peerId === publisherId) frames.push(frame);
+      });
+      const pageSubscriber = await page();
+      await joinFromPage(pageSubscriber, url, await mint('page-pub', 'viewer'), 'page-pub');
+      await waitUntil(() => frames.length >= 10, 'the page’s frames on the Node subscriber', 20_000);
+      assert.deepEqual([frames[0]?.width, frames[0]?.height], [320, 240]);
+      await waitUntil(
+        async () => ((await framesFrom(pageSubscriber, publisherId))?.count ?? 0) >= 10,
+        'the page’s frames on the page subscriber',
+        20_000,
+      );
+      assert.deepEqual(nodeSubscriber.room.connectedPeers, [publisherId], 'subscribers link to the publisher only');
+      // A browser sender's capture times are matched to its RTP timestamps too.
+      const measured = await waitUntil(
+        async () => (await trackStatsOf(pageSubscriber, publisherId))?.trackLatencyMs,
+        'a measured track latency from a browser sender',
+        20_000,
+      );
+      assertPreFeedLatency(measured);
+    } finally {
+      await cleanUp();
+    }
+  });
 });
 
 describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
@@ -549,6 +746,63 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
       for (const peer of peers) await peer.close();
       await good.close();
       await bad.close();
+      await coturn.stop();
+    }
+  });
+
+  it('a relayed path that breaks (coturn killed, then back on its port) is found and restarted by ICE on its own', async () => {
+    const turnSecret = 'coturn-restart-secret';
+    const coturn = await startCoturn(turnSecret);
+    const server = await SignalingServer.start({
+      port: 0,
+      secret: SECRET,
+      turn: { urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`], secret: turnSecret, ttlS: 600 },
+    });
+    const join = async (): Promise<NodePeer> =>
+      NodePeer.join({
+        url: `ws://127.0.0.1:${server.port}/ws`,
+        room: 'ice',
+        token: await server.tokens.issue({ room: 'ice', role: 'publisher' }),
+        wrtc,
+        iceTransportPolicy: 'relay',
+        iceCandidateFilter: isLoopbackCandidate,
+      });
+    const [a, b] = [await join(), await join()];
+    try {
+      const states: string[] = [];
+      a.room.on('peer-state', ({ peerId, state }) => {
+        if (peerId === b.peerId) states.push(state);
+      });
+      const errors: string[] = [];
+      for (const peer of [a, b]) peer.room.on('error', ({ error }) => errors.push(error.code));
+      const got: unknown[] = [];
+      b.room.on('message', ({ data }) => got.push(data));
+      await a.room.waitForPeer(b.peerId);
+      await a.room.send('t', 'before', { to: b.peerId });
+      await waitUntil(() => got.includes('before'), 'a relayed message');
+      // Which side restarts depends on the roles the links took (only the impolite one offers): read both.
+      const ufrags = (): string =>
+        [a.room.link(b.peerId), b.room.link(a.peerId)]
+          .map((link) => /a=ice-ufrag:(\S+)/.exec(link?.pc.remoteDescription?.sdp ?? '')?.[1])
+          .join();
+      const before = ufrags();
+
+      await coturn.stop();
+      // The relay and its allocations are gone: consent checks fail, the link notices and restarts ICE while
+      // the relay is still down.
+      await waitUntil(() => states.includes('disconnected') || states.includes('failed'), 'the broken path', 60_000);
+      await waitUntil(() => ufrags() !== before, 'an automatic ICE restart', 60_000);
+      await coturn.restart();
+      await waitUntil(() => states.at(-1) === 'connected', 'connected again through the new relay', 90_000);
+      await a.room.send('t', 'after', { to: b.peerId });
+      await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 30_000);
+      const [stats] = await a.room.stats();
+      assert.equal(stats?.localCandidateType, 'relay', 'still relayed');
+      assert.deepEqual(errors, [], 'recovered without a fatal error');
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
       await coturn.stop();
     }
   });

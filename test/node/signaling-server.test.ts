@@ -358,6 +358,79 @@ describe('signaling server over Redis', () => {
       await two.stop();
     }
   });
+
+  it('a process killed without shutdown leaves no ghost peers: survivors hear them leave and their places free up', async () => {
+    const redisUrl = `redis://127.0.0.1:${redis.port}`;
+    const script = 'packages/signaling/bin/framewire-signaling.js';
+    const args = ['--port', '0', '--secret', SECRET, '--redis', redisUrl, '--max-peers-per-room', '3'];
+    // A short liveness TTL and resume grace keep the test quick.
+    const fast = [...args, '--node-ttl-ms', '1500', '--resume-grace-ms', '1000'];
+    const ready = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+    const doomed = await startCli(script, fast, ready);
+    const survivor = await startCli(script, fast, ready);
+    const tokens = await SignalingServer.start({ port: 0, secret: SECRET });
+    const clients: RawClient[] = [];
+    try {
+      const mint = (room: string): Promise<string> => tokens.tokens.issue({ room, role: 'publisher' });
+      const urlDoomed = `ws://127.0.0.1:${doomed.match[1]}/ws`;
+      const urlSurvivor = `ws://127.0.0.1:${survivor.match[1]}/ws`;
+      const join = async (
+        url: string,
+        room: string,
+        extra = {},
+      ): Promise<Awaited<ReturnType<typeof RawClient.join>>> => {
+        const client = await RawClient.join(url, await mint(room), room, extra);
+        clients.push(client);
+        return client;
+      };
+      const a1 = await join(urlDoomed, 'crash');
+      const a2 = await join(urlDoomed, 'crash');
+      const s = await join(urlSurvivor, 'crash');
+      for (let i = 0; i < 3; i++) await join(urlDoomed, 'orphan');
+      const full = await RawClient.open(urlSurvivor, await mint('crash'));
+      full.send({ type: 'join', room: 'crash' });
+      assert.equal((await full.next('error')).code, 'FW_ERR_ROOM_FULL');
+
+      assert.equal(await doomed.stop('SIGKILL'), null, 'killed, no graceful shutdown');
+      // a1 resumes its id on the surviving process before anyone noticed the crash; a2 never comes back.
+      const back = await join(urlSurvivor, 'crash', {
+        resume: { peerId: a1.welcome.peerId, resumeKey: a1.welcome.resumeKey },
+      });
+      assert.deepEqual([back.welcome.peerId, back.welcome.resumed], [a1.welcome.peerId, true]);
+      const left = await s.next('peer-left', (m) => m.peerId === a2.welcome.peerId, 20_000);
+      assert.equal(left.reason, 'timeout');
+      assert.ok(
+        !s.messages.some((m) => m.type === 'peer-left' && m.peerId === a1.welcome.peerId),
+        'the resumed peer did not leave',
+      );
+      // a2's place is free again.
+      const newcomer = await join(urlSurvivor, 'crash');
+      assert.deepEqual(
+        newcomer.welcome.peers.map((p) => p.peerId).sort(),
+        [a1.welcome.peerId, s.welcome.peerId].sort(),
+      );
+
+      // A room whose members all sat on the dead process, and that no surviving process sweeps, frees up too:
+      // a join finds the dead process's peers, keeps them resumable for the grace period, then takes a place.
+      const orphan = await waitUntil(
+        async () => {
+          try {
+            return await join(urlSurvivor, 'orphan');
+          } catch {
+            return undefined;
+          }
+        },
+        'a place in the room the dead process filled',
+        20_000,
+      );
+      assert.deepEqual(orphan.welcome.peers, []);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await tokens.close();
+      await doomed.stop();
+      await survivor.stop();
+    }
+  });
 });
 
 describe('framewire-signaling token', () => {
@@ -385,5 +458,22 @@ describe('framewire-signaling token', () => {
     const bad = await runCli(script, ['token', '--secret', SECRET, '--room', 'cli', '--role', 'god']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /FW_ERR_INVALID_OPTION/);
+  });
+});
+
+describe('signaling server options', () => {
+  it('refuses a liveness TTL that is not a positive number, from code and from the CLI', async () => {
+    await assert.rejects(SignalingServer.start({ port: 0, secret: SECRET, nodeTtlMs: 0 }), {
+      code: 'FW_ERR_INVALID_OPTION',
+      message: /options\.nodeTtlMs must be a number > 0/,
+    });
+    const bad = await runCli('packages/signaling/bin/framewire-signaling.js', [
+      '--secret',
+      SECRET,
+      '--node-ttl-ms',
+      'soon',
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /FW_ERR_INVALID_OPTION.*--node-ttl-ms must be a whole number; got soon/s);
   });
 });

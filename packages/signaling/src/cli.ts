@@ -4,6 +4,7 @@ import { FramewireError, createLogger } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { PEER_ROLES, type IceServer, type PeerRole } from './protocol.js';
 import { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
+import { readTlsFiles } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +18,8 @@ Options:
   --port <number>              TCP port, 0 for any free port (default 8443)
   --secret <secret>            HMAC secret that signs tokens, ≥ 16 characters (default: a random one, printed
                                as a warning: tokens then come only from /dev/token)
+  --tls-cert <pem file>        certificate chain: serve https and wss on --port (with --tls-key)
+  --tls-key <pem file>         the certificate's private key
   --allowed-origin <origin>    browser origin allowed to connect (repeat; '*' allows any: development only)
   --stun <url>                 STUN server handed to clients (repeat)
   --turn-url <url>             TURN server handed to clients with time-limited credentials (repeat)
@@ -28,18 +31,23 @@ Options:
   --messages-per-second <n>    per connection, default 50 (burst twice that)
   --max-connections-per-ip <n> default 100
   --resume-grace-ms <n>        how long a vanished peer's id can be resumed (default 15000)
+  --node-ttl-ms <n>            with --redis: a process silent this long counts as crashed, its peers are
+                               removed after the resume grace (default 15000)
   --dev-tokens                 serve POST /dev/token (anyone who reaches the server gets tokens: development only)
   --log-level <level>          debug, info, warn, error or silent (default info)
   --version                    print the version
   --help                       print this help
 
-Environment: FRAMEWIRE_SIGNALING_PORT, FRAMEWIRE_SIGNALING_HOST, FRAMEWIRE_SIGNALING_SECRET, FRAMEWIRE_TURN_SECRET,
-FRAMEWIRE_REDIS_URL and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_SIGNALING_PORT, FRAMEWIRE_SIGNALING_HOST, FRAMEWIRE_SIGNALING_SECRET,
+FRAMEWIRE_SIGNALING_TLS_CERT, FRAMEWIRE_SIGNALING_TLS_KEY, FRAMEWIRE_TURN_SECRET, FRAMEWIRE_REDIS_URL and
+FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   host: { type: 'string' },
   port: { type: 'string' },
   secret: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'allowed-origin': { type: 'string', multiple: true },
   stun: { type: 'string', multiple: true },
   'turn-url': { type: 'string', multiple: true },
@@ -51,6 +59,7 @@ const options = {
   'messages-per-second': { type: 'string' },
   'dev-tokens': { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
+  'node-ttl-ms': { type: 'string' },
   'max-connections-per-ip': { type: 'string' },
   room: { type: 'string' },
   role: { type: 'string' },
@@ -108,6 +117,12 @@ await runCli('framewire-signaling', async () => {
     allowedOrigins: values['allowed-origin'] ?? [],
     devTokens: values['dev-tokens'] ?? false,
   };
+  const tlsCert = values['tls-cert'] ?? process.env['FRAMEWIRE_SIGNALING_TLS_CERT'];
+  const tlsKey = values['tls-key'] ?? process.env['FRAMEWIRE_SIGNALING_TLS_KEY'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw invalid('--tls-cert and --tls-key go together (or FRAMEWIRE_SIGNALING_TLS_CERT and _KEY)');
+  }
+  if (tlsCert !== undefined && tlsKey !== undefined) config.tls = await readTlsFiles(tlsCert, tlsKey);
   const iceServers: IceServer[] = (values.stun ?? []).map((url) => ({ urls: [url] }));
   if (iceServers.length > 0) config.iceServers = iceServers;
   const turnSecret = values['turn-secret'] ?? process.env['FRAMEWIRE_TURN_SECRET'];
@@ -132,6 +147,8 @@ await runCli('framewire-signaling', async () => {
   if (maxConnectionsPerIp !== undefined) config.maxConnectionsPerIp = maxConnectionsPerIp;
   const resumeGraceMs = integer('resume-grace-ms', values['resume-grace-ms']);
   if (resumeGraceMs !== undefined) config.resumeGraceMs = resumeGraceMs;
+  const nodeTtlMs = integer('node-ttl-ms', values['node-ttl-ms']);
+  if (nodeTtlMs !== undefined) config.nodeTtlMs = nodeTtlMs;
   const server = await SignalingServer.start(config);
   if (!secret) {
     createLogger('framewire-signaling').warn(

@@ -4,6 +4,7 @@
  */
 export { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
 export { TokenAuthority, MIN_SECRET_LENGTH, MAX_TOKEN_TTL_S } from './token-authority.js';
+export { assertTlsOptions, readTlsFiles, type SignalingTlsOptions } from './tls-files.js';
 export { TokenBucket } from './token-bucket.js';
 export { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
 export { MemoryRoomBus } from './bus/memory-room-bus.js';

@@ -48,8 +48,11 @@ export type NodePeerEvents = {
 
 /** A video published from Node: push I420 frames into it. */
 export interface NodeVideoPublication extends Publication {
-  /** Sends one frame (the encoder paces and scales as the network allows). */
-  pushFrame(frame: I420Frame): void;
+  /**
+   * Sends one frame (the encoder paces and scales as the network allows). `captureTimeMs` (ms since the epoch,
+   * default now) travels beside it, so that browser receivers measure glass-to-glass latency.
+   */
+  pushFrame(frame: I420Frame, captureTimeMs?: number): void;
 }
 
 /**
@@ -124,8 +127,10 @@ export class NodePeer {
       get framesSent() {
         return framesSent;
       },
-      pushFrame: (frame) => {
+      pushFrame: (frame, captureTimeMs) => {
         source.onFrame(frame);
+        const fedMs = Date.now();
+        this.room.stampTrackFrame(publication.id, captureTimeMs ?? fedMs, fedMs);
         framesSent++;
       },
       close: async () => {

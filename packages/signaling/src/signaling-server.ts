@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
@@ -23,6 +24,7 @@ import {
 import { MemoryRoomBus } from './bus/memory-room-bus.js';
 import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
+import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { TokenBucket } from './token-bucket.js';
 import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
@@ -36,6 +38,11 @@ export interface SignalingServerOptions {
   port?: number;
   /** HMAC secret that signs tokens (≥ 16 characters). Required. */
   secret: string;
+  /**
+   * Certificate and key (PEM): the server then speaks https and wss on its port (every endpoint). Files are read
+   * with `readTlsFiles`. Default: none, plain http and ws (put a TLS proxy in front in production).
+   */
+  tls?: SignalingTlsOptions;
   /**
    * Origins allowed to open the WebSocket from a browser (`https://app.example`). A request without an `Origin`
    * header (a Node client) is not checked. Default: `[]`, every origin refused, which keeps browsers out until
@@ -74,6 +81,12 @@ export interface SignalingServerOptions {
   joinTimeoutMs?: number;
   /** How long a vanished peer's id can be resumed. Default: 15000 ms. */
   resumeGraceMs?: number;
+  /**
+   * With Redis: this process renews a liveness key every third of this time; when it stops (the process crashed),
+   * the other processes find its peers within this time, keep them resumable for `resumeGraceMs`, then announce
+   * that they left and free their places in the rooms. Default: 15000 ms.
+   */
+  nodeTtlMs?: number;
   /** Serve `POST /dev/token` (mints tokens for anyone who can reach the server: development only). Default: false. */
   devTokens?: boolean;
   /** Delay announced to peers in `shutdown` before they reconnect, in ms. Default: 500. */
@@ -95,6 +108,7 @@ type Limits = Required<
     | 'idleTimeoutMs'
     | 'joinTimeoutMs'
     | 'resumeGraceMs'
+    | 'nodeTtlMs'
     | 'reconnectAfterMs'
   >
 >;
@@ -112,6 +126,7 @@ const DEFAULTS: Limits = {
   idleTimeoutMs: 60_000,
   joinTimeoutMs: 10_000,
   resumeGraceMs: 15_000,
+  nodeTtlMs: 15_000,
   reconnectAfterMs: 500,
 };
 
@@ -267,10 +282,13 @@ export class SignalingServer {
       options.turn === undefined || (Array.isArray(options.turn.urls) && typeof options.turn.secret === 'string'),
       'options.turn must be { urls, secret, ttlS? }',
     );
+    if (options.tls !== undefined) assertTlsOptions(options.tls);
     let bus = options.bus;
     const ownsBus = !bus;
     bus ??= options.redisUrl ? await RedisRoomBus.connect({ url: options.redisUrl }) : new MemoryRoomBus();
-    const server = createServer();
+    const server = options.tls
+      ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) as unknown as Server)
+      : createServer();
     // Header floods (CVE-2024-37890 class): a modest header count.
     server.maxHeadersCount = 64;
     let bound: number;
@@ -281,7 +299,19 @@ export class SignalingServer {
       throw error;
     }
     const signaling = new SignalingServer(server, host, bound, bus, ownsBus, options, limits);
-    log.info(`listening on http://${host}:${bound}`, { bus: options.redisUrl ? 'redis' : 'memory' });
+    try {
+      await bus.registerNode(signaling.nodeId, limits.nodeTtlMs);
+    } catch (error) {
+      await signaling.close();
+      throw new FramewireError('FW_ERR_SIGNALING_FAILED', 'Cannot register this process on the bus', {
+        cause: error,
+        fatal: true,
+        stage: 'bus',
+      });
+    }
+    log.info(`listening on ${options.tls ? 'https' : 'http'}://${host}:${bound}`, {
+      bus: options.redisUrl ? 'redis' : 'memory',
+    });
     return signaling;
   }
 
@@ -363,6 +393,7 @@ export class SignalingServer {
       cut.unref();
       await closeServer(this.#server);
       clearTimeout(cut);
+      await this.#bus.unregisterNode(this.nodeId).catch((error: unknown) => log.warn('unregister failed', { error }));
       if (this.#ownsBus) await this.#bus.close();
       log.info('closed');
     })();
@@ -680,6 +711,8 @@ export class SignalingServer {
     const room = claims.room;
     let peerId: string = randomUUID();
     let resumed = false;
+    // Frees the places of peers whose grace ended or whose process crashed, whether or not this process sweeps the room.
+    await this.#reap(room, Date.now());
     if (message.resume) {
       const record = await this.#bus.getPeer(room, message.resume.peerId);
       if (
@@ -794,18 +827,10 @@ export class SignalingServer {
   async #sweep(): Promise<void> {
     const now = Date.now();
     for (const room of [...this.#rooms.keys()]) {
-      let records: PeerRecord[];
       try {
-        records = await this.#bus.listPeers(room);
+        await this.#reap(room, now);
       } catch (error) {
         log.warn('sweep failed', { error });
-        continue;
-      }
-      for (const record of records) {
-        if (record.awayUntilMs === undefined || record.awayUntilMs > now) continue;
-        if (await this.#bus.removePeer(room, record.info.peerId)) {
-          await this.#bus.publish(room, { kind: 'left', peerId: record.info.peerId, reason: 'timeout' });
-        }
       }
     }
     const idle = this.#limits.idleTimeoutMs;
@@ -815,6 +840,16 @@ export class SignalingServer {
           this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
         }
       }
+    }
+  }
+
+  /**
+   * Removes `room`'s members whose grace ended, and those of crashed processes (after the grace), announcing each
+   * as left.
+   */
+  async #reap(room: string, nowMs: number): Promise<void> {
+    for (const peerId of await this.#bus.reap(room, this.nodeId, nowMs, this.#limits.resumeGraceMs)) {
+      await this.#bus.publish(room, { kind: 'left', peerId, reason: 'timeout' });
     }
   }
 

@@ -3,10 +3,10 @@ import { FramewireError, TypedEmitter, assertOption, isErrorCode } from '@framew
 import type { PeerInfo, PeerRole, SignalPayload } from '@framewire/signaling/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { FrameSource } from '../sources/frame-source.js';
-import { TrackSource } from '../sources/track-source.js';
 import { decodeMessage, encodeMessage, jsonBody, toJsonBody, type Envelope } from './data-framing.js';
 import { PeerLink, type IceCandidateFilter, type PeerConnectionConstructor, type PeerLinkStats } from './peer-link.js';
 import { RemoteFrameSource, type EncodedFrameMeta } from './remote-frame-source.js';
+import { RemoteTrackSource } from './remote-track-source.js';
 import {
   SignalingClient,
   type SignalingClientOptions,
@@ -44,7 +44,8 @@ export interface RoomOptions {
   /** ICE restarts tried before a peer connection fails. Default: 3. */
   maxIceRestarts?: number;
   /**
-   * Turns a remote media track into a FrameSource. Default: a `TrackSource` (kind `peer`) where
+   * Turns a remote media track into a FrameSource. Default: a `TrackSource` (kind `peer`) stamping frames with their
+   * capture time on the sender once known (see {@link Room.stampTrackFrame}), where
    * `MediaStreamTrackProcessor` exists, otherwise none (the `track` event still carries the raw track).
    */
   wrapTrack?: (track: MediaStreamTrack, peerId: string) => FrameSource | undefined;
@@ -120,6 +121,12 @@ export interface PeerStats extends PeerLinkStats {
    * (the encode and capture share is not visible in the stats).
    */
   trackLatencyEstimateMs: number | undefined;
+  /**
+   * Measured glass-to-glass latency of the newest frame of the peer's media tracks (the largest when several), in
+   * ms: from its capture on the sender to its arrival here. `undefined` until the capture times sent beside the
+   * track are matched to frames (about ten frames), and where frames cannot be read (Node).
+   */
+  trackLatencyMs: number | undefined;
 }
 
 type Handler = (data: unknown, from: string) => unknown;
@@ -183,6 +190,8 @@ export class Room {
   /** Remote `data` publications by `<peer>/<publication>`; `undefined` when they cannot be decoded here. */
   readonly #remoteSources = new Map<string, RemoteFrameSource | undefined>();
   readonly #latency = new Map<string, number>();
+  /** Remote media tracks by `<peer>/<stream id>`, to match the capture times their senders announce. */
+  readonly #remoteTracks = new Map<string, RemoteTrackSource>();
   #nextId = 1;
   #closed = false;
 
@@ -441,9 +450,29 @@ export class Room {
           peerId: link.remoteId,
           dataFrameLatencyMs: this.#latency.get(link.remoteId),
           trackLatencyEstimateMs: track,
+          trackLatencyMs: this.#trackLatencyOf(link.remoteId),
         };
       }),
     );
+  }
+
+  /**
+   * Tells the receivers of track publication `publicationId` when the frame just fed to its track was captured
+   * (`captureTimeMs`) and fed (`fedAtMs`), both in ms since the epoch on this machine's clock. Receivers match these
+   * to frames by RTP timestamp and stamp each frame with its capture time, so `latencySinceCaptureMs(frame)` and
+   * `stats()`' `trackLatencyMs` measure glass-to-glass latency. `publish()` calls it for every frame of a
+   * FrameSource and `NodePeer`'s `pushFrame` for its frames; call it when feeding a track given to `publishTrack`.
+   */
+  stampTrackFrame(publicationId: number, captureTimeMs: number, fedAtMs: number = Date.now()): void {
+    const entry = this.#tracks.get(publicationId);
+    const streamId = entry?.stream?.id;
+    if (!entry || streamId === undefined || entry.senders.size === 0) return;
+    const x = { s: streamId, c: captureTimeMs + this.signaling.clockOffsetMs, f: fedAtMs };
+    const message = encodeMessage({ t: 'fw.tmeta', k: 'j', x }, new Uint8Array(0));
+    for (const peerId of entry.senders.keys()) {
+      const link = this.#links.get(peerId);
+      if (link?.open) void link.send(message).catch(() => undefined);
+    }
   }
 
   /** Leaves the room: closes every connection, publication and remote source, then the signaling. Idempotent. */
@@ -453,6 +482,7 @@ export class Room {
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
     for (const source of this.#remoteSources.values()) await source?.close();
+    this.#remoteTracks.clear();
     for (const item of [...this.#pushQueue, ...this.#inFlight.values()]) {
       clearTimeout(item.timer);
       item.reject(new FramewireError('FW_ERR_CLOSED', 'the room was closed'));
@@ -536,12 +566,16 @@ export class Room {
       this.#events.emit('peer-open', { peerId });
     });
     link.on('message', ({ bytes }) => void this.#onData(peerId, bytes));
-    link.on('track', ({ track }) => {
-      const wrap =
-        this.#options.wrapTrack ??
-        ((t: MediaStreamTrack) =>
-          typeof MediaStreamTrackProcessor === 'function' ? new TrackSource('peer', t) : undefined);
-      this.#events.emit('track', { peerId, delivery: 'track', track, source: wrap(track, peerId) });
+    link.on('track', ({ track, streams }) => {
+      let source: FrameSource | undefined;
+      if (this.#options.wrapTrack) source = this.#options.wrapTrack(track, peerId);
+      else if (typeof MediaStreamTrackProcessor === 'function') {
+        const remote = new RemoteTrackSource(track);
+        const streamId = streams[0]?.id;
+        if (streamId !== undefined) this.#remoteTracks.set(`${peerId}/${streamId}`, remote);
+        source = remote;
+      }
+      this.#events.emit('track', { peerId, delivery: 'track', track, source });
     });
     link.on('error', (event) => {
       this.#events.emit('error', { error: event.error, fatal: false });
@@ -589,7 +623,18 @@ export class Room {
       }
     }
     for (const entry of this.#tracks.values()) entry.senders.delete(peerId);
+    for (const key of this.#remoteTracks.keys()) if (key.startsWith(`${peerId}/`)) this.#remoteTracks.delete(key);
     this.#events.emit('peer-left', { peerId, reason });
+  }
+
+  /** The largest measured latency of `peerId`'s media tracks, or `undefined`. */
+  #trackLatencyOf(peerId: string): number | undefined {
+    let latency: number | undefined;
+    for (const [key, source] of this.#remoteTracks) {
+      const ms = key.startsWith(`${peerId}/`) ? source.lastLatencyMs : undefined;
+      if (ms !== undefined && (latency === undefined || ms > latency)) latency = ms;
+    }
+    return latency;
   }
 
   async #onData(from: string, bytes: Uint8Array): Promise<void> {
@@ -611,6 +656,16 @@ export class Room {
         const source = this.#remoteSources.get(key);
         this.#remoteSources.delete(key);
         await source?.end();
+        return;
+      }
+      case 'fw.tmeta': {
+        const [streamId, c, f] = [envelope.x?.['s'], envelope.x?.['c'], envelope.x?.['f']];
+        // The sender stated the capture time on the signaling server's clock: bring it to this one.
+        if (typeof c === 'number' && typeof f === 'number') {
+          this.#remoteTracks
+            .get(`${from}/${String(streamId)}`)
+            ?.clock.addMeta({ c: c - this.signaling.clockOffsetMs, f });
+        }
         return;
       }
       case 'fw.keyframe':
@@ -798,8 +853,12 @@ export class Room {
             frame.close();
             break;
           }
+          const capturedMs = getCaptureTime(frame) ?? Date.now();
+          // Chromium derives the RTP timestamp from the frame's own timestamp (µs), not from when it is written.
+          const fedMs = frame.timestamp / 1000;
           // The generator takes the frame and closes it once sent.
           await writer.write(frame);
+          this.stampTrackFrame(publication.id, capturedMs, fedMs);
           framesSent++;
         }
       } catch (error) {

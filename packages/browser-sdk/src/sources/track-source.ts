@@ -52,7 +52,7 @@ export class TrackSource extends QueuedFrameSource {
       for (;;) {
         const { value: frame, done } = await this.#reader.read();
         if (done) break;
-        const captureTimeMs = Date.now();
+        const captureTimeMs = this.captureTimeOf(frame, Date.now());
         const prepared = this.prepareFrame(frame);
         if (!prepared) continue;
         if (!(await this.deliver(prepared, captureTimeMs))) return;
@@ -68,6 +68,14 @@ export class TrackSource extends QueuedFrameSource {
         }),
       );
     }
+  }
+
+  /**
+   * The capture time (ms since the epoch) to stamp on `frame`, which the browser handed over at `arrivalMs`. The
+   * default is the arrival: for a local camera or screen that is the capture.
+   */
+  protected captureTimeOf(_frame: VideoFrame, arrivalMs: number): number {
+    return arrivalMs;
   }
 
   /**

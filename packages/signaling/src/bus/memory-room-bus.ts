@@ -63,6 +63,30 @@ export class MemoryRoomBus implements RoomBus {
   }
 
   /** @inheritdoc */
+  registerNode(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  unregisterNode(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  reap(room: string, _self: string, nowMs: number): Promise<string[]> {
+    const members = this.#rooms.get(room);
+    const removed: string[] = [];
+    for (const [peerId, record] of members ?? []) {
+      if (record.awayUntilMs !== undefined && record.awayUntilMs <= nowMs) {
+        members?.delete(peerId);
+        removed.push(peerId);
+      }
+    }
+    if (members?.size === 0) this.#rooms.delete(room);
+    return Promise.resolve(removed);
+  }
+
+  /** @inheritdoc */
   onEvent(handler: BusHandler): void {
     this.#handler = handler;
   }

@@ -15,6 +15,15 @@ const UPDATE_PEER = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 1`;
 
+/** Replaces a member only if its record is still `ARGV[2]` (compare and set). */
+const REPLACE_IF = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end
+return 0`;
+/** Removes a member only if its record is still `ARGV[2]`: a peer that resumed meanwhile stays. */
+const REMOVE_IF = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+return 0`;
+
 /** Options of {@link RedisRoomBus}. */
 export interface RedisRoomBusOptions {
   /** A `redis://host:port/db` URL. */
@@ -33,6 +42,8 @@ export class RedisRoomBus implements RoomBus {
   readonly #prefix: string;
   #handler: BusHandler = () => undefined;
   #closing: Promise<void> | undefined;
+  /** Liveness refreshers by node id. */
+  readonly #nodes = new Map<string, ReturnType<typeof setInterval>>();
 
   private constructor(command: Redis, subscriber: Redis, prefix: string) {
     this.#command = command;
@@ -76,6 +87,58 @@ export class RedisRoomBus implements RoomBus {
 
   #key(room: string): string {
     return `${this.#prefix}room:${room}`;
+  }
+
+  #nodeKey(node: string): string {
+    return `${this.#prefix}node:${node}`;
+  }
+
+  /** @inheritdoc Each process holds a key `<prefix>node:<id>` that expires `ttlMs` after its last refresh. */
+  async registerNode(node: string, ttlMs: number): Promise<void> {
+    const refresh = (): Promise<unknown> => this.#command.set(this.#nodeKey(node), String(Date.now()), 'PX', ttlMs);
+    await refresh();
+    clearInterval(this.#nodes.get(node));
+    const timer = setInterval(
+      () => {
+        refresh().catch((error: unknown) => log.warn('liveness refresh failed', { error }));
+      },
+      Math.max(50, Math.floor(ttlMs / 3)),
+    );
+    timer.unref();
+    this.#nodes.set(node, timer);
+  }
+
+  /** @inheritdoc */
+  async unregisterNode(node: string): Promise<void> {
+    clearInterval(this.#nodes.get(node));
+    this.#nodes.delete(node);
+    await this.#command.del(this.#nodeKey(node));
+  }
+
+  /** @inheritdoc */
+  async reap(room: string, self: string, nowMs: number, graceMs: number): Promise<string[]> {
+    const key = this.#key(room);
+    const members = Object.entries(await this.#command.hgetall(key)).map(
+      ([peerId, text]) => [peerId, text, JSON.parse(text) as PeerRecord] as const,
+    );
+    const present = members.filter(([, , r]) => r.awayUntilMs === undefined && r.node !== self);
+    const others = [...new Set(present.map(([, , r]) => r.node))];
+    const alive = others.length === 0 ? [] : await this.#command.mget(others.map((node) => this.#nodeKey(node)));
+    const dead = new Set(others.filter((_, i) => alive[i] === null));
+    const removed: string[] = [];
+    for (const [peerId, text, record] of members) {
+      const expired = record.awayUntilMs !== undefined && record.awayUntilMs <= nowMs;
+      const orphan = record.awayUntilMs === undefined && dead.has(record.node);
+      if (expired || (orphan && graceMs === 0)) {
+        if ((await this.#command.eval(REMOVE_IF, 1, key, peerId, text)) === 1) removed.push(peerId);
+      } else if (orphan) {
+        // Its process crashed without marking it away: it may still resume elsewhere within the grace period.
+        const away: PeerRecord = { ...record, awayUntilMs: nowMs + graceMs };
+        await this.#command.eval(REPLACE_IF, 1, key, peerId, text, JSON.stringify(away));
+      }
+    }
+    if (dead.size > 0) log.info('found peers of crashed processes', { room, nodes: [...dead] });
+    return removed;
   }
 
   /** @inheritdoc */
@@ -136,6 +199,8 @@ export class RedisRoomBus implements RoomBus {
   /** @inheritdoc */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      for (const timer of this.#nodes.values()) clearInterval(timer);
+      this.#nodes.clear();
       await Promise.allSettled([this.#command.quit(), this.#subscriber.quit()]);
     })();
     return this.#closing;

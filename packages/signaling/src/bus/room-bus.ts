@@ -47,6 +47,19 @@ export interface RoomBus {
   subscribe(room: string): Promise<void>;
   /** Stops receiving `room`'s events. */
   unsubscribe(room: string): Promise<void>;
+  /**
+   * Announces that process `node` is alive, now and every `ttlMs / 3` until {@link RoomBus.unregisterNode}: other
+   * processes treat the peers of a process whose announcement is older than `ttlMs` as gone (it crashed).
+   */
+  registerNode(node: string, ttlMs: number): Promise<void>;
+  /** Stops announcing `node` and withdraws its announcement (a graceful shutdown). */
+  unregisterNode(node: string): Promise<void>;
+  /**
+   * Cleans `room` up, as seen from process `self` at `nowMs`: removes members whose resume grace ended
+   * (`awayUntilMs` ≤ `nowMs`), and marks away until `nowMs + graceMs` the members of processes that are no longer
+   * alive (removing them at once when `graceMs` is 0). Resolves with the ids removed (each by one caller only).
+   */
+  reap(room: string, self: string, nowMs: number, graceMs: number): Promise<string[]>;
   /** Sets the one handler of received events. */
   onEvent(handler: BusHandler): void;
   /** Releases connections. Idempotent. */
