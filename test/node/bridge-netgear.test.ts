@@ -278,6 +278,46 @@ describe('NetGear receiver (Python sender written to the vidgear wire format)', 
     }
   });
 
+  it('NetGearSource, NetGear_Async bidirectional array replies travel as msgpack-numpy; a JPEG is refused there', async () => {
+    const jpeg = await redJpeg();
+    const replies: unknown[] = [
+      { shape: [24, 32], data: Buffer.alloc(24 * 32, 5) },
+      { codec: 'jpeg', data: jpeg },
+      { width: 32, height: 24, format: 'BGR24', data: Buffer.alloc(32 * 24 * 3, 6) },
+    ];
+    const { source, port, errors } = await receiver({
+      pattern: 1,
+      async: true,
+      bidirectional: true,
+      returnData: (message) => replies[(message as { n: number }).n % replies.length],
+    });
+    try {
+      const events = await runPeer([
+        'sender',
+        '--async',
+        '--port',
+        String(port),
+        '--pattern',
+        '1',
+        '--bidirectional',
+        '--frames',
+        '3',
+      ]);
+      const got = events.filter((e) => e['event'] === 'reply').map((e) => e['reply']);
+      assert.deepEqual(got, [
+        { return_type: 'ndarray', return_data: { shape: [24, 32], dtype: 'uint8', first: [5, 5, 5], mean: 5 } },
+        { return_type: 'NoneType', return_data: null },
+        { return_type: 'ndarray', return_data: { shape: [24, 32, 3], dtype: 'uint8', first: [6, 6, 6], mean: 6 } },
+      ]);
+      assert.deepEqual(
+        errors.map((e) => [e.code, e.message.includes('not JPEGs')]),
+        [['FW_ERR_INVALID_OPTION', true]],
+      );
+    } finally {
+      await source.close();
+    }
+  });
+
   it('NetGearSource, CURVE StoneHouse and IronHouse: authorised clients stream, a foreign key is refused', async () => {
     const keys = await tempDir();
     const foreign = await tempDir();

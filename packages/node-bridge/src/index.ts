@@ -100,5 +100,10 @@ export {
   type NetGearMessage,
   type NetGearPattern,
 } from './netgear/netgear-wire.js';
-export { netGearReplyParts, parseNetGearReply, type NetGearReply } from './netgear/netgear-reply.js';
+export {
+  netGearAsyncReplyParts,
+  netGearReplyParts,
+  parseNetGearReply,
+  type NetGearReply,
+} from './netgear/netgear-reply.js';
 export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';

@@ -5,13 +5,12 @@ import {
   packMsgpack,
   parseNetGearAsyncMessage,
   parseNetGearMessage,
-  pythonTypeName,
   readCurveCertificate,
   readCurvePublicKeys,
   type NetGearMessage,
   type NetGearPattern,
 } from '../netgear/netgear-wire.js';
-import { netGearReplyParts } from '../netgear/netgear-reply.js';
+import { netGearAsyncReplyParts, netGearReplyParts } from '../netgear/netgear-reply.js';
 import { ZapAuthenticator } from '../netgear/zap-authenticator.js';
 import { SourceBase } from './source-base.js';
 
@@ -41,7 +40,8 @@ export interface NetGearSourceOptions {
    * Computes the reply to a sender's `message` in bidirectional mode: any JSON value, or an array (a uint8 image)
    * given as a raw frame `{ width, height, format: 'BGR24' | 'GRAY8', data }`, an ndarray-like
    * `{ shape: [rows, cols] | [rows, cols, 3], dtype?: 'uint8', data }` or a JPEG `{ codec: 'jpeg', data }`, which
-   * travels as NetGear's two-part array reply (NetGear format only). Default: replies null.
+   * travels as NetGear's two-part array reply (NetGear_Async: a msgpack-numpy part; raw arrays only). Default:
+   * replies null.
    */
   returnData?: (message: unknown, port: string | undefined) => unknown;
   /** 0 off, 1 StoneHouse (CURVE encryption), 2 IronHouse (plus client key authorisation). Default: 0. */
@@ -198,8 +198,7 @@ export class NetGearSource extends SourceBase {
     if (bidirectional && parsed?.type === 'frame') {
       try {
         const data = this.#options.returnData?.(parsed.message, parsed.port) ?? null;
-        if (!this.#options.async) return netGearReplyParts(data);
-        return packMsgpack({ return_type: pythonTypeName(data), return_data: data });
+        return this.#options.async ? netGearAsyncReplyParts(data) : netGearReplyParts(data);
       } catch (error) {
         // The sender still needs its reply: it gets None, and the failure is reported.
         this.reportError(
@@ -207,8 +206,7 @@ export class NetGearSource extends SourceBase {
             ? error
             : this.error('FW_ERR_INVALID_OPTION', `returnData failed: ${(error as Error).message}`, error),
         );
-        if (!this.#options.async) return netGearReplyParts(null);
-        return packMsgpack({ return_type: 'NoneType', return_data: null });
+        return this.#options.async ? netGearAsyncReplyParts(null) : netGearReplyParts(null);
       }
     }
     if (this.#options.async) {
