@@ -200,6 +200,51 @@ describe('NetGear receiver (Python sender written to the vidgear wire format)', 
     });
   }
 
+  it("netGearMultiServerSources, PUB/SUB: each sender port is its own source and gets only its sender's frames", async () => {
+    const ports = [await freePort(), await freePort()];
+    const sources = netGearMultiServerSources(ports, { pattern: 2, id: 'pub' });
+    const frames = new Map(sources.map((s) => [s.id, [] as SourceFrame[]]));
+    for (const s of sources) s.on('frame', ({ frame }) => frames.get(s.id)?.push(frame));
+    await Promise.all(sources.map(async (s) => s.start()));
+    try {
+      const reds = [40, 160];
+      await Promise.all(
+        ports.map(async (port, i) =>
+          runPeer([
+            'sender',
+            '--multiserver',
+            '--port',
+            String(port),
+            '--pattern',
+            '2',
+            '--red',
+            String(reds[i]),
+            '--frames',
+            '20',
+            '--fps',
+            '20',
+          ]),
+        ),
+      );
+      assert.deepEqual(
+        sources.map((s) => s.id),
+        ports.map((p) => `pub-${p}`),
+      );
+      for (const [i, s] of sources.entries()) {
+        const got = frames.get(s.id) ?? [];
+        assert.ok(got.length > 0, `${s.id} got frames`);
+        // make_frame(): R = the sender's --red in every pixel
+        assert.ok(
+          got.every((f) => f.data[2] === reds[i]),
+          `${s.id}: only its own sender's frames`,
+        );
+        assert.equal(s.health.frames, got.length);
+      }
+    } finally {
+      await Promise.all(sources.map(async (s) => s.close()));
+    }
+  });
+
   it('NetGearSource, multi-server mode: a message whose header lacks or misstates its port is dropped as a protocol violation', async () => {
     const { source, port, frames, errors } = await receiver({ pattern: 1, multiServer: true });
     try {
