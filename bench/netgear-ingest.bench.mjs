@@ -154,7 +154,7 @@ export async function run({ repeats }) {
       `Per run: ${FRAMES} frames of ${WIDTH}×${HEIGHT}×3 bytes, sent as fast as the receiver replies (vidgear's NetGear waits for a reply after every frame in patterns 0 and 1).`,
       'The sender is the same Python program for every receiver; the bridge side checks every frame’s size and count.',
       'Each receiver has a process of its own (the bench process also drives Chromium, whose traffic would slow a receiver on its event loop).',
-      'zeromq.js hands every message over 128 bytes to JavaScript as an external Buffer over the ZeroMQ message (no copy) and reports its size to V8, so V8 collects garbage about every 64 MB of frames; pyzmq frees each frame at once by reference counting. V8 garbage collections (count and pause) in the bare zeromq.js loop: ' +
+      'zeromq.js hands every message over 128 bytes to JavaScript as an external Buffer over the ZeroMQ message (no copy) and reports its size to V8, so V8 runs a full (mark-compact) collection every few dozen megabytes of frames; pyzmq frees each frame at once by reference counting. V8 garbage-collection events of every kind (count and total pause) in the bare zeromq.js loop: ' +
         collections.join('; ') +
         '.',
     ],
