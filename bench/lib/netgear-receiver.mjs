@@ -1,7 +1,7 @@
 // The bridge side of bench/netgear-ingest.bench.mjs, in its own process as the bridge runs (the bench process also
 // drives Chromium): `node netgear-receiver.mjs PORT PATTERN FRAMES WIDTH HEIGHT` receives FRAMES raw frames with
-// NetGearSource and prints JSON lines: {"event":"listening"}, then {"event":"done","frames","bad","fps"} (fps from
-// the first frame to the last).
+// NetGearSource and prints JSON lines: {"event":"listening"}, then {"event":"done","frames","bad","fps","cpuUs"} (fps
+// and process CPU time from the first frame to the last).
 import { NetGearSource } from '@framewire/node-bridge';
 
 const [port, pattern, frames, width, height] = process.argv.slice(2).map(Number);
@@ -10,12 +10,21 @@ let count = 0;
 let bad = 0;
 let firstMs = 0;
 let lastMs = 0;
+let firstCpu;
+let cpuUs = 0;
 const done = new Promise((resolve) => {
   source.on('frame', ({ frame }) => {
     if (frame.width !== width || frame.height !== height || frame.data.length !== width * height * 3) bad++;
     lastMs = performance.now();
-    if (count++ === 0) firstMs = lastMs;
-    if (count === frames) resolve();
+    if (count++ === 0) {
+      firstMs = lastMs;
+      firstCpu = process.cpuUsage();
+    }
+    if (count === frames) {
+      const cpu = process.cpuUsage(firstCpu);
+      cpuUs = cpu.user + cpu.system;
+      resolve();
+    }
   });
 });
 await source.start();
@@ -24,4 +33,5 @@ await done;
 // Let the sender's terminate message get its reply before the socket closes.
 await new Promise((resolve) => setTimeout(resolve, 200));
 await source.close();
-console.log(JSON.stringify({ event: 'done', frames: count, bad, fps: (count - 1) / ((lastMs - firstMs) / 1000) }));
+const fps = (count - 1) / ((lastMs - firstMs) / 1000);
+console.log(JSON.stringify({ event: 'done', frames: count, bad, fps, cpuUs }));

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import {
   BridgeServer,
@@ -7,12 +10,72 @@ import {
   NetGearSource,
   createTestPatternSource,
   jpegSize,
+  netGearMultiServerSources,
+  netGearReplyParts,
+  netGearSourcesFromSpec,
+  parseNetGearReply,
   type FramewireError,
   type NetGearSourceOptions,
   type SourceFrame,
 } from '@framewire/node-bridge';
-import { tempDir, waitUntil } from '../helpers/node.js';
+import { WsViewer, writeH264 } from '../helpers/bridge.js';
+import { ffprobe, startCli, tempDir, waitUntil } from '../helpers/node.js';
 import { freePort, runPeer, startPeer } from '../helpers/python.js';
+
+/** Decodes an image file to packed BGR24 bytes with ffmpeg (an independent reader). */
+async function decodeBgr(file: string): Promise<Buffer> {
+  const { stdout } = await promisify(execFile)(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return stdout;
+}
+
+/** The mean of one channel (0 B, 1 G, 2 R) of packed BGR24 bytes. */
+function meanOfChannel(bgr: Buffer, channel: number): number {
+  let sum = 0;
+  for (let i = channel; i < bgr.length; i += 3) sum += bgr[i]!;
+  return sum / (bgr.length / 3);
+}
+
+/** A 32×24 solid red JPEG made by ffmpeg. */
+async function redJpeg(): Promise<Buffer> {
+  const { stdout } = await promisify(execFile)(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=32x24',
+      '-frames:v',
+      '1',
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'mjpeg',
+      '-',
+    ],
+    { encoding: 'buffer' },
+  );
+  return stdout;
+}
+
+/** A red JPEG padded with a comment segment to exactly `bytes` bytes (over a size limit, still a valid JPEG). */
+async function redJpegOfSize(bytes: number): Promise<Buffer> {
+  const jpeg = await redJpeg();
+  const pad = bytes - jpeg.length - 4;
+  assert.ok(pad > 0 && pad < 65_000, `pad ${pad}`);
+  const comment = Buffer.alloc(4 + pad);
+  comment.writeUInt16BE(0xfffe, 0);
+  comment.writeUInt16BE(pad + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), comment, jpeg.subarray(2)]);
+}
 
 /** Starts a NetGear receiver on a free port and collects its frames and errors. */
 async function receiver(options: NetGearSourceOptions = {}): Promise<{
@@ -21,7 +84,7 @@ async function receiver(options: NetGearSourceOptions = {}): Promise<{
   frames: SourceFrame[];
   errors: FramewireError[];
 }> {
-  const port = options.ports?.[0] ?? (await freePort());
+  const port = options.port ?? (await freePort());
   const source = new NetGearSource({ port, ...options });
   const frames: SourceFrame[] = [];
   const errors: FramewireError[] = [];
@@ -137,30 +200,163 @@ describe('NetGear receiver (Python sender written to the vidgear wire format)', 
     });
   }
 
-  it('NetGearSource, multi-server mode binds a port per sender and takes frames from both', async () => {
+  it("netGearMultiServerSources, PUB/SUB: each sender port is its own source and gets only its sender's frames", async () => {
     const ports = [await freePort(), await freePort()];
-    const { source, frames } = await receiver({ ports, pattern: 1 });
+    const sources = netGearMultiServerSources(ports, { pattern: 2, id: 'pub' });
+    const frames = new Map(sources.map((s) => [s.id, [] as SourceFrame[]]));
+    for (const s of sources) s.on('frame', ({ frame }) => frames.get(s.id)?.push(frame));
+    await Promise.all(sources.map(async (s) => s.start()));
     try {
+      const reds = [40, 160];
       await Promise.all(
-        ports.map((port) =>
+        ports.map(async (port, i) =>
           runPeer([
             'sender',
             '--multiserver',
             '--port',
             String(port),
             '--pattern',
-            '1',
+            '2',
+            '--red',
+            String(reds[i]),
             '--frames',
-            '5',
+            '20',
             '--fps',
-            '30',
+            '20',
           ]),
         ),
       );
-      await waitUntil(() => frames.length === 10, 'ten frames');
       assert.deepEqual(
-        source.endpoints,
-        ports.map((p) => `tcp://127.0.0.1:${p}`),
+        sources.map((s) => s.id),
+        ports.map((p) => `pub-${p}`),
+      );
+      for (const [i, s] of sources.entries()) {
+        const got = frames.get(s.id) ?? [];
+        assert.ok(got.length > 0, `${s.id} got frames`);
+        // make_frame(): R = the sender's --red in every pixel
+        assert.ok(
+          got.every((f) => f.data[2] === reds[i]),
+          `${s.id}: only its own sender's frames`,
+        );
+        assert.equal(s.health.frames, got.length);
+      }
+    } finally {
+      await Promise.all(sources.map(async (s) => s.close()));
+    }
+  });
+
+  it('NetGearSource, multi-server mode: a message whose header lacks or misstates its port is dropped as a protocol violation', async () => {
+    const { source, port, frames, errors } = await receiver({ pattern: 1, multiServer: true });
+    try {
+      const common = ['sender', '--port', String(port), '--pattern', '1', '--frames', '2'];
+      const wrong = await runPeer([...common, '--multiserver', '--claim-port', String(port + 1)]);
+      assert.equal(wrong.at(-1)?.['replies'], 2, 'the sender still got its replies');
+      await runPeer(common);
+      assert.equal(frames.length, 0);
+      assert.equal(source.health.dropped, 6, 'two frames and the termination of each sender');
+      assert.ok(errors.every((e) => e.code === 'FW_ERR_PROTOCOL_VIOLATION'));
+      assert.match(errors[0]!.message, new RegExp(`message on port ${port} claims port "${port + 1}"`));
+      await runPeer([...common, '--multiserver']);
+      await waitUntil(() => frames.length === 2, 'the right port gets through');
+      await waitUntil(() => source.health.state === 'starting', 'the termination (with its port) was taken');
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('NetGearSource, bidirectional array replies: raw frames, ndarray-likes and JPEGs reach a Python sender as numpy arrays', async () => {
+    const jpeg = await redJpeg();
+    const gray = Buffer.alloc(24 * 32, 77);
+    const replies: unknown[] = [
+      { width: 32, height: 24, format: 'BGR24', data: Buffer.alloc(32 * 24 * 3, 9) },
+      { shape: [24, 32], dtype: 'uint8', data: gray },
+      { codec: 'jpeg', data: jpeg },
+      { width: 32, height: 24, format: 'RGBA', data: Buffer.alloc(32 * 24 * 4) },
+      { shape: [24, 32, 3], data: gray },
+    ];
+    const { source, port, frames, errors } = await receiver({
+      pattern: 1,
+      bidirectional: true,
+      returnData: (message) => replies[(message as { n: number }).n % replies.length],
+    });
+    try {
+      const events = await runPeer([
+        'sender',
+        '--port',
+        String(port),
+        '--pattern',
+        '1',
+        '--bidirectional',
+        '--frames',
+        '5',
+      ]);
+      const got = events.filter((e) => e['event'] === 'reply').map((e) => e['reply'] as Record<string, unknown>);
+      assert.equal(got.length, 5);
+      assert.deepEqual(got[0], {
+        return_type: 'ndarray',
+        compression: false,
+        array_dtype: 'uint8',
+        array_shape: [24, 32, 3],
+        data: { shape: [24, 32, 3], dtype: 'uint8', first: [9, 9, 9], mean: 9 },
+      });
+      assert.deepEqual((got[1]!['data'] as Record<string, unknown>)['shape'], [24, 32]);
+      assert.equal((got[1]!['data'] as Record<string, unknown>)['mean'], 77);
+      // cv2.imdecode of the JPEG: BGR, so red is the third channel.
+      const decoded = got[2]!['data'] as { shape: number[]; first: number[] };
+      assert.deepEqual(decoded.shape, [24, 32, 3]);
+      assert.ok(decoded.first[2]! > 200 && decoded.first[0]! < 40, `red: ${JSON.stringify(decoded.first)}`);
+      // Invalid array-likes from returnData: the sender still gets its reply (None); the bridge reports the mistake.
+      assert.deepEqual(
+        [got[3], got[4]],
+        [
+          { return_type: 'NoneType', data: null },
+          { return_type: 'NoneType', data: null },
+        ],
+      );
+      assert.deepEqual(
+        errors.map((e) => e.code),
+        ['FW_ERR_INVALID_OPTION', 'FW_ERR_INVALID_OPTION'],
+      );
+      assert.equal(frames.length, 5);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('NetGearSource, NetGear_Async bidirectional array replies travel as msgpack-numpy; a JPEG is refused there', async () => {
+    const jpeg = await redJpeg();
+    const replies: unknown[] = [
+      { shape: [24, 32], data: Buffer.alloc(24 * 32, 5) },
+      { codec: 'jpeg', data: jpeg },
+      { width: 32, height: 24, format: 'BGR24', data: Buffer.alloc(32 * 24 * 3, 6) },
+    ];
+    const { source, port, errors } = await receiver({
+      pattern: 1,
+      async: true,
+      bidirectional: true,
+      returnData: (message) => replies[(message as { n: number }).n % replies.length],
+    });
+    try {
+      const events = await runPeer([
+        'sender',
+        '--async',
+        '--port',
+        String(port),
+        '--pattern',
+        '1',
+        '--bidirectional',
+        '--frames',
+        '3',
+      ]);
+      const got = events.filter((e) => e['event'] === 'reply').map((e) => e['reply']);
+      assert.deepEqual(got, [
+        { return_type: 'ndarray', return_data: { shape: [24, 32], dtype: 'uint8', first: [5, 5, 5], mean: 5 } },
+        { return_type: 'NoneType', return_data: null },
+        { return_type: 'ndarray', return_data: { shape: [24, 32, 3], dtype: 'uint8', first: [6, 6, 6], mean: 6 } },
+      ]);
+      assert.deepEqual(
+        errors.map((e) => [e.code, e.message.includes('not JPEGs')]),
+        [['FW_ERR_INVALID_OPTION', true]],
       );
     } finally {
       await source.close();
@@ -262,7 +458,6 @@ describe('NetGear receiver (Python sender written to the vidgear wire format)', 
 
 describe('NetGear from the CLI', () => {
   it('framewire-bridge --source netgear://127.0.0.1:<port>?pattern=1 receives a Python sender and serves it', async () => {
-    const { startCli } = await import('../helpers/node.js');
     const port = await freePort();
     const bridge = await startCli(
       'packages/node-bridge/bin/framewire-bridge.js',
@@ -281,6 +476,151 @@ describe('NetGear from the CLI', () => {
     } finally {
       assert.equal(await bridge.stop(), 0, bridge.output());
     }
+  });
+});
+
+describe('NetGear multi-server mode from the CLI', () => {
+  it('netgear://…:<p1>,<p2>?multiserver=1 makes one bridge source per sender port, each with its own frames, health, MJPEG and WebSocket', async () => {
+    const ports = [await freePort(), await freePort()];
+    const bridge = await startCli(
+      'packages/node-bridge/bin/framewire-bridge.js',
+      ['--port', '0', '--source', `netgear://127.0.0.1:${ports.join(',')}?pattern=1&multiserver=1#id=cams`],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    );
+    const base = `http://127.0.0.1:${bridge.match[1]}`;
+    const ids = ports.map((p) => `cams-${p}`);
+    // Two senders, each on its own port, each painting its own red value.
+    const reds = [30, 220];
+    const peers = ports.map((port, i) =>
+      startPeer([
+        'sender',
+        '--multiserver',
+        '--port',
+        String(port),
+        '--pattern',
+        '1',
+        '--red',
+        String(reds[i]),
+        '--size',
+        '160x120',
+        '--frames',
+        '100000',
+        '--fps',
+        '15',
+      ]),
+    );
+    const dir = await tempDir();
+    try {
+      type Health = { sources: { id: string; kind: string; frames: number; state: string }[] };
+      const health = await waitUntil(async () => {
+        const h = (await (await fetch(`${base}/health`)).json()) as Health;
+        return h.sources.every((s) => s.frames > 0) ? h : undefined;
+      }, 'frames on both sources');
+      assert.deepEqual(
+        health.sources.map((s) => [s.id, s.kind, s.state]),
+        ids.map((id) => [id, 'netgear', 'running']),
+      );
+      for (const [i, id] of ids.entries()) {
+        // MJPEG snapshot: ffprobe reads it, and ffmpeg decodes the sender's own colour from it.
+        const response = await fetch(`${base}/sources/${id}/snapshot.jpg`);
+        assert.equal(response.status, 200);
+        const file = join(dir.path, `${id}.jpg`);
+        await writeFile(file, Buffer.from(await response.arrayBuffer()));
+        const probe = await ffprobe(file);
+        assert.deepEqual(
+          [probe.streams[0]?.codec_name, probe.streams[0]?.width, probe.streams[0]?.height],
+          ['mjpeg', 160, 120],
+        );
+        const pixels = await decodeBgr(file);
+        const redMean = meanOfChannel(pixels, 2);
+        assert.ok(Math.abs(redMean - reds[i]!) < 12, `${id}: red ${redMean} is its sender's ${reds[i]}`);
+        // WebSocket (H.264): each source streams on its own; ffprobe reads what arrived.
+        const viewer = new WsViewer(`${base.replace('http', 'ws')}/sources/${id}/ws`);
+        try {
+          await viewer.opened;
+          const received = await viewer.waitForFrames(5, 60_000);
+          const h264 = await writeH264(join(dir.path, `${id}.h264`), received);
+          const video = await ffprobe(h264, ['-count_frames']);
+          assert.deepEqual([video.streams[0]?.codec_name, video.streams[0]?.width], ['h264', 160]);
+        } finally {
+          viewer.close();
+        }
+      }
+    } finally {
+      for (const peer of peers) peer.kill();
+      await dir.remove();
+      assert.equal(await bridge.stop(), 0, bridge.output());
+    }
+  });
+
+  it('netgear:// specs: a port list without multiserver=1, repeated ports and multi-server with PAIR or async are refused', () => {
+    for (const spec of [
+      'netgear://*:5555,5556?pattern=1',
+      'netgear://*:5555,5555?pattern=1&multiserver=1',
+      'netgear://*:5555,5556?pattern=0&multiserver=1',
+      'netgear://*:5555,5556?pattern=1&multiserver=1&async=1',
+      'netgear://*?pattern=1&multiserver=1',
+      'netgear://*:5555,?pattern=1&multiserver=1',
+    ])
+      assert.throws(
+        () => netGearSourcesFromSpec(spec),
+        (error: FramewireError) => error.code === 'FW_ERR_INVALID_OPTION',
+        spec,
+      );
+    assert.deepEqual(
+      netGearSourcesFromSpec('netgear://*:5555,5556?pattern=2&multiserver=1').map((s) => [s.id, s.port]),
+      [
+        ['netgear-5555', 5555],
+        ['netgear-5556', 5556],
+      ],
+    );
+    assert.deepEqual(
+      netGearSourcesFromSpec('netgear://*:5557?pattern=1', 'one').map((s) => [s.id, s.endpoints]),
+      [['one', ['tcp://*:5557']]],
+    );
+  });
+});
+
+describe('NetGear array replies (wire format)', () => {
+  it('parseNetGearReply refuses oversized arrays and JPEGs; netGearReplyParts refuses a JPEG that is not one', async () => {
+    const limits = { maxFrameBytes: 1000, maxDimension: 8192 };
+    const raw = JSON.stringify({
+      return_type: 'ndarray',
+      compression: false,
+      array_dtype: 'uint8',
+      array_shape: [24, 32, 3],
+      data: null,
+    });
+    const jpegHeader = JSON.stringify({
+      return_type: 'ndarray',
+      compression: { dct: false, ups: false, colorspace: 'BGR' },
+      data: null,
+    });
+    for (const parts of [
+      [Buffer.from(raw), Buffer.alloc(24 * 32 * 3)],
+      [Buffer.from(jpegHeader), await redJpegOfSize(1001)],
+    ])
+      assert.throws(
+        () => parseNetGearReply(parts, limits),
+        (error: FramewireError) => error.code === 'FW_ERR_FRAME_TOO_LARGE',
+      );
+    assert.deepEqual(parseNetGearReply([Buffer.from('{"return_type":"str","data":"ok"}')], limits), {
+      returnType: 'str',
+      data: 'ok',
+    });
+    assert.throws(
+      () => netGearReplyParts({ codec: 'jpeg', data: Buffer.from('not a jpeg') }),
+      (error: FramewireError) => error.code === 'FW_ERR_INVALID_OPTION',
+    );
+  });
+
+  it('multi-server sources need ports that differ, at least one, and TCP', () => {
+    for (const make of [
+      () => netGearMultiServerSources([]),
+      () => netGearMultiServerSources([5555, 5555]),
+      () => netGearMultiServerSources([5555], { protocol: 'ipc', address: '/tmp/framewire-netgear' }),
+    ])
+      assert.throws(make, (error: FramewireError) => error.code === 'FW_ERR_INVALID_OPTION');
   });
 });
 
@@ -334,6 +674,70 @@ describe('NetGear sender (Python receiver written to the vidgear wire format)', 
       }
     });
   }
+
+  it('NetGearOutput, bidirectional array replies from a Python receiver become frames; malformed ones are protocol violations', async () => {
+    const port = await freePort();
+    const kinds = ['raw', 'jpeg', 'bad-shape', 'bad-dtype', 'bad-jpeg', 'missing-part', 'bad-json'];
+    const peer = startPeer([
+      'receiver',
+      '--port',
+      String(port),
+      '--pattern',
+      '1',
+      '--frames',
+      String(kinds.length),
+      '--bidirectional',
+      '--return-array',
+      kinds.join(','),
+    ]);
+    await waitUntil(() => peer.events.length > 0, 'the receiver listening');
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
+      websocket: false,
+      mjpeg: false,
+    });
+    assert.throws(
+      () => new NetGearOutput(bridge.feed('testpattern', 'BGR24'), { maxReplyBytes: 0 }),
+      (error: FramewireError) => error.code === 'FW_ERR_INVALID_OPTION',
+    );
+    const output = new NetGearOutput(bridge.feed('testpattern', 'BGR24'), { port, pattern: 1, bidirectional: true });
+    const replies: { returnType: string; data: unknown }[] = [];
+    const errors: { error: FramewireError; fatal: boolean }[] = [];
+    output.on('reply', (reply) => replies.push(reply));
+    output.on('error', (payload) => errors.push(payload));
+    bridge.attach(output);
+    try {
+      await output.start();
+      assert.equal(await peer.exited, 0, peer.stderr());
+      await waitUntil(() => replies.length + errors.length >= kinds.length, 'every reply handled');
+      assert.deepEqual(
+        replies.slice(0, 2).map((r) => r.returnType),
+        ['ndarray', 'ndarray'],
+      );
+      const raw = replies[0]!.data as SourceFrame;
+      assert.ok('format' in raw);
+      assert.deepEqual(
+        [raw.format, raw.width, raw.height, [...raw.data.subarray(0, 3)]],
+        ['BGR24', 32, 24, [0, 100, 50]],
+      );
+      const compressed = replies[1]!.data as SourceFrame;
+      assert.ok('codec' in compressed && compressed.codec === 'jpeg');
+      assert.deepEqual(jpegSize(compressed.data), { width: 32, height: 24 });
+      // Once the receiver has exited, a later frame may time out (FW_ERR_CONNECTION_FAILED): not a reply problem.
+      const replyErrors = errors.filter((e) => e.error.code !== 'FW_ERR_CONNECTION_FAILED');
+      assert.deepEqual(
+        replyErrors.map((e) => [e.error.code, e.fatal]),
+        kinds.slice(2).map(() => ['FW_ERR_PROTOCOL_VIOLATION', false]),
+      );
+      assert.match(
+        replyErrors.map((e) => e.error.message).join('\n'),
+        /needs 2376 bytes[\s\S]*dtype must be uint8[\s\S]*not a JPEG[\s\S]*lacks its array part[\s\S]*not JSON/,
+      );
+    } finally {
+      await bridge.close();
+    }
+  });
 
   it('NetGearOutput, without a receiver: drops the frame, reconnects, and gives up after maxRetries with a fatal error', async () => {
     const port = await freePort();

@@ -4,8 +4,8 @@ import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
 import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
-import { netGearSourceFromSpec } from './sources/netgear-source.js';
-import { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
+import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
+import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 import { startExtraOutputs } from './cli-extra-outputs.js';
 import { RoomSource } from './sources/room-source.js';
@@ -23,6 +23,8 @@ Options:
                          v4l2:/dev/video0              a V4L2 device (USB webcam, grabber)
                          picamera                      a Raspberry Pi camera via rpicam-vid, H.264 passed through
                          netgear://*:5555?pattern=1    a vidgear NetGear sender (ZeroMQ; the bridge binds)
+                         netgear://*:5555,5556?pattern=1&multiserver=1   multi-server mode: one source per
+                                                       sender port, named <id>-<port> (default netgear-5555, …)
                          mqtt://host:1883/framewire/cam1  frames another bridge's --mqtt-url publishes as cam1
                                                        (mqtts:// for TLS; user@ in the URL, password from
                                                        FRAMEWIRE_MQTT_PASSWORD)
@@ -153,7 +155,7 @@ function readConfig(path: string): CliValues {
   return config;
 }
 
-registerSourceKind('netgear', (spec, id) => netGearSourceFromSpec(spec, id));
+registerSourceKind('netgear', (spec, id) => netGearSourcesFromSpec(spec, id));
 for (const scheme of ['mqtt', 'mqtts']) {
   registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
 }
@@ -187,7 +189,7 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];
-  const sources = specs.map((spec) => createSource(spec, common));
+  const sources = specs.flatMap((spec) => createSources(spec, common));
   const roomUrl = values['room-url'] as string | undefined;
   const roomName = values.room as string | undefined;
   const roomToken = (values['room-token'] as string | undefined) ?? process.env['FRAMEWIRE_ROOM_TOKEN'];

@@ -37,7 +37,13 @@ export {
   type V4l2SourceOptions,
 } from './sources/v4l2-source.js';
 export { PiCameraSource, piCameraArgs, type PiCameraSourceOptions } from './sources/pi-camera-source.js';
-export { createSource, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
+export {
+  createSource,
+  createSources,
+  registerSourceKind,
+  type SourceKindFactory,
+  type SourceSpecOptions,
+} from './sources/source-spec.js';
 export {
   SupervisedProcess,
   type SupervisedProcessEvents,
@@ -78,11 +84,13 @@ export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } 
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { MQTT_FRAME, decodeMqttFrame, encodeMqttFrame, mqttFrameTopic, type MqttFrameMessage } from '@framewire/core';
 export { VERSION } from './version.js';
-export { NetGearSource, netGearSourceFromSpec, type NetGearSourceOptions } from './sources/netgear-source.js';
+export { NetGearSource, type NetGearSourceOptions } from './sources/netgear-source.js';
+export { netGearMultiServerSources, netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 export { NetGearOutput, type NetGearOutputEvents, type NetGearOutputOptions } from './outputs/netgear-output.js';
 export {
   curveCertificateText,
   netGearHeader,
+  netGearRawFrame,
   parseNetGearAsyncMessage,
   parseNetGearMessage,
   pythonTypeName,
@@ -93,4 +101,10 @@ export {
   type NetGearMessage,
   type NetGearPattern,
 } from './netgear/netgear-wire.js';
+export {
+  netGearAsyncReplyParts,
+  netGearReplyParts,
+  parseNetGearReply,
+  type NetGearReply,
+} from './netgear/netgear-reply.js';
 export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';

@@ -30,7 +30,11 @@ const violation = (message: string, details?: Record<string, unknown>): Framewir
     ...(details ? { details } : {}),
   });
 
-function rawFrame(
+/**
+ * Validates a peer-supplied uint8 array (`dtype`, `shape` as `[rows, cols]` or `[rows, cols, 3]`, its bytes) and
+ * makes it a BGR24 or GRAY8 frame. Throws `FW_ERR_PROTOCOL_VIOLATION` or `FW_ERR_FRAME_TOO_LARGE`.
+ */
+export function netGearRawFrame(
   dtype: unknown,
   shape: unknown,
   data: Buffer,
@@ -93,7 +97,7 @@ export function parseNetGearMessage(
       throw violation('compression must be false or an object');
     if (data[0] !== 0xff || data[1] !== 0xd8) throw violation('compressed frame is not a JPEG');
     frame = { codec: 'jpeg', key: true, data, timestampUs: captureTimeMs * 1000, captureTimeMs };
-  } else frame = rawFrame(h['dtype'], h['shape'], data, limits, captureTimeMs);
+  } else frame = netGearRawFrame(h['dtype'], h['shape'], data, limits, captureTimeMs);
   return { type: 'frame', frame, message: h['message'] ?? null, port, bidirectional: false };
 }
 
@@ -142,7 +146,7 @@ export function parseNetGearAsyncMessage(
   const data = array['data'];
   if (!(data instanceof Uint8Array)) throw violation('frame data is not binary');
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const frame = rawFrame(array['type'], array['shape'], bytes, limits, captureTimeMs);
+  const frame = netGearRawFrame(array['type'], array['shape'], bytes, limits, captureTimeMs);
   return {
     type: 'frame',
     frame,

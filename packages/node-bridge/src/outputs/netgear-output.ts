@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Pair, Publisher, Request } from 'zeromq';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import type { SourceFrame } from '../media/source-frame.js';
+import { parseNetGearReply, type NetGearReply } from '../netgear/netgear-reply.js';
 import { netGearHeader, readCurveCertificate } from '../netgear/netgear-wire.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 
@@ -19,6 +20,8 @@ export interface NetGearOutputOptions {
   requestTimeoutMs?: number;
   /** Reconnects after timeouts in a row before the output gives up (fatal `FW_ERR_CONNECTION_FAILED`). Default: 3. */
   maxRetries?: number;
+  /** Largest array reply accepted in bidirectional mode, in bytes. Default: 64 MiB. */
+  maxReplyBytes?: number;
   /** 0 off, 1 StoneHouse, 2 IronHouse (CURVE). Default: 0. */
   secureMode?: 0 | 1 | 2;
   /** vidgear's key folder: `private_keys/client.key_secret` and `public_keys/server.key`. Required with `secureMode`. */
@@ -27,9 +30,15 @@ export interface NetGearOutputOptions {
 
 /** Events of a {@link NetGearOutput}. */
 export type NetGearOutputEvents = {
-  /** A bidirectional reply from the receiver. */
-  reply: { returnType: string; data: unknown };
-  /** A timeout or send failure; fatal after `maxRetries` reconnects in a row. */
+  /**
+   * A bidirectional reply from the receiver: a JSON value, or for `returnType` `ndarray` (a numpy array the
+   * receiver returned) a raw `BGR24`/`GRAY8` frame or a `jpeg` frame.
+   */
+  reply: NetGearReply;
+  /**
+   * A timeout or send failure (`FW_ERR_CONNECTION_FAILED`, fatal after `maxRetries` reconnects in a row), or a
+   * malformed bidirectional reply (`FW_ERR_PROTOCOL_VIOLATION` or `FW_ERR_FRAME_TOO_LARGE`, never fatal).
+   */
   error: { error: FramewireError; fatal: boolean };
 };
 
@@ -68,11 +77,13 @@ export class NetGearOutput {
       bidirectional: false,
       requestTimeoutMs: 4000,
       maxRetries: 3,
+      maxReplyBytes: 64 * 1024 * 1024,
       secureMode: 0,
       ...options,
     };
     assertOption([0, 1, 2].includes(this.#options.pattern), 'pattern must be 0, 1 or 2');
     assertOption(this.#options.requestTimeoutMs > 0, 'requestTimeoutMs must be > 0');
+    assertOption(this.#options.maxReplyBytes > 0, 'maxReplyBytes must be > 0');
     assertOption(
       this.#options.secureMode === 0 || typeof options.keysDir === 'string',
       'keysDir is required with secureMode',
@@ -160,14 +171,7 @@ export class NetGearOutput {
       const reply = await this.#receive(socket, this.#options.requestTimeoutMs);
       if (reply === undefined) throw new Error(`no reply within ${this.#options.requestTimeoutMs} ms`);
       this.#failures = 0;
-      if (this.#options.bidirectional) {
-        try {
-          const parsed = JSON.parse(reply.toString()) as { return_type?: string; data?: unknown };
-          this.#events.emit('reply', { returnType: parsed.return_type ?? 'NoneType', data: parsed.data ?? null });
-        } catch {
-          log.warn('bidirectional reply is not JSON');
-        }
-      }
+      if (this.#options.bidirectional) this.#emitReply(reply);
     } catch (error) {
       if (this.#closing) return;
       this.#failures++;
@@ -189,12 +193,28 @@ export class NetGearOutput {
     }
   }
 
-  async #receive(socket: Pair | Request | Publisher, timeoutMs: number): Promise<Buffer | undefined> {
+  #emitReply(parts: Buffer[]): void {
+    const limits = { maxFrameBytes: this.#options.maxReplyBytes, maxDimension: 8192 };
+    let reply: NetGearReply;
+    try {
+      reply = parseNetGearReply(parts, limits);
+    } catch (error) {
+      const failure =
+        error instanceof FramewireError
+          ? error
+          : new FramewireError('FW_ERR_PROTOCOL_VIOLATION', String(error), { cause: error, stage: 'netgear' });
+      log.warn(`dropped a bidirectional reply: ${failure.message}`);
+      this.#events.emit('error', { error: failure, fatal: false });
+      return;
+    }
+    this.#events.emit('reply', reply);
+  }
+
+  async #receive(socket: Pair | Request | Publisher, timeoutMs: number): Promise<Buffer[] | undefined> {
     if (socket instanceof Publisher) return undefined;
     socket.receiveTimeout = timeoutMs;
     try {
-      const [reply] = await socket.receive();
-      return reply;
+      return await socket.receive();
     } catch (error) {
       if ((error as { code?: string }).code === 'EAGAIN') return undefined;
       throw error;

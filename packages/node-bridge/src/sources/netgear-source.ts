@@ -5,12 +5,12 @@ import {
   packMsgpack,
   parseNetGearAsyncMessage,
   parseNetGearMessage,
-  pythonTypeName,
   readCurveCertificate,
   readCurvePublicKeys,
   type NetGearMessage,
   type NetGearPattern,
 } from '../netgear/netgear-wire.js';
+import { netGearAsyncReplyParts, netGearReplyParts } from '../netgear/netgear-reply.js';
 import { ZapAuthenticator } from '../netgear/zap-authenticator.js';
 import { SourceBase } from './source-base.js';
 
@@ -22,8 +22,12 @@ export interface NetGearSourceOptions {
   address?: string;
   /** Port to bind. Default: 5555. */
   port?: number;
-  /** Multi-server mode: bind all these ports, one per sender (patterns 1 and 2). Default: just `port`. */
-  ports?: number[];
+  /**
+   * Multi-server mode (vidgear's `multiserver_mode`, patterns 1 and 2): every header must carry `port` equal to
+   * this source's `port` (the sender's identity), otherwise the message is dropped with `FW_ERR_PROTOCOL_VIOLATION`.
+   * {@link netGearMultiServerSources} makes one such source per sender port. Default: false.
+   */
+  multiServer?: boolean;
   /** `tcp` or `ipc` (then `address` is the socket path). Default: `tcp`. */
   protocol?: 'tcp' | 'ipc';
   /** 0 PAIR, 1 REQ/REP, 2 PUB/SUB (3 PUSH/PULL with `async`). Default: 0. */
@@ -32,7 +36,13 @@ export interface NetGearSourceOptions {
   async?: boolean;
   /** Bidirectional mode: answer each frame with `returnData(message, port)` (patterns 0 and 1). Default: false. */
   bidirectional?: boolean;
-  /** Computes the reply to a sender's `message` in bidirectional mode (any JSON value). Default: replies null. */
+  /**
+   * Computes the reply to a sender's `message` in bidirectional mode: any JSON value, or an array (a uint8 image)
+   * given as a raw frame `{ width, height, format: 'BGR24' | 'GRAY8', data }`, an ndarray-like
+   * `{ shape: [rows, cols] | [rows, cols, 3], dtype?: 'uint8', data }` or a JPEG `{ codec: 'jpeg', data }`, which
+   * travels as NetGear's two-part array reply (NetGear_Async: a msgpack-numpy part; raw arrays only). Default:
+   * replies null.
+   */
   returnData?: (message: unknown, port: string | undefined) => unknown;
   /** 0 off, 1 StoneHouse (CURVE encryption), 2 IronHouse (plus client key authorisation). Default: 0. */
   secureMode?: 0 | 1 | 2;
@@ -53,6 +63,8 @@ const log = createLogger('netgear');
 export class NetGearSource extends SourceBase {
   /** The endpoints bound, e.g. `tcp://127.0.0.1:5555`. */
   readonly endpoints: readonly string[];
+  /** The port bound (in multi-server mode, the identity its sender puts in every header). */
+  readonly port: number;
   readonly #options: NetGearSourceOptions;
   readonly #pattern: NetGearPattern;
   #socket: Socket | undefined;
@@ -65,13 +77,10 @@ export class NetGearSource extends SourceBase {
     const pattern = options.pattern ?? 0;
     assertOption([0, 1, 2, 3].includes(pattern), `pattern must be 0, 1, 2 or 3; got ${pattern}`);
     assertOption(pattern !== 3 || options.async, 'pattern 3 (PUSH/PULL) exists only with async (NetGear_Async)');
-    const ports = options.ports ?? [options.port ?? 5555];
-    for (const port of ports)
-      assertOption(Number.isInteger(port) && port > 0 && port < 65536, `port must be in 1..65535; got ${port}`);
-    assertOption(
-      ports.length === 1 || pattern === 1 || pattern === 2,
-      'multi-server mode (ports) needs pattern 1 or 2',
-    );
+    const port = options.port ?? 5555;
+    assertOption(Number.isInteger(port) && port > 0 && port < 65536, `port must be in 1..65535; got ${port}`);
+    assertOption(!options.multiServer || pattern === 1 || pattern === 2, 'multi-server mode needs pattern 1 or 2');
+    assertOption(!(options.multiServer && options.async), 'NetGear_Async has no multi-server mode');
     const secureMode = options.secureMode ?? 0;
     assertOption([0, 1, 2].includes(secureMode), 'secureMode must be 0, 1 or 2');
     assertOption(secureMode === 0 || typeof options.keysDir === 'string', 'keysDir is required with secureMode');
@@ -79,7 +88,8 @@ export class NetGearSource extends SourceBase {
     const protocol = options.protocol ?? 'tcp';
     assertOption(['tcp', 'ipc'].includes(protocol), 'protocol must be tcp or ipc');
     const address = options.address ?? '127.0.0.1';
-    this.endpoints = protocol === 'ipc' ? [`ipc://${address}`] : ports.map((port) => `tcp://${address}:${port}`);
+    this.endpoints = [protocol === 'ipc' ? `ipc://${address}` : `tcp://${address}:${port}`];
+    this.port = port;
     this.#pattern = pattern;
     this.#options = options;
   }
@@ -153,7 +163,13 @@ export class NetGearSource extends SourceBase {
         let parsed: NetGearMessage | undefined;
         try {
           parsed = this.#options.async ? parseNetGearAsyncMessage(parts, limits) : parseNetGearMessage(parts, limits);
+          if (this.#options.multiServer && parsed.port !== String(this.port))
+            throw this.error(
+              'FW_ERR_PROTOCOL_VIOLATION',
+              `multi-server mode: a message on port ${this.port} claims port ${JSON.stringify(parsed.port ?? null)}`,
+            );
         } catch (error) {
+          parsed = undefined;
           this.countDrop();
           const failure =
             error instanceof FramewireError ? error : this.error('FW_ERR_PROTOCOL_VIOLATION', String(error), error);
@@ -177,46 +193,27 @@ export class NetGearSource extends SourceBase {
     }
   }
 
-  #reply(parsed: NetGearMessage | undefined): Buffer | string {
+  #reply(parsed: NetGearMessage | undefined): Buffer | string | (string | Buffer)[] {
     const bidirectional = this.#options.bidirectional ?? false;
+    if (bidirectional && parsed?.type === 'frame') {
+      try {
+        const data = this.#options.returnData?.(parsed.message, parsed.port) ?? null;
+        return this.#options.async ? netGearAsyncReplyParts(data) : netGearReplyParts(data);
+      } catch (error) {
+        // The sender still needs its reply: it gets None, and the failure is reported.
+        this.reportError(
+          error instanceof FramewireError
+            ? error
+            : this.error('FW_ERR_INVALID_OPTION', `returnData failed: ${(error as Error).message}`, error),
+        );
+        return this.#options.async ? netGearAsyncReplyParts(null) : netGearReplyParts(null);
+      }
+    }
     if (this.#options.async) {
       if (parsed?.type === 'terminate')
         return packMsgpack({ terminated: 'Client-`' + this.id + '` successfully terminated!' });
-      if (bidirectional && parsed?.type === 'frame') {
-        const data = this.#options.returnData?.(parsed.message, parsed.port) ?? null;
-        return packMsgpack({ return_type: pythonTypeName(data), return_data: data });
-      }
       return Buffer.from('Data received on framewire');
-    }
-    if (bidirectional && parsed?.type === 'frame') {
-      const data = this.#options.returnData?.(parsed.message, parsed.port) ?? null;
-      return JSON.stringify({ return_type: pythonTypeName(data), data });
     }
     return `Data received on device: ${this.id} !`;
   }
-}
-
-/**
- * Makes a {@link NetGearSource} from a spec such as `netgear://*:5555?pattern=1`, with query parameters
- * `pattern`, `async`, `bidirectional`, `secure` (0–2), `keys` (folder) and `ports` (comma-separated, multi-server).
- * Throws `FW_ERR_INVALID_OPTION` on a malformed spec.
- */
-export function netGearSourceFromSpec(spec: string, id?: string): NetGearSource {
-  const match = /^netgear:\/\/([^:/?]+)(?::(\d+))?\/?(?:\?(.*))?$/.exec(spec);
-  assertOption(match, `--source netgear must look like netgear://*:5555?pattern=1; got ${spec}`);
-  const query = new URLSearchParams(match[3] ?? '');
-  const flag = (name: string): boolean => ['1', 'true', 'yes'].includes(query.get(name) ?? '');
-  const ports = query.get('ports')?.split(',').map(Number);
-  const secureMode = Number(query.get('secure') ?? 0);
-  return new NetGearSource({
-    ...(id ? { id } : {}),
-    address: match[1] ?? '127.0.0.1',
-    ...(match[2] ? { port: Number(match[2]) } : {}),
-    ...(ports ? { ports } : {}),
-    pattern: Number(query.get('pattern') ?? 0) as NetGearPattern,
-    async: flag('async'),
-    bidirectional: flag('bidirectional'),
-    secureMode: secureMode as 0 | 1 | 2,
-    ...(query.get('keys') ? { keysDir: query.get('keys') ?? '' } : {}),
-  });
 }

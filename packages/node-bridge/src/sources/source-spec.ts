@@ -23,14 +23,18 @@ export interface SourceSpecOptions {
   cameraCommand?: string;
 }
 
-/** Extra constructors for source kinds defined outside this module (NetGear registers `netgear:`). */
-const extraKinds = new Map<string, (spec: string, id: string | undefined, options: SourceSpecOptions) => VideoSource>();
+/** Makes the source(s) of a registered scheme (NetGear's multi-server mode makes one per sender port). */
+export type SourceKindFactory = (
+  spec: string,
+  id: string | undefined,
+  options: SourceSpecOptions,
+) => VideoSource | VideoSource[];
 
-/** Teaches {@link createSource} a URL scheme, e.g. `netgear` for `netgear://*:5555`. */
-export function registerSourceKind(
-  scheme: string,
-  create: (spec: string, id: string | undefined, options: SourceSpecOptions) => VideoSource,
-): void {
+/** Extra constructors for source kinds defined outside this module (NetGear registers `netgear:`). */
+const extraKinds = new Map<string, SourceKindFactory>();
+
+/** Teaches {@link createSource} a URL scheme, e.g. `netgear` for `netgear://*:5555`; `create` may return several sources. */
+export function registerSourceKind(scheme: string, create: SourceKindFactory): void {
   extraKinds.set(scheme, create);
 }
 
@@ -40,6 +44,23 @@ export function registerSourceKind(
  * A `#id=<name>` suffix names the source in URLs. Throws `FW_ERR_INVALID_OPTION` for an unknown spec.
  */
 export function createSource(spec: string, options: SourceSpecOptions = {}): VideoSource {
+  const sources = createSources(spec, options);
+  assertOption(
+    sources.length === 1 && sources[0],
+    `--source ${spec} makes ${sources.length} sources; use createSources`,
+  );
+  return sources[0];
+}
+
+/**
+ * Like {@link createSource}, for specs that may make several sources, e.g. NetGear's multi-server mode
+ * (`netgear://*:5555,5556?pattern=1&multiserver=1` makes one source per sender port).
+ */
+export function createSources(spec: string, options: SourceSpecOptions = {}): VideoSource[] {
+  return [createOneOrMore(spec, options)].flat();
+}
+
+function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource | VideoSource[] {
   const hash = spec.indexOf('#id=');
   const id = hash >= 0 ? spec.slice(hash + 4) : undefined;
   const body = hash >= 0 ? spec.slice(0, hash) : spec;
