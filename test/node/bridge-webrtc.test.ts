@@ -282,6 +282,74 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     }
   });
 
+  it('caps open sessions at webrtc.maxSessions: 503 FW_ERR_CAPACITY_REACHED, in the SDK too', async () => {
+    await assert.rejects(
+      BridgeServer.start({ port: 0, sources: [], webrtc: { maxSessions: 0 } }),
+      (error: { code?: string }) => error.code === 'FW_ERR_INVALID_OPTION',
+    );
+    const capped = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1 },
+    });
+    const page = await viewerPage();
+    try {
+      const output = capped.webrtc;
+      assert.ok(output);
+      await waitUntil(() => output.ready, 'the WebRTC worker', 15_000);
+      const url = `http://127.0.0.1:${capped.port}/`;
+      /** Opens a WhepSource (kept as window.viewer when it opens); the first frame's presence or the error code. */
+      const open = (extra: Record<string, unknown>): Promise<string> =>
+        page.evaluate(
+          async (bridgeUrl: string, options: Record<string, unknown>) => {
+            try {
+              const source = await Framewire.openSource({
+                bridge: {
+                  url: bridgeUrl,
+                  transport: 'webrtc',
+                  candidateFilter: window.isLoopbackCandidate,
+                  ...options,
+                },
+              });
+              window.viewer = source;
+              const frame = await source.read();
+              frame?.close();
+              return frame ? 'frame' : 'ended';
+            } catch (error) {
+              return (error as { code: string }).code;
+            }
+          },
+          url,
+          extra,
+        );
+      assert.equal(await open({ jitterBufferTargetMs: -1 }), 'FW_ERR_INVALID_OPTION');
+      assert.equal(await open({}), 'frame');
+      assert.equal(output.sessions.length, 1);
+      const refused = await page.evaluate(async (offerUrl: string) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(offerUrl, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+        pc.close();
+        return { status: response.status, retry: response.headers.get('retry-after'), body: await response.text() };
+      }, `${url}offer`);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.retry, '1');
+      assert.equal((JSON.parse(refused.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(await open({}), 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(output.sessions.length, 1);
+      // Closing the first viewer (still window.viewer: the refused open kept nothing) frees its place.
+      await page.evaluate(() => window.viewer?.close());
+      await waitUntil(() => output.sessions.length === 0, 'the closed session to end');
+      assert.equal(await open({}), 'frame');
+    } finally {
+      await page.evaluate(() => window.viewer?.close());
+      await capped.close();
+    }
+  });
+
   it('restarts a killed worker: offers meanwhile get 503, and a viewer reconnects by itself', async () => {
     const page = await viewerPage();
     const before = await view(page, 5);
@@ -306,7 +374,19 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
   it('the CLI serves --webrtc with loopback-only answers (--webrtc-ice-address)', async () => {
     const cli = await startCli(
       CLI,
-      ['--port', '0', '--size', '160x120', '--fps', '5', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+      [
+        '--port',
+        '0',
+        '--size',
+        '160x120',
+        '--fps',
+        '5',
+        '--webrtc',
+        '--webrtc-ice-address',
+        '127.0.0.1',
+        '--webrtc-max-sessions',
+        '1',
+      ],
       /listening on (http:\/\/[\d.:]+)/,
     );
     try {
@@ -330,6 +410,17 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       assert.equal(answer.type, 'answer');
       const candidates = answer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
       assert.ok(candidates.length > 0 && candidates.every(isLoopbackCandidate), candidates.join('\n'));
+      // --webrtc-max-sessions 1: the answered offer holds the only place.
+      const second = await page.evaluate(async (offerUrl: string) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(offerUrl, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+        pc.close();
+        return { status: response.status, body: await response.text() };
+      }, `${url}/offer`);
+      assert.equal(second.status, 503);
+      assert.equal((JSON.parse(second.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
     } finally {
       assert.equal(await cli.stop(), 0);
     }

@@ -35,6 +35,12 @@ export interface WhepSourceOptions {
   iceServers?: RTCIceServer[];
   /** Keeps only the ICE candidates (`candidate:…` lines) it returns true for, in the offer and the answer. Default: all. */
   candidateFilter?: (candidate: string) => boolean;
+  /**
+   * How long the browser's receiver may hold frames to smooth network jitter, in ms (0–4000), set as the video
+   * receiver's `jitterBufferTarget` where the browser has it. A live view wants the smallest: the browser still
+   * keeps the minimum its jitter estimate needs. Default: 0 (lowest latency); `null` leaves the browser's default.
+   */
+  jitterBufferTargetMs?: number | null;
 }
 
 /** The counters of a {@link WhepSource}. */
@@ -57,8 +63,8 @@ const GATHER_TIMEOUT_MS = 3000;
  * With the bridge, a `fw.meta` data channel carries each frame's capture time, matched to frames through their
  * RTP timestamps, so `stats` reports glass-to-glass latency (after about ten frames).
  *
- * `open()` resolves with the first frame. It rejects with `FW_ERR_UNAUTHORIZED` (401), `FW_ERR_NETWORK_FAILED`
- * (404 or another refusal), `FW_ERR_CONNECTION_FAILED` (unreachable), `FW_ERR_STREAM_STALLED` (no frame within
+ * `open()` resolves with the first frame. It rejects with `FW_ERR_UNAUTHORIZED` (401), `FW_ERR_CAPACITY_REACHED`
+ * (503: the bridge has its maximum of WebRTC sessions), `FW_ERR_NETWORK_FAILED` (404 or another refusal), `FW_ERR_CONNECTION_FAILED` (unreachable), `FW_ERR_STREAM_STALLED` (no frame within
  * `openTimeoutMs`), `FW_ERR_NOT_SUPPORTED` (no RTCPeerConnection or MediaStreamTrackProcessor). Later, a failed
  * or stalled connection is replaced by a new offer with backoff (non-fatal errors; fatal once retries are used
  * up); the session is ended with `DELETE` on close.
@@ -189,8 +195,13 @@ export class WhepSource extends QueuedFrameSource {
         log.debug('ignored a malformed fw.meta message');
       }
     };
-    pc.ontrack = ({ track }) => {
-      if (track.kind === 'video' && generation === this.#generation) void this.#pump(track, clock, generation);
+    const jitterBufferTargetMs =
+      this.#options.jitterBufferTargetMs ?? (this.#options.jitterBufferTargetMs === null ? null : 0);
+    pc.ontrack = ({ track, receiver }) => {
+      if (track.kind !== 'video' || generation !== this.#generation) return;
+      if (jitterBufferTargetMs !== null && 'jitterBufferTarget' in receiver)
+        receiver.jitterBufferTarget = jitterBufferTargetMs;
+      void this.#pump(track, clock, generation);
     };
     pc.onconnectionstatechange = () => {
       if (generation !== this.#generation || pc.connectionState !== 'failed') return;
@@ -344,6 +355,11 @@ function offerUrl(options: WhepSourceOptions): string {
     options.candidateFilter === undefined || typeof options.candidateFilter === 'function',
     'candidateFilter must be a function',
   );
+  const jitter = options.jitterBufferTargetMs;
+  assertOption(
+    jitter === undefined || jitter === null || (typeof jitter === 'number' && jitter >= 0 && jitter <= 4000),
+    `jitterBufferTargetMs must be a number of ms in 0..4000 or null; got ${String(jitter)}`,
+  );
   const base = parsed.pathname.endsWith('/');
   assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full offer URL');
   if (base) parsed.pathname += sourceId === undefined ? 'offer' : `sources/${sourceId}/offer`;
@@ -385,6 +401,12 @@ function refusal(status: number, body: string, url: string): FramewireError {
     return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
       fatal: true,
       stage: 'auth',
+      details,
+    });
+  if (status === 503 && code === 'FW_ERR_CAPACITY_REACHED')
+    return new FramewireError('FW_ERR_CAPACITY_REACHED', `${url} serves its maximum number of sessions: ${message}`, {
+      fatal: false,
+      stage: 'network',
       details,
     });
   if (status === 503)

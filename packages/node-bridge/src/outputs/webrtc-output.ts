@@ -46,6 +46,12 @@ export interface WebRtcOutputOptions {
   maxRestartDelayMs?: number;
   /** Node executable that runs the worker. Default: the bridge's own (`process.execPath`). */
   nodePath?: string;
+  /**
+   * Most WebRTC sessions (viewers and publishers) open at once; an offer beyond it is answered `503
+   * FW_ERR_CAPACITY_REACHED` with `Retry-After`. Each session costs a VP8 encoder (or decoder) in the worker.
+   * Default: 16.
+   */
+  maxSessions?: number;
 }
 
 /** Whether a session receives the bridge's video (`view`, WHEP) or sends video to the bridge (`publish`, WHIP). */
@@ -151,6 +157,7 @@ export class WebRtcOutput {
       restartDelayMs: 250,
       maxRestartDelayMs: 5000,
       nodePath: process.execPath,
+      maxSessions: 16,
       ...options,
     };
     const o = this.#options;
@@ -161,6 +168,10 @@ export class WebRtcOutput {
     assertOption(Array.isArray(o.iceServers), 'webrtc.iceServers must be an array of RTCIceServer objects');
     assertOption(o.answerTimeoutMs > 0, `webrtc.answerTimeoutMs must be > 0; got ${o.answerTimeoutMs}`);
     assertOption(o.maxOfferBytes >= 1024, `webrtc.maxOfferBytes must be >= 1024; got ${o.maxOfferBytes}`);
+    assertOption(
+      Number.isInteger(o.maxSessions) && o.maxSessions >= 1,
+      `webrtc.maxSessions must be an integer >= 1; got ${o.maxSessions}`,
+    );
     this.#feeds = feeds;
     this.#reader = new IpcMessageReader(
       (message) => this.#onWorkerMessage(message as IpcFromWorker),
@@ -225,8 +236,8 @@ export class WebRtcOutput {
    * Answers `POST` of an offer for source `sourceId` (`view`) or of a client's video (`publish`). The body is
    * `application/sdp` or JSON `{ type: 'offer', sdp }`; the answer comes back in the same form, with status 201
    * and the session resource in `Location` (`<request path>/<session id>`). Errors: 400
-   * `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 504
-   * `FW_ERR_TIMEOUT`.
+   * `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503
+   * `FW_ERR_CAPACITY_REACHED` (`maxSessions` open), 504 `FW_ERR_TIMEOUT`.
    */
   async handleOffer(
     request: IncomingMessage,
@@ -261,7 +272,10 @@ export class WebRtcOutput {
         response.destroy();
         return;
       }
-      if (failure.status === 503) response.setHeader('retry-after', '1');
+      if (failure.status === 503) {
+        response.setHeader('retry-after', '1');
+        response.setHeader('access-control-expose-headers', 'retry-after');
+      }
       // The rest of a refused body is not read: the connection cannot carry another request.
       if (failure.status === 413) response.setHeader('connection', 'close');
       sendJson(response, failure.status, { error: failure.code, message: failure.message });
@@ -335,6 +349,13 @@ export class WebRtcOutput {
       throw new HttpFailure(503, 'FW_ERR_PROCESS_FAILED', 'the WebRTC worker is restarting; offer again shortly', {
         stage: 'webrtc',
       });
+    if (this.#sessions.size >= this.#options.maxSessions)
+      throw new HttpFailure(
+        503,
+        'FW_ERR_CAPACITY_REACHED',
+        `the bridge already has ${this.#options.maxSessions} WebRTC sessions (webrtc.maxSessions); try again later`,
+        { stage: 'webrtc' },
+      );
     const requestId = this.#nextRequest++;
     const sessionId = randomUUID();
     const session: WebRtcSession = { id: sessionId, mode, sourceId: mode === 'view' ? sourceId : '', state: 'new' };

@@ -218,6 +218,12 @@ export class FfmpegTranscoder {
         ...(scale ? ['-vf', scale] : []),
         '-fps_mode',
         'passthrough',
+        // ffmpeg's rawvideo encoder is frame-threaded: with more than one thread every frame waits for the next
+        // one (a frame of latency, 33 ms at 30 fps). Copying pixels needs no threads.
+        '-threads',
+        '1',
+        '-flush_packets',
+        '1',
         '-f',
         'rawvideo',
         '-pix_fmt',
