@@ -187,6 +187,50 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     await second.evaluate(() => window.viewer?.close());
   });
 
+  it('delivers the shared H.264 feed on data channels: two viewers, one encoder, latency measured', async () => {
+    const [first, second] = [await viewerPage(), await viewerPage()];
+    const [a, b] = await Promise.all([
+      view(first, 30, { delivery: 'datachannel' }),
+      view(second, 30, { delivery: 'datachannel' }),
+    ]);
+    for (const viewed of [a, b]) {
+      assert.equal(viewed.sizes.length, 30);
+      assert.ok(
+        viewed.sizes.every((size) => size === '320x240'),
+        viewed.sizes.join(),
+      );
+      assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
+      // Every access unit carries its capture time: latency is known from the first frame on.
+      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000);
+    }
+    const sessions = output().sessions.filter((s) => s.mode === 'view');
+    assert.equal(sessions.length, 2);
+    assert.ok(sessions.every((s) => s.delivery === 'datachannel'));
+    // Encoded once: one H.264 encoder for the source, read once by the WebRTC output for both viewers.
+    const metrics = await (await fetch(`${base}/metrics?token=${TOKEN}`)).text();
+    const encoders = metrics.split('\n').filter((l) => l.startsWith('framewire_encoder_running{'));
+    assert.deepEqual(
+      encoders.filter((l) => l.includes('format="h264"')),
+      ['framewire_encoder_running{source="testpattern",format="h264"} 1'],
+    );
+    assert.match(metrics, /framewire_output_clients\{source="\*",output="webrtc"\} 2/);
+    const feed = bridge.feed('testpattern', 'h264');
+    assert.equal(feed.stats.subscribers, 1);
+    assert.ok(feed.stats.transcoding);
+    // An unknown delivery is refused.
+    const refused = await fetch(`${base}/offer?delivery=carrier-pigeon`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/sdp' },
+      body: 'v=0\r\n',
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: string }).error, 'FW_ERR_INVALID_OPTION');
+    await first.evaluate(() => window.viewer?.close());
+    await second.evaluate(() => window.viewer?.close());
+    await waitUntil(() => output().sessions.length === 0, 'the sessions to end');
+    await waitUntil(() => feed.stats.subscribers === 0, 'the WebRTC output to stop reading the H.264 feed');
+  });
+
   it('refuses a missing or wrong token with 401 FW_ERR_UNAUTHORIZED, in the SDK too', async () => {
     const page = await viewerPage();
     for (const token of [undefined, 'wrong-token-123']) {

@@ -341,6 +341,15 @@ export class BridgeServer {
         value: f.stats.transcoderRestarts,
       })),
     );
+    add(
+      'framewire_encoder_running',
+      'gauge',
+      '1 while the shared encoder of a source and format runs (one per source and format, whatever the viewers).',
+      [...this.#feeds.values()].map((f) => ({
+        labels: { source: f.source.id, format: f.format },
+        value: f.stats.transcoding ? 1 : 0,
+      })),
+    );
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);

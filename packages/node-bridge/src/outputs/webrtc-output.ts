@@ -10,8 +10,10 @@ import { SupervisedProcess } from '../process/supervised-process.js';
 import type { VideoSource } from '../sources/video-source.js';
 import {
   IpcMessageReader,
+  encodeIpcAccessUnitHeader,
   encodeIpcFrameHeader,
   encodeIpcJson,
+  type IpcDelivery,
   type IpcFrame,
   type IpcFromWorker,
   type IpcToWorker,
@@ -65,6 +67,11 @@ export interface WebRtcSession {
   mode: WebRtcSessionMode;
   /** The source viewed (empty for `publish`). */
   sourceId: string;
+  /**
+   * How a viewer receives video: `track` (VP8 encoded for this viewer) or `datachannel` (the source's shared H.264
+   * access units on an `fw.h264` data channel, encoded once for all viewers). `track` for publishers.
+   */
+  delivery: IpcDelivery;
   /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
   state: string;
 }
@@ -97,8 +104,8 @@ export interface WebRtcOutputStats {
 export interface WebRtcFeedProvider {
   /** The bridge's sources. */
   readonly sources: readonly VideoSource[];
-  /** The shared feed of source `id` in `format`. */
-  feed(id: string, format: 'I420'): FrameFeed;
+  /** The shared feed of source `id` in `format` (`I420` for VP8 tracks, `h264` for data-channel viewers). */
+  feed(id: string, format: 'I420' | 'h264'): FrameFeed;
 }
 
 interface Pending {
@@ -138,7 +145,10 @@ export class WebRtcOutput {
   readonly #events = new TypedEmitter<WebRtcOutputEvents>();
   readonly #sessions = new Map<string, WebRtcSession>();
   readonly #pending = new Map<number, Pending>();
+  /** Feed subscriptions by `<source id>:<format>`. */
   readonly #subscriptions = new Map<string, () => void>();
+  /** Sources whose access units must restart at a keyframe (one was dropped on the way to the worker). */
+  readonly #needKey = new Set<string>();
   readonly #reader: IpcMessageReader;
   #ready = false;
   #nextRequest = 1;
@@ -235,8 +245,9 @@ export class WebRtcOutput {
   /**
    * Answers `POST` of an offer for source `sourceId` (`view`) or of a client's video (`publish`). The body is
    * `application/sdp` or JSON `{ type: 'offer', sdp }`; the answer comes back in the same form, with status 201
-   * and the session resource in `Location` (`<request path>/<session id>`). Errors: 400
-   * `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503
+   * and the session resource in `Location` (`<request path>/<session id>`). A viewer's `?delivery=datachannel`
+   * asks for the source's H.264 access units on the offer's `fw.h264` data channel instead of a VP8 track. Errors:
+   * 400 `FW_ERR_INVALID_OPTION` (unknown delivery), 400 `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503
    * `FW_ERR_CAPACITY_REACHED` (`maxSessions` open), 504 `FW_ERR_TIMEOUT`.
    */
   async handleOffer(
@@ -245,10 +256,15 @@ export class WebRtcOutput {
     sourceId: string,
     mode: WebRtcSessionMode,
   ): Promise<void> {
-    const path = new URL(request.url ?? '/', 'http://bridge').pathname;
+    const url = new URL(request.url ?? '/', 'http://bridge');
+    const path = url.pathname;
     try {
-      const { sdp, json } = await this.#readOffer(request, mode);
-      const answer = await this.#offer(sourceId, mode, sdp);
+      const delivery = url.searchParams.get('delivery') ?? 'track';
+      if (mode === 'view' && delivery !== 'track' && delivery !== 'datachannel')
+        throw new HttpFailure(400, 'FW_ERR_INVALID_OPTION', `delivery must be track or datachannel; got ${delivery}`);
+      const viewerDelivery: IpcDelivery = mode === 'view' && delivery === 'datachannel' ? 'datachannel' : 'track';
+      const { sdp, json } = await this.#readOffer(request, mode, viewerDelivery);
+      const answer = await this.#offer(sourceId, mode, viewerDelivery, sdp);
       const location = `${path.replace(/\/$/, '')}/${answer.sessionId}`;
       response.setHeader('location', location);
       response.setHeader('access-control-expose-headers', 'location');
@@ -316,7 +332,11 @@ export class WebRtcOutput {
     this.#events.removeAllListeners();
   }
 
-  async #readOffer(request: IncomingMessage, mode: WebRtcSessionMode): Promise<{ sdp: string; json: boolean }> {
+  async #readOffer(
+    request: IncomingMessage,
+    mode: WebRtcSessionMode,
+    delivery: IpcDelivery,
+  ): Promise<{ sdp: string; json: boolean }> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const json = type !== 'application/sdp';
     const body = await readBody(request, this.#options.maxOfferBytes);
@@ -333,6 +353,11 @@ export class WebRtcOutput {
       sdp = message.sdp;
     }
     if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw invalid('the offer is not an SDP (must start v=0)');
+    if (delivery === 'datachannel') {
+      if (!/^m=application /m.test(sdp))
+        throw invalid('a data-channel viewer offer must have a data channel (m=application)');
+      return { sdp, json };
+    }
     const video = /^m=video .*$/m.exec(sdp);
     if (!video) throw invalid('the offer has no video media section (m=video)');
     const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
@@ -343,7 +368,12 @@ export class WebRtcOutput {
     return { sdp, json };
   }
 
-  #offer(sourceId: string, mode: WebRtcSessionMode, sdp: string): Promise<Extract<IpcFromWorker, { type: 'answer' }>> {
+  #offer(
+    sourceId: string,
+    mode: WebRtcSessionMode,
+    delivery: IpcDelivery,
+    sdp: string,
+  ): Promise<Extract<IpcFromWorker, { type: 'answer' }>> {
     if (this.#closed) throw new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down');
     if (!this.#ready)
       throw new HttpFailure(503, 'FW_ERR_PROCESS_FAILED', 'the WebRTC worker is restarting; offer again shortly', {
@@ -358,14 +388,21 @@ export class WebRtcOutput {
       );
     const requestId = this.#nextRequest++;
     const sessionId = randomUUID();
-    const session: WebRtcSession = { id: sessionId, mode, sourceId: mode === 'view' ? sourceId : '', state: 'new' };
+    const session: WebRtcSession = {
+      id: sessionId,
+      mode,
+      sourceId: mode === 'view' ? sourceId : '',
+      delivery,
+      state: 'new',
+    };
     this.#sessions.set(sessionId, session);
-    if (mode === 'view') this.#watch(sourceId);
+    if (mode === 'view') this.#watch(sourceId, delivery);
     const message: IpcToWorker = {
       type: 'offer',
       requestId,
       sessionId,
       mode,
+      delivery,
       sourceId,
       sdp,
       iceAddresses: this.#options.iceAddresses,
@@ -397,23 +434,49 @@ export class WebRtcOutput {
     this.#worker.write(encodeIpcJson(message), true);
   }
 
-  /** Reads source `sourceId` while it has viewers (the feed itself is shared with the other outputs). */
-  #watch(sourceId: string): void {
-    if (this.#subscriptions.has(sourceId)) return;
-    const feed = this.#feeds.feed(sourceId, 'I420');
+  /**
+   * Reads source `sourceId` while it has viewers: its I420 feed for VP8 tracks, its H.264 feed for data-channel
+   * viewers (the feeds themselves are shared with the other outputs; each is read once, whatever the viewers).
+   */
+  #watch(sourceId: string, delivery: IpcDelivery): void {
+    const format = delivery === 'datachannel' ? 'h264' : 'I420';
+    const key = `${sourceId}:${format}`;
+    if (this.#subscriptions.has(key)) return;
+    const feed = this.#feeds.feed(sourceId, format);
+    if (format === 'h264') this.#needKey.add(sourceId);
     this.#subscriptions.set(
-      sourceId,
-      feed.subscribe((frame) => this.#forward(sourceId, frame)),
+      key,
+      feed.subscribe((frame) =>
+        format === 'h264' ? this.#forwardAccessUnit(sourceId, frame) : this.#forward(sourceId, frame),
+      ),
     );
   }
 
   #unwatchIdle(): void {
-    for (const [sourceId, unsubscribe] of this.#subscriptions) {
-      const viewed = [...this.#sessions.values()].some((s) => s.mode === 'view' && s.sourceId === sourceId);
+    for (const [key, unsubscribe] of this.#subscriptions) {
+      const viewed = [...this.#sessions.values()].some(
+        (s) => s.mode === 'view' && key === `${s.sourceId}:${s.delivery === 'datachannel' ? 'h264' : 'I420'}`,
+      );
       if (viewed) continue;
       unsubscribe();
-      this.#subscriptions.delete(sourceId);
+      this.#subscriptions.delete(key);
     }
+  }
+
+  /** Hands an H.264 access unit to the worker; after a drop, waits for the next keyframe (the decoders need it). */
+  #forwardAccessUnit(sourceId: string, frame: SourceFrame): void {
+    if (isRawFrame(frame) || frame.codec !== 'h264') return;
+    if (this.#needKey.has(sourceId) && !frame.key) return;
+    const header = encodeIpcAccessUnitHeader({ ...frame, id: sourceId });
+    if (!this.#ready || !this.#worker.write(header)) {
+      this.#needKey.add(sourceId);
+      this.#framesDropped++;
+      return;
+    }
+    this.#needKey.delete(sourceId);
+    this.#worker.write(frame.data, true);
+    this.#framesSent++;
+    this.#bytesSent += header.length + frame.data.length;
   }
 
   #forward(sourceId: string, frame: SourceFrame): void {
