@@ -249,6 +249,37 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.equal(code, 'FW_ERR_UNAUTHORIZED');
   });
 
+  it('publishToBridge: a missing or wrong token is refused with FW_ERR_UNAUTHORIZED, and no session stays', async () => {
+    const page = await viewerPage();
+    const codes = await page.evaluate(async (url: string) => {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+      const [track] = stream.getVideoTracks();
+      const sdk = (window as unknown as { Framewire: Record<string, (...args: unknown[]) => Promise<unknown>> })
+        .Framewire;
+      const got: string[] = [];
+      for (const token of [undefined, 'wrong-token-123'])
+        got.push(
+          await (
+            sdk['publishToBridge']?.(track, { url, token, candidateFilter: window.isLoopbackCandidate }) ??
+            Promise.reject(new Error('no publishToBridge'))
+          ).then(
+            () => 'published',
+            (error: unknown) => (error as { code: string }).code,
+          ),
+        );
+      got.push(
+        await (sdk['publishToBridge']?.(track, { url: 'ftp://bridge/' }) ?? Promise.reject(new Error('none'))).then(
+          () => 'published',
+          (error: unknown) => (error as { code: string }).code,
+        ),
+      );
+      for (const t of stream.getTracks()) t.stop();
+      return got;
+    }, `${base}/`);
+    assert.deepEqual(codes, ['FW_ERR_UNAUTHORIZED', 'FW_ERR_UNAUTHORIZED', 'FW_ERR_INVALID_OPTION']);
+    assert.equal(output().sessions.filter((s) => s.mode === 'publish').length, 0);
+  });
+
   it('answers malformed offers with clear errors and keeps serving', async () => {
     const pid = output().workerPid;
     const post = async (path: string, body: string, type: string, method = 'POST') => {
@@ -472,32 +503,60 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
 });
 
 /** What a publishing page keeps on its window. */
-type Publisher = { publisher: { pc: RTCPeerConnection; stream: MediaStream } };
+type Publisher = {
+  publisher: { close(): Promise<void>; state: string; sessionUrl?: string };
+  stopCamera: () => Promise<void>;
+};
 
-/** Sends the page's fake camera (320×240) to `url` with a sendonly offer, WHIP-style; resolves with the HTTP status. */
-function publishCamera(page: Page, url: string): Promise<number> {
-  return page.evaluate(async (offerUrl: string) => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
-    const pc = new RTCPeerConnection();
-    for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    const response = await fetch(offerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp' },
-      body: pc.localDescription?.sdp,
-    });
-    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-    Object.assign(window, { publisher: { pc, stream } });
-    return response.status;
-  }, url);
+/**
+ * Publishes the page's fake camera (320×240) to the bridge at `url` with the SDK's publishToBridge (WHIP-style,
+ * loopback candidates only): as a MediaStreamTrack, or as a FrameSource (CameraSource) when `asSource`. Resolves
+ * with the publisher's state and session URL.
+ */
+async function publishCamera(
+  page: Page,
+  url: string,
+  asSource = false,
+): Promise<{ state: string; sessionUrl: string | undefined }> {
+  await page.addScriptTag({ url: '/sdk/framewire.min.js' });
+  return page.evaluate(
+    async (bridgeUrl: string, source: boolean) => {
+      const sdk = (window as unknown as { Framewire: Record<string, (...args: unknown[]) => Promise<unknown>> })
+        .Framewire;
+      let input: unknown;
+      let stopCamera: () => Promise<void>;
+      if (source) {
+        const camera = (await sdk['openSource']?.({ camera: { width: 320, height: 240 } })) as {
+          close(): Promise<void>;
+        };
+        input = camera;
+        stopCamera = () => camera.close();
+      } else {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+        input = stream.getVideoTracks()[0];
+        stopCamera = () => {
+          for (const track of stream.getTracks()) track.stop();
+          return Promise.resolve();
+        };
+      }
+      const publisher = (await sdk['publishToBridge']?.(input, {
+        url: bridgeUrl,
+        candidateFilter: window.isLoopbackCandidate,
+      })) as Publisher['publisher'];
+      Object.assign(window, { publisher, stopCamera });
+      return { state: publisher.state, sessionUrl: publisher.sessionUrl };
+    },
+    url,
+    asSource,
+  );
 }
 
-/** Stops the camera and the connection {@link publishCamera} opened (frees the fake camera for later tests). */
+/** Ends the session {@link publishCamera} opened (DELETE) and stops the camera (frees it for later tests). */
 function stopPublishing(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const { pc, stream } = (window as unknown as Publisher).publisher;
-    for (const track of stream.getTracks()) track.stop();
-    pc.close();
+  return page.evaluate(async () => {
+    const { publisher, stopCamera } = window as unknown as Publisher;
+    await publisher.close();
+    await stopCamera();
   });
 }
 
@@ -565,8 +624,9 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       await published.start();
       await output.start();
       const page = await openPeerPage(browser, sdk.url, errors);
-      const status = await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`);
-      assert.equal(status, 201);
+      const publishing = await publishCamera(page, `http://127.0.0.1:${bridge.port}/`);
+      assert.equal(publishing.state, 'connected');
+      assert.match(publishing.sessionUrl ?? '', /\/publish\/[\w-]+$/);
       assert.equal(await peer.exited, 0, peer.stderr());
       const received = peer.events.filter((e) => e['event'] === 'frame');
       assert.equal(received.length, 5);
@@ -576,6 +636,8 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       assert.ok((received[0]?.['mean'] as number) > 5, 'a picture, not a blank frame');
       assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 1);
       await stopPublishing(page);
+      // close() ended the session on the bridge with DELETE.
+      assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 0);
     } finally {
       peer.kill();
       await browser.close();
@@ -614,7 +676,9 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       // The reader starts first and waits for the writer, as a local ML process would.
       const reader = readShmWithPython(`/dev/shm/${shmName}`);
       const page = await openPeerPage(browser, sdk.url, errors);
-      assert.equal(await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`), 201);
+      // A FrameSource this time (the SDK's CameraSource), through a MediaStreamTrackGenerator.
+      const publishing = await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`, true);
+      assert.equal(publishing.state, 'connected');
       const seen = await reader;
       assert.equal(seen.format, 'BGR24');
       assert.deepEqual(seen.shape, [seen.height, seen.width, 3]);

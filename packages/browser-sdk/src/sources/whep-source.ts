@@ -11,6 +11,7 @@ import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnec
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
 import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
+import { filterSdp, iceGathered, whepRefusal } from './whep-http.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -69,7 +70,6 @@ export interface WhepSourceStats extends FrameSourceStats {
 
 const LATENCY_WINDOW = 300;
 const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
-const GATHER_TIMEOUT_MS = 3000;
 
 /**
  * Receives a WebRTC video without signaling: POSTs an SDP offer to a WHEP-style endpoint such as the Node bridge's
@@ -234,7 +234,7 @@ export class WhepSource extends QueuedFrameSource {
       );
     };
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
+    await iceGathered(pc);
     const offer = filterSdp(pc.localDescription?.sdp ?? '', filter);
     const headers: Record<string, string> = { 'content-type': 'application/sdp' };
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
@@ -249,7 +249,7 @@ export class WhepSource extends QueuedFrameSource {
       });
     }
     const text = await response.text();
-    if (!response.ok) throw refusal(response.status, text, this.url);
+    if (!response.ok) throw whepRefusal(response.status, text, this.url);
     if (generation !== this.#generation || this.#stopped) return;
     const location = response.headers.get('location');
     this.#session = location ? new URL(location, this.url).href : undefined;
@@ -441,62 +441,6 @@ function offerUrl(options: WhepSourceOptions): string {
   if (base) parsed.pathname += sourceId === undefined ? 'offer' : `sources/${sourceId}/offer`;
   if (options.delivery === 'datachannel') parsed.searchParams.set('delivery', 'datachannel');
   return parsed.href;
-}
-
-function filterSdp(sdp: string, keep: ((candidate: string) => boolean) | undefined): string {
-  if (!keep) return sdp;
-  return sdp
-    .split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate:') || keep(line.slice(2)))
-    .join('\r\n');
-}
-
-function gathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState !== 'complete') return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function refusal(status: number, body: string, url: string): FramewireError {
-  let code = '';
-  let message = body.slice(0, 200);
-  try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    code = parsed.error ?? '';
-    message = parsed.message ?? message;
-  } catch {
-    // not JSON: keep the text
-  }
-  const details = { url, status, code };
-  if (status === 401 || status === 403)
-    return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
-      fatal: true,
-      stage: 'auth',
-      details,
-    });
-  if (status === 503 && code === 'FW_ERR_CAPACITY_REACHED')
-    return new FramewireError('FW_ERR_CAPACITY_REACHED', `${url} serves its maximum number of sessions: ${message}`, {
-      fatal: false,
-      stage: 'network',
-      details,
-    });
-  if (status === 503)
-    return new FramewireError('FW_ERR_CONNECTION_FAILED', `${url} is restarting: ${message}`, {
-      fatal: false,
-      stage: 'network',
-      details,
-    });
-  return new FramewireError('FW_ERR_NETWORK_FAILED', `${url} answered ${status}: ${code} ${message}`.trim(), {
-    fatal: true,
-    stage: 'network',
-    details,
-  });
 }
 
 function stalled(message: string, fatal: boolean): FramewireError {
