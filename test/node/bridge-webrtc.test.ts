@@ -231,6 +231,64 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     await waitUntil(() => feed.stats.subscribers === 0, 'the WebRTC output to stop reading the H.264 feed');
   });
 
+  it('takes trickled ICE candidates (PATCH, application/trickle-ice-sdpfrag) after an offer sent at once', async () => {
+    const page = await viewerPage();
+    // Watch the page's requests: the offer goes out before gathering, the candidates follow by PATCH.
+    await page.evaluate(() => {
+      const original = window.fetch.bind(window);
+      const calls: { method: string; type: string; candidates: number; end: boolean; status: number }[] = [];
+      Object.assign(window, { calls });
+      window.fetch = async (input, init) => {
+        const response = await original(input, init);
+        const body = typeof init?.body === 'string' ? init.body : '';
+        calls.push({
+          method: init?.method ?? 'GET',
+          type: new Headers(init?.headers).get('content-type') ?? '',
+          candidates: body.split('a=candidate:').length - 1,
+          end: body.includes('a=end-of-candidates'),
+          status: response.status,
+        });
+        return response;
+      };
+    });
+    const viewed = await view(page, 10, { trickleIce: true });
+    assert.equal(viewed.sizes.length, 10);
+    assert.ok(viewed.sizes.every((size) => size === '320x240'));
+    const calls = await page.evaluate(
+      () => (window as unknown as { calls: { method: string; type: string; end: boolean; status: number }[] }).calls,
+    );
+    assert.equal(calls[0]?.method, 'POST');
+    const patches = calls.filter((c) => c.method === 'PATCH');
+    assert.ok(patches.length >= 1, JSON.stringify(calls));
+    assert.ok(patches.every((c) => c.type === 'application/trickle-ice-sdpfrag' && c.status === 204));
+    assert.ok(patches.at(-1)?.end, 'the last PATCH ends the candidates');
+
+    // The bridge passes on the candidates with its addresses (127.0.0.1 here) and drops the others.
+    const session = new URL(viewed.sessionUrl ?? '', base).href;
+    const patch = (url: string, type: string, candidates: string[]) =>
+      fetch(url, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        body: [
+          'a=ice-ufrag:x',
+          'a=ice-pwd:y',
+          'm=video 9 UDP/TLS/RTP/SAVPF 0',
+          'a=mid:0',
+          ...candidates.map((address) => `a=candidate:7 1 udp 2122260223 ${address} 9 typ host`),
+          '',
+        ].join('\r\n'),
+      });
+    const before = output().stats.trickledCandidates;
+    const added = await patch(session, 'application/trickle-ice-sdpfrag', ['127.0.0.1', '192.0.2.1']);
+    assert.equal(added.status, 204);
+    assert.equal(output().stats.trickledCandidates, before + 1);
+    const wrongType = await patch(session, 'application/sdp', []);
+    assert.equal(wrongType.status, 415);
+    assert.equal(((await wrongType.json()) as { error: string }).error, 'FW_ERR_SDP_INVALID');
+    assert.equal((await patch(`${base}/offer/00000000-0000`, 'application/trickle-ice-sdpfrag', [])).status, 404);
+    await page.evaluate(() => window.viewer?.close());
+  });
+
   it('refuses a missing or wrong token with 401 FW_ERR_UNAUTHORIZED, in the SDK too', async () => {
     const page = await viewerPage();
     for (const token of [undefined, 'wrong-token-123']) {

@@ -436,7 +436,7 @@ export class BridgeServer {
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-origin': cors,
-        'access-control-allow-methods': 'GET, HEAD, POST, DELETE, OPTIONS',
+        'access-control-allow-methods': 'GET, HEAD, POST, PATCH, DELETE, OPTIONS',
         'access-control-allow-headers': 'authorization, content-type',
         'access-control-max-age': '600',
       });
@@ -505,7 +505,7 @@ export class BridgeServer {
     const [, id = this.#sources[0]?.id ?? '', kind, session] = match;
     response.setHeader('access-control-allow-origin', this.#options.corsOrigin ?? '*');
     if (session !== undefined) {
-      webrtc.handleSession(request, response, session);
+      await webrtc.handleSession(request, response, session);
       return true;
     }
     if (request.method !== 'POST') {

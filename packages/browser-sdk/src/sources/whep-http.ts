@@ -64,3 +64,19 @@ export function whepRefusal(status: number, body: string, url: string): Framewir
     details,
   });
 }
+
+/**
+ * An `application/trickle-ice-sdpfrag` body (RFC 8840, as WHIP and WHEP `PATCH` it) carrying `candidates` of the
+ * local description `sdp` (its ICE credentials and first media section: the bridge bundles everything on it),
+ * with `a=end-of-candidates` when `end`.
+ */
+export function trickleIceFragment(sdp: string, candidates: readonly RTCIceCandidate[], end: boolean): string {
+  const ufrag = /^a=ice-ufrag:(.*)$/m.exec(sdp)?.[1]?.trim() ?? '';
+  const pwd = /^a=ice-pwd:(.*)$/m.exec(sdp)?.[1]?.trim() ?? '';
+  const media = /^m=.*$/m.exec(sdp)?.[0]?.trim() ?? 'm=video 9 UDP/TLS/RTP/SAVPF 0';
+  const mid = candidates[0]?.sdpMid ?? /^a=mid:(.*)$/m.exec(sdp)?.[1]?.trim() ?? '0';
+  const lines = [`a=ice-ufrag:${ufrag}`, `a=ice-pwd:${pwd}`, media, `a=mid:${mid}`];
+  for (const candidate of candidates) lines.push(`a=${candidate.candidate}`);
+  if (end) lines.push('a=end-of-candidates');
+  return `${lines.join('\r\n')}\r\n`;
+}

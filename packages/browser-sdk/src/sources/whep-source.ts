@@ -11,7 +11,7 @@ import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnec
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
 import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
-import { filterSdp, iceGathered, whepRefusal } from './whep-http.js';
+import { filterSdp, iceGathered, trickleIceFragment, whepRefusal } from './whep-http.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -56,6 +56,12 @@ export interface WhepSourceOptions {
    * capture time). Other WHEP servers only know `track`. Default: `track`.
    */
   delivery?: 'track' | 'datachannel';
+  /**
+   * Trickle ICE: POST the offer at once, without waiting for ICE gathering, and send the candidates found later with
+   * `PATCH` (`application/trickle-ice-sdpfrag`, RFC 8840, as WHEP does). Saves the gathering time (STUN/TURN
+   * servers can take seconds); the bridge supports it, other WHEP servers may not. Default: false.
+   */
+  trickleIce?: boolean;
 }
 
 /** The counters of a {@link WhepSource}. */
@@ -233,8 +239,9 @@ export class WhepSource extends QueuedFrameSource {
         }),
       );
     };
+    const trickle = this.#options.trickleIce === true ? this.#trickle(pc, generation) : undefined;
     await pc.setLocalDescription(await pc.createOffer());
-    await iceGathered(pc);
+    if (!trickle) await iceGathered(pc);
     const offer = filterSdp(pc.localDescription?.sdp ?? '', filter);
     const headers: Record<string, string> = { 'content-type': 'application/sdp' };
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
@@ -254,6 +261,42 @@ export class WhepSource extends QueuedFrameSource {
     const location = response.headers.get('location');
     this.#session = location ? new URL(location, this.url).href : undefined;
     await pc.setRemoteDescription({ type: 'answer', sdp: filterSdp(text, filter) });
+    if (this.#session) trickle?.(this.#session);
+  }
+
+  /**
+   * Collects `pc`'s ICE candidates (the ones `candidateFilter` keeps) and, once the session URL is known (the
+   * returned function), `PATCH`es them to it in order, with `a=end-of-candidates` at the end of gathering.
+   */
+  #trickle(pc: RTCPeerConnection, generation: number): (sessionUrl: string) => void {
+    const filter = this.#options.candidateFilter;
+    const pending: RTCIceCandidate[] = [];
+    let ended = false;
+    let sessionUrl: string | undefined;
+    let chain = Promise.resolve();
+    const flush = (): void => {
+      if (sessionUrl === undefined || generation !== this.#generation || (pending.length === 0 && !ended)) return;
+      const body = trickleIceFragment(pc.localDescription?.sdp ?? '', pending.splice(0), ended);
+      const target = sessionUrl;
+      const headers: Record<string, string> = { 'content-type': 'application/trickle-ice-sdpfrag' };
+      if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
+      ended = false;
+      chain = chain
+        .then(() => fetch(target, { method: 'PATCH', headers, body, cache: 'no-store' }))
+        .then((response) => {
+          if (!response.ok) log.warn(`PATCH ${target} (trickle ICE) answered ${response.status}`);
+        })
+        .catch((error: unknown) => log.debug(`PATCH ${target}: ${String(error)}`));
+    };
+    pc.addEventListener('icecandidate', ({ candidate }) => {
+      if (!candidate || candidate.candidate === '') ended = true;
+      else if (!filter || filter(candidate.candidate)) pending.push(candidate);
+      flush();
+    });
+    return (url) => {
+      sessionUrl = url;
+      flush();
+    };
   }
 
   /** `delivery: 'track'`: a recvonly video track, with capture times from the `fw.meta` channel. */

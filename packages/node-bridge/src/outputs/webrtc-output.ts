@@ -98,6 +98,8 @@ export interface WebRtcOutputStats {
   bytesSent: number;
   /** Worker restarts after crashes. */
   workerRestarts: number;
+  /** ICE candidates clients added after their offers (`PATCH`, trickle ICE) and passed to the worker. */
+  trickledCandidates: number;
 }
 
 /** What the output needs from the bridge: its sources and their shared feeds. */
@@ -155,6 +157,7 @@ export class WebRtcOutput {
   #framesSent = 0;
   #framesDropped = 0;
   #bytesSent = 0;
+  #trickled = 0;
   #closed = false;
 
   /** Validates the options and starts the worker process. */
@@ -239,6 +242,7 @@ export class WebRtcOutput {
       framesDropped: this.#framesDropped,
       bytesSent: this.#bytesSent,
       workerRestarts: this.#worker.restarts,
+      trickledCandidates: this.#trickled,
     };
   }
 
@@ -298,11 +302,23 @@ export class WebRtcOutput {
     }
   }
 
-  /** Answers `DELETE` of a session resource (ends the session, 204) and refuses other methods (405). */
-  handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): void {
+  /**
+   * Answers a request on a session resource: `DELETE` ends the session (204); `PATCH` with an
+   * `application/trickle-ice-sdpfrag` body (RFC 8840, as WHIP/WHEP use it) adds the client's ICE candidates that
+   * it found after its offer (204; kept to `iceAddresses` like the offer's); other methods get 405. Errors: 404 (no
+   * such session), 415 `FW_ERR_SDP_INVALID` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
+   */
+  async handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
+    if (request.method === 'PATCH') {
+      await this.#trickle(request, response, sessionId);
+      return;
+    }
     if (request.method !== 'DELETE') {
-      response.setHeader('allow', 'DELETE');
-      sendJson(response, 405, { error: 'method not allowed', message: 'only DELETE ends a session' });
+      response.setHeader('allow', 'PATCH, DELETE');
+      sendJson(response, 405, {
+        error: 'method not allowed',
+        message: 'PATCH adds ICE candidates, DELETE ends a session',
+      });
       return;
     }
     if (!this.#sessions.has(sessionId)) {
@@ -311,6 +327,47 @@ export class WebRtcOutput {
     }
     this.#end(sessionId, 'closed');
     this.#send({ type: 'close', sessionId });
+    response.writeHead(204, { 'cache-control': 'no-store' });
+    response.end();
+  }
+
+  async #trickle(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
+    if (!this.#sessions.has(sessionId)) {
+      sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
+      return;
+    }
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type !== 'application/trickle-ice-sdpfrag') {
+      response.setHeader('connection', 'close');
+      sendJson(response, 415, {
+        error: 'FW_ERR_SDP_INVALID',
+        message: 'PATCH a session with an application/trickle-ice-sdpfrag body',
+      });
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(request, this.#options.maxOfferBytes);
+    } catch (error) {
+      const failure = error as HttpFailure;
+      response.setHeader('connection', 'close');
+      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+      return;
+    }
+    const addresses = this.#options.iceAddresses;
+    const candidates: { candidate: string; sdpMid: string }[] = [];
+    let mid = '0';
+    for (const line of body.split(/\r?\n/)) {
+      if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length).trim();
+      if (!line.startsWith('a=candidate:')) continue;
+      const address = line.split(/\s+/)[4];
+      if (addresses.length > 0 && (address === undefined || !addresses.includes(address))) continue;
+      candidates.push({ candidate: line.slice(2).trim(), sdpMid: mid });
+    }
+    if (candidates.length > 0 && this.#sessions.has(sessionId)) {
+      this.#trickled += candidates.length;
+      this.#send({ type: 'candidates', sessionId, candidates });
+    }
     response.writeHead(204, { 'cache-control': 'no-store' });
     response.end();
   }

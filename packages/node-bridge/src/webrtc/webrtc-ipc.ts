@@ -62,6 +62,7 @@ export type IpcToWorker =
       iceAddresses: string[];
       iceServers: { urls: string | string[]; username?: string; credential?: string }[];
     }
+  | { type: 'candidates'; sessionId: string; candidates: { candidate: string; sdpMid: string }[] }
   | { type: 'close'; sessionId: string };
 
 /** Control messages from the worker to the bridge. */

@@ -42,6 +42,7 @@ interface PeerConnection {
   setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
   createAnswer(): Promise<{ type: string; sdp: string }>;
   setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  addIceCandidate(candidate: { candidate: string; sdpMid: string }): Promise<void>;
   addTrack(track: Track, stream: unknown): unknown;
   close(): void;
   onconnectionstatechange: (() => void) | null;
@@ -253,7 +254,14 @@ function onAccessUnit(unit: IpcAccessUnit): void {
 function onJson(value: unknown): void {
   const message = value as IpcToWorker;
   if (message.type === 'offer') void offer(message);
-  else {
+  else if (message.type === 'candidates') {
+    const session = sessions.get(message.sessionId);
+    if (!session || session.closed) return;
+    for (const candidate of message.candidates)
+      session.pc
+        .addIceCandidate(candidate)
+        .catch((error: unknown) => log(`candidate for ${session.id}: ${String(error)}`));
+  } else {
     const session = sessions.get(message.sessionId);
     if (session) closeSession(session, 'closed');
   }
