@@ -1,6 +1,7 @@
 // Glass-to-glass latency from the Node bridge to a page, for the same 1280×720 30 fps test pattern in the same
-// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder) and VP8 over WebRTC received by
-// framewire's WhepSource (the bridge's /offer, loopback ICE only) vs the bridge's MJPEG over HTTP read by a plain
+// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder), VP8 over WebRTC received by
+// framewire's WhepSource (the bridge's /offer, loopback ICE only) and the same H.264 as the WebSocket on a WebRTC
+// data channel (WhepSource with delivery: 'datachannel') vs the bridge's MJPEG over HTTP read by a plain
 // multipart reader in the page (fetch, JPEG decoded with createImageBitmap). All measure capture
 // (X-Capture-Time-Ms / the frame header's captureTimeMs / the fw.meta capture time, stamped by the bridge) → a
 // decoded picture in the page; lower is better.
@@ -12,7 +13,7 @@ const FPS = 30;
 const WARMUP_FRAMES = 30;
 const FRAMES = 150;
 
-export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource) and WebRTC VP8 (WhepSource) vs MJPEG over HTTP`;
+export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource), WebRTC VP8 and WebRTC data-channel H.264 (WhepSource) vs MJPEG over HTTP`;
 
 const percentile = (values, q) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
@@ -40,16 +41,16 @@ function websocketLatencies(page, url) {
   );
 }
 
-function webrtcLatencies(page, url) {
+function webrtcLatencies(page, url, delivery = 'track') {
   return page.evaluate(
-    async ({ url, warmup, frames }) => {
+    async ({ url, warmup, frames, delivery }) => {
       const { WhepSource, getCaptureTime } = await import('/sdk/index.js');
       // Loopback only: every ICE candidate in the offer and the answer must be 127.0.0.1 or ::1.
       const candidateFilter = (line) => {
         const address = line.replace(/^a=/, '').split(/\s+/)[4];
         return address === '127.0.0.1' || address === '::1';
       };
-      const source = await WhepSource.open({ url, candidateFilter });
+      const source = await WhepSource.open({ url, candidateFilter, delivery });
       const latencies = [];
       try {
         // Frames before the first fw.meta message carry no capture time yet: they count as warm-up.
@@ -67,7 +68,7 @@ function webrtcLatencies(page, url) {
       }
       return latencies;
     },
-    { url, warmup: WARMUP_FRAMES, frames: FRAMES },
+    { url, warmup: WARMUP_FRAMES, frames: FRAMES, delivery },
   );
 }
 
@@ -136,6 +137,7 @@ export async function run({ page, repeats }) {
   const base = `http://127.0.0.1:${bridge.port}`;
   const ws = { p50: [], p95: [] };
   const webrtc = { p50: [], p95: [] };
+  const datachannel = { p50: [], p95: [] };
   const mjpeg = { p50: [], p95: [] };
   const push = (into, latencies) => {
     into.p50.push(percentile(latencies, 0.5));
@@ -149,6 +151,7 @@ export async function run({ page, repeats }) {
     for (let i = 0; i < repeats; i++) {
       push(ws, await websocketLatencies(page, base));
       push(webrtc, await webrtcLatencies(page, `${base}/offer`));
+      push(datachannel, await webrtcLatencies(page, `${base}/offer`, 'datachannel'));
       push(mjpeg, await mjpegLatencies(page, `${base}/video`));
     }
   } finally {
@@ -163,16 +166,19 @@ export async function run({ page, repeats }) {
   });
   const wsLabel = 'WebSocket H.264, BridgeSource';
   const webrtcLabel = 'WebRTC VP8, WhepSource';
+  const datachannelLabel = 'WebRTC data channel H.264, WhepSource delivery: datachannel';
   return {
     rows: [
       row('p50', ws, wsLabel),
       row('p95', ws, wsLabel),
       row('p50', webrtc, webrtcLabel),
       row('p95', webrtc, webrtcLabel),
+      row('p50', datachannel, datachannelLabel),
+      row('p95', datachannel, datachannelLabel),
     ],
     notes: [
       'Latency in ms: lower is better (a ratio below 1 means the WebSocket or WebRTC path is faster than MJPEG).',
-      'The bridge encodes the test pattern once to JPEG (MJPEG path), once to H.264 (WebSocket path) and decodes it once to I420 for WebRTC, where `@roamhq/wrtc` encodes VP8 per viewer in the bridge’s WebRTC worker; capture time is stamped when ffmpeg hands the bridge a frame.',
+      'The bridge encodes the test pattern once to JPEG (MJPEG path), once to H.264 (WebSocket path and WebRTC data channel, the same shared feed) and decodes it once to I420 for the WebRTC track, where `@roamhq/wrtc` encodes VP8 per viewer in the bridge’s WebRTC worker; capture time is stamped when ffmpeg hands the bridge a frame.',
       'WebRTC runs on loopback only: the bridge keeps 127.0.0.1 candidates (`webrtc.iceAddresses`) and the page filters its offer and the answer the same way.',
       `Per run: ${WARMUP_FRAMES} warm-up frames, then ${FRAMES} measured frames per path.`,
     ],

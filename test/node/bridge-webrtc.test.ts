@@ -187,6 +187,108 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     await second.evaluate(() => window.viewer?.close());
   });
 
+  it('delivers the shared H.264 feed on data channels: two viewers, one encoder, latency measured', async () => {
+    const [first, second] = [await viewerPage(), await viewerPage()];
+    const [a, b] = await Promise.all([
+      view(first, 30, { delivery: 'datachannel' }),
+      view(second, 30, { delivery: 'datachannel' }),
+    ]);
+    for (const viewed of [a, b]) {
+      assert.equal(viewed.sizes.length, 30);
+      assert.ok(
+        viewed.sizes.every((size) => size === '320x240'),
+        viewed.sizes.join(),
+      );
+      assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
+      // Every access unit carries its capture time: latency is known from the first frame on.
+      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000);
+    }
+    const sessions = output().sessions.filter((s) => s.mode === 'view');
+    assert.equal(sessions.length, 2);
+    assert.ok(sessions.every((s) => s.delivery === 'datachannel'));
+    // Encoded once: one H.264 encoder for the source, read once by the WebRTC output for both viewers.
+    const metrics = await (await fetch(`${base}/metrics?token=${TOKEN}`)).text();
+    const encoders = metrics.split('\n').filter((l) => l.startsWith('framewire_encoder_running{'));
+    assert.deepEqual(
+      encoders.filter((l) => l.includes('format="h264"')),
+      ['framewire_encoder_running{source="testpattern",format="h264"} 1'],
+    );
+    assert.match(metrics, /framewire_output_clients\{source="\*",output="webrtc"\} 2/);
+    const feed = bridge.feed('testpattern', 'h264');
+    assert.equal(feed.stats.subscribers, 1);
+    assert.ok(feed.stats.transcoding);
+    // An unknown delivery is refused.
+    const refused = await fetch(`${base}/offer?delivery=carrier-pigeon`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/sdp' },
+      body: 'v=0\r\n',
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: string }).error, 'FW_ERR_INVALID_OPTION');
+    await first.evaluate(() => window.viewer?.close());
+    await second.evaluate(() => window.viewer?.close());
+    await waitUntil(() => output().sessions.length === 0, 'the sessions to end');
+    await waitUntil(() => feed.stats.subscribers === 0, 'the WebRTC output to stop reading the H.264 feed');
+  });
+
+  it('takes trickled ICE candidates (PATCH, application/trickle-ice-sdpfrag) after an offer sent at once', async () => {
+    const page = await viewerPage();
+    // Watch the page's requests: the offer goes out before gathering, the candidates follow by PATCH.
+    await page.evaluate(() => {
+      const original = window.fetch.bind(window);
+      const calls: { method: string; type: string; candidates: number; end: boolean; status: number }[] = [];
+      Object.assign(window, { calls });
+      window.fetch = async (input, init) => {
+        const response = await original(input, init);
+        const body = typeof init?.body === 'string' ? init.body : '';
+        calls.push({
+          method: init?.method ?? 'GET',
+          type: new Headers(init?.headers).get('content-type') ?? '',
+          candidates: body.split('a=candidate:').length - 1,
+          end: body.includes('a=end-of-candidates'),
+          status: response.status,
+        });
+        return response;
+      };
+    });
+    const viewed = await view(page, 10, { trickleIce: true });
+    assert.equal(viewed.sizes.length, 10);
+    assert.ok(viewed.sizes.every((size) => size === '320x240'));
+    const calls = await page.evaluate(
+      () => (window as unknown as { calls: { method: string; type: string; end: boolean; status: number }[] }).calls,
+    );
+    assert.equal(calls[0]?.method, 'POST');
+    const patches = calls.filter((c) => c.method === 'PATCH');
+    assert.ok(patches.length >= 1, JSON.stringify(calls));
+    assert.ok(patches.every((c) => c.type === 'application/trickle-ice-sdpfrag' && c.status === 204));
+    assert.ok(patches.at(-1)?.end, 'the last PATCH ends the candidates');
+
+    // The bridge passes on the candidates with its addresses (127.0.0.1 here) and drops the others.
+    const session = new URL(viewed.sessionUrl ?? '', base).href;
+    const patch = (url: string, type: string, candidates: string[]) =>
+      fetch(url, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        body: [
+          'a=ice-ufrag:x',
+          'a=ice-pwd:y',
+          'm=video 9 UDP/TLS/RTP/SAVPF 0',
+          'a=mid:0',
+          ...candidates.map((address) => `a=candidate:7 1 udp 2122260223 ${address} 9 typ host`),
+          '',
+        ].join('\r\n'),
+      });
+    const before = output().stats.trickledCandidates;
+    const added = await patch(session, 'application/trickle-ice-sdpfrag', ['127.0.0.1', '192.0.2.1']);
+    assert.equal(added.status, 204);
+    assert.equal(output().stats.trickledCandidates, before + 1);
+    const wrongType = await patch(session, 'application/sdp', []);
+    assert.equal(wrongType.status, 415);
+    assert.equal(((await wrongType.json()) as { error: string }).error, 'FW_ERR_SDP_INVALID');
+    assert.equal((await patch(`${base}/offer/00000000-0000`, 'application/trickle-ice-sdpfrag', [])).status, 404);
+    await page.evaluate(() => window.viewer?.close());
+  });
+
   it('refuses a missing or wrong token with 401 FW_ERR_UNAUTHORIZED, in the SDK too', async () => {
     const page = await viewerPage();
     for (const token of [undefined, 'wrong-token-123']) {
@@ -203,6 +305,37 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       `${base}/`,
     );
     assert.equal(code, 'FW_ERR_UNAUTHORIZED');
+  });
+
+  it('publishToBridge: a missing or wrong token is refused with FW_ERR_UNAUTHORIZED, and no session stays', async () => {
+    const page = await viewerPage();
+    const codes = await page.evaluate(async (url: string) => {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+      const [track] = stream.getVideoTracks();
+      const sdk = (window as unknown as { Framewire: Record<string, (...args: unknown[]) => Promise<unknown>> })
+        .Framewire;
+      const got: string[] = [];
+      for (const token of [undefined, 'wrong-token-123'])
+        got.push(
+          await (
+            sdk['publishToBridge']?.(track, { url, token, candidateFilter: window.isLoopbackCandidate }) ??
+            Promise.reject(new Error('no publishToBridge'))
+          ).then(
+            () => 'published',
+            (error: unknown) => (error as { code: string }).code,
+          ),
+        );
+      got.push(
+        await (sdk['publishToBridge']?.(track, { url: 'ftp://bridge/' }) ?? Promise.reject(new Error('none'))).then(
+          () => 'published',
+          (error: unknown) => (error as { code: string }).code,
+        ),
+      );
+      for (const t of stream.getTracks()) t.stop();
+      return got;
+    }, `${base}/`);
+    assert.deepEqual(codes, ['FW_ERR_UNAUTHORIZED', 'FW_ERR_UNAUTHORIZED', 'FW_ERR_INVALID_OPTION']);
+    assert.equal(output().sessions.filter((s) => s.mode === 'publish').length, 0);
   });
 
   it('answers malformed offers with clear errors and keeps serving', async () => {
@@ -282,6 +415,74 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     }
   });
 
+  it('caps open sessions at webrtc.maxSessions: 503 FW_ERR_CAPACITY_REACHED, in the SDK too', async () => {
+    await assert.rejects(
+      BridgeServer.start({ port: 0, sources: [], webrtc: { maxSessions: 0 } }),
+      (error: { code?: string }) => error.code === 'FW_ERR_INVALID_OPTION',
+    );
+    const capped = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
+      mjpeg: false,
+      websocket: false,
+      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1 },
+    });
+    const page = await viewerPage();
+    try {
+      const output = capped.webrtc;
+      assert.ok(output);
+      await waitUntil(() => output.ready, 'the WebRTC worker', 15_000);
+      const url = `http://127.0.0.1:${capped.port}/`;
+      /** Opens a WhepSource (kept as window.viewer when it opens); the first frame's presence or the error code. */
+      const open = (extra: Record<string, unknown>): Promise<string> =>
+        page.evaluate(
+          async (bridgeUrl: string, options: Record<string, unknown>) => {
+            try {
+              const source = await Framewire.openSource({
+                bridge: {
+                  url: bridgeUrl,
+                  transport: 'webrtc',
+                  candidateFilter: window.isLoopbackCandidate,
+                  ...options,
+                },
+              });
+              window.viewer = source;
+              const frame = await source.read();
+              frame?.close();
+              return frame ? 'frame' : 'ended';
+            } catch (error) {
+              return (error as { code: string }).code;
+            }
+          },
+          url,
+          extra,
+        );
+      assert.equal(await open({ jitterBufferTargetMs: -1 }), 'FW_ERR_INVALID_OPTION');
+      assert.equal(await open({}), 'frame');
+      assert.equal(output.sessions.length, 1);
+      const refused = await page.evaluate(async (offerUrl: string) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(offerUrl, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+        pc.close();
+        return { status: response.status, retry: response.headers.get('retry-after'), body: await response.text() };
+      }, `${url}offer`);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.retry, '1');
+      assert.equal((JSON.parse(refused.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(await open({}), 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(output.sessions.length, 1);
+      // Closing the first viewer (still window.viewer: the refused open kept nothing) frees its place.
+      await page.evaluate(() => window.viewer?.close());
+      await waitUntil(() => output.sessions.length === 0, 'the closed session to end');
+      assert.equal(await open({}), 'frame');
+    } finally {
+      await page.evaluate(() => window.viewer?.close());
+      await capped.close();
+    }
+  });
+
   it('restarts a killed worker: offers meanwhile get 503, and a viewer reconnects by itself', async () => {
     const page = await viewerPage();
     const before = await view(page, 5);
@@ -306,7 +507,19 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
   it('the CLI serves --webrtc with loopback-only answers (--webrtc-ice-address)', async () => {
     const cli = await startCli(
       CLI,
-      ['--port', '0', '--size', '160x120', '--fps', '5', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+      [
+        '--port',
+        '0',
+        '--size',
+        '160x120',
+        '--fps',
+        '5',
+        '--webrtc',
+        '--webrtc-ice-address',
+        '127.0.0.1',
+        '--webrtc-max-sessions',
+        '1',
+      ],
       /listening on (http:\/\/[\d.:]+)/,
     );
     try {
@@ -330,6 +543,17 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       assert.equal(answer.type, 'answer');
       const candidates = answer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
       assert.ok(candidates.length > 0 && candidates.every(isLoopbackCandidate), candidates.join('\n'));
+      // --webrtc-max-sessions 1: the answered offer holds the only place.
+      const second = await page.evaluate(async (offerUrl: string) => {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        await pc.setLocalDescription(await pc.createOffer());
+        const response = await fetch(offerUrl, { method: 'POST', body: JSON.stringify(pc.localDescription) });
+        pc.close();
+        return { status: response.status, body: await response.text() };
+      }, `${url}/offer`);
+      assert.equal(second.status, 503);
+      assert.equal((JSON.parse(second.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
     } finally {
       assert.equal(await cli.stop(), 0);
     }
@@ -337,32 +561,60 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
 });
 
 /** What a publishing page keeps on its window. */
-type Publisher = { publisher: { pc: RTCPeerConnection; stream: MediaStream } };
+type Publisher = {
+  publisher: { close(): Promise<void>; state: string; sessionUrl?: string };
+  stopCamera: () => Promise<void>;
+};
 
-/** Sends the page's fake camera (320×240) to `url` with a sendonly offer, WHIP-style; resolves with the HTTP status. */
-function publishCamera(page: Page, url: string): Promise<number> {
-  return page.evaluate(async (offerUrl: string) => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
-    const pc = new RTCPeerConnection();
-    for (const track of stream.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-    await pc.setLocalDescription(await pc.createOffer());
-    const response = await fetch(offerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp' },
-      body: pc.localDescription?.sdp,
-    });
-    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-    Object.assign(window, { publisher: { pc, stream } });
-    return response.status;
-  }, url);
+/**
+ * Publishes the page's fake camera (320×240) to the bridge at `url` with the SDK's publishToBridge (WHIP-style,
+ * loopback candidates only): as a MediaStreamTrack, or as a FrameSource (CameraSource) when `asSource`. Resolves
+ * with the publisher's state and session URL.
+ */
+async function publishCamera(
+  page: Page,
+  url: string,
+  asSource = false,
+): Promise<{ state: string; sessionUrl: string | undefined }> {
+  await page.addScriptTag({ url: '/sdk/framewire.min.js' });
+  return page.evaluate(
+    async (bridgeUrl: string, source: boolean) => {
+      const sdk = (window as unknown as { Framewire: Record<string, (...args: unknown[]) => Promise<unknown>> })
+        .Framewire;
+      let input: unknown;
+      let stopCamera: () => Promise<void>;
+      if (source) {
+        const camera = (await sdk['openSource']?.({ camera: { width: 320, height: 240 } })) as {
+          close(): Promise<void>;
+        };
+        input = camera;
+        stopCamera = () => camera.close();
+      } else {
+        const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+        input = stream.getVideoTracks()[0];
+        stopCamera = () => {
+          for (const track of stream.getTracks()) track.stop();
+          return Promise.resolve();
+        };
+      }
+      const publisher = (await sdk['publishToBridge']?.(input, {
+        url: bridgeUrl,
+        candidateFilter: window.isLoopbackCandidate,
+      })) as Publisher['publisher'];
+      Object.assign(window, { publisher, stopCamera });
+      return { state: publisher.state, sessionUrl: publisher.sessionUrl };
+    },
+    url,
+    asSource,
+  );
 }
 
-/** Stops the camera and the connection {@link publishCamera} opened (frees the fake camera for later tests). */
+/** Ends the session {@link publishCamera} opened (DELETE) and stops the camera (frees it for later tests). */
 function stopPublishing(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const { pc, stream } = (window as unknown as Publisher).publisher;
-    for (const track of stream.getTracks()) track.stop();
-    pc.close();
+  return page.evaluate(async () => {
+    const { publisher, stopCamera } = window as unknown as Publisher;
+    await publisher.close();
+    await stopCamera();
   });
 }
 
@@ -430,8 +682,9 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       await published.start();
       await output.start();
       const page = await openPeerPage(browser, sdk.url, errors);
-      const status = await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`);
-      assert.equal(status, 201);
+      const publishing = await publishCamera(page, `http://127.0.0.1:${bridge.port}/`);
+      assert.equal(publishing.state, 'connected');
+      assert.match(publishing.sessionUrl ?? '', /\/publish\/[\w-]+$/);
       assert.equal(await peer.exited, 0, peer.stderr());
       const received = peer.events.filter((e) => e['event'] === 'frame');
       assert.equal(received.length, 5);
@@ -441,6 +694,8 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       assert.ok((received[0]?.['mean'] as number) > 5, 'a picture, not a blank frame');
       assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 1);
       await stopPublishing(page);
+      // close() ended the session on the bridge with DELETE.
+      assert.equal(bridge.webrtc.sessions.filter((s) => s.mode === 'publish').length, 0);
     } finally {
       peer.kill();
       await browser.close();
@@ -479,7 +734,9 @@ describe('WebRTC publish (/publish): a browser camera to a Python NetGear receiv
       // The reader starts first and waits for the writer, as a local ML process would.
       const reader = readShmWithPython(`/dev/shm/${shmName}`);
       const page = await openPeerPage(browser, sdk.url, errors);
-      assert.equal(await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`), 201);
+      // A FrameSource this time (the SDK's CameraSource), through a MediaStreamTrackGenerator.
+      const publishing = await publishCamera(page, `http://127.0.0.1:${bridge.port}/publish`, true);
+      assert.equal(publishing.state, 'connected');
       const seen = await reader;
       assert.equal(seen.format, 'BGR24');
       assert.deepEqual(seen.shape, [seen.height, seen.width, 3]);

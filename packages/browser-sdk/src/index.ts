@@ -78,6 +78,13 @@ export {
   type BridgeSourceStats,
 } from './sources/bridge-source.js';
 export { WhepSource, type WhepSourceOptions, type WhepSourceStats } from './sources/whep-source.js';
+export {
+  BridgePublisher,
+  publishToBridge,
+  type BridgePublishOptions,
+  type BridgePublisherEvents,
+  type BridgePublisherState,
+} from './outputs/bridge-publisher.js';
 export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
 
 // ② transforms

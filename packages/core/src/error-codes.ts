@@ -38,6 +38,8 @@ export const ERROR_CODES = {
     'A peer sent a message that breaks the wire protocol (malformed header, wrong dtype or shape, bad JSON).',
   FW_ERR_FRAME_TOO_LARGE: 'A frame or message is larger than the configured limit.',
   FW_ERR_CONNECTION_FAILED: 'A network peer could not be reached, stopped answering, or closed the connection.',
+  FW_ERR_CAPACITY_REACHED:
+    'A server already serves its maximum number of sessions; it refused a new one (try again later or elsewhere).',
   FW_ERR_SDP_INVALID:
     'A WebRTC offer sent to the bridge is not a usable SDP: not SDP at all, no video section, or the wrong direction.',
   // mqtt and shared memory

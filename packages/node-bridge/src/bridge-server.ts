@@ -341,6 +341,15 @@ export class BridgeServer {
         value: f.stats.transcoderRestarts,
       })),
     );
+    add(
+      'framewire_encoder_running',
+      'gauge',
+      '1 while the shared encoder of a source and format runs (one per source and format, whatever the viewers).',
+      [...this.#feeds.values()].map((f) => ({
+        labels: { source: f.source.id, format: f.format },
+        value: f.stats.transcoding ? 1 : 0,
+      })),
+    );
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);
@@ -427,7 +436,7 @@ export class BridgeServer {
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-origin': cors,
-        'access-control-allow-methods': 'GET, HEAD, POST, DELETE, OPTIONS',
+        'access-control-allow-methods': 'GET, HEAD, POST, PATCH, DELETE, OPTIONS',
         'access-control-allow-headers': 'authorization, content-type',
         'access-control-max-age': '600',
       });
@@ -496,7 +505,7 @@ export class BridgeServer {
     const [, id = this.#sources[0]?.id ?? '', kind, session] = match;
     response.setHeader('access-control-allow-origin', this.#options.corsOrigin ?? '*');
     if (session !== undefined) {
-      webrtc.handleSession(request, response, session);
+      await webrtc.handleSession(request, response, session);
       return true;
     }
     if (request.method !== 'POST') {

@@ -33,6 +33,7 @@ Options:
   --ws, --mjpeg        outputs to serve (default: both)
   --webrtc             also serve WebRTC (VP8) at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}),
                        get the answer and a session URL (Location) that DELETE ends; peers run in a worker process
+  --webrtc-max-sessions <n>  most WebRTC sessions at once (default 16); more offers get 503 FW_ERR_CAPACITY_REACHED
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
@@ -76,6 +77,7 @@ const options = {
   mjpeg: { type: 'boolean' },
   webrtc: { type: 'boolean' },
   'webrtc-ice-address': { type: 'string', multiple: true },
+  'webrtc-max-sessions': { type: 'string' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
   'room-token': { type: 'string' },
@@ -207,6 +209,7 @@ await runCli('framewire-bridge', async () => {
   const both = values.ws === undefined && values.mjpeg === undefined;
   const quality = number(values, 'mjpeg-quality');
   const width = number(values, 'mjpeg-width');
+  const maxSessions = number(values, 'webrtc-max-sessions');
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -217,7 +220,12 @@ await runCli('framewire-bridge', async () => {
         ? { ...(quality === undefined ? {} : { quality }), ...(width === undefined ? {} : { width }) }
         : false,
     ...(values.webrtc === true
-      ? { webrtc: { iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [] } }
+      ? {
+          webrtc: {
+            iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+            ...(maxSessions === undefined ? {} : { maxSessions }),
+          },
+        }
       : {}),
     h264: { keyframeIntervalFrames, ...(bitrateBps === undefined ? {} : { bitrateBps }) },
     ...(token ? { token } : {}),

@@ -238,6 +238,80 @@ export interface SessionDescriptionMessage {
   sdp: string;
 }
 
+/**
+ * Label of the data channel on which a WebRTC viewer that offers with `?delivery=datachannel` receives the source's
+ * H.264: the WebSocket's messages ({@link WsConfigMessage} as text, {@link WsFrameHeader} + access unit as binary),
+ * each binary message cut into chunks of at most {@link DATA_CHANNEL_CHUNK_BYTES} (SCTP messages above 64 KiB are
+ * not portable) with a one-byte prefix: 1 on the last chunk of a frame message, 0 on the others.
+ */
+export const H264_DATA_CHANNEL_LABEL = 'fw.h264';
+
+/** Largest chunk of a frame message on the {@link H264_DATA_CHANNEL_LABEL} channel, in bytes (prefix excluded). */
+export const DATA_CHANNEL_CHUNK_BYTES = 16 * 1024;
+
+/** Cuts a binary frame message into the prefixed chunks of the {@link H264_DATA_CHANNEL_LABEL} channel. */
+export function chunkDataChannelMessage(message: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < message.byteLength || chunks.length === 0; at += DATA_CHANNEL_CHUNK_BYTES) {
+    const end = Math.min(message.byteLength, at + DATA_CHANNEL_CHUNK_BYTES);
+    const chunk = new Uint8Array(1 + end - at);
+    chunk[0] = end === message.byteLength ? 1 : 0;
+    chunk.set(message.subarray(at, end), 1);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/**
+ * Joins the prefixed chunks of the {@link H264_DATA_CHANNEL_LABEL} channel back into frame messages: `push()` each
+ * binary message; it returns the whole frame message on its last chunk, `undefined` before. A frame message larger
+ * than `maxBytes` is dropped (`push()` throws a `RangeError` once, then ignores the rest of that message), so a
+ * broken sender cannot exhaust memory.
+ */
+export class DataChannelMessageAssembler {
+  readonly #maxBytes: number;
+  #parts: Uint8Array[] = [];
+  #bytes = 0;
+  #discarding = false;
+
+  /** Assembles messages of at most `maxBytes` (default 32 MiB). */
+  constructor(maxBytes = 32 * 1024 * 1024) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Adds one chunk; returns the completed message on the last chunk of a frame. */
+  push(chunk: Uint8Array): Uint8Array | undefined {
+    if (chunk.byteLength < 1) throw new RangeError('an empty data channel chunk');
+    const last = chunk[0] === 1;
+    if (this.#discarding) {
+      this.#discarding = !last;
+      return undefined;
+    }
+    const body = chunk.subarray(1);
+    this.#bytes += body.byteLength;
+    if (this.#bytes > this.#maxBytes) {
+      this.#parts = [];
+      this.#bytes = 0;
+      this.#discarding = !last;
+      throw new RangeError(`a data channel message larger than ${this.#maxBytes} bytes`);
+    }
+    this.#parts.push(body);
+    if (!last) return undefined;
+    const parts = this.#parts;
+    const message = parts.length === 1 && parts[0] ? parts[0] : new Uint8Array(this.#bytes);
+    if (parts.length > 1) {
+      let at = 0;
+      for (const part of parts) {
+        message.set(part, at);
+        at += part.byteLength;
+      }
+    }
+    this.#parts = [];
+    this.#bytes = 0;
+    return message;
+  }
+}
+
 /** WebSocket close codes the bridge uses (4000–4999 are application codes). */
 export const WS_CLOSE_CODES = {
   /** The bridge is shutting down. */

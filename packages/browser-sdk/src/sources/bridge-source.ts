@@ -1,14 +1,13 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import {
   WS_CLOSE_CODES,
-  WS_FRAME_FLAGS,
   decodeWsFrame,
   parseWsServerMessage,
   type WsAckMessage,
-  type WsConfigMessage,
 } from '@framewire/node-bridge/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -98,20 +97,14 @@ export class BridgeSource extends QueuedFrameSource {
   readonly #backoff: ReconnectBackoff;
   readonly #stallMs: number;
   readonly #latencies: number[] = [];
-  /** Capture times of the access units in the decoder, in decode order (timestamps may repeat). */
-  readonly #inFlight: { timestampUs: number; captureTimeMs: number }[] = [];
+  readonly #decoder: H264AccessUnitDecoder;
   #socket: WebSocket | undefined;
-  #decoder: VideoDecoder | undefined;
-  #config: WsConfigMessage | undefined;
-  #configured = '';
-  #needKey = true;
   #lastSequence: number | undefined;
   #lastFrameMs = performance.now();
   #stallTimer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
   #reconnects = 0;
   #skipped = 0;
-  #decodeErrors = 0;
   #badMessages = 0;
   #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
 
@@ -123,6 +116,26 @@ export class BridgeSource extends QueuedFrameSource {
       typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
     );
     this.#stallMs = options.stallTimeoutMs ?? 5000;
+    this.#decoder = new H264AccessUnitDecoder(
+      {
+        frame: (frame, captured) => {
+          if (this.#stopped) {
+            frame.close();
+            return;
+          }
+          this.#lastFrameMs = performance.now();
+          if (this.#firstFrame) this.#firstFrame.resolve();
+          this.#backoff.reset();
+          void this.deliver(frame, captured);
+        },
+        error: (error) => {
+          if (this.#stopped) return;
+          if (error.fatal) this.#failAll(error);
+          else this.fail(error);
+        },
+      },
+      redact(url),
+    );
   }
 
   /**
@@ -172,7 +185,7 @@ export class BridgeSource extends QueuedFrameSource {
       framesDropped: base.framesDropped + this.#skipped,
       reconnects: this.#reconnects,
       framesSkipped: this.#skipped,
-      decodeErrors: this.#decodeErrors,
+      decodeErrors: this.#decoder.decodeErrors,
       badMessages: this.#badMessages,
       latencyP50Ms: latency?.p50Ms,
       latencyP95Ms: latency?.p95Ms,
@@ -211,7 +224,7 @@ export class BridgeSource extends QueuedFrameSource {
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
-    this.#needKey = true;
+    this.#decoder.reset();
     this.#lastSequence = undefined;
     let opened = false;
     socket.onopen = () => {
@@ -237,7 +250,7 @@ export class BridgeSource extends QueuedFrameSource {
       log.debug('ignored an unknown text message', { text: text.slice(0, 80) });
       return;
     }
-    if (message.type === 'config') this.#config = message;
+    if (message.type === 'config') this.#decoder.setConfig(message);
     else if (message.type === 'error') log.warn(`bridge: ${message.code}: ${message.message}`);
   }
 
@@ -256,125 +269,10 @@ export class BridgeSource extends QueuedFrameSource {
     if (this.#lastSequence !== undefined && header.sequence > this.#lastSequence + 1)
       this.#skipped += header.sequence - this.#lastSequence - 1;
     this.#lastSequence = header.sequence;
-    const key = (header.flags & WS_FRAME_FLAGS.key) !== 0;
-    if (this.#needKey && !key) return;
-    if (key && !this.#configure(payload)) return;
-    const decoder = this.#decoder;
-    if (decoder?.state !== 'configured') return;
-    this.#needKey = false;
-    this.#inFlight.push({ timestampUs: header.timestampUs, captureTimeMs: header.captureTimeMs });
-    if (this.#inFlight.length > 64) this.#inFlight.shift();
-    try {
-      decoder.decode(
-        new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: header.timestampUs, data: payload }),
-      );
-    } catch (error) {
-      this.#decodeFailed(error);
-    }
-  }
-
-  /** Makes sure the decoder is configured for the current config and `keyPayload`'s form; false when it cannot. */
-  #configure(keyPayload: Uint8Array): boolean {
-    const config = this.#config;
-    if (!config) {
+    if (this.#decoder.decode(header, payload) === 'no-config') {
       this.#badMessages++;
       log.debug('a keyframe arrived before any config message; waiting');
-      return false;
     }
-    const annexB = isAnnexB(keyPayload);
-    const wanted = `${config.codec} ${config.codedWidth}x${config.codedHeight} ${annexB ? 'annexb' : 'avc'}`;
-    if (this.#decoder?.state === 'configured' && this.#configured === wanted) return true;
-    const decoderConfig: VideoDecoderConfig = {
-      codec: config.codec,
-      codedWidth: config.codedWidth,
-      codedHeight: config.codedHeight,
-      optimizeForLatency: true,
-    };
-    if (!annexB) {
-      const description = avcDescription(keyPayload);
-      if (!description) {
-        this.#decodeFailed(new Error('a keyframe in AVC form without SPS and PPS'));
-        return false;
-      }
-      decoderConfig.description = description;
-    }
-    if (!this.#decoder || this.#decoder.state === 'closed') this.#decoder = this.#newDecoder();
-    try {
-      this.#decoder.configure(decoderConfig);
-    } catch (error) {
-      this.#failAll(
-        new FramewireError('FW_ERR_CODEC_UNSUPPORTED', `Cannot decode ${config.codec}: ${String(error)}`, {
-          cause: error,
-          fatal: true,
-          stage: 'decode',
-          details: { codec: config.codec },
-        }),
-      );
-      return false;
-    }
-    this.#configured = wanted;
-    return true;
-  }
-
-  #newDecoder(): VideoDecoder {
-    const decoder: VideoDecoder = new VideoDecoder({
-      output: (frame) => {
-        const captured = this.#takeCaptureTime(frame.timestamp);
-        if (this.#stopped || decoder !== this.#decoder) {
-          frame.close();
-          return;
-        }
-        this.#lastFrameMs = performance.now();
-        if (this.#firstFrame) this.#firstFrame.resolve();
-        this.#backoff.reset();
-        void this.deliver(frame, captured);
-      },
-      error: (error) => {
-        if (this.#stopped || decoder !== this.#decoder) return;
-        if (error.name === 'NotSupportedError') {
-          this.#failAll(
-            new FramewireError('FW_ERR_CODEC_UNSUPPORTED', `This browser cannot decode ${this.#config?.codec ?? '?'}`, {
-              cause: error,
-              fatal: true,
-              stage: 'decode',
-            }),
-          );
-          return;
-        }
-        this.#decodeFailed(error);
-      },
-    });
-    return decoder;
-  }
-
-  /** The capture time of the oldest access unit in flight with `timestampUs` (H.264 baseline: decode order). */
-  #takeCaptureTime(timestampUs: number): number | undefined {
-    const index = this.#inFlight.findIndex((unit) => unit.timestampUs === timestampUs);
-    if (index < 0) return undefined;
-    const [unit] = this.#inFlight.splice(0, index + 1).slice(-1);
-    return unit?.captureTimeMs;
-  }
-
-  /** A decoder failure: report it (non-fatal), drop the decoder and wait for the next keyframe. */
-  #decodeFailed(cause: unknown): void {
-    this.#decodeErrors++;
-    this.#resetDecoder();
-    this.fail(
-      new FramewireError('FW_ERR_DECODE_FAILED', `Could not decode a frame from ${this.url}: ${String(cause)}`, {
-        cause,
-        fatal: false,
-        stage: 'decode',
-      }),
-    );
-  }
-
-  #resetDecoder(): void {
-    const decoder = this.#decoder;
-    this.#decoder = undefined;
-    this.#configured = '';
-    this.#needKey = true;
-    this.#inFlight.length = 0;
-    if (decoder && decoder.state !== 'closed') decoder.close();
   }
 
   async #onClosed(opened: boolean, code: number, reason: string): Promise<void> {
@@ -441,7 +339,7 @@ export class BridgeSource extends QueuedFrameSource {
   #reconnect(cause: FramewireError): void {
     this.#socket?.close();
     this.#socket = undefined;
-    this.#resetDecoder();
+    this.#decoder.reset();
     const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
     if (delay === null) {
       this.#failAll(
@@ -480,7 +378,7 @@ export class BridgeSource extends QueuedFrameSource {
     if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
     this.#socket?.close();
     this.#socket = undefined;
-    this.#resetDecoder();
+    this.#decoder.reset();
   }
 
   /** Closes the socket and the decoder (frames still in the decoder are dropped). */
@@ -543,33 +441,4 @@ function validate(options: BridgeSourceOptions): string {
   );
   if (typeof options.reconnect === 'object') new ReconnectBackoff(options.reconnect);
   return parsed.href;
-}
-
-/** True when `payload` starts with an Annex B start code (`00 00 01` or `00 00 00 01`). */
-function isAnnexB(payload: Uint8Array): boolean {
-  return payload[0] === 0 && payload[1] === 0 && (payload[2] === 1 || (payload[2] === 0 && payload[3] === 1));
-}
-
-/** Builds an `avcC` record from the SPS and PPS of an AVC-form (4-byte length-prefixed) access unit. */
-function avcDescription(payload: Uint8Array): Uint8Array | undefined {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  let sps: Uint8Array | undefined;
-  let pps: Uint8Array | undefined;
-  for (let offset = 0; offset + 4 <= payload.byteLength;) {
-    const length = view.getUint32(offset);
-    const nal = payload.subarray(offset + 4, offset + 4 + length);
-    if (length === 0 || nal.byteLength < length) return undefined;
-    const type = (nal[0] ?? 0) & 0x1f;
-    if (type === 7) sps ??= nal;
-    if (type === 8) pps ??= nal;
-    offset += 4 + length;
-  }
-  if (!sps || !pps || sps.byteLength < 4) return undefined;
-  const record = new Uint8Array(11 + sps.byteLength + pps.byteLength);
-  record.set([1, sps[1] ?? 0, sps[2] ?? 0, sps[3] ?? 0, 0xff, 0xe1, sps.byteLength >> 8, sps.byteLength & 0xff]);
-  record.set(sps, 8);
-  const at = 8 + sps.byteLength;
-  record.set([1, pps.byteLength >> 8, pps.byteLength & 0xff], at);
-  record.set(pps, at + 3);
-  return record;
 }

@@ -1,9 +1,17 @@
 /// <reference path="../types/globals.d.ts" />
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
+import {
+  DataChannelMessageAssembler,
+  H264_DATA_CHANNEL_LABEL,
+  decodeWsFrame,
+  parseWsServerMessage,
+} from '@framewire/node-bridge/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
 import type { BridgeLatency } from './bridge-source.js';
+import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
+import { filterSdp, iceGathered, trickleIceFragment, whepRefusal } from './whep-http.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -35,6 +43,25 @@ export interface WhepSourceOptions {
   iceServers?: RTCIceServer[];
   /** Keeps only the ICE candidates (`candidate:…` lines) it returns true for, in the offer and the answer. Default: all. */
   candidateFilter?: (candidate: string) => boolean;
+  /**
+   * How long the browser's receiver may hold frames to smooth network jitter, in ms (0–4000), set as the video
+   * receiver's `jitterBufferTarget` where the browser has it. A live view wants the smallest: the browser still
+   * keeps the minimum its jitter estimate needs. Default: 0 (lowest latency); `null` leaves the browser's default.
+   */
+  jitterBufferTargetMs?: number | null;
+  /**
+   * How the bridge sends the video: `track` (a VP8 track the bridge's WebRTC worker encodes for this viewer) or
+   * `datachannel` (the source's shared H.264 access units on an ordered, reliable `fw.h264` data channel, decoded
+   * here with `VideoDecoder`: encoded once for every viewer, like the WebSocket output, and each frame carries its
+   * capture time). Other WHEP servers only know `track`. Default: `track`.
+   */
+  delivery?: 'track' | 'datachannel';
+  /**
+   * Trickle ICE: POST the offer at once, without waiting for ICE gathering, and send the candidates found later with
+   * `PATCH` (`application/trickle-ice-sdpfrag`, RFC 8840, as WHEP does). Saves the gathering time (STUN/TURN
+   * servers can take seconds); the bridge supports it, other WHEP servers may not. Default: false.
+   */
+  trickleIce?: boolean;
 }
 
 /** The counters of a {@link WhepSource}. */
@@ -49,16 +76,17 @@ export interface WhepSourceStats extends FrameSourceStats {
 
 const LATENCY_WINDOW = 300;
 const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
-const GATHER_TIMEOUT_MS = 3000;
 
 /**
  * Receives a WebRTC video without signaling: POSTs an SDP offer to a WHEP-style endpoint such as the Node bridge's
  * `/offer` (started with `--webrtc`) and reads the answered track as a live frame source (the newest frame wins).
  * With the bridge, a `fw.meta` data channel carries each frame's capture time, matched to frames through their
- * RTP timestamps, so `stats` reports glass-to-glass latency (after about ten frames).
+ * RTP timestamps, so `stats` reports glass-to-glass latency (after about ten frames). With `delivery:
+ * 'datachannel'` the bridge sends its shared H.264 instead (encoded once for every viewer, each access unit with
+ * its capture time) on an `fw.h264` data channel, decoded here with `VideoDecoder`.
  *
- * `open()` resolves with the first frame. It rejects with `FW_ERR_UNAUTHORIZED` (401), `FW_ERR_NETWORK_FAILED`
- * (404 or another refusal), `FW_ERR_CONNECTION_FAILED` (unreachable), `FW_ERR_STREAM_STALLED` (no frame within
+ * `open()` resolves with the first frame. It rejects with `FW_ERR_UNAUTHORIZED` (401), `FW_ERR_CAPACITY_REACHED`
+ * (503: the bridge has its maximum of WebRTC sessions), `FW_ERR_NETWORK_FAILED` (404 or another refusal), `FW_ERR_CONNECTION_FAILED` (unreachable), `FW_ERR_STREAM_STALLED` (no frame within
  * `openTimeoutMs`), `FW_ERR_NOT_SUPPORTED` (no RTCPeerConnection or MediaStreamTrackProcessor). Later, a failed
  * or stalled connection is replaced by a new offer with backoff (non-fatal errors; fatal once retries are used
  * up); the session is ended with `DELETE` on close.
@@ -86,6 +114,8 @@ export class WhepSource extends QueuedFrameSource {
   #reconnecting = false;
   #reconnects = 0;
   #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
+  /** The H.264 decoder of `delivery: 'datachannel'`. */
+  readonly #decoder: H264AccessUnitDecoder;
 
   private constructor(url: string, options: WhepSourceOptions) {
     super('bridge', { capacity: 1, ...options.queue }, 'latest');
@@ -95,6 +125,26 @@ export class WhepSource extends QueuedFrameSource {
       typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
     );
     this.#stallMs = options.stallTimeoutMs ?? 5000;
+    this.#decoder = new H264AccessUnitDecoder(
+      {
+        frame: (frame, captured) => {
+          if (this.#stopped) {
+            frame.close();
+            return;
+          }
+          this.#lastFrameMs = performance.now();
+          this.#backoff.reset();
+          this.#firstFrame?.resolve();
+          void this.deliver(frame, captured);
+        },
+        error: (error) => {
+          if (this.#stopped) return;
+          if (error.fatal) this.#failAll(error);
+          else this.fail(error);
+        },
+      },
+      url,
+    );
   }
 
   /** Makes the offer and resolves once the first frame arrived; rejects as described on the class. */
@@ -102,14 +152,13 @@ export class WhepSource extends QueuedFrameSource {
     const resolved: WhepSourceOptions =
       typeof options === 'string' || options instanceof URL ? { url: options } : options;
     const url = offerUrl(resolved);
-    if (typeof RTCPeerConnection === 'undefined' || typeof MediaStreamTrackProcessor !== 'function') {
+    const datachannel = resolved.delivery === 'datachannel';
+    const decodes = datachannel ? typeof VideoDecoder === 'function' : typeof MediaStreamTrackProcessor === 'function';
+    if (typeof RTCPeerConnection === 'undefined' || !decodes) {
       throw new FramewireError(
         'FW_ERR_NOT_SUPPORTED',
-        'WhepSource needs RTCPeerConnection and MediaStreamTrackProcessor',
-        {
-          fatal: true,
-          stage: 'network',
-        },
+        `WhepSource needs RTCPeerConnection and ${datachannel ? 'VideoDecoder' : 'MediaStreamTrackProcessor'}`,
+        { fatal: true, stage: 'network' },
       );
     }
     const source = new WhepSource(url, resolved);
@@ -179,19 +228,8 @@ export class WhepSource extends QueuedFrameSource {
     const filter = this.#options.candidateFilter;
     const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
     this.#pc = pc;
-    const clock = new RtpCaptureClock();
-    pc.addTransceiver('video', { direction: 'recvonly' });
-    const meta = pc.createDataChannel('fw.meta', { ordered: false, maxRetransmits: 0 });
-    meta.onmessage = (event: MessageEvent<string>) => {
-      try {
-        clock.addMeta(JSON.parse(event.data) as FrameMeta);
-      } catch {
-        log.debug('ignored a malformed fw.meta message');
-      }
-    };
-    pc.ontrack = ({ track }) => {
-      if (track.kind === 'video' && generation === this.#generation) void this.#pump(track, clock, generation);
-    };
+    if (this.#options.delivery === 'datachannel') this.#receiveAccessUnits(pc, generation);
+    else this.#receiveTrack(pc, generation);
     pc.onconnectionstatechange = () => {
       if (generation !== this.#generation || pc.connectionState !== 'failed') return;
       this.#reconnect(
@@ -201,8 +239,9 @@ export class WhepSource extends QueuedFrameSource {
         }),
       );
     };
+    const trickle = this.#options.trickleIce === true ? this.#trickle(pc, generation) : undefined;
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
+    if (!trickle) await iceGathered(pc);
     const offer = filterSdp(pc.localDescription?.sdp ?? '', filter);
     const headers: Record<string, string> = { 'content-type': 'application/sdp' };
     if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
@@ -217,11 +256,97 @@ export class WhepSource extends QueuedFrameSource {
       });
     }
     const text = await response.text();
-    if (!response.ok) throw refusal(response.status, text, this.url);
+    if (!response.ok) throw whepRefusal(response.status, text, this.url);
     if (generation !== this.#generation || this.#stopped) return;
     const location = response.headers.get('location');
     this.#session = location ? new URL(location, this.url).href : undefined;
     await pc.setRemoteDescription({ type: 'answer', sdp: filterSdp(text, filter) });
+    if (this.#session) trickle?.(this.#session);
+  }
+
+  /**
+   * Collects `pc`'s ICE candidates (the ones `candidateFilter` keeps) and, once the session URL is known (the
+   * returned function), `PATCH`es them to it in order, with `a=end-of-candidates` at the end of gathering.
+   */
+  #trickle(pc: RTCPeerConnection, generation: number): (sessionUrl: string) => void {
+    const filter = this.#options.candidateFilter;
+    const pending: RTCIceCandidate[] = [];
+    let ended = false;
+    let sessionUrl: string | undefined;
+    let chain = Promise.resolve();
+    const flush = (): void => {
+      if (sessionUrl === undefined || generation !== this.#generation || (pending.length === 0 && !ended)) return;
+      const body = trickleIceFragment(pc.localDescription?.sdp ?? '', pending.splice(0), ended);
+      const target = sessionUrl;
+      const headers: Record<string, string> = { 'content-type': 'application/trickle-ice-sdpfrag' };
+      if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
+      ended = false;
+      chain = chain
+        .then(() => fetch(target, { method: 'PATCH', headers, body, cache: 'no-store' }))
+        .then((response) => {
+          if (!response.ok) log.warn(`PATCH ${target} (trickle ICE) answered ${response.status}`);
+        })
+        .catch((error: unknown) => log.debug(`PATCH ${target}: ${String(error)}`));
+    };
+    pc.addEventListener('icecandidate', ({ candidate }) => {
+      if (!candidate || candidate.candidate === '') ended = true;
+      else if (!filter || filter(candidate.candidate)) pending.push(candidate);
+      flush();
+    });
+    return (url) => {
+      sessionUrl = url;
+      flush();
+    };
+  }
+
+  /** `delivery: 'track'`: a recvonly video track, with capture times from the `fw.meta` channel. */
+  #receiveTrack(pc: RTCPeerConnection, generation: number): void {
+    const clock = new RtpCaptureClock();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    const meta = pc.createDataChannel('fw.meta', { ordered: false, maxRetransmits: 0 });
+    meta.onmessage = (event: MessageEvent<string>) => {
+      try {
+        clock.addMeta(JSON.parse(event.data) as FrameMeta);
+      } catch {
+        log.debug('ignored a malformed fw.meta message');
+      }
+    };
+    const jitterBufferTargetMs =
+      this.#options.jitterBufferTargetMs ?? (this.#options.jitterBufferTargetMs === null ? null : 0);
+    pc.ontrack = ({ track, receiver }) => {
+      if (track.kind !== 'video' || generation !== this.#generation) return;
+      if (jitterBufferTargetMs !== null && 'jitterBufferTarget' in receiver)
+        receiver.jitterBufferTarget = jitterBufferTargetMs;
+      void this.#pump(track, clock, generation);
+    };
+  }
+
+  /**
+   * `delivery: 'datachannel'`: the bridge's H.264 access units (the WebSocket's messages, in chunks) on an ordered,
+   * reliable `fw.h264` channel, decoded with the shared {@link H264AccessUnitDecoder}.
+   */
+  #receiveAccessUnits(pc: RTCPeerConnection, generation: number): void {
+    this.#decoder.reset();
+    const channel = pc.createDataChannel(H264_DATA_CHANNEL_LABEL, { ordered: true });
+    channel.binaryType = 'arraybuffer';
+    const assembler = new DataChannelMessageAssembler();
+    channel.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+      if (generation !== this.#generation || this.#stopped) return;
+      if (typeof event.data === 'string') {
+        const message = parseWsServerMessage(event.data);
+        if (message?.type === 'config') this.#decoder.setConfig(message);
+        return;
+      }
+      let message: Uint8Array | undefined;
+      try {
+        message = assembler.push(new Uint8Array(event.data));
+      } catch (error) {
+        log.debug(`dropped a data channel message: ${String(error)}`);
+        return;
+      }
+      const frame = message && decodeWsFrame(message);
+      if (frame) this.#decoder.decode(frame.header, frame.payload);
+    };
   }
 
   async #pump(track: MediaStreamTrack, clock: RtpCaptureClock, generation: number): Promise<void> {
@@ -302,6 +427,7 @@ export class WhepSource extends QueuedFrameSource {
     }
     void this.#reader?.cancel().catch(() => undefined);
     this.#reader = undefined;
+    this.#decoder.reset();
     this.#pc?.close();
     this.#pc = undefined;
   }
@@ -344,60 +470,20 @@ function offerUrl(options: WhepSourceOptions): string {
     options.candidateFilter === undefined || typeof options.candidateFilter === 'function',
     'candidateFilter must be a function',
   );
+  const jitter = options.jitterBufferTargetMs;
+  assertOption(
+    jitter === undefined || jitter === null || (typeof jitter === 'number' && jitter >= 0 && jitter <= 4000),
+    `jitterBufferTargetMs must be a number of ms in 0..4000 or null; got ${String(jitter)}`,
+  );
+  assertOption(
+    [undefined, 'track', 'datachannel'].includes(options.delivery),
+    `delivery must be track or datachannel; got ${String(options.delivery)}`,
+  );
   const base = parsed.pathname.endsWith('/');
   assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full offer URL');
   if (base) parsed.pathname += sourceId === undefined ? 'offer' : `sources/${sourceId}/offer`;
+  if (options.delivery === 'datachannel') parsed.searchParams.set('delivery', 'datachannel');
   return parsed.href;
-}
-
-function filterSdp(sdp: string, keep: ((candidate: string) => boolean) | undefined): string {
-  if (!keep) return sdp;
-  return sdp
-    .split('\r\n')
-    .filter((line) => !line.startsWith('a=candidate:') || keep(line.slice(2)))
-    .join('\r\n');
-}
-
-function gathered(pc: RTCPeerConnection): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState !== 'complete') return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function refusal(status: number, body: string, url: string): FramewireError {
-  let code = '';
-  let message = body.slice(0, 200);
-  try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    code = parsed.error ?? '';
-    message = parsed.message ?? message;
-  } catch {
-    // not JSON: keep the text
-  }
-  const details = { url, status, code };
-  if (status === 401 || status === 403)
-    return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
-      fatal: true,
-      stage: 'auth',
-      details,
-    });
-  if (status === 503)
-    return new FramewireError('FW_ERR_CONNECTION_FAILED', `${url} is restarting: ${message}`, {
-      fatal: false,
-      stage: 'network',
-      details,
-    });
-  return new FramewireError('FW_ERR_NETWORK_FAILED', `${url} answered ${status}: ${code} ${message}`.trim(), {
-    fatal: true,
-    stage: 'network',
-    details,
-  });
 }
 
 function stalled(message: string, fatal: boolean): FramewireError {

@@ -10,8 +10,10 @@ import { SupervisedProcess } from '../process/supervised-process.js';
 import type { VideoSource } from '../sources/video-source.js';
 import {
   IpcMessageReader,
+  encodeIpcAccessUnitHeader,
   encodeIpcFrameHeader,
   encodeIpcJson,
+  type IpcDelivery,
   type IpcFrame,
   type IpcFromWorker,
   type IpcToWorker,
@@ -46,6 +48,12 @@ export interface WebRtcOutputOptions {
   maxRestartDelayMs?: number;
   /** Node executable that runs the worker. Default: the bridge's own (`process.execPath`). */
   nodePath?: string;
+  /**
+   * Most WebRTC sessions (viewers and publishers) open at once; an offer beyond it is answered `503
+   * FW_ERR_CAPACITY_REACHED` with `Retry-After`. Each session costs a VP8 encoder (or decoder) in the worker.
+   * Default: 16.
+   */
+  maxSessions?: number;
 }
 
 /** Whether a session receives the bridge's video (`view`, WHEP) or sends video to the bridge (`publish`, WHIP). */
@@ -59,6 +67,11 @@ export interface WebRtcSession {
   mode: WebRtcSessionMode;
   /** The source viewed (empty for `publish`). */
   sourceId: string;
+  /**
+   * How a viewer receives video: `track` (VP8 encoded for this viewer) or `datachannel` (the source's shared H.264
+   * access units on an `fw.h264` data channel, encoded once for all viewers). `track` for publishers.
+   */
+  delivery: IpcDelivery;
   /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
   state: string;
 }
@@ -85,14 +98,16 @@ export interface WebRtcOutputStats {
   bytesSent: number;
   /** Worker restarts after crashes. */
   workerRestarts: number;
+  /** ICE candidates clients added after their offers (`PATCH`, trickle ICE) and passed to the worker. */
+  trickledCandidates: number;
 }
 
 /** What the output needs from the bridge: its sources and their shared feeds. */
 export interface WebRtcFeedProvider {
   /** The bridge's sources. */
   readonly sources: readonly VideoSource[];
-  /** The shared feed of source `id` in `format`. */
-  feed(id: string, format: 'I420'): FrameFeed;
+  /** The shared feed of source `id` in `format` (`I420` for VP8 tracks, `h264` for data-channel viewers). */
+  feed(id: string, format: 'I420' | 'h264'): FrameFeed;
 }
 
 interface Pending {
@@ -132,13 +147,17 @@ export class WebRtcOutput {
   readonly #events = new TypedEmitter<WebRtcOutputEvents>();
   readonly #sessions = new Map<string, WebRtcSession>();
   readonly #pending = new Map<number, Pending>();
+  /** Feed subscriptions by `<source id>:<format>`. */
   readonly #subscriptions = new Map<string, () => void>();
+  /** Sources whose access units must restart at a keyframe (one was dropped on the way to the worker). */
+  readonly #needKey = new Set<string>();
   readonly #reader: IpcMessageReader;
   #ready = false;
   #nextRequest = 1;
   #framesSent = 0;
   #framesDropped = 0;
   #bytesSent = 0;
+  #trickled = 0;
   #closed = false;
 
   /** Validates the options and starts the worker process. */
@@ -151,6 +170,7 @@ export class WebRtcOutput {
       restartDelayMs: 250,
       maxRestartDelayMs: 5000,
       nodePath: process.execPath,
+      maxSessions: 16,
       ...options,
     };
     const o = this.#options;
@@ -161,6 +181,10 @@ export class WebRtcOutput {
     assertOption(Array.isArray(o.iceServers), 'webrtc.iceServers must be an array of RTCIceServer objects');
     assertOption(o.answerTimeoutMs > 0, `webrtc.answerTimeoutMs must be > 0; got ${o.answerTimeoutMs}`);
     assertOption(o.maxOfferBytes >= 1024, `webrtc.maxOfferBytes must be >= 1024; got ${o.maxOfferBytes}`);
+    assertOption(
+      Number.isInteger(o.maxSessions) && o.maxSessions >= 1,
+      `webrtc.maxSessions must be an integer >= 1; got ${o.maxSessions}`,
+    );
     this.#feeds = feeds;
     this.#reader = new IpcMessageReader(
       (message) => this.#onWorkerMessage(message as IpcFromWorker),
@@ -218,15 +242,17 @@ export class WebRtcOutput {
       framesDropped: this.#framesDropped,
       bytesSent: this.#bytesSent,
       workerRestarts: this.#worker.restarts,
+      trickledCandidates: this.#trickled,
     };
   }
 
   /**
    * Answers `POST` of an offer for source `sourceId` (`view`) or of a client's video (`publish`). The body is
    * `application/sdp` or JSON `{ type: 'offer', sdp }`; the answer comes back in the same form, with status 201
-   * and the session resource in `Location` (`<request path>/<session id>`). Errors: 400
-   * `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 504
-   * `FW_ERR_TIMEOUT`.
+   * and the session resource in `Location` (`<request path>/<session id>`). A viewer's `?delivery=datachannel`
+   * asks for the source's H.264 access units on the offer's `fw.h264` data channel instead of a VP8 track. Errors:
+   * 400 `FW_ERR_INVALID_OPTION` (unknown delivery), 400 `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503
+   * `FW_ERR_CAPACITY_REACHED` (`maxSessions` open), 504 `FW_ERR_TIMEOUT`.
    */
   async handleOffer(
     request: IncomingMessage,
@@ -234,10 +260,15 @@ export class WebRtcOutput {
     sourceId: string,
     mode: WebRtcSessionMode,
   ): Promise<void> {
-    const path = new URL(request.url ?? '/', 'http://bridge').pathname;
+    const url = new URL(request.url ?? '/', 'http://bridge');
+    const path = url.pathname;
     try {
-      const { sdp, json } = await this.#readOffer(request, mode);
-      const answer = await this.#offer(sourceId, mode, sdp);
+      const delivery = url.searchParams.get('delivery') ?? 'track';
+      if (mode === 'view' && delivery !== 'track' && delivery !== 'datachannel')
+        throw new HttpFailure(400, 'FW_ERR_INVALID_OPTION', `delivery must be track or datachannel; got ${delivery}`);
+      const viewerDelivery: IpcDelivery = mode === 'view' && delivery === 'datachannel' ? 'datachannel' : 'track';
+      const { sdp, json } = await this.#readOffer(request, mode, viewerDelivery);
+      const answer = await this.#offer(sourceId, mode, viewerDelivery, sdp);
       const location = `${path.replace(/\/$/, '')}/${answer.sessionId}`;
       response.setHeader('location', location);
       response.setHeader('access-control-expose-headers', 'location');
@@ -261,18 +292,33 @@ export class WebRtcOutput {
         response.destroy();
         return;
       }
-      if (failure.status === 503) response.setHeader('retry-after', '1');
+      if (failure.status === 503) {
+        response.setHeader('retry-after', '1');
+        response.setHeader('access-control-expose-headers', 'retry-after');
+      }
       // The rest of a refused body is not read: the connection cannot carry another request.
       if (failure.status === 413) response.setHeader('connection', 'close');
       sendJson(response, failure.status, { error: failure.code, message: failure.message });
     }
   }
 
-  /** Answers `DELETE` of a session resource (ends the session, 204) and refuses other methods (405). */
-  handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): void {
+  /**
+   * Answers a request on a session resource: `DELETE` ends the session (204); `PATCH` with an
+   * `application/trickle-ice-sdpfrag` body (RFC 8840, as WHIP/WHEP use it) adds the client's ICE candidates that
+   * it found after its offer (204; kept to `iceAddresses` like the offer's); other methods get 405. Errors: 404 (no
+   * such session), 415 `FW_ERR_SDP_INVALID` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
+   */
+  async handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
+    if (request.method === 'PATCH') {
+      await this.#trickle(request, response, sessionId);
+      return;
+    }
     if (request.method !== 'DELETE') {
-      response.setHeader('allow', 'DELETE');
-      sendJson(response, 405, { error: 'method not allowed', message: 'only DELETE ends a session' });
+      response.setHeader('allow', 'PATCH, DELETE');
+      sendJson(response, 405, {
+        error: 'method not allowed',
+        message: 'PATCH adds ICE candidates, DELETE ends a session',
+      });
       return;
     }
     if (!this.#sessions.has(sessionId)) {
@@ -281,6 +327,47 @@ export class WebRtcOutput {
     }
     this.#end(sessionId, 'closed');
     this.#send({ type: 'close', sessionId });
+    response.writeHead(204, { 'cache-control': 'no-store' });
+    response.end();
+  }
+
+  async #trickle(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
+    if (!this.#sessions.has(sessionId)) {
+      sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
+      return;
+    }
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type !== 'application/trickle-ice-sdpfrag') {
+      response.setHeader('connection', 'close');
+      sendJson(response, 415, {
+        error: 'FW_ERR_SDP_INVALID',
+        message: 'PATCH a session with an application/trickle-ice-sdpfrag body',
+      });
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(request, this.#options.maxOfferBytes);
+    } catch (error) {
+      const failure = error as HttpFailure;
+      response.setHeader('connection', 'close');
+      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+      return;
+    }
+    const addresses = this.#options.iceAddresses;
+    const candidates: { candidate: string; sdpMid: string }[] = [];
+    let mid = '0';
+    for (const line of body.split(/\r?\n/)) {
+      if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length).trim();
+      if (!line.startsWith('a=candidate:')) continue;
+      const address = line.split(/\s+/)[4];
+      if (addresses.length > 0 && (address === undefined || !addresses.includes(address))) continue;
+      candidates.push({ candidate: line.slice(2).trim(), sdpMid: mid });
+    }
+    if (candidates.length > 0 && this.#sessions.has(sessionId)) {
+      this.#trickled += candidates.length;
+      this.#send({ type: 'candidates', sessionId, candidates });
+    }
     response.writeHead(204, { 'cache-control': 'no-store' });
     response.end();
   }
@@ -302,7 +389,11 @@ export class WebRtcOutput {
     this.#events.removeAllListeners();
   }
 
-  async #readOffer(request: IncomingMessage, mode: WebRtcSessionMode): Promise<{ sdp: string; json: boolean }> {
+  async #readOffer(
+    request: IncomingMessage,
+    mode: WebRtcSessionMode,
+    delivery: IpcDelivery,
+  ): Promise<{ sdp: string; json: boolean }> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const json = type !== 'application/sdp';
     const body = await readBody(request, this.#options.maxOfferBytes);
@@ -319,6 +410,11 @@ export class WebRtcOutput {
       sdp = message.sdp;
     }
     if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw invalid('the offer is not an SDP (must start v=0)');
+    if (delivery === 'datachannel') {
+      if (!/^m=application /m.test(sdp))
+        throw invalid('a data-channel viewer offer must have a data channel (m=application)');
+      return { sdp, json };
+    }
     const video = /^m=video .*$/m.exec(sdp);
     if (!video) throw invalid('the offer has no video media section (m=video)');
     const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
@@ -329,22 +425,41 @@ export class WebRtcOutput {
     return { sdp, json };
   }
 
-  #offer(sourceId: string, mode: WebRtcSessionMode, sdp: string): Promise<Extract<IpcFromWorker, { type: 'answer' }>> {
+  #offer(
+    sourceId: string,
+    mode: WebRtcSessionMode,
+    delivery: IpcDelivery,
+    sdp: string,
+  ): Promise<Extract<IpcFromWorker, { type: 'answer' }>> {
     if (this.#closed) throw new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down');
     if (!this.#ready)
       throw new HttpFailure(503, 'FW_ERR_PROCESS_FAILED', 'the WebRTC worker is restarting; offer again shortly', {
         stage: 'webrtc',
       });
+    if (this.#sessions.size >= this.#options.maxSessions)
+      throw new HttpFailure(
+        503,
+        'FW_ERR_CAPACITY_REACHED',
+        `the bridge already has ${this.#options.maxSessions} WebRTC sessions (webrtc.maxSessions); try again later`,
+        { stage: 'webrtc' },
+      );
     const requestId = this.#nextRequest++;
     const sessionId = randomUUID();
-    const session: WebRtcSession = { id: sessionId, mode, sourceId: mode === 'view' ? sourceId : '', state: 'new' };
+    const session: WebRtcSession = {
+      id: sessionId,
+      mode,
+      sourceId: mode === 'view' ? sourceId : '',
+      delivery,
+      state: 'new',
+    };
     this.#sessions.set(sessionId, session);
-    if (mode === 'view') this.#watch(sourceId);
+    if (mode === 'view') this.#watch(sourceId, delivery);
     const message: IpcToWorker = {
       type: 'offer',
       requestId,
       sessionId,
       mode,
+      delivery,
       sourceId,
       sdp,
       iceAddresses: this.#options.iceAddresses,
@@ -376,23 +491,49 @@ export class WebRtcOutput {
     this.#worker.write(encodeIpcJson(message), true);
   }
 
-  /** Reads source `sourceId` while it has viewers (the feed itself is shared with the other outputs). */
-  #watch(sourceId: string): void {
-    if (this.#subscriptions.has(sourceId)) return;
-    const feed = this.#feeds.feed(sourceId, 'I420');
+  /**
+   * Reads source `sourceId` while it has viewers: its I420 feed for VP8 tracks, its H.264 feed for data-channel
+   * viewers (the feeds themselves are shared with the other outputs; each is read once, whatever the viewers).
+   */
+  #watch(sourceId: string, delivery: IpcDelivery): void {
+    const format = delivery === 'datachannel' ? 'h264' : 'I420';
+    const key = `${sourceId}:${format}`;
+    if (this.#subscriptions.has(key)) return;
+    const feed = this.#feeds.feed(sourceId, format);
+    if (format === 'h264') this.#needKey.add(sourceId);
     this.#subscriptions.set(
-      sourceId,
-      feed.subscribe((frame) => this.#forward(sourceId, frame)),
+      key,
+      feed.subscribe((frame) =>
+        format === 'h264' ? this.#forwardAccessUnit(sourceId, frame) : this.#forward(sourceId, frame),
+      ),
     );
   }
 
   #unwatchIdle(): void {
-    for (const [sourceId, unsubscribe] of this.#subscriptions) {
-      const viewed = [...this.#sessions.values()].some((s) => s.mode === 'view' && s.sourceId === sourceId);
+    for (const [key, unsubscribe] of this.#subscriptions) {
+      const viewed = [...this.#sessions.values()].some(
+        (s) => s.mode === 'view' && key === `${s.sourceId}:${s.delivery === 'datachannel' ? 'h264' : 'I420'}`,
+      );
       if (viewed) continue;
       unsubscribe();
-      this.#subscriptions.delete(sourceId);
+      this.#subscriptions.delete(key);
     }
+  }
+
+  /** Hands an H.264 access unit to the worker; after a drop, waits for the next keyframe (the decoders need it). */
+  #forwardAccessUnit(sourceId: string, frame: SourceFrame): void {
+    if (isRawFrame(frame) || frame.codec !== 'h264') return;
+    if (this.#needKey.has(sourceId) && !frame.key) return;
+    const header = encodeIpcAccessUnitHeader({ ...frame, id: sourceId });
+    if (!this.#ready || !this.#worker.write(header)) {
+      this.#needKey.add(sourceId);
+      this.#framesDropped++;
+      return;
+    }
+    this.#needKey.delete(sourceId);
+    this.#worker.write(frame.data, true);
+    this.#framesSent++;
+    this.#bytesSent += header.length + frame.data.length;
   }
 
   #forward(sourceId: string, frame: SourceFrame): void {

@@ -2,11 +2,13 @@
  * The pipe protocol between the bridge and its WebRTC worker process (stdin: bridge → worker, stdout: worker →
  * bridge). Every message is `length u32 · kind u8 · body`, big-endian, where `length` counts `kind` and `body`.
  * Kind 0 is a UTF-8 JSON control message; kind 1 is one raw I420 frame: `idLength u8 · id · width u16 ·
- * height u16 · captureTimeMs f64 · pixels`. Raw frames travel as bytes, never as JSON.
+ * height u16 · captureTimeMs f64 · pixels`; kind 2 is one H.264 access unit (bridge → worker, for data-channel
+ * viewers): `idLength u8 · id · key u8 · timestampUs f64 · captureTimeMs f64 · Annex B bytes`. Frames travel as
+ * bytes, never as JSON.
  */
 
 /** Message kinds on the worker pipes. */
-export const IPC_KIND = { json: 0, frame: 1 } as const;
+export const IPC_KIND = { json: 0, frame: 1, accessUnit: 2 } as const;
 
 /** Largest message accepted on a worker pipe (a 4K I420 frame with room to spare), in bytes. */
 export const IPC_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -25,6 +27,26 @@ export interface IpcFrame {
   data: Uint8Array;
 }
 
+/** One H.264 access unit on the worker pipe (the source's shared `h264` feed, for data-channel viewers). */
+export interface IpcAccessUnit {
+  /** Source id. */
+  id: string;
+  /** True for a keyframe (IDR). */
+  key: boolean;
+  /** Presentation time from the source, in µs. */
+  timestampUs: number;
+  /** Capture wall-clock time, in ms since the Unix epoch. */
+  captureTimeMs: number;
+  /** The Annex B access unit. */
+  data: Uint8Array;
+}
+
+/**
+ * How a viewer session receives video: `track` (a VP8 track encoded by wrtc for this viewer) or `datachannel`
+ * (the source's shared H.264 access units on an `fw.h264` data channel, encoded once for every viewer).
+ */
+export type IpcDelivery = 'track' | 'datachannel';
+
 /** Control messages from the bridge to the worker. */
 export type IpcToWorker =
   | {
@@ -33,11 +55,14 @@ export type IpcToWorker =
       sessionId: string;
       /** `view`: the worker sends the source; `publish`: it receives the client's video. */
       mode: 'view' | 'publish';
+      /** How a viewer receives video. */
+      delivery: IpcDelivery;
       sourceId: string;
       sdp: string;
       iceAddresses: string[];
       iceServers: { urls: string | string[]; username?: string; credential?: string }[];
     }
+  | { type: 'candidates'; sessionId: string; candidates: { candidate: string; sdpMid: string }[] }
   | { type: 'close'; sessionId: string };
 
 /** Control messages from the worker to the bridge. */
@@ -73,6 +98,21 @@ export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { l
   return header;
 }
 
+/** Encodes the header of an access unit message; write it, then `unit.data`. */
+export function encodeIpcAccessUnitHeader(unit: Omit<IpcAccessUnit, 'data'> & { data: { length: number } }): Buffer {
+  const id = Buffer.from(unit.id, 'utf8').subarray(0, 255);
+  const header = Buffer.allocUnsafe(5 + 1 + id.length + 17);
+  header.writeUInt32BE(1 + 1 + id.length + 17 + unit.data.length, 0);
+  header.writeUInt8(IPC_KIND.accessUnit, 4);
+  header.writeUInt8(id.length, 5);
+  id.copy(header, 6);
+  const at = 6 + id.length;
+  header.writeUInt8(unit.key ? 1 : 0, at);
+  header.writeDoubleBE(unit.timestampUs, at + 1);
+  header.writeDoubleBE(unit.captureTimeMs, at + 9);
+  return header;
+}
+
 /**
  * Splits a worker pipe's byte stream into messages. `push()` each chunk; `onJson` and `onFrame` receive complete
  * messages (frames as views of one buffer, valid until the callback returns). A message over
@@ -81,13 +121,19 @@ export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { l
 export class IpcMessageReader {
   readonly #onJson: (message: unknown) => void;
   readonly #onFrame: (frame: IpcFrame) => void;
+  readonly #onAccessUnit: (unit: IpcAccessUnit) => void;
   #chunks: Buffer[] = [];
   #buffered = 0;
 
-  /** Calls `onJson` for every control message and `onFrame` for every frame. */
-  constructor(onJson: (message: unknown) => void, onFrame: (frame: IpcFrame) => void) {
+  /** Calls `onJson` for every control message, `onFrame` for every frame and `onAccessUnit` for every access unit. */
+  constructor(
+    onJson: (message: unknown) => void,
+    onFrame: (frame: IpcFrame) => void,
+    onAccessUnit: (unit: IpcAccessUnit) => void = () => undefined,
+  ) {
     this.#onJson = onJson;
     this.#onFrame = onFrame;
+    this.#onAccessUnit = onAccessUnit;
   }
 
   /** Forgets a partial message (after the other end restarted). */
@@ -117,10 +163,20 @@ export class IpcMessageReader {
       this.#onJson(JSON.parse(message.subarray(1).toString('utf8')));
       return;
     }
-    if (kind !== IPC_KIND.frame) throw new Error(`unknown message kind ${kind}`);
+    if (kind !== IPC_KIND.frame && kind !== IPC_KIND.accessUnit) throw new Error(`unknown message kind ${kind}`);
     const idLength = message.readUInt8(1);
     const id = message.subarray(2, 2 + idLength).toString('utf8');
     const at = 2 + idLength;
+    if (kind === IPC_KIND.accessUnit) {
+      this.#onAccessUnit({
+        id,
+        key: message.readUInt8(at) === 1,
+        timestampUs: message.readDoubleBE(at + 1),
+        captureTimeMs: message.readDoubleBE(at + 9),
+        data: message.subarray(at + 17),
+      });
+      return;
+    }
     this.#onFrame({
       id,
       width: message.readUInt16BE(at),

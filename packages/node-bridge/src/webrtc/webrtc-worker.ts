@@ -5,10 +5,13 @@
  * frames to stdout (see webrtc-ipc.ts). Logs go to stderr.
  */
 import { createRequire } from 'node:module';
+import { DataChannelFrameSender } from './data-channel-frame-sender.js';
 import {
   IpcMessageReader,
   encodeIpcFrameHeader,
   encodeIpcJson,
+  type IpcAccessUnit,
+  type IpcDelivery,
   type IpcFrame,
   type IpcFromWorker,
   type IpcToWorker,
@@ -27,7 +30,7 @@ interface DataChannel {
   label: string;
   readyState: string;
   bufferedAmount: number;
-  send(text: string): void;
+  send(data: string | Uint8Array): void;
   close(): void;
   onopen: (() => void) | null;
   onclose: (() => void) | null;
@@ -39,6 +42,7 @@ interface PeerConnection {
   setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
   createAnswer(): Promise<{ type: string; sdp: string }>;
   setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
+  addIceCandidate(candidate: { candidate: string; sdpMid: string }): Promise<void>;
   addTrack(track: Track, stream: unknown): unknown;
   close(): void;
   onconnectionstatechange: (() => void) | null;
@@ -67,6 +71,9 @@ interface Session {
   sourceId: string;
   pc: PeerConnection;
   meta: DataChannel | undefined;
+  /** The `fw.h264` channel's sender, for data-channel viewers. */
+  h264: DataChannelFrameSender | undefined;
+  delivery: IpcDelivery;
   sink: { stop(): void } | undefined;
   timer: NodeJS.Timeout | undefined;
   /** True once the session counts as a viewer of its source. */
@@ -132,6 +139,7 @@ function closeSession(session: Session, state: string): void {
   session.sink?.stop();
   try {
     session.meta?.close();
+    session.h264?.close();
     session.pc.close();
   } catch (error) {
     log(`closing ${session.id}: ${String(error)}`);
@@ -164,6 +172,8 @@ async function offer(message: Extract<IpcToWorker, { type: 'offer' }>): Promise<
     sourceId: message.mode === 'view' ? message.sourceId : '',
     pc,
     meta: undefined,
+    h264: undefined,
+    delivery: message.delivery,
     sink: undefined,
     timer: undefined,
     viewing: false,
@@ -182,6 +192,8 @@ async function offer(message: Extract<IpcToWorker, { type: 'offer' }>): Promise<
   };
   pc.ondatachannel = ({ channel }) => {
     if (channel.label === 'fw.meta') session.meta = channel;
+    else if (channel.label === 'fw.h264' && session.delivery === 'datachannel')
+      session.h264 = new DataChannelFrameSender(channel);
   };
   // Remote tracks arrive during setRemoteDescription: listen first.
   if (message.mode === 'publish')
@@ -202,7 +214,7 @@ async function offer(message: Extract<IpcToWorker, { type: 'offer' }>): Promise<
   try {
     const remote = filterCandidates(message.sdp, message.iceAddresses);
     await pc.setRemoteDescription({ type: 'offer', sdp: remote });
-    if (message.mode === 'view') {
+    if (message.mode === 'view' && message.delivery === 'track') {
       const source = sourceFor(message.sourceId);
       source.viewers++;
       session.viewing = true;
@@ -233,16 +245,29 @@ function onFrame(frame: IpcFrame): void {
   }
 }
 
+/** Sends an access unit of the source's shared H.264 feed to its data-channel viewers (each skips as it must). */
+function onAccessUnit(unit: IpcAccessUnit): void {
+  for (const session of sessions.values())
+    if (session.sourceId === unit.id && !session.closed) session.h264?.send(unit);
+}
+
 function onJson(value: unknown): void {
   const message = value as IpcToWorker;
   if (message.type === 'offer') void offer(message);
-  else {
+  else if (message.type === 'candidates') {
+    const session = sessions.get(message.sessionId);
+    if (!session || session.closed) return;
+    for (const candidate of message.candidates)
+      session.pc
+        .addIceCandidate(candidate)
+        .catch((error: unknown) => log(`candidate for ${session.id}: ${String(error)}`));
+  } else {
     const session = sessions.get(message.sessionId);
     if (session) closeSession(session, 'closed');
   }
 }
 
-const reader = new IpcMessageReader(onJson, onFrame);
+const reader = new IpcMessageReader(onJson, onFrame, onAccessUnit);
 process.stdin.on('data', (chunk: Buffer) => {
   try {
     reader.push(chunk);
