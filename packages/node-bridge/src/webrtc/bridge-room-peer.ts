@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
+import { FramewireError, assertOption, createLogger, getLogLevel, type ErrorCode } from '@framewire/core';
 import type { BridgeServer } from '../bridge-server.js';
 import { isRawFrame } from '../media/source-frame.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
@@ -41,6 +41,11 @@ export interface BridgeRoomPeerOptions {
   restartDelayMs?: number;
   /** Longest restart delay of the worker, in ms. Default: 10000. */
   maxRestartDelayMs?: number;
+  /**
+   * A worker whose event loop does not answer the bridge's liveness check for this long is killed and restarted
+   * (a hang of the native library), in ms. Default: 10000.
+   */
+  livenessTimeoutMs?: number;
   /** Node executable that runs the worker. Default: the bridge's own (`process.execPath`). */
   nodePath?: string;
 }
@@ -90,10 +95,15 @@ export class BridgeRoomPeer {
   readonly #peerSources = new Map<string, RoomPeerSource>();
   #peerId: string | undefined;
   #joins = 0;
+  /** The worker told why it exits (a refused join, a fatal room error): its exit is not reported again. */
+  #exitReported = false;
   #connected = 0;
   #firstJoin: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
   readonly #stats = { framesSent: 0, framesDropped: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 };
   #closing: Promise<void> | undefined;
+  #lastAnswerMs = Date.now();
+  #nextPing = 1;
+  #watchdog: NodeJS.Timeout | undefined;
 
   private constructor(bridge: BridgeServer, options: BridgeRoomPeerOptions, publish: string[]) {
     this.#bridge = bridge;
@@ -111,7 +121,10 @@ export class BridgeRoomPeer {
       restartDelayMs: options.restartDelayMs ?? 500,
       maxRestartDelayMs: options.maxRestartDelayMs ?? 10_000,
     });
-    this.#worker.on('spawn', () => this.#reader.reset());
+    this.#worker.on('spawn', () => {
+      this.#reader.reset();
+      this.#lastAnswerMs = Date.now();
+    });
     this.#worker.on('stdout', ({ chunk }) => {
       try {
         this.#reader.push(chunk);
@@ -121,6 +134,23 @@ export class BridgeRoomPeer {
       }
     });
     this.#worker.on('error', ({ error }) => this.#onWorkerExit(error));
+    // The worker's log records (already filtered by the bridge's level) join the bridge's log.
+    this.#worker.on('stderr', ({ chunk }) => process.stderr.write(chunk));
+  }
+
+  /** Pings the worker and kills it when its event loop has not answered within `livenessTimeoutMs`. */
+  #startWatchdog(timeoutMs: number): void {
+    this.#watchdog = setInterval(() => {
+      if (!this.#worker.running) return;
+      if (Date.now() - this.#lastAnswerMs > timeoutMs) {
+        log.warn(`room peer worker ${this.#worker.pid ?? '?'}: no answer for ${timeoutMs} ms; restarting it`);
+        this.#lastAnswerMs = Date.now();
+        this.#worker.kill('SIGKILL');
+        return;
+      }
+      this.#send({ type: 'ping', id: this.#nextPing++ });
+    }, timeoutMs / 4);
+    this.#watchdog.unref();
   }
 
   /**
@@ -162,6 +192,8 @@ export class BridgeRoomPeer {
     );
     const joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
     assertOption(joinTimeoutMs > 0, `room joinTimeoutMs must be > 0; got ${joinTimeoutMs}`);
+    const livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000;
+    assertOption(livenessTimeoutMs >= 100, `room livenessTimeoutMs must be >= 100; got ${livenessTimeoutMs}`);
     const member = new BridgeRoomPeer(bridge, { ...options, iceAddresses: addresses }, publish);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -172,6 +204,7 @@ export class BridgeRoomPeer {
           joinTimeoutMs,
         );
         member.#worker.start();
+        member.#startWatchdog(livenessTimeoutMs);
       });
     } catch (error) {
       await member.close();
@@ -223,6 +256,7 @@ export class BridgeRoomPeer {
   /** Stops publishing, leaves the room (the worker exits) and removes the peer sources. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearInterval(this.#watchdog);
       for (const off of this.#unsubscribe.splice(0)) off();
       this.#send({ type: 'leave' });
       await this.#worker.close();
@@ -255,30 +289,39 @@ export class BridgeRoomPeer {
     this.#worker.write(encodeRoomIpcJson(message), true);
   }
 
-  async #sendJoin(): Promise<void> {
+  #sendJoin(): void {
     const o = this.#options;
-    let token: string;
-    try {
-      token = typeof o.token === 'function' ? await o.token() : o.token;
-    } catch (error) {
-      this.#fail(new FramewireError('FW_ERR_UNAUTHORIZED', `no room token: ${(error as Error).message}`));
-      return;
-    }
     this.#send({
       type: 'join',
       url: o.url,
       room: o.room,
-      token,
       meta: o.meta ?? { kind: 'framewire-bridge' },
       iceAddresses: o.iceAddresses ?? [],
       publish: this.#publish,
+      logLevel: getLogLevel(),
     });
   }
 
+  /** Answers the worker's token request with the configured token or a fresh one from the token function. */
+  async #sendToken(requestId: number): Promise<void> {
+    const { token } = this.#options;
+    try {
+      this.#send({ type: 'token', requestId, token: typeof token === 'function' ? await token() : token });
+    } catch (error) {
+      this.#send({ type: 'token', requestId, error: `the room token function failed: ${(error as Error).message}` });
+    }
+  }
+
   #onMessage(message: RoomIpcFromWorker): void {
+    this.#lastAnswerMs = Date.now();
     switch (message.type) {
       case 'ready':
-        void this.#sendJoin();
+        this.#sendJoin();
+        break;
+      case 'pong':
+        break;
+      case 'token-request':
+        void this.#sendToken(message.requestId);
         break;
       case 'joined':
         this.#peerId = message.peerId;
@@ -289,6 +332,7 @@ export class BridgeRoomPeer {
         break;
       case 'join-failed':
         // The worker exits after this; the supervisor starts a new one after its backoff.
+        this.#exitReported = true;
         this.#fail(new FramewireError(message.code as ErrorCode, message.message, { stage: 'room' }));
         break;
       case 'track':
@@ -307,7 +351,11 @@ export class BridgeRoomPeer {
           stage: 'room',
         });
         log.warn(`room "${this.#options.room}": ${error.code}: ${error.message}`);
-        if (message.fatal) this.#options.receive?.fail(error);
+        if (message.fatal) {
+          // The worker exits after a fatal room error: this error, not the exit, is the room's lastError.
+          this.#exitReported = true;
+          this.#options.receive?.fail(error);
+        }
         break;
       }
     }
@@ -333,7 +381,8 @@ export class BridgeRoomPeer {
   #onWorkerExit(error: FramewireError): void {
     this.#peerId = undefined;
     this.#connected = 0;
-    this.#fail(error);
+    if (!this.#exitReported) this.#fail(error);
+    this.#exitReported = false;
     void this.#endPeerSources('the room peer worker restarts');
   }
 

@@ -3,6 +3,7 @@
  * WebRTC worker (see webrtc-ipc.ts): kind 0 JSON control messages, kind 1 raw I420 frames. Frames to the worker
  * carry the id of the bridge source being published; frames from the worker carry the id of the remote peer.
  */
+import type { LogLevel } from '@framewire/core';
 import { IPC_KIND } from './webrtc-ipc.js';
 
 /** Control messages from the bridge to the room peer worker. */
@@ -11,18 +12,26 @@ export type RoomIpcToWorker =
       type: 'join';
       url: string;
       room: string;
-      token: string;
       meta: Record<string, unknown>;
       /** Local ICE candidates are kept only with these addresses (all when empty). */
       iceAddresses: string[];
       /** Ids of the bridge sources the worker publishes (their frames arrive as kind 1 messages). */
       publish: string[];
+      /** The bridge's log level: the worker logs at the same level (to stderr, which the bridge passes on). */
+      logLevel: LogLevel;
     }
+  /** The answer to a `token-request`: a fresh signaling token, or why there is none. */
+  | { type: 'token'; requestId: number; token?: string; error?: string }
+  /** A liveness check: the worker answers `pong` from its event loop. */
+  | { type: 'ping'; id: number }
   | { type: 'leave' };
 
 /** Control messages from the room peer worker to the bridge. */
 export type RoomIpcFromWorker =
   | { type: 'ready' }
+  | { type: 'pong'; id: number }
+  /** The worker needs a signaling token (on every join and signaling reconnect). */
+  | { type: 'token-request'; requestId: number }
   | { type: 'joined'; peerId: string }
   | { type: 'join-failed'; code: string; message: string }
   /** A remote peer's video track arrived; `meta` is what the peer sent with its join. */

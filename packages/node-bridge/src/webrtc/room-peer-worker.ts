@@ -6,7 +6,8 @@
  * frames to stdout (see room-peer-ipc.ts and webrtc-ipc.ts). Logs go to stderr.
  */
 import { createRequire } from 'node:module';
-import { FramewireError } from '@framewire/core';
+import { inspect } from 'node:util';
+import { FramewireError, createLogger, setLogLevel } from '@framewire/core';
 import { NodePeer, type NodeVideoPublication, type WrtcModule } from '@framewire/signaling/node-peer';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
 import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from './webrtc-ipc.js';
@@ -14,8 +15,11 @@ import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from './webrtc-
 /** How long leaving the room may take before the worker exits anyway, in ms. */
 const LEAVE_TIMEOUT_MS = 1500;
 
+const logger = createLogger('room-peer-worker');
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WrtcModule;
 const publications = new Map<string, NodeVideoPublication>();
+const tokenRequests = new Map<number, { resolve: (token: string) => void; reject: (error: Error) => void }>();
+let nextTokenRequest = 1;
 let peer: NodePeer | undefined;
 let joining = false;
 let leaving = false;
@@ -45,6 +49,24 @@ function candidateAddress(candidate: RTCIceCandidateInit): string | undefined {
   return (candidate.candidate ?? '').replace(/^a=/, '').split(/\s+/)[4];
 }
 
+/** Asks the bridge for a fresh signaling token (the bridge holds the token or the function that makes one). */
+function requestToken(): Promise<string> {
+  const requestId = nextTokenRequest++;
+  return new Promise((resolve, reject) => {
+    tokenRequests.set(requestId, { resolve, reject });
+    send({ type: 'token-request', requestId });
+  });
+}
+
+function onToken(message: Extract<RoomIpcToWorker, { type: 'token' }>): void {
+  const request = tokenRequests.get(message.requestId);
+  if (!request) return;
+  tokenRequests.delete(message.requestId);
+  if (message.token === undefined)
+    request.reject(new FramewireError('FW_ERR_UNAUTHORIZED', message.error ?? 'no token'));
+  else request.resolve(message.token);
+}
+
 function reportConnected(): void {
   if (peer) send({ type: 'peers', connected: peer.room.connectedPeers.length });
 }
@@ -52,12 +74,17 @@ function reportConnected(): void {
 async function join(message: Extract<RoomIpcToWorker, { type: 'join' }>): Promise<void> {
   if (joining || peer) return;
   joining = true;
+  // stdout is the pipe to the bridge: every log record goes to stderr, which the bridge passes on.
+  setLogLevel(message.logLevel, ({ level, scope, message: text, details }) => {
+    const extra = details === undefined ? '' : ` ${inspect(details, { breakLength: Infinity, depth: 4 })}`;
+    process.stderr.write(`[framewire:${scope}] (room peer worker) ${level}: ${text}${extra}\n`);
+  });
   const addresses = message.iceAddresses;
   try {
     peer = await NodePeer.join({
       url: message.url,
       room: message.room,
-      token: message.token,
+      token: requestToken,
       wrtc,
       meta: message.meta,
       ...(addresses.length > 0
@@ -89,7 +116,10 @@ async function join(message: Extract<RoomIpcToWorker, { type: 'join' }>): Promis
     send({ type: 'peer-left', peerId });
     reportConnected();
   });
-  joined.room.on('peer-state', () => reportConnected());
+  joined.room.on('peer-state', ({ peerId, state }) => {
+    logger.debug(`peer ${peerId}: ${state}`);
+    reportConnected();
+  });
   joined.room.on('peer-open', () => reportConnected());
   joined.room.on('error', ({ error, fatal }) => {
     if (leaving) return;
@@ -109,6 +139,8 @@ function onFrame(frame: IpcFrame): void {
 function onJson(value: unknown): void {
   const message = value as RoomIpcToWorker;
   if (message.type === 'join') void join(message);
+  else if (message.type === 'token') onToken(message);
+  else if (message.type === 'ping') send({ type: 'pong', id: message.id });
   else void leave();
 }
 
