@@ -432,7 +432,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     assert.equal(await cli.stop(), 0, cli.output());
   });
 
-  it('asks the token function for a fresh token on every join, also after its worker restarted (BridgeRoomPeer in-process)', async () => {
+  it('asks the token function for a fresh token on every join, also after its worker restarted; a refused later join is the room source lastError (BridgeRoomPeer in-process)', async () => {
     const room = new RoomSource();
     const bridge = await BridgeServer.start({
       port: 0,
@@ -442,12 +442,14 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     });
     try {
       let calls = 0;
+      let forged = false;
+      const authority = new TokenAuthority('another-secret-0123456789');
       const member = await BridgeRoomPeer.join(bridge, {
         url,
         room: 'tokens',
         token: async () => {
           calls++;
-          return server.tokens.issue({ room: 'tokens', role: 'publisher' });
+          return (forged ? authority : server.tokens).issue({ room: 'tokens', role: 'publisher' });
         },
         iceAddresses: ['127.0.0.1'],
         receive: room,
@@ -466,6 +468,23 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
       assert.equal(member.stats.workerRestarts, 1);
       assert.equal(room.health.lastError, 'FW_ERR_PROCESS_FAILED');
       await waitUntil(() => room.state === 'waiting', 'room waiting after the new join');
+
+      // A refused token on a later join is the room's lastError; the bridge keeps trying with backoff.
+      forged = true;
+      const second = member.peerId;
+      member.killWorker();
+      await waitUntil(
+        () => room.health.lastError === 'FW_ERR_UNAUTHORIZED',
+        'the refused join in the room health',
+        30_000,
+      );
+      assert.equal(room.state, 'restarting');
+      forged = false;
+      await waitUntil(
+        () => member.peerId !== undefined && member.peerId !== second,
+        'a join with a good token',
+        30_000,
+      );
     } finally {
       await bridge.close();
     }
