@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { FramewireError, assertOption, createLogger, getLogLevel, type ErrorCode } from '@framewire/core';
+import { FramewireError, assertOption, createLogger, getLogLevel, isErrorCode, type ErrorCode } from '@framewire/core';
 import type { BridgeServer } from '../bridge-server.js';
 import { isRawFrame } from '../media/source-frame.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
@@ -69,6 +69,8 @@ export interface BridgeRoomPeerStats {
 }
 
 const log = createLogger('room');
+/** A code from the worker, or `FW_ERR_SIGNALING_FAILED` when it is not a framewire error code. */
+const codeOf = (code: string): ErrorCode => (isErrorCode(code) ? code : 'FW_ERR_SIGNALING_FAILED');
 const WORKER_PATH = fileURLToPath(new URL('./room-peer-worker.js', import.meta.url));
 
 /**
@@ -333,7 +335,7 @@ export class BridgeRoomPeer {
       case 'join-failed':
         // The worker exits after this; the supervisor starts a new one after its backoff.
         this.#exitReported = true;
-        this.#fail(new FramewireError(message.code as ErrorCode, message.message, { stage: 'room' }));
+        this.#fail(new FramewireError(codeOf(message.code), message.message, { stage: 'room' }));
         break;
       case 'track':
         void this.#addPeerSource(message.peerId, message.meta);
@@ -346,7 +348,7 @@ export class BridgeRoomPeer {
         this.#connected = message.connected;
         break;
       case 'error': {
-        const error = new FramewireError(message.code as ErrorCode, message.message, {
+        const error = new FramewireError(codeOf(message.code), message.message, {
           fatal: false,
           stage: 'room',
         });
