@@ -218,8 +218,15 @@ export default [
   ...browserSdk,
   ...nodePackage(
     'packages/node-bridge',
-    // The WebRTC worker runs as a child process of the bridge (webrtc-output.ts starts dist/webrtc-worker.js).
-    ['index', 'protocol', 'cli', ['webrtc-worker', 'webrtc/webrtc-worker']],
+    // The WebRTC workers run as child processes of the bridge (webrtc-output.ts starts dist/webrtc-worker.js,
+    // bridge-room-peer.ts dist/room-peer-worker.js).
+    [
+      'index',
+      'protocol',
+      'cli',
+      ['webrtc-worker', 'webrtc/webrtc-worker'],
+      ['room-peer-worker', 'webrtc/room-peer-worker'],
+    ],
     ['index', 'protocol'],
   ),
   // node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).

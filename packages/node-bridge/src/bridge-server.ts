@@ -103,26 +103,10 @@ export class BridgeServer {
     this.host = host;
     this.port = port;
     this.#options = options;
-    this.#sources = options.sources;
+    this.#sources = [...options.sources];
     this.#tokenHash = options.token ? sha(options.token) : undefined;
     this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
-    const mjpeg = options.mjpeg ?? true;
-    const websocket = options.websocket ?? true;
-    for (const source of this.#sources) {
-      if (mjpeg !== false) {
-        const settings = mjpeg === true ? {} : mjpeg;
-        const feed = this.feed(source.id, 'jpeg', {
-          ...(settings.quality === undefined ? {} : { jpegQuality: settings.quality }),
-          ...(settings.width === undefined ? {} : { width: settings.width }),
-        });
-        this.#mjpeg.set(source.id, new MjpegOutput(feed, options.corsOrigin));
-      }
-      if (websocket !== false)
-        this.#websocket.set(
-          source.id,
-          new WebSocketOutput(this.feed(source.id, 'h264'), websocket === true ? {} : websocket),
-        );
-    }
+    for (const source of this.#sources) this.#addOutputs(source);
     const webrtc = options.webrtc ?? false;
     if (webrtc !== false) this.#webrtc = new WebRtcOutput(this, webrtc === true ? {} : webrtc);
   }
@@ -197,6 +181,59 @@ export class BridgeServer {
     return feed;
   }
 
+  /**
+   * Adds and starts a source while the bridge runs (e.g. a room peer that starts publishing): it is served at
+   * `/sources/<id>/…` by the bridge's MJPEG and WebSocket outputs and appears in `/health` and `/metrics`. Rejects
+   * with `FW_ERR_INVALID_OPTION` when the id is taken, `FW_ERR_CLOSED` after `close()`.
+   */
+  async addSource(source: VideoSource): Promise<void> {
+    if (this.#closing) throw new FramewireError('FW_ERR_CLOSED', 'the bridge was closed');
+    assertOption(!this.#sources.some((s) => s.id === source.id), `addSource: a source with id ${source.id} exists`);
+    this.#sources.push(source);
+    this.#addOutputs(source);
+    log.info(`source ${source.id} added`, { kind: source.kind });
+    await source.start();
+  }
+
+  /**
+   * Removes source `id` while the bridge runs: its viewers get a clean end (MJPEG responses end, WebSocket viewers
+   * are closed with 1001 and `reason`), its encoders stop, the source is closed and it leaves `/health` and
+   * `/metrics`. No-op for an unknown id.
+   */
+  async removeSource(id: string, reason = 'source ended'): Promise<void> {
+    const source = this.#sources.find((s) => s.id === id);
+    if (!source) return;
+    this.#sources.splice(this.#sources.indexOf(source), 1);
+    this.#mjpeg.get(id)?.close();
+    this.#mjpeg.delete(id);
+    this.#websocket.get(id)?.close(reason);
+    this.#websocket.delete(id);
+    const feeds = [...this.#feeds].filter(([, feed]) => feed.source === source);
+    for (const [key] of feeds) this.#feeds.delete(key);
+    await Promise.all(feeds.map(([, feed]) => feed.close()));
+    await source.close();
+    log.info(`source ${id} removed: ${reason}`);
+  }
+
+  #addOutputs(source: VideoSource): void {
+    const options = this.#options;
+    const mjpeg = options.mjpeg ?? true;
+    const websocket = options.websocket ?? true;
+    if (mjpeg !== false) {
+      const settings = mjpeg === true ? {} : mjpeg;
+      const feed = this.feed(source.id, 'jpeg', {
+        ...(settings.quality === undefined ? {} : { jpegQuality: settings.quality }),
+        ...(settings.width === undefined ? {} : { width: settings.width }),
+      });
+      this.#mjpeg.set(source.id, new MjpegOutput(feed, options.corsOrigin));
+    }
+    if (websocket !== false)
+      this.#websocket.set(
+        source.id,
+        new WebSocketOutput(this.feed(source.id, 'h264'), websocket === true ? {} : websocket),
+      );
+  }
+
   /** The WebRTC output, when the bridge was started with `webrtc`. */
   get webrtc(): WebRtcOutput | undefined {
     return this.#webrtc;
@@ -229,7 +266,7 @@ export class BridgeServer {
   get health(): BridgeHealth {
     const sources = this.#sources.map((s) => s.health);
     return {
-      status: sources.every((s) => s.state === 'running' || s.state === 'starting') ? 'ok' : 'degraded',
+      status: sources.every((s) => ['running', 'starting', 'waiting'].includes(s.state)) ? 'ok' : 'degraded',
       service: 'framewire-bridge',
       version: VERSION,
       uptimeS: Math.round((Date.now() - this.#startedAtMs) / 1000),
@@ -294,7 +331,15 @@ export class BridgeServer {
     const outputs: {
       source: string;
       output: string;
-      stats: { clients: number; framesSent: number; framesDropped: number; bytesSent: number };
+      stats: {
+        clients: number;
+        framesSent: number;
+        framesDropped: number;
+        bytesSent: number;
+        framesReceived?: number;
+        bytesReceived?: number;
+        workerRestarts?: number;
+      };
     }[] = [];
     for (const [source, output] of this.#mjpeg) outputs.push({ source, output: 'mjpeg', stats: output.stats });
     for (const [source, output] of this.#websocket) outputs.push({ source, output: 'websocket', stats: output.stats });
@@ -331,6 +376,29 @@ export class BridgeServer {
       'counter',
       'Bytes sent to viewers.',
       outputs.map((o) => ({ labels: outLabel(o), value: o.stats.bytesSent })),
+    );
+    const reported = (key: 'framesReceived' | 'bytesReceived' | 'workerRestarts'): MetricFamily['samples'] =>
+      outputs.flatMap((o) => {
+        const value = o.stats[key];
+        return value === undefined ? [] : [{ labels: outLabel(o), value }];
+      });
+    add(
+      'framewire_output_received_frames_total',
+      'counter',
+      'Frames received from peers (outputs that also receive, e.g. the room peer).',
+      reported('framesReceived'),
+    );
+    add(
+      'framewire_output_received_bytes_total',
+      'counter',
+      'Bytes of frames received from peers (outputs that also receive, e.g. the room peer).',
+      reported('bytesReceived'),
+    );
+    add(
+      'framewire_output_worker_restarts_total',
+      'counter',
+      'Restarts of an output worker process after it died.',
+      reported('workerRestarts'),
     );
     add(
       'framewire_encoder_restarts_total',

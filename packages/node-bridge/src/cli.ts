@@ -37,8 +37,9 @@ Options:
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
-                       the first source as a WebRTC track and serve the newest publisher's video as source "room"
-                       (/sources/room/video, /sources/room/snapshot.jpg, …); wrtc runs in the bridge process
+                       the first source as a WebRTC track; every publishing peer becomes source "room-<label>" (its
+                       join meta.label) or "room-<peer id>" while it publishes, and source "room" serves the newest
+                       publisher (/sources/room/video, /sources/room/snapshot.jpg, …); wrtc runs in a worker process
   --room <name>        the room to join (with --room-url)
   --room-token <jwt>   a publisher token for that room (default: FRAMEWIRE_ROOM_TOKEN)
   --room-publish <id>  publish this source instead of the first; repeat for several, "none" for none

@@ -17,7 +17,9 @@ export {
 } from './outputs/webrtc-output.js';
 export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
 export { RoomSource } from './sources/room-source.js';
-export { BridgeRoomPeer, type BridgeRoomPeerOptions } from './webrtc/bridge-room-peer.js';
+export { RoomPeerSource } from './sources/room-peer-source.js';
+export type { PeerFrame } from './sources/peer-frame.js';
+export { BridgeRoomPeer, type BridgeRoomPeerOptions, type BridgeRoomPeerStats } from './webrtc/bridge-room-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';

@@ -3,8 +3,12 @@
  * `node:`). Everything a client needs to talk to a bridge is defined here, once.
  */
 
-/** Health of one bridge source. */
-export type SourceState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+/**
+ * Health of one bridge source. `waiting`: up, with nothing to serve for now (a room source whose publishers all
+ * left; it runs again when one publishes). `ended`: the source will never deliver again (a room peer's source
+ * after the peer left; the bridge removes it).
+ */
+export type SourceState = 'starting' | 'running' | 'waiting' | 'restarting' | 'failed' | 'ended' | 'stopped';
 
 /** One source in the `/health` answer. */
 export interface SourceHealth {
@@ -32,7 +36,7 @@ export interface SourceHealth {
 
 /** The JSON body of `GET /health`. */
 export interface BridgeHealth {
-  /** `ok` when every source runs, `degraded` when one is restarting or failed. */
+  /** `ok` when every source runs, starts or waits for a publisher; `degraded` when one is restarting or failed. */
   status: 'ok' | 'degraded';
   /** Always `framewire-bridge`. */
   service: 'framewire-bridge';

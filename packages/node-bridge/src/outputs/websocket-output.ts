@@ -108,11 +108,11 @@ export class WebSocketOutput {
     this.#server.handleUpgrade(request, socket, head, (ws) => this.#add(ws, request));
   }
 
-  /** Closes every viewer with 1001 (going away). */
-  close(): void {
+  /** Closes every viewer with 1001 (going away) and `reason` (default: `bridge shutting down`). */
+  close(reason = 'bridge shutting down'): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    for (const ws of this.#viewers.keys()) ws.close(WS_CLOSE_CODES.goingAway, 'bridge shutting down');
+    for (const ws of this.#viewers.keys()) ws.close(WS_CLOSE_CODES.goingAway, reason);
     this.#viewers.clear();
     this.#server.close();
   }

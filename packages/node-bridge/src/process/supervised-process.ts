@@ -27,6 +27,8 @@ export type SupervisedProcessEvents = {
   spawn: { pid: number | undefined; restarts: number };
   /** Bytes from the process's stdout. */
   stdout: { chunk: Buffer };
+  /** Bytes from the process's stderr (its last 2000 characters also go into the failure's message). */
+  stderr: { chunk: Buffer };
   /** The process failed or exited; a restart is scheduled after `delayMs`. */
   error: { error: FramewireError; fatal: boolean; delayMs: number };
 };
@@ -110,6 +112,7 @@ export class SupervisedProcess {
     const spawnedAtMs = Date.now();
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);
+      this.#events.emit('stderr', { chunk });
     });
     child.stdout?.on('data', (chunk: Buffer) => {
       this.#events.emit('stdout', { chunk });
