@@ -76,7 +76,7 @@ describe('demo PWA', () => {
       await page.waitForFunction(() => document.body.dataset['route'] === 'stabilize', { timeout: 10_000 });
       const shown = await page.evaluate(() => ({
         title: document.querySelector('h1')?.textContent,
-        visible: [...document.querySelectorAll<HTMLElement>('[data-route]')]
+        visible: [...document.querySelectorAll<HTMLElement>('main > section[data-route]')]
           .filter((s) => !s.hidden)
           .map((s) => s.dataset['route']),
         styled: getComputedStyle(document.body).maxWidth,
