@@ -94,6 +94,35 @@ describe('demo PWA', () => {
     }
   });
 
+  it('after one online visit, the stabilization page stabilizes offline: the Service Worker cached OpenCV.js in the background', async () => {
+    const demo = await serveDemo();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors = collectPageErrors(page);
+      // One visit of the capture page: the stabilization page is never opened online.
+      await page.goto(demo.url);
+      await page.waitForFunction(() => document.documentElement.dataset['openCvCached'] === 'true', {
+        timeout: 60_000,
+      });
+      await demo.close();
+      await page.setOfflineMode(true);
+      await page.goto(`${demo.url}?offline#stabilize`);
+      await page.$eval('#stabilize-start', (button) => (button as HTMLButtonElement).click());
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#stabilize-stats')?.dataset['frames']) >= 15,
+        { timeout: 60_000 },
+      );
+      assert.match(await page.$eval('#stabilize-stats', (e) => e.textContent), /frames · correction .* px/);
+      assert.equal(await page.$eval('#stabilize-error', (e) => (e as HTMLElement).hidden), true);
+      await screenshot(page, 'demo-stabilize-offline');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await demo.close();
+    }
+  });
+
   it('the package page packages a file to DASH + HLS, and hls.js and dash.js play it through the Service Worker', async () => {
     const demo = await serveDemo();
     const dir = await tempDir();
