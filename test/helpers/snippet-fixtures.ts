@@ -1,15 +1,19 @@
 /**
  * What the docs' runnable snippets reach (see DEVELOPERS.md, "Docs that cannot rot"): media made by ffmpeg on a
- * loopback server, the bridge CLI with its test pattern, and the placeholder addresses the guides use for them.
+ * loopback server, the bridge CLI with its test pattern, a signaling server with a token endpoint, and the placeholder addresses the guides use for them.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { startBridge } from './demo-page.js';
 import { makeMediaFile, startServer, tempDir } from './node.js';
 
 const run = promisify(execFile);
+
+/** The signaling secret of the fixtures, also in the snippets' environment (FRAMEWIRE_SIGNALING_SECRET, SECRET). */
+export const SNIPPET_SIGNALING_SECRET = 'docs-snippet-secret-0123456789';
 
 const TYPES: Record<string, string> = {
   '.mp4': 'video/mp4',
@@ -42,9 +46,23 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-s:v:1', '320x180', '-b:v:0', '800k', '-b:v:1', '200k'],
     ...['-adaptation_sets', 'id=0,streams=v', '-f', 'dash', '-seg_duration', '1', join(dir.path, 'manifest.mpd')],
   ]);
+  const signaling = await SignalingServer.start({
+    host: '127.0.0.1',
+    port: 0,
+    secret: SNIPPET_SIGNALING_SECRET,
+    allowedOrigins: ['*'],
+  });
+  const tokens = new TokenAuthority(SNIPPET_SIGNALING_SECRET);
   const media = await startServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
     response.setHeader('access-control-allow-origin', '*');
+    if (request.url === '/token') {
+      // The application's token endpoint of the signaling guide.
+      void tokens
+        .issue({ room: 'garage-cam', role: 'publisher', sub: 'snippet' })
+        .then((token) => response.writeHead(200, { 'content-type': 'text/plain' }).end(token));
+      return;
+    }
     if (request.method !== 'GET') {
       // Uploads (the packager's and recorder's `target: { upload }`) are taken and dropped.
       response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE');
@@ -70,9 +88,13 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
       ['https://example.com/live/index.m3u8', `${media.url}/index.m3u8`],
       ['https://host/path/manifest.mpd', `${media.url}/manifest.mpd`],
       ['https://origin.example.com/live/', `${media.url}/upload/`],
+      ['wss://signal.example.com/ws', `ws://127.0.0.1:${signaling.port}/ws`],
+      ['ws://127.0.0.1:8443/ws', `ws://127.0.0.1:${signaling.port}/ws`],
+      ["'/api/framewire-token'", `'${media.url}/token'`],
     ],
     async stop() {
       await bridge.stop('SIGTERM');
+      await signaling.close();
       await media.close();
       await dir.remove();
     },

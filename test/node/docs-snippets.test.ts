@@ -6,7 +6,12 @@ import ts from 'typescript';
 import { launchChromium } from '../helpers/chromium.js';
 import { serveDemo } from '../helpers/demo-page.js';
 import { docSnippets, isNodeSnippet, whyNotRun, withPredecessors, type DocSnippet } from '../helpers/doc-snippets.js';
-import { startSnippetFixtures, withFixtures, type SnippetFixtures } from '../helpers/snippet-fixtures.js';
+import {
+  SNIPPET_SIGNALING_SECRET,
+  startSnippetFixtures,
+  withFixtures,
+  type SnippetFixtures,
+} from '../helpers/snippet-fixtures.js';
 
 const snippets = docSnippets();
 const code = snippets.filter((s) => s.lang === 'js' || s.lang === 'ts');
@@ -20,8 +25,8 @@ const LIVE_MS = 5000;
 const SNIPPET_ENV = {
   ...process.env,
   npm_config_offline: 'true',
-  SECRET: 'docs-snippet-secret-0123456789',
-  FRAMEWIRE_SIGNALING_SECRET: 'docs-snippet-secret-0123456789',
+  SECRET: SNIPPET_SIGNALING_SECRET,
+  FRAMEWIRE_SIGNALING_SECRET: SNIPPET_SIGNALING_SECRET,
   TURN_SECRET: 'docs-snippet-turn-secret',
   PYTHONPATH: 'examples/python',
 };
