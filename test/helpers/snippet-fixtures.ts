@@ -1,13 +1,14 @@
 /**
  * What the docs' runnable snippets reach (see DEVELOPERS.md, "Docs that cannot rot"): media made by ffmpeg on a
- * loopback server, the bridge CLI with its test pattern, a signaling server with a token endpoint, and the placeholder addresses the guides use for them.
+ * loopback server, the bridge CLI with its test pattern, a signaling server with a token endpoint, mosquitto (plain, TLS and WebSocket listeners), and the placeholder addresses the guides use for them.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { startBridge } from './demo-page.js';
+import { startMosquitto } from './mosquitto.js';
 import { makeMediaFile, startServer, tempDir } from './node.js';
 
 const run = promisify(execFile);
@@ -78,6 +79,10 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
     );
   });
   const bridge = await startBridge();
+  const mosquitto = await startMosquitto({ tls: true });
+  const caPath = join(dir.path, 'mqtt-ca.pem');
+  await writeFile(caPath, mosquitto.caPem ?? '');
+  const mqttHost = new URL(mosquitto.url).host;
   const bridgeUrl = `http://127.0.0.1:${bridge.port}`;
   return {
     clipPath,
@@ -91,10 +96,17 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
       ['wss://signal.example.com/ws', `ws://127.0.0.1:${signaling.port}/ws`],
       ['ws://127.0.0.1:8443/ws', `ws://127.0.0.1:${signaling.port}/ws`],
       ["'/api/framewire-token'", `'${media.url}/token'`],
+      ['mqtt://broker:1883', mosquitto.url],
+      ['mqtts://broker:8883', mosquitto.tlsUrl ?? ''],
+      ['ws://broker:9001', mosquitto.wsUrl],
+      ['mqtt://127.0.0.1:1883', mosquitto.url],
+      ['@broker.lan:1883', `@${mqttHost}`],
+      ['/etc/mosquitto/ca/ca.pem', caPath],
     ],
     async stop() {
       await bridge.stop('SIGTERM');
       await signaling.close();
+      await mosquitto.close();
       await media.close();
       await dir.remove();
     },

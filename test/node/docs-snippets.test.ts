@@ -42,29 +42,34 @@ function browserScript(source: string, lang: string): string {
   return js.replace(/import\s*(\{[^}]*\})\s*from\s*'@framewire\/browser-sdk';?/g, 'const $1 = Framewire;');
 }
 
-/** Runs a process; a `live` one must still be running (or have exited with 0) after LIVE_MS, then is stopped. */
+/**
+ * Runs a process, which must exit with 0 — or, if `live`, still run after LIVE_MS (it is then stopped) — and must not
+ * log a framewire warning or error: those go to stderr as `[framewire:<scope>] …` (info goes to stdout), so a
+ * server that only retries an unreachable broker fails too.
+ */
 function runProcess(command: string, args: string[], live: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: SNIPPET_ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
+    let stderr = '';
+    let stopped = false;
     child.stdout.on('data', (chunk: Buffer) => (output += String(chunk)));
-    child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+      stderr += String(chunk);
+    });
     const timer = setTimeout(
       () => {
-        if (live) {
-          process.kill(-child.pid!, 'SIGTERM');
-          resolve();
-        } else {
-          process.kill(-child.pid!, 'SIGKILL');
-          reject(new Error(`did not finish in 90 s:\n${output}`));
-        }
+        stopped = live;
+        process.kill(-child.pid!, live ? 'SIGTERM' : 'SIGKILL');
       },
       live ? LIVE_MS : 90_000,
     );
     child.on('exit', (status) => {
       clearTimeout(timer);
-      if (status === 0 || (live && status === null)) resolve();
-      else reject(new Error(`exited with ${status}:\n${output}`));
+      if (!stopped && status !== 0) reject(new Error(`exited with ${status}:\n${output}`));
+      else if (/^\[framewire:/m.test(stderr)) reject(new Error(`logged a warning or an error:\n${stderr}`));
+      else resolve();
     });
   });
 }
