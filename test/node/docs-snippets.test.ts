@@ -123,6 +123,8 @@ describe('docs snippets', () => {
           // (The browser's own favicon request is not the snippet's.)
           if (message.location().url?.endsWith('/favicon.ico')) return;
           if (message.type() === 'assert' || message.type() === 'error') problems.push(message.text());
+          // The SDK's own warnings (a stream that retries, a fallback taken) count too.
+          if (message.type() === 'warn' && message.text().startsWith('[framewire:')) problems.push(message.text());
         });
         // A page of the demo's origin that loads the <script> bundle as the guides say, with the elements the
         // snippets draw on and a file input holding the fixture clip.
