@@ -1,6 +1,6 @@
 /**
  * What the docs' runnable snippets reach (see DEVELOPERS.md, "Docs that cannot rot"): media made by ffmpeg on a
- * loopback server, the bridge CLI with its test pattern, a signaling server with a token endpoint, mosquitto (plain, TLS and WebSocket listeners), and the placeholder addresses the guides use for them.
+ * loopback server, the bridge CLI with its test pattern, a signaling server with a token endpoint, mosquitto (plain, TLS and WebSocket listeners), redis-server, and the placeholder addresses the guides use for them.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { startBridge } from './demo-page.js';
 import { startMosquitto } from './mosquitto.js';
+import { startRedis } from './signaling.js';
 import { makeMediaFile, startServer, tempDir } from './node.js';
 
 const run = promisify(execFile);
@@ -80,6 +81,7 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
   });
   const bridge = await startBridge();
   const mosquitto = await startMosquitto({ tls: true });
+  const redis = await startRedis();
   const caPath = join(dir.path, 'mqtt-ca.pem');
   await writeFile(caPath, mosquitto.caPem ?? '');
   const mqttHost = new URL(mosquitto.url).host;
@@ -102,11 +104,13 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
       ['mqtt://127.0.0.1:1883', mosquitto.url],
       ['@broker.lan:1883', `@${mqttHost}`],
       ['/etc/mosquitto/ca/ca.pem', caPath],
+      ['redis://10.0.0.5:6379', `redis://127.0.0.1:${redis.port}`],
     ],
     async stop() {
       await bridge.stop('SIGTERM');
       await signaling.close();
       await mosquitto.close();
+      await redis.stop();
       await media.close();
       await dir.remove();
     },
