@@ -239,7 +239,7 @@ function onRouteShown(route: string): void {
 }
 
 async function main(): Promise<void> {
-  void registerServiceWorker();
+  void registerServiceWorker({ precacheOpenCv: true });
   const config = await loadDemoConfig();
   demoConfig = config;
   setAssetBaseUrl(config.sdkAssetsUrl);

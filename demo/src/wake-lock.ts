@@ -4,9 +4,14 @@
  * most browsers also treat as "do not sleep". Resolves with the method in use.
  */
 export async function keepScreenAwake(): Promise<'wake-lock' | 'video'> {
+  /** The lock held now (`<body data-wake-lock="held">`); the browser releases it when the page is hidden. */
+  let sentinel: WakeLockSentinel | undefined;
   const request = async (): Promise<boolean> => {
+    if (sentinel && !sentinel.released) return true;
     try {
-      await navigator.wakeLock.request('screen');
+      sentinel = await navigator.wakeLock.request('screen');
+      document.body.dataset['wakeLock'] = 'held';
+      sentinel.addEventListener('release', () => (document.body.dataset['wakeLock'] = 'released'), { once: true });
       return true;
     } catch {
       return false;
@@ -22,6 +27,7 @@ export async function keepScreenAwake(): Promise<'wake-lock' | 'video'> {
   canvas.width = canvas.height = 1;
   const context = canvas.getContext('2d');
   const video = document.createElement('video');
+  video.dataset['wakeFallback'] = '';
   Object.assign(video, { muted: true, loop: true, playsInline: true, srcObject: canvas.captureStream(1) });
   video.style.cssText = 'position:fixed;width:1px;height:1px;opacity:0;pointer-events:none';
   document.body.append(video);

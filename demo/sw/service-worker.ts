@@ -4,6 +4,10 @@
  * - Offline shell: on install it caches the pages, styles, icons, every demo bundle (listed by the build in
  *   `dist/shell-files.json`) and the SDK's workers; same-origin GET requests are then answered network first,
  *   falling back to that cache, so the demo opens with the network off.
+ * - OpenCV.js (`sdk/vendor/opencv.js`, about 11 MB, for the stabilization page) is cached after installation, in
+ *   the background, when the page asks (a `precache` message): installing stays quick, and after one online visit
+ *   the stabilization page works offline even if it was never opened. (Used before that, it is cached on first use
+ *   like any other file.)
  * - `/packaged/<path>`: answered from the `framewire-packaged` cache, where the packaging page puts the
  *   in-memory output of `Packager` (`pkg.files`), so hls.js and dash.js play a package with no server.
  */
@@ -40,6 +44,25 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(self.clients.claim());
+});
+
+/** Large files cached after installation, in the background (see the top of this file). */
+const BACKGROUND_FILES = ['sdk/vendor/opencv.js'];
+
+/** Caches the background files that are not cached yet; resolves false when one could not be fetched. */
+async function cacheBackgroundFiles(): Promise<boolean> {
+  const cache = await caches.open(SHELL_CACHE);
+  try {
+    for (const file of BACKGROUND_FILES) if (!(await cache.match(file))) await cache.add(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type !== 'precache') return;
+  event.waitUntil(cacheBackgroundFiles().then((ok) => event.source?.postMessage({ type: 'precached', ok })));
 });
 
 /** Network first (fresh while developing), the cached copy when the network is gone. */

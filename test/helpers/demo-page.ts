@@ -1,5 +1,8 @@
 /** Helpers for the demo's end-to-end tests: the demo server on port 0, the bridge CLI, screenshots. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
@@ -45,10 +48,32 @@ export async function startBridge(port = 0): Promise<StartedCli & { port: number
   return { ...bridge, port: Number(bridge.match[1]) };
 }
 
-/** Saves a screenshot of `page` as test-results/<name>.png. */
+/** Fewer distinct colours than this in a screenshot means nothing was drawn (a blank page has one). */
+const MIN_SCREENSHOT_COLOURS = 16;
+
+/**
+ * Saves a screenshot of `page` as test-results/<name>.png and asserts that it is not blank: ffmpeg decodes the PNG
+ * and it must hold at least 16 distinct colours.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir('test-results', { recursive: true });
-  await page.screenshot({ path: `test-results/${name}.png` });
+  const path = `test-results/${name}.png`;
+  await page.screenshot({ path });
+  const colours = await distinctColours(path);
+  assert.ok(colours >= MIN_SCREENSHOT_COLOURS, `${path} is blank: ${colours} distinct colour(s)`);
+}
+
+/** The number of distinct RGB colours of an image file, decoded by ffmpeg (an independent reader). */
+export async function distinctColours(path: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const colours = new Set<number>();
+  for (let i = 0; i + 2 < stdout.length; i += 3)
+    colours.add((stdout[i]! << 16) | (stdout[i + 1]! << 8) | stdout[i + 2]!);
+  return colours.size;
 }
 
 /** Collects uncaught page errors, to assert there were none. */

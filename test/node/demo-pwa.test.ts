@@ -76,7 +76,7 @@ describe('demo PWA', () => {
       await page.waitForFunction(() => document.body.dataset['route'] === 'stabilize', { timeout: 10_000 });
       const shown = await page.evaluate(() => ({
         title: document.querySelector('h1')?.textContent,
-        visible: [...document.querySelectorAll<HTMLElement>('[data-route]')]
+        visible: [...document.querySelectorAll<HTMLElement>('main > section[data-route]')]
           .filter((s) => !s.hidden)
           .map((s) => s.dataset['route']),
         styled: getComputedStyle(document.body).maxWidth,
@@ -87,6 +87,35 @@ describe('demo PWA', () => {
       await page.goto(`${demo.url}kiosk.html?src=${encodeURIComponent('http://127.0.0.1:9/video')}`);
       await waitForState(page, 'body', 'offline');
       assert.match(await page.$eval('#kiosk-status', (e) => e.textContent), /Cannot show the stream/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await demo.close();
+    }
+  });
+
+  it('after one online visit, the stabilization page stabilizes offline: the Service Worker cached OpenCV.js in the background', async () => {
+    const demo = await serveDemo();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors = collectPageErrors(page);
+      // One visit of the capture page: the stabilization page is never opened online.
+      await page.goto(demo.url);
+      await page.waitForFunction(() => document.documentElement.dataset['openCvCached'] === 'true', {
+        timeout: 60_000,
+      });
+      await demo.close();
+      await page.setOfflineMode(true);
+      await page.goto(`${demo.url}?offline#stabilize`);
+      await page.$eval('#stabilize-start', (button) => (button as HTMLButtonElement).click());
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('#stabilize-stats')?.dataset['frames']) >= 15,
+        { timeout: 60_000 },
+      );
+      assert.match(await page.$eval('#stabilize-stats', (e) => e.textContent), /frames · correction .* px/);
+      assert.equal(await page.$eval('#stabilize-error', (e) => (e as HTMLElement).hidden), true);
+      await screenshot(page, 'demo-stabilize-offline');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

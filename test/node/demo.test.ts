@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ElementHandle } from 'puppeteer-core';
 import { launchChromium } from '../helpers/chromium.js';
+import { screenshot } from '../helpers/demo-page.js';
 import { ffprobe, makeMediaFile, startCli, tempDir } from '../helpers/node.js';
 
 /** A port that was free a moment ago (the demo script takes fixed ports, as a user would give them). */
@@ -126,8 +127,7 @@ describe('demo', () => {
       );
       assert.equal(await page.$eval('#mqtt-view', (canvas) => (canvas as HTMLCanvasElement).width), 1280);
       assert.deepEqual(errors, []);
-      await mkdir('test-results', { recursive: true });
-      await page.screenshot({ path: 'test-results/demo.png' });
+      await screenshot(page, 'demo');
     } finally {
       await browser.close();
       assert.equal(await demo.stop('SIGINT'), 0, demo.output());

@@ -1,11 +1,29 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { distinctColours } from '../helpers/demo-page.js';
 import { isLoopbackCandidate, loopbackOnlySdp } from '../helpers/ice-loopback.js';
 import { ffprobe, makeMediaFile, startServer, tempDir, waitForEvent } from '../helpers/node.js';
 
 describe('test helpers', () => {
+  it('distinctColours, counts one colour in a blank picture and many in a test pattern (the blank-screenshot check)', async () => {
+    const dir = await tempDir();
+    try {
+      const make = async (name: string, source: string): Promise<string> => {
+        const path = join(dir.path, name);
+        await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', source, '-frames:v', '1', path]);
+        return path;
+      };
+      assert.equal(await distinctColours(await make('white.png', 'color=white:size=320x240')), 1);
+      assert.ok((await distinctColours(await make('pattern.png', 'testsrc2=size=320x240'))) >= 16);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('isLoopbackCandidate, keeps 127.0.0.1 and ::1 candidates and drops every other address', () => {
     assert.ok(isLoopbackCandidate('candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0'));
     assert.ok(isLoopbackCandidate({ candidate: 'candidate:2 1 udp 2122262783 ::1 50001 typ host' }));
