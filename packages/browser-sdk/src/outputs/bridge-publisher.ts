@@ -63,7 +63,7 @@ export class BridgePublisher {
       isTrack || typeof (input as Partial<FrameSource>).read === 'function',
       'input must be a FrameSource or a video MediaStreamTrack',
     );
-    assertOption(!isTrack || (input).kind === 'video', 'the track must be a video track');
+    assertOption(!isTrack || input.kind === 'video', 'the track must be a video track');
     if (typeof RTCPeerConnection === 'undefined' || (!isTrack && typeof MediaStreamTrackGenerator !== 'function')) {
       throw new FramewireError(
         'FW_ERR_NOT_SUPPORTED',
@@ -73,7 +73,7 @@ export class BridgePublisher {
     }
     const publisher = new BridgePublisher(url, options);
     try {
-      await publisher.#start(isTrack ? (input) : publisher.#trackOf(input as FrameSource));
+      await publisher.#start(isTrack ? input : publisher.#trackOf(input as FrameSource));
     } catch (error) {
       await publisher.#shutdown('failed');
       throw error;
