@@ -1,6 +1,6 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import type { FrameSource } from '../sources/frame-source.js';
-import { filterSdp, iceGathered, whepRefusal } from '../sources/whep-http.js';
+import { filterSdp, iceGathered, parseHttpUrl, whepRefusal } from '../sources/whep-http.js';
 
 const log = createLogger('bridge-publisher');
 
@@ -270,15 +270,7 @@ export function publishToBridge(
 function publishUrl(options: BridgePublishOptions): string {
   assertOption(typeof options === 'object', 'options must be { url, … }');
   const { url, token, connectTimeoutMs, candidateFilter } = options;
-  assertOption(url instanceof URL || (typeof url === 'string' && url.length > 0), 'url must be a non-empty URL');
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url), typeof location === 'undefined' ? undefined : location.href);
-  } catch {
-    assertOption(false, `url must be a valid URL; got ${String(url)}`);
-    throw new Error('unreachable');
-  }
-  assertOption(['http:', 'https:'].includes(parsed.protocol), `url must be http: or https:; got ${parsed.protocol}`);
+  const parsed = parseHttpUrl(url);
   assertOption(
     token === undefined || (typeof token === 'string' && token.length > 0),
     'token must be a non-empty string',

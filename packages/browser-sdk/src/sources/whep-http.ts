@@ -1,6 +1,23 @@
-import { FramewireError } from '@framewire/core';
+import { FramewireError, assertOption } from '@framewire/core';
 
 const GATHER_TIMEOUT_MS = 3000;
+
+/**
+ * The absolute http(s) URL of a WHEP/WHIP endpoint given as `url` (relative URLs resolve against the page);
+ * throws `FW_ERR_INVALID_OPTION` naming `url` when it is empty, unparsable or of another scheme.
+ */
+export function parseHttpUrl(url: unknown): URL {
+  assertOption(url instanceof URL || (typeof url === 'string' && url.length > 0), 'url must be a non-empty URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url), typeof location === 'undefined' ? undefined : location.href);
+  } catch {
+    assertOption(false, `url must be a valid URL; got ${String(url)}`);
+    throw new Error('unreachable');
+  }
+  assertOption(['http:', 'https:'].includes(parsed.protocol), `url must be http: or https:; got ${parsed.protocol}`);
+  return parsed;
+}
 
 /** Keeps only the `a=candidate:` lines of `sdp` that `keep` accepts (all when `keep` is undefined). */
 export function filterSdp(sdp: string, keep: ((candidate: string) => boolean) | undefined): string {

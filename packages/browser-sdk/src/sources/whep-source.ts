@@ -11,7 +11,7 @@ import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnec
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
 import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
-import { filterSdp, iceGathered, trickleIceFragment, whepRefusal } from './whep-http.js';
+import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal } from './whep-http.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -453,15 +453,7 @@ export class WhepSource extends QueuedFrameSource {
 function offerUrl(options: WhepSourceOptions): string {
   assertOption(typeof options === 'object', 'options must be a URL or { url, … }');
   const { url, sourceId } = options;
-  assertOption(url instanceof URL || (typeof url === 'string' && url.length > 0), 'url must be a non-empty URL');
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url), typeof location === 'undefined' ? undefined : location.href);
-  } catch {
-    assertOption(false, `url must be a valid URL; got ${String(url)}`);
-    throw new Error('unreachable');
-  }
-  assertOption(['http:', 'https:'].includes(parsed.protocol), `url must be http: or https:; got ${parsed.protocol}`);
+  const parsed = parseHttpUrl(url);
   assertOption(
     sourceId === undefined || (typeof sourceId === 'string' && /^[\w.-]+$/.test(sourceId)),
     'sourceId must be a source id such as "cam" (letters, digits, _ . -)',
