@@ -5,7 +5,7 @@
 import { NetGearSource } from '@framewire/node-bridge';
 
 const [port, pattern, frames, width, height] = process.argv.slice(2).map(Number);
-const source = new NetGearSource({ port, pattern });
+const source = new NetGearSource({ port, pattern, reuseBuffers: process.env.REUSE !== '0' });
 let count = 0;
 let bad = 0;
 let firstMs = 0;

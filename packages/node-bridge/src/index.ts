@@ -61,7 +61,7 @@ export {
 export { FrameFeed, type FrameFeedEvents, type FrameFeedOptions } from './pipeline/frame-feed.js';
 export type { EncodedFrame } from './media/encoded-frame.js';
 export { ffmpegPixelFormat, rawFrameBytes, type RawFrame, type RawPixelFormat } from './media/raw-frame.js';
-export { frameFormat, isRawFrame, type SourceFrame } from './media/source-frame.js';
+export { frameFormat, isRawFrame, retainFrame, type SourceFrame } from './media/source-frame.js';
 export { JpegStreamSplitter } from './media/jpeg-stream-splitter.js';
 export { AnnexBSplitter, type AccessUnit } from './media/annex-b-splitter.js';
 export { FlvH264Demuxer, type FlvH264Packet } from './media/flv-h264-demuxer.js';
@@ -86,7 +86,7 @@ export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } 
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { MQTT_FRAME, decodeMqttFrame, encodeMqttFrame, mqttFrameTopic, type MqttFrameMessage } from '@framewire/core';
 export { VERSION } from './version.js';
-export { NetGearSource, type NetGearSourceOptions } from './sources/netgear-source.js';
+export { NetGearSource, type NetGearEngine, type NetGearSourceOptions } from './sources/netgear-source.js';
 export { netGearMultiServerSources, netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 export { NetGearOutput, type NetGearOutputEvents, type NetGearOutputOptions } from './outputs/netgear-output.js';
 export {

@@ -16,6 +16,13 @@ export interface RawFrame {
   data: Buffer;
   /** Capture wall-clock time, in ms since the Unix epoch. */
   captureTimeMs: number;
+  /**
+   * Present when `data` is a pooled buffer, reused once every holder has let go of it (a NetGear source receives
+   * into such buffers). A consumer that keeps `data` after its `frame` listener returns (an asynchronous write, a
+   * "latest frame" slot) calls `retain()` and the returned function once done with the bytes, or copies them.
+   * Absent: `data` is an ordinary buffer that lives as long as it is referenced.
+   */
+  retain?: () => () => void;
 }
 
 /** Something that emits raw frames, such as a decoding source: `on('frame', ({ frame }) => …)`. */

@@ -13,3 +13,13 @@ export function isRawFrame(frame: SourceFrame): frame is RawFrame {
 export function frameFormat(frame: SourceFrame): string {
   return isRawFrame(frame) ? frame.format : frame.codec;
 }
+
+/**
+ * Keeps `frame`'s bytes from being reused (see {@link RawFrame.retain}) until the returned function is called; for
+ * frames that are not pooled it does nothing.
+ */
+export function retainFrame(frame: SourceFrame): () => void {
+  return isRawFrame(frame) && frame.retain ? frame.retain() : noop;
+}
+
+const noop = (): void => undefined;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Pair, Publisher, Request } from 'zeromq';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import type { SourceFrame } from '../media/source-frame.js';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import { parseNetGearReply, type NetGearReply } from '../netgear/netgear-reply.js';
 import { netGearHeader, readCurveCertificate } from '../netgear/netgear-wire.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
@@ -164,7 +164,8 @@ export class NetGearOutput {
     this.#busy = true;
     try {
       const header = netGearHeader(frame, this.#options.pattern, this.#message);
-      await socket.send([header, frame.data]);
+      // zeromq.js sends large buffers without copying and lets go of them later: a pooled frame is copied.
+      await socket.send([header, isRawFrame(frame) && frame.retain ? Buffer.from(frame.data) : frame.data]);
       this.#framesSent++;
       this.#bytesSent += frame.data.length;
       if (this.#options.pattern === 2) return;

@@ -3,7 +3,7 @@ import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
 import { findSps, jpegSize } from '../media/h264.js';
 import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
 import { ffmpegPixelFormat, rawFrameBytes, type RawPixelFormat } from '../media/raw-frame.js';
-import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import { isRawFrame, retainFrame, type SourceFrame } from '../media/source-frame.js';
 import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
 
@@ -133,7 +133,11 @@ export class FfmpegTranscoder {
       this.#skipped++;
       return false;
     }
-    if (!this.#process?.write(isRawFrame(frame) || frame.codec !== 'jpeg' ? frame.data : multipartJpeg(frame.data))) {
+    // A pooled frame's bytes stay reserved until the pipe has taken them.
+    const release = retainFrame(frame);
+    const data = isRawFrame(frame) || frame.codec !== 'jpeg' ? frame.data : multipartJpeg(frame.data);
+    if (!this.#process?.write(data, false, release)) {
+      release();
       this.#skipped++;
       this.#needKey = !isRawFrame(frame) && frame.codec === 'h264';
       return false;

@@ -1,5 +1,6 @@
 import { type FramewireError, TypedEmitter, createLogger } from '@framewire/core';
-import { frameFormat, isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import { LatestFrames } from '../media/latest-frames.js';
+import { frameFormat, type SourceFrame } from '../media/source-frame.js';
 import type { H264EncodeOptions } from '../process/ffmpeg-args.js';
 import type { VideoSource } from '../sources/video-source.js';
 import { FfmpegTranscoder, type FeedFormat } from './ffmpeg-transcoder.js';
@@ -40,8 +41,7 @@ export class FrameFeed {
   readonly #events = new TypedEmitter<FrameFeedEvents>();
   #transcoder: FfmpegTranscoder | undefined;
   #unsubscribeSource: (() => void) | undefined;
-  #latest: SourceFrame | undefined;
-  #latestKey: SourceFrame | undefined;
+  readonly #newest = new LatestFrames();
   #frames = 0;
   #bytes = 0;
   #transcoderRestarts = 0;
@@ -57,12 +57,12 @@ export class FrameFeed {
 
   /** The newest frame in this format. */
   get latest(): SourceFrame | undefined {
-    return this.#latest;
+    return this.#newest.latest;
   }
 
   /** The newest keyframe in this format. */
   get latestKey(): SourceFrame | undefined {
-    return this.#latestKey;
+    return this.#newest.latestKey;
   }
 
   /** Frames and bytes delivered since start, transcoder restarts, skipped input frames, and whether it transcodes. */
@@ -108,6 +108,7 @@ export class FrameFeed {
   /** Stops the transcoder and drops every subscriber. Idempotent. */
   async close(): Promise<void> {
     this.#events.removeAllListeners();
+    this.#newest.clear();
     await this.#stop();
   }
 
@@ -137,8 +138,7 @@ export class FrameFeed {
   #publish(frame: SourceFrame): void {
     this.#frames++;
     this.#bytes += frame.data.length;
-    this.#latest = frame;
-    if (isRawFrame(frame) || frame.key) this.#latestKey = frame;
+    this.#newest.set(frame);
     this.#events.emit('frame', { frame });
   }
 

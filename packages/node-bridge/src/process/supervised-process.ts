@@ -134,12 +134,14 @@ export class SupervisedProcess {
   /**
    * Writes to the process's stdin. Returns false when nothing was written (no process, no stdin, or its pipe is
    * full): callers that feed live video skip the frame rather than buffer it. With `force`, a full pipe buffers
-   * the data instead (for control messages that must not be lost).
+   * the data instead (for control messages that must not be lost). `written` runs once the pipe is done with
+   * `data` (written or failed), only when this returns true.
    */
-  write(data: Uint8Array, force = false): boolean {
+  write(data: Uint8Array, force = false, written?: () => void): boolean {
     const stdin = this.#child?.stdin;
     if (!stdin || stdin.destroyed || !stdin.writable || (stdin.writableNeedDrain && !force)) return false;
-    stdin.write(data);
+    if (written) stdin.write(data, () => written());
+    else stdin.write(data);
     return true;
   }
 

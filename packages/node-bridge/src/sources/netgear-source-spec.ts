@@ -1,6 +1,6 @@
 import { assertOption } from '@framewire/core';
 import type { NetGearPattern } from '../netgear/netgear-wire.js';
-import { NetGearSource, type NetGearSourceOptions } from './netgear-source.js';
+import { NetGearSource, type NetGearEngine, type NetGearSourceOptions } from './netgear-source.js';
 
 /**
  * vidgear's multi-server mode: one {@link NetGearSource} per sender port, each with `multiServer` set and the id
@@ -20,9 +20,10 @@ export function netGearMultiServerSources(
 
 /**
  * Makes the NetGear source(s) of a spec such as `netgear://*:5555?pattern=1`, with query parameters `pattern`,
- * `async`, `bidirectional`, `secure` (0–2) and `keys` (folder). Multi-server mode takes a port list and
- * `multiserver=1`: `netgear://*:5555,5556?pattern=1&multiserver=1` makes sources `<id>-5555` and `<id>-5556`.
- * Throws `FW_ERR_INVALID_OPTION` on a malformed spec.
+ * `async`, `bidirectional`, `secure` (0–2), `keys` (folder) and `engine` (`zmtp` or `zeromq`). Multi-server mode
+ * takes a port list and `multiserver=1`: `netgear://*:5555,5556?pattern=1&multiserver=1` makes sources
+ * `<id>-5555` and `<id>-5556`. The sources feed the bridge's outputs, so they receive into reused buffers
+ * (`reuseBuffers`). Throws `FW_ERR_INVALID_OPTION` on a malformed spec.
  */
 export function netGearSourcesFromSpec(spec: string, id?: string): NetGearSource[] {
   const match = /^netgear:\/\/([^:/?]+)(?::([\d,]+))?\/?(?:\?(.*))?$/.exec(spec);
@@ -45,6 +46,8 @@ export function netGearSourcesFromSpec(spec: string, id?: string): NetGearSource
     bidirectional: flag('bidirectional'),
     secureMode: secureMode as 0 | 1 | 2,
     ...(query.get('keys') ? { keysDir: query.get('keys') ?? '' } : {}),
+    ...(query.get('engine') ? { engine: query.get('engine') as NetGearEngine } : {}),
+    reuseBuffers: true,
   };
   if (multiServer && ports) return netGearMultiServerSources(ports, options);
   return [new NetGearSource({ ...options, ...(ports?.[0] === undefined ? {} : { port: ports[0] }) })];

@@ -1,17 +1,19 @@
-import { join } from 'node:path';
-import { Pair, Pull, Reply, Subscriber, type Socket } from 'zeromq';
+import { Pair, Reply, type Socket } from 'zeromq';
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
+import { FramePool, type PooledBuffer } from '../media/frame-pool.js';
+import { isRawFrame } from '../media/source-frame.js';
 import {
   packMsgpack,
   parseNetGearAsyncMessage,
   parseNetGearMessage,
-  readCurveCertificate,
-  readCurvePublicKeys,
+  type NetGearLimits,
   type NetGearMessage,
   type NetGearPattern,
 } from '../netgear/netgear-wire.js';
 import { netGearAsyncReplyParts, netGearReplyParts } from '../netgear/netgear-reply.js';
-import { ZapAuthenticator } from '../netgear/zap-authenticator.js';
+import { openNetGearZeromqSocket } from '../netgear/netgear-zeromq-socket.js';
+import { ZmtpReceiver, type ZmtpIncoming } from '../netgear/zmtp-receiver.js';
+import type { ZmtpSocketType } from '../netgear/zmtp-wire.js';
 import { SourceBase } from './source-base.js';
 
 /** Options of {@link NetGearSource}. */
@@ -50,9 +52,27 @@ export interface NetGearSourceOptions {
   keysDir?: string;
   /** Largest accepted frame, in bytes. Default: 64 MiB (8K BGR fits). */
   maxFrameBytes?: number;
+  /**
+   * What speaks ZeroMQ. `zmtp`: the built-in receiver (TCP without CURVE), which reads raw frames straight into
+   * reused buffers; `zeromq`: zeromq.js (libzmq), needed for `secureMode` and `ipc`. Default: `zmtp` where it
+   * applies, `zeromq` otherwise.
+   */
+  engine?: NetGearEngine;
+  /**
+   * With the `zmtp` engine, receive raw frames into a few reused buffers instead of a new one per frame (faster:
+   * no fresh memory and no garbage collection per frame). A reused frame carries `retain()` (see `RawFrame`): a
+   * listener that keeps its bytes after returning must retain or copy them. The bridge's own outputs do; sources
+   * made from a `netgear://` spec turn this on. Default: false.
+   */
+  reuseBuffers?: boolean;
 }
 
+/** The ZeroMQ implementation a {@link NetGearSource} receives with. */
+export type NetGearEngine = 'zmtp' | 'zeromq';
+
 const log = createLogger('netgear');
+
+const ZMTP_TYPES: Record<NetGearPattern, ZmtpSocketType> = { 0: 'PAIR', 1: 'REP', 2: 'SUB', 3: 'PULL' };
 
 /**
  * A vidgear NetGear receiver over ZeroMQ: Python senders (`NetGear(..., receive_mode=False)` or NetGear_Async)
@@ -66,7 +86,12 @@ export class NetGearSource extends SourceBase {
   /** The port bound (in multi-server mode, the identity its sender puts in every header). */
   readonly port: number;
   readonly #options: NetGearSourceOptions;
+  /** The ZeroMQ implementation in use (see {@link NetGearSourceOptions.engine}). */
+  readonly engine: NetGearEngine;
   readonly #pattern: NetGearPattern;
+  readonly #limits: NetGearLimits;
+  readonly #pool: FramePool;
+  #receiver: ZmtpReceiver | undefined;
   #socket: Socket | undefined;
   #removeZapRule: (() => void) | undefined;
   #lastMessage: unknown = null;
@@ -89,6 +114,14 @@ export class NetGearSource extends SourceBase {
     assertOption(['tcp', 'ipc'].includes(protocol), 'protocol must be tcp or ipc');
     const address = options.address ?? '127.0.0.1';
     this.endpoints = [protocol === 'ipc' ? `ipc://${address}` : `tcp://${address}:${port}`];
+    const builtin = protocol === 'tcp' && secureMode === 0;
+    assertOption(
+      options.engine === undefined || options.engine === 'zeromq' || (options.engine === 'zmtp' && builtin),
+      `engine must be zmtp or zeromq (zmtp speaks TCP without a secure mode); got ${options.engine}`,
+    );
+    this.engine = options.engine ?? (builtin ? 'zmtp' : 'zeromq');
+    this.#pool = new FramePool(options.reuseBuffers ? 8 : 0);
+    this.#limits = { maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024, maxDimension: 8192 };
     this.port = port;
     this.#pattern = pattern;
     this.#options = options;
@@ -101,41 +134,13 @@ export class NetGearSource extends SourceBase {
 
   /** Binds the socket(s) and starts receiving. Rejects with `FW_ERR_LISTEN_FAILED` when a port is taken. */
   async start(): Promise<void> {
-    if (this.#socket || this.closed) return;
+    if (this.#receiver || this.#socket || this.closed) return;
     this.setState('starting');
-    const socket =
-      this.#pattern === 0
-        ? new Pair()
-        : this.#pattern === 1
-          ? new Reply()
-          : this.#pattern === 2
-            ? new Subscriber()
-            : new Pull();
-    socket.linger = 0;
-    socket.maxMessageSize = (this.#options.maxFrameBytes ?? 64 * 1024 * 1024) + 64 * 1024;
-    if (socket instanceof Subscriber) {
-      socket.receiveHighWaterMark = 1;
-      socket.subscribe();
-    }
-    const secureMode = this.#options.secureMode ?? 0;
-    if (secureMode > 0 && this.#options.keysDir) {
-      const server = await readCurveCertificate(join(this.#options.keysDir, 'private_keys', 'server.key_secret'));
-      socket.curveServer = true;
-      socket.curvePublicKey = server.publicKey;
-      socket.curveSecretKey = server.secretKey ?? '';
-      if (secureMode === 2) {
-        const keys = await readCurvePublicKeys(join(this.#options.keysDir, 'public_keys'));
-        const domain = `framewire-netgear-${this.id}-${process.pid}`;
-        socket.zapDomain = domain;
-        this.#removeZapRule = await ZapAuthenticator.acquire(domain, keys);
-      } else this.#removeZapRule = await ZapAuthenticator.acquire();
-    }
-    this.#socket = socket;
     try {
-      for (const endpoint of this.endpoints) await socket.bind(endpoint);
+      if (this.engine === 'zmtp') await this.#startZmtp();
+      else await this.#startZeromq();
     } catch (error) {
-      this.#socket = undefined;
-      socket.close();
+      if (error instanceof FramewireError) throw error;
       throw new FramewireError(
         'FW_ERR_LISTEN_FAILED',
         `netgear source "${this.id}": cannot bind ${this.endpoints.join(', ')} (${(error as Error).message})`,
@@ -143,47 +148,83 @@ export class NetGearSource extends SourceBase {
       );
     }
     log.info(
-      `netgear source "${this.id}" listening on ${this.endpoints.join(', ')} (pattern ${this.#pattern}${this.#options.async ? ', async' : ''})`,
+      `netgear source "${this.id}" listening on ${this.endpoints.join(', ')} (pattern ${this.#pattern}${this.#options.async ? ', async' : ''}, ${this.engine})`,
     );
-    void this.#receive(socket);
   }
 
   /** Closes the socket. */
-  protected release(): void {
+  protected async release(): Promise<void> {
     this.#socket?.close();
     this.#removeZapRule?.();
     this.#socket = undefined;
+    const receiver = this.#receiver;
+    this.#receiver = undefined;
+    await receiver?.close();
   }
 
-  async #receive(socket: Socket): Promise<void> {
-    const limits = { maxFrameBytes: this.#options.maxFrameBytes ?? 64 * 1024 * 1024, maxDimension: 8192 };
+  async #startZmtp(): Promise<void> {
+    const receiver = new ZmtpReceiver({
+      type: ZMTP_TYPES[this.#pattern],
+      maxPartBytes: this.#limits.maxFrameBytes + 64 * 1024,
+      pool: this.#pool,
+      onMessage: (message) => {
+        const reply = this.#onZmtpMessage(message);
+        if (reply) message.reply?.(reply.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)));
+      },
+      onPeerError: (reason) => {
+        log.warn(`netgear source "${this.id}": refused a peer: ${reason}`);
+        this.reportError(this.error('FW_ERR_PROTOCOL_VIOLATION', `refused a peer: ${reason}`));
+      },
+    });
+    this.#receiver = receiver;
+    try {
+      await receiver.bind(this.#options.address ?? '127.0.0.1', this.port);
+    } catch (error) {
+      this.#receiver = undefined;
+      await receiver.close();
+      throw error;
+    }
+  }
+
+  #onZmtpMessage(message: ZmtpIncoming): (string | Buffer)[] | undefined {
+    if (message.oversizeBytes !== undefined) {
+      const error = this.error(
+        'FW_ERR_FRAME_TOO_LARGE',
+        `a ${message.oversizeBytes} byte message part is over the ${this.#limits.maxFrameBytes} byte limit`,
+      );
+      return this.#replyParts(this.#dropped(error));
+    }
+    if (message.problem)
+      return this.#replyParts(this.#dropped(this.error('FW_ERR_PROTOCOL_VIOLATION', message.problem)));
+    return this.#replyParts(this.#handle(message.parts, message.leases[1]));
+  }
+
+  async #startZeromq(): Promise<void> {
+    const { socket, removeZapRule } = await openNetGearZeromqSocket({
+      pattern: this.#pattern,
+      maxMessageBytes: this.#limits.maxFrameBytes + 64 * 1024,
+      secureMode: this.#options.secureMode ?? 0,
+      ...(this.#options.keysDir ? { keysDir: this.#options.keysDir } : {}),
+      domainName: `framewire-netgear-${this.id}-${process.pid}`,
+    });
+    this.#socket = socket;
+    this.#removeZapRule = removeZapRule;
+    try {
+      for (const endpoint of this.endpoints) await socket.bind(endpoint);
+    } catch (error) {
+      this.#socket = undefined;
+      socket.close();
+      throw error;
+    }
+    void this.#receiveZeromq(socket);
+  }
+
+  async #receiveZeromq(socket: Socket): Promise<void> {
     const replies = this.#pattern === 0 || this.#pattern === 1;
     try {
       for await (const parts of socket as unknown as AsyncIterable<Buffer[]>) {
-        let parsed: NetGearMessage | undefined;
-        try {
-          parsed = this.#options.async ? parseNetGearAsyncMessage(parts, limits) : parseNetGearMessage(parts, limits);
-          if (this.#options.multiServer && parsed.port !== String(this.port))
-            throw this.error(
-              'FW_ERR_PROTOCOL_VIOLATION',
-              `multi-server mode: a message on port ${this.port} claims port ${JSON.stringify(parsed.port ?? null)}`,
-            );
-        } catch (error) {
-          parsed = undefined;
-          this.countDrop();
-          const failure =
-            error instanceof FramewireError ? error : this.error('FW_ERR_PROTOCOL_VIOLATION', String(error), error);
-          log.warn(`netgear source "${this.id}": dropped a message: ${failure.message}`);
-          this.reportError(failure);
-        }
+        const parsed = this.#handle(parts, undefined);
         if (replies && (socket instanceof Reply || socket instanceof Pair)) await socket.send(this.#reply(parsed));
-        if (parsed?.type === 'terminate') {
-          log.info(`netgear source "${this.id}": the sender${parsed.port ? ` on port ${parsed.port}` : ''} terminated`);
-          this.setState('starting');
-        } else if (parsed) {
-          this.#lastMessage = parsed.message;
-          this.emitFrame(parsed.frame);
-        }
       }
     } catch (error) {
       if (this.closed) return;
@@ -191,6 +232,55 @@ export class NetGearSource extends SourceBase {
         this.error('FW_ERR_CONNECTION_FAILED', `receiving failed: ${(error as Error).message}`, error, true),
       );
     }
+  }
+
+  /**
+   * Parses and publishes one message; returns what was parsed (undefined when it was dropped). A raw frame read
+   * into a pooled buffer (`lease`) travels with `retain`; a JPEG is copied out of it.
+   */
+  #handle(parts: Buffer[], lease: PooledBuffer | undefined): NetGearMessage | undefined {
+    let parsed: NetGearMessage;
+    try {
+      parsed = this.#options.async
+        ? parseNetGearAsyncMessage(parts, this.#limits)
+        : parseNetGearMessage(parts, this.#limits);
+      if (this.#options.multiServer && parsed.port !== String(this.port))
+        throw this.error(
+          'FW_ERR_PROTOCOL_VIOLATION',
+          `multi-server mode: a message on port ${this.port} claims port ${JSON.stringify(parsed.port ?? null)}`,
+        );
+    } catch (error) {
+      return this.#dropped(
+        error instanceof FramewireError ? error : this.error('FW_ERR_PROTOCOL_VIOLATION', String(error), error),
+      );
+    }
+    if (parsed.type === 'terminate') {
+      log.info(`netgear source "${this.id}": the sender${parsed.port ? ` on port ${parsed.port}` : ''} terminated`);
+      this.setState('starting');
+    } else {
+      this.#lastMessage = parsed.message;
+      const frame = parsed.frame;
+      if (lease && this.#options.reuseBuffers && frame.data.buffer === lease.data.buffer) {
+        if (isRawFrame(frame)) frame.retain = lease.retain;
+        else frame.data = Buffer.from(frame.data);
+      }
+      this.emitFrame(frame);
+    }
+    return parsed;
+  }
+
+  #dropped(failure: FramewireError): undefined {
+    this.countDrop();
+    log.warn(`netgear source "${this.id}": dropped a message: ${failure.message}`);
+    this.reportError(failure);
+    return undefined;
+  }
+
+  /** The reply parts for the built-in receiver, or undefined for patterns that do not reply. */
+  #replyParts(parsed: NetGearMessage | undefined): (string | Buffer)[] | undefined {
+    if (this.#pattern !== 0 && this.#pattern !== 1) return undefined;
+    const reply = this.#reply(parsed);
+    return Array.isArray(reply) ? reply : [reply];
   }
 
   #reply(parsed: NetGearMessage | undefined): Buffer | string | (string | Buffer)[] {

@@ -1,6 +1,7 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import type { SourceHealth, SourceState } from '../protocol.js';
-import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import { LatestFrames } from '../media/latest-frames.js';
+import type { SourceFrame } from '../media/source-frame.js';
 import type { VideoSource, VideoSourceEvents } from './video-source.js';
 
 const log = createLogger('source');
@@ -23,8 +24,7 @@ export abstract class SourceBase implements VideoSource {
   #dropped = 0;
   #restarts = 0;
   #lastError: string | undefined;
-  #latest: SourceFrame | undefined;
-  #latestKey: SourceFrame | undefined;
+  readonly #newest = new LatestFrames();
   readonly #frameTimes: { timeMs: number; bytes: number }[] = [];
   #closing: Promise<void> | undefined;
 
@@ -42,12 +42,12 @@ export abstract class SourceBase implements VideoSource {
 
   /** @inheritdoc */
   get latest(): SourceFrame | undefined {
-    return this.#latest;
+    return this.#newest.latest;
   }
 
   /** @inheritdoc */
   get latestKey(): SourceFrame | undefined {
-    return this.#latestKey;
+    return this.#newest.latestKey;
   }
 
   /** The current state. */
@@ -95,6 +95,7 @@ export abstract class SourceBase implements VideoSource {
       }
       this.setState('stopped');
       this.events.removeAllListeners();
+      this.#newest.clear();
     })();
     return this.#closing;
   }
@@ -110,8 +111,7 @@ export abstract class SourceBase implements VideoSource {
     const now = performance.now();
     this.#frameTimes.push({ timeMs: now, bytes: frame.data.length });
     this.#trimFrameTimes(now);
-    this.#latest = frame;
-    if (isRawFrame(frame) || frame.key) this.#latestKey = frame;
+    this.#newest.set(frame);
     if (this.#state !== 'running') this.setState('running');
     this.events.emit('frame', { frame });
   }
