@@ -1,11 +1,11 @@
-// NetGear ingest at 1280×720 raw BGR over loopback: frames per second the bridge's NetGearSource (zeromq.js)
-// receives from a Python NetGear sender written to vidgear's wire format (test/fixtures/netgear_peer.py: pyzmq +
+// NetGear ingest at 1280×720 raw BGR over loopback: frames per second the bridge's NetGearSource (its built-in ZMTP
+// receiver, with reused buffers as the bridge runs it, and with a new buffer per frame as the library default) receives from a Python NetGear sender written to vidgear's wire format (test/fixtures/netgear_peer.py: pyzmq +
 // numpy, JSON header + raw ndarray, vidgear's reply after every frame), vs a Python NetGear receiver (the same
 // peer program in receiver mode, as vidgear's NetGear(receive_mode=True)) fed by the same sender in the same run.
 // Each receiver runs in its own process (bench/lib/netgear-receiver.mjs for the bridge side) and counts from its
-// first frame to its last; higher is better. Two more rows explain the gap: a bare zeromq.js receive loop with no
-// bridge code (bench/lib/zeromq-bare-receiver.mjs) against the same Python receiver, and the receiving process's CPU
-// time per frame (less sensitive to other load on the machine than fps; lower is better).
+// first frame to its last; higher is better. More rows: a bare zeromq.js receive loop with no bridge code
+// (bench/lib/zeromq-bare-receiver.mjs; what NetGearSource used before its ZMTP receiver) against the same Python
+// receiver, and the receiving process's CPU time per frame (less sensitive to other load than fps; lower is better).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -76,10 +76,10 @@ async function receive(command, argsFor, pattern) {
 }
 
 /** NetGearSource (in a Node process of its own) receiving FRAMES frames: fps and CPU µs per frame. */
-async function bridgeRun(pattern) {
+async function bridgeRun(pattern, reuseBuffers = true) {
   const { done } = await receive(
     [process.execPath, RECEIVER],
-    (port) => [port, String(pattern), String(FRAMES), String(WIDTH), String(HEIGHT)],
+    (port) => [port, String(pattern), String(FRAMES), String(WIDTH), String(HEIGHT), reuseBuffers ? 'reuse' : 'fresh'],
     pattern,
   );
   if (done?.frames !== FRAMES || done.bad !== 0) throw new Error(`NetGearSource reported ${JSON.stringify(done)}`);
@@ -112,10 +112,12 @@ export async function run({ repeats }) {
   const collections = [];
   for (const [pattern, label] of PATTERNS) {
     const ours = [];
+    const fresh = [];
     const bare = [];
     const baseline = [];
     for (let i = 0; i < repeats; i++) {
       ours.push(await bridgeRun(pattern));
+      fresh.push(await bridgeRun(pattern, false));
       bare.push(await bareRun(pattern));
       baseline.push(await pythonRun(pattern));
     }
@@ -125,7 +127,14 @@ export async function run({ repeats }) {
         unit: 'fps',
         ours: ours.map((r) => r.fps),
         baseline: baseline.map((r) => r.fps),
-        oursLabel: `NetGearSource, pattern ${pattern} (${label})`,
+        oursLabel: `NetGearSource, pattern ${pattern} (${label}), reused buffers (as the bridge runs it)`,
+        baselineLabel: python,
+      },
+      {
+        unit: 'fps',
+        ours: fresh.map((r) => r.fps),
+        baseline: baseline.map((r) => r.fps),
+        oursLabel: `NetGearSource, pattern ${pattern}, a new buffer per frame (the library default)`,
         baselineLabel: python,
       },
       {
@@ -139,7 +148,7 @@ export async function run({ repeats }) {
         unit: 'µs CPU per frame',
         ours: ours.map((r) => r.cpuUsPerFrame),
         baseline: baseline.map((r) => r.cpuUsPerFrame),
-        oursLabel: `NetGearSource process, pattern ${pattern} (lower is better)`,
+        oursLabel: `NetGearSource process, reused buffers, pattern ${pattern} (lower is better)`,
         baselineLabel: python,
       },
     );
@@ -154,7 +163,7 @@ export async function run({ repeats }) {
       `Per run: ${FRAMES} frames of ${WIDTH}×${HEIGHT}×3 bytes, sent as fast as the receiver replies (vidgear's NetGear waits for a reply after every frame in patterns 0 and 1).`,
       'The sender is the same Python program for every receiver; the bridge side checks every frame’s size and count.',
       'Each receiver has a process of its own (the bench process also drives Chromium, whose traffic would slow a receiver on its event loop).',
-      'zeromq.js hands every message over 128 bytes to JavaScript as an external Buffer over the ZeroMQ message (no copy) and reports its size to V8, so V8 runs a full (mark-compact) collection every few dozen megabytes of frames; pyzmq frees each frame at once by reference counting. V8 garbage-collection events of every kind (count and total pause) in the bare zeromq.js loop: ' +
+      'NetGearSource receives with its built-in ZMTP 3.0 receiver: the socket reads each frame straight into its buffer (no copy after the kernel’s), and with reused buffers no frame allocates memory. zeromq.js instead hands every message over 128 bytes to JavaScript as an external Buffer and reports its size to V8, which then runs a full collection every few dozen megabytes of frames; pyzmq frees each frame at once by reference counting. V8 garbage-collection events (count and total pause) in the bare zeromq.js loop: ' +
         collections.join('; ') +
         '.',
     ],

@@ -1,11 +1,13 @@
 // The bridge side of bench/netgear-ingest.bench.mjs, in its own process as the bridge runs (the bench process also
-// drives Chromium): `node netgear-receiver.mjs PORT PATTERN FRAMES WIDTH HEIGHT` receives FRAMES raw frames with
+// drives Chromium): `node netgear-receiver.mjs PORT PATTERN FRAMES WIDTH HEIGHT [reuse|fresh]` receives FRAMES raw frames with
 // NetGearSource and prints JSON lines: {"event":"listening"}, then {"event":"done","frames","bad","fps","cpuUs"} (fps
 // and process CPU time from the first frame to the last).
 import { NetGearSource } from '@framewire/node-bridge';
 
-const [port, pattern, frames, width, height] = process.argv.slice(2).map(Number);
-const source = new NetGearSource({ port, pattern, reuseBuffers: process.env.REUSE !== '0' });
+const [port, pattern, frames, width, height] = process.argv.slice(2, 7).map(Number);
+// `reuse` (the default, as the bridge runs it) or `fresh` (a new buffer per frame, the library default).
+const reuseBuffers = process.argv[7] !== 'fresh';
+const source = new NetGearSource({ port, pattern, reuseBuffers });
 let count = 0;
 let bad = 0;
 let firstMs = 0;

@@ -195,3 +195,10 @@ export async function runCli(
     return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
   }
 }
+
+/** The mean of one channel (0 B, 1 G, 2 R) of packed BGR24 bytes. */
+export function meanOfChannel(bgr: Buffer, channel: number): number {
+  let sum = 0;
+  for (let i = channel; i < bgr.length; i += 3) sum += bgr[i]!;
+  return sum / (bgr.length / 3);
+}

@@ -19,7 +19,7 @@ import {
   type SourceFrame,
 } from '@framewire/node-bridge';
 import { WsViewer, writeH264 } from '../helpers/bridge.js';
-import { ffprobe, startCli, tempDir, waitUntil } from '../helpers/node.js';
+import { ffprobe, meanOfChannel, startCli, tempDir, waitUntil } from '../helpers/node.js';
 import { freePort, runPeer, startPeer } from '../helpers/python.js';
 
 /** Decodes an image file to packed BGR24 bytes with ffmpeg (an independent reader). */
@@ -33,13 +33,6 @@ async function decodeBgr(file: string): Promise<Buffer> {
     },
   );
   return stdout;
-}
-
-/** The mean of one channel (0 B, 1 G, 2 R) of packed BGR24 bytes. */
-function meanOfChannel(bgr: Buffer, channel: number): number {
-  let sum = 0;
-  for (let i = channel; i < bgr.length; i += 3) sum += bgr[i]!;
-  return sum / (bgr.length / 3);
 }
 
 /** A 32×24 solid red JPEG made by ffmpeg. */

@@ -60,6 +60,7 @@ export {
 } from './pipeline/ffmpeg-transcoder.js';
 export { FrameFeed, type FrameFeedEvents, type FrameFeedOptions } from './pipeline/frame-feed.js';
 export type { EncodedFrame } from './media/encoded-frame.js';
+export { FramePool, type PooledBuffer, type ReleaseFrame } from './media/frame-pool.js';
 export { ffmpegPixelFormat, rawFrameBytes, type RawFrame, type RawPixelFormat } from './media/raw-frame.js';
 export { frameFormat, isRawFrame, retainFrame, type SourceFrame } from './media/source-frame.js';
 export { JpegStreamSplitter } from './media/jpeg-stream-splitter.js';

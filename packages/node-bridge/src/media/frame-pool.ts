@@ -12,9 +12,9 @@ export interface PooledBuffer {
   /** The bytes, exactly as long as requested. */
   readonly data: Buffer;
   /** Takes one more reference; returns the function that releases it. */
-  retain(): ReleaseFrame;
+  readonly retain: () => ReleaseFrame;
   /** Releases the lender's reference (the one `acquire` gave). */
-  release(): void;
+  readonly release: () => void;
 }
 
 /**

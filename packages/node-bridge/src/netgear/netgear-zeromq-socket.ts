@@ -25,7 +25,8 @@ export async function openNetGearZeromqSocket(
   options: NetGearZeromqSocketOptions,
 ): Promise<{ socket: Socket; removeZapRule: (() => void) | undefined }> {
   const { pattern } = options;
-  const socket = pattern === 0 ? new Pair() : pattern === 1 ? new Reply() : pattern === 2 ? new Subscriber() : new Pull();
+  const socket =
+    pattern === 0 ? new Pair() : pattern === 1 ? new Reply() : pattern === 2 ? new Subscriber() : new Pull();
   socket.linger = 0;
   socket.maxMessageSize = options.maxMessageBytes;
   if (socket instanceof Subscriber) {

@@ -54,6 +54,11 @@ export class ZmtpFrameReader {
     return this.#control.subarray(this.#controlLength);
   }
 
+  /** True when part of a greeting arrived but not all of it. */
+  get midGreeting(): boolean {
+    return !this.#greeted && this.#controlLength > 0;
+  }
+
   /** Stops parsing: nothing more is handed over. */
   stop(): void {
     this.#failed = true;

@@ -1,4 +1,4 @@
-import { Server, Socket, type SocketConstructorOpts } from 'node:net';
+import { Server, Socket } from 'node:net';
 import type { FramePool, PooledBuffer } from '../media/frame-pool.js';
 import { ZmtpFrameReader, type ZmtpFrameHandler } from './zmtp-frame-reader.js';
 import {
@@ -41,7 +41,7 @@ export interface ZmtpReceiverOptions {
   pool: FramePool;
   /** Every complete message, synchronously; its leases are released when this returns. */
   onMessage: (message: ZmtpIncoming) => void;
-  /** A peer that was refused or broke the protocol (the connection is closed). */
+  /** A peer that was refused or broke the protocol (the connection is closed); the same reason at most every 10 s. */
   onPeerError: (reason: string) => void;
 }
 
@@ -55,6 +55,8 @@ export class ZmtpReceiver {
   readonly #options: ZmtpReceiverOptions;
   readonly #server = new Server({ pauseOnConnect: true, noDelay: true });
   readonly #connections = new Set<ZmtpConnection>();
+  /** When each peer error was last reported: a peer that reconnects every 100 ms is reported every 10 s. */
+  readonly #reported = new Map<string, number>();
 
   /** Checks nothing yet: `bind()` listens. */
   constructor(options: ZmtpReceiverOptions) {
@@ -86,8 +88,17 @@ export class ZmtpReceiver {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  #peerError(reason: string): void {
+    const now = Date.now();
+    if (now - (this.#reported.get(reason) ?? -Infinity) < 10_000) return;
+    if (this.#reported.size > 100) this.#reported.clear();
+    this.#reported.set(reason, now);
+    this.#options.onPeerError(reason);
+  }
+
   #accept(socket: Socket): void {
-    const connection = new ZmtpConnection(socket, this.#options, {
+    const options = { ...this.#options, onPeerError: (reason: string) => this.#peerError(reason) };
+    const connection = new ZmtpConnection(socket, options, {
       ready: (ready) => {
         if (this.#options.type !== 'PAIR') return;
         for (const other of this.#connections) if (other !== ready) other.close();
@@ -120,8 +131,8 @@ class ZmtpConnection implements ZmtpFrameHandler {
     this.#lifecycle = lifecycle;
     this.#reader = new ZmtpFrameReader(this, (size) => options.pool.acquire(size), options.maxPartBytes);
     this.#socket = readIntoReader(socket, this.#reader);
-    this.#socket.on('error', () => this.close());
-    this.#socket.on('close', () => this.close());
+    this.#socket.on('error', () => this.#hungUp());
+    this.#socket.on('close', () => this.#hungUp());
     this.#socket.write(zmtpGreeting());
   }
 
@@ -133,6 +144,13 @@ class ZmtpConnection implements ZmtpFrameHandler {
     this.#dropMessage();
     this.#socket.destroy();
     this.#lifecycle.closed(this);
+  }
+
+  #hungUp(): void {
+    // libzmq hangs up halfway through the greeting when the mechanisms differ (a CURVE sender, a NULL receiver).
+    if (!this.#closed && this.#reader.midGreeting)
+      this.#options.onPeerError('the peer hung up during the greeting (does it use a secure mode, CURVE?)');
+    this.close();
   }
 
   /** @inheritdoc */
@@ -192,21 +210,22 @@ class ZmtpConnection implements ZmtpFrameHandler {
 
   #deliver(): void {
     const message: ZmtpIncoming = { parts: this.#parts, leases: this.#leases };
-    if (this.#oversizeBytes !== undefined) {
-      message.oversizeBytes = this.#oversizeBytes;
-      message.parts = [];
-    } else if (this.#partCount > MAX_PARTS) message.problem = `a message of ${this.#partCount} parts`;
+    // REP: the request's envelope (up to the empty delimiter) goes back with the reply, even for a bad request.
     let envelope: Buffer[] = [];
-    if (this.#options.type === 'REP' && !message.problem) {
+    if (this.#options.type === 'REP') {
       const delimiter = this.#parts.findIndex((part) => part.length === 0);
-      if (delimiter < 0 && message.oversizeBytes === undefined) message.problem = 'a request without its envelope';
-      else if (delimiter >= 0) {
+      if (delimiter < 0) message.problem = 'a request without its envelope';
+      else {
         envelope = this.#parts.slice(0, delimiter + 1);
         message.parts = message.parts.slice(delimiter + 1);
         message.leases = message.leases.slice(delimiter + 1);
       }
     }
-    if (message.problem) message.parts = [];
+    if (this.#oversizeBytes !== undefined) {
+      message.oversizeBytes = this.#oversizeBytes;
+      delete message.problem;
+    } else if (this.#partCount > MAX_PARTS) message.problem = `a message of ${this.#partCount} parts`;
+    if (message.problem !== undefined || message.oversizeBytes !== undefined) message.parts = [];
     const replies = this.#options.type === 'PAIR' || (this.#options.type === 'REP' && envelope.length > 0);
     if (replies) {
       let answered = false;
@@ -268,7 +287,7 @@ function readIntoReader(socket: Socket, reader: ZmtpFrameReader): Socket {
     writable: true,
     onread: { buffer: () => reader.target(), callback: (count: number) => reader.advance(count) },
   };
-  const adopted = new Socket(options as SocketConstructorOpts);
+  const adopted = new Socket(options);
   adopted.setNoDelay(true);
   return adopted;
 }

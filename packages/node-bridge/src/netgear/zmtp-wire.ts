@@ -110,7 +110,10 @@ export function parseZmtpProperties(body: Buffer): Map<string, string> | undefin
   while (offset < body.length) {
     const nameLength = body[offset] ?? 0;
     if (offset + 1 + nameLength + 4 > body.length) return undefined;
-    const name = body.subarray(offset + 1, offset + 1 + nameLength).toString('latin1').toLowerCase();
+    const name = body
+      .subarray(offset + 1, offset + 1 + nameLength)
+      .toString('latin1')
+      .toLowerCase();
     const valueLength = body.readUInt32BE(offset + 1 + nameLength);
     const start = offset + 1 + nameLength + 4;
     if (start + valueLength > body.length) return undefined;

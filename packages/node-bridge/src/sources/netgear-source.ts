@@ -115,9 +115,10 @@ export class NetGearSource extends SourceBase {
     const address = options.address ?? '127.0.0.1';
     this.endpoints = [protocol === 'ipc' ? `ipc://${address}` : `tcp://${address}:${port}`];
     const builtin = protocol === 'tcp' && secureMode === 0;
+    const engine: string | undefined = options.engine; // from a spec or JavaScript: any string
     assertOption(
-      options.engine === undefined || options.engine === 'zeromq' || (options.engine === 'zmtp' && builtin),
-      `engine must be zmtp or zeromq (zmtp speaks TCP without a secure mode); got ${options.engine}`,
+      engine === undefined || engine === 'zeromq' || (engine === 'zmtp' && builtin),
+      `engine must be zmtp or zeromq (zmtp speaks TCP without a secure mode); got ${engine}`,
     );
     this.engine = options.engine ?? (builtin ? 'zmtp' : 'zeromq');
     this.#pool = new FramePool(options.reuseBuffers ? 8 : 0);
