@@ -20,7 +20,7 @@ import { showStats } from './stats-overlay.js';
 
 let source: FrameSource | undefined;
 /** The recording in progress: frames drawn by the capture loop are also given to it until `untilUs`. */
-let recording: { recorder: Recorder; untilUs: number | undefined; seconds: number } | undefined;
+let recording: { recorder: Recorder; untilUs: number | undefined; seconds: number; framesGiven: number } | undefined;
 
 async function fillDevicePicker(): Promise<void> {
   const select = $('camera-device', HTMLSelectElement);
@@ -106,7 +106,13 @@ function startRecording(): void {
   const bitrateBps = Number($('record-bitrate', HTMLInputElement).value) * 1000;
   const seconds = Number($('record-seconds', HTMLInputElement).value);
   try {
-    recording = { recorder: new Recorder({ container, codec, bitrateBps }), untilUs: undefined, seconds };
+    // The capture loop must not stall while the encoder starts or catches up: the recorder holds copies and,
+    // if the codec cannot keep up at all, drops (and says so) rather than holding the camera back.
+    const recorder = new Recorder({ container, codec, bitrateBps, whenBehind: 'drop' });
+    recorder.on('behind', ({ codec: behindCodec }) => {
+      status.value = `recording ${seconds} s… ${behindCodec ?? codec} cannot keep up here: frames are dropped`;
+    });
+    recording = { recorder, untilUs: undefined, seconds, framesGiven: 0 };
   } catch (failure) {
     status.value = describeError(failure);
     return;
@@ -135,6 +141,7 @@ async function feedRecording(frame: VideoFrame): Promise<void> {
     return;
   }
   try {
+    recording.framesGiven++;
     await recording.recorder.write(frame.clone());
   } catch (failure) {
     $('record-status', HTMLOutputElement).value = describeError(failure);
@@ -168,8 +175,13 @@ async function finishRecording(): Promise<void> {
     link.href = URL.createObjectURL(blob);
     link.download = `framewire-recording.${current.recorder.container}`;
     link.hidden = false;
-    status.value = `${current.recorder.codec ?? ''} in ${current.recorder.container}: ${current.recorder.stats.framesWritten} frames, ${(blob.size / 1024).toFixed(0)} KiB`;
+    const { framesWritten, framesDropped } = current.recorder.stats;
+    const dropped = framesDropped > 0 ? ` (${framesDropped} dropped: this codec cannot keep up here)` : '';
+    status.value = `${current.recorder.codec ?? ''} in ${current.recorder.container}: ${framesWritten} frames${dropped}, ${(blob.size / 1024).toFixed(0)} KiB`;
     status.dataset['state'] = 'done';
+    status.dataset['framesGiven'] = String(current.framesGiven);
+    status.dataset['framesWritten'] = String(framesWritten);
+    status.dataset['framesDropped'] = String(framesDropped);
     $('record-progress', HTMLProgressElement).value = 100;
     status.dataset['bytes'] = String(blob.size);
   } catch (failure) {

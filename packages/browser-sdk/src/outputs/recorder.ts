@@ -1,4 +1,6 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { copyCaptureTime } from '../core/capture-time.js';
+import { holdFrame } from '../core/held-frame.js';
 import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabunny-loader.js';
 import { WorkerVideoEncoder } from '../encoders/worker-video-encoder.js';
 import { RECORDER_VIDEO_CODECS, chooseVideoCodec, type RecorderVideoCodec } from '../encoders/codec-probe.js';
@@ -79,6 +81,22 @@ export interface RecorderOptions {
   audioCodec?: RecorderAudioCodec;
   /** Bitrate for a live audio track, in bits per second. Default: 128000. */
   audioBitrateBps?: number;
+  /**
+   * What `write()` does while the encoder is behind (starting, or slower than the frames arrive):
+   * - `wait`: frames given while the encoder starts are held; after that `write()` resolves only when the encoder
+   *   can take the next frame (backpressure: nothing is lost, a live source upstream drops instead);
+   * - `drop`: `write()` never waits: frames are held until the encoder takes them, up to `maxBufferedFrames`, and
+   *   a frame beyond that is dropped, counted in `stats.framesDropped` and announced once by the `behind` event.
+   *
+   * Held frames are copies, and with `drop` every frame is: the source's own buffers (a camera has a pool of a
+   * few) go back at once. Default: `drop` in {@link Recorder.record} from a live source (`source.live`), `wait` otherwise.
+   */
+  whenBehind?: 'wait' | 'drop';
+  /**
+   * Most frames held while the encoder is behind. Each costs its size in memory (1.4 MB at 1280×720).
+   * Default: 60.
+   */
+  maxBufferedFrames?: number;
 }
 
 /** Options of {@link Recorder.record}. */
@@ -97,6 +115,13 @@ export interface RecorderStats {
   framesWritten: number;
   /** Frames refused: of another size with `sizeChange: 'fail'`, or older than the previous frame. */
   framesRefused: number;
+  /**
+   * Frames lost because the encoder was behind: dropped by the recorder (`whenBehind: 'drop'`), or by the live
+   * source of {@link Recorder.record} while the recorder was not reading.
+   */
+  framesDropped: number;
+  /** Frames held now, waiting for the encoder. */
+  framesBuffered: number;
   /** Encoded video bytes so far. */
   encodedBytes: number;
   /** Media time recorded so far, in µs (last frame timestamp minus first). */
@@ -107,9 +132,18 @@ export interface RecorderStats {
 export type RecorderEvents = {
   /** A failure; a fatal one stops the recording (`finalize()` then rejects with it). */
   error: { error: FramewireError; fatal: boolean };
-  /** The codec was chosen and the encoder started (on the first frame). */
+  /** The codec was chosen and the encoder started (after the first frame). */
   start: { codec: RecorderVideoCodec; codecString: string; width: number; height: number };
+  /** Frames are being lost because the encoder cannot keep up with them on average; emitted once per recording. */
+  behind: { codec: RecorderVideoCodec | undefined; framesDropped: number };
 };
+
+/** A frame on its way to the encoder: the frame itself, or a copy being made. */
+interface QueuedFrame {
+  frame: Promise<VideoFrame>;
+  /** Called once the encoder has taken the frame (or it was discarded). */
+  taken: () => void;
+}
 
 interface HeldPacket {
   packet: EncodedPacket;
@@ -132,8 +166,9 @@ interface Pipeline {
  * Records frames to a file — vidgear's `WriteGear`, in the browser: WebCodecs encodes in a Worker, mediabunny
  * writes MP4 (progressive or fragmented), WebM or MKV, to memory, OPFS, a file handle or an HTTP upload.
  *
- * The codec, size and encoder start with the first frame. Every frame given is owned by the recorder and closed
- * by it. `finalize()` flushes and resolves with the `Blob` (or the target's handle, or an upload receipt).
+ * The codec, size and encoder start with the first frame; frames that arrive meanwhile are held (as copies, so a
+ * camera keeps its buffers) and encoded once it runs: a short clip keeps its first second. Every frame given is
+ * owned by the recorder and closed by it. `finalize()` flushes and resolves with the `Blob` (or the target's handle, or an upload receipt).
  *
  * @example
  * ```ts
@@ -158,6 +193,15 @@ export class Recorder {
   #lastTimestampUs = 0;
   #framesWritten = 0;
   #framesRefused = 0;
+  #framesDropped = 0;
+  #sourceDropped = 0;
+  #behindAnnounced = false;
+  #size: { width: number; height: number } | undefined;
+  #started = false;
+  readonly #backlog: QueuedFrame[] = [];
+  #pumping: Promise<void> | undefined;
+  #roomWaiters: (() => void)[] = [];
+  #keyFrameSent = false;
   #encodedBytes = 0;
   #held: HeldPacket | undefined;
   #video: EncodedVideoPacketSource | undefined;
@@ -192,7 +236,7 @@ export class Recorder {
     return recoverRecordings();
   }
 
-  /** The chosen video codec; `undefined` until the first frame. */
+  /** The chosen video codec; `undefined` until the encoder has started (the `start` event). */
   get codec(): RecorderVideoCodec | undefined {
     return this.#codec;
   }
@@ -207,6 +251,8 @@ export class Recorder {
     return {
       framesWritten: this.#framesWritten,
       framesRefused: this.#framesRefused,
+      framesDropped: this.#framesDropped + this.#sourceDropped,
+      framesBuffered: this.#backlog.length,
       encodedBytes: this.#encodedBytes,
       durationUs: this.#firstTimestampUs === undefined ? 0 : this.#lastTimestampUs - this.#firstTimestampUs,
     };
@@ -244,17 +290,25 @@ export class Recorder {
       maxFrames === undefined || (Number.isInteger(maxFrames) && maxFrames > 0),
       'options.maxFrames must be an integer > 0',
     );
+    const whenBehind = this.#options.whenBehind ?? (source.live === true ? 'drop' : 'wait');
     let frames = 0;
     let startUs: number | undefined;
+    const droppedBefore = source.stats.framesDropped;
+    const countSourceDrops = (): void => {
+      const dropped = source.stats.framesDropped - droppedBefore;
+      if (dropped > 0) this.#sourceDropped = dropped;
+    };
     while (!signal?.aborted) {
       const frame = await source.read();
+      countSourceDrops();
       if (!frame) break;
       startUs ??= frame.timestamp;
       if (durationMs !== undefined && frame.timestamp - startUs >= durationMs * 1000) {
         frame.close();
         break;
       }
-      await this.write(frame);
+      await this.#accept(frame, whenBehind);
+      if (this.#sourceDropped > 0) this.#announceBehind();
       if (maxFrames !== undefined && ++frames >= maxFrames) break;
     }
     return this.stats;
@@ -266,48 +320,113 @@ export class Recorder {
    * fatal failure, or `FW_ERR_CLOSED` after `finalize()`/`cancel()`.
    */
   async write(frame: VideoFrame): Promise<void> {
+    return this.#accept(frame, this.#options.whenBehind ?? 'wait');
+  }
+
+  async #accept(frame: VideoFrame, whenBehind: 'wait' | 'drop'): Promise<void> {
     if (this.#failure || this.#finalizing) {
       frame.close();
       throw this.#failure ?? new FramewireError('FW_ERR_CLOSED', 'The recorder is finalized', { stage: 'record' });
     }
-    let pipeline: Pipeline;
-    try {
-      this.#pipeline ??= this.#startPipeline(frame);
-      pipeline = await this.#pipeline;
-    } catch (error) {
-      frame.close();
-      throw this.#fail(error);
-    }
-    if (frame.displayWidth !== pipeline.width || frame.displayHeight !== pipeline.height) {
+    const size = (this.#size ??= recordingSize(this.#options, frame));
+    if (frame.displayWidth !== size.width || frame.displayHeight !== size.height) {
       if (this.#options.sizeChange === 'fail') {
-        const size = `${frame.displayWidth}x${frame.displayHeight}`;
+        const got = `${frame.displayWidth}x${frame.displayHeight}`;
         frame.close();
         this.#framesRefused++;
         const error = new FramewireError(
           'FW_ERR_FRAME_SIZE_CHANGED',
-          `A ${size} frame reached a ${pipeline.width}x${pipeline.height} recording`,
-          { fatal: false, stage: 'record', details: { width: pipeline.width, height: pipeline.height } },
+          `A ${got} frame reached a ${size.width}x${size.height} recording`,
+          { fatal: false, stage: 'record', details: { width: size.width, height: size.height } },
         );
         this.#events.emit('error', { error, fatal: false });
         throw error;
       }
     }
-    this.#firstTimestampUs ??= frame.timestamp;
     if (frame.timestamp <= this.#lastTimestampUs && this.#framesWritten > 0) {
       // Timestamps must increase; a frame from the past (a seek backwards) would corrupt the track.
       frame.close();
       this.#framesRefused++;
       return;
     }
+    const limit = this.#options.maxBufferedFrames ?? 60;
+    if (this.#backlog.length >= limit) {
+      if (whenBehind === 'drop') {
+        frame.close();
+        this.#framesDropped++;
+        this.#announceBehind();
+        return;
+      }
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+      try {
+        this.#throwIfFailed();
+      } catch (error) {
+        frame.close();
+        throw error;
+      }
+    }
+    this.#firstTimestampUs ??= frame.timestamp;
     this.#lastTimestampUs = frame.timestamp;
     this.#framesWritten++;
-    try {
-      await pipeline.encoder.encode(frame, { keyFrame: this.#framesWritten === 1 });
-      if (this.#muxPending > 8) await this.#muxing;
-    } catch (error) {
-      throw this.#fail(error);
+    let pipeline = this.#pipeline;
+    if (!pipeline) {
+      pipeline = this.#pipeline = this.#startPipeline(size);
+      pipeline.catch((error: unknown) => this.#fail(error));
     }
+    // Straight to the encoder when it is running, nothing waits before this frame and the caller waits for it;
+    // otherwise the frame is held as a copy, so that its source gets its buffer back now (a live source, `drop`,
+    // is always copied: the encoder's queue would otherwise hold a camera's whole pool of buffers).
+    const direct = whenBehind === 'wait' && this.#started && this.#backlog.length === 0;
+    let taken!: () => void;
+    const encoded = new Promise<void>((resolve) => (taken = resolve));
+    this.#backlog.push({ frame: direct ? Promise.resolve(frame) : holdCopy(frame), taken });
+    this.#pumping ??= this.#pump(pipeline);
+    if (whenBehind === 'wait' && this.#started) await encoded;
     this.#throwIfFailed();
+  }
+
+  /** Moves held frames to the encoder, in order, as it takes them. */
+  async #pump(starting: Promise<Pipeline>): Promise<void> {
+    let current: QueuedFrame | undefined;
+    try {
+      const pipeline = await starting;
+      while (this.#backlog[0] && !this.#failure) {
+        current = this.#backlog[0];
+        const frame = await current.frame;
+        this.#backlog.shift();
+        this.#roomWaiters.shift()?.();
+        const keyFrame = !this.#keyFrameSent;
+        this.#keyFrameSent = true;
+        await pipeline.encoder.encode(frame, { keyFrame });
+        current.taken();
+        current = undefined;
+        if (this.#muxPending > 8) await this.#muxing;
+      }
+    } catch (error) {
+      this.#fail(error);
+      current?.taken();
+    } finally {
+      this.#pumping = undefined;
+      if (this.#failure) await this.#discardBacklog();
+    }
+  }
+
+  /** Closes every held frame and wakes every waiting `write()` (after a failure or a cancel). */
+  async #discardBacklog(): Promise<void> {
+    const held = this.#backlog.splice(0);
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+    for (const { frame, taken } of held) {
+      (await frame).close();
+      taken();
+    }
+  }
+
+  #announceBehind(): void {
+    if (this.#behindAnnounced) return;
+    this.#behindAnnounced = true;
+    const framesDropped = this.#framesDropped + this.#sourceDropped;
+    log.warn(`the ${this.#codec ?? 'video'} encoder cannot keep up: frames are being dropped`, { framesDropped });
+    this.#events.emit('behind', { codec: this.#codec, framesDropped });
   }
 
   // A method rather than an inline check: the failure is set by callbacks while this class awaits.
@@ -339,6 +458,7 @@ export class Recorder {
     }
     try {
       const pipeline = await this.#pipeline;
+      while (this.#pumping) await this.#pumping;
       if (this.#failure) throw this.#failure;
       await pipeline.encoder.flush();
       this.#release(undefined);
@@ -364,6 +484,7 @@ export class Recorder {
   }
 
   async #teardown(): Promise<void> {
+    await this.#discardBacklog();
     await this.#ownedAudioFile?.close();
     const pipeline = await this.#pipeline?.catch(() => undefined);
     pipeline?.encoder.close();
@@ -391,12 +512,9 @@ export class Recorder {
     return this.#failure ?? failure;
   }
 
-  async #startPipeline(first: VideoFrame): Promise<Pipeline> {
+  async #startPipeline({ width, height }: { width: number; height: number }): Promise<Pipeline> {
     const options = this.#options;
     const mb = await mediabunnyApi();
-    const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
-    const width = options.width ?? even(first.displayWidth);
-    const height = options.height ?? even(first.displayHeight);
     const frameRate = options.frameRate ?? 30;
     const bitrateBps = options.bitrateBps ?? Math.round(width * height * frameRate * 0.1);
     const wanted =
@@ -465,6 +583,7 @@ export class Recorder {
     this.#video = video;
     encoder.on('chunk', ({ chunk, decoderConfig }) => this.#onChunk(mb, chunk, decoderConfig));
     encoder.on('error', ({ error }) => this.#fail(error));
+    this.#started = true;
     this.#events.emit('start', { codec: chosen.codec, codecString: chosen.codecString, width, height });
     // The file's audio packets go in once the output has started, paced by the video.
     const audioPump = audio.pump();
@@ -607,6 +726,20 @@ export class Recorder {
   }
 }
 
+/** The recording's size: the options', or the first frame's rounded down to even. */
+function recordingSize(options: RecorderOptions, first: VideoFrame): { width: number; height: number } {
+  const even = (n: number): number => Math.max(2, Math.floor(n / 2) * 2);
+  return { width: options.width ?? even(first.displayWidth), height: options.height ?? even(first.displayHeight) };
+}
+
+/** A copy of `frame` that holds none of its source's memory (`frame` is closed), with its capture stamp. */
+async function holdCopy(frame: VideoFrame): Promise<VideoFrame> {
+  const held = await holdFrame(frame);
+  const copy = copyCaptureTime(frame, held.toFrame());
+  held.release();
+  return copy;
+}
+
 /** A writer over a user-picked file: mediabunny writes (with seeks) into its writable stream. */
 async function fileHandleWriter(handle: FileSystemFileHandle): Promise<RecordingWriter> {
   let writable: FileSystemWritableFileStream;
@@ -668,6 +801,15 @@ function validate(options: RecorderOptions): void {
   assertOption(
     options.bitrateMode === undefined || ['constant', 'variable', 'quantizer'].includes(options.bitrateMode),
     `options.bitrateMode must be constant, variable or quantizer; got ${String(options.bitrateMode)}`,
+  );
+  assertOption(
+    options.whenBehind === undefined || (['wait', 'drop'] as unknown[]).includes(options.whenBehind),
+    `options.whenBehind must be 'wait' or 'drop'; got ${String(options.whenBehind)}`,
+  );
+  assertOption(
+    options.maxBufferedFrames === undefined ||
+      (Number.isInteger(options.maxBufferedFrames) && options.maxBufferedFrames >= 1),
+    'options.maxBufferedFrames must be an integer ≥ 1',
   );
   assertOption(
     options.sizeChange === undefined || (['scale', 'fail'] as unknown[]).includes(options.sizeChange),

@@ -55,6 +55,11 @@ export interface FrameSource extends AsyncIterable<VideoFrame> {
   readonly stats: FrameSourceStats;
   /** True once the source has ended or was closed. */
   readonly ended: boolean;
+  /**
+   * True when the source drops frames that a slow reader does not take in time (`latest` queue policy: cameras,
+   * screens, network sources); false or absent when it waits for its reader (files, `backpressure`).
+   */
+  readonly live?: boolean;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof FrameSourceEvents>(event: E, listener: (payload: FrameSourceEvents[E]) => void): () => void;
   /** Stops capture, releases the device and discards queued frames. Idempotent, safe after a failure. */

@@ -79,6 +79,11 @@ export abstract class QueuedFrameSource implements FrameSource {
   }
 
   /** @inheritdoc */
+  get live(): boolean {
+    return this.#queue.policy === 'latest';
+  }
+
+  /** @inheritdoc */
   get ended(): boolean {
     return this.#queue.ended;
   }

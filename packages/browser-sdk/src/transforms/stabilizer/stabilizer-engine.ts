@@ -1,5 +1,5 @@
 import { FrameWarper } from './frame-warper.js';
-import { holdFrame, type HeldFrame } from './held-frame.js';
+import { holdFrame, type HeldFrame } from '../../core/held-frame.js';
 import { MotionEstimator, type FrameMotion } from './motion-estimator.js';
 import type { CvMotionApi } from './opencv-api.js';
 import { coveredCrop, type StabilizerTransform, type WarpGeometry } from './stabilizer-transform.js';
