@@ -105,6 +105,9 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
       ['@broker.lan:1883', `@${mqttHost}`],
       ['/etc/mosquitto/ca/ca.pem', caPath],
       ['redis://10.0.0.5:6379', `redis://127.0.0.1:${redis.port}`],
+      // The documented signaling ports: any free port, so that a snippet never meets a port another process holds.
+      ['--port 8443 ', '--port 0 '],
+      ['--port 8444 ', '--port 0 '],
     ],
     async stop() {
       await bridge.stop('SIGTERM');

@@ -29,6 +29,9 @@ const SNIPPET_ENV = {
   FRAMEWIRE_SIGNALING_SECRET: SNIPPET_SIGNALING_SECRET,
   TURN_SECRET: 'docs-snippet-turn-secret',
   PYTHONPATH: 'examples/python',
+  // A documented bridge command binds its default port 8090 unless told otherwise: any free port here, so that a
+  // snippet never fails because another process on this machine holds 8090.
+  FRAMEWIRE_BRIDGE_PORT: '0',
 };
 
 /** A snippet's code as a browser script: TypeScript transpiled, SDK imports read from the `Framewire` global. */
