@@ -1,5 +1,6 @@
-// One build for the whole repository: `npm run build` (rollup -c).
-import { readFileSync } from 'node:fs';
+// One build for the whole repository: `npm run build` (rollup -c). `npm run build -- --package bridge` builds one
+// package (see PACKAGES below); `npm run build:watch` rebuilds on change.
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import esbuild from 'rollup-plugin-esbuild';
 import { dts } from 'rollup-plugin-dts';
@@ -213,23 +214,76 @@ const demo = [
   },
 ];
 
-export default [
-  ...core,
-  ...browserSdk,
-  ...nodePackage(
-    'packages/node-bridge',
-    // The WebRTC workers run as child processes of the bridge (webrtc-output.ts starts dist/webrtc-worker.js,
-    // bridge-room-peer.ts dist/room-peer-worker.js).
-    [
-      'index',
-      'protocol',
-      'cli',
-      ['webrtc-worker', 'webrtc/webrtc-worker'],
-      ['room-peer-worker', 'webrtc/room-peer-worker'],
-    ],
-    ['index', 'protocol'],
-  ),
-  // node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).
-  ...nodePackage('packages/signaling', ['index', 'protocol', 'cli', 'node-peer'], ['index', 'protocol', 'node-peer']),
-  ...demo,
+const nodeBridge = nodePackage(
+  'packages/node-bridge',
+  // The WebRTC workers run as child processes of the bridge (webrtc-output.ts starts dist/webrtc-worker.js,
+  // bridge-room-peer.ts dist/room-peer-worker.js).
+  [
+    'index',
+    'protocol',
+    'cli',
+    ['webrtc-worker', 'webrtc/webrtc-worker'],
+    ['room-peer-worker', 'webrtc/room-peer-worker'],
+  ],
+  ['index', 'protocol'],
+);
+// node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).
+const signaling = nodePackage(
+  'packages/signaling',
+  ['index', 'protocol', 'cli', 'node-peer'],
+  ['index', 'protocol', 'node-peer'],
+);
+
+// ── selection: `--package <name>[,<name>…]` or FRAMEWIRE_PACKAGE ──────────────────────────────────────────────
+/**
+ * Every package the build knows, in build order, with the names `--package` accepts. The packages build from
+ * sources (workspace imports resolve to `src/` through the `source` condition), so each one builds alone, except
+ * the demo: it imports the SDK's built entry, so `packages/browser-sdk/dist` must exist first.
+ */
+const PACKAGES = [
+  { name: 'core', aliases: ['packages/core'], configs: core },
+  { name: 'browser-sdk', aliases: ['sdk', 'packages/browser-sdk'], configs: browserSdk },
+  { name: 'node-bridge', aliases: ['bridge', 'packages/node-bridge'], configs: nodeBridge },
+  { name: 'signaling', aliases: ['packages/signaling'], configs: signaling },
+  { name: 'demo', aliases: [], configs: demo, needs: { file: `${sdk}/dist/index.js`, package: 'sdk' } },
 ];
+
+/** The packages named by `requested` (comma-separated names, aliases or folders), in build order. */
+function selectPackages(requested) {
+  const names = requested
+    .split(',')
+    .map((name) => name.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  const unknown = names.filter((name) => !PACKAGES.some((p) => p.name === name || p.aliases.includes(name)));
+  if (names.length === 0 || unknown.length > 0) {
+    const valid = PACKAGES.map((p) => [p.name, ...p.aliases].join(' | ')).join('\n  ');
+    throw new Error(
+      `${names.length === 0 ? 'no package named' : `unknown package ${unknown.map((n) => `"${n}"`).join(', ')}`}: --package takes one or more (comma-separated) of\n  ${valid}`,
+    );
+  }
+  const selected = PACKAGES.filter((p) => names.includes(p.name) || p.aliases.some((a) => names.includes(a)));
+  for (const p of selected) {
+    if (p.needs && !existsSync(p.needs.file) && !selected.some((other) => other.name === 'browser-sdk')) {
+      throw new Error(
+        `${p.name} is built from ${p.needs.file}, which does not exist yet: build it first ` +
+          `(npm run build -- --package ${p.needs.package}) or both at once (--package ${p.needs.package},${p.name})`,
+      );
+    }
+  }
+  return selected;
+}
+
+/** Rollup calls this with its command line; `--package` is ours, so it is removed before rollup reads the rest. */
+export default function config(commandLineOptions = {}) {
+  const requested = commandLineOptions.package ?? commandLineOptions.configPackage ?? process.env.FRAMEWIRE_PACKAGE;
+  delete commandLineOptions.package;
+  delete commandLineOptions.configPackage;
+  if (requested === undefined) return PACKAGES.flatMap((p) => p.configs);
+  try {
+    return selectPackages(requested === true ? '' : String(requested)).flatMap((p) => p.configs);
+  } catch (error) {
+    // A usage error, not a crash: the message alone, without rollup's stack trace.
+    console.error(`rollup.config.mjs: ${error.message}`);
+    process.exit(1);
+  }
+}
