@@ -116,6 +116,27 @@ describe('AnnexBSplitter', () => {
     ]);
   });
 
+  it('a NAL unit that outgrows the limit while it arrives keeps the complete access unit before it, and is counted', () => {
+    for (const size of [7, 9, 64]) {
+      const splitter = new AnnexBSplitter(64);
+      const units: AccessUnit[] = [];
+      const stream = annexB(SPS, PPS, IDR(1), big, P(3), P(4));
+      for (let i = 0; i < stream.length; i += size)
+        units.push(...splitter.push(Buffer.from(stream.slice(i, i + size))));
+      units.push(...splitter.flush());
+      assert.deepEqual(
+        describeUnits(units),
+        [
+          { key: true, hex: hexOf(SPS, PPS, IDR(1)) },
+          { key: false, hex: hexOf(P(3)) },
+          { key: false, hex: hexOf(P(4)) },
+        ],
+        `pieces of ${size} bytes`,
+      );
+      assert.equal(splitter.oversizeDropped, 1, `pieces of ${size} bytes`);
+    }
+  });
+
   it('a stream with no start code keeps at most 3 pending bytes (a partial start code)', () => {
     const splitter = new AnnexBSplitter(16);
     for (let i = 0; i < 100; i++) assert.deepEqual(splitter.push(Buffer.alloc(50, 0xab)), []);

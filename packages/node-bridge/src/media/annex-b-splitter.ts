@@ -53,8 +53,11 @@ export class AnnexBSplitter {
     }
     this.#pending = this.#pending.subarray(first);
     if (this.#pending.length > this.#maxAccessUnitBytes) {
+      // A NAL unit still arriving is already too large: the access unit it belongs to is dropped (and counted when
+      // it ends), while the one before it, if this NAL unit begins a new one, is complete and emitted.
+      this.#begin(this.#pending.subarray(3, 5), units);
+      this.#oversize = true;
       this.#pending = Buffer.alloc(0);
-      this.#dropCurrent();
     }
     return units;
   }
@@ -79,6 +82,14 @@ export class AnnexBSplitter {
     while (end > 0 && raw[end - 1] === 0) end--; // the zero byte of a following 4-byte start code
     const unit = raw.subarray(0, end);
     if (unit.length === 0) return;
+    this.#begin(unit, out);
+    this.#unitBytes += unit.length + 4;
+    if (this.#unitBytes > this.#maxAccessUnitBytes) this.#oversize = true;
+    if (!this.#oversize) this.#units.push(START_CODE, Buffer.from(unit));
+  }
+
+  /** Accounts for a NAL unit from its first bytes: emits the access unit it ends, notes a picture and a key frame. */
+  #begin(unit: Buffer, out: AccessUnit[]): void {
     const type = nalType(unit);
     const vcl = type >= NAL_TYPES.slice && type <= NAL_TYPES.idr;
     const startsNew =
@@ -91,9 +102,6 @@ export class AnnexBSplitter {
     if (startsNew) this.#emit(out);
     if (vcl) this.#hasVcl = true;
     if (type === NAL_TYPES.idr) this.#key = true;
-    this.#unitBytes += unit.length + 4;
-    if (this.#unitBytes > this.#maxAccessUnitBytes) this.#oversize = true;
-    if (!this.#oversize) this.#units.push(START_CODE, Buffer.from(unit));
   }
 
   #emit(out: AccessUnit[]): void {
