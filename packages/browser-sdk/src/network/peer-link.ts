@@ -73,6 +73,30 @@ export interface PeerLinkStats {
 }
 
 const log = createLogger('peer-link');
+
+/**
+ * The candidate pair in use: the one a transport names as `selectedCandidatePairId`. Its own checks may still be
+ * `in-progress` while data already flows on it (the other side nominated it, as after an ICE restart), so its
+ * state does not matter. Without a transport entry (older implementations), a nominated or selected pair whose
+ * checks succeeded.
+ */
+function selectedPair(entries: Map<string, Record<string, unknown>>): Record<string, unknown> | undefined {
+  for (const s of entries.values()) {
+    if (s['type'] !== 'transport' || typeof s['selectedCandidatePairId'] !== 'string') continue;
+    const pair = entries.get(s['selectedCandidatePairId']);
+    if (pair) return pair;
+  }
+  for (const s of entries.values()) {
+    if (
+      s['type'] === 'candidate-pair' &&
+      (s['nominated'] === true || s['selected'] === true) &&
+      s['state'] === 'succeeded'
+    ) {
+      return s;
+    }
+  }
+  return undefined;
+}
 /** A data channel's state, read fresh (it changes while a send loop awaits). */
 const isOpen = (channel: RTCDataChannel): boolean => channel.readyState === 'open';
 
@@ -212,24 +236,17 @@ export class PeerLink {
     let packetsReceived = 0;
     const entries = new Map<string, Record<string, unknown>>();
     report.forEach((value: Record<string, unknown>) => entries.set(String(value['id']), value));
+    const pair = selectedPair(entries);
+    if (pair) {
+      if (typeof pair['currentRoundTripTime'] === 'number') result.rttMs = pair['currentRoundTripTime'] * 1000;
+      const local = entries.get(String(pair['localCandidateId']));
+      if (typeof local?.['candidateType'] === 'string') result.localCandidateType = local['candidateType'];
+    }
     for (const s of entries.values()) {
       const num = (key: string): number => (typeof s[key] === 'number' ? s[key] : 0);
       if (s['type'] === 'transport') {
         result.bytesSent += num('bytesSent');
         result.bytesReceived += num('bytesReceived');
-      }
-      if (
-        s['type'] === 'candidate-pair' &&
-        (s['nominated'] === true || s['selected'] === true) &&
-        s['state'] === 'succeeded'
-      ) {
-        if (typeof s['currentRoundTripTime'] === 'number') result.rttMs = s['currentRoundTripTime'] * 1000;
-        const local = entries.get(String(s['localCandidateId']));
-        if (typeof local?.['candidateType'] === 'string') result.localCandidateType = local['candidateType'];
-        if (result.bytesSent === 0) {
-          result.bytesSent = num('bytesSent');
-          result.bytesReceived = num('bytesReceived');
-        }
       }
       if (s['type'] === 'inbound-rtp' && (s['kind'] ?? s['mediaType']) === 'video') {
         if (typeof s['framesPerSecond'] === 'number') result.framesPerSecond = s['framesPerSecond'];
@@ -238,6 +255,10 @@ export class PeerLink {
         const emitted = num('jitterBufferEmittedCount');
         if (emitted > 0) result.jitterBufferMs = (num('jitterBufferDelay') / emitted) * 1000;
       }
+    }
+    if (result.bytesSent === 0 && pair) {
+      result.bytesSent = typeof pair['bytesSent'] === 'number' ? pair['bytesSent'] : 0;
+      result.bytesReceived = typeof pair['bytesReceived'] === 'number' ? pair['bytesReceived'] : 0;
     }
     const total = packetsReceived + result.packetsLost;
     result.lossRatio = total > 0 ? result.packetsLost / total : 0;
