@@ -805,7 +805,9 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
         () => states.slice(restartedAt).includes('connected') && states.at(-1) === 'connected',
         'connected again through the new relay',
         180_000,
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)} (states ${states.join()}; errors ${errors.join()})`);
+      });
       await a.room.send('t', 'after', { to: b.peerId });
       await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 120_000);
       const [stats] = await a.room.stats();
