@@ -159,7 +159,9 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       );
       assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
       // The capture time travels on fw.meta: latency is measured, and small on loopback.
-      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000);
+      // A measured, sane latency (a clock or unit mix-up gives a negative value or years); how low it is, is
+      // bench/bridge-latency.bench.mjs's business.
+      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 30_000);
     }
     assert.equal(output().sessions.filter((s) => s.mode === 'view').length, 2);
     assert.ok(output().stats.framesSent > 0);
@@ -201,7 +203,9 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       );
       assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
       // Every access unit carries its capture time: latency is known from the first frame on.
-      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000);
+      // A measured, sane latency (a clock or unit mix-up gives a negative value or years); how low it is, is
+      // bench/bridge-latency.bench.mjs's business.
+      assert.ok(viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 30_000);
     }
     const sessions = output().sessions.filter((s) => s.mode === 'view');
     assert.equal(sessions.length, 2);

@@ -82,10 +82,14 @@ const PRE_FEED_MS = 1000;
  */
 const CLOCK_TOLERANCE_MS = 50;
 
-/** A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback. */
+/**
+ * A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback: at
+ * least that second, and sane above it (a clock or unit mix-up gives years). How little the path itself adds is
+ * speed, measured by bench/bridge-latency.bench.mjs (its WebRTC rows), not here.
+ */
 function assertPreFeedLatency(measuredMs: number): void {
   assert.ok(
-    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 3000,
+    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 30_000,
     `track latency ${measuredMs} ms`,
   );
 }
