@@ -24,7 +24,10 @@ export interface PeerLinkOptions {
   iceCandidateFilter?: IceCandidateFilter;
   /** ICE restarts tried before the link fails. Default: 3. */
   maxIceRestarts?: number;
-  /** A `disconnected` link restarts ICE after this long, in ms. Default: 3000. */
+  /**
+   * A `disconnected` link restarts ICE after this long, in ms; a restart that has not connected is tried again
+   * after this long, doubled at each restart. Default: 3000.
+   */
   disconnectedRestartMs?: number;
   /** Largest data message accepted, in bytes. Default: 64 MiB. */
   maxMessageBytes?: number;
@@ -123,6 +126,7 @@ export class PeerLink {
   #pendingCandidates: RTCIceCandidateInit[] = [];
   #signalChain: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #nextMessageId = 1;
   #sendChain: Promise<void> = Promise.resolve();
   #lastCounters = { atMs: 0, sent: 0, received: 0 };
@@ -278,6 +282,7 @@ export class PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#disconnectedTimer);
+    clearTimeout(this.#retryTimer);
     if (!silent) this.#options.sendSignal({ kind: 'bye' });
     this.#channel?.close();
     this.pc.close();
@@ -375,14 +380,21 @@ export class PeerLink {
   #onIceState(): void {
     const state = this.pc.iceConnectionState;
     clearTimeout(this.#disconnectedTimer);
+    if (this.#iceConnected()) clearTimeout(this.#retryTimer);
     if (state === 'failed') this.#recover();
     else if (state === 'disconnected') {
       this.#disconnectedTimer = setTimeout(() => this.#recover(), this.#options.disconnectedRestartMs ?? 3000);
     }
   }
 
+  #iceConnected(): boolean {
+    const state = this.pc.iceConnectionState;
+    return state === 'connected' || state === 'completed';
+  }
+
   #recover(): void {
     if (this.#closed) return;
+    clearTimeout(this.#retryTimer);
     if (this.#restarts >= (this.#options.maxIceRestarts ?? 3)) {
       const error = new FramewireError('FW_ERR_PEER_CONNECTION_FAILED', `the connection to ${this.remoteId} failed`, {
         fatal: true,
@@ -393,11 +405,30 @@ export class PeerLink {
       return;
     }
     this.#restarts++;
-    // Only one side offers the restart, so that both do not collide on every attempt.
+    const waitMs = (this.#options.disconnectedRestartMs ?? 3000) * 2 ** (this.#restarts - 1);
+    const retryUnlessConnected = (): void => {
+      this.#retryTimer = setTimeout(() => {
+        if (!this.#iceConnected()) this.#recover();
+      }, waitMs);
+    };
     if (!this.#options.polite) {
+      // The impolite side restarts at once. A restart made while no path exists (the relay still down, say)
+      // gathers nothing, and ICE may then stay `disconnected` without another event: it tries again when this
+      // one has not connected after a while (twice as long at each restart, to cover a longer outage).
       log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}`);
       this.restartIce();
+      retryUnlessConnected();
+      return;
     }
+    // The polite side leaves the restart to the other one, so that both do not collide on every attempt. But its
+    // own view can stay broken while the other side's is repaired: when it is still not connected after a while,
+    // it restarts itself.
+    this.#retryTimer = setTimeout(() => {
+      if (this.#iceConnected()) return;
+      log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}, from the polite side`);
+      this.restartIce();
+      retryUnlessConnected();
+    }, waitMs);
   }
 
   #adoptChannel(channel: RTCDataChannel): void {
