@@ -331,7 +331,12 @@ export class PeerLink {
       return;
     }
     if (payload.kind === 'candidate') {
-      if (!pc.remoteDescription) {
+      // A candidate of a newer ICE generation than the remote description (after an ICE restart, the other side
+      // can send its first candidates before its offer) waits for that description: added now, it would be
+      // refused as unknown, and this side would never check the path the other side found.
+      const ufrag = / ufrag (\S+)/.exec(payload.candidate.candidate)?.[1];
+      const remoteUfrag = /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1];
+      if (!pc.remoteDescription || (ufrag !== undefined && remoteUfrag !== undefined && ufrag !== remoteUfrag)) {
         this.#pendingCandidates.push(payload.candidate);
         return;
       }
