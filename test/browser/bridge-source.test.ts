@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BridgeSource, type FramewireError, getCaptureTime, openSource } from '@framewire/browser-sdk';
-import { isClosed, rejection, within } from '../helpers/browser.js';
+import { isClosed, rejection, until, within } from '../helpers/browser.js';
 import { killBridgeSource, restartBridge, startTestServer, type TestServer } from '../helpers/media.js';
 
 const TOKEN = 'bridge-token-1234';
@@ -12,7 +12,7 @@ interface Taken {
 }
 
 /** Reads `count` frames, closing each; returns what they were. */
-async function take(source: BridgeSource, count: number, timeoutMs = 10_000): Promise<Taken> {
+async function take(source: BridgeSource, count: number, timeoutMs = 60_000): Promise<Taken> {
   const taken: Taken = { sizes: new Set(), timestamps: [], captures: [] };
   for (let i = 0; i < count; i++) {
     const frame = await within(source.read(), timeoutMs, `frame ${i}`);
@@ -30,7 +30,8 @@ async function take(source: BridgeSource, count: number, timeoutMs = 10_000): Pr
 const increasing = (values: number[]): boolean => values.every((v, i) => i === 0 || v > values[i - 1]!);
 
 describe('BridgeSource', function () {
-  this.timeout(60_000);
+  // Bounds a hang only: these tests start bridges and ffmpeg, slow on a busy machine.
+  this.timeout(180_000);
   const opened: BridgeSource[] = [];
   const servers: TestServer[] = [];
   const open = async (...args: Parameters<typeof BridgeSource.open>): Promise<BridgeSource> => {
@@ -54,6 +55,7 @@ describe('BridgeSource', function () {
   });
 
   it('BridgeSource, H.264 over WebSocket from a real bridge becomes 320×240 frames with advancing timestamps and increasing capture stamps', async () => {
+    const startedAtMs = Date.now();
     const bridge = await serve('bridge');
     const source = await open(bridge.url);
     expect(source.url).to.equal(`${bridge.url.replace('http', 'ws')}/ws`);
@@ -70,7 +72,8 @@ describe('BridgeSource', function () {
     expect(increasing(taken.captures), 'capture stamps').to.equal(true);
     // BridgeSource acknowledges frames, so the bridge can tell at once when this viewer falls behind.
     expect(await bridge.stats()).to.include({ websocketClients: 1, ackingClients: 1 });
-    for (const captured of taken.captures) expect(captured).to.be.within(Date.now() - 30_000, Date.now());
+    // Wall-clock capture times of this run (the bridge shares this machine's clock).
+    for (const captured of taken.captures) expect(captured).to.be.within(startedAtMs, Date.now());
     const stats = source.stats;
     expect(stats.framesDelivered).to.equal(30);
     expect(stats.latencyP50Ms).to.be.a('number');
@@ -112,15 +115,15 @@ describe('BridgeSource', function () {
     // ffmpeg dies: the bridge restarts it; the socket stays open and frames resume at a keyframe.
     await killBridgeSource(bridge);
     const before = source.stats.framesProduced;
-    for (let i = 0; i < 100 && (await bridge.stats()).restarts < 1; i++) await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await bridge.stats()).restarts >= 1, 'the bridge to restart its source');
     expect((await bridge.stats()).restarts).to.equal(1);
     await take(source, 10);
     expect(source.stats.framesProduced).to.be.above(before);
     expect(source.reconnects).to.equal(0);
     // The whole bridge restarts on the same port: the socket closes, the source reconnects with backoff.
     await restartBridge(bridge, 500);
-    const deadline = Date.now() + 20_000;
-    while (source.reconnects === 0 && Date.now() < deadline) (await within(source.read(), 20_000, 'frame'))?.close();
+    const deadline = Date.now() + 60_000;
+    while (source.reconnects === 0 && Date.now() < deadline) (await within(source.read(), 60_000, 'frame'))?.close();
     expect(source.reconnects).to.be.at.least(1);
     const after = await take(source, 10);
     expect([...after.sizes]).to.deep.equal(['320x240']);
@@ -151,9 +154,9 @@ describe('BridgeSource', function () {
     const source = await open(bridge.url);
     const ends: string[] = [];
     source.on('end', ({ reason }) => ends.push(reason));
-    const held = await within(source.read(), 10_000, 'frame');
+    const held = await within(source.read(), 60_000, 'frame');
     // Let decoded frames pile up in the queue, then close: the source closes them.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await until(() => source.stats.framesQueued > 0, 'decoded frames in the queue');
     expect(source.stats.framesQueued).to.be.above(0);
     await Promise.all([source.close(), source.close()]);
     await source.close();

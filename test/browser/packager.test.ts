@@ -8,7 +8,7 @@ import {
   type FrameSource,
   type PackageResult,
 } from '../../packages/browser-sdk/dist/index.js';
-import { isClosed, rejection, sleep, thrown, within } from '../helpers/browser.js';
+import { isClosed, rejection, sleep, thrown, until, within } from '../helpers/browser.js';
 import {
   ffprobeUrl,
   mediaBlob,
@@ -240,7 +240,7 @@ async function play(url: string, type: 'hls' | 'dash', liveS?: number): Promise<
   const video = document.createElement('video');
   video.muted = true;
   document.body.append(video);
-  const player = await within(Player.open(video, url, { type }), 15_000, `${type} reads the manifest`);
+  const player = await within(Player.open(video, url, { type }), 60_000, `${type} reads the manifest`);
   closers.push(() => player.close());
   const errors: FramewireError[] = [];
   player.on('error', ({ error, fatal }) => fatal && errors.push(error));
@@ -260,19 +260,14 @@ async function play(url: string, type: 'hls' | 'dash', liveS?: number): Promise<
         video.addEventListener('ended', () => resolve());
         player.on('error', ({ error, fatal }) => fatal && reject(error));
       }),
-      30_000,
+      90_000,
       `${type} plays to the end`,
     );
   } else {
-    await within(
-      (async () => {
-        while (video.currentTime < 0.5) await sleep(100);
-      })(),
-      20_000,
-      `${type} starts the live stream`,
-    );
+    await until(() => video.currentTime >= 0.5, `${type} starts the live stream`);
+    // Playback goes on past what was there when it started: the stream grew meanwhile, however slowly here.
     const from = video.currentTime;
-    await sleep(liveS * 1000);
+    await until(() => video.currentTime - from > liveS / 2, `${type} to advance ${liveS / 2} s while the stream grows`);
     expect(video.currentTime - from, `${type} advanced while the stream grew`).to.be.greaterThan(liveS / 2);
   }
   expect(errors.map((e) => e.message)).to.deep.equal([]);
@@ -324,7 +319,7 @@ describe('Packager', () => {
     const pkg = new Packager({ segmentDurationS: 1 });
     const progress: number[] = [];
     pkg.on('progress', ({ percent }) => progress.push(percent ?? -1));
-    const result = await within(pkg.package(source), 30_000, 'packaging finishes');
+    const result = await within(pkg.package(source), 90_000, 'packaging finishes');
     expect(result.transmuxed).to.equal(true);
     expect(result.audio).to.equal('a0');
     expect(result.durationS).to.be.closeTo(4, 0.1);
@@ -369,7 +364,7 @@ describe('Packager', () => {
       etas.push(etaS);
       expect(fps).to.be.at.least(0);
     });
-    const result = await within(pkg.package(source), 60_000, 'packaging finishes');
+    const result = await within(pkg.package(source), 90_000, 'packaging finishes');
     expect(result.transmuxed).to.equal(false);
     expect(result.renditions.map((r) => `${r.width}x${r.height}`)).to.deep.equal(['320x240', '160x120']);
     expect(result.renditions[0]!.bitrateBps).to.equal(Math.round(320 * 240 * 30 * 0.1));
@@ -403,13 +398,7 @@ describe('Packager', () => {
     pkg.on('manifest', () => manifests++);
     await pkg.start(camera);
     closers.push(() => pkg.cancel());
-    await within(
-      (async () => {
-        while (manifests < 2) await sleep(100);
-      })(),
-      20_000,
-      'the first live manifests',
-    );
+    await until(() => manifests >= 2, 'the first live manifests');
     const mpd = await text(`${origin.url}/manifest.mpd`);
     for (const attribute of [
       'type="dynamic"',
@@ -427,8 +416,10 @@ describe('Packager', () => {
     // The window slides: media sequence numbers only grow, and old segments are deleted after the extra window.
     const first = checkMediaPlaylist(await text(`${origin.url}/v0/index.m3u8`), false);
     expect(first.length).to.be.at.most(3);
-    await sleep(1500);
-    const later = checkMediaPlaylist(await text(`${origin.url}/v0/index.m3u8`), false);
+    const later = await until(async () => {
+      const now = checkMediaPlaylist(await text(`${origin.url}/v0/index.m3u8`), false);
+      return now[0]! > first[0]! ? now : undefined;
+    }, 'the window to slide');
     expect(later[0]).to.be.greaterThan(first[0]!);
     const stats = await origin.stats();
     expect(stats.deleted).to.include('v0/seg-1.m4s');
@@ -508,13 +499,14 @@ describe('Packager', () => {
     const origin = await server();
     const pkg = new Packager({ segmentDurationS: 0.5, target: { upload: origin.url } });
     await pkg.start(source);
-    await sleep(1500);
+    await until(() => made.length > 10, 'the packager to read frames');
     await pkg.cancel();
     await pkg.cancel();
     const error = (await rejection(() => pkg.stop())) as FramewireError;
     expect(error.code).to.equal('FW_ERR_CLOSED');
     expect(made.length).to.be.greaterThan(10);
-    await sleep(200);
+    // The frame a read in flight returns after cancel() is closed when it lands.
+    await until(() => made.every(isClosed), 'every frame closed').catch(() => undefined);
     expect(made.filter((f) => !isClosed(f)).length, 'frames left open').to.equal(0);
   });
 
@@ -561,13 +553,7 @@ describe('Packager', () => {
     live.on('error', ({ error, fatal }) => !fatal && warnings.push(error.code));
     await live.start(backwards);
     // The packager reads until the source ends; stop() only once every frame was read.
-    await within(
-      (async () => {
-        while (stamps.length > 0) await sleep(20);
-      })(),
-      10_000,
-      'the source is drained',
-    );
+    await until(() => stamps.length === 0, 'the source is drained');
     await live.stop();
     expect(warnings).to.deep.equal(['FW_ERR_TIMESTAMP_NOT_MONOTONIC']);
     expect(live.files.has('manifest.mpd')).to.equal(true);
@@ -613,7 +599,7 @@ describe('Packager', () => {
     const ended = new Promise<PackageResult>((resolve) => pkg.on('ended', ({ result }) => resolve(result)));
     await pkg.start(source);
     // durationS: the packager stops by itself after 3 s of media; stop() hands over that same result.
-    const result = await within(ended, 30_000, 'the package ends after durationS');
+    const result = await within(ended, 90_000, 'the package ends after durationS');
     expect(await pkg.stop()).to.equal(result);
     expect(errors).to.deep.equal([]);
     expect(result.durationS).to.be.closeTo(3, 0.1);
@@ -672,7 +658,7 @@ describe('Packager', () => {
         ],
         target: { upload: origin.url },
       });
-      const result = await within(pkg.package(source), 60_000, 'packaging finishes');
+      const result = await within(pkg.package(source), 90_000, 'packaging finishes');
       expect(result.transmuxed).to.equal(false);
       for (const r of result.renditions) expect(r.codec.startsWith(prefix), r.codec).to.equal(true);
       const tracks = await checkSegments(origin.url);
@@ -709,13 +695,7 @@ describe('Packager', () => {
     let manifests = 0;
     pkg.on('manifest', () => manifests++);
     await pkg.start(camera);
-    await within(
-      (async () => {
-        while (manifests < 2) await sleep(100);
-      })(),
-      20_000,
-      'the first live manifests',
-    );
+    await until(() => manifests >= 2, 'the first live manifests');
     const master = await text(`${origin.url}/master.m3u8`);
     expect(master).to.match(/#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="a0\/index\.m3u8"/);
     const mpd = await text(`${origin.url}/manifest.mpd`);

@@ -46,8 +46,8 @@ export class WsViewer {
     });
   }
 
-  /** Resolves once `count` frames arrived (rejects after `timeoutMs`). */
-  async waitForFrames(count: number, timeoutMs = 15_000): Promise<ReceivedFrame[]> {
+  /** Resolves once `count` frames arrived (rejects after `timeoutMs`, which only bounds a hang). */
+  async waitForFrames(count: number, timeoutMs = 60_000): Promise<ReceivedFrame[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < count) {
       if (Date.now() > deadline)

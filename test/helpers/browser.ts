@@ -1,6 +1,6 @@
 /** Shared helpers for browser tests. */
 
-/** Resolves after `ms` milliseconds. */
+/** Resolves after `ms` milliseconds (to pace a producer or a slow consumer, never to wait for a state). */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A `width`×`height` frame of one colour with timestamp `timestampUs`, drawn on an OffscreenCanvas. */
@@ -26,6 +26,20 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Polls `check` every 20 ms until it returns a truthy value, and resolves with it; rejects with `what` after
+ * `timeoutMs` (default 60 s: a deadline that only bounds a hang, long enough for a loaded machine).
+ */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value; // truthy, hence not null or undefined
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
   }
 }
 

@@ -37,8 +37,11 @@ export async function startServer(handler: RequestListener): Promise<StartedServ
   };
 }
 
-/** Resolves with the first payload of `event` on `emitter`; rejects after `timeoutMs` (default 10 s). */
-export async function waitForEvent<T = unknown>(emitter: EventEmitter, event: string, timeoutMs = 10_000): Promise<T> {
+/**
+ * Resolves with the first payload of `event` on `emitter`; rejects after `timeoutMs` (default 30 s: a deadline
+ * that only bounds a hang, long enough for a loaded machine).
+ */
+export async function waitForEvent<T = unknown>(emitter: EventEmitter, event: string, timeoutMs = 30_000): Promise<T> {
   // A ref'd timer (AbortSignal.timeout's is unref'd, which would let the test process end while waiting).
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no "${event}" event within ${timeoutMs} ms`)), timeoutMs);
@@ -50,11 +53,14 @@ export async function waitForEvent<T = unknown>(emitter: EventEmitter, event: st
   }
 }
 
-/** Polls `check` every 50 ms until it returns a truthy value; rejects with `what` after `timeoutMs`. */
+/**
+ * Polls `check` every 50 ms until it returns a truthy value; rejects with `what` after `timeoutMs` (default 30 s: a
+ * deadline that only bounds a hang, long enough for a loaded machine).
+ */
 export async function waitUntil<T>(
   check: () => T | Promise<T>,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -145,7 +151,7 @@ export async function startCli(
   script: string,
   args: string[],
   ready: RegExp,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<StartedCli & { match: RegExpMatchArray }> {
   const child = spawn(process.execPath, [script, ...args], { stdio: 'pipe' });
   let output = '';
@@ -188,7 +194,8 @@ export async function runCli(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [script, ...args], { timeout: 15_000 });
+    // The timeout only bounds a hang.
+    const { stdout, stderr } = await run(process.execPath, [script, ...args], { timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code: number; stdout: string; stderr: string };

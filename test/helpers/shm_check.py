@@ -34,11 +34,12 @@ def consistent(frame):
 
 mode, path = sys.argv[1], sys.argv[2]
 reader = FrameBufferReader(path)
-if mode == "hammer":  # read as fast as possible for N seconds; every frame must be whole
-    deadline = time.monotonic() + float(sys.argv[3])
+if mode == "hammer":  # read as fast as possible until N reads of M distinct frames (60 s at most); every frame must be whole
+    want_reads, want_distinct = int(sys.argv[3]), int(sys.argv[4])
+    deadline = time.monotonic() + 60
     reads = torn = 0
     ids = set()
-    while time.monotonic() < deadline:
+    while (reads < want_reads or len(ids) < want_distinct) and time.monotonic() < deadline:
         frame = reader.read()
         if frame is None:
             continue
@@ -51,17 +52,17 @@ elif mode == "follow":  # report every new frame (size, id, whole) until N frame
     count, last = int(sys.argv[3]), 0
     out(ready=True, status=reader.status())
     for _ in range(count):
-        frame = reader.wait(last, timeout_s=15)
+        frame = reader.wait(last, timeout_s=60)
         if frame is None:
             out(timeout=True)
             break
         last = frame.frame_id
         out(id=frame.frame_id, width=frame.width, height=frame.height, ok=consistent(frame), status=reader.status())
-elif mode == "slow":  # hold a zero-copy view for a while: the writer goes on, and the reader can tell
-    frame = reader.wait(0, timeout_s=15, copy=False)
+elif mode == "slow":  # hold a zero-copy view until told on stdin: the writer goes on, and the reader can tell
+    frame = reader.wait(0, timeout_s=60, copy=False)
     first_ok = consistent(frame)
     out(holding=frame.frame_id)
-    time.sleep(float(sys.argv[3]))
+    sys.stdin.readline()
     valid_after = reader.still_valid(frame)
     latest = reader.read()
     out(first_id=frame.frame_id, first_ok=first_ok, valid_after=valid_after, latest_id=latest.frame_id,
@@ -70,7 +71,7 @@ elif mode == "busy":  # the lock is held (odd sequence): read() must give up, no
     reader.max_retries = 50
     out(frame=reader.read() is not None, status=reader.status())
 elif mode == "dump":  # write the newest frame's bytes to a file, for comparison with a reference
-    frame = reader.wait(0, timeout_s=15)
+    frame = reader.wait(0, timeout_s=60)
     with open(sys.argv[3], "wb") as f:
         f.write(frame.pixels.tobytes())
     out(id=frame.frame_id, width=frame.width, height=frame.height, format=frame.format,

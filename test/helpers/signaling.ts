@@ -91,11 +91,14 @@ export class RawClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** Resolves with the first recorded message of `type` matching `where` (consumed), waiting up to `timeoutMs`. */
+  /**
+   * Resolves with the first recorded message of `type` matching `where` (consumed), waiting up to `timeoutMs`
+   * (a deadline that only bounds a hang).
+   */
   async next<T extends ServerMessage['type']>(
     type: T,
     where: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
-    timeoutMs = 5000,
+    timeoutMs = 30_000,
   ): Promise<Extract<ServerMessage, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -131,7 +134,7 @@ export interface Daemon {
 async function waitOutput(child: ChildProcess, ready: RegExp, what: string): Promise<void> {
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} not ready:\n${output}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${what} not ready after 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer): void => {
       output += String(chunk);
       if (ready.test(output)) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -288,7 +288,9 @@ describe('bridge outputs', () => {
       const before = { acking: acking.frames.length, silent: silent.frames.length };
       rawSocket(acking).pause();
       rawSocket(silent).pause();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Paused until the bridge has skipped 50 frames for the acking viewer (half a second of this source, or
+      // longer on a busy machine).
+      await waitUntil(() => output().framesDropped >= 50, 'frames skipped for the paused acking viewer', 60_000);
       const droppedWhilePaused = output().framesDropped;
       rawSocket(acking).resume();
       rawSocket(silent).resume();
@@ -408,13 +410,17 @@ describe('bridge sources', () => {
   it('PiCameraSource, a camera tool writing garbage yields no frames, logs, and crashes nothing', async () => {
     const dir = await tempDir();
     const garbage = join(dir.path, 'garbage.sh');
-    await writeFile(garbage, '#!/bin/sh\nhead -c 300000 /dev/urandom\nexec sleep 30\n', { mode: 0o755 });
+    const written = join(dir.path, 'written');
+    // `written` appears once the pipe took the garbage: the bridge has read all of it but at most a pipe buffer.
+    await writeFile(garbage, `#!/bin/sh\nhead -c 300000 /dev/urandom\ntouch ${written}\nexec sleep 30\n`, {
+      mode: 0o755,
+    });
     const source = new PiCameraSource({ command: garbage, width: 320, height: 240 });
     const bridge = await BridgeServer.start({ port: 0, sources: [source] });
     const viewer = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
     try {
       await viewer.opened;
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await waitUntil(() => existsSync(written), 'the camera tool to write its garbage', 60_000);
       assert.equal(viewer.frames.length, 0, 'random bytes carry no keyframe with a valid SPS');
       assert.equal((await fetch(`http://127.0.0.1:${bridge.port}/health`)).status, 200);
     } finally {

@@ -208,7 +208,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
           ...['--log-level', 'info'],
         ],
         /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*joined room "studio" as (\S+)/,
-        30_000,
+        60_000,
       );
     } finally {
       delete process.env['FRAMEWIRE_ROOM_TOKEN'];
@@ -226,7 +226,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     await waitUntil(
       async () => ((await viewed(bridgePeerId))?.count ?? 0) >= 10,
       'bridge frames in the viewer page',
-      20_000,
+      60_000,
     );
     assert.equal((await viewed(bridgePeerId))?.size, '320x240');
 
@@ -244,7 +244,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     await waitUntil(
       async () => ((await source('room'))?.frames ?? 0) >= 10 && ((await source('room-cam'))?.frames ?? 0) >= 10,
       'camera frames in the bridge sources room and room-cam',
-      20_000,
+      60_000,
     );
     assert.equal((await source('room'))?.state, 'running');
     assert.equal((await source('room-cam'))?.kind, 'room-peer');
@@ -288,13 +288,13 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     await waitUntil(
       async () => (await source('room'))?.lastError === 'FW_ERR_PROCESS_FAILED',
       'the worker failure in the room source health',
-      20_000,
+      60_000,
     );
     assert.ok(((await source('room'))?.restarts ?? 0) >= 1);
     await waitUntil(
       () => /joined room "studio" again as (\S+)/.exec(cli.output()),
       'the bridge joins the room again',
-      30_000,
+      60_000,
     );
     // The bridge's newest peer id (a hung worker would be restarted again by the bridge's liveness check).
     const currentPeerId = (): string | undefined =>
@@ -305,7 +305,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
         return id !== undefined && id !== bridgePeerId && ((await viewed(id))?.count ?? 0) >= 10;
       },
       'bridge frames again in the viewer',
-      30_000,
+      60_000,
     ).catch(async (error: unknown) => {
       const { frames, events } = await viewer.evaluate(() => {
         const g = globalThis as unknown as PageState;
@@ -321,7 +321,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
         ((await source('room'))?.frames ?? 0) >= before + 10 &&
         ((await source('room-cam'))?.frames ?? 0) >= 10,
       'camera frames again in the sources room and room-cam',
-      30_000,
+      60_000,
     );
     assert.ok((await metric('framewire_output_worker_restarts_total')) >= 1);
     const [newWorker] = childPids(bridgePid, 'room-peer-worker.js');
@@ -343,7 +343,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
           ...['--log-level', 'info'],
         ],
         /listening on http:\/\/127\.0\.0\.1:(\d+)[\s\S]*joined room "lobby" as (\S+)/,
-        30_000,
+        60_000,
       );
     } finally {
       delete process.env['FRAMEWIRE_ROOM_TOKEN'];
@@ -354,7 +354,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     const source = async (id: string): Promise<Health['sources'][number] | undefined> =>
       (await health()).sources.find((s) => s.id === id);
     // Joined, nobody publishes yet.
-    await waitUntil(async () => (await source('room'))?.state === 'waiting', 'room waiting for a publisher', 20_000);
+    await waitUntil(async () => (await source('room'))?.state === 'waiting', 'room waiting for a publisher', 60_000);
     assert.equal((await health()).status, 'ok');
 
     const token = async (): Promise<string> => server.tokens.issue({ room: 'lobby', role: 'publisher' });
@@ -369,7 +369,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
     await waitUntil(
       async () => ((await source('room-cam'))?.frames ?? 0) >= 5 && ((await source('room-red'))?.frames ?? 0) >= 5,
       'frames in the sources room-cam and room-red',
-      30_000,
+      60_000,
     );
     // Each source has its own peer's picture: size (ffprobe) and colour (ffmpeg's average pixel).
     const size = async (id: string): Promise<unknown[][]> =>
@@ -395,7 +395,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
 
     // The red page leaves: its source ends and leaves /health and /metrics; its viewers get a clean end.
     await leaveFromPage(red);
-    await waitUntil(async () => !(await source('room-red')), 'room-red removed', 20_000);
+    await waitUntil(async () => !(await source('room-red')), 'room-red removed', 60_000);
     for (;;) {
       const chunk = await reader.read();
       if (chunk.done) break;
@@ -408,7 +408,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
 
     // The last publisher leaves: room waits (still healthy); a new publisher makes it run again.
     await leaveFromPage(cam);
-    await waitUntil(async () => (await source('room'))?.state === 'waiting', 'room waiting again', 20_000);
+    await waitUntil(async () => (await source('room'))?.state === 'waiting', 'room waiting again', 60_000);
     assert.equal(await source('room-cam'), undefined);
     assert.equal((await health()).status, 'ok');
     const framesBefore = (await source('room'))?.frames ?? 0;
@@ -420,7 +420,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
       async () =>
         (await source('room'))?.state === 'running' && ((await source('room'))?.frames ?? 0) >= framesBefore + 5,
       'room running again with the new publisher',
-      30_000,
+      60_000,
     );
     assert.ok(((await source('room-cam'))?.frames ?? 0) > 0, 'the label is free again: room-cam is back');
     assert.deepEqual(
@@ -462,7 +462,7 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
       await waitUntil(() => room.state === 'waiting', 'room waiting after the join');
       const pid = member.workerPid;
       member.killWorker();
-      await waitUntil(() => member.peerId !== undefined && member.peerId !== first, 'a new join', 30_000);
+      await waitUntil(() => member.peerId !== undefined && member.peerId !== first, 'a new join', 60_000);
       assert.ok(tokenCalls() >= 2, `token function called ${tokenCalls()} times`);
       assert.notEqual(member.workerPid, pid);
       assert.equal(member.stats.workerRestarts, 1);
@@ -476,14 +476,14 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
       await waitUntil(
         () => room.health.lastError === 'FW_ERR_UNAUTHORIZED',
         'the refused join in the room health',
-        30_000,
+        60_000,
       );
       assert.equal(room.state, 'restarting');
       forged = false;
       await waitUntil(
         () => member.peerId !== undefined && member.peerId !== second,
         'a join with a good token',
-        30_000,
+        60_000,
       );
     } finally {
       await bridge.close();
@@ -504,13 +504,14 @@ describe('bridge as a room peer (--room-url): real signaling server, Chromium pa
         token: await server.tokens.issue({ room: 'liveness', role: 'publisher' }),
         iceAddresses: ['127.0.0.1'],
         restartDelayMs: 100,
-        livenessTimeoutMs: 1000,
+        // Long enough that a healthy worker starting on a busy machine is not taken for a stopped one.
+        livenessTimeoutMs: 5000,
       });
       const first = member.peerId;
       const pid = member.workerPid;
       assert.ok(first !== undefined && pid !== undefined);
       process.kill(pid, 'SIGSTOP');
-      await waitUntil(() => member.peerId !== undefined && member.peerId !== first, 'a new join', 30_000);
+      await waitUntil(() => member.peerId !== undefined && member.peerId !== first, 'a new join', 60_000);
       assert.notEqual(member.workerPid, pid);
       assert.equal(member.stats.workerRestarts, 1);
     } finally {

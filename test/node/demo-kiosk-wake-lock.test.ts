@@ -9,13 +9,13 @@ const KIOSK = `kiosk.html?src=${encodeURIComponent('http://127.0.0.1:9/video')}`
 
 /** Waits until the silent fallback video plays and its time advances. */
 async function fallbackVideoPlays(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.body.dataset['wake'] === 'video', { timeout: 20_000 });
+  await page.waitForFunction(() => document.body.dataset['wake'] === 'video', { timeout: 60_000 });
   await page.waitForFunction(
     () => {
       const video = document.querySelector<HTMLVideoElement>('video[data-wake-fallback]');
       return video !== null && !video.paused && video.currentTime > 1;
     },
-    { timeout: 20_000 },
+    { timeout: 60_000 },
   );
 }
 
@@ -51,7 +51,7 @@ describe('demo kiosk: keeping the screen awake', () => {
     await page.goto(`${demo.url}${KIOSK}`);
     await page.waitForFunction(
       () => document.body.dataset['wake'] === 'wake-lock' && document.body.dataset['wakeLock'] === 'held',
-      { timeout: 20_000 },
+      { timeout: 60_000 },
     );
     assert.deepEqual(await sentinels(), [false]);
     assert.equal(await page.$('video[data-wake-fallback]'), null, 'no fallback video while the lock is held');
@@ -59,13 +59,13 @@ describe('demo kiosk: keeping the screen awake', () => {
     // Another tab in front hides the kiosk: the browser releases the lock.
     const other = await browser.newPage();
     await other.bringToFront();
-    await page.waitForFunction(() => document.body.dataset['wakeLock'] === 'released', { timeout: 20_000 });
+    await page.waitForFunction(() => document.body.dataset['wakeLock'] === 'released', { timeout: 60_000 });
     assert.deepEqual(await sentinels(), [true]);
 
     // Shown again: the kiosk takes a new lock.
     await other.close();
     await page.bringToFront();
-    await page.waitForFunction(() => document.body.dataset['wakeLock'] === 'held', { timeout: 20_000 });
+    await page.waitForFunction(() => document.body.dataset['wakeLock'] === 'held', { timeout: 60_000 });
     assert.deepEqual(await sentinels(), [true, false]);
     await page.close();
   });

@@ -56,7 +56,7 @@ describe('demo kiosk', () => {
           /Cannot show the stream: FW_ERR_NETWORK_FAILED.*Trying again in \d+ s/s.test(
             document.querySelector('#kiosk-status')?.textContent ?? '',
           ),
-        { timeout: 20_000 },
+        { timeout: 60_000 },
       );
       await screenshot(page, 'kiosk-offline');
 
@@ -66,7 +66,7 @@ describe('demo kiosk', () => {
       await waitForKiosk(page, 'playing', 40_000);
       await page.waitForFunction(
         (n) => Number(document.querySelector<HTMLElement>('#kiosk-view')?.dataset['frames']) > n + 10,
-        { timeout: 20_000 },
+        { timeout: 60_000 },
         before,
       );
       assert.deepEqual(errors, []);
@@ -105,13 +105,13 @@ describe('demo kiosk', () => {
       await waitForKiosk(page, 'playing');
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('#kiosk-view')?.dataset['frames']) > 10,
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       );
       // WhepSource stamps capture times once it has matched the bridge's capture-time channel to RTP timestamps
       // (after about 10 frames, at most 60): the overlay shows latency from then on.
       await page.waitForFunction(
         () => document.querySelector<HTMLElement>('#kiosk-stats')?.dataset['latencyMs'] !== undefined,
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       );
       const rtc = await page.evaluate(() => ({
         size: [document.querySelector('canvas')!.width, document.querySelector('canvas')!.height],

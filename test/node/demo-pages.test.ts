@@ -18,7 +18,7 @@ describe('demo pages', () => {
       const frames = (selector: string, n: number): Promise<unknown> =>
         page.waitForFunction(
           (s, min) => Number(document.querySelector<HTMLElement>(s)?.dataset['frames']) >= min,
-          { timeout: 30_000 },
+          { timeout: 60_000 },
           selector,
           n,
         );
@@ -39,7 +39,7 @@ describe('demo pages', () => {
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLProgressElement>('#record-progress')?.value) > 0,
         {
-          timeout: 20_000,
+          timeout: 60_000,
         },
       );
       await click('#record-cancel');
@@ -86,7 +86,7 @@ describe('demo pages', () => {
       // And the WebRTC view (WhepSource), with the latency its capture-time channel gives.
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('#bridge-webrtc-view')?.dataset['frames']) > 10,
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       );
       const rtc = await page.evaluate(() => ({
         width: document.querySelector<HTMLCanvasElement>('#bridge-webrtc-view')!.width,
@@ -105,7 +105,7 @@ describe('demo pages', () => {
       await click('#package-make-clip');
       await page.waitForFunction(
         () => document.querySelector<HTMLElement>('#package-status')?.dataset['state'] === 'ready',
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       );
       await page.select('#package-ladder', 'two');
       await click('#package-start');
@@ -124,7 +124,7 @@ describe('demo pages', () => {
         () =>
           document.querySelector<HTMLElement>('#package-hls-status')?.dataset['state'] === 'playing' &&
           document.querySelector<HTMLElement>('#package-dash-status')?.dataset['state'] === 'playing',
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       );
       await screenshot(page, 'demo-package-ladder');
 

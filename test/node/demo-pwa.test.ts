@@ -64,7 +64,7 @@ describe('demo PWA', () => {
       const errors = collectPageErrors(page);
       await page.goto(demo.url);
       await page.waitForFunction(() => document.documentElement.dataset['offlineReady'] === 'true', {
-        timeout: 20_000,
+        timeout: 60_000,
       });
       assert.equal(
         await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL),
@@ -73,7 +73,7 @@ describe('demo PWA', () => {
       await demo.close();
       await page.setOfflineMode(true);
       await page.goto(`${demo.url}#stabilize`);
-      await page.waitForFunction(() => document.body.dataset['route'] === 'stabilize', { timeout: 10_000 });
+      await page.waitForFunction(() => document.body.dataset['route'] === 'stabilize', { timeout: 60_000 });
       const shown = await page.evaluate(() => ({
         title: document.querySelector('h1')?.textContent,
         visible: [...document.querySelectorAll<HTMLElement>('main > section[data-route]')]
@@ -133,7 +133,7 @@ describe('demo PWA', () => {
       const errors = collectPageErrors(page);
       await page.goto(`${demo.url}#package`);
       await page.waitForFunction(() => document.documentElement.dataset['offlineReady'] === 'true', {
-        timeout: 20_000,
+        timeout: 60_000,
       });
       // From here on no server: the Service Worker serves the shell, the SDK and the package.
       await demo.close();
@@ -159,7 +159,7 @@ describe('demo PWA', () => {
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('#package-hls-overlay')?.dataset['fps']) > 0,
         {
-          timeout: 10_000,
+          timeout: 60_000,
         },
       );
       await screenshot(page, 'demo-package');

@@ -72,13 +72,13 @@ describe('demo peer room', () => {
       await page.waitForFunction(
         () => document.querySelector<HTMLElement>('#room-status')?.dataset['state'] === 'joined',
         {
-          timeout: 20_000,
+          timeout: 60_000,
         },
       );
       // The Node peer's video in its own tile, with a stats overlay.
       await page.waitForFunction(
         (id) => Number(document.querySelector<HTMLElement>(`.room-tile[data-peer="${id}"]`)?.dataset['frames']) >= 10,
-        { timeout: 30_000 },
+        { timeout: 60_000 },
         node.peerId,
       );
       const tile = await page.$eval(`.room-tile[data-peer="${node.peerId}"]`, (e) => ({
@@ -88,13 +88,13 @@ describe('demo peer room', () => {
       assert.deepEqual(tile.width, 320);
       assert.ok(tile.fps > 0, `fps shown: ${String(tile.fps)}`);
       // The page's camera reaches the Node peer.
-      await waitUntil(() => cameraFrames.length >= 3, 'the page camera’s frames at the Node peer', 30_000);
+      await waitUntil(() => cameraFrames.length >= 3, 'the page camera’s frames at the Node peer', 60_000);
       assert.deepEqual([cameraFrames[0]?.width, cameraFrames[0]?.height], [640, 360]);
 
       // Chat both ways.
       await page.type('#room-message', 'hello from the page');
       await click('#room-send');
-      await waitUntil(() => chats.length > 0, 'the chat message at the Node peer', 15_000);
+      await waitUntil(() => chats.length > 0, 'the chat message at the Node peer', 60_000);
       assert.deepEqual(chats[0], { nick: 'ada', text: 'hello from the page' });
       await node.room.send('chat', { nick: 'node', text: 'hello from Node' });
       await page.waitForFunction(() =>
@@ -109,7 +109,7 @@ describe('demo peer room', () => {
       );
       assert.equal(await page.$$eval('.room-tile', (tiles) => tiles.length), 0, 'tiles removed on leave');
       assert.equal(await roomState(), 'idle');
-      await waitUntil(() => node.room.peers.length === 0, 'the page left the room', 15_000);
+      await waitUntil(() => node.room.peers.length === 0, 'the page left the room', 60_000);
       assert.deepEqual(errors, []);
     } finally {
       clearInterval(ticker);

@@ -15,6 +15,7 @@ import {
   type EncodedFrame,
 } from '@framewire/node-bridge';
 import { TypedEmitter } from '@framewire/core';
+import { connectAsync } from 'mqtt';
 import { launchChromium } from '../helpers/chromium.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startServer, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
@@ -229,15 +230,29 @@ describe('MQTT and shared memory, end to end', () => {
           await mqtt.close();
         }
       }, broker.wsUrl);
-      await page.waitForFunction(() => (window as unknown as { h264Ready?: boolean }).h264Ready === true);
-      // Start mid-GOP: the source must skip the delta frames until the next keyframe.
-      for (const [n, unit] of units.entries()) {
-        if (n < 3) continue;
-        emitter.emit('frame', {
-          frame: { codec: 'h264', key: isKey(unit), data: unit, timestampUs: n * 100_000, captureTimeMs: Date.now() },
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await page.waitForFunction(() => (window as unknown as { h264Ready?: boolean }).h264Ready === true, {
+        timeout: 60_000,
+      });
+      // One access unit at a time, the next once the broker delivered the previous one to a watching client: an
+      // output still writing would drop it (latest wins), which would change the count of skipped frames.
+      const watcher = await connectAsync(broker.url);
+      try {
+        let delivered = 0;
+        watcher.on('message', () => delivered++);
+        await watcher.subscribeAsync('framewire/h264/frame');
+        // Start mid-GOP: the source must skip the delta frames until the next keyframe.
+        for (const [n, unit] of units.entries()) {
+          if (n < 3) continue;
+          const before = delivered;
+          emitter.emit('frame', {
+            frame: { codec: 'h264', key: isKey(unit), data: unit, timestampUs: n * 100_000, captureTimeMs: Date.now() },
+          });
+          await waitUntil(() => delivered > before, `access unit ${n} through the broker`);
+        }
+      } finally {
+        await watcher.endAsync();
       }
+      assert.equal(output.stats.dropped, 0);
       const frame = await reading;
       assert.deepEqual([frame.width, frame.height], [WIDTH, HEIGHT]);
       assert.equal(frame.skipped, 7, 'the delta frames before the first keyframe were skipped');
@@ -264,8 +279,8 @@ describe('MQTT and shared memory, end to end', () => {
     source.on('frame', ({ frame }) => frames.push(frame));
     await source.start();
     try {
+      // Running once the broker acknowledged the subscription.
       await waitUntil(() => source.health.state === 'running', 'the source subscribed');
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const sent = await page.evaluate(async (url) => {
         const { MqttSink, stampCaptureTime } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
         const sink = await MqttSink.open({ url, streamId: 'page', jpegQuality: 0.95 });
@@ -327,7 +342,6 @@ describe('MQTT and shared memory, end to end', () => {
     } finally {
       await secured.close();
     }
-    const { connectAsync } = await import('mqtt');
     const client = await connectAsync(broker.url);
     try {
       await client.publishAsync('framewire/junk/frame', Buffer.from('garbage'));

@@ -78,13 +78,13 @@ describe('MQTT (bridge)', () => {
     try {
       await waitUntil(() => output.connected, 'output connected');
       await source.start();
+      // Running once the broker acknowledged the subscription (the SUBACK).
       await waitUntil(() => source.health.state === 'running', 'source running');
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the SUBACK
+      // One at a time: a frame offered while one is being written would be dropped, by design (latest wins).
       for (let n = 1; n <= 5; n++) {
         emitter.emit('frame', { frame: frameOf(n) });
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await waitUntil(() => seen.frames.length >= n, `frame ${n}`);
       }
-      await waitUntil(() => seen.frames.length >= 5, 'five frames');
       assert.deepEqual(
         seen.frames.map((f) => f.data),
         [1, 2, 3, 4, 5].map(jpeg),
@@ -125,11 +125,13 @@ describe('MQTT (bridge)', () => {
     try {
       await source.start();
       await source264.start();
-      await waitUntil(() => source264.health.state === 'running' && output264.connected, 'connected');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitUntil(
+        () => source.health.state === 'running' && source264.health.state === 'running' && output264.connected,
+        'connected and subscribed',
+      );
       await pattern.start();
       h264.emit('frame', { frame: frameOf(1, 'h264', true) });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => seen264.frames.length >= 1, 'the H.264 keyframe');
       h264.emit('frame', { frame: frameOf(2, 'h264', false) });
       await waitUntil(() => seen.frames.length >= 3 && seen264.frames.length >= 2, 'frames');
       for (const frame of seen.frames) {
@@ -162,7 +164,6 @@ describe('MQTT (bridge)', () => {
       client.on('message', (_topic, payload) => plain.push(payload));
       await source.start();
       await waitUntil(() => output.connected && source.health.state === 'running', 'connected');
-      await new Promise((resolve) => setTimeout(resolve, 200));
       emitter.emit('frame', { frame: frameOf(7) });
       await waitUntil(() => plain.length >= 1 && seen.frames.length >= 1, 'the bare JPEG');
       assert.deepEqual(plain[0], jpeg(7));
@@ -202,8 +203,8 @@ describe('MQTT (bridge)', () => {
       await waitUntil(() => source.health.state === 'restarting' && !output.connected, 'noticed the outage');
       emitter.emit('frame', { frame: frameOf(1) }); // dropped: never queued while offline
       await own.restart();
-      await waitUntil(() => output.connected && source.health.state === 'running', 'reconnected', 15_000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Running again once the broker acknowledged the new subscription.
+      await waitUntil(() => output.connected && source.health.state === 'running', 'reconnected', 60_000);
       emitter.emit('frame', { frame: frameOf(2) });
       await waitUntil(() => seen.frames.length >= 1, 'a frame after reconnecting');
       assert.deepEqual(
@@ -227,7 +228,14 @@ describe('MQTT (bridge)', () => {
     const secured = await startMosquitto({ users: { cam: 's3cret' } });
     const id = streamId();
     const emitter = new TypedEmitter<Frames>();
-    const wrong = new MqttOutput(emitter, { url: secured.url, streamId: id, username: 'cam', password: 'nope' });
+    // A short reconnect period: the window below spans many periods in which a reconnection would show.
+    const wrong = new MqttOutput(emitter, {
+      url: secured.url,
+      streamId: id,
+      username: 'cam',
+      password: 'nope',
+      reconnectPeriodMs: 100,
+    });
     const wrongErrors: FramewireError[] = [];
     wrong.on('error', ({ error }) => wrongErrors.push(error));
     const anonymous = new MqttSource({ url: secured.url, streamId: id });
@@ -243,11 +251,11 @@ describe('MQTT (bridge)', () => {
       assert.deepEqual([anonymousSeen.errors[0]!.code, anonymousSeen.errors[0]!.fatal], ['FW_ERR_MQTT_REFUSED', true]);
       assert.equal(anonymous.health.state, 'failed');
       await waitUntil(() => output.connected && source.health.state === 'running', 'authorised clients connected');
-      await new Promise((resolve) => setTimeout(resolve, 200));
       emitter.emit('frame', { frame: frameOf(3) });
       await waitUntil(() => seen.frames.length >= 1, 'a frame');
       assert.deepEqual(seen.frames[0]!.data, jpeg(3));
-      await new Promise((resolve) => setTimeout(resolve, 1500)); // no reconnection after a refusal
+      // No reconnection after a refusal: an observation window (not a synchronisation) of 15 reconnect periods.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal(wrongErrors.length, 1);
       assert.equal(wrong.connected, false);
     } finally {
@@ -313,7 +321,6 @@ describe('MQTT (bridge)', () => {
       await waitUntil(() => output.connected, 'output connected over TLS');
       await source.start();
       await waitUntil(() => source.health.state === 'running', 'source running over TLS');
-      await new Promise((resolve) => setTimeout(resolve, 200)); // the SUBACK
       emitter.emit('frame', { frame: frameOf(21) });
       await waitUntil(() => seen.frames.length >= 1, 'a frame over TLS');
       assert.deepEqual(seen.frames[0]!.data, jpeg(21));

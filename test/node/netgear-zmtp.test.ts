@@ -232,12 +232,14 @@ describe('NetGear over the built-in ZMTP receiver', () => {
       assert.notEqual(during.data.buffer, lease.data.buffer, 'the pipe still holds the first buffer');
       during.data.fill(0); // would paint the frame black if the pipe shared it
       during.release();
-      // ffmpeg may hold its first output until more input arrives: later frames are ordinary red buffers.
-      for (let i = 0; i < 10 && jpegs.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        transcoder.push({ ...frame, data: redBgr(size), retain: undefined });
+      // ffmpeg may hold its first output until more input arrives: later frames, fed like a live source (5 a
+      // second) until the first JPEG is out, are ordinary red buffers.
+      const feeder = setInterval(() => transcoder.push({ ...frame, data: redBgr(size), retain: undefined }), 200);
+      try {
+        await waitUntil(() => jpegs.length >= 1, 'the JPEG', 60_000);
+      } finally {
+        clearInterval(feeder);
       }
-      await waitUntil(() => jpegs.length >= 1, 'the JPEG');
       const bgr = await decodeBgr(jpegs[0]!);
       assert.ok(meanOfChannel(bgr, 2) > 230 && meanOfChannel(bgr, 0) < 25, 'the JPEG is red');
       const buffers = new Set([pool.acquire(size).data.buffer, pool.acquire(size).data.buffer]);
@@ -266,12 +268,18 @@ describe('NetGear over the built-in ZMTP receiver', () => {
         '--size',
         '640x480',
       ]);
-      await waitUntil(() => source.health.frames >= 5, 'frames');
-      let response = await fetch(`http://127.0.0.1:${bridge.port}/snapshot.jpg`);
-      for (let i = 0; i < 20 && response.status === 503; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        response = await fetch(`http://127.0.0.1:${bridge.port}/snapshot.jpg`);
-      }
+      await waitUntil(() => source.health.frames >= 5, 'frames', 60_000);
+      // 503 until the first snapshot is encoded.
+      const response = await waitUntil(
+        async () => {
+          const answer = await fetch(`http://127.0.0.1:${bridge.port}/snapshot.jpg`);
+          if (answer.status !== 503) return answer;
+          await answer.body?.cancel();
+          return undefined;
+        },
+        'a snapshot',
+        60_000,
+      );
       assert.equal(response.status, 200);
       const bgr = await decodeBgr(Buffer.from(await response.arrayBuffer()));
       // make_frame(): R = 200 everywhere, G = column % 256 (mean 114.7 over 640 columns).
@@ -320,7 +328,8 @@ describe('NetGear ZMTP receiver: hostile and broken peers', () => {
 
   it('an oversize part and a message of too many parts are dropped with typed errors; the REQ sender gets its replies', async () => {
     const { source, port, frames, errors } = await receiver({ pattern: 1, maxFrameBytes: 1024 * 1024 });
-    const request = new Request({ linger: 0, receiveTimeout: 3000 });
+    // The receive timeout only bounds a hang.
+    const request = new Request({ linger: 0, receiveTimeout: 60_000 });
     request.connect(`tcp://127.0.0.1:${port}`);
     try {
       await request.send([HEADER_720P, Buffer.alloc(4 * 1024 * 1024)]);
@@ -350,8 +359,9 @@ describe('NetGear ZMTP receiver: hostile and broken peers', () => {
       const cut = await rawClient(port);
       cut.write(Buffer.concat([greeting(), ready('PAIR'), shortPart(Buffer.from(HEADER_720P.slice(0, 200)), true)]));
       cut.write(Buffer.concat([longPartHeader(1280 * 720 * 3), Buffer.alloc(100_000, 7)]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      cut.destroy();
+      // Cut: closed once the receiver has read everything up to the end and closed its side too.
+      cut.end();
+      await closed(cut);
       const hostile = await rawClient(port);
       const command = Buffer.alloc(9);
       command[0] = 0x06;

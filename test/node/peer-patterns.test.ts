@@ -82,10 +82,14 @@ const PRE_FEED_MS = 1000;
  */
 const CLOCK_TOLERANCE_MS = 50;
 
-/** A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback. */
+/**
+ * A measured glass-to-glass latency of frames captured {@link PRE_FEED_MS} before they were fed, on loopback: at
+ * least that second, and sane above it (a clock or unit mix-up gives years). How little the path itself adds is
+ * speed, measured by bench/bridge-latency.bench.mjs (its WebRTC rows), not here.
+ */
 function assertPreFeedLatency(measuredMs: number): void {
   assert.ok(
-    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 3000,
+    measuredMs >= PRE_FEED_MS - CLOCK_TOLERANCE_MS && measuredMs < PRE_FEED_MS + 30_000,
     `track latency ${measuredMs} ms`,
   );
 }
@@ -171,7 +175,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
           await waitUntil(
             async () => ((await framesFrom(viewer, publisher.peerId))?.count ?? 0) >= 10,
             'frames',
-            20_000,
+            60_000,
           );
           const record = await framesFrom(viewer, publisher.peerId);
           assert.deepEqual([record?.size, record?.delivery], ['320x240', 'track']);
@@ -274,7 +278,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
           g.room.publish(camera);
         });
       }
-      await waitUntil(() => ids.every((id) => (counts.get(id) ?? 0) >= 5), 'frames from both publishers', 20_000);
+      await waitUntil(() => ids.every((id) => (counts.get(id) ?? 0) >= 5), 'frames from both publishers', 60_000);
       for (const id of ids) assert.deepEqual([received.get(id)?.[0]?.width, received.get(id)?.[0]?.height], [320, 240]);
       for (const [i, p] of publishers.entries()) {
         const reply = await p.evaluate(
@@ -285,7 +289,8 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
             const blob = new Uint8Array(1024 * 1024 + 17).map((_, k) => (k * 31 + i) % 251);
             await g.room.send('blob', blob, { to: sinkId });
             const expected = blob.reduce((a, b) => (a + b) % 65521, 0);
-            for (let tries = 0; tries < 200 && g.messages.length < 2; tries++)
+            // Both replies, or a deadline that only bounds a hang (the assertions below tell what is missing).
+            for (const deadline = Date.now() + 60_000; g.messages.length < 2 && Date.now() < deadline;)
               await new Promise((r) => setTimeout(r, 50));
             return { messages: g.messages, expected };
           },
@@ -344,14 +349,16 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
         const source = new Synthetic();
         const publication = g.room.publish(source, { delivery: 'data', to: [peer] });
         await source.run(40);
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Closing stops the publication at once: first let every queued frame be encoded and sent.
+        for (const deadline = Date.now() + 60_000; publication.framesSent < 40 && Date.now() < deadline;)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         await publication.close();
         await g.room.send('big', new Uint8Array(3 * 1024 * 1024).fill(7), { to: peer });
         await g.room.send('json', { text: 'é'.repeat(50_000) }, { to: peer });
         return publication.framesSent;
       }, bId);
       assert.equal(sent, 40);
-      await waitUntil(async () => (await framesFrom(b, aId))?.ended, 'the remote source to end', 20_000);
+      await waitUntil(async () => (await framesFrom(b, aId))?.ended, 'the remote source to end', 60_000);
       const record = await framesFrom(b, aId);
       assert.deepEqual([record?.count, record?.delivery, record?.size], [40, 'data', '320x240'], 'every frame, exact');
       assert.equal(record?.latencies.length, 40);
@@ -361,7 +368,8 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
       );
       const messages = await b.evaluate(async () => {
         const g = globalThis as unknown as PageState;
-        for (let tries = 0; tries < 200 && g.messages.length < 2; tries++) await new Promise((r) => setTimeout(r, 50));
+        for (const deadline = Date.now() + 60_000; g.messages.length < 2 && Date.now() < deadline;)
+          await new Promise((r) => setTimeout(r, 50));
         return g.messages.map((m) => ({
           topic: m.topic,
           size: m.data instanceof Uint8Array ? m.data.length : JSON.stringify(m.data).length,
@@ -420,9 +428,10 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
             g.pulled.push(item as number);
             await new Promise((resolve) => setTimeout(resolve, 20));
           });
+          // The link is ordered: once this reply is back, the worker has taken the pull announcement too.
+          await g.room.request(id, 'sum', [0]);
         }, worker.peerId);
       }
-      await worker.room.waitForPeer();
       await Promise.all(Array.from({ length: 30 }, (_, i) => worker.room.push('jobs', i)));
       const pulled = await Promise.all(
         consumers.map((c) => c.evaluate(() => (globalThis as unknown as PageState).pulled)),
@@ -471,14 +480,14 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
         await waitUntil(
           async () => ((await framesFrom(browserPage, node.peerId))?.count ?? 0) >= 10,
           'the Node peer’s frames on the page',
-          20_000,
+          60_000,
         );
         assert.equal((await framesFrom(browserPage, node.peerId))?.size, '320x240');
         // Capture times travel beside the track and are matched to frames by RTP timestamp (after ~10 frames).
         const measured = await waitUntil(
           async () => (await trackStatsOf(browserPage, node.peerId))?.trackLatencyMs,
           'a measured track latency',
-          20_000,
+          60_000,
         );
         assertPreFeedLatency(measured);
         const latencies = (await framesFrom(browserPage, node.peerId))?.latencies ?? [];
@@ -486,7 +495,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
           latencies.some((ms) => ms >= PRE_FEED_MS - CLOCK_TOLERANCE_MS),
           'frames carry their capture time on the Node peer (latencySinceCaptureMs)',
         );
-        await waitUntil(() => fromPage.length >= 5, 'the page’s frames on the Node peer', 20_000);
+        await waitUntil(() => fromPage.length >= 5, 'the page’s frames on the Node peer', 60_000);
         assert.deepEqual([fromPage[0]?.width, fromPage[0]?.height], [320, 240]);
       } finally {
         clearInterval(ticker);
@@ -596,19 +605,19 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
       });
       const pageSubscriber = await page();
       await joinFromPage(pageSubscriber, url, await mint('page-pub', 'viewer'), 'page-pub');
-      await waitUntil(() => frames.length >= 10, 'the page’s frames on the Node subscriber', 20_000);
+      await waitUntil(() => frames.length >= 10, 'the page’s frames on the Node subscriber', 60_000);
       assert.deepEqual([frames[0]?.width, frames[0]?.height], [320, 240]);
       await waitUntil(
         async () => ((await framesFrom(pageSubscriber, publisherId))?.count ?? 0) >= 10,
         'the page’s frames on the page subscriber',
-        20_000,
+        60_000,
       );
       assert.deepEqual(nodeSubscriber.room.connectedPeers, [publisherId], 'subscribers link to the publisher only');
       // A browser sender's capture times are matched to its RTP timestamps too.
       const measured = await waitUntil(
         async () => (await trackStatsOf(pageSubscriber, publisherId))?.trackLatencyMs,
         'a measured track latency from a browser sender',
-        20_000,
+        60_000,
       );
       assertPreFeedLatency(measured);
     } finally {
@@ -643,7 +652,7 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
         /a=ice-ufrag:(\S+)/.exec(b.room.link(a.peerId)?.pc.remoteDescription?.sdp ?? '')?.[1];
       const before = ufrag();
       a.room.link(b.peerId)?.restartIce();
-      await waitUntil(() => ufrag() !== before, 'new ICE credentials', 10_000);
+      await waitUntil(() => ufrag() !== before, 'new ICE credentials', 60_000);
       await a.room.send('t', 'after restart', { to: b.peerId });
       await waitUntil(() => got.includes('after restart'), 'a message after the ICE restart');
 
@@ -667,11 +676,11 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
           a.peerId !== oldIds[0] &&
           b.peerId !== oldIds[1],
         'both peers back on the new server',
-        15_000,
+        60_000,
       );
       await a.room.waitForPeer(b.peerId);
       await a.room.send('t', 'after reconnect', { to: b.peerId });
-      await waitUntil(() => got.includes('after reconnect'), 'a message after the signaling restart', 15_000);
+      await waitUntil(() => got.includes('after reconnect'), 'a message after the signaling restart', 60_000);
     } finally {
       await a.close();
       await b.close();
@@ -789,13 +798,22 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
 
       await coturn.stop();
       // The relay and its allocations are gone: consent checks fail, the link notices and restarts ICE while
-      // the relay is still down.
-      await waitUntil(() => states.includes('disconnected') || states.includes('failed'), 'the broken path', 60_000);
-      await waitUntil(() => ufrags() !== before, 'an automatic ICE restart', 60_000);
+      // the relay is still down. How long each step takes depends on the machine (consent checks, the 3 s
+      // `disconnected` grace, or ICE's own `failed`): the deadlines only bound a hang.
+      await waitUntil(() => states.includes('disconnected') || states.includes('failed'), 'the broken path', 120_000);
+      await waitUntil(() => ufrags() !== before, 'an automatic ICE restart', 120_000);
+      const restartedAt = states.length;
       await coturn.restart();
-      await waitUntil(() => states.at(-1) === 'connected', 'connected again through the new relay', 90_000);
+      // Connected again after the restart (a state seen before it is the broken path's, not the new one).
+      await waitUntil(
+        () => states.slice(restartedAt).includes('connected') && states.at(-1) === 'connected',
+        'connected again through the new relay',
+        180_000,
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)} (states ${states.join()}; errors ${errors.join()})`);
+      });
       await a.room.send('t', 'after', { to: b.peerId });
-      await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 30_000);
+      await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 120_000);
       const [stats] = await a.room.stats();
       assert.equal(stats?.localCandidateType, 'relay', 'still relayed');
       assert.deepEqual(errors, [], 'recovered without a fatal error');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { existsSync, openSync, closeSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,8 +49,9 @@ interface Line {
 }
 
 /** Runs the Python checker; resolves with its JSON lines once it exits. */
-function python(args: string[], onLine?: (line: Line) => void): Promise<Line[]> {
-  const child = spawn(PYTHON, [CHECK, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function python(args: string[], onLine?: (line: Line, stdin: Writable) => void): Promise<Line[]> {
+  const child = spawn(PYTHON, [CHECK, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined);
   const lines: Line[] = [];
   let stdout = '';
   let stderr = '';
@@ -60,7 +62,7 @@ function python(args: string[], onLine?: (line: Line) => void): Promise<Line[]> 
       const line = JSON.parse(stdout.slice(0, newline)) as Line;
       stdout = stdout.slice(newline + 1);
       lines.push(line);
-      onLine?.(line);
+      onLine?.(line, child.stdin);
     }
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -106,17 +108,20 @@ describe('ShmFrameBuffer', () => {
   it('ShmFrameBuffer, Python (numpy) reads the right pixels, the reader started before the writer', async () => {
     const path = fresh();
     assert.deepEqual((await python(['status', path]))[0], { status: 'missing', frame: false });
-    let ready!: () => void;
-    const started = new Promise<void>((resolve) => (ready = resolve));
+    // Each write waits for the reader to report the previous one (a reader that saw only the newest of two
+    // quick writes would be right too, but would not report three frames).
+    let reported!: () => void;
+    let next = new Promise<void>((resolve) => (reported = resolve));
     const following = python(['follow', path, '3'], (line) => {
-      if (line.ready) ready();
+      if (line.ready || line.id !== undefined) reported();
     });
-    await started;
+    await next; // the reader is ready (and saw no buffer)
     const buffer = new ShmFrameBuffer({ path });
     try {
       for (let id = 1; id <= 3; id++) {
+        next = new Promise<void>((resolve) => (reported = resolve));
         buffer.write(patternFrame(id, 64, 48));
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await next;
       }
       const lines = await following;
       assert.equal(lines[0]!.status, 'missing');
@@ -147,12 +152,13 @@ describe('ShmFrameBuffer', () => {
       }
     })();
     try {
-      const [result] = await python(['hammer', path, '2']);
+      // Until 2000 reads of 50 distinct frames, however long that takes here.
+      const [result] = await python(['hammer', path, '2000', '50']);
       state.writing = false;
       await writer;
       assert.equal(result!.torn, 0, JSON.stringify(result));
-      assert.ok(result!.reads! > 10, JSON.stringify(result));
-      assert.ok(result!.distinct! > 2, JSON.stringify(result));
+      assert.ok(result!.reads! >= 2000, JSON.stringify(result));
+      assert.ok(result!.distinct! >= 50, JSON.stringify(result));
       assert.equal(buffer.frameCount, id);
     } finally {
       state.writing = false;
@@ -212,21 +218,25 @@ describe('ShmFrameBuffer', () => {
     const buffer = new ShmFrameBuffer({ path });
     let id = 0;
     buffer.write(patternFrame(++id, 64, 48));
-    // The writer goes on for 400 ms while the reader holds its view for 1.5 s, then stops.
+    // While the reader holds its view, the writer goes on (20 frames, one every 20 ms), then stops and lets the
+    // reader look again.
     let timer: NodeJS.Timeout | undefined;
     let stopped!: () => void;
     const done = new Promise<void>((resolve) => (stopped = resolve));
-    const slow = python(['slow', path, '1.5'], (line) => {
+    const slow = python(['slow', path], (line, stdin) => {
       if (line.holding === undefined) return;
-      timer = setInterval(() => buffer.write(patternFrame(++id, 64, 48)), 20);
-      setTimeout(() => {
+      const last = id + 20;
+      timer = setInterval(() => {
+        buffer.write(patternFrame(++id, 64, 48));
+        if (id < last) return;
         clearInterval(timer);
+        stdin.end('go\n');
         stopped();
-      }, 400);
+      }, 20);
     });
     try {
       await done;
-      assert.ok(id > 2);
+      assert.equal(id, 21);
       const [, result] = await slow;
       assert.equal(result!.first_ok, true);
       assert.equal(result!.valid_after, false);

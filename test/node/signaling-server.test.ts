@@ -207,7 +207,7 @@ describe('signaling server', () => {
       assert.equal((await back.next('relay')).data, 'while you were away');
       assert.ok(!b.messages.some((m) => m.type === 'peer-left' && m.peerId === a.welcome.peerId));
       back.ws.terminate();
-      const left = await b.next('peer-left', (m) => m.peerId === a.welcome.peerId, 5000);
+      const left = await b.next('peer-left', (m) => m.peerId === a.welcome.peerId, 60_000);
       assert.equal(left.reason, 'timeout');
     } finally {
       await b.close();
@@ -233,16 +233,23 @@ describe('signaling server', () => {
   });
 
   it('times out sockets that never join or go idle', async () => {
-    const quick = await SignalingServer.start({ port: 0, secret: SECRET, joinTimeoutMs: 200, idleTimeoutMs: 300 });
+    // Two servers: a join that a busy machine delays past a short join timeout must not spoil the idle case.
+    const quick = await SignalingServer.start({ port: 0, secret: SECRET, joinTimeoutMs: 200 });
+    const sleepy = await SignalingServer.start({ port: 0, secret: SECRET, idleTimeoutMs: 300 });
     try {
       const t = await quick.tokens.issue({ room: 'x', role: 'viewer' });
       const mute = await RawClient.open(`ws://127.0.0.1:${quick.port}`, t);
       assert.equal((await mute.closed).code, 4008);
-      const idle = await RawClient.join(`ws://127.0.0.1:${quick.port}`, t, 'x');
+      const idle = await RawClient.join(
+        `ws://127.0.0.1:${sleepy.port}`,
+        await sleepy.tokens.issue({ room: 'x', role: 'viewer' }),
+        'x',
+      );
       assert.equal((await idle.closed).code, 4008);
       assert.equal(idle.messages.find((m) => m.type === 'error')?.type, 'error');
     } finally {
       await quick.close();
+      await sleepy.close();
     }
   });
 
@@ -349,7 +356,7 @@ describe('signaling server over Redis', () => {
       await waitUntil(
         () => a.messages.some((m) => m.type === 'peer-left' && m.peerId === c.welcome.peerId),
         'c to time out',
-        20_000,
+        60_000,
       );
       await Promise.all([a.close(), back.close(), c.close()]);
     } finally {
@@ -397,7 +404,7 @@ describe('signaling server over Redis', () => {
         resume: { peerId: a1.welcome.peerId, resumeKey: a1.welcome.resumeKey },
       });
       assert.deepEqual([back.welcome.peerId, back.welcome.resumed], [a1.welcome.peerId, true]);
-      const left = await s.next('peer-left', (m) => m.peerId === a2.welcome.peerId, 20_000);
+      const left = await s.next('peer-left', (m) => m.peerId === a2.welcome.peerId, 60_000);
       assert.equal(left.reason, 'timeout');
       assert.ok(
         !s.messages.some((m) => m.type === 'peer-left' && m.peerId === a1.welcome.peerId),
@@ -421,7 +428,7 @@ describe('signaling server over Redis', () => {
           }
         },
         'a place in the room the dead process filled',
-        20_000,
+        60_000,
       );
       assert.deepEqual(orphan.welcome.peers, []);
     } finally {

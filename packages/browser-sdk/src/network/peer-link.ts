@@ -24,7 +24,10 @@ export interface PeerLinkOptions {
   iceCandidateFilter?: IceCandidateFilter;
   /** ICE restarts tried before the link fails. Default: 3. */
   maxIceRestarts?: number;
-  /** A `disconnected` link restarts ICE after this long, in ms. Default: 3000. */
+  /**
+   * A `disconnected` link restarts ICE after this long, in ms; a restart that has not connected is tried again
+   * after this long, doubled at each restart. Default: 3000.
+   */
   disconnectedRestartMs?: number;
   /** Largest data message accepted, in bytes. Default: 64 MiB. */
   maxMessageBytes?: number;
@@ -73,6 +76,30 @@ export interface PeerLinkStats {
 }
 
 const log = createLogger('peer-link');
+
+/**
+ * The candidate pair in use: the one a transport names as `selectedCandidatePairId`. Its own checks may still be
+ * `in-progress` while data already flows on it (the other side nominated it, as after an ICE restart), so its
+ * state does not matter. Without a transport entry (older implementations), a nominated or selected pair whose
+ * checks succeeded.
+ */
+function selectedPair(entries: Map<string, Record<string, unknown>>): Record<string, unknown> | undefined {
+  for (const s of entries.values()) {
+    if (s['type'] !== 'transport' || typeof s['selectedCandidatePairId'] !== 'string') continue;
+    const pair = entries.get(s['selectedCandidatePairId']);
+    if (pair) return pair;
+  }
+  for (const s of entries.values()) {
+    if (
+      s['type'] === 'candidate-pair' &&
+      (s['nominated'] === true || s['selected'] === true) &&
+      s['state'] === 'succeeded'
+    ) {
+      return s;
+    }
+  }
+  return undefined;
+}
 /** A data channel's state, read fresh (it changes while a send loop awaits). */
 const isOpen = (channel: RTCDataChannel): boolean => channel.readyState === 'open';
 
@@ -99,6 +126,7 @@ export class PeerLink {
   #pendingCandidates: RTCIceCandidateInit[] = [];
   #signalChain: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #nextMessageId = 1;
   #sendChain: Promise<void> = Promise.resolve();
   #lastCounters = { atMs: 0, sent: 0, received: 0 };
@@ -212,24 +240,17 @@ export class PeerLink {
     let packetsReceived = 0;
     const entries = new Map<string, Record<string, unknown>>();
     report.forEach((value: Record<string, unknown>) => entries.set(String(value['id']), value));
+    const pair = selectedPair(entries);
+    if (pair) {
+      if (typeof pair['currentRoundTripTime'] === 'number') result.rttMs = pair['currentRoundTripTime'] * 1000;
+      const local = entries.get(String(pair['localCandidateId']));
+      if (typeof local?.['candidateType'] === 'string') result.localCandidateType = local['candidateType'];
+    }
     for (const s of entries.values()) {
       const num = (key: string): number => (typeof s[key] === 'number' ? s[key] : 0);
       if (s['type'] === 'transport') {
         result.bytesSent += num('bytesSent');
         result.bytesReceived += num('bytesReceived');
-      }
-      if (
-        s['type'] === 'candidate-pair' &&
-        (s['nominated'] === true || s['selected'] === true) &&
-        s['state'] === 'succeeded'
-      ) {
-        if (typeof s['currentRoundTripTime'] === 'number') result.rttMs = s['currentRoundTripTime'] * 1000;
-        const local = entries.get(String(s['localCandidateId']));
-        if (typeof local?.['candidateType'] === 'string') result.localCandidateType = local['candidateType'];
-        if (result.bytesSent === 0) {
-          result.bytesSent = num('bytesSent');
-          result.bytesReceived = num('bytesReceived');
-        }
       }
       if (s['type'] === 'inbound-rtp' && (s['kind'] ?? s['mediaType']) === 'video') {
         if (typeof s['framesPerSecond'] === 'number') result.framesPerSecond = s['framesPerSecond'];
@@ -238,6 +259,10 @@ export class PeerLink {
         const emitted = num('jitterBufferEmittedCount');
         if (emitted > 0) result.jitterBufferMs = (num('jitterBufferDelay') / emitted) * 1000;
       }
+    }
+    if (result.bytesSent === 0 && pair) {
+      result.bytesSent = typeof pair['bytesSent'] === 'number' ? pair['bytesSent'] : 0;
+      result.bytesReceived = typeof pair['bytesReceived'] === 'number' ? pair['bytesReceived'] : 0;
     }
     const total = packetsReceived + result.packetsLost;
     result.lossRatio = total > 0 ? result.packetsLost / total : 0;
@@ -257,6 +282,7 @@ export class PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#disconnectedTimer);
+    clearTimeout(this.#retryTimer);
     if (!silent) this.#options.sendSignal({ kind: 'bye' });
     this.#channel?.close();
     this.pc.close();
@@ -305,7 +331,12 @@ export class PeerLink {
       return;
     }
     if (payload.kind === 'candidate') {
-      if (!pc.remoteDescription) {
+      // A candidate of a newer ICE generation than the remote description (after an ICE restart, the other side
+      // can send its first candidates before its offer) waits for that description: added now, it would be
+      // refused as unknown, and this side would never check the path the other side found.
+      const ufrag = / ufrag (\S+)/.exec(payload.candidate.candidate)?.[1];
+      const remoteUfrag = /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1];
+      if (!pc.remoteDescription || (ufrag !== undefined && remoteUfrag !== undefined && ufrag !== remoteUfrag)) {
         this.#pendingCandidates.push(payload.candidate);
         return;
       }
@@ -354,14 +385,21 @@ export class PeerLink {
   #onIceState(): void {
     const state = this.pc.iceConnectionState;
     clearTimeout(this.#disconnectedTimer);
+    if (this.#iceConnected()) clearTimeout(this.#retryTimer);
     if (state === 'failed') this.#recover();
     else if (state === 'disconnected') {
       this.#disconnectedTimer = setTimeout(() => this.#recover(), this.#options.disconnectedRestartMs ?? 3000);
     }
   }
 
+  #iceConnected(): boolean {
+    const state = this.pc.iceConnectionState;
+    return state === 'connected' || state === 'completed';
+  }
+
   #recover(): void {
     if (this.#closed) return;
+    clearTimeout(this.#retryTimer);
     if (this.#restarts >= (this.#options.maxIceRestarts ?? 3)) {
       const error = new FramewireError('FW_ERR_PEER_CONNECTION_FAILED', `the connection to ${this.remoteId} failed`, {
         fatal: true,
@@ -372,11 +410,30 @@ export class PeerLink {
       return;
     }
     this.#restarts++;
-    // Only one side offers the restart, so that both do not collide on every attempt.
+    const waitMs = (this.#options.disconnectedRestartMs ?? 3000) * 2 ** (this.#restarts - 1);
+    const retryUnlessConnected = (): void => {
+      this.#retryTimer = setTimeout(() => {
+        if (!this.#iceConnected()) this.#recover();
+      }, waitMs);
+    };
     if (!this.#options.polite) {
+      // The impolite side restarts at once. A restart made while no path exists (the relay still down, say)
+      // gathers nothing, and ICE may then stay `disconnected` without another event: it tries again when this
+      // one has not connected after a while (twice as long at each restart, to cover a longer outage).
       log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}`);
       this.restartIce();
+      retryUnlessConnected();
+      return;
     }
+    // The polite side leaves the restart to the other one, so that both do not collide on every attempt. But its
+    // own view can stay broken while the other side's is repaired: when it is still not connected after a while,
+    // it restarts itself.
+    this.#retryTimer = setTimeout(() => {
+      if (this.#iceConnected()) return;
+      log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}, from the polite side`);
+      this.restartIce();
+      retryUnlessConnected();
+    }, waitMs);
   }
 
   #adoptChannel(channel: RTCDataChannel): void {

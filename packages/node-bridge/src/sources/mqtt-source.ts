@@ -26,7 +26,10 @@ export interface MqttSourceOptions extends MqttConnectionOptions {
 export type MqttSourceEvents = {
   /** A frame arrived (a retained snapshot first, when the broker has one). */
   frame: { frame: EncodedFrame };
-  /** The state changed (`starting` → `running`, `restarting` while the broker is away, `stopped`). */
+  /**
+   * The state changed (`starting` → `running` once the broker acknowledged the subscription, `restarting` while
+   * the broker is away, `stopped`).
+   */
   state: { state: SourceState };
   /**
    * A message was not a frame (`FW_ERR_MQTT_PAYLOAD_INVALID`, non-fatal, dropped), the broker went away
@@ -131,8 +134,9 @@ export class MqttSource {
     const client = connectMqtt(this.#options, (error) => this.#fail(error));
     this.#client = client;
     client.on('connect', () => {
+      const reconnected = this.#state !== 'starting';
       client.subscribe(this.topic, { qos: 0 }, (error) => {
-        if (error)
+        if (error) {
           this.#fail(
             new FramewireError('FW_ERR_MQTT_REFUSED', `MQTT broker refused the subscription to ${this.topic}`, {
               cause: error,
@@ -140,9 +144,13 @@ export class MqttSource {
               stage: 'mqtt',
             }),
           );
+          return;
+        }
+        // Running once the broker acknowledged the subscription: from then on, every frame published reaches us.
+        if (this.#closed || this.#client !== client || this.#state === 'failed') return;
+        if (reconnected) this.#restarts++;
+        this.#setState('running');
       });
-      if (this.#state !== 'starting') this.#restarts++;
-      this.#setState('running');
     });
     client.on('message', (_topic, payload) => this.#onMessage(payload));
   }
