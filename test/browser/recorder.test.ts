@@ -7,7 +7,7 @@ import {
   type RecorderOptions,
   type UploadReceipt,
 } from '@framewire/browser-sdk';
-import { isClosed, rejection, sleep, solidFrame, within } from '../helpers/browser.js';
+import { isClosed, rejection, solidFrame, until, within } from '../helpers/browser.js';
 import { ffprobe, mediaBlob, readMp4, startTestServer, type TestServer } from '../helpers/media.js';
 
 const FRAME_US = 1e6 / 30;
@@ -349,11 +349,10 @@ describe('Recorder', () => {
     });
     for (let i = 0; i < 30; i++) await rec.write(solidFrame(Math.round(i * FRAME_US), 320, 240));
     // Encoding and muxing run behind write(): give the completed fragments time to go out (on a loaded machine too).
-    let before = await uploads.stats();
-    for (let waited = 0; waited < 45_000 && Object.keys(before.uploads).length === 0; waited += 100) {
-      await sleep(100);
-      before = await uploads.stats();
-    }
+    const before = await until(async () => {
+      const stats = await uploads.stats();
+      return Object.keys(stats.uploads).length > 0 ? stats : null;
+    }, 'the first fragment to be uploaded');
     const receipt = (await rec.finalize()) as UploadReceipt;
     const after = await uploads.stats();
     const upload = after.uploads[receipt.uploadId]!;
@@ -397,16 +396,15 @@ describe('Recorder', () => {
       addEventListener('message', (e) => resolve(String(e.data)), { once: true }),
     );
     document.body.append(frame);
-    expect(await within(recording, 30_000, 'the page records')).to.equal('recording');
+    expect(await within(recording, 90_000, 'the page records')).to.equal('recording');
     frame.remove();
     const folder = await opfsFolder();
     cleanups.push(() => folder.removeEntry('crash.mp4').catch(() => undefined));
     // The dead page's worker releases its file lock shortly after.
-    let recovered: Awaited<ReturnType<typeof Recorder.recover>> = [];
-    for (let attempt = 0; attempt < 40 && recovered.length === 0; attempt++) {
-      recovered = await Recorder.recover();
-      if (recovered.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const recovered = await until(async () => {
+      const found = await Recorder.recover();
+      return found.length > 0 ? found : null;
+    }, 'the dead page to release its recording');
     expect(recovered.map((r) => r.name)).to.deep.equal(['crash.mp4']);
     const file = await recovered[0]!.handle.getFile();
     expect(file.size).to.equal(recovered[0]!.bytes);

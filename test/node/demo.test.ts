@@ -41,17 +41,17 @@ describe('demo', () => {
       await page.goto(`http://127.0.0.1:${demoPort}/?autostart`);
       await page.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('#camera-stats')?.dataset['frames']) >= 20,
-        { timeout: 20_000 },
+        { timeout: 60_000 },
       );
       await page.waitForFunction(
         () =>
           document.querySelector<HTMLElement>('#bridge-status')?.dataset['state'] === 'ok' &&
           document.querySelector<HTMLElement>('#signaling-status')?.dataset['state'] === 'ok',
-        { timeout: 20_000 },
+        { timeout: 60_000 },
       );
       await page.waitForFunction(
         () => (document.querySelector<HTMLImageElement>('#bridge-view')?.naturalWidth ?? 0) > 0,
-        { timeout: 20_000 },
+        { timeout: 60_000 },
       );
       const state = await page.evaluate(() => {
         const canvas = document.querySelector<HTMLCanvasElement>('#camera-view')!;
@@ -76,7 +76,7 @@ describe('demo', () => {
       await page.click('#record-start');
       await page
         .waitForFunction(() => document.querySelector<HTMLElement>('#record-status')?.dataset['state'] === 'done', {
-          timeout: 20_000,
+          timeout: 60_000,
         })
         .catch(async (error: unknown) => {
           const status = await page.$eval('#record-status', (e) => e.textContent);
@@ -122,7 +122,7 @@ describe('demo', () => {
         await page.click('#camera-start');
         await page.waitForFunction(
           () => /^320×240 .* (2\d|30) frames/.test(document.querySelector('#camera-stats')?.textContent ?? ''),
-          { timeout: 20_000 },
+          { timeout: 60_000 },
         );
       } finally {
         await dir.remove();
