@@ -21,10 +21,17 @@ export interface OfferedVideoCodecs {
 }
 
 /**
- * Constrained-baseline streams (what the bridge's encoders write) decode as any of these profiles; the first one
- * offered wins. `42e0`: constrained baseline, `4200`: baseline, `4d00`: main, `6400`: high.
+ * How well a `profile-level-id` suits a constrained-baseline stream (what the bridge's encoders write), best first:
+ * constrained baseline (`42` with constraint_set1), baseline, main, high; `undefined` for other profiles.
  */
-const PROFILE_PREFERENCE = ['42e0', '4200', '4d00', '6400'];
+function profileRank(profileLevelId: string): number | undefined {
+  const profile = profileLevelId.slice(0, 2);
+  const constrained = (Number.parseInt(profileLevelId.slice(2, 4), 16) & 0x40) !== 0;
+  if (profile === '42') return constrained ? 0 : 1;
+  if (profile === '4d') return 2;
+  if (profile === '64') return 3;
+  return undefined;
+}
 
 /** The video codecs of `sdp`'s first `m=video` section (none when there is no such section). */
 export function offeredVideoCodecs(sdp: string): OfferedVideoCodecs {
@@ -57,13 +64,9 @@ export function offeredVideoCodecs(sdp: string): OfferedVideoCodecs {
     if (params.get('packetization-mode') !== '1' || !/^[0-9a-f]{6}$/.test(profileLevelId)) continue;
     candidates.push({ payloadType: Number(pt), profileLevelId, fmtp });
   }
-  const rank = (c: OfferedH264): number => {
-    const at = PROFILE_PREFERENCE.indexOf(c.profileLevelId.slice(0, 4));
-    return at < 0 ? PROFILE_PREFERENCE.length : at;
-  };
   const h264 = candidates
-    .filter((c) => rank(c) < PROFILE_PREFERENCE.length)
-    .sort((a, b) => rank(a) - rank(b))
+    .filter((c) => profileRank(c.profileLevelId) !== undefined)
+    .sort((a, b) => (profileRank(a.profileLevelId) ?? 0) - (profileRank(b.profileLevelId) ?? 0))
     .at(0);
   const vp8 = payloadTypes.some((pt) => names.get(pt) === 'VP8');
   return { h264, vp8 };
