@@ -132,7 +132,8 @@ export async function run({ page, repeats }) {
   const bridge = await BridgeServer.start({
     port: 0,
     sources: [source],
-    webrtc: { iceAddresses: ['127.0.0.1'] },
+    // VP8 per viewer, as the rows say (H.264 passthrough viewers: webrtc-viewers-cpu.bench.mjs).
+    webrtc: { iceAddresses: ['127.0.0.1'], h264Passthrough: false },
   });
   const base = `http://127.0.0.1:${bridge.port}`;
   const ws = { p50: [], p95: [] };

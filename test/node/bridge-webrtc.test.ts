@@ -44,6 +44,8 @@ declare global {
   }
 }
 
+// These cover the worker path (VP8 per viewer, data channels, publishing): the bridges run with h264Passthrough off.
+// H.264 passthrough viewers: bridge-webrtc-passthrough.test.ts.
 describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', () => {
   let browser: Browser;
   let sdk: StartedServer;
@@ -132,7 +134,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       token: TOKEN,
       mjpeg: false,
       websocket: false,
-      webrtc: { iceAddresses: ['127.0.0.1'], restartDelayMs: 1000 },
+      webrtc: { iceAddresses: ['127.0.0.1'], restartDelayMs: 1000, h264Passthrough: false },
     });
     base = `http://127.0.0.1:${bridge.port}`;
     await waitUntil(() => output().ready, 'the WebRTC worker', 60_000);
@@ -398,7 +400,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
       mjpeg: false,
       websocket: false,
-      webrtc: { answerTimeoutMs: 1 },
+      webrtc: { answerTimeoutMs: 1, h264Passthrough: false },
     });
     try {
       await waitUntil(() => slow.webrtc?.ready, 'the WebRTC worker', 60_000);
@@ -429,7 +431,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
       mjpeg: false,
       websocket: false,
-      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1 },
+      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1, h264Passthrough: false },
     });
     const page = await viewerPage();
     try {
@@ -521,7 +523,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         '--webrtc',
         '--webrtc-ice-address',
         '127.0.0.1',
-        '--webrtc-max-sessions',
+        '--webrtc-max-viewers',
         '1',
       ],
       /listening on (http:\/\/[\d.:]+)/,
@@ -547,7 +549,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       assert.equal(answer.type, 'answer');
       const candidates = answer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
       assert.ok(candidates.length > 0 && candidates.every(isLoopbackCandidate), candidates.join('\n'));
-      // --webrtc-max-sessions 1: the answered offer holds the only place.
+      // --webrtc-max-viewers 1: the answered offer (H.264, passed through) holds the only place.
       const second = await page.evaluate(async (offerUrl: string) => {
         const pc = new RTCPeerConnection();
         pc.addTransceiver('video', { direction: 'recvonly' });

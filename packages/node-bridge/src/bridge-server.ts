@@ -400,6 +400,29 @@ export class BridgeServer {
       'Restarts of an output worker process after it died.',
       reported('workerRestarts'),
     );
+    const viewers = this.#webrtc?.passthroughSessions ?? [];
+    const viewerLabel = (v: (typeof viewers)[number]): Record<string, string> => ({
+      source: v.sourceId,
+      session: v.id,
+    });
+    add(
+      'framewire_webrtc_viewer_bytes_total',
+      'counter',
+      'RTP bytes sent to an H.264 passthrough WebRTC viewer.',
+      viewers.map((v) => ({ labels: viewerLabel(v), value: v.bytesSent })),
+    );
+    add(
+      'framewire_webrtc_viewer_nacks_total',
+      'counter',
+      'RTCP NACKs an H.264 passthrough WebRTC viewer sent (answered from the packet cache).',
+      viewers.map((v) => ({ labels: viewerLabel(v), value: v.nacks })),
+    );
+    add(
+      'framewire_webrtc_viewer_plis_total',
+      'counter',
+      'RTCP picture loss indications (PLI and FIR) an H.264 passthrough WebRTC viewer sent.',
+      viewers.map((v) => ({ labels: viewerLabel(v), value: v.plis + v.firs })),
+    );
     add(
       'framewire_encoder_restarts_total',
       'counter',

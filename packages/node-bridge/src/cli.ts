@@ -31,9 +31,13 @@ Options:
                          file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
                        add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk)
   --ws, --mjpeg        outputs to serve (default: both)
-  --webrtc             also serve WebRTC (VP8) at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}),
-                       get the answer and a session URL (Location) that DELETE ends; peers run in a worker process
-  --webrtc-max-sessions <n>  most WebRTC sessions at once (default 16); more offers get 503 FW_ERR_CAPACITY_REACHED
+  --webrtc             also serve WebRTC at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}), get
+                       the answer and a session URL (Location) that DELETE ends; a viewer whose browser takes H.264
+                       gets the source's shared H.264 as is (no encode per viewer), one that takes only VP8 gets its
+                       own VP8 encode in a worker process
+  --webrtc-max-viewers <n>   most H.264 WebRTC viewers at once (default 500); more get 503 FW_ERR_CAPACITY_REACHED
+  --webrtc-max-sessions <n>  most VP8 viewers and publishers at once (default 16; each costs an encoder or decoder)
+  --webrtc-vp8-only    send every WebRTC viewer its own VP8 encode, as before H.264 passthrough
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
@@ -79,6 +83,8 @@ const options = {
   webrtc: { type: 'boolean' },
   'webrtc-ice-address': { type: 'string', multiple: true },
   'webrtc-max-sessions': { type: 'string' },
+  'webrtc-max-viewers': { type: 'string' },
+  'webrtc-vp8-only': { type: 'boolean' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
   'room-token': { type: 'string' },
@@ -211,6 +217,7 @@ await runCli('framewire-bridge', async () => {
   const quality = number(values, 'mjpeg-quality');
   const width = number(values, 'mjpeg-width');
   const maxSessions = number(values, 'webrtc-max-sessions');
+  const maxViewers = number(values, 'webrtc-max-viewers');
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -225,6 +232,8 @@ await runCli('framewire-bridge', async () => {
           webrtc: {
             iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
             ...(maxSessions === undefined ? {} : { maxSessions }),
+            ...(maxViewers === undefined ? {} : { maxPassthroughViewers: maxViewers }),
+            ...(values['webrtc-vp8-only'] === true ? { h264Passthrough: false } : {}),
           },
         }
       : {}),

@@ -15,6 +15,14 @@ export {
   type WebRtcSession,
   type WebRtcSessionMode,
 } from './outputs/webrtc-output.js';
+export type { PassthroughSession } from './webrtc/passthrough-viewers.js';
+export {
+  H264RtpPacketizer,
+  type H264RtpAccessUnit,
+  type H264RtpPacketizerOptions,
+} from './media/h264-rtp-packetizer.js';
+export { LoopbackStunServer } from './webrtc/loopback-stun-server.js';
+export { offeredVideoCodecs, type OfferedH264, type OfferedVideoCodecs } from './webrtc/offer-video-codecs.js';
 export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
 export { RoomSource } from './sources/room-source.js';
 export { RoomPeerSource } from './sources/room-peer-source.js';

@@ -7,6 +7,8 @@ import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import type { RawFrame } from '../media/raw-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
+import { offeredVideoCodecs } from '../webrtc/offer-video-codecs.js';
+import { PassthroughViewers, type PassthroughSession } from '../webrtc/passthrough-viewers.js';
 import type { VideoSource } from '../sources/video-source.js';
 import {
   IpcMessageReader,
@@ -51,9 +53,18 @@ export interface WebRtcOutputOptions {
   /**
    * Most WebRTC sessions (viewers and publishers) open at once; an offer beyond it is answered `503
    * FW_ERR_CAPACITY_REACHED` with `Retry-After`. Each session costs a VP8 encoder (or decoder) in the worker.
-   * Default: 16.
+   * Default: 16. H.264 passthrough viewers do not count (see `maxPassthroughViewers`).
    */
   maxSessions?: number;
+  /**
+   * Send a viewer whose offer accepts H.264 the source's shared H.264 as RTP (no per-viewer encode); false sends
+   * every viewer its own VP8 encode. Default: true.
+   */
+  h264Passthrough?: boolean;
+  /** Most H.264 passthrough viewers at once; beyond it `503 FW_ERR_CAPACITY_REACHED`. Default: 500. */
+  maxPassthroughViewers?: number;
+  /** A passthrough viewer that sent no RTCP for this long is dropped (a closed tab), in ms. Default: 10000. */
+  viewerTimeoutMs?: number;
 }
 
 /** Whether a session receives the bridge's video (`view`, WHEP) or sends video to the bridge (`publish`, WHIP). */
@@ -68,10 +79,11 @@ export interface WebRtcSession {
   /** The source viewed (empty for `publish`). */
   sourceId: string;
   /**
-   * How a viewer receives video: `track` (VP8 encoded for this viewer) or `datachannel` (the source's shared H.264
-   * access units on an `fw.h264` data channel, encoded once for all viewers). `track` for publishers.
+   * How a viewer receives video: `passthrough` (the source's shared H.264 as RTP on a media track, when the offer
+   * accepts H.264), `track` (VP8 encoded for this viewer, when it accepts only VP8) or `datachannel` (the source's
+   * shared H.264 access units on an `fw.h264` data channel). `track` for publishers.
    */
-  delivery: IpcDelivery;
+  delivery: IpcDelivery | 'passthrough';
   /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
   state: string;
 }
@@ -88,13 +100,17 @@ export type WebRtcOutputEvents = {
 
 /** Counters of a {@link WebRtcOutput}. */
 export interface WebRtcOutputStats {
-  /** Open sessions (viewers and publishers). */
+  /** Open sessions (viewers and publishers, both paths). */
   clients: number;
-  /** Frames handed to the worker (once per frame, whatever the number of viewers). */
+  /** Open sessions in the worker process (VP8 viewers, data-channel viewers, publishers). */
+  workerSessions: number;
+  /** Open H.264 passthrough viewers. */
+  passthroughClients: number;
+  /** Frames handed to the worker plus access units packetized for passthrough (once each, whatever the viewers). */
   framesSent: number;
-  /** Frames skipped because the worker was behind or restarting. */
+  /** Frames skipped because the worker was behind or restarting, or unusable for passthrough. */
   framesDropped: number;
-  /** Bytes handed to the worker. */
+  /** Bytes handed to the worker plus RTP bytes handed to passthrough viewers' senders. */
   bytesSent: number;
   /** Worker restarts after crashes. */
   workerRestarts: number;
@@ -152,6 +168,7 @@ export class WebRtcOutput {
   /** Sources whose access units must restart at a keyframe (one was dropped on the way to the worker). */
   readonly #needKey = new Set<string>();
   readonly #reader: IpcMessageReader;
+  readonly #passthrough: PassthroughViewers;
   #ready = false;
   #nextRequest = 1;
   #framesSent = 0;
@@ -171,6 +188,9 @@ export class WebRtcOutput {
       maxRestartDelayMs: 5000,
       nodePath: process.execPath,
       maxSessions: 16,
+      h264Passthrough: true,
+      maxPassthroughViewers: 500,
+      viewerTimeoutMs: 10_000,
       ...options,
     };
     const o = this.#options;
@@ -186,6 +206,13 @@ export class WebRtcOutput {
       `webrtc.maxSessions must be an integer >= 1; got ${o.maxSessions}`,
     );
     this.#feeds = feeds;
+    this.#passthrough = new PassthroughViewers((id) => feeds.feed(id, 'h264'), {
+      iceAddresses: o.iceAddresses,
+      iceServers: o.iceServers,
+      maxViewers: o.maxPassthroughViewers,
+      viewerTimeoutMs: o.viewerTimeoutMs,
+    });
+    this.#passthrough.on('session', ({ session }) => this.#events.emit('session', { session: asSession(session) }));
     this.#reader = new IpcMessageReader(
       (message) => this.#onWorkerMessage(message as IpcFromWorker),
       (frame) => this.#onPublishedFrame(frame),
@@ -229,18 +256,26 @@ export class WebRtcOutput {
     return this.#ready;
   }
 
-  /** The open sessions. */
+  /** The open sessions (worker sessions, then H.264 passthrough viewers). */
   get sessions(): WebRtcSession[] {
-    return [...this.#sessions.values()].map((s) => ({ ...s }));
+    return [...this.#sessions.values()].map((s) => ({ ...s })).concat(this.#passthrough.sessions.map(asSession));
+  }
+
+  /** The H.264 passthrough viewers with their per-session counters (bytes, NACKs, PLIs, FIRs). */
+  get passthroughSessions(): PassthroughSession[] {
+    return this.#passthrough.sessions;
   }
 
   /** The counters. */
   get stats(): WebRtcOutputStats {
+    const passthrough = this.#passthrough.stats;
     return {
-      clients: this.#sessions.size,
-      framesSent: this.#framesSent,
-      framesDropped: this.#framesDropped,
-      bytesSent: this.#bytesSent,
+      clients: this.#sessions.size + passthrough.clients,
+      workerSessions: this.#sessions.size,
+      passthroughClients: passthrough.clients,
+      framesSent: this.#framesSent + passthrough.framesSent,
+      framesDropped: this.#framesDropped + passthrough.framesDropped,
+      bytesSent: this.#bytesSent + passthrough.bytesSent,
       workerRestarts: this.#worker.restarts,
       trickledCandidates: this.#trickled,
     };
@@ -250,9 +285,12 @@ export class WebRtcOutput {
    * Answers `POST` of an offer for source `sourceId` (`view`) or of a client's video (`publish`). The body is
    * `application/sdp` or JSON `{ type: 'offer', sdp }`; the answer comes back in the same form, with status 201
    * and the session resource in `Location` (`<request path>/<session id>`). A viewer's `?delivery=datachannel`
-   * asks for the source's H.264 access units on the offer's `fw.h264` data channel instead of a VP8 track. Errors:
-   * 400 `FW_ERR_INVALID_OPTION` (unknown delivery), 400 `FW_ERR_SDP_INVALID`, 413 `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503
-   * `FW_ERR_CAPACITY_REACHED` (`maxSessions` open), 504 `FW_ERR_TIMEOUT`.
+   * asks for the source's H.264 access units on the offer's `fw.h264` data channel instead of a media track. A
+   * track viewer whose offer accepts H.264 (packetization-mode 1) gets the source's shared H.264 as RTP; one that
+   * accepts only VP8 gets its own VP8 encode from the worker. Errors: 400 `FW_ERR_INVALID_OPTION` (unknown
+   * delivery), 400 `FW_ERR_SDP_INVALID`, 400 `FW_ERR_CODEC_UNSUPPORTED` (neither H.264 nor VP8), 413
+   * `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503 `FW_ERR_CAPACITY_REACHED`
+   * (`maxSessions` or `maxPassthroughViewers` open), 504 `FW_ERR_TIMEOUT`.
    */
   async handleOffer(
     request: IncomingMessage,
@@ -268,7 +306,10 @@ export class WebRtcOutput {
         throw new HttpFailure(400, 'FW_ERR_INVALID_OPTION', `delivery must be track or datachannel; got ${delivery}`);
       const viewerDelivery: IpcDelivery = mode === 'view' && delivery === 'datachannel' ? 'datachannel' : 'track';
       const { sdp, json } = await this.#readOffer(request, mode, viewerDelivery);
-      const answer = await this.#offer(sourceId, mode, viewerDelivery, sdp);
+      const answer =
+        mode === 'view' && viewerDelivery === 'track'
+          ? await this.#offerTrack(sourceId, sdp)
+          : await this.#offer(sourceId, mode, viewerDelivery, sdp);
       const location = `${path.replace(/\/$/, '')}/${answer.sessionId}`;
       response.setHeader('location', location);
       response.setHeader('access-control-expose-headers', 'location');
@@ -309,6 +350,12 @@ export class WebRtcOutput {
    * such session), 415 `FW_ERR_SDP_INVALID` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
    */
   async handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
+    if (this.#passthrough.has(sessionId) && request.method === 'DELETE') {
+      this.#passthrough.end(sessionId);
+      response.writeHead(204, { 'cache-control': 'no-store' });
+      response.end();
+      return;
+    }
     if (request.method === 'PATCH') {
       await this.#trickle(request, response, sessionId);
       return;
@@ -332,7 +379,7 @@ export class WebRtcOutput {
   }
 
   async #trickle(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
-    if (!this.#sessions.has(sessionId)) {
+    if (!this.#sessions.has(sessionId) && !this.#passthrough.has(sessionId)) {
       sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
       return;
     }
@@ -368,6 +415,10 @@ export class WebRtcOutput {
       this.#trickled += candidates.length;
       this.#send({ type: 'candidates', sessionId, candidates });
     }
+    if (candidates.length > 0 && this.#passthrough.has(sessionId)) {
+      this.#trickled += candidates.length;
+      await this.#passthrough.addCandidates(sessionId, candidates);
+    }
     response.writeHead(204, { 'cache-control': 'no-store' });
     response.end();
   }
@@ -385,7 +436,7 @@ export class WebRtcOutput {
     this.#subscriptions.clear();
     this.#rejectPending(new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down'));
     for (const id of [...this.#sessions.keys()]) this.#end(id, 'closed');
-    await this.#worker.close();
+    await Promise.all([this.#worker.close(), this.#passthrough.close()]);
     this.#events.removeAllListeners();
   }
 
@@ -423,6 +474,31 @@ export class WebRtcOutput {
     if (mode === 'view' && !receives) throw invalid('a viewer offer must receive video (recvonly or sendrecv)');
     if (mode === 'publish' && !sends) throw invalid('a publisher offer must send video (sendonly or sendrecv)');
     return { sdp, json };
+  }
+
+  /** A media-track viewer: H.264 passthrough when the offer takes H.264, else a VP8 encode in the worker. */
+  async #offerTrack(sourceId: string, sdp: string): Promise<{ sessionId: string; sdp: string }> {
+    if (!/^m=video \d+ [\w/]+( \d+)+\s*$/m.test(sdp)) throw invalid('the offer’s m=video line is malformed');
+    const codecs = offeredVideoCodecs(sdp);
+    if (this.#options.h264Passthrough && codecs.h264) {
+      try {
+        return await this.#passthrough.answer(sourceId, sdp, codecs.h264);
+      } catch (error) {
+        const failure = error as FramewireError;
+        const status = failure.code === 'FW_ERR_SDP_INVALID' ? 400 : 503;
+        throw new HttpFailure(status, failure.code, failure.message, { cause: error, stage: 'webrtc' });
+      }
+    }
+    if (!codecs.vp8)
+      throw new HttpFailure(
+        400,
+        'FW_ERR_CODEC_UNSUPPORTED',
+        this.#options.h264Passthrough
+          ? 'the offer accepts neither H.264 (packetization-mode=1) nor VP8'
+          : 'the offer does not accept VP8 (webrtc.h264Passthrough is off)',
+        { stage: 'webrtc' },
+      );
+    return this.#offer(sourceId, 'view', 'track', sdp);
   }
 
   #offer(
@@ -624,6 +700,11 @@ export class WebRtcOutput {
     this.#unwatchIdle();
     this.#events.emit('session', { session: { ...session } });
   }
+}
+
+/** A passthrough session in the shape of the worker's sessions. */
+function asSession(session: PassthroughSession): WebRtcSession {
+  return { id: session.id, mode: 'view', sourceId: session.sourceId, delivery: 'passthrough', state: session.state };
 }
 
 function invalid(message: string): HttpFailure {

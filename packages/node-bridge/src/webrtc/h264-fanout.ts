@@ -1,0 +1,167 @@
+import { createLogger } from '@framewire/core';
+import { MediaStreamTrack, type RTCRtpSender } from 'werift';
+import { H264RtpPacketizer } from '../media/h264-rtp-packetizer.js';
+import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { FrameFeed } from '../pipeline/frame-feed.js';
+
+/** Options of {@link H264Fanout}. */
+export interface H264FanoutOptions {
+  /** Largest RTP packet, in bytes. Default: 1200. */
+  maxPacketBytes?: number;
+  /**
+   * Largest group of pictures kept for late joiners (the packets from the latest keyframe on), in bytes; a longer
+   * one is dropped and a new viewer waits for the next keyframe. Default: 4 MiB.
+   */
+  maxCachedBytes?: number;
+}
+
+/** Counters of an {@link H264Fanout}. */
+export interface H264FanoutStats {
+  /** Access units packetized (once each, whatever the number of viewers). */
+  accessUnits: number;
+  /** RTP packets written to the shared track. */
+  packets: number;
+  /** Bytes of those packets. */
+  bytes: number;
+  /** Access units skipped: unusable, or before the first keyframe. */
+  skipped: number;
+}
+
+/** One access unit written to the shared track. */
+export interface H264FanoutWrite {
+  /** Bytes of its RTP packets. */
+  bytes: number;
+  /** Its capture wall-clock time, in ms since the Unix epoch. */
+  captureTimeMs: number;
+  /**
+   * Its RTP time on the wall clock, in ms since the Unix epoch: the first access unit's capture time plus the
+   * media time since then (so `RTP timestamp / 90 - rtpClockMs` is one constant per fan-out).
+   */
+  rtpClockMs: number;
+}
+
+const log = createLogger('webrtc-h264');
+
+/**
+ * One source's H.264 as RTP, shared by every passthrough viewer of that source: subscribes once to the source's
+ * H.264 feed while started, packetizes each access unit once (RFC 6184, {@link H264RtpPacketizer}) and writes the
+ * packets to one werift `MediaStreamTrack` that every viewer's `sendonly` transceiver sends (each sender only
+ * rewrites SSRC and payload type, encrypts and keeps its own NACK cache).
+ *
+ * It keeps the packets of the current group of pictures (from the latest keyframe on) so that a viewer that
+ * connects mid-group gets them at once ({@link primeViewer}) and shows a picture without waiting for the next
+ * keyframe; their sequence numbers run straight into the live packets that follow.
+ */
+export class H264Fanout {
+  /** The track every viewer's sender reads. */
+  readonly track = new MediaStreamTrack({ kind: 'video' });
+  readonly #feed: FrameFeed;
+  readonly #packetizer: H264RtpPacketizer;
+  readonly #maxCachedBytes: number;
+  readonly #listeners = new Set<(write: H264FanoutWrite) => void>();
+  #clockBaseMs: number | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #gop: Buffer[] = [];
+  #gopBytes = 0;
+  #sawKey = false;
+  #accessUnits = 0;
+  #packets = 0;
+  #bytes = 0;
+  #skipped = 0;
+
+  /** Prepares the fan-out of `feed` (an H.264 feed); nothing runs until {@link start}. */
+  constructor(feed: FrameFeed, options: H264FanoutOptions = {}) {
+    this.#feed = feed;
+    this.#packetizer = new H264RtpPacketizer({ maxPacketBytes: options.maxPacketBytes ?? 1200 });
+    this.#maxCachedBytes = options.maxCachedBytes ?? 4 * 1024 * 1024;
+  }
+
+  /** The counters. */
+  get stats(): H264FanoutStats {
+    return { accessUnits: this.#accessUnits, packets: this.#packets, bytes: this.#bytes, skipped: this.#skipped };
+  }
+
+  /** True while subscribed to the feed. */
+  get running(): boolean {
+    return this.#unsubscribe !== undefined;
+  }
+
+  /** Subscribes to the feed (the first viewer calls it). Idempotent. */
+  start(): void {
+    this.#unsubscribe ??= this.#feed.subscribe((frame) => this.#onFrame(frame));
+  }
+
+  /** Unsubscribes from the feed (after the last viewer) and forgets the cached packets. Idempotent. */
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#gop = [];
+    this.#gopBytes = 0;
+    this.#sawKey = false;
+    this.#clockBaseMs = undefined;
+  }
+
+  /** Calls `listener` for every access unit written to the track; returns its remover. */
+  onWrite(listener: (write: H264FanoutWrite) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Sends the current group of pictures (from the latest keyframe on) to one newly connected viewer's sender, so
+   * that it decodes at once; returns the bytes sent (0 when no keyframe is cached yet).
+   */
+  primeViewer(sender: RTCRtpSender): number {
+    let bytes = 0;
+    for (const packet of this.#gop) {
+      bytes += packet.length;
+      sender.sendRtp(packet).catch((error: unknown) => log.debug(`priming a viewer failed: ${String(error)}`));
+    }
+    return bytes;
+  }
+
+  #onFrame(frame: SourceFrame): void {
+    if (isRawFrame(frame) || frame.codec !== 'h264') return;
+    if (!this.#sawKey && !frame.key) {
+      this.#skipped++;
+      return;
+    }
+    let packets: Buffer[];
+    let key: boolean;
+    try {
+      ({ packets, key } = this.#packetizer.packetize(frame.data, frame.timestampUs));
+    } catch (error) {
+      this.#skipped++;
+      log.debug(`skipped an access unit: ${(error as Error).message}`);
+      return;
+    }
+    this.#sawKey = true;
+    this.#accessUnits++;
+    if (key) {
+      this.#gop = [];
+      this.#gopBytes = 0;
+    }
+    let bytes = 0;
+    for (const packet of packets) {
+      bytes += packet.length;
+      this.track.writeRtp(packet);
+    }
+    this.#packets += packets.length;
+    this.#bytes += bytes;
+    if (this.#gopBytes + bytes <= this.#maxCachedBytes) {
+      this.#gop.push(...packets);
+      this.#gopBytes += bytes;
+    } else {
+      // Too long to replay: late joiners wait for the next keyframe.
+      this.#gop = [];
+      this.#gopBytes = Number.POSITIVE_INFINITY;
+    }
+    this.#clockBaseMs ??= frame.captureTimeMs - frame.timestampUs / 1000;
+    const write = {
+      bytes,
+      captureTimeMs: frame.captureTimeMs,
+      rtpClockMs: this.#clockBaseMs + frame.timestampUs / 1000,
+    };
+    for (const listener of this.#listeners) listener(write);
+  }
+}

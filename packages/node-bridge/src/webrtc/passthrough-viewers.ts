@@ -1,0 +1,438 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpPayloadSpecificFeedback,
+  type PeerConfig,
+  type RTCDataChannel,
+  type RTCRtpSender,
+} from 'werift';
+import type { FrameFeed } from '../pipeline/frame-feed.js';
+import { H264Fanout } from './h264-fanout.js';
+import { LoopbackStunServer } from './loopback-stun-server.js';
+import type { OfferedH264 } from './offer-video-codecs.js';
+
+/** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
+export interface PassthroughIceServer {
+  /** `stun:` or `turn:` URL(s). */
+  urls: string | string[];
+  /** TURN user name. */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** Options of {@link PassthroughViewers}. */
+export interface PassthroughViewersOptions {
+  /** Keep only ICE candidates with these addresses, in offers and answers. Default: `[]`, every candidate. */
+  iceAddresses?: string[];
+  /**
+   * STUN/TURN servers. Default: none: host candidates only (werift's fallback to a public STUN server is replaced
+   * by a STUN server on 127.0.0.1 inside the bridge, so gathering never leaves the machine).
+   */
+  iceServers?: PassthroughIceServer[];
+  /** Most passthrough viewers at once (all sources); beyond it `503 FW_ERR_CAPACITY_REACHED`. Default: 500. */
+  maxViewers?: number;
+  /** A viewer that sent no RTCP for this long is dropped (a closed tab, a lost network), in ms. Default: 10000. */
+  viewerTimeoutMs?: number;
+  /** A viewer that did not connect within this long after its answer is dropped, in ms. Default: 30000. */
+  connectTimeoutMs?: number;
+}
+
+/** One passthrough viewer and its counters. */
+export interface PassthroughSession {
+  /** Session id, the last segment of its resource URL. */
+  id: string;
+  /** The source viewed. */
+  sourceId: string;
+  /** The peer connection state (`new`, `connecting`, `connected`, `closed`, `failed`). */
+  state: string;
+  /** The negotiated H.264 payload type. */
+  payloadType: number;
+  /** RTP bytes handed to the viewer's sender (live packets and the group of pictures sent when it connected). */
+  bytesSent: number;
+  /** NACK messages (RTCP generic NACK) the viewer sent; the sender answers them from its packet cache. */
+  nacks: number;
+  /** Picture loss indications (RTCP PLI) the viewer sent. */
+  plis: number;
+  /** Full intra requests (RTCP FIR) the viewer sent. */
+  firs: number;
+}
+
+/** Events of {@link PassthroughViewers}. */
+export type PassthroughViewersEvents = {
+  /** A session's state changed; `closed` and `failed` end it. */
+  session: { session: PassthroughSession };
+};
+
+/** Counters of {@link PassthroughViewers}. */
+export interface PassthroughViewersStats {
+  /** Open sessions. */
+  clients: number;
+  /** Access units packetized, once per source whatever the viewers. */
+  framesSent: number;
+  /** Access units skipped (unusable, or before the first keyframe). */
+  framesDropped: number;
+  /** RTP bytes handed to the senders, summed over the viewers. */
+  bytesSent: number;
+}
+
+interface Entry {
+  session: PassthroughSession;
+  pc: RTCPeerConnection;
+  sender: RTCRtpSender | undefined;
+  /** The viewer's `fw.meta` data channel, when its offer has one: each frame's capture time. */
+  meta: RTCDataChannel | undefined;
+  lastRtcpMs: number;
+  answeredAtMs: number;
+  stopWrites: () => void;
+}
+
+const log = createLogger('webrtc-passthrough');
+
+/**
+ * WebRTC viewers that receive a source's own H.264, with no per-viewer encode: each viewer is a werift peer
+ * connection (pure TypeScript, in the bridge process) whose `sendonly` transceiver sends the source's one shared
+ * track ({@link H264Fanout}). The source's H.264 feed is read from the first viewer on and released after the
+ * last. Each sender answers NACKs from its packet cache and sends RTCP sender reports; PLI and FIR are counted and
+ * answered by the next keyframe (the feed's encoder has a fixed keyframe interval), and a viewer that connects
+ * mid-group gets the group of pictures so far at once. An offer's `fw.meta` data channel gets each frame's capture
+ * time, as on the VP8 path.
+ */
+export class PassthroughViewers {
+  readonly #feeds: (sourceId: string) => FrameFeed;
+  readonly #options: Required<PassthroughViewersOptions>;
+  readonly #events = new TypedEmitter<PassthroughViewersEvents>();
+  readonly #entries = new Map<string, Entry>();
+  readonly #fanouts = new Map<string, H264Fanout>();
+  readonly #timer: NodeJS.Timeout;
+  #endedBytes = 0;
+  #closed = false;
+  #stun: Promise<LoopbackStunServer> | undefined;
+
+  /** Validates the options; `feeds` gives the shared H.264 feed of a source. */
+  constructor(feeds: (sourceId: string) => FrameFeed, options: PassthroughViewersOptions = {}) {
+    this.#options = {
+      iceAddresses: [],
+      iceServers: [],
+      maxViewers: 500,
+      viewerTimeoutMs: 10_000,
+      connectTimeoutMs: 30_000,
+      ...options,
+    };
+    const o = this.#options;
+    assertOption(
+      Number.isInteger(o.maxViewers) && o.maxViewers >= 1,
+      `webrtc.maxPassthroughViewers must be an integer >= 1; got ${o.maxViewers}`,
+    );
+    assertOption(o.viewerTimeoutMs >= 1000, `webrtc.viewerTimeoutMs must be >= 1000; got ${o.viewerTimeoutMs}`);
+    assertOption(o.connectTimeoutMs >= 1000, `webrtc.connectTimeoutMs must be >= 1000; got ${o.connectTimeoutMs}`);
+    this.#feeds = feeds;
+    this.#timer = setInterval(() => this.#expire(), 1000);
+    this.#timer.unref();
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof PassthroughViewersEvents>(
+    event: E,
+    listener: (payload: PassthroughViewersEvents[E]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** The open sessions with their counters. */
+  get sessions(): PassthroughSession[] {
+    return [...this.#entries.values()].map((e) => ({ ...e.session }));
+  }
+
+  /** True when `sessionId` is an open passthrough session. */
+  has(sessionId: string): boolean {
+    return this.#entries.has(sessionId);
+  }
+
+  /** The counters. */
+  get stats(): PassthroughViewersStats {
+    let framesSent = 0;
+    let framesDropped = 0;
+    for (const fanout of this.#fanouts.values()) {
+      framesSent += fanout.stats.accessUnits;
+      framesDropped += fanout.stats.skipped;
+    }
+    let bytesSent = this.#endedBytes;
+    for (const { session } of this.#entries.values()) bytesSent += session.bytesSent;
+    return { clients: this.#entries.size, framesSent, framesDropped, bytesSent };
+  }
+
+  /**
+   * Answers a viewer's offer for `sourceId` with the offer's H.264 payload type `h264`: returns the session id and
+   * the answer SDP (candidates kept to `iceAddresses`, gathering complete). Throws `FW_ERR_CAPACITY_REACHED` at
+   * `maxViewers`, `FW_ERR_CLOSED` after `close()`, `FW_ERR_SDP_INVALID` when the offer is refused.
+   */
+  async answer(sourceId: string, offerSdp: string, h264: OfferedH264): Promise<{ sessionId: string; sdp: string }> {
+    if (this.#closed) throw new FramewireError('FW_ERR_CLOSED', 'the bridge is shutting down', { stage: 'webrtc' });
+    if (this.#entries.size >= this.#options.maxViewers)
+      throw new FramewireError(
+        'FW_ERR_CAPACITY_REACHED',
+        `the bridge already has ${this.#options.maxViewers} H.264 WebRTC viewers (webrtc.maxPassthroughViewers); try again later`,
+        { stage: 'webrtc' },
+      );
+    const id = randomUUID();
+    const pc = new RTCPeerConnection(await this.#peerConfig(h264));
+    const session: PassthroughSession = {
+      id,
+      sourceId,
+      state: 'new',
+      payloadType: h264.payloadType,
+      bytesSent: 0,
+      nacks: 0,
+      plis: 0,
+      firs: 0,
+    };
+    const fanout = this.#fanout(sourceId);
+    const entry: Entry = {
+      session,
+      pc,
+      sender: undefined,
+      meta: undefined,
+      lastRtcpMs: 0,
+      answeredAtMs: 0,
+      stopWrites: noop,
+    };
+    pc.onDataChannel.subscribe((channel) => {
+      if (channel.label === 'fw.meta') entry.meta = channel;
+    });
+    this.#entries.set(id, entry);
+    fanout.start();
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: this.#remoteSdp(offerSdp, h264.payloadType) });
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'video');
+      if (!transceiver) throw new Error('the offer has no video section');
+      transceiver.setDirection('sendonly');
+      await transceiver.sender.replaceTrack(fanout.track);
+      entry.sender = transceiver.sender;
+      this.#watchSender(entry, transceiver.sender);
+      await pc.setLocalDescription(await pc.createAnswer());
+      await this.#gathered(pc);
+      const sdp = filterCandidates(
+        pc.localDescription?.sdp ?? '',
+        this.#options.iceAddresses,
+        this.#stun !== undefined,
+      );
+      if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
+      entry.answeredAtMs = Date.now();
+      entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs }) => {
+        if (session.state !== 'connected') return;
+        session.bytesSent += bytes;
+        const meta = entry.meta;
+        // The SDK's RtpCaptureClock maps RTP timestamps to capture times with these (`f`: the RTP clock in ms).
+        if (meta?.readyState === 'open' && meta.bufferedAmount < 64 * 1024)
+          meta.send(JSON.stringify({ c: captureTimeMs, f: rtpClockMs }));
+      });
+      pc.connectionStateChange.subscribe((state) => this.#onState(entry, state));
+      return { sessionId: id, sdp };
+    } catch (error) {
+      this.#end(id, 'failed');
+      if (error instanceof FramewireError) throw error;
+      throw new FramewireError('FW_ERR_SDP_INVALID', `the offer was refused: ${(error as Error).message}`, {
+        stage: 'webrtc',
+        cause: error,
+      });
+    }
+  }
+
+  /** Adds ICE candidates a viewer found after its offer (trickle ICE), kept to `iceAddresses`. */
+  async addCandidates(sessionId: string, candidates: { candidate: string; sdpMid: string }[]): Promise<void> {
+    const entry = this.#entries.get(sessionId);
+    if (!entry) return;
+    for (const candidate of candidates) {
+      if (isMdns(candidate.candidate)) continue;
+      await entry.pc
+        .addIceCandidate(candidate)
+        .catch((error: unknown) => log.debug(`candidate for ${sessionId}: ${String(error)}`));
+    }
+  }
+
+  /** Ends a session (`DELETE` of its resource); false when there is no such session. */
+  end(sessionId: string): boolean {
+    if (!this.#entries.has(sessionId)) return false;
+    this.#end(sessionId, 'closed');
+    return true;
+  }
+
+  /** Ends every session and releases the feeds. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const pcs = [...this.#entries.values()].map((e) => e.pc);
+    for (const id of [...this.#entries.keys()]) this.#end(id, 'closed');
+    await Promise.allSettled(pcs.map((pc) => pc.close()));
+    for (const fanout of this.#fanouts.values()) fanout.stop();
+    this.#events.removeAllListeners();
+    (await this.#stun?.catch(() => undefined))?.close();
+  }
+
+  #fanout(sourceId: string): H264Fanout {
+    let fanout = this.#fanouts.get(sourceId);
+    if (!fanout) {
+      fanout = new H264Fanout(this.#feeds(sourceId));
+      this.#fanouts.set(sourceId, fanout);
+    }
+    return fanout;
+  }
+
+  async #peerConfig(h264: OfferedH264): Promise<Partial<PeerConfig>> {
+    const { iceAddresses, iceServers } = this.#options;
+    const urls = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
+    const turn = urls.find((u) => /^turns?:/.test(u));
+    // werift asks stun.l.google.com whenever it has no STUN server: a TURN server answers STUN Binding requests
+    // too; without any server, the bridge's own STUN server on 127.0.0.1 does.
+    let stun = urls.find((u) => u.startsWith('stun:'));
+    if (!stun && turn) stun = `stun:${turn.replace(/^turns?:/, '').split('?')[0] ?? ''}`;
+    if (!stun) {
+      this.#stun ??= LoopbackStunServer.start();
+      stun = (await this.#stun).url;
+    }
+    const servers = urls.some((u) => u.startsWith('stun:')) ? iceServers : [...iceServers, { urls: stun }];
+    return {
+      codecs: {
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: 'video/H264',
+            clockRate: 90_000,
+            payloadType: h264.payloadType,
+            parameters: h264.fmtp,
+            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+          }),
+        ],
+        audio: [],
+      },
+      headerExtensions: { video: [], audio: [] },
+      iceServers: servers.map((s) => ({ ...s })),
+      iceStunGatherTimeout: 2,
+      iceAdditionalHostAddresses: iceAddresses.filter((a) => isIP(a) !== 0),
+      iceUseIpv6: iceAddresses.length === 0 || iceAddresses.some((a) => isIP(a) === 6),
+    };
+  }
+
+  /** The offer as werift gets it: other video payload types and disallowed or mDNS candidates removed. */
+  #remoteSdp(sdp: string, payloadType: number): string {
+    const addresses = this.#options.iceAddresses;
+    const lines = sdp.split(/\r?\n/).filter((line) => {
+      if (!line.startsWith('a=candidate:')) return true;
+      const address = line.split(/\s+/)[4] ?? '';
+      if (isMdns(line)) return false;
+      return addresses.length === 0 || addresses.includes(address);
+    });
+    let inVideo = false;
+    const kept: string[] = [];
+    for (const line of lines) {
+      if (line.startsWith('m=')) inVideo = line.startsWith('m=video ');
+      if (inVideo && line.startsWith('m=video ')) {
+        const fields = line.split(' ');
+        kept.push([...fields.slice(0, 3), String(payloadType)].join(' '));
+        continue;
+      }
+      const pt = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/.exec(line)?.[1];
+      if (inVideo && pt !== undefined && Number(pt) !== payloadType) continue;
+      kept.push(line);
+    }
+    return kept.join('\r\n');
+  }
+
+  #watchSender(entry: Entry, sender: RTCRtpSender): void {
+    sender.onRtcp.subscribe((packet) => {
+      entry.lastRtcpMs = Date.now();
+      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback.count === 4) entry.session.firs++;
+    });
+    sender.onGenericNack.subscribe(() => {
+      entry.session.nacks++;
+    });
+    sender.onPictureLossIndication.subscribe(() => {
+      entry.session.plis++;
+    });
+  }
+
+  #gathered(pc: RTCPeerConnection): Promise<void> {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
+        if (state !== 'complete') return;
+        unSubscribe();
+        resolve();
+      });
+    });
+  }
+
+  #onState(entry: Entry, state: string): void {
+    if (!this.#entries.has(entry.session.id)) return;
+    if (state === 'closed' || state === 'failed') {
+      this.#end(entry.session.id, state);
+      return;
+    }
+    if (state === 'connected' && entry.session.state !== 'connected') {
+      entry.lastRtcpMs = Date.now();
+      const fanout = this.#fanouts.get(entry.session.sourceId);
+      if (fanout && entry.sender) entry.session.bytesSent += fanout.primeViewer(entry.sender);
+    }
+    entry.session.state = state;
+    this.#events.emit('session', { session: { ...entry.session } });
+  }
+
+  /** Drops viewers that stopped sending RTCP (an abruptly closed page) or never connected. */
+  #expire(): void {
+    const now = Date.now();
+    for (const entry of [...this.#entries.values()]) {
+      const { session } = entry;
+      if (session.state === 'connected' && now - entry.lastRtcpMs > this.#options.viewerTimeoutMs) {
+        log.info(`viewer ${session.id} of "${session.sourceId}" went silent; dropping it`);
+        this.#end(session.id, 'failed');
+      } else if (
+        session.state !== 'connected' &&
+        entry.answeredAtMs > 0 &&
+        now - entry.answeredAtMs > this.#options.connectTimeoutMs
+      ) {
+        this.#end(session.id, 'failed');
+      }
+    }
+  }
+
+  #end(sessionId: string, state: 'closed' | 'failed'): void {
+    const entry = this.#entries.get(sessionId);
+    if (!entry) return;
+    this.#entries.delete(sessionId);
+    entry.stopWrites();
+    this.#endedBytes += entry.session.bytesSent;
+    entry.session.state = state;
+    void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
+    const sourceId = entry.session.sourceId;
+    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) this.#fanouts.get(sourceId)?.stop();
+    this.#events.emit('session', { session: { ...entry.session } });
+  }
+}
+
+/** Does nothing (a session's write listener before it has one). */
+function noop(): void {
+  // nothing to undo
+}
+
+function isMdns(candidate: string): boolean {
+  return /\.local\b/i.test(candidate.split(/\s+/)[4] ?? '');
+}
+
+/**
+ * Keeps only `a=candidate` lines whose address is in `addresses` (all when empty); without `srflx`, also drops
+ * server-reflexive candidates (those the loopback STUN server gave, copies of host candidates).
+ */
+function filterCandidates(sdp: string, addresses: string[], dropSrflx: boolean): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => {
+      if (!line.startsWith('a=candidate:')) return true;
+      if (dropSrflx && line.includes(' typ srflx ')) return false;
+      return addresses.length === 0 || addresses.includes(line.split(/\s+/)[4] ?? '');
+    })
+    .join('\r\n');
+}
