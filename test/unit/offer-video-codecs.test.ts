@@ -1,6 +1,8 @@
+// offeredVideoCodecs (packages/node-bridge/src/webrtc/offer-video-codecs.ts): which video codec a browser's offer
+// allows the bridge to send, H.264 ranked by profile.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { offeredVideoCodecs } from '@framewire/node-bridge';
+import { offeredVideoCodecs } from '../../packages/node-bridge/src/webrtc/offer-video-codecs.js';
 
 /** An offer whose video section lists `codecs` ([payload type, name, fmtp]) in that order. */
 function offer(codecs: [number, string, string][], extra = ''): string {

@@ -1,8 +1,13 @@
+// H264RtpPacketizer (packages/node-bridge/src/media/h264-rtp-packetizer.ts): H.264 access units to RTP packets
+// (RFC 6184, packetization-mode 1), checked against werift's own depacketizer and a real libx264 stream.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { AnnexBSplitter, FramewireError, H264RtpPacketizer, splitNalUnits } from '@framewire/node-bridge';
+import { FramewireError } from '@framewire/core';
+import { AnnexBSplitter } from '../../packages/node-bridge/src/media/annex-b-splitter.js';
+import { splitNalUnits } from '../../packages/node-bridge/src/media/h264.js';
+import { H264RtpPacketizer } from '../../packages/node-bridge/src/media/h264-rtp-packetizer.js';
 import { H264RtpPayload, RtpPacket } from 'werift';
 
 const START = Buffer.from([0, 0, 0, 1]);
