@@ -259,7 +259,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
         bridge: { url, transport: 'webrtc', candidateFilter: window.isLoopbackCandidate },
       });
       const sizes: string[] = [];
-      // A perfectly regular stream locks the RTP-to-capture clock after 60 frames (RtpCaptureClock).
+      // The passthrough metas carry each frame's RTP timestamp: the capture clock maps frames from the first ones.
       for (let i = 0; i < 80; i++) {
         const frame = await source.read();
         if (!frame) break;

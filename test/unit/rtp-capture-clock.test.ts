@@ -93,6 +93,29 @@ describe('RtpCaptureClock', () => {
     });
   }
 
+  for (const lag of [-1, 0, 5]) {
+    it(`a perfectly regular sender whose metas carry the RTP timestamp (lag ${lag}): every frame its own time from the first`, () => {
+      const frames = sentFrames(120, { jitter: false, offsetMs: 2 ** 32 / 90 - (START_MS % (2 ** 32 / 90)) - 1000 });
+      const clock = new RtpCaptureClock();
+      const said: (number | undefined)[] = [];
+      const meta = (sent: SentFrame | undefined): void => {
+        if (sent) clock.addMeta({ c: sent.c, f: sent.f, r: sent.rtp });
+      };
+      for (let i = 0; i < frames.length; i++) {
+        if (lag < 0) meta(frames[i]);
+        said.push(clock.captureTimeOf(frames[i]!.rtp));
+        if (lag >= 0) meta(frames[i - lag]);
+      }
+      const first = firstKnown(said, frames);
+      // Metas first: the first frame; otherwise the first frame after the first meta, once a frame met its meta.
+      assert.ok(first <= lag + 2, `first capture time at frame ${first}`);
+      assert.ok(
+        frames.some((frame, i) => i > 0 && frame.rtp < frames[i - 1]!.rtp),
+        'the stream wraps',
+      );
+    });
+  }
+
   it('says nothing (undefined) rather than guess when no frame has met its meta', () => {
     const clock = new RtpCaptureClock();
     // Frames without any meta: the sender sends none.

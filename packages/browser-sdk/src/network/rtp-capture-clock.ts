@@ -4,6 +4,12 @@ export interface FrameMeta {
   c: number;
   /** When the bridge fed the frame to its WebRTC encoder, ms since the Unix epoch. */
   f: number;
+  /**
+   * The frame's 90 kHz RTP timestamp, when the sender knows it (the bridge's H.264 passthrough writes the RTP
+   * itself): the clock then takes the offset from it, with no vote. Without it, a perfectly regular stream leaves
+   * frames one interval apart indistinguishable.
+   */
+  r?: number;
 }
 
 const KEEP_METAS = 300;
@@ -27,7 +33,8 @@ const GUESSED_MISSES = 5;
  * frames after their frames), so each pair votes once, whichever of the two arrives last, and a frame whose meta
  * is still on its way gets its capture time from the sender's latest delay. The lock is confirmed when a frame
  * and a meta meet; when {@link RELOCK_AFTER_MISSES} frames or metas in a row pass without meeting, it was wrong
- * and the offset is voted again. A capture time is never given before the lock is confirmed.
+ * and the offset is voted again. A capture time is never given before the lock is confirmed. A sender that knows
+ * its RTP timestamps puts them in its metas (`r`): the offset is then read, not voted.
  */
 export class RtpCaptureClock {
   readonly #metas: FrameMeta[] = [];
@@ -48,6 +55,11 @@ export class RtpCaptureClock {
     this.#metas.push(meta);
     if (this.#metas.length > KEEP_METAS) this.#metas.shift();
     this.#lastDelayMs = meta.f - meta.c;
+    if (this.#offsetMs === undefined && typeof meta.r === 'number' && Number.isFinite(meta.r)) {
+      // The sender told this frame's RTP timestamp: the offset is known, no vote needed.
+      this.#offsetMs = this.#unwrapped(meta.r) / 90 - meta.f;
+      this.#votes.clear();
+    }
     const offsetMs = this.#offsetMs;
     if (offsetMs === undefined) {
       // The frames that arrived before this meta vote with it now.
@@ -105,11 +117,20 @@ export class RtpCaptureClock {
     return true;
   }
 
+  /** `rtp` unwrapped like the frames' timestamps, without moving their unwrapping state. */
+  #unwrapped(rtp: number): number {
+    let wraps = this.#wraps;
+    if (this.#lastRtp !== undefined && rtp < this.#lastRtp - 2 ** 31) wraps++;
+    else if (this.#lastRtp !== undefined && rtp > this.#lastRtp + 2 ** 31) wraps--;
+    return rtp + wraps * 2 ** 32;
+  }
+
+  /** `rtp` unwrapped across 2^32, moving the unwrapping state to it (frames arrive in order). */
   #unwrap(rtp: number): number {
-    if (this.#lastRtp !== undefined && rtp < this.#lastRtp - 2 ** 31) this.#wraps++;
-    else if (this.#lastRtp !== undefined && rtp > this.#lastRtp + 2 ** 31) this.#wraps--;
+    const unwrapped = this.#unwrapped(rtp);
+    this.#wraps = Math.round((unwrapped - rtp) / 2 ** 32);
     this.#lastRtp = rtp;
-    return rtp + this.#wraps * 2 ** 32;
+    return unwrapped;
   }
 
   /** One pair's vote for the offset `rtpMs - feedMs`; neighbouring keys count too (the two clocks round differently). */

@@ -38,6 +38,11 @@ export interface H264FanoutWrite {
    * media time since then (so `RTP timestamp / 90 - rtpClockMs` is one constant per fan-out).
    */
   rtpClockMs: number;
+  /**
+   * Its 90 kHz RTP timestamp as written to the track (werift's senders keep it): sent to viewers beside the capture
+   * time, so that a stream as regular as a file's or an encoder's maps each frame to its own time without guessing.
+   */
+  rtpTimestamp: number;
 }
 
 const log = createLogger('webrtc-h264');
@@ -128,8 +133,9 @@ export class H264Fanout {
     }
     let packets: Buffer[];
     let key: boolean;
+    let rtpTimestamp: number;
     try {
-      ({ packets, key } = this.#packetizer.packetize(frame.data, frame.timestampUs));
+      ({ packets, key, rtpTimestamp } = this.#packetizer.packetize(frame.data, frame.timestampUs));
     } catch (error) {
       this.#skipped++;
       log.debug(`skipped an access unit: ${(error as Error).message}`);
@@ -161,6 +167,7 @@ export class H264Fanout {
       bytes,
       captureTimeMs: frame.captureTimeMs,
       rtpClockMs: this.#clockBaseMs + frame.timestampUs / 1000,
+      rtpTimestamp,
     };
     for (const listener of this.#listeners) listener(write);
   }

@@ -222,13 +222,13 @@ export class PassthroughViewers {
       );
       if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
       entry.answeredAtMs = Date.now();
-      entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs }) => {
+      entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs, rtpTimestamp }) => {
         if (session.state !== 'connected') return;
         session.bytesSent += bytes;
         const meta = entry.meta;
         // The SDK's RtpCaptureClock maps RTP timestamps to capture times with these (`f`: the RTP clock in ms).
         if (meta?.readyState === 'open' && meta.bufferedAmount < 64 * 1024)
-          meta.send(JSON.stringify({ c: captureTimeMs, f: rtpClockMs }));
+          meta.send(JSON.stringify({ c: captureTimeMs, f: rtpClockMs, r: rtpTimestamp }));
       });
       pc.connectionStateChange.subscribe((state) => this.#onState(entry, state));
       return { sessionId: id, sdp };
