@@ -3,10 +3,8 @@
 // CPU time comes from /proc/<pid>/stat over a fixed window; the cost per viewer is (CPU with N viewers − CPU with
 // 0 viewers, same source running) / N. The baseline is what making the stream costs once: the CPU of the source's
 // own ffmpeg (test pattern + JPEG encode) in the same window. Lower is better.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { join } from 'node:path';
+import { childProcesses, cpuSeconds, startBridgeCli } from './lib/bridge-process.mjs';
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -14,48 +12,14 @@ const FPS = 30;
 const VIEWERS = [1, 10, 50];
 const WINDOW_MS = 5000;
 const SETTLE_MS = 1500;
-const CLI = join(import.meta.dirname, '..', 'packages', 'node-bridge', 'bin', 'framewire-bridge.js');
-const TICKS_PER_S = 100; // USER_HZ on Linux
 
 export const name = `MJPEG CPU per viewer, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: bridge process CPU per viewer vs the source's own ffmpeg`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** utime + stime of `pid`, in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
-}
-
-/** The child processes of `pid` (the source's ffmpeg). */
-function children(pid) {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
 /** Starts the bridge CLI on a free port; resolves with its process and port. */
-async function startBridge() {
-  const child = spawn(
-    process.execPath,
-    [CLI, '--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bridge did not start:\n${output}`)), 15_000);
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the bridge exited with ${code}:\n${output}`)));
-  });
-  return { child, port };
+function startBridge() {
+  return startBridgeCli(['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)]);
 }
 
 /** An MJPEG viewer reading /video to the end, counting bytes and parts (one X-Capture-Time-Ms header each). */
@@ -80,7 +44,7 @@ async function measure(bridge, n) {
   const viewers = Array.from({ length: n }, () => viewer(bridge.port));
   try {
     await sleep(SETTLE_MS);
-    const [ffmpeg] = children(bridge.child.pid);
+    const [ffmpeg] = childProcesses(bridge.child.pid).map((child) => child.pid);
     if (!ffmpeg) throw new Error('the bridge runs no ffmpeg');
     const frames0 = viewers.reduce((sum, v) => sum + v.counts.frames, 0);
     const bytes0 = viewers.reduce((sum, v) => sum + v.counts.bytes, 0);

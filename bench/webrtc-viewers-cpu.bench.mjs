@@ -6,11 +6,9 @@
 // (the bridge and its WebRTC worker) from /proc over a fixed window; the cost per viewer is (CPU with N viewers −
 // CPU with 0 viewers) / N. The shared ffmpeg encoders (test pattern, H.264 or I420) are reported in the notes.
 // Lower is better.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LoopbackStunServer } from '@framewire/node-bridge';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { childProcesses, cpuSeconds, startBridgeCli } from './lib/bridge-process.mjs';
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -18,60 +16,17 @@ const FPS = 30;
 const VIEWERS = [1, 10, 50];
 const WINDOW_MS = 5000;
 const SETTLE_MS = 3000;
-const CLI = join(import.meta.dirname, '..', 'packages', 'node-bridge', 'bin', 'framewire-bridge.js');
-const TICKS_PER_S = 100; // USER_HZ on Linux
 
 export const name = `WebRTC CPU per viewer, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: H.264 passthrough (werift, shared track) vs VP8 encoded per viewer (wrtc worker)`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** utime + stime of `pid`, in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
-  } catch {
-    return 0; // the process ended (an idle encoder stopped)
-  }
-}
-
-/** The child processes of `pid`, with their command names. */
-function children(pid) {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((child) => ({ pid: Number(child), comm: readFileSync(`/proc/${child}/comm`, 'utf8').trim() }));
-}
-
 /** Starts a bridge CLI with `extra` arguments on a free port; resolves with its process and port. */
-async function startBridge(extra) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      ...['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)],
-      ...['--webrtc', '--webrtc-ice-address', '127.0.0.1', '--webrtc-max-sessions', '60', ...extra],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bridge did not start:\n${output}`)), 15_000);
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the bridge exited with ${code}:\n${output}`)));
-  });
-  return { child, port };
+function startBridge(extra) {
+  return startBridgeCli([
+    ...['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)],
+    ...['--webrtc', '--webrtc-ice-address', '127.0.0.1', '--webrtc-max-sessions', '60', ...extra],
+  ]);
 }
 
 const loopbackOnly = (sdp) =>
@@ -141,7 +96,7 @@ async function measure(bridge, n, codec, stunUrl) {
   try {
     for (let i = 0; i < n; i++) viewers.push(await viewer(bridge.port, codec, stunUrl));
     await sleep(SETTLE_MS);
-    const procs = children(bridge.child.pid);
+    const procs = childProcesses(bridge.child.pid);
     const nodes = [bridge.child.pid, ...procs.filter((p) => p.comm !== 'ffmpeg').map((p) => p.pid)];
     const ffmpegs = procs.filter((p) => p.comm === 'ffmpeg').map((p) => p.pid);
     const sum = (pids) => pids.reduce((total, pid) => total + cpuSeconds(pid), 0);
