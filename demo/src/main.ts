@@ -191,8 +191,16 @@ async function finishRecording(): Promise<void> {
   $('record-start', HTMLButtonElement).disabled = source === undefined;
 }
 
+/** Shows the bridge's MJPEG stream; a stream that fails (the bridge not started yet, or restarting) is asked again. */
 function showBridge(config: DemoConfig): void {
-  $('bridge-view', HTMLImageElement).src = new URL('/video', config.bridgeUrl).href;
+  const view = $('bridge-view', HTMLImageElement);
+  const url = new URL('/video', config.bridgeUrl);
+  let attempt = 0;
+  view.onerror = () => {
+    url.searchParams.set('attempt', String(++attempt));
+    setTimeout(() => (view.src = url.href), 1000);
+  };
+  view.src = url.href;
 }
 
 function stabilizationView(): StabilizationView {
