@@ -44,7 +44,7 @@ export const audioTrack = (over: Partial<TrackDescription> = {}): TrackDescripti
 
 /** An ended VOD presentation of `tracks` (2 s segments, published 2026-01-01 12:01 UTC), with `over` applied. */
 export const presentation = (
-  tracks: TrackDescription[],
+  tracks: readonly TrackDescription[],
   over: Partial<PresentationDescription> = {},
 ): PresentationDescription => ({
   live: false,
