@@ -98,7 +98,10 @@ function bundlerIgnoredImports() {
   return {
     name: 'framewire-bundler-ignored-imports',
     renderChunk(code) {
-      return { code: code.replace(/(?<![\w$.])import\((?!\/\*)/g, 'import(/* webpackIgnore: true */ /* @vite-ignore */ '), map: null };
+      return {
+        code: code.replace(/(?<![\w$.])import\((?!\/\*)/g, 'import(/* webpackIgnore: true */ /* @vite-ignore */ '),
+        map: null,
+      };
     },
   };
 }

@@ -124,14 +124,12 @@ const TYPES: Record<string, string> = {
   '.mp4': 'video/mp4',
 };
 
-/** A static server for `dist`, plus `/upload/…`: PUT keeps the body in memory, GET serves it back. */
-async function serveApp(dist: string): Promise<{
-  server: StartedServer;
-  uploads: Map<string, Buffer>;
-  missing: string[];
-}> {
+/**
+ * A static server for `dist` (none when undefined), plus `/upload/…`: PUT keeps the body in memory, GET serves it
+ * back.
+ */
+async function serveApp(dist: string | undefined): Promise<{ server: StartedServer; uploads: Map<string, Buffer> }> {
   const uploads = new Map<string, Buffer>();
-  const missing: string[] = [];
   const server = await startServer((request: IncomingMessage, response: ServerResponse) => {
     void (async () => {
       const path = decodeURIComponent(new URL(request.url ?? '/', 'http://app').pathname);
@@ -149,18 +147,17 @@ async function serveApp(dist: string): Promise<{
         else response.writeHead(404).end();
         return;
       }
-      const file = resolve(dist, `.${path === '/' ? '/index.html' : path}`);
+      const file = resolve(dist ?? '/nonexistent', `.${path === '/' ? '/index.html' : path}`);
       try {
-        if (!file.startsWith(`${dist}/`)) throw new Error('outside dist');
+        if (dist === undefined || !file.startsWith(`${dist}/`)) throw new Error('not served');
         const body = await readFile(file);
         response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
       } catch {
-        missing.push(path);
         response.writeHead(404).end();
       }
     })();
   });
-  return { server, uploads, missing };
+  return { server, uploads };
 }
 
 describe('bundlers: the packed SDK in a Vite app and a webpack 5 app', () => {
@@ -196,83 +193,118 @@ describe('bundlers: the packed SDK in a Vite app and a webpack 5 app', () => {
     await work.remove();
   });
 
+  /**
+   * Opens the app at `origin` in Chromium, waits for its result, and checks it: every step done, no request failed,
+   * the recording read by ffprobe, the encoder and stabilizer workers started from `origin`.
+   */
+  async function checkApp(label: string, origin: string, uploads: Map<string, Buffer>): Promise<void> {
+    const page = await browser.newPage();
+    const workers: { name: string; url: string }[] = [];
+    page.on('workercreated', (worker) => {
+      worker
+        .evaluate(() => self.name)
+        .then(
+          (name) => workers.push({ name, url: worker.url() }),
+          () => workers.push({ name: '(ended before it was asked)', url: worker.url() }),
+        );
+    });
+    const failed: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+    const logs: string[] = [];
+    page.on('console', (message) => logs.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => logs.push(`pageerror: ${String(error)}`));
+    try {
+      await page.goto(`${origin}/`);
+      const handle = await page.waitForFunction(() => (window as { __result?: unknown }).__result, {
+        timeout: PAGE_TIMEOUT_MS,
+        polling: 250,
+      });
+      const result = (await handle.jsonValue()) as AppResult;
+      const context = `result ${JSON.stringify(result)}\nfailed ${failed.join(', ')}\n${logs.join('\n')}`;
+      assert.equal(result.error, undefined, context);
+      assert.deepEqual(result.steps, ['recorded', 'read back', 'played', 'stabilized'], context);
+      assert.deepEqual(failed, [], 'every file the app asked for was there');
+
+      // The recording, read by an independent reader.
+      const recording = uploads.get('recording.mp4');
+      assert.ok(recording, 'the recording was uploaded');
+      assert.equal(recording.length, result.recordingBytes);
+      const file = join(work.path, `${label}-recording.mp4`);
+      await writeFile(file, recording);
+      const probe = await ffprobe(file, ['-count_frames']);
+      const video = probe.streams.find((s) => s.codec_type === 'video');
+      assert.equal(video?.codec_name, 'h264');
+      const frames = Number(video.nb_read_frames);
+      assert.ok(frames > 0, `ffprobe counts ${frames} frames`);
+      assert.equal(result.framesRead, frames, 'FileSource reads every frame ffprobe counts');
+      assert.ok(result.played.width > 0 && result.played.height > 0, `played ${JSON.stringify(result.played)}`);
+      assert.ok(uploads.has('package/master.m3u8'), 'the HLS package was uploaded');
+      assert.equal(result.stabilized, 3);
+      assert.ok(result.stabilizedOut >= 3, 'the frames came out of the stabilizer worker');
+
+      // The workers really ran, from files the bundler emitted on the app's origin.
+      const names = workers.map((w) => w.name);
+      for (const name of ['framewire-encoder', 'framewire-stabilizer']) {
+        assert.ok(names.includes(name), `${name} started (workers: ${JSON.stringify(workers)})`);
+      }
+      for (const worker of workers) assert.ok(worker.url.startsWith(`${origin}/`), worker.url);
+    } finally {
+      await page.close();
+    }
+  }
+
   for (const bundler of BUNDLERS) {
     it(`${bundler.name}: records the fake camera in the encoder worker, reads the MP4 back, plays its HLS package, stabilizes with OpenCV in a worker`, async (t: TestContext) => {
       const dir = join(work.path, `${bundler.name}-app`);
       await builds.get(bundler.name);
       const dist = join(dir, 'dist');
       const sizes = await filesIn(dist);
-      assert.ok(
-        ![...sizes.keys()].some((file) => file.includes('node_modules')),
-        'nothing is served from node_modules',
-      );
-
-      const { server, uploads, missing } = await serveApp(dist);
-      const page = await browser.newPage();
-      const workers: { name: string; url: string }[] = [];
-      page.on('workercreated', (worker) => {
-        worker
-          .evaluate(() => self.name)
-          .then(
-            (name) => workers.push({ name, url: worker.url() }),
-            () => workers.push({ name: '(ended before it was asked)', url: worker.url() }),
-          );
-      });
-      const logs: string[] = [];
-      page.on('console', (message) => logs.push(`${message.type()}: ${message.text()}`));
-      page.on('pageerror', (error) => logs.push(`pageerror: ${String(error)}`));
+      const { server, uploads } = await serveApp(dist);
       try {
-        await page.goto(`${server.url}/`);
-        const handle = await page.waitForFunction(() => (window as { __result?: unknown }).__result, {
-          timeout: PAGE_TIMEOUT_MS,
-          polling: 250,
-        });
-        const result = (await handle.jsonValue()) as AppResult;
-        const context = `result ${JSON.stringify(result)}\n404s ${missing.join(', ')}\n${logs.join('\n')}`;
-        assert.equal(result.error, undefined, context);
-        assert.deepEqual(result.steps, ['recorded', 'read back', 'played', 'stabilized'], context);
-        assert.deepEqual(missing, [], 'every file the app asked for was there');
-
-        // The recording, read by an independent reader.
-        const recording = uploads.get('recording.mp4');
-        assert.ok(recording, 'the recording was uploaded');
-        assert.equal(recording.length, result.recordingBytes);
-        const file = join(work.path, `${bundler.name}-recording.mp4`);
-        await writeFile(file, recording);
-        const probe = await ffprobe(file, ['-count_frames']);
-        const video = probe.streams.find((s) => s.codec_type === 'video');
-        assert.equal(video?.codec_name, 'h264');
-        const frames = Number(video.nb_read_frames);
-        assert.ok(frames > 0, `ffprobe counts ${frames} frames`);
-        assert.equal(result.framesRead, frames, 'FileSource reads every frame ffprobe counts');
-        assert.ok(result.played.width > 0 && result.played.height > 0, `played ${JSON.stringify(result.played)}`);
-        assert.ok(uploads.has('package/master.m3u8'), 'the HLS package was uploaded');
-        assert.equal(result.stabilized, 3);
-        assert.ok(result.stabilizedOut >= 3, 'the frames came out of the stabilizer worker');
-
-        // The workers really ran, from files the bundler emitted on the app's origin.
-        const names = workers.map((w) => w.name);
-        for (const name of ['framewire-encoder', 'framewire-stabilizer']) {
-          assert.ok(names.includes(name), `${name} started (workers: ${JSON.stringify(workers)})`);
-        }
-        for (const worker of workers) assert.ok(worker.url.startsWith(`${server.url}/`), worker.url);
-
-        const html = await readFile(join(dist, 'index.html'), 'utf8');
-        const entry = /<script[^>]*\ssrc="\.?\/?([^"]+)"/.exec(html)?.[1];
-        assert.ok(entry && sizes.has(entry), `the page's script ${entry} is in dist`);
-        const entryBytes = sizes.get(entry) ?? 0;
-        const entryGzip = gzipSync(await readFile(join(dist, entry))).length;
-        const total = [...sizes.values()].reduce((a, b) => a + b, 0);
-        const opencv = [...sizes].find(([name, bytes]) => bytes > 8_000_000 && name.endsWith('.js'))?.[1] ?? 0;
-        const line =
-          `${bundler.name}: dist ${sizes.size} files, ${total} bytes (${total - opencv} without OpenCV.js); ` +
-          `JS entry ${entry} ${entryBytes} bytes, ${entryGzip} gzip`;
-        t.diagnostic(line);
-        process.stdout.write(`${line}\n`);
+        await checkApp(bundler.name, server.url, uploads);
       } finally {
-        await page.close();
         await server.close();
       }
+
+      const html = await readFile(join(dist, 'index.html'), 'utf8');
+      const entry = /<script[^>]*\ssrc="\.?\/?([^"]+)"/.exec(html)?.[1];
+      assert.ok(entry && sizes.has(entry), `the page's script ${entry} is in dist`);
+      const entryBytes = sizes.get(entry) ?? 0;
+      const entryGzip = gzipSync(await readFile(join(dist, entry))).length;
+      const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+      const opencv = [...sizes].find(([name, bytes]) => bytes > 8_000_000 && name.endsWith('.js'))?.[1] ?? 0;
+      const line =
+        `${bundler.name}: dist ${sizes.size} files, ${total} bytes (${total - opencv} without OpenCV.js); ` +
+        `JS entry ${entry} ${entryBytes} bytes, ${entryGzip} gzip`;
+      t.diagnostic(line);
+      process.stdout.write(`${line}\n`);
     });
   }
+
+  it('vite dev: the same app from the dev server, dependency pre-bundling on (no optimizeDeps setting), works as built', async () => {
+    const dir = join(work.path, 'vite-app');
+    await builds.get('vite');
+    // The page's uploads go through the dev server's proxy to an upload-only server.
+    const uploadServer = await serveApp(undefined);
+    const { createServer } = await import('vite');
+    const vite = await createServer({
+      root: dir,
+      configFile: false,
+      logLevel: 'warn',
+      server: { host: '127.0.0.1', port: 0, proxy: { '/upload': uploadServer.server.url } },
+    });
+    try {
+      await vite.listen();
+      const origin = vite.resolvedUrls?.local[0]?.replace(/\/$/, '') ?? '';
+      assert.ok(origin.startsWith('http://127.0.0.1:'), `the dev server's address ${origin}`);
+      await checkApp('vite-dev', origin, uploadServer.uploads);
+      const prebundled = await readdir(join(dir, 'node_modules/.vite/deps'));
+      assert.ok(prebundled.includes('@framewire_browser-sdk.js'), `the SDK was pre-bundled: ${prebundled.join(', ')}`);
+    } finally {
+      await vite.close();
+      await uploadServer.server.close();
+    }
+  });
 });

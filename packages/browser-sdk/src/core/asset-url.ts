@@ -10,7 +10,7 @@ let base: string | undefined;
 /**
  * Where the SDK loads its worker and vendor files from (`workers/…`, `vendor/…` under `url`), overriding the
  * default for the rest of the page's life. Default: unset, and each file is found beside the SDK bundle (the
- * `<script>` build) or wherever the app's bundler (Vite, webpack 5, Parcel, Rollup) emitted it. Workers must be
+ * `<script>` build) or wherever the app's bundler (Vite, webpack 5) emitted it. Workers must be
  * same-origin with the page.
  */
 export function setAssetBaseUrl(url: string | URL): void {
