@@ -13,6 +13,8 @@ import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
+import type { SdpFrag } from './trickle-ice-sdpfrag.js';
+import { restartWeriftIce } from './werift-ice.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -252,6 +254,19 @@ export class PassthroughViewers {
         .addIceCandidate(candidate)
         .catch((error: unknown) => log.debug(`candidate for ${sessionId}: ${String(error)}`));
     }
+  }
+
+  /**
+   * Restarts ICE for a viewer (a WHEP `PATCH` with new credentials, see {@link restartWeriftIce}); resolves with the
+   * bridge's trickle-ice-sdpfrag, `undefined` when there is no such session.
+   */
+  async restartIce(sessionId: string, frag: SdpFrag): Promise<string | undefined> {
+    const entry = this.#entries.get(sessionId);
+    if (!entry) return undefined;
+    const fragment = await restartWeriftIce(entry.pc, frag, this.#options.iceAddresses, this.#stun !== undefined);
+    // The connect deadline starts again.
+    entry.answeredAtMs = Date.now();
+    return fragment;
   }
 
   /** Ends a session (`DELETE` of its resource); false when there is no such session. */
