@@ -543,7 +543,6 @@ export class WebRtcOutput {
 
   /** A media-track viewer: H.264 passthrough when the offer takes H.264, else a VP8 encode in the worker. */
   async #offerTrack(sourceId: string, sdp: string): Promise<{ sessionId: string; sdp: string }> {
-    if (!/^m=video \d+ [\w/]+( \d+)+\s*$/m.test(sdp)) throw invalid('the offer’s m=video line is malformed');
     const codecs = offeredVideoCodecs(sdp);
     if (this.#options.h264Passthrough && codecs.h264) {
       try {
@@ -787,6 +786,7 @@ function checkOffer(sdp: string, mode: WebRtcSessionMode, delivery: IpcDelivery)
   }
   const video = /^m=video .*$/m.exec(sdp);
   if (!video) throw invalid('the offer has no video media section (m=video)');
+  if (!/^m=video \d+ [\w/]+( \d+)+\s*$/m.test(sdp)) throw invalid('the offer’s m=video line is malformed');
   const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
   const sends = !/^a=(recvonly|inactive)\s*$/m.test(media);
   const receives = !/^a=(sendonly|inactive)\s*$/m.test(media);

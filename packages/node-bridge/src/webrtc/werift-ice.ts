@@ -2,10 +2,12 @@
  * ICE helpers for the bridge's werift peer connections that publish and push (WHIP): STUN kept on this machine,
  * candidates kept to the allowed addresses, gathering, and ICE restarts driven by a WHIP/WHEP PATCH.
  */
-import { FramewireError } from '@framewire/core';
+import { FramewireError, createLogger } from '@framewire/core';
 import type { RTCPeerConnection } from 'werift';
 import type { LoopbackStunServer } from './loopback-stun-server.js';
 import { candidateAddress, formatSdpFrag, type SdpFrag } from './trickle-ice-sdpfrag.js';
+
+const log = createLogger('webrtc-ice');
 
 /** An ICE server (the `RTCIceServer` shape). */
 export interface WeriftIceServer {
@@ -105,6 +107,12 @@ export async function restartWeriftIce(
       if (isMdnsCandidate(candidate.candidate)) continue;
       if (addresses.length > 0 && !addresses.includes(candidateAddress(candidate.candidate))) continue;
       await pc.addIceCandidate(candidate);
+    }
+    // werift 0.25 starts ICE checks only for a transport whose DTLS is not connected yet: after a restart DTLS
+    // still is, so the restarted agent is started here (it resolves once connected; failures show in the state).
+    for (const transport of pc.iceTransports) {
+      if (transport.state === 'connected' || transport.state === 'closed') continue;
+      transport.start().catch((error: unknown) => log.debug(`ICE restart: ${String(error)}`));
     }
   } catch (error) {
     throw new FramewireError('FW_ERR_SDP_INVALID', `the ICE restart was refused: ${(error as Error).message}`, {
