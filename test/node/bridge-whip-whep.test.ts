@@ -381,7 +381,11 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
         assert.match(open.headers.get('access-control-allow-headers') ?? '', /authorization/);
         assert.match(open.headers.get('access-control-allow-headers') ?? '', /if-match/);
         assert.equal(open.headers.get('accept-post'), 'application/sdp');
-        assert.equal(open.headers.get('link'), `<${stun.url}>; rel="ice-server"`, 'no TURN credentials without the token');
+        assert.equal(
+          open.headers.get('link'),
+          `<${stun.url}>; rel="ice-server"`,
+          'no TURN credentials without the token',
+        );
         const authorized = await options(path, true);
         assert.equal(
           authorized.headers.get('link'),
@@ -466,7 +470,7 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     const sections = opened.body.split(/\r\nm=/).slice(1);
     assert.equal(sections.length, 2, 'the answer has both m-lines');
     const audio = sections.find((s) => s.startsWith('audio')) ?? '';
-    assert.ok(/^audio 0 /.test(audio) || /a=inactive/.test(audio), `audio rejected or inactive:\n${audio}`);
+    assert.ok(audio.startsWith('audio 0 ') || audio.includes('a=inactive'), `audio rejected or inactive:\n${audio}`);
     const msids = new Set([...opened.body.matchAll(/^a=msid:(\S+)/gm)].map((m) => m[1]));
     assert.ok(msids.size <= 1, `one msid for all m-lines: ${[...msids].join(', ')}`);
     const stats = await decodesMore(page, opened.index, 10, 'the audio+video viewer to decode video');
@@ -511,7 +515,11 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
         const original = window.fetch.bind(window);
         window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
           const response = await original(input, init);
-          window.wwRequests.push({ method: init?.method ?? 'GET', url: String(input), status: response.status });
+          window.wwRequests.push({
+            method: init?.method ?? 'GET',
+            url: input instanceof Request ? input.url : input.toString(),
+            status: response.status,
+          });
           return response;
         };
       });
@@ -531,7 +539,10 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
         requests.some((r) => r.method === 'OPTIONS' && r.status === 204),
         `OPTIONS first: ${JSON.stringify(requests)}`,
       );
-      assert.ok(requests.some((r) => r.method === 'POST' && r.status === 201), JSON.stringify(requests));
+      assert.ok(
+        requests.some((r) => r.method === 'POST' && r.status === 201),
+        JSON.stringify(requests),
+      );
       assert.ok(
         requests.some((r) => r.method === 'PATCH' && r.status === 204),
         `it trickled: ${JSON.stringify(requests)}`,
@@ -642,7 +653,10 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     assert.equal(replayed.status, 404);
     assert.equal(replayed.error, 'FW_ERR_NOT_FOUND');
     // The bare token as Authorization (what @eyevinn/webrtc-player sends) is accepted.
-    assert.equal((await call('POST', '/whep', { ...sdp, authorization: TOKEN }, VP9_ONLY)).error, 'FW_ERR_CODEC_UNSUPPORTED');
+    assert.equal(
+      (await call('POST', '/whep', { ...sdp, authorization: TOKEN }, VP9_ONLY)).error,
+      'FW_ERR_CODEC_UNSUPPORTED',
+    );
     // The bridge keeps serving: a new viewer decodes, through the /offer alias too.
     for (const path of ['/whep', '/offer']) {
       const viewer = await page.evaluate((url, token) => window.ww.view(url, token, false), `${base}${path}`, TOKEN);

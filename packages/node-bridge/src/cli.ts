@@ -174,10 +174,9 @@ function readConfig(path: string): CliValues {
 }
 
 /** The `--whip-push` options of the extra outputs. */
-function whipPush(values: CliValues): Pick<
-  ExtraOutputOptions,
-  'whipPushUrls' | 'whipPushToken' | 'whipPushSource' | 'iceAddresses'
-> {
+function whipPush(
+  values: CliValues,
+): Pick<ExtraOutputOptions, 'whipPushUrls' | 'whipPushToken' | 'whipPushSource' | 'iceAddresses'> {
   const urls = values['whip-push'] as string[] | undefined;
   const token = (values['whip-push-token'] as string | undefined) ?? process.env['FRAMEWIRE_WHIP_PUSH_TOKEN'];
   const source = values['whip-push-source'] as string | undefined;

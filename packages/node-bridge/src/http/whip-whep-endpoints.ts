@@ -171,10 +171,9 @@ export class WhipWhepEndpoints {
     sessionId: string,
   ): Promise<void> {
     const record = this.#sessions.get(sessionId);
-    const known = record?.kind === kind && this.#output.hasSession(sessionId);
     if (request.method !== 'PATCH' && request.method !== 'DELETE')
       throw methodNotAllowed(response, 'PATCH, DELETE, OPTIONS', 'PATCH trickles or restarts ICE, DELETE ends');
-    if (!known || !record)
+    if (record?.kind !== kind || !this.#output.hasSession(sessionId))
       throw new HttpFailure(404, 'FW_ERR_NOT_FOUND', `no session ${sessionId} (it ended, or never existed)`, {
         stage: 'webrtc',
       });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { TypedEmitter, assertOption, createLogger, type FramewireError } from '@framewire/core';
 import { sendJson } from '@framewire/core/node';
 import { HttpFailure } from '../http/http-failure.js';
 import { readRequestBody } from '../http/read-request-body.js';
@@ -358,7 +358,7 @@ export class WebRtcOutput {
    * Answers a request on a session resource: `DELETE` ends the session (204); `PATCH` with an
    * `application/trickle-ice-sdpfrag` body (RFC 8840, as WHIP/WHEP use it) adds the client's ICE candidates that
    * it found after its offer (204; kept to `iceAddresses` like the offer's); other methods get 405. Errors: 404 (no
-   * such session), 415 `FW_ERR_SDP_INVALID` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
+   * such session), 415 `FW_ERR_UNSUPPORTED_MEDIA_TYPE` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
    */
   async handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
     if (request.method === 'PATCH') {
@@ -451,7 +451,7 @@ export class WebRtcOutput {
     if (type !== 'application/trickle-ice-sdpfrag') {
       response.setHeader('connection', 'close');
       sendJson(response, 415, {
-        error: 'FW_ERR_SDP_INVALID',
+        error: 'FW_ERR_UNSUPPORTED_MEDIA_TYPE',
         message: 'PATCH a session with an application/trickle-ice-sdpfrag body',
       });
       return;

@@ -91,7 +91,7 @@ export class WhipPushOutput {
     assertOption(typeof options === 'object', 'whipPush options must be an object');
     assertOption(
       typeof options.url === 'string' && URL.canParse(options.url) && /^https?:$/.test(new URL(options.url).protocol),
-      `--whip-push must be an http(s) URL of a WHIP endpoint; got ${String(options.url)}`,
+      `--whip-push must be an http(s) URL of a WHIP endpoint; got ${JSON.stringify(options.url)}`,
     );
     assertOption(
       options.token === undefined || (typeof options.token === 'string' && options.token !== ''),
@@ -279,8 +279,9 @@ export class WhipPushOutput {
     log.warn(`${this.#options.url}: ${error.code}: ${error.message}; publishing again in ${delay} ms`);
     this.#events.emit('error', { error, fatal: false });
     await this.#teardown();
-    if (this.#closed) return;
+    // After close() the attempt returns at once; unref: a pending retry does not keep the process alive.
     this.#retryTimer = setTimeout(() => void this.#attempt(), delay);
+    this.#retryTimer.unref();
   }
 
   /** Ends the current attempt: `DELETE`s its resource (best effort) and closes the connection. */

@@ -216,8 +216,7 @@ export class H264PublishReceivers {
   ): void {
     const depacketizer = new H264RtpDepacketizer();
     let lastPliMs = 0;
-    let firstTimestamp: number | undefined;
-    let lastTimestamp = 0;
+    let lastTimestamp: number | undefined;
     let elapsedTicks = 0;
     subscribe((packet) => {
       if (!this.#entries.has(entry.session.id)) return;
@@ -232,8 +231,7 @@ export class H264PublishReceivers {
       }
       if (!unit) return;
       // RTP time since the first access unit, across 32-bit wraps.
-      if (firstTimestamp === undefined) firstTimestamp = lastTimestamp = unit.rtpTimestamp;
-      const delta = (unit.rtpTimestamp - lastTimestamp) >>> 0;
+      const delta = lastTimestamp === undefined ? 0 : (unit.rtpTimestamp - lastTimestamp) >>> 0;
       // A timestamp older than the previous one (reordered) does not move the clock back.
       if (delta < 0x80000000) elapsedTicks += delta;
       lastTimestamp = unit.rtpTimestamp;
