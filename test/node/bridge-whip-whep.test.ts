@@ -13,7 +13,7 @@ import {
 import { writeH264 } from '../helpers/bridge.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { freePort } from '../helpers/mosquitto.js';
-import { ffprobe, startCli, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
+import { ffprobe, runCli, startCli, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
 
 const TOKEN = 'whip-whep-test-token';
@@ -195,8 +195,11 @@ async function installHelpers(page: Page): Promise<void> {
         return reply;
       },
       async remove(index) {
-        const { location, token } = peer(index);
+        const { pc, location, token } = peer(index);
         const response = await fetch(location, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+        // Frees the fake camera (its frames come from a pool shared by every track) and the connection.
+        for (const sender of pc.getSenders()) sender.track?.stop();
+        pc.close();
         return { status: response.status, body: await response.text(), headers: headersOf(response) };
       },
       async stats(index) {
@@ -499,11 +502,6 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     await receivesPublished(5, 'frames after the refused restart');
     assert.equal((await page.evaluate((i) => window.ww.remove(i), opened.index)).status, 200);
     assert.equal(output().sessions.filter((s) => s.mode === 'publish').length, 0);
-    await page.evaluate(async () => {
-      // Free the fake camera for the next tests.
-      const streams = await navigator.mediaDevices.enumerateDevices();
-      return streams.length;
-    });
   });
 
   it('works with @eyevinn/whip-web-client (publishes into /whip, trickles by PATCH) and @eyevinn/webrtc-player (views /whep)', async () => {
@@ -670,6 +668,22 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
 });
 
 describe('--whip-push: one bridge publishes its H.264 to another bridge’s /whip', () => {
+  it('refuses a bad --whip-push URL or source with FW_ERR_INVALID_OPTION (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--whip-push', 'ftp://127.0.0.1/whip'], /--whip-push must be an http\(s\) URL/],
+      [['--whip-push', 'not a url'], /--whip-push must be an http\(s\) URL/],
+      [['--whip-push-source', 'testpattern'], /--whip-push-source needs --whip-push/],
+      [['--whip-push', 'http://127.0.0.1:9/whip', '--whip-push-source', 'nope'], /--whip-push-source: no source nope/],
+      [['--whip-push', 'http://127.0.0.1:9/whip', '--whip-push-token', ''], /--whip-push-token must not be empty/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(BRIDGE_CLI, ['--port', '0', '--size', '160x120', ...args]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /FW_ERR_INVALID_OPTION: /);
+      assert.match(result.stderr, message);
+    }
+  });
+
   it('pushes after the endpoint comes up (backoff), the frames arrive as H.264 that ffprobe decodes, and DELETE at exit', async () => {
     const port = await freePort();
     const dir = await tempDir();

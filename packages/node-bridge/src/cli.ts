@@ -268,6 +268,7 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
+  const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);
   const text = (name: keyof typeof options): string | undefined => {
     const value = values[name];
@@ -284,7 +285,7 @@ await runCli('framewire-bridge', async () => {
       ...(values['mqtt-h264'] === true ? { mqttH264: true } : {}),
       ...(values['mqtt-relay'] === true ? { mqttRelay: true } : {}),
       ...(text('shm') === undefined ? {} : { shmName: text('shm') }),
-      ...whipPush(values),
+      ...push,
     });
   } catch (error) {
     await bridge.close();

@@ -1,10 +1,15 @@
-import { isIP } from 'node:net';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpSender } from 'werift';
+import { RTCPeerConnection, type RTCRtpSender } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { H264Fanout } from '../webrtc/h264-fanout.js';
 import { LoopbackStunServer } from '../webrtc/loopback-stun-server.js';
-import { iceGatheringComplete, keepCandidates, weriftIceServers, type WeriftIceServer } from '../webrtc/werift-ice.js';
+import {
+  iceGatheringComplete,
+  keepCandidates,
+  weriftH264PeerConfig,
+  weriftIceServers,
+  type WeriftIceServer,
+} from '../webrtc/werift-ice.js';
 
 /** Options of {@link WhipPushOutput}. */
 export interface WhipPushOutputOptions {
@@ -184,25 +189,13 @@ export class WhipPushOutput {
       this.#stun ??= LoopbackStunServer.start();
       return this.#stun;
     });
-    const pc = new RTCPeerConnection({
-      codecs: {
-        video: [
-          new RTCRtpCodecParameters({
-            mimeType: 'video/H264',
-            clockRate: 90_000,
-            payloadType: PAYLOAD_TYPE,
-            parameters: this.#options.h264Fmtp,
-            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-          }),
-        ],
-        audio: [],
-      },
-      headerExtensions: { video: [], audio: [] },
-      iceServers: servers,
-      iceStunGatherTimeout: 2,
-      iceAdditionalHostAddresses: iceAddresses.filter((a) => isIP(a) !== 0),
-      iceUseIpv6: iceAddresses.length === 0 || iceAddresses.some((a) => isIP(a) === 6),
-    });
+    const pc = new RTCPeerConnection(
+      weriftH264PeerConfig(
+        { payloadType: PAYLOAD_TYPE, fmtp: this.#options.h264Fmtp, fir: true },
+        servers,
+        iceAddresses,
+      ),
+    );
     this.#pc = pc;
     const { sender } = pc.addTransceiver(this.#fanout.track, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpReceiver, type RtpPacket } from 'werift';
+import { RTCPeerConnection, type RTCRtpReceiver, type RtpPacket } from 'werift';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import { H264RtpDepacketizer } from '../media/h264-rtp-depacketizer.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
@@ -12,6 +11,7 @@ import {
   isMdnsCandidate,
   keepCandidates,
   restartWeriftIce,
+  weriftH264PeerConfig,
   weriftIceServers,
   type WeriftIceServer,
 } from './werift-ice.js';
@@ -120,25 +120,9 @@ export class H264PublishReceivers {
       this.#stun ??= LoopbackStunServer.start();
       return this.#stun;
     });
-    const pc = new RTCPeerConnection({
-      codecs: {
-        video: [
-          new RTCRtpCodecParameters({
-            mimeType: 'video/H264',
-            clockRate: 90_000,
-            payloadType: h264.payloadType,
-            parameters: h264.fmtp,
-            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-          }),
-        ],
-        audio: [],
-      },
-      headerExtensions: { video: [], audio: [] },
-      iceServers: servers,
-      iceStunGatherTimeout: 2,
-      iceAdditionalHostAddresses: iceAddresses.filter((a) => isIP(a) !== 0),
-      iceUseIpv6: iceAddresses.length === 0 || iceAddresses.some((a) => isIP(a) === 6),
-    });
+    const pc = new RTCPeerConnection(
+      weriftH264PeerConfig({ payloadType: h264.payloadType, fmtp: h264.fmtp, fir: false }, servers, iceAddresses),
+    );
     const id = randomUUID();
     const session: H264PublishSession = { id, state: 'new', accessUnits: 0, bytesReceived: 0, packetsLost: 0 };
     const timer = setTimeout(() => {

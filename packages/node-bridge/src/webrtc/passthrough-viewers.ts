@@ -14,7 +14,7 @@ import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
 import type { SdpFrag } from './trickle-ice-sdpfrag.js';
-import { restartWeriftIce } from './werift-ice.js';
+import { iceGatheringComplete, restartWeriftIce } from './werift-ice.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -216,7 +216,7 @@ export class PassthroughViewers {
       entry.sender = transceiver.sender;
       this.#watchSender(entry, transceiver.sender);
       await pc.setLocalDescription(await pc.createAnswer());
-      await this.#gathered(pc);
+      await iceGatheringComplete(pc);
       const sdp = filterCandidates(
         pc.localDescription?.sdp ?? '',
         this.#options.iceAddresses,
@@ -367,17 +367,6 @@ export class PassthroughViewers {
     });
     sender.onPictureLossIndication.subscribe(() => {
       entry.session.plis++;
-    });
-  }
-
-  #gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
-        if (state !== 'complete') return;
-        unSubscribe();
-        resolve();
-      });
     });
   }
 

@@ -3,7 +3,8 @@
  * candidates kept to the allowed addresses, gathering, and ICE restarts driven by a WHIP/WHEP PATCH.
  */
 import { FramewireError, createLogger } from '@framewire/core';
-import type { RTCPeerConnection } from 'werift';
+import { isIP } from 'node:net';
+import { RTCRtpCodecParameters, type PeerConfig, type RTCPeerConnection } from 'werift';
 import type { LoopbackStunServer } from './loopback-stun-server.js';
 import { candidateAddress, formatSdpFrag, type SdpFrag } from './trickle-ice-sdpfrag.js';
 
@@ -37,6 +38,41 @@ export async function weriftIceServers(
     return { servers: [...iceServers.map((s) => ({ ...s })), { urls: stun }], loopback: false };
   }
   return { servers: [...iceServers.map((s) => ({ ...s })), { urls: (await loopbackStun()).url }], loopback: true };
+}
+
+/**
+ * The configuration of a werift peer connection that carries one H.264 video track (payload type `payloadType`,
+ * `a=fmtp` `fmtp`, NACK and PLI feedback, FIR too with `fir`) and no audio, with `servers` (see
+ * {@link weriftIceServers}) and host candidates kept to `iceAddresses` (loopback ones added when listed).
+ */
+export function weriftH264PeerConfig(
+  h264: { payloadType: number; fmtp: string; fir: boolean },
+  servers: WeriftIceServer[],
+  iceAddresses: readonly string[],
+): Partial<PeerConfig> {
+  return {
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90_000,
+          payloadType: h264.payloadType,
+          parameters: h264.fmtp,
+          rtcpFeedback: [
+            { type: 'nack' },
+            { type: 'nack', parameter: 'pli' },
+            ...(h264.fir ? [{ type: 'ccm', parameter: 'fir' }] : []),
+          ],
+        }),
+      ],
+      audio: [],
+    },
+    headerExtensions: { video: [], audio: [] },
+    iceServers: servers,
+    iceStunGatherTimeout: 2,
+    iceAdditionalHostAddresses: iceAddresses.filter((a) => isIP(a) !== 0),
+    iceUseIpv6: iceAddresses.length === 0 || iceAddresses.some((a) => isIP(a) === 6),
+  };
 }
 
 /** True for an mDNS (`….local`) candidate, which the bridge cannot resolve. */
