@@ -675,12 +675,43 @@ describe('--whip-push: one bridge publishes its H.264 to another bridge’s /whi
       [['--whip-push-source', 'testpattern'], /--whip-push-source needs --whip-push/],
       [['--whip-push', 'http://127.0.0.1:9/whip', '--whip-push-source', 'nope'], /--whip-push-source: no source nope/],
       [['--whip-push', 'http://127.0.0.1:9/whip', '--whip-push-token', ''], /--whip-push-token must not be empty/],
+      [['--webrtc', '--webrtc-ice-server', 'http://127.0.0.1:3478'], /--webrtc-ice-server must be a stun:/],
+      [['--webrtc', '--webrtc-ice-server', 'turn:127.0.0.1:3478'], /needs --webrtc-turn-username/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(BRIDGE_CLI, ['--port', '0', '--size', '160x120', ...args]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /FW_ERR_INVALID_OPTION: /);
       assert.match(result.stderr, message);
+    }
+  });
+
+  it('announces the CLI’s --webrtc-ice-server STUN and TURN servers in OPTIONS Link headers', async () => {
+    const stun = await LoopbackStunServer.start();
+    process.env['FRAMEWIRE_TURN_CREDENTIAL'] = 'turn-secret-1';
+    const cli = await startCli(
+      BRIDGE_CLI,
+      [
+        ...['--port', '0', '--size', '160x120', '--webrtc', '--token', TOKEN],
+        ...['--webrtc-ice-server', stun.url, '--webrtc-ice-server', 'turn:127.0.0.1:3478?transport=udp'],
+        ...['--webrtc-turn-username', 'turn-user'],
+      ],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    );
+    delete process.env['FRAMEWIRE_TURN_CREDENTIAL'];
+    try {
+      const response = await fetch(`http://127.0.0.1:${cli.match[1] ?? ''}/whep`, {
+        method: 'OPTIONS',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(response.status, 204);
+      assert.equal(
+        response.headers.get('link'),
+        `<${stun.url}>; rel="ice-server", <turn:127.0.0.1:3478?transport=udp>; rel="ice-server"; username="turn-user"; credential="turn-secret-1"; credential-type="password"`,
+      );
+    } finally {
+      await cli.stop();
+      stun.close();
     }
   });
 

@@ -5,6 +5,7 @@ import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
 import { MqttWebSocketRelay } from './outputs/mqtt-websocket-relay.js';
 import { BRIDGE_PATHS } from './protocol.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
+import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { WhipPushOutput } from './outputs/whip-push-output.js';
 import { MqttSource } from './sources/mqtt-source.js';
 import type { VideoSource } from './sources/video-source.js';
@@ -33,6 +34,8 @@ export interface ExtraOutputOptions {
   whipPushSource?: string;
   /** Keep only ICE candidates with these addresses on the WHIP push connections. Default: every candidate. */
   iceAddresses?: string[];
+  /** STUN/TURN servers of the WHIP push connections. Default: none (the bridge's own STUN server on 127.0.0.1). */
+  iceServers?: WebRtcIceServer[];
 }
 
 const log = createLogger('bridge-cli');
@@ -107,6 +110,7 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
       url,
       ...(options.whipPushToken === undefined ? {} : { token: options.whipPushToken }),
       ...(options.iceAddresses === undefined ? {} : { iceAddresses: options.iceAddresses }),
+      ...(options.iceServers === undefined ? {} : { iceServers: options.iceServers }),
     });
     // The bridge reports it in /metrics and closes it on shutdown.
     bridge.attach(push);

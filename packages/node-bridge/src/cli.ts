@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
+import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
@@ -46,6 +47,10 @@ Options:
                        http://host:8090/whip or a cloud ingest; repeat for several; reconnects with backoff
   --whip-push-token <token>  bearer token for the --whip-push endpoints (default: FRAMEWIRE_WHIP_PUSH_TOKEN)
   --whip-push-source <id>    the source to publish with --whip-push (default: the first)
+  --webrtc-ice-server <url>  a STUN or TURN server of the bridge's WebRTC connections (stun:host:port,
+                       turn:host:port?transport=udp, turns:…; repeat for several), also announced to WHIP/WHEP
+                       clients in Link headers; TURN needs --webrtc-turn-username and FRAMEWIRE_TURN_CREDENTIAL
+  --webrtc-turn-username <u>  the TURN user name (the password comes from FRAMEWIRE_TURN_CREDENTIAL)
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
                        the first source as a WebRTC track; every publishing peer becomes source "room-<label>" (its
                        join meta.label) or "room-<peer id>" while it publishes, and source "room" serves the newest
@@ -80,7 +85,7 @@ Options:
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   source: { type: 'string', multiple: true },
@@ -88,6 +93,8 @@ const options = {
   mjpeg: { type: 'boolean' },
   webrtc: { type: 'boolean' },
   'webrtc-ice-address': { type: 'string', multiple: true },
+  'webrtc-ice-server': { type: 'string', multiple: true },
+  'webrtc-turn-username': { type: 'string' },
   'webrtc-max-sessions': { type: 'string' },
   'webrtc-max-viewers': { type: 'string' },
   'webrtc-vp8-only': { type: 'boolean' },
@@ -173,10 +180,29 @@ function readConfig(path: string): CliValues {
   return config;
 }
 
+/** The `--webrtc-ice-server` servers, TURN ones with `--webrtc-turn-username` and `FRAMEWIRE_TURN_CREDENTIAL`. */
+function iceServers(values: CliValues): WebRtcIceServer[] {
+  const urls = (values['webrtc-ice-server'] as string[] | undefined) ?? [];
+  const username = values['webrtc-turn-username'] as string | undefined;
+  const credential = process.env['FRAMEWIRE_TURN_CREDENTIAL'];
+  return urls.map((url) => {
+    assertOption(
+      /^(stun|turns?):[^\s/]+$/.test(url),
+      `--webrtc-ice-server must be a stun:, turn: or turns: URL such as turn:turn.example.com:3478; got ${url}`,
+    );
+    if (url.startsWith('stun:')) return { urls: url };
+    assertOption(
+      username !== undefined && username !== '' && credential !== undefined && credential !== '',
+      `--webrtc-ice-server ${url} needs --webrtc-turn-username and FRAMEWIRE_TURN_CREDENTIAL`,
+    );
+    return { urls: url, username, credential };
+  });
+}
+
 /** The `--whip-push` options of the extra outputs. */
 function whipPush(
   values: CliValues,
-): Pick<ExtraOutputOptions, 'whipPushUrls' | 'whipPushToken' | 'whipPushSource' | 'iceAddresses'> {
+): Pick<ExtraOutputOptions, 'whipPushUrls' | 'whipPushToken' | 'whipPushSource' | 'iceAddresses' | 'iceServers'> {
   const urls = values['whip-push'] as string[] | undefined;
   const token = (values['whip-push-token'] as string | undefined) ?? process.env['FRAMEWIRE_WHIP_PUSH_TOKEN'];
   const source = values['whip-push-source'] as string | undefined;
@@ -187,6 +213,7 @@ function whipPush(
     ...(token === undefined ? {} : { whipPushToken: token }),
     ...(source === undefined ? {} : { whipPushSource: source }),
     iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+    iceServers: iceServers(values),
   };
 }
 
@@ -244,6 +271,7 @@ await runCli('framewire-bridge', async () => {
   const width = number(values, 'mjpeg-width');
   const maxSessions = number(values, 'webrtc-max-sessions');
   const maxViewers = number(values, 'webrtc-max-viewers');
+  const servers = iceServers(values);
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -257,6 +285,7 @@ await runCli('framewire-bridge', async () => {
       ? {
           webrtc: {
             iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+            iceServers: servers,
             ...(maxSessions === undefined ? {} : { maxSessions }),
             ...(maxViewers === undefined ? {} : { maxPassthroughViewers: maxViewers }),
             ...(values['webrtc-vp8-only'] === true ? { h264Passthrough: false } : {}),
