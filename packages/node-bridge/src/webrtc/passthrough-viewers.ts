@@ -14,7 +14,7 @@ import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
 import type { SdpFrag } from './trickle-ice-sdpfrag.js';
-import { iceGatheringComplete, restartWeriftIce } from './werift-ice.js';
+import { iceGatheringComplete, keepCandidates, restartWeriftIce } from './werift-ice.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -217,11 +217,7 @@ export class PassthroughViewers {
       this.#watchSender(entry, transceiver.sender);
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringComplete(pc);
-      const sdp = filterCandidates(
-        pc.localDescription?.sdp ?? '',
-        this.#options.iceAddresses,
-        this.#stun !== undefined,
-      );
+      const sdp = keepCandidates(pc.localDescription?.sdp ?? '', this.#options.iceAddresses, this.#stun !== undefined);
       if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
       entry.answeredAtMs = Date.now();
       entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs, rtpTimestamp }) => {
@@ -424,19 +420,4 @@ function noop(): void {
 
 function isMdns(candidate: string): boolean {
   return /\.local\b/i.test(candidate.split(/\s+/)[4] ?? '');
-}
-
-/**
- * Keeps only `a=candidate` lines whose address is in `addresses` (all when empty); without `srflx`, also drops
- * server-reflexive candidates (those the loopback STUN server gave, copies of host candidates).
- */
-function filterCandidates(sdp: string, addresses: string[], dropSrflx: boolean): string {
-  return sdp
-    .split('\r\n')
-    .filter((line) => {
-      if (!line.startsWith('a=candidate:')) return true;
-      if (dropSrflx && line.includes(' typ srflx ')) return false;
-      return addresses.length === 0 || addresses.includes(line.split(/\s+/)[4] ?? '');
-    })
-    .join('\r\n');
 }
