@@ -7,13 +7,14 @@ import {
   BridgeServer,
   LoopbackStunServer,
   WebRtcPublishSource,
+  WhipPushOutput,
   createTestPatternSource,
   type WebRtcOutput,
 } from '@framewire/node-bridge';
 import { writeH264 } from '../helpers/bridge.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { freePort } from '../helpers/mosquitto.js';
-import { ffprobe, runCli, startCli, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
+import { ffprobe, runCli, startCli, startServer, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
 
 const TOKEN = 'whip-whep-test-token';
@@ -683,6 +684,62 @@ describe('--whip-push: one bridge publishes its H.264 to another bridge’s /whi
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /FW_ERR_INVALID_OPTION: /);
       assert.match(result.stderr, message);
+    }
+  });
+
+  it('reports a refused token, a busy (409) and a failing (503) endpoint with FW_ERR codes and tries again with backoff', async () => {
+    const seen: number[] = [];
+    const busy = await startServer((request, response) => {
+      request.resume();
+      const status = seen.length % 2 === 0 ? 409 : 503;
+      seen.push(status);
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'busy' }));
+    });
+    const source = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
+      mjpeg: false,
+      websocket: false,
+      token: TOKEN,
+      webrtc: { iceAddresses: ['127.0.0.1'] },
+    });
+    const pushes: WhipPushOutput[] = [];
+    try {
+      const codes = async (url: string, token: string, count: number): Promise<string[]> => {
+        const push = new WhipPushOutput(source.feed('testpattern', 'h264'), {
+          url,
+          token,
+          iceAddresses: ['127.0.0.1'],
+          retryDelayMs: 100,
+          maxRetryDelayMs: 400,
+        });
+        pushes.push(push);
+        const got: string[] = [];
+        push.on('error', ({ error, fatal }) => {
+          assert.equal(fatal, false);
+          got.push(error.code);
+        });
+        push.start();
+        await waitUntil(() => got.length >= count, `${count} failed attempts at ${url}`);
+        assert.ok(push.stats.attempts >= count);
+        await push.close();
+        return got;
+      };
+      const refused = await codes(`http://127.0.0.1:${source.port}/whip`, 'wrong-token-1234', 2);
+      assert.deepEqual(refused.slice(0, 2), ['FW_ERR_UNAUTHORIZED', 'FW_ERR_UNAUTHORIZED']);
+      const failing = await codes(`${busy.url}/whip`, TOKEN, 3);
+      assert.deepEqual(failing.slice(0, 3), [
+        'FW_ERR_CONNECTION_FAILED',
+        'FW_ERR_CONNECTION_FAILED',
+        'FW_ERR_CONNECTION_FAILED',
+      ]);
+      assert.deepEqual(seen.slice(0, 2), [409, 503]);
+      assert.equal(source.webrtc?.sessions.length, 0, 'no session left on the bridge that refused');
+    } finally {
+      for (const push of pushes) await push.close();
+      await busy.close();
+      await source.close();
     }
   });
 
