@@ -113,7 +113,10 @@ export class WhipWhepEndpoints {
         error instanceof HttpFailure
           ? error
           : new HttpFailure(500, 'FW_ERR_PROCESS_FAILED', (error as Error).message, { cause: error });
-      log.warn(`${request.method ?? '?'} ${path}: ${failure.code}: ${failure.message}`);
+      // A replayed DELETE or a stray method is the client's business: logged quietly.
+      const line = `${request.method ?? '?'} ${path}: ${failure.code}: ${failure.message}`;
+      if (failure.status === 404 || failure.status === 405) log.debug(line);
+      else log.warn(line);
       if (response.headersSent) {
         response.destroy();
         return true;
