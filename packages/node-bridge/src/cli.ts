@@ -33,11 +33,14 @@ Options:
   --ws, --mjpeg        outputs to serve (default: both)
   --webrtc             also serve WebRTC at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}), get
                        the answer and a session URL (Location) that DELETE ends; a viewer whose browser takes H.264
-                       gets the source's shared H.264 as is (no encode per viewer), one that takes only VP8 gets its
-                       own VP8 encode in a worker process
-  --webrtc-max-viewers <n>   most H.264 WebRTC viewers at once (default 500); more get 503 FW_ERR_CAPACITY_REACHED
-  --webrtc-max-sessions <n>  most VP8 viewers and publishers at once (default 16; each costs an encoder or decoder)
-  --webrtc-vp8-only    send every WebRTC viewer its own VP8 encode, as before H.264 passthrough
+                       gets the source's shared H.264 as is (no encode per viewer), one that takes only VP8 gets the
+                       source's one shared VP8 encode (started by the first VP8 viewer, stopped after the last)
+  --webrtc-max-viewers <n>   most WebRTC media viewers (H.264 or shared VP8) at once (default 500); more get 503
+                       FW_ERR_CAPACITY_REACHED
+  --webrtc-max-sessions <n>  most publishers, data-channel and per-viewer VP8 viewers at once (default 16)
+  --webrtc-vp8-only    send every WebRTC viewer VP8, never H.264
+  --webrtc-vp8-encoder <shared|per-viewer>  one VP8 encode per source for every VP8 viewer (default shared), or
+                       one per viewer in the wrtc worker process (the older path, for comparison)
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
@@ -85,6 +88,7 @@ const options = {
   'webrtc-max-sessions': { type: 'string' },
   'webrtc-max-viewers': { type: 'string' },
   'webrtc-vp8-only': { type: 'boolean' },
+  'webrtc-vp8-encoder': { type: 'string' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
   'room-token': { type: 'string' },
@@ -218,6 +222,11 @@ await runCli('framewire-bridge', async () => {
   const width = number(values, 'mjpeg-width');
   const maxSessions = number(values, 'webrtc-max-sessions');
   const maxViewers = number(values, 'webrtc-max-viewers');
+  const vp8Encoder = values['webrtc-vp8-encoder'] as string | undefined;
+  assertOption(
+    vp8Encoder === undefined || vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
+    `--webrtc-vp8-encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
+  );
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -234,6 +243,7 @@ await runCli('framewire-bridge', async () => {
             ...(maxSessions === undefined ? {} : { maxSessions }),
             ...(maxViewers === undefined ? {} : { maxPassthroughViewers: maxViewers }),
             ...(values['webrtc-vp8-only'] === true ? { h264Passthrough: false } : {}),
+            ...(vp8Encoder === undefined ? {} : { vp8Encoder }),
           },
         }
       : {}),

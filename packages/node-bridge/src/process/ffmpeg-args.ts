@@ -94,3 +94,61 @@ export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string):
     'pipe:1',
   ];
 }
+
+/** VP8 encoding settings for the bridge's shared VP8 encoder (libvpx, realtime). */
+export interface Vp8EncodeOptions {
+  /** Target bitrate, in bits per second. Default: 1,500,000. */
+  bitrateBps?: number;
+  /** Frames between keyframes (a late joiner or a lost picture waits at most this long). Default: 30. */
+  keyframeIntervalFrames?: number;
+}
+
+/**
+ * Output arguments for VP8 in IVF on stdout: libvpx with `-deadline realtime`, `-cpu-used 8` (fastest), error
+ * resilience on, no alternate reference frames and no lag (each frame leaves as soon as it is encoded), a fixed
+ * keyframe interval, every packet flushed at once.
+ */
+export function vp8OutputArgs(options: Vp8EncodeOptions = {}, scale?: string): string[] {
+  const bitrateBps = options.bitrateBps ?? 1_500_000;
+  const gop = options.keyframeIntervalFrames ?? 30;
+  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, 'vp8.bitrateBps must be in 10000..100000000');
+  assertOption(
+    Number.isInteger(gop) && gop >= 1 && gop <= 600,
+    'vp8.keyframeIntervalFrames must be an integer in 1..600',
+  );
+  return [
+    '-an',
+    ...(scale ? ['-vf', scale] : []),
+    '-c:v',
+    'libvpx',
+    '-pix_fmt',
+    'yuv420p',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-error-resilient',
+    '1',
+    '-lag-in-frames',
+    '0',
+    '-auto-alt-ref',
+    '0',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-b:v',
+    String(bitrateBps),
+    '-maxrate',
+    String(bitrateBps),
+    '-bufsize',
+    String(Math.round(bitrateBps / 2)),
+    '-fps_mode',
+    'passthrough',
+    '-flush_packets',
+    '1',
+    '-f',
+    'ivf',
+    'pipe:1',
+  ];
+}

@@ -1,0 +1,92 @@
+/** A receive-only WebRTC viewer in Node (werift) of a bridge's `/offer`, on loopback only. */
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+
+/** What a {@link WeriftViewer} received so far. */
+export interface WeriftViewerCounts {
+  /** RTP payload bytes. */
+  bytes: number;
+  /** Frames (RTP packets with the marker bit). */
+  frames: number;
+}
+
+/** A connected viewer: its counters, and `close()`, which DELETEs its session and closes the peer connection. */
+export interface WeriftViewer {
+  counts: WeriftViewerCounts;
+  /** The session resource (`Location`). */
+  location: string;
+  close(): Promise<void>;
+}
+
+const loopbackOnly = (sdp: string): string =>
+  sdp
+    .split('\r\n')
+    .filter(
+      (line) =>
+        !line.startsWith('a=candidate:') || (line.split(/\s+/)[4] === '127.0.0.1' && line.includes(' typ host')),
+    )
+    .join('\r\n');
+
+/**
+ * Offers recvonly video in `codec` only to `offerUrl` (a bridge's `/offer`) from a werift peer connection with a
+ * host candidate on 127.0.0.1 and the loopback STUN server `stunUrl` (werift's fallback would be a public one).
+ * Counts what arrives; does not decode. Rejects when the offer is refused.
+ */
+export async function openWeriftViewer(
+  offerUrl: string,
+  codec: 'h264' | 'vp8',
+  stunUrl: string,
+): Promise<WeriftViewer> {
+  const h264 = codec === 'h264';
+  const pc = new RTCPeerConnection({
+    iceServers: [{ urls: stunUrl }],
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceUseIpv6: false,
+    headerExtensions: { video: [], audio: [] },
+    codecs: {
+      audio: [],
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: h264 ? 'video/H264' : 'video/VP8',
+          clockRate: 90_000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+          ...(h264 ? { parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' } : {}),
+        }),
+      ],
+    },
+  });
+  const counts: WeriftViewerCounts = { bytes: 0, frames: 0 };
+  const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+  transceiver.onTrack.subscribe((track) =>
+    track.onReceiveRtp.subscribe((rtp) => {
+      counts.bytes += rtp.payload.length;
+      if (rtp.header.marker) counts.frames++;
+    }),
+  );
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete')
+    await new Promise<void>((resolve) =>
+      pc.iceGatheringStateChange.subscribe((state) => {
+        if (state === 'complete') resolve();
+      }),
+    );
+  const response = await fetch(offerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp' },
+    body: loopbackOnly(pc.localDescription?.sdp ?? ''),
+  });
+  const body = await response.text();
+  if (response.status !== 201) {
+    await pc.close();
+    throw new Error(`offer refused: ${response.status} ${body}`);
+  }
+  await pc.setRemoteDescription({ type: 'answer', sdp: loopbackOnly(body) });
+  const location = new URL(response.headers.get('location') ?? '', offerUrl).href;
+  return {
+    counts,
+    location,
+    close: async () => {
+      await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      await pc.close();
+    },
+  };
+}
