@@ -11,7 +11,7 @@ import {
   type VideoSource,
 } from '@framewire/node-bridge';
 import { WsViewer } from '../helpers/bridge.js';
-import { runCli, waitUntil } from '../helpers/node.js';
+import { makeMediaFile, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
 import { openWeriftViewer, type WeriftViewer } from '../helpers/werift-viewer.js';
 
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -126,6 +126,49 @@ describe('Shared encoders: one per source and format, only while someone watches
     assert.equal(counter(metrics, 'framewire_encoder_frames_in_total', 'h264'), 0);
     assert.ok(webrtc.counts.bytes > 0);
     ws.close();
+  });
+
+  it('the CLI’s --h264-passthrough sends an H.264 file as is to WebSocket and WebRTC viewers: no encoder runs', async () => {
+    const dir = await tempDir();
+    try {
+      // libx264's default High profile: the bridge's own encoder would write constrained baseline instead.
+      const file = await makeMediaFile({ path: `${dir.path}/clip.mp4`, durationS: 60, frameRate: 15 });
+      const cli = await startCli(
+        CLI,
+        [
+          '--source',
+          `file:${file}`,
+          '--h264-passthrough',
+          '--port',
+          '0',
+          '--webrtc',
+          '--webrtc-ice-address',
+          '127.0.0.1',
+        ],
+        /listening on (http:\/\/[\d.:]+)/,
+      );
+      try {
+        const url = cli.match[1] ?? '';
+        const ws = new WsViewer(`${url.replace('http:', 'ws:')}/ws`);
+        await ws.waitForFrames(10);
+        const config = ws.messages.find((m) => m.type === 'config');
+        assert.match(
+          config && 'codec' in config ? String(config.codec) : '',
+          /^avc1\.64/,
+          'the file’s own High profile',
+        );
+        const webrtc = await openWeriftViewer(`${url}/offer`, 'h264', stun.url);
+        viewers.push(webrtc);
+        await waitUntil(() => webrtc.counts.frames >= 5, 'the WebRTC viewer to receive frames', 60_000);
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.deepEqual(runningEncoders(metrics), [], 'no encoder for the file’s H.264');
+        ws.close();
+      } finally {
+        await cli.stop();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('VP8 viewers (no H.264 in their offers) share one libvpx encoder, stopped after the last', async () => {

@@ -54,6 +54,9 @@ Options:
   --mjpeg-width <px>   scale MJPEG to this width
   --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
   --keyframe-interval <frames>  H.264 keyframe interval: late joiners wait at most this long (default: fps)
+  --h264-passthrough   file:, rtsp://… and v4l2: sources whose input is H.264 send it as is (no decode, no encode;
+                       for WebRTC viewers it must have no B-frames); without it they are decoded to JPEG and the
+                       bridge encodes H.264 once for every H.264 output
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
@@ -97,6 +100,7 @@ const options = {
   'mjpeg-width': { type: 'string' },
   bitrate: { type: 'string' },
   'keyframe-interval': { type: 'string' },
+  'h264-passthrough': { type: 'boolean' },
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
@@ -200,6 +204,7 @@ await runCli('framewire-bridge', async () => {
     ...(bitrateBps === undefined ? {} : { bitrateBps }),
     ...(ffmpegPath ? { ffmpegPath } : {}),
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
+    ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];
   const sources = specs.flatMap((spec) => createSources(spec, common));
