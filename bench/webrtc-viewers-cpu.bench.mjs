@@ -9,7 +9,7 @@
 // those start with the first viewer; the cost per viewer is (CPU with N viewers − CPU with 0 viewers) / N.
 // Lower is better.
 import { LoopbackStunServer } from '@framewire/node-bridge';
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { openWeriftViewer } from '../test/helpers/werift-viewer.mjs';
 import { childProcesses, cpuSeconds, startBridgeCli } from './lib/bridge-process.mjs';
 
 const WIDTH = 1280;
@@ -31,72 +31,12 @@ function startBridge(extra) {
   ]);
 }
 
-const loopbackOnly = (sdp) =>
-  sdp
-    .split('\r\n')
-    .filter(
-      (line) =>
-        !line.startsWith('a=candidate:') || (line.split(/\s+/)[4] === '127.0.0.1' && line.includes(' typ host')),
-    )
-    .join('\r\n');
-
-/**
- * A receive-only werift viewer of `port`'s /offer offering only `codec`, with a host candidate on 127.0.0.1 and
- * the STUN server `stunUrl` on loopback (werift's fallback would be a public one).
- */
-async function viewer(port, codec, stunUrl) {
-  const h264 = codec === 'h264';
-  const pc = new RTCPeerConnection({
-    iceServers: [{ urls: stunUrl }],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    headerExtensions: { video: [], audio: [] },
-    codecs: {
-      audio: [],
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: h264 ? 'video/H264' : 'video/VP8',
-          clockRate: 90_000,
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-          ...(h264 ? { parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' } : {}),
-        }),
-      ],
-    },
-  });
-  const counts = { bytes: 0, frames: 0 };
-  const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
-  transceiver.onTrack.subscribe((track) =>
-    track.onReceiveRtp.subscribe((rtp) => {
-      counts.bytes += rtp.payload.length;
-      if (rtp.header.marker) counts.frames++;
-    }),
-  );
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete')
-    await new Promise((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
-  const response = await fetch(`http://127.0.0.1:${port}/offer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp' },
-    body: loopbackOnly(pc.localDescription.sdp),
-  });
-  const body = await response.text();
-  if (response.status !== 201) throw new Error(`offer refused: ${response.status} ${body}`);
-  await pc.setRemoteDescription({ type: 'answer', sdp: loopbackOnly(body) });
-  const location = response.headers.get('location');
-  return {
-    counts,
-    close: async () => {
-      await fetch(`http://127.0.0.1:${port}${location}`, { method: 'DELETE' }).catch(() => undefined);
-      await pc.close();
-    },
-  };
-}
-
 /** CPU % (of one core) of the bridge's Node processes and of its ffmpegs over WINDOW_MS with `n` viewers. */
 async function measure(bridge, n, codec, stunUrl) {
   const viewers = [];
   try {
-    for (let i = 0; i < n; i++) viewers.push(await viewer(bridge.port, codec, stunUrl));
+    for (let i = 0; i < n; i++)
+      viewers.push(await openWeriftViewer(`http://127.0.0.1:${bridge.port}/offer`, codec, stunUrl));
     await sleep(SETTLE_MS);
     const procs = childProcesses(bridge.child.pid);
     const nodes = [bridge.child.pid, ...procs.filter((p) => p.comm !== 'ffmpeg').map((p) => p.pid)];

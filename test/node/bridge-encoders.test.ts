@@ -12,7 +12,9 @@ import {
 } from '@framewire/node-bridge';
 import { WsViewer } from '../helpers/bridge.js';
 import { makeMediaFile, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
-import { openWeriftViewer, type WeriftViewer } from '../helpers/werift-viewer.js';
+import { openWeriftViewer } from '../helpers/werift-viewer.mjs';
+
+type WeriftViewer = Awaited<ReturnType<typeof openWeriftViewer>>;
 
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
 
@@ -152,11 +154,7 @@ describe('Shared encoders: one per source and format, only while someone watches
         const ws = new WsViewer(`${url.replace('http:', 'ws:')}/ws`);
         await ws.waitForFrames(10);
         const config = ws.messages.find((m) => m.type === 'config');
-        assert.match(
-          config && 'codec' in config ? String(config.codec) : '',
-          /^avc1\.64/,
-          'the file’s own High profile',
-        );
+        assert.match(config && 'codec' in config ? config.codec : '', /^avc1\.64/, 'the file’s own High profile');
         const webrtc = await openWeriftViewer(`${url}/offer`, 'h264', stun.url);
         viewers.push(webrtc);
         await waitUntil(() => webrtc.counts.frames >= 5, 'the WebRTC viewer to receive frames', 60_000);
@@ -179,8 +177,10 @@ describe('Shared encoders: one per source and format, only while someone watches
     const vp8 = [await viewer(bridge, 'vp8'), await viewer(bridge, 'vp8'), await viewer(bridge, 'vp8')];
     const metrics = await metricsOf(bridge);
     assert.deepEqual(runningEncoders(metrics), ['vp8/libvpx'], 'one VP8 encoder for three viewers');
-    assert.equal(bridge.webrtc?.stats.workerSessions, 0, 'no per-viewer encode in the wrtc worker');
-    assert.equal(bridge.webrtc?.passthroughSessions.filter((s) => s.codec === 'vp8').length, 3);
+    const output = bridge.webrtc;
+    assert.ok(output, 'the bridge serves WebRTC');
+    assert.equal(output.stats.workerSessions, 0, 'no per-viewer encode in the wrtc worker');
+    assert.equal(output.passthroughSessions.filter((s) => s.codec === 'vp8').length, 3);
     assert.ok(counter(metrics, 'framewire_encoder_frames_out_total', 'vp8') > 0);
     for (const v of vp8) await v.close();
     await waitUntil(

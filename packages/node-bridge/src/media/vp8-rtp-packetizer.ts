@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { assertOption } from '@framewire/core';
 import { Vp8Packetizer } from 'werift';
+import { RTP_HEADER_BYTES, rtpPacketOptions } from './rtp-packet-options.js';
 
 /** Options of {@link Vp8RtpPacketizer}. */
 export interface Vp8RtpPacketizerOptions {
@@ -22,8 +23,6 @@ export interface Vp8RtpFrame {
   key: boolean;
 }
 
-const RTP_HEADER_BYTES = 12;
-
 /**
  * Packetizes VP8 frames into RTP (RFC 7741) with werift's `Vp8Packetizer`: each packet carries the 4-byte payload
  * descriptor (X=1, I=1 with a 15-bit PictureID that advances once per frame, S=1 on the frame's first packet,
@@ -39,16 +38,7 @@ export class Vp8RtpPacketizer {
 
   /** Validates the options. */
   constructor(options: Vp8RtpPacketizerOptions = {}) {
-    const maxPacketBytes = options.maxPacketBytes ?? 1200;
-    assertOption(
-      Number.isInteger(maxPacketBytes) && maxPacketBytes >= 64 && maxPacketBytes <= 65_535,
-      `maxPacketBytes must be an integer from 64 to 65535; got ${maxPacketBytes}`,
-    );
-    const payloadType = options.payloadType ?? 96;
-    assertOption(
-      Number.isInteger(payloadType) && payloadType >= 0 && payloadType <= 127,
-      `payloadType must be an integer from 0 to 127; got ${payloadType}`,
-    );
+    const { maxPacketBytes, payloadType } = rtpPacketOptions(options);
     const initial = options.initialTimestamp;
     assertOption(
       initial === undefined || (Number.isInteger(initial) && initial >= 0 && initial <= 0xffff_ffff),

@@ -222,9 +222,11 @@ export class WebRtcOutput {
       Number.isInteger(o.maxSessions) && o.maxSessions >= 1,
       `webrtc.maxSessions must be an integer >= 1; got ${o.maxSessions}`,
     );
+    // Checked at run time: JavaScript callers and JSON configs can pass anything.
+    const vp8Encoder: unknown = o.vp8Encoder;
     assertOption(
-      o.vp8Encoder === 'shared' || o.vp8Encoder === 'per-viewer',
-      `webrtc.vp8Encoder must be shared or per-viewer; got ${String(o.vp8Encoder)}`,
+      vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
+      `webrtc.vp8Encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
     );
     this.#feeds = feeds;
     this.#passthrough = new PassthroughViewers((id, codec) => feeds.feed(id, codec), {

@@ -46,13 +46,7 @@ export function jpegOutputArgs(quality: number, scale?: string): string[] {
  * H.264 is passed through.
  */
 export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string): string[] {
-  const bitrateBps = options.bitrateBps ?? 2_000_000;
-  const gop = options.keyframeIntervalFrames ?? 30;
-  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, 'h264.bitrateBps must be in 10000..100000000');
-  assertOption(
-    Number.isInteger(gop) && gop >= 1 && gop <= 600,
-    'h264.keyframeIntervalFrames must be an integer in 1..600',
-  );
+  const rate = rateArgs('h264', options.bitrateBps ?? 2_000_000, options.keyframeIntervalFrames ?? 30);
   const codec = options.copy
     ? ['-c:v', 'copy']
     : [
@@ -67,18 +61,9 @@ export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string):
         'baseline',
         '-pix_fmt',
         'yuv420p',
-        '-g',
-        String(gop),
-        '-keyint_min',
-        String(gop),
         '-sc_threshold',
         '0',
-        '-b:v',
-        String(bitrateBps),
-        '-maxrate',
-        String(bitrateBps),
-        '-bufsize',
-        String(Math.round(bitrateBps / 2)),
+        ...rate,
       ];
   return [
     '-an',
@@ -109,13 +94,7 @@ export interface Vp8EncodeOptions {
  * keyframe interval, every packet flushed at once.
  */
 export function vp8OutputArgs(options: Vp8EncodeOptions = {}, scale?: string): string[] {
-  const bitrateBps = options.bitrateBps ?? 1_500_000;
-  const gop = options.keyframeIntervalFrames ?? 30;
-  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, 'vp8.bitrateBps must be in 10000..100000000');
-  assertOption(
-    Number.isInteger(gop) && gop >= 1 && gop <= 600,
-    'vp8.keyframeIntervalFrames must be an integer in 1..600',
-  );
+  const rate = rateArgs('vp8', options.bitrateBps ?? 1_500_000, options.keyframeIntervalFrames ?? 30);
   return [
     '-an',
     ...(scale ? ['-vf', scale] : []),
@@ -133,16 +112,7 @@ export function vp8OutputArgs(options: Vp8EncodeOptions = {}, scale?: string): s
     '0',
     '-auto-alt-ref',
     '0',
-    '-g',
-    String(gop),
-    '-keyint_min',
-    String(gop),
-    '-b:v',
-    String(bitrateBps),
-    '-maxrate',
-    String(bitrateBps),
-    '-bufsize',
-    String(Math.round(bitrateBps / 2)),
+    ...rate,
     '-fps_mode',
     'passthrough',
     '-flush_packets',
@@ -150,5 +120,30 @@ export function vp8OutputArgs(options: Vp8EncodeOptions = {}, scale?: string): s
     '-f',
     'ivf',
     'pipe:1',
+  ];
+}
+
+/**
+ * The rate-control arguments every bridge encoder shares: a fixed keyframe interval of `gop` frames and a constant
+ * `bitrateBps` with a half-second buffer. Validates both; `option` names the option group in the message.
+ */
+function rateArgs(option: 'h264' | 'vp8', bitrateBps: number, gop: number): string[] {
+  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, `${option}.bitrateBps must be in 10000..100000000`);
+  assertOption(
+    Number.isInteger(gop) && gop >= 1 && gop <= 600,
+    `${option}.keyframeIntervalFrames must be an integer in 1..600`,
+  );
+  const bitrate = String(bitrateBps);
+  return [
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-b:v',
+    bitrate,
+    '-maxrate',
+    bitrate,
+    '-bufsize',
+    String(Math.round(bitrateBps / 2)),
   ];
 }

@@ -1,23 +1,13 @@
-/** A receive-only WebRTC viewer in Node (werift) of a bridge's `/offer`, on loopback only. */
+// A receive-only WebRTC viewer in Node (werift) of a bridge's `/offer`, on loopback only; plain JavaScript so that
+// the benches (run by node itself) use it as the tests do.
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 
-/** What a {@link WeriftViewer} received so far. */
-export interface WeriftViewerCounts {
-  /** RTP payload bytes. */
-  bytes: number;
-  /** Frames (RTP packets with the marker bit). */
-  frames: number;
-}
-
-/** A connected viewer: its counters, and `close()`, which DELETEs its session and closes the peer connection. */
-export interface WeriftViewer {
-  counts: WeriftViewerCounts;
-  /** The session resource (`Location`). */
-  location: string;
-  close(): Promise<void>;
-}
-
-const loopbackOnly = (sdp: string): string =>
+/**
+ * Keeps only host candidates on 127.0.0.1.
+ * @param {string} sdp
+ * @returns {string}
+ */
+const loopbackOnly = (sdp) =>
   sdp
     .split('\r\n')
     .filter(
@@ -29,13 +19,14 @@ const loopbackOnly = (sdp: string): string =>
 /**
  * Offers recvonly video in `codec` only to `offerUrl` (a bridge's `/offer`) from a werift peer connection with a
  * host candidate on 127.0.0.1 and the loopback STUN server `stunUrl` (werift's fallback would be a public one).
- * Counts what arrives; does not decode. Rejects when the offer is refused.
+ * Counts what arrives (RTP payload bytes; frames = packets with the marker bit); does not decode. Rejects when the
+ * offer is refused. `close()` DELETEs the session and closes the peer connection.
+ * @param {string} offerUrl
+ * @param {'h264' | 'vp8'} codec
+ * @param {string} stunUrl
+ * @returns {Promise<{ counts: { bytes: number; frames: number }; location: string; close(): Promise<void> }>}
  */
-export async function openWeriftViewer(
-  offerUrl: string,
-  codec: 'h264' | 'vp8',
-  stunUrl: string,
-): Promise<WeriftViewer> {
+export async function openWeriftViewer(offerUrl, codec, stunUrl) {
   const h264 = codec === 'h264';
   const pc = new RTCPeerConnection({
     iceServers: [{ urls: stunUrl }],
@@ -54,7 +45,7 @@ export async function openWeriftViewer(
       ],
     },
   });
-  const counts: WeriftViewerCounts = { bytes: 0, frames: 0 };
+  const counts = { bytes: 0, frames: 0 };
   const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
   transceiver.onTrack.subscribe((track) =>
     track.onReceiveRtp.subscribe((rtp) => {
@@ -64,9 +55,9 @@ export async function openWeriftViewer(
   );
   await pc.setLocalDescription(await pc.createOffer());
   if (pc.iceGatheringState !== 'complete')
-    await new Promise<void>((resolve) =>
+    await new Promise((resolve) =>
       pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === 'complete') resolve();
+        if (state === 'complete') resolve(undefined);
       }),
     );
   const response = await fetch(offerUrl, {
