@@ -60,10 +60,16 @@ export async function openWeriftViewer(offerUrl, codec, stunUrl) {
         if (state === 'complete') resolve(undefined);
       }),
     );
-  const response = await fetch(offerUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp' },
-    body: loopbackOnly(pc.localDescription?.sdp ?? ''),
+  const post = () =>
+    fetch(offerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: loopbackOnly(pc.localDescription?.sdp ?? ''),
+    });
+  // A kept-alive connection the server closed meanwhile (its idle timeout) resets: the offer was not received.
+  const response = await post().catch((error) => {
+    if (error?.cause?.code !== 'ECONNRESET') throw error;
+    return post();
   });
   const body = await response.text();
   if (response.status !== 201) {
