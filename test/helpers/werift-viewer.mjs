@@ -66,9 +66,11 @@ export async function openWeriftViewer(offerUrl, codec, stunUrl) {
       headers: { 'content-type': 'application/sdp' },
       body: loopbackOnly(pc.localDescription?.sdp ?? ''),
     });
-  // A kept-alive connection the server closed meanwhile (its idle timeout) resets: the offer was not received.
+  // A kept-alive connection that the server closed at that moment (its idle timeout; more likely when the machine is
+  // loaded) fails with ECONNRESET or "other side closed": the offer was not answered, so it is sent once more.
   const response = await post().catch((error) => {
-    if (error?.cause?.code !== 'ECONNRESET') throw error;
+    const code = error?.cause?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET') throw error;
     return post();
   });
   const body = await response.text();
