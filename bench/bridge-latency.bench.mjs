@@ -1,8 +1,9 @@
 // Glass-to-glass latency from the Node bridge to a page, for the same 1280×720 30 fps test pattern in the same
-// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder), VP8 over WebRTC received by
-// framewire's WhepSource (the bridge's /offer, loopback ICE only) and the same H.264 as the WebSocket on a WebRTC
-// data channel (WhepSource with delivery: 'datachannel') vs the bridge's MJPEG over HTTP read by a plain
-// multipart reader in the page (fetch, JPEG decoded with createImageBitmap). All measure capture
+// run: H.264 over WebSocket decoded by framewire's BridgeSource (VideoDecoder), the same H.264 passed through to a
+// WebRTC media track and the same H.264 on a WebRTC data channel (WhepSource, the bridge's /offer, loopback ICE
+// only; delivery 'track' and 'datachannel'), and VP8 over WebRTC from a second bridge that sends every viewer VP8
+// (its one shared VP8 encode) vs the bridge's MJPEG over HTTP read by a plain multipart reader in the page (fetch,
+// JPEG decoded with createImageBitmap); WebRTC passthrough is also compared with the WebSocket. All measure capture
 // (X-Capture-Time-Ms / the frame header's captureTimeMs / the fw.meta capture time, stamped by the bridge) → a
 // decoded picture in the page; lower is better.
 import { BridgeServer, createTestPatternSource } from '@framewire/node-bridge';
@@ -13,7 +14,7 @@ const FPS = 30;
 const WARMUP_FRAMES = 30;
 const FRAMES = 150;
 
-export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource), WebRTC VP8 and WebRTC data-channel H.264 (WhepSource) vs MJPEG over HTTP`;
+export const name = `Bridge glass-to-glass latency, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: WebSocket H.264 (BridgeSource), WebRTC H.264 passthrough, shared VP8 and data-channel H.264 (WhepSource) vs MJPEG over HTTP, and WebRTC passthrough vs WebSocket`;
 
 const percentile = (values, q) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
@@ -126,17 +127,26 @@ function mjpegLatencies(page, url) {
   );
 }
 
-/** Alternates the three paths `repeats` times; reports the p50 and p95 of each run. */
+/** Alternates the paths `repeats` times; reports the p50 and p95 of each run. */
 export async function run({ page, repeats }) {
   const source = createTestPatternSource({ width: WIDTH, height: HEIGHT, frameRate: FPS });
   const bridge = await BridgeServer.start({
     port: 0,
     sources: [source],
-    // VP8 per viewer, as the rows say (H.264 passthrough viewers: webrtc-viewers-cpu.bench.mjs).
+    // Chromium's offers take H.264: media-track viewers get the shared H.264 feed passed through.
+    webrtc: { iceAddresses: ['127.0.0.1'] },
+  });
+  // Every viewer of this one gets VP8, from its one shared VP8 encoder.
+  const vp8Bridge = await BridgeServer.start({
+    port: 0,
+    sources: [createTestPatternSource({ width: WIDTH, height: HEIGHT, frameRate: FPS })],
+    mjpeg: false,
+    websocket: false,
     webrtc: { iceAddresses: ['127.0.0.1'], h264Passthrough: false },
   });
   const base = `http://127.0.0.1:${bridge.port}`;
   const ws = { p50: [], p95: [] };
+  const passthrough = { p50: [], p95: [] };
   const webrtc = { p50: [], p95: [] };
   const datachannel = { p50: [], p95: [] };
   const mjpeg = { p50: [], p95: [] };
@@ -151,12 +161,14 @@ export async function run({ page, repeats }) {
     }
     for (let i = 0; i < repeats; i++) {
       push(ws, await websocketLatencies(page, base));
-      push(webrtc, await webrtcLatencies(page, `${base}/offer`));
+      push(passthrough, await webrtcLatencies(page, `${base}/offer`));
+      push(webrtc, await webrtcLatencies(page, `http://127.0.0.1:${vp8Bridge.port}/offer`));
       push(datachannel, await webrtcLatencies(page, `${base}/offer`, 'datachannel'));
       push(mjpeg, await mjpegLatencies(page, `${base}/video`));
     }
   } finally {
     await bridge.close();
+    await vp8Bridge.close();
   }
   const row = (q, ours, oursLabel) => ({
     unit: `ms ${q}`,
@@ -166,12 +178,24 @@ export async function run({ page, repeats }) {
     baselineLabel: `MJPEG over HTTP, fetch + createImageBitmap (${q})`,
   });
   const wsLabel = 'WebSocket H.264, BridgeSource';
-  const webrtcLabel = 'WebRTC VP8, WhepSource';
+  const passthroughLabel = 'WebRTC H.264 passthrough, WhepSource';
+  const webrtcLabel = 'WebRTC shared VP8, WhepSource';
+  const versusWs = (q) => ({
+    unit: `ms ${q}`,
+    ours: passthrough[q],
+    baseline: ws[q],
+    oursLabel: `${passthroughLabel} (${q})`,
+    baselineLabel: `${wsLabel} (${q})`,
+  });
   const datachannelLabel = 'WebRTC data channel H.264, WhepSource delivery: datachannel';
   return {
     rows: [
       row('p50', ws, wsLabel),
       row('p95', ws, wsLabel),
+      row('p50', passthrough, passthroughLabel),
+      row('p95', passthrough, passthroughLabel),
+      versusWs('p50'),
+      versusWs('p95'),
       row('p50', webrtc, webrtcLabel),
       row('p95', webrtc, webrtcLabel),
       row('p50', datachannel, datachannelLabel),
@@ -179,7 +203,8 @@ export async function run({ page, repeats }) {
     ],
     notes: [
       'Latency in ms: lower is better (a ratio below 1 means the WebSocket or WebRTC path is faster than MJPEG).',
-      'The bridge encodes the test pattern once to JPEG (MJPEG path), once to H.264 (WebSocket path and WebRTC data channel, the same shared feed) and decodes it once to I420 for the WebRTC track, where `@roamhq/wrtc` encodes VP8 per viewer in the bridge’s WebRTC worker; capture time is stamped when ffmpeg hands the bridge a frame.',
+      'The first bridge’s test pattern is JPEG (MJPEG path as is) and encoded once to H.264, the one shared feed of the WebSocket, the WebRTC passthrough track and the data channel; the second bridge encodes its own test pattern once to VP8 (ffmpeg libvpx, realtime) for its WebRTC viewers. Capture time is stamped when ffmpeg hands the bridge a frame.',
+      'WebRTC passthrough vs WebSocket: the same H.264 access units, as RTP to the browser’s WebRTC receiver (jitter buffer target 0 ms) or in WebSocket messages decoded by VideoDecoder; a ratio above 1 means WebRTC is slower.',
       'WebRTC runs on loopback only: the bridge keeps 127.0.0.1 candidates (`webrtc.iceAddresses`) and the page filters its offer and the answer the same way.',
       `Per run: ${WARMUP_FRAMES} warm-up frames, then ${FRAMES} measured frames per path.`,
     ],

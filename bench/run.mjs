@@ -66,6 +66,8 @@ const table = [
   ),
 ];
 if (process.env.BENCH_ONLY) {
+  // The rows, ready to paste into RESULTS.md.
+  console.log(table.slice(2).join('\n'));
   console.log('BENCH_ONLY set: bench/RESULTS.md left as it is');
   process.exit(0);
 }

@@ -1,13 +1,15 @@
-// WebRTC CPU per viewer: two bridges (`framewire-bridge --webrtc`, each its own process, 1280×720 30 fps test
+// WebRTC CPU per viewer: three bridges (`framewire-bridge --webrtc`, each its own process, 1280×720 30 fps test
 // pattern) side by side in one run: one passes the source's shared H.264 through to every viewer (werift in the
-// bridge process, the default), the other encodes VP8 for each viewer in its wrtc worker process
-// (`--webrtc-vp8-only`, today's path before passthrough). Viewers are werift peer connections in this process that
-// only receive (no decoding) and count RTP packets and frames. The CPU counted is the bridge's own Node processes
-// (the bridge and its WebRTC worker) from /proc over a fixed window; the cost per viewer is (CPU with N viewers −
-// CPU with 0 viewers) / N. The shared ffmpeg encoders (test pattern, H.264 or I420) are reported in the notes.
+// bridge process, the default), one sends every viewer the source's one shared VP8 encode (`--webrtc-vp8-only`:
+// ffmpeg libvpx, packetized once, werift), and one encodes VP8 for each viewer in its wrtc worker process
+// (`--webrtc-vp8-only --webrtc-vp8-encoder per-viewer`, the older path). Viewers are werift peer connections in
+// this process that only receive (no decoding) and count RTP packets and frames. The CPU counted is the bridge's
+// own Node processes (the bridge and its WebRTC worker) from /proc over a fixed window, and for the VP8 comparison
+// also its ffmpeg encoders (the shared VP8 encode, or the I420 conversion the per-viewer encoders read), since
+// those start with the first viewer; the cost per viewer is (CPU with N viewers − CPU with 0 viewers) / N.
 // Lower is better.
 import { LoopbackStunServer } from '@framewire/node-bridge';
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { openWeriftViewer } from '../test/helpers/werift-viewer.mjs';
 import { childProcesses, cpuSeconds, startBridgeCli } from './lib/bridge-process.mjs';
 
 const WIDTH = 1280;
@@ -17,7 +19,7 @@ const VIEWERS = [1, 10, 50];
 const WINDOW_MS = 5000;
 const SETTLE_MS = 3000;
 
-export const name = `WebRTC CPU per viewer, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: H.264 passthrough (werift, shared track) vs VP8 encoded per viewer (wrtc worker)`;
+export const name = `WebRTC CPU per viewer, ${WIDTH}×${HEIGHT} ${FPS} fps test pattern on loopback: H.264 passthrough (werift, shared track) and shared VP8 (one libvpx encode) vs VP8 encoded per viewer (wrtc worker)`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,72 +31,12 @@ function startBridge(extra) {
   ]);
 }
 
-const loopbackOnly = (sdp) =>
-  sdp
-    .split('\r\n')
-    .filter(
-      (line) =>
-        !line.startsWith('a=candidate:') || (line.split(/\s+/)[4] === '127.0.0.1' && line.includes(' typ host')),
-    )
-    .join('\r\n');
-
-/**
- * A receive-only werift viewer of `port`'s /offer offering only `codec`, with a host candidate on 127.0.0.1 and
- * the STUN server `stunUrl` on loopback (werift's fallback would be a public one).
- */
-async function viewer(port, codec, stunUrl) {
-  const h264 = codec === 'h264';
-  const pc = new RTCPeerConnection({
-    iceServers: [{ urls: stunUrl }],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    headerExtensions: { video: [], audio: [] },
-    codecs: {
-      audio: [],
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: h264 ? 'video/H264' : 'video/VP8',
-          clockRate: 90_000,
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-          ...(h264 ? { parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' } : {}),
-        }),
-      ],
-    },
-  });
-  const counts = { bytes: 0, frames: 0 };
-  const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
-  transceiver.onTrack.subscribe((track) =>
-    track.onReceiveRtp.subscribe((rtp) => {
-      counts.bytes += rtp.payload.length;
-      if (rtp.header.marker) counts.frames++;
-    }),
-  );
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete')
-    await new Promise((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()));
-  const response = await fetch(`http://127.0.0.1:${port}/offer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp' },
-    body: loopbackOnly(pc.localDescription.sdp),
-  });
-  const body = await response.text();
-  if (response.status !== 201) throw new Error(`offer refused: ${response.status} ${body}`);
-  await pc.setRemoteDescription({ type: 'answer', sdp: loopbackOnly(body) });
-  const location = response.headers.get('location');
-  return {
-    counts,
-    close: async () => {
-      await fetch(`http://127.0.0.1:${port}${location}`, { method: 'DELETE' }).catch(() => undefined);
-      await pc.close();
-    },
-  };
-}
-
 /** CPU % (of one core) of the bridge's Node processes and of its ffmpegs over WINDOW_MS with `n` viewers. */
 async function measure(bridge, n, codec, stunUrl) {
   const viewers = [];
   try {
-    for (let i = 0; i < n; i++) viewers.push(await viewer(bridge.port, codec, stunUrl));
+    for (let i = 0; i < n; i++)
+      viewers.push(await openWeriftViewer(`http://127.0.0.1:${bridge.port}/offer`, codec, stunUrl));
     await sleep(SETTLE_MS);
     const procs = childProcesses(bridge.child.pid);
     const nodes = [bridge.child.pid, ...procs.filter((p) => p.comm !== 'ffmpeg').map((p) => p.pid)];
@@ -106,8 +48,14 @@ async function measure(bridge, n, codec, stunUrl) {
     const start = performance.now();
     await sleep(WINDOW_MS);
     const seconds = (performance.now() - start) / 1000;
+    // The encoders that ran during the window (an idle one stopped; one started by the first viewer is counted).
+    const ffmpegsAfter = childProcesses(bridge.child.pid)
+      .filter((p) => p.comm === 'ffmpeg')
+      .map((p) => p.pid)
+      .filter((pid) => !ffmpegs.includes(pid));
     return {
       bridge: ((sum(nodes) - node0) / seconds) * 100,
+      newFfmpeg: (sum(ffmpegsAfter) / seconds) * 100,
       ffmpeg: ((sum(ffmpegs) - ffmpeg0) / seconds) * 100,
       fpsPerViewer: n === 0 ? 0 : (viewers.reduce((t, v) => t + v.counts.frames, 0) - frames0) / n / seconds,
       megabitsPerS: ((viewers.reduce((t, v) => t + v.counts.bytes, 0) - bytes0) * 8) / seconds / 1e6,
@@ -121,16 +69,19 @@ async function measure(bridge, n, codec, stunUrl) {
 export async function run({ repeats }) {
   const stun = await LoopbackStunServer.start();
   const passthrough = await startBridge([]);
-  const vp8 = await startBridge(['--webrtc-vp8-only']);
+  const shared = await startBridge(['--webrtc-vp8-only']);
+  const vp8 = await startBridge(['--webrtc-vp8-only', '--webrtc-vp8-encoder', 'per-viewer']);
   const sides = [
     { bridge: passthrough, codec: 'h264', key: 'passthrough' },
+    { bridge: shared, codec: 'vp8', key: 'shared' },
     { bridge: vp8, codec: 'vp8', key: 'vp8' },
   ];
   const results = {};
   for (const { key } of sides)
     results[key] = {
       idle: [],
-      ...Object.fromEntries(VIEWERS.map((n) => [n, { cpu: [], ffmpeg: [], fps: [], mbps: [] }])),
+      idleTotal: [],
+      ...Object.fromEntries(VIEWERS.map((n) => [n, { cpu: [], total: [], ffmpeg: [], fps: [], mbps: [] }])),
     };
   try {
     // Let the VP8 worker start.
@@ -139,10 +90,13 @@ export async function run({ repeats }) {
       for (const { bridge, codec, key } of sides) {
         const zero = await measure(bridge, 0, codec, stun.url);
         results[key].idle.push(zero.bridge);
+        results[key].idleTotal.push(zero.bridge + zero.ffmpeg);
         for (const n of VIEWERS) {
           const m = await measure(bridge, n, codec, stun.url);
           const r = results[key][n];
           r.cpu.push((m.bridge - zero.bridge) / n);
+          // The shared encoders the viewers started: everything ffmpeg did beyond the idle bridge's ffmpegs.
+          r.total.push((m.bridge + m.ffmpeg + m.newFfmpeg - zero.bridge - zero.ffmpeg) / n);
           r.ffmpeg.push(m.ffmpeg);
           r.fps.push(m.fpsPerViewer);
           r.mbps.push(m.megabitsPerS);
@@ -160,21 +114,31 @@ export async function run({ repeats }) {
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const per = (key, field, digits = 1) =>
     VIEWERS.map((n) => `${n} → ${median(results[key][n][field]).toFixed(digits)}`).join(', ');
+  const plural = (n) => `${n} viewer${n > 1 ? 's' : ''}`;
   return {
-    rows: VIEWERS.map((n) => ({
-      unit: '% CPU',
-      ours: results.passthrough[n].cpu,
-      baseline: results.vp8[n].cpu,
-      oursLabel: `H.264 passthrough, bridge CPU per viewer, ${n} viewer${n > 1 ? 's' : ''}`,
-      baselineLabel: `VP8 per viewer (bridge + wrtc worker), ${n} viewer${n > 1 ? 's' : ''}`,
-    })),
+    rows: [
+      ...VIEWERS.map((n) => ({
+        unit: '% CPU',
+        ours: results.passthrough[n].cpu,
+        baseline: results.vp8[n].cpu,
+        oursLabel: `H.264 passthrough, bridge CPU per viewer, ${plural(n)}`,
+        baselineLabel: `VP8 per viewer (bridge + wrtc worker), ${plural(n)}`,
+      })),
+      ...VIEWERS.map((n) => ({
+        unit: '% CPU',
+        ours: results.shared[n].total,
+        baseline: results.vp8[n].total,
+        oursLabel: `shared VP8 (bridge + its one libvpx ffmpeg), CPU per viewer, ${plural(n)}`,
+        baselineLabel: `VP8 per viewer (bridge + wrtc worker + I420 ffmpeg), ${plural(n)}`,
+      })),
+    ],
     notes: [
-      'CPU in % of one core, the bridge’s Node processes only (for VP8: the bridge and its wrtc worker): lower is better.',
-      `Per-viewer CPU, two decimals (median): passthrough ${per('passthrough', 'cpu', 2)}; VP8 ${per('vp8', 'cpu', 2)}.`,
-      `Bridge CPU with 0 viewers (subtracted), median: passthrough ${median(results.passthrough.idle).toFixed(1)}%, VP8 ${median(results.vp8.idle).toFixed(1)}%.`,
-      `Frames received per viewer (median fps; the source makes ${FPS}): passthrough ${per('passthrough', 'fps')}; VP8 ${per('vp8', 'fps')}.`,
-      `Video received by all viewers together (median Mbit/s): passthrough ${per('passthrough', 'mbps')}; VP8 ${per('vp8', 'mbps')}.`,
-      `The shared ffmpeg processes (test pattern + JPEG, and the H.264 or I420 encoder; median % CPU, once whatever the viewers): passthrough ${per('passthrough', 'ffmpeg')}; VP8 ${per('vp8', 'ffmpeg')}.`,
+      'CPU in % of one core: lower is better. Passthrough rows: the bridge’s Node processes only (for per-viewer VP8: the bridge and its wrtc worker). Shared-VP8 rows: the Node processes plus the ffmpeg encoders the viewers started (libvpx for shared VP8; the I420 conversion for per-viewer VP8).',
+      `Per-viewer CPU, two decimals (median): passthrough ${per('passthrough', 'cpu', 2)}; shared VP8 incl. its encoder ${per('shared', 'total', 2)}; per-viewer VP8 ${per('vp8', 'cpu', 2)}, incl. its I420 ffmpeg ${per('vp8', 'total', 2)}.`,
+      `Bridge CPU with 0 viewers (subtracted), median: passthrough ${median(results.passthrough.idle).toFixed(1)}%, shared VP8 ${median(results.shared.idle).toFixed(1)}%, per-viewer VP8 ${median(results.vp8.idle).toFixed(1)}%.`,
+      `Frames received per viewer (median fps; the source makes ${FPS}): passthrough ${per('passthrough', 'fps')}; shared VP8 ${per('shared', 'fps')}; per-viewer VP8 ${per('vp8', 'fps')}.`,
+      `Video received by all viewers together (median Mbit/s): passthrough ${per('passthrough', 'mbps')}; shared VP8 ${per('shared', 'mbps')}; per-viewer VP8 ${per('vp8', 'mbps')}.`,
+      `All the bridge’s ffmpeg processes (test pattern + JPEG, and the H.264, VP8 or I420 encoder; median % CPU, once whatever the viewers): passthrough ${per('passthrough', 'ffmpeg')}; shared VP8 ${per('shared', 'ffmpeg')}; per-viewer VP8 ${per('vp8', 'ffmpeg')}.`,
       `Per run: the viewers connect one after another, ${SETTLE_MS} ms to settle, then a ${WINDOW_MS} ms window. Viewers are receive-only werift peer connections in the bench process (no decoding; their CPU is not counted), ICE on 127.0.0.1 only; the VP8 bridge runs with --webrtc-max-sessions 60.`,
     ],
   };

@@ -172,7 +172,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
     assert.ok(output().sessions.every((s) => s.delivery === 'passthrough'));
     const text = await metrics();
     const encoders = text.split('\n').filter((l) => l.startsWith('framewire_encoder_running{') && l.endsWith(' 1'));
-    assert.deepEqual(encoders, ['framewire_encoder_running{source="testpattern",format="h264"} 1']);
+    assert.deepEqual(encoders, ['framewire_encoder_running{source="testpattern",format="h264",codec="libx264"} 1']);
     assert.equal(bridge.feed('testpattern', 'h264').stats.subscribers, 1, 'the H.264 feed is read once');
     const bytes = text.split('\n').filter((l) => l.startsWith('framewire_webrtc_viewer_bytes_total{'));
     assert.equal(bytes.length, 10);
@@ -240,15 +240,37 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
     await decodesMore(page, 0, 10, 'viewer 0 to keep decoding');
   });
 
-  it('serves a viewer without H.264 its own VP8 encode (the worker path)', async () => {
-    const vp8 = await page.evaluate((url) => window.fw.open(url, ['video/VP8']), `${base}/sources/testpattern/offer`);
-    assert.equal(vp8.status, 201, vp8.body);
-    const stats = await decodesMore(page, vp8.index, 10, 'the VP8 viewer to decode');
-    assert.equal(stats.codec, 'video/VP8');
-    assert.equal(output().stats.workerSessions, 1);
-    const deleted = await fetch(new URL(vp8.location, base), { method: 'DELETE' });
-    assert.equal(deleted.status, 204);
-    assert.equal(output().stats.workerSessions, 0);
+  it('serves viewers without H.264 the one shared VP8 encode (not the worker), stopped after the last', async () => {
+    const vp8 = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        page.evaluate((url) => window.fw.open(url, ['video/VP8']), `${base}/sources/testpattern/offer`),
+      ),
+    );
+    for (const viewer of vp8) {
+      assert.equal(viewer.status, 201, viewer.body);
+      const stats = await decodesMore(page, viewer.index, 10, `VP8 viewer ${viewer.index} to decode`);
+      assert.equal(stats.codec, 'video/VP8');
+    }
+    assert.equal(output().stats.workerSessions, 0, 'no session in the wrtc worker');
+    const vp8Sessions = output().passthroughSessions.filter((s) => s.codec === 'vp8');
+    assert.equal(vp8Sessions.length, 3);
+    const running = (await metrics()).split('\n').filter((l) => /^framewire_encoder_running\{.*\} 1$/.test(l));
+    assert.deepEqual(
+      running.filter((l) => l.includes('format="vp8"')),
+      ['framewire_encoder_running{source="testpattern",format="vp8",codec="libvpx"} 1'],
+    );
+    assert.equal(bridge.feed('testpattern', 'vp8').stats.subscribers, 1, 'the VP8 feed is read once');
+    for (const viewer of vp8) {
+      const deleted = await fetch(new URL(viewer.location, base), { method: 'DELETE' });
+      assert.equal(deleted.status, 204);
+    }
+    await waitUntil(
+      async () =>
+        (await metrics()).includes('framewire_encoder_running{source="testpattern",format="vp8",codec="libvpx"} 0'),
+      'the VP8 encoder to stop after its last viewer',
+      60_000,
+    );
+    await decodesMore(page, 0, 10, 'the H.264 viewers to keep decoding');
   });
 
   it('serves the SDK’s WhepSource: frames decoded, capture times from fw.meta', async () => {

@@ -44,8 +44,9 @@ declare global {
   }
 }
 
-// These cover the worker path (VP8 per viewer, data channels, publishing): the bridges run with h264Passthrough off.
-// H.264 passthrough viewers: bridge-webrtc-passthrough.test.ts.
+// These cover the worker path (VP8 per viewer, data channels, publishing): the bridges run with h264Passthrough off
+// and vp8Encoder 'per-viewer'. Shared-track viewers (H.264 passthrough, shared VP8): bridge-webrtc-passthrough.test.ts.
+const WORKER_PATH = { h264Passthrough: false, vp8Encoder: 'per-viewer' } as const;
 describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', () => {
   let browser: Browser;
   let sdk: StartedServer;
@@ -134,7 +135,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       token: TOKEN,
       mjpeg: false,
       websocket: false,
-      webrtc: { iceAddresses: ['127.0.0.1'], restartDelayMs: 1000, h264Passthrough: false },
+      webrtc: { iceAddresses: ['127.0.0.1'], restartDelayMs: 1000, ...WORKER_PATH },
     });
     base = `http://127.0.0.1:${bridge.port}`;
     await waitUntil(() => output().ready, 'the WebRTC worker', 60_000);
@@ -217,7 +218,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     const encoders = metrics.split('\n').filter((l) => l.startsWith('framewire_encoder_running{'));
     assert.deepEqual(
       encoders.filter((l) => l.includes('format="h264"')),
-      ['framewire_encoder_running{source="testpattern",format="h264"} 1'],
+      ['framewire_encoder_running{source="testpattern",format="h264",codec="libx264"} 1'],
     );
     assert.match(metrics, /framewire_output_clients\{source="\*",output="webrtc"\} 2/);
     const feed = bridge.feed('testpattern', 'h264');
@@ -399,7 +400,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 5 })],
       mjpeg: false,
       websocket: false,
-      webrtc: { answerTimeoutMs: 1, h264Passthrough: false },
+      webrtc: { answerTimeoutMs: 1, ...WORKER_PATH },
     });
     try {
       await waitUntil(() => slow.webrtc?.ready, 'the WebRTC worker', 60_000);
@@ -430,7 +431,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
       mjpeg: false,
       websocket: false,
-      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1, h264Passthrough: false },
+      webrtc: { iceAddresses: ['127.0.0.1'], maxSessions: 1, ...WORKER_PATH },
     });
     const page = await viewerPage();
     try {

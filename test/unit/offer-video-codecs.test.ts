@@ -79,6 +79,7 @@ describe('offeredVideoCodecs (which codecs a viewer offer accepts)', () => {
       const codecs = offeredVideoCodecs(c.sdp);
       assert.equal(codecs.h264?.payloadType, c.h264);
       assert.equal(codecs.vp8, c.vp8);
+      assert.equal(codecs.vp8PayloadType, c.vp8 ? 96 : undefined);
     });
   }
 

@@ -181,8 +181,10 @@ export class BridgeServer {
     const key = `${id}:${format}:${JSON.stringify(options)}`;
     let feed = this.#feeds.get(key);
     if (!feed) {
+      const keyframeIntervalFrames = this.#options.h264?.keyframeIntervalFrames;
       feed = new FrameFeed(source, format, {
         ...(format === 'h264' && this.#options.h264 ? { h264: this.#options.h264 } : {}),
+        ...(format === 'vp8' && keyframeIntervalFrames !== undefined ? { vp8: { keyframeIntervalFrames } } : {}),
         ...(this.#options.ffmpegPath ? { ffmpegPath: this.#options.ffmpegPath } : {}),
         ...options,
       });
@@ -419,19 +421,19 @@ export class BridgeServer {
     add(
       'framewire_webrtc_viewer_bytes_total',
       'counter',
-      'RTP bytes sent to an H.264 passthrough WebRTC viewer.',
+      'RTP bytes sent to a WebRTC media viewer fed from a shared track (H.264 passthrough or shared VP8).',
       viewers.map((v) => ({ labels: viewerLabel(v), value: v.bytesSent })),
     );
     add(
       'framewire_webrtc_viewer_nacks_total',
       'counter',
-      'RTCP NACKs an H.264 passthrough WebRTC viewer sent (answered from the packet cache).',
+      'RTCP NACKs a shared-track WebRTC viewer sent (answered from the packet cache).',
       viewers.map((v) => ({ labels: viewerLabel(v), value: v.nacks })),
     );
     add(
       'framewire_webrtc_viewer_plis_total',
       'counter',
-      'RTCP picture loss indications (PLI and FIR) an H.264 passthrough WebRTC viewer sent.',
+      'RTCP picture loss indications (PLI and FIR) a shared-track WebRTC viewer sent.',
       viewers.map((v) => ({ labels: viewerLabel(v), value: v.plis + v.firs })),
     );
     add(
@@ -443,14 +445,29 @@ export class BridgeServer {
         value: f.stats.transcoderRestarts,
       })),
     );
+    const encoders = [...this.#feeds.values()].map((f) => ({ feed: f, encoder: f.encoder }));
+    const encoderLabel = ({ feed, encoder }: (typeof encoders)[number]): Record<string, string> => ({
+      source: feed.source.id,
+      format: feed.format,
+      codec: encoder.codec,
+    });
     add(
       'framewire_encoder_running',
       'gauge',
-      '1 while the shared encoder of a source and format runs (one per source and format, whatever the viewers).',
-      [...this.#feeds.values()].map((f) => ({
-        labels: { source: f.source.id, format: f.format },
-        value: f.stats.transcoding ? 1 : 0,
-      })),
+      '1 while the shared encoder of a source and format runs (one per source and format, whatever the viewers; started by its first consumer, stopped shortly after its last).',
+      encoders.map((e) => ({ labels: encoderLabel(e), value: e.encoder.running ? 1 : 0 })),
+    );
+    add(
+      'framewire_encoder_frames_in_total',
+      'counter',
+      'Frames handed to the shared encoder of a source and format.',
+      encoders.map((e) => ({ labels: encoderLabel(e), value: e.encoder.framesIn })),
+    );
+    add(
+      'framewire_encoder_frames_out_total',
+      'counter',
+      'Frames the shared encoder of a source and format produced.',
+      encoders.map((e) => ({ labels: encoderLabel(e), value: e.encoder.framesOut })),
     );
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },

@@ -35,12 +35,15 @@ Options:
   --ws, --mjpeg        outputs to serve (default: both)
   --webrtc             also serve WebRTC at /whep (WHEP) and /whip (WHIP, RFC 9725): POST an SDP offer
                        (application/sdp), get the answer and a session URL (Location) that PATCH trickles or
-                       restarts and DELETE ends; a viewer whose browser takes H.264
-                       gets the source's shared H.264 as is (no encode per viewer), one that takes only VP8 gets its
-                       own VP8 encode in a worker process
-  --webrtc-max-viewers <n>   most H.264 WebRTC viewers at once (default 500); more get 503 FW_ERR_CAPACITY_REACHED
-  --webrtc-max-sessions <n>  most VP8 viewers and publishers at once (default 16; each costs an encoder or decoder)
-  --webrtc-vp8-only    send every WebRTC viewer its own VP8 encode, as before H.264 passthrough
+                       restarts and DELETE ends; a viewer whose browser takes H.264 gets the source's shared H.264
+                       as is (no encode per viewer), one that takes only VP8 gets the source's one shared VP8 encode
+                       (started by the first VP8 viewer, stopped after the last)
+  --webrtc-max-viewers <n>   most WebRTC media viewers (H.264 or shared VP8) at once (default 500); more get 503
+                       FW_ERR_CAPACITY_REACHED
+  --webrtc-max-sessions <n>  most publishers, data-channel and per-viewer VP8 viewers at once (default 16)
+  --webrtc-vp8-only    send every WebRTC viewer VP8, never H.264
+  --webrtc-vp8-encoder <shared|per-viewer>  one VP8 encode per source for every VP8 viewer (default shared), or
+                       one per viewer in the wrtc worker process (the older path, for comparison)
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
   --whip-push <url>    publish a source's H.264 (no re-encode) to this WHIP endpoint, e.g. another bridge's
@@ -62,6 +65,9 @@ Options:
   --mjpeg-width <px>   scale MJPEG to this width
   --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
   --keyframe-interval <frames>  H.264 keyframe interval: late joiners wait at most this long (default: fps)
+  --h264-passthrough   file:, rtsp://… and v4l2: sources whose input is H.264 send it as is (no decode, no encode;
+                       for WebRTC viewers it must have no B-frames); without it they are decoded to JPEG and the
+                       bridge encodes H.264 once for every H.264 output
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
@@ -101,6 +107,7 @@ const options = {
   'whip-push': { type: 'string', multiple: true },
   'whip-push-token': { type: 'string' },
   'whip-push-source': { type: 'string' },
+  'webrtc-vp8-encoder': { type: 'string' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
   'room-token': { type: 'string' },
@@ -109,6 +116,7 @@ const options = {
   'mjpeg-width': { type: 'string' },
   bitrate: { type: 'string' },
   'keyframe-interval': { type: 'string' },
+  'h264-passthrough': { type: 'boolean' },
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
@@ -249,6 +257,7 @@ await runCli('framewire-bridge', async () => {
     ...(bitrateBps === undefined ? {} : { bitrateBps }),
     ...(ffmpegPath ? { ffmpegPath } : {}),
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
+    ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];
   const sources = specs.flatMap((spec) => createSources(spec, common));
@@ -272,6 +281,11 @@ await runCli('framewire-bridge', async () => {
   const maxSessions = number(values, 'webrtc-max-sessions');
   const maxViewers = number(values, 'webrtc-max-viewers');
   const servers = iceServers(values);
+  const vp8Encoder = values['webrtc-vp8-encoder'] as string | undefined;
+  assertOption(
+    vp8Encoder === undefined || vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
+    `--webrtc-vp8-encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
+  );
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -289,6 +303,7 @@ await runCli('framewire-bridge', async () => {
             ...(maxSessions === undefined ? {} : { maxSessions }),
             ...(maxViewers === undefined ? {} : { maxPassthroughViewers: maxViewers }),
             ...(values['webrtc-vp8-only'] === true ? { h264Passthrough: false } : {}),
+            ...(vp8Encoder === undefined ? {} : { vp8Encoder }),
           },
         }
       : {}),

@@ -16,6 +16,8 @@ export {
   type WebRtcSessionMode,
 } from './outputs/webrtc-output.js';
 export type { PassthroughSession } from './webrtc/passthrough-viewers.js';
+export type { RtpFanoutCodec } from './webrtc/rtp-fanout.js';
+export { Vp8RtpPacketizer, type Vp8RtpFrame, type Vp8RtpPacketizerOptions } from './media/vp8-rtp-packetizer.js';
 export {
   H264RtpPacketizer,
   type H264RtpAccessUnit,
@@ -69,14 +71,20 @@ export {
   type SupervisedProcessEvents,
   type SupervisedProcessOptions,
 } from './process/supervised-process.js';
-export type { H264EncodeOptions } from './process/ffmpeg-args.js';
+export type { H264EncodeOptions, Vp8EncodeOptions } from './process/ffmpeg-args.js';
 export {
   FfmpegTranscoder,
+  encoderCodec,
   type FeedFormat,
   type FfmpegTranscoderEvents,
   type FfmpegTranscoderOptions,
 } from './pipeline/ffmpeg-transcoder.js';
-export { FrameFeed, type FrameFeedEvents, type FrameFeedOptions } from './pipeline/frame-feed.js';
+export {
+  FrameFeed,
+  type FrameFeedEncoderStats,
+  type FrameFeedEvents,
+  type FrameFeedOptions,
+} from './pipeline/frame-feed.js';
 export type { EncodedFrame } from './media/encoded-frame.js';
 export { FramePool, type PooledBuffer, type ReleaseFrame } from './media/frame-pool.js';
 export { ffmpegPixelFormat, rawFrameBytes, type RawFrame, type RawPixelFormat } from './media/raw-frame.js';

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { FramewireError, assertOption } from '@framewire/core';
 import { NAL_TYPES, nalType, splitNalUnits } from './h264.js';
+import { RTP_HEADER_BYTES, rtpPacketOptions } from './rtp-packet-options.js';
 
 /** Options of {@link H264RtpPacketizer}. */
 export interface H264RtpPacketizerOptions {
@@ -30,7 +31,6 @@ export interface H264RtpAccessUnit {
   parameterSetsInserted: boolean;
 }
 
-const RTP_HEADER_BYTES = 12;
 const STAP_A = 24;
 const FU_A = 28;
 /** NAL unit types that are not sent: access unit delimiters, end of sequence/stream, filler data. */
@@ -60,16 +60,7 @@ export class H264RtpPacketizer {
 
   /** Validates the options. */
   constructor(options: H264RtpPacketizerOptions = {}) {
-    const maxPacketBytes = options.maxPacketBytes ?? 1200;
-    assertOption(
-      Number.isInteger(maxPacketBytes) && maxPacketBytes >= 64 && maxPacketBytes <= 65_535,
-      `maxPacketBytes must be an integer from 64 to 65535; got ${maxPacketBytes}`,
-    );
-    const payloadType = options.payloadType ?? 96;
-    assertOption(
-      Number.isInteger(payloadType) && payloadType >= 0 && payloadType <= 127,
-      `payloadType must be an integer from 0 to 127; got ${payloadType}`,
-    );
+    const { maxPacketBytes, payloadType } = rtpPacketOptions(options);
     const uint = (value: number | undefined, max: number, name: string): number | undefined => {
       assertOption(
         value === undefined || (Number.isInteger(value) && value >= 0 && value <= max),

@@ -12,7 +12,7 @@ import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { offeredVideoCodecs, type OfferedH264 } from '../webrtc/offer-video-codecs.js';
 import { H264PublishReceivers, type H264PublishSession } from '../webrtc/h264-publish-receivers.js';
-import { PassthroughViewers, type PassthroughSession } from '../webrtc/passthrough-viewers.js';
+import { PassthroughViewers, type PassthroughCodec, type PassthroughSession } from '../webrtc/passthrough-viewers.js';
 import { candidateAddress, parseSdpFrag, type SdpFrag } from '../webrtc/trickle-ice-sdpfrag.js';
 import type { VideoSource } from '../sources/video-source.js';
 import {
@@ -56,17 +56,28 @@ export interface WebRtcOutputOptions {
   /** Node executable that runs the worker. Default: the bridge's own (`process.execPath`). */
   nodePath?: string;
   /**
-   * Most WebRTC sessions (viewers and publishers) open at once; an offer beyond it is answered `503
-   * FW_ERR_CAPACITY_REACHED` with `Retry-After`. Each session costs a VP8 encoder (or decoder) in the worker.
-   * Default: 16. H.264 passthrough viewers do not count (see `maxPassthroughViewers`).
+   * Most sessions in the wrtc worker (publishers, data-channel viewers, `per-viewer` VP8 viewers) open at once; an
+   * offer beyond it is answered `503 FW_ERR_CAPACITY_REACHED` with `Retry-After`. Each such session costs a VP8
+   * encoder (or decoder) or a copy of the source's H.264 in the worker. Default: 16. Media-track viewers served from
+   * a shared track (H.264 passthrough, shared VP8) do not count (see `maxPassthroughViewers`).
    */
   maxSessions?: number;
   /**
    * Send a viewer whose offer accepts H.264 the source's shared H.264 as RTP (no per-viewer encode); false sends
-   * every viewer its own VP8 encode. Default: true.
+   * every media-track viewer VP8 (see `vp8Encoder`). Default: true.
    */
   h264Passthrough?: boolean;
-  /** Most H.264 passthrough viewers at once; beyond it `503 FW_ERR_CAPACITY_REACHED`. Default: 500. */
+  /**
+   * How VP8 viewers (offers without H.264, or every viewer with `h264Passthrough: false`) are served: `shared`
+   * sends them all the source's one shared VP8 encode (ffmpeg libvpx, realtime) as RTP from the bridge process,
+   * like H.264 passthrough (they count against `maxPassthroughViewers`); `per-viewer` gives each its own VP8 encode
+   * in the wrtc worker process (the older path; they count against `maxSessions`). Default: `shared`.
+   */
+  vp8Encoder?: 'shared' | 'per-viewer';
+  /**
+   * Most media-track viewers served from a shared track (H.264 passthrough and shared VP8) at once; beyond it `503
+   * FW_ERR_CAPACITY_REACHED`. Default: 500.
+   */
   maxPassthroughViewers?: number;
   /** A passthrough viewer that sent no RTCP for this long is dropped (a closed tab), in ms. Default: 10000. */
   viewerTimeoutMs?: number;
@@ -84,10 +95,11 @@ export interface WebRtcSession {
   /** The source viewed (empty for `publish`). */
   sourceId: string;
   /**
-   * How a viewer receives video: `passthrough` (the source's shared H.264 as RTP on a media track, when the offer
-   * accepts H.264), `track` (VP8 encoded for this viewer, when it accepts only VP8) or `datachannel` (the source's
-   * shared H.264 access units on an `fw.h264` data channel). For publishers: `track` (VP8, decoded to I420 in the
-   * worker) or `passthrough` (H.264 received as is, when the offer sends H.264 but not VP8).
+   * How a viewer receives video: `passthrough` (a media track fed from a shared track: the source's H.264 as RTP
+   * when the offer accepts H.264, else the source's one shared VP8 encode), `track` (VP8 encoded for this viewer
+   * in the worker, with `vp8Encoder: 'per-viewer'`) or `datachannel` (the source's shared H.264 access units on an
+   * `fw.h264` data channel). For publishers: `track` (VP8, decoded to I420 in the worker) or `passthrough` (H.264
+   * received as is, when the offer sends H.264 but not VP8).
    */
   delivery: IpcDelivery | 'passthrough';
   /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
@@ -133,8 +145,11 @@ export interface WebRtcOutputStats {
 export interface WebRtcFeedProvider {
   /** The bridge's sources. */
   readonly sources: readonly VideoSource[];
-  /** The shared feed of source `id` in `format` (`I420` for VP8 tracks, `h264` for data-channel viewers). */
-  feed(id: string, format: 'I420' | 'h264'): FrameFeed;
+  /**
+   * The shared feed of source `id` in `format`: `h264` for passthrough and data-channel viewers, `vp8` for shared
+   * VP8 viewers, `I420` for per-viewer VP8 encodes in the worker.
+   */
+  feed(id: string, format: 'I420' | 'h264' | 'vp8'): FrameFeed;
 }
 
 interface Pending {
@@ -147,11 +162,12 @@ const WORKER_PATH = fileURLToPath(new URL('./webrtc-worker.js', import.meta.url)
 
 /**
  * WebRTC for browsers without signaling (WHEP/WHIP-style, like WebGear_RTC's `/offer`): `POST` an SDP offer, get
- * the answer and a session resource (`Location`) that `DELETE` ends. Viewers receive a source as VP8 (what
- * `@roamhq/wrtc` offers; no H.264) plus a `fw.meta` data channel, when the offer has one, carrying each frame's
- * capture time; publishers send their video to the bridge (`frame` events of I420 frames).
+ * the answer and a session resource (`Location`) that `DELETE` ends. Media-track viewers receive the source's
+ * H.264, or VP8 from one shared encoder when their browser takes no H.264, from a shared track in the bridge
+ * process ({@link PassthroughViewers}), plus a `fw.meta` data channel, when the offer has one, carrying each
+ * frame's capture time; publishers send their video to the bridge (`frame` events of I420 frames).
  *
- * Every peer connection lives in one worker process (`webrtc-worker.js`), because the native library can crash:
+ * Publishers, data-channel viewers and `per-viewer` VP8 viewers live in one worker process (`webrtc-worker.js`), because the native library can crash:
  * the bridge feeds it raw I420 frames over a pipe (length-prefixed binary messages) and restarts it with backoff
  * when it dies. A crash ends every session (state `failed`); clients make a new offer. Each source is read once
  * and shared by all its viewers; sessions that fail, close or never connect are cleaned up.
@@ -192,6 +208,7 @@ export class WebRtcOutput {
       nodePath: process.execPath,
       maxSessions: 16,
       h264Passthrough: true,
+      vp8Encoder: 'shared',
       maxPassthroughViewers: 500,
       viewerTimeoutMs: 10_000,
       ...options,
@@ -208,8 +225,14 @@ export class WebRtcOutput {
       Number.isInteger(o.maxSessions) && o.maxSessions >= 1,
       `webrtc.maxSessions must be an integer >= 1; got ${o.maxSessions}`,
     );
+    // Checked at run time: JavaScript callers and JSON configs can pass anything.
+    const vp8Encoder: unknown = o.vp8Encoder;
+    assertOption(
+      vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
+      `webrtc.vp8Encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
+    );
     this.#feeds = feeds;
-    this.#passthrough = new PassthroughViewers((id) => feeds.feed(id, 'h264'), {
+    this.#passthrough = new PassthroughViewers((id, codec) => feeds.feed(id, codec), {
       iceAddresses: o.iceAddresses,
       iceServers: o.iceServers,
       maxViewers: o.maxPassthroughViewers,
@@ -301,7 +324,8 @@ export class WebRtcOutput {
    * and the session resource in `Location` (`<request path>/<session id>`). A viewer's `?delivery=datachannel`
    * asks for the source's H.264 access units on the offer's `fw.h264` data channel instead of a media track. A
    * track viewer whose offer accepts H.264 (packetization-mode 1) gets the source's shared H.264 as RTP; one that
-   * accepts only VP8 gets its own VP8 encode from the worker. Errors: 400 `FW_ERR_INVALID_OPTION` (unknown
+   * accepts only VP8 gets the source's one shared VP8 encode as RTP (its own VP8 encode from the worker with
+   * `vp8Encoder: 'per-viewer'`). Errors: 400 `FW_ERR_INVALID_OPTION` (unknown
    * delivery), 400 `FW_ERR_SDP_INVALID`, 400 `FW_ERR_CODEC_UNSUPPORTED` (neither H.264 nor VP8), 413
    * `FW_ERR_MESSAGE_TOO_LARGE`, 503 `FW_ERR_PROCESS_FAILED` (worker restarting), 503 `FW_ERR_CAPACITY_REACHED`
    * (`maxSessions` or `maxPassthroughViewers` open), 504 `FW_ERR_TIMEOUT`.
@@ -541,12 +565,21 @@ export class WebRtcOutput {
     }
   }
 
-  /** A media-track viewer: H.264 passthrough when the offer takes H.264, else a VP8 encode in the worker. */
+  /**
+   * A media-track viewer: H.264 passthrough when the offer takes H.264, else VP8 from the source's shared VP8
+   * encode (or, with `vp8Encoder: 'per-viewer'`, its own VP8 encode in the worker).
+   */
   async #offerTrack(sourceId: string, sdp: string): Promise<{ sessionId: string; sdp: string }> {
     const codecs = offeredVideoCodecs(sdp);
-    if (this.#options.h264Passthrough && codecs.h264) {
+    const shared: PassthroughCodec | undefined =
+      this.#options.h264Passthrough && codecs.h264
+        ? { codec: 'h264', payloadType: codecs.h264.payloadType, fmtp: codecs.h264.fmtp }
+        : this.#options.vp8Encoder === 'shared' && codecs.vp8PayloadType !== undefined
+          ? { codec: 'vp8', payloadType: codecs.vp8PayloadType, fmtp: '' }
+          : undefined;
+    if (shared) {
       try {
-        return await this.#passthrough.answer(sourceId, sdp, codecs.h264);
+        return await this.#passthrough.answer(sourceId, sdp, shared);
       } catch (error) {
         const failure = error as FramewireError;
         const status = failure.code === 'FW_ERR_SDP_INVALID' ? 400 : 503;

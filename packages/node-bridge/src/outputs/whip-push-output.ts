@@ -1,7 +1,7 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { RTCPeerConnection, type RTCRtpSender } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
-import { H264Fanout } from '../webrtc/h264-fanout.js';
+import { RtpFanout } from '../webrtc/rtp-fanout.js';
 import { LoopbackStunServer } from '../webrtc/loopback-stun-server.js';
 import {
   iceGatheringComplete,
@@ -66,7 +66,7 @@ const PAYLOAD_TYPE = 96;
 
 /**
  * Publishes a source's H.264 to a WHIP endpoint (RFC 9725), such as another bridge's `/whip` or a cloud ingest, with
- * no re-encode: the source's shared H.264 feed is packetized once ({@link H264Fanout}) and sent by a werift
+ * no re-encode: the source's shared H.264 feed is packetized once ({@link RtpFanout}) and sent by a werift
  * `sendonly` peer connection. It `POST`s the offer (`application/sdp`, with the bearer token), applies the answer,
  * and `DELETE`s the session resource (`Location`) when it closes. Any failure (network, 409, 5xx, a refused offer, a
  * connection that fails or drops) ends the attempt and it publishes again after a delay that doubles up to
@@ -77,7 +77,7 @@ export class WhipPushOutput {
   /** Labels under which the bridge reports this output in `/metrics`. */
   readonly metricsLabels: { source: string; output: string };
   readonly #options: Required<Omit<WhipPushOutputOptions, 'token'>> & { token: string | undefined };
-  readonly #fanout: H264Fanout;
+  readonly #fanout: RtpFanout;
   readonly #events = new TypedEmitter<WhipPushOutputEvents>();
   #pc: RTCPeerConnection | undefined;
   #resource: string | undefined;
@@ -117,7 +117,7 @@ export class WhipPushOutput {
     assertOption(o.retryDelayMs > 0, `retryDelayMs must be > 0; got ${o.retryDelayMs}`);
     assertOption(o.maxRetryDelayMs >= o.retryDelayMs, 'maxRetryDelayMs must be >= retryDelayMs');
     assertOption(o.connectTimeoutMs >= 1000, `connectTimeoutMs must be >= 1000; got ${o.connectTimeoutMs}`);
-    this.#fanout = new H264Fanout(feed);
+    this.#fanout = new RtpFanout(feed, 'h264');
     this.metricsLabels = { source: feed.source.id, output: 'whip-push' };
   }
 

@@ -1,14 +1,36 @@
 import { type FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
+import { IvfVp8Reader } from '../media/ivf-vp8-reader.js';
 import { findSps, jpegSize } from '../media/h264.js';
 import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
 import { ffmpegPixelFormat, rawFrameBytes, type RawPixelFormat } from '../media/raw-frame.js';
 import { isRawFrame, retainFrame, type SourceFrame } from '../media/source-frame.js';
-import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
+import {
+  ffmpegPrelude,
+  h264OutputArgs,
+  jpegOutputArgs,
+  vp8OutputArgs,
+  type H264EncodeOptions,
+  type Vp8EncodeOptions,
+} from '../process/ffmpeg-args.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
 
-/** The stream formats outputs ask for: JPEG (MJPEG), H.264 (WebSocket), I420 (WebRTC) or BGR24 (NetGear). */
-export type FeedFormat = 'jpeg' | 'h264' | 'I420' | 'BGR24';
+/**
+ * The stream formats outputs ask for: JPEG (MJPEG), H.264 (WebSocket, WebRTC passthrough), VP8 (WebRTC viewers
+ * without H.264), I420 (the wrtc worker) or BGR24 (NetGear).
+ */
+export type FeedFormat = 'jpeg' | 'h264' | 'vp8' | 'I420' | 'BGR24';
+
+/**
+ * The ffmpeg encoder that makes `format` (what `/metrics` reports as an encoder's `codec`): `mjpeg`, `libx264`,
+ * `libvpx` or `rawvideo` (a pixel-format conversion).
+ */
+export function encoderCodec(format: FeedFormat): string {
+  if (format === 'jpeg') return 'mjpeg';
+  if (format === 'h264') return 'libx264';
+  if (format === 'vp8') return 'libvpx';
+  return 'rawvideo';
+}
 
 /** Options of {@link FfmpegTranscoder}. */
 export interface FfmpegTranscoderOptions {
@@ -22,6 +44,8 @@ export interface FfmpegTranscoderOptions {
   width?: number;
   /** H.264 settings for `h264` output. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
+  /** VP8 settings for `vp8` output. Default: see {@link Vp8EncodeOptions}. */
+  vp8?: Vp8EncodeOptions;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
 }
@@ -71,13 +95,15 @@ export class FfmpegTranscoder {
   #lastTimestampUs = -Infinity;
   #restarts = 0;
   #skipped = 0;
+  #framesIn = 0;
+  #framesOut = 0;
   #closed = false;
 
   /** Validates the options; nothing runs until the first `push()`. */
   constructor(options: FfmpegTranscoderOptions) {
     assertOption(
-      ['jpeg', 'h264', 'I420', 'BGR24'].includes(options.output),
-      `output must be jpeg, h264, I420 or BGR24`,
+      ['jpeg', 'h264', 'vp8', 'I420', 'BGR24'].includes(options.output),
+      `output must be jpeg, h264, vp8, I420 or BGR24`,
     );
     if (options.width !== undefined)
       assertOption(
@@ -86,6 +112,7 @@ export class FfmpegTranscoder {
       );
     if (options.output === 'jpeg') jpegOutputArgs(options.jpegQuality ?? 5);
     if (options.output === 'h264') h264OutputArgs(options.h264);
+    if (options.output === 'vp8') vp8OutputArgs(options.vp8);
     this.output = options.output;
     this.#options = options;
   }
@@ -106,6 +133,16 @@ export class FfmpegTranscoder {
   /** Input frames skipped because ffmpeg was busy or waiting for a keyframe. */
   get skipped(): number {
     return this.#skipped;
+  }
+
+  /** Input frames handed to ffmpeg. */
+  get framesIn(): number {
+    return this.#framesIn;
+  }
+
+  /** Frames ffmpeg produced. */
+  get framesOut(): number {
+    return this.#framesOut;
   }
 
   /** The ffmpeg process id, or `undefined` when none runs. */
@@ -143,6 +180,7 @@ export class FfmpegTranscoder {
       return false;
     }
     this.#needKey = false;
+    this.#framesIn++;
     this.#inFlight.push({ captureTimeMs: frame.captureTimeMs, timestampUs: this.#inputTimestampUs(frame) });
     if (this.#inFlight.length > MAX_IN_FLIGHT) this.#inFlight.shift();
     return true;
@@ -218,6 +256,7 @@ export class FfmpegTranscoder {
     let outputArgs: string[];
     if (output === 'jpeg') outputArgs = jpegOutputArgs(this.#options.jpegQuality ?? 5, scale);
     else if (output === 'h264') outputArgs = h264OutputArgs(this.#options.h264, scale);
+    else if (output === 'vp8') outputArgs = vp8OutputArgs(this.#options.vp8, scale);
     else
       outputArgs = [
         '-an',
@@ -247,15 +286,15 @@ export class FfmpegTranscoder {
       'low_delay',
       '-threads',
       '1',
-      // Wall-clock input timestamps give x264's rate control the real frame rate; other encoders need none.
-      ...(output === 'h264' ? ['-use_wallclock_as_timestamps', '1'] : []),
+      // Wall-clock input timestamps give x264's and libvpx's rate control the real frame rate; others need none.
+      ...(output === 'h264' || output === 'vp8' ? ['-use_wallclock_as_timestamps', '1'] : []),
       ...inputArgs,
       '-i',
       'pipe:0',
       // A pipe's input has no frame rate, so ffmpeg guesses 25 fps and makes 1/25 s the encoder's time base: with
       // `-fps_mode passthrough` every timestamp would be rounded to 40 ms (two frames of a 30 fps source could share
       // one). Milliseconds keep them distinct for the encoder (x264's rate control) and in the FLV stream.
-      ...(output === 'h264' ? ['-enc_time_base:v', '1:1000'] : []),
+      ...(output === 'h264' || output === 'vp8' ? ['-enc_time_base:v', '1:1000'] : []),
       ...outputArgs,
     ];
     const process = new SupervisedProcess({
@@ -314,6 +353,13 @@ export class FfmpegTranscoder {
           this.#emit({ codec: 'h264', key: packet.key, data: packet.data, ...this.#nextStamp() });
       };
     }
+    if (output === 'vp8') {
+      const reader = new IvfVp8Reader();
+      return (chunk) => {
+        for (const frame of reader.push(chunk))
+          this.#emit({ codec: 'vp8', key: frame.key, data: frame.data, ...this.#nextStamp() });
+      };
+    }
     const format: RawPixelFormat = output;
     const size = rawFrameBytes(width, height, format);
     let pending: Buffer[] = [];
@@ -334,7 +380,9 @@ export class FfmpegTranscoder {
   }
 
   #emit(frame: SourceFrame): void {
-    if (!this.#closed) this.#events.emit('frame', { frame });
+    if (this.#closed) return;
+    this.#framesOut++;
+    this.#events.emit('frame', { frame });
   }
 }
 

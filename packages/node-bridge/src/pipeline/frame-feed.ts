@@ -1,9 +1,9 @@
-import { type FramewireError, TypedEmitter, createLogger } from '@framewire/core';
+import { type FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { LatestFrames } from '../media/latest-frames.js';
 import { frameFormat, type SourceFrame } from '../media/source-frame.js';
-import type { H264EncodeOptions } from '../process/ffmpeg-args.js';
+import type { H264EncodeOptions, Vp8EncodeOptions } from '../process/ffmpeg-args.js';
 import type { VideoSource } from '../sources/video-source.js';
-import { FfmpegTranscoder, type FeedFormat } from './ffmpeg-transcoder.js';
+import { FfmpegTranscoder, encoderCodec, type FeedFormat } from './ffmpeg-transcoder.js';
 
 /** Options of {@link FrameFeed}. */
 export interface FrameFeedOptions {
@@ -13,8 +13,27 @@ export interface FrameFeedOptions {
   width?: number;
   /** H.264 settings when the feed has to encode H.264. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
+  /** VP8 settings when the feed has to encode VP8. Default: see {@link Vp8EncodeOptions}. */
+  vp8?: Vp8EncodeOptions;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
+  /**
+   * How long the encoder keeps running after its last subscriber left, in ms: a viewer that reloads its page
+   * finds it still warm (no encoder start-up, no wait for a first keyframe). Default: 2000; 0 stops at once.
+   */
+  idleStopMs?: number;
+}
+
+/** The state and counters of a {@link FrameFeed}'s encoder. */
+export interface FrameFeedEncoderStats {
+  /** The ffmpeg encoder that makes the feed's format: `mjpeg`, `libx264`, `libvpx` or `rawvideo`. */
+  codec: string;
+  /** True while the encoder (an ffmpeg process) runs. */
+  running: boolean;
+  /** Frames handed to the encoder since the feed was created (over every start of it). */
+  framesIn: number;
+  /** Frames the encoder produced since the feed was created (over every start of it). */
+  framesOut: number;
 }
 
 /** Events of a {@link FrameFeed}. */
@@ -26,11 +45,13 @@ export type FrameFeedEvents = {
 };
 
 const log = createLogger('feed');
+/** See {@link FrameFeedOptions.idleStopMs}. */
+const DEFAULT_IDLE_STOP_MS = 2000;
 
 /**
  * One source in one format, shared by every output and viewer that needs that format: frames already in the
  * format pass straight through, others go through a single {@link FfmpegTranscoder} (encode once, whatever the
- * number of viewers). The transcoder runs only while the feed has subscribers.
+ * number of viewers). The transcoder runs only while the feed has subscribers (and `idleStopMs` after the last).
  */
 export class FrameFeed {
   /** The feed's format. */
@@ -45,12 +66,19 @@ export class FrameFeed {
   #frames = 0;
   #bytes = 0;
   #transcoderRestarts = 0;
+  #encoderFramesIn = 0;
+  #encoderFramesOut = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   /** Creates the feed; nothing runs until the first `subscribe()`. */
   constructor(source: VideoSource, format: FeedFormat, options: FrameFeedOptions = {}) {
     this.source = source;
     this.format = format;
     this.#options = options;
+    assertOption(
+      options.idleStopMs === undefined || (Number.isFinite(options.idleStopMs) && options.idleStopMs >= 0),
+      `idleStopMs must be >= 0; got ${options.idleStopMs}`,
+    );
     // Validate the options now (at the bridge's start), not when the first viewer arrives.
     void new FfmpegTranscoder({ name: 'check', output: format, ...this.#transcoderOptions() }).close();
   }
@@ -82,13 +110,32 @@ export class FrameFeed {
     };
   }
 
+  /**
+   * The feed's encoder: which one, whether it runs, and its frames in and out. It starts with the first frame that
+   * needs encoding after the first `subscribe()` and stops `idleStopMs` after the last subscriber left; a feed
+   * whose source already has its format never starts it.
+   */
+  get encoder(): FrameFeedEncoderStats {
+    return {
+      codec: encoderCodec(this.format),
+      running: this.#transcoder !== undefined,
+      framesIn: this.#encoderFramesIn + (this.#transcoder?.framesIn ?? 0),
+      framesOut: this.#encoderFramesOut + (this.#transcoder?.framesOut ?? 0),
+    };
+  }
+
   /** The running transcoder's ffmpeg process id (for tests and diagnostics). */
   get transcoderPid(): number | undefined {
     return this.#transcoder?.pid;
   }
 
-  /** Receives every frame until the returned function is called; the first subscriber starts the feed. */
+  /**
+   * Receives every frame until the returned function is called; the first subscriber starts the feed, and the feed
+   * stops `idleStopMs` after the last one left (unless another subscribes in between).
+   */
   subscribe(listener: (frame: SourceFrame) => void): () => void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     const off = this.#events.on('frame', ({ frame }) => listener(frame));
     this.#unsubscribeSource ??= this.source.on('frame', ({ frame }) => this.#onSourceFrame(frame));
     let done = false;
@@ -96,7 +143,18 @@ export class FrameFeed {
       if (done) return;
       done = true;
       off();
-      if (this.#events.listenerCount('frame') === 0) void this.#stop();
+      if (this.#events.listenerCount('frame') > 0) return;
+      const idleStopMs = this.#options.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
+      if (idleStopMs === 0) {
+        void this.#stop();
+        return;
+      }
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        if (this.#events.listenerCount('frame') === 0) void this.#stop();
+      }, idleStopMs);
+      this.#idleTimer.unref();
     };
   }
 
@@ -107,6 +165,8 @@ export class FrameFeed {
 
   /** Stops the transcoder and drops every subscriber. Idempotent. */
   async close(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#events.removeAllListeners();
     this.#newest.clear();
     await this.#stop();
@@ -143,11 +203,12 @@ export class FrameFeed {
   }
 
   #transcoderOptions(): Omit<ConstructorParameters<typeof FfmpegTranscoder>[0], 'name' | 'output'> {
-    const { jpegQuality, width, h264, ffmpegPath } = this.#options;
+    const { jpegQuality, width, h264, vp8, ffmpegPath } = this.#options;
     return {
       ...(jpegQuality === undefined ? {} : { jpegQuality }),
       ...(width === undefined ? {} : { width }),
       ...(h264 ? { h264 } : {}),
+      ...(vp8 ? { vp8 } : {}),
       ...(ffmpegPath ? { ffmpegPath } : {}),
     };
   }
@@ -159,6 +220,8 @@ export class FrameFeed {
     this.#transcoder = undefined;
     if (transcoder) {
       this.#transcoderRestarts += transcoder.restarts;
+      this.#encoderFramesIn += transcoder.framesIn;
+      this.#encoderFramesOut += transcoder.framesOut;
       await transcoder.close().catch((error: unknown) => log.warn('transcoder close failed', { error }));
     }
   }

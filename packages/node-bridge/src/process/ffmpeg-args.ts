@@ -46,13 +46,7 @@ export function jpegOutputArgs(quality: number, scale?: string): string[] {
  * H.264 is passed through.
  */
 export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string): string[] {
-  const bitrateBps = options.bitrateBps ?? 2_000_000;
-  const gop = options.keyframeIntervalFrames ?? 30;
-  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, 'h264.bitrateBps must be in 10000..100000000');
-  assertOption(
-    Number.isInteger(gop) && gop >= 1 && gop <= 600,
-    'h264.keyframeIntervalFrames must be an integer in 1..600',
-  );
+  const rate = rateArgs('h264', options.bitrateBps ?? 2_000_000, options.keyframeIntervalFrames ?? 30);
   const codec = options.copy
     ? ['-c:v', 'copy']
     : [
@@ -67,18 +61,9 @@ export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string):
         'baseline',
         '-pix_fmt',
         'yuv420p',
-        '-g',
-        String(gop),
-        '-keyint_min',
-        String(gop),
         '-sc_threshold',
         '0',
-        '-b:v',
-        String(bitrateBps),
-        '-maxrate',
-        String(bitrateBps),
-        '-bufsize',
-        String(Math.round(bitrateBps / 2)),
+        ...rate,
       ];
   return [
     '-an',
@@ -92,5 +77,73 @@ export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string):
     '-flvflags',
     'no_duration_filesize',
     'pipe:1',
+  ];
+}
+
+/** VP8 encoding settings for the bridge's shared VP8 encoder (libvpx, realtime). */
+export interface Vp8EncodeOptions {
+  /** Target bitrate, in bits per second. Default: 1,500,000. */
+  bitrateBps?: number;
+  /** Frames between keyframes (a late joiner or a lost picture waits at most this long). Default: 30. */
+  keyframeIntervalFrames?: number;
+}
+
+/**
+ * Output arguments for VP8 in IVF on stdout: libvpx with `-deadline realtime`, `-cpu-used 8` (fastest), error
+ * resilience on, no alternate reference frames and no lag (each frame leaves as soon as it is encoded), a fixed
+ * keyframe interval, every packet flushed at once.
+ */
+export function vp8OutputArgs(options: Vp8EncodeOptions = {}, scale?: string): string[] {
+  const rate = rateArgs('vp8', options.bitrateBps ?? 1_500_000, options.keyframeIntervalFrames ?? 30);
+  return [
+    '-an',
+    ...(scale ? ['-vf', scale] : []),
+    '-c:v',
+    'libvpx',
+    '-pix_fmt',
+    'yuv420p',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-error-resilient',
+    '1',
+    '-lag-in-frames',
+    '0',
+    '-auto-alt-ref',
+    '0',
+    ...rate,
+    '-fps_mode',
+    'passthrough',
+    '-flush_packets',
+    '1',
+    '-f',
+    'ivf',
+    'pipe:1',
+  ];
+}
+
+/**
+ * The rate-control arguments every bridge encoder shares: a fixed keyframe interval of `gop` frames and a constant
+ * `bitrateBps` with a half-second buffer. Validates both; `option` names the option group in the message.
+ */
+function rateArgs(option: 'h264' | 'vp8', bitrateBps: number, gop: number): string[] {
+  assertOption(bitrateBps >= 10_000 && bitrateBps <= 100_000_000, `${option}.bitrateBps must be in 10000..100000000`);
+  assertOption(
+    Number.isInteger(gop) && gop >= 1 && gop <= 600,
+    `${option}.keyframeIntervalFrames must be an integer in 1..600`,
+  );
+  const bitrate = String(bitrateBps);
+  return [
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-b:v',
+    bitrate,
+    '-maxrate',
+    bitrate,
+    '-bufsize',
+    String(Math.round(bitrateBps / 2)),
   ];
 }

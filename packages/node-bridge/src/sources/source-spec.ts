@@ -21,6 +21,12 @@ export interface SourceSpecOptions {
   ffmpegPath?: string;
   /** The Pi camera tool. Default: `rpicam-vid`. */
   cameraCommand?: string;
+  /**
+   * URL/file and V4L2 sources whose input is H.264 produce that H.264 as is (`-c:v copy`, no decode, no encode),
+   * instead of JPEG frames the bridge would encode to H.264 again. The input must be H.264 (for WebRTC viewers:
+   * without B-frames); a V4L2 device is asked for its H.264 format. Default: false.
+   */
+  h264Passthrough?: boolean;
 }
 
 /** Makes the source(s) of a registered scheme (NetGear's multi-server mode makes one per sender port). */
@@ -66,6 +72,7 @@ function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource 
   const body = hash >= 0 ? spec.slice(0, hash) : spec;
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
   const h264 = { ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}), ...(bitrateBps ? { bitrateBps } : {}) };
+  const passthrough = options.h264Passthrough === true;
   const ffmpeg = ffmpegPath ? { ffmpegPath } : {};
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(body)?.[1]?.toLowerCase();
   if (body === 'testpattern')
@@ -88,6 +95,7 @@ function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource 
       height,
       frameRate,
       h264,
+      ...(passthrough ? { codec: 'h264' as const, inputFormat: 'h264' } : {}),
       ...ffmpeg,
     });
   const extra = scheme === undefined ? undefined : extraKinds.get(scheme);
@@ -97,5 +105,11 @@ function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource 
       ['file', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'udp', 'tcp'].includes(scheme),
     `--source must be testpattern, picamera, v4l2:<device>, netgear://…, file:<path> or a URL; got ${spec}`,
   );
-  return createUrlSource({ ...(id ? { id } : {}), url: body, h264, ...ffmpeg });
+  return createUrlSource({
+    ...(id ? { id } : {}),
+    url: body,
+    h264: passthrough ? { ...h264, copy: true } : h264,
+    ...(passthrough ? { codec: 'h264' as const } : {}),
+    ...ffmpeg,
+  });
 }

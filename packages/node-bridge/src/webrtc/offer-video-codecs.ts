@@ -18,6 +18,8 @@ export interface OfferedVideoCodecs {
   h264: OfferedH264 | undefined;
   /** True when the offer accepts VP8. */
   vp8: boolean;
+  /** The offer's first VP8 payload type, if any. */
+  vp8PayloadType: number | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ function profileRank(profileLevelId: string): number | undefined {
 export function offeredVideoCodecs(sdp: string): OfferedVideoCodecs {
   const lines = sdp.split(/\r?\n/);
   const start = lines.findIndex((line) => line.startsWith('m=video '));
-  if (start < 0) return { h264: undefined, vp8: false };
+  if (start < 0) return { h264: undefined, vp8: false, vp8PayloadType: undefined };
   let end = lines.findIndex((line, i) => i > start && line.startsWith('m='));
   if (end < 0) end = lines.length;
   const section = lines.slice(start, end);
@@ -68,6 +70,6 @@ export function offeredVideoCodecs(sdp: string): OfferedVideoCodecs {
     .filter((c) => profileRank(c.profileLevelId) !== undefined)
     .sort((a, b) => (profileRank(a.profileLevelId) ?? 0) - (profileRank(b.profileLevelId) ?? 0))
     .at(0);
-  const vp8 = payloadTypes.some((pt) => names.get(pt) === 'VP8');
-  return { h264, vp8 };
+  const vp8 = payloadTypes.find((pt) => names.get(pt) === 'VP8');
+  return { h264, vp8: vp8 !== undefined, vp8PayloadType: vp8 === undefined ? undefined : Number(vp8) };
 }

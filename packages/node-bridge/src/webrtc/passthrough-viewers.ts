@@ -10,11 +10,10 @@ import {
   type RTCRtpSender,
 } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
-import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
-import type { OfferedH264 } from './offer-video-codecs.js';
 import type { SdpFrag } from './trickle-ice-sdpfrag.js';
 import { iceGatheringComplete, keepCandidates, restartWeriftIce } from './werift-ice.js';
+import { RtpFanout, type RtpFanoutCodec } from './rtp-fanout.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -43,6 +42,16 @@ export interface PassthroughViewersOptions {
   connectTimeoutMs?: number;
 }
 
+/** The codec a passthrough viewer receives, as its offer assigned it. */
+export interface PassthroughCodec {
+  /** `h264` (the source's H.264, passed through or encoded once) or `vp8` (the one shared VP8 encode). */
+  codec: RtpFanoutCodec;
+  /** The payload type the offer assigned. */
+  payloadType: number;
+  /** Its `a=fmtp` parameters as offered (empty for VP8). */
+  fmtp: string;
+}
+
 /** One passthrough viewer and its counters. */
 export interface PassthroughSession {
   /** Session id, the last segment of its resource URL. */
@@ -51,7 +60,9 @@ export interface PassthroughSession {
   sourceId: string;
   /** The peer connection state (`new`, `connecting`, `connected`, `closed`, `failed`). */
   state: string;
-  /** The negotiated H.264 payload type. */
+  /** The codec sent: `h264` or `vp8`. */
+  codec: RtpFanoutCodec;
+  /** The negotiated payload type. */
   payloadType: number;
   /** RTP bytes handed to the viewer's sender (live packets and the group of pictures sent when it connected). */
   bytesSent: number;
@@ -95,27 +106,28 @@ interface Entry {
 const log = createLogger('webrtc-passthrough');
 
 /**
- * WebRTC viewers that receive a source's own H.264, with no per-viewer encode: each viewer is a werift peer
- * connection (pure TypeScript, in the bridge process) whose `sendonly` transceiver sends the source's one shared
- * track ({@link H264Fanout}). The source's H.264 feed is read from the first viewer on and released after the
- * last. Each sender answers NACKs from its packet cache and sends RTCP sender reports; PLI and FIR are counted and
- * answered by the next keyframe (the feed's encoder has a fixed keyframe interval), and a viewer that connects
- * mid-group gets the group of pictures so far at once. An offer's `fw.meta` data channel gets each frame's capture
- * time, as on the VP8 path.
+ * WebRTC viewers that receive a source's own H.264 (or, when their browser takes no H.264, the source's one shared
+ * VP8 encode), with no per-viewer encode: each viewer is a werift peer connection (pure TypeScript, in the bridge
+ * process) whose `sendonly` transceiver sends the source's one shared track per codec ({@link RtpFanout}). The
+ * source's feed in that codec is read from the first viewer on and released after the last. Each sender answers
+ * NACKs from its packet cache and sends RTCP sender reports; PLI and FIR are counted and answered by the next
+ * keyframe (the feed's encoder has a fixed keyframe interval), and a viewer that connects mid-group gets the group
+ * of pictures so far at once. An offer's `fw.meta` data channel gets each frame's capture time.
  */
 export class PassthroughViewers {
-  readonly #feeds: (sourceId: string) => FrameFeed;
+  readonly #feeds: (sourceId: string, codec: RtpFanoutCodec) => FrameFeed;
   readonly #options: Required<PassthroughViewersOptions>;
   readonly #events = new TypedEmitter<PassthroughViewersEvents>();
   readonly #entries = new Map<string, Entry>();
-  readonly #fanouts = new Map<string, H264Fanout>();
+  /** By `<source id>:<codec>`. */
+  readonly #fanouts = new Map<string, RtpFanout>();
   readonly #timer: NodeJS.Timeout;
   #endedBytes = 0;
   #closed = false;
   #stun: Promise<LoopbackStunServer> | undefined;
 
-  /** Validates the options; `feeds` gives the shared H.264 feed of a source. */
-  constructor(feeds: (sourceId: string) => FrameFeed, options: PassthroughViewersOptions = {}) {
+  /** Validates the options; `feeds` gives the shared H.264 or VP8 feed of a source. */
+  constructor(feeds: (sourceId: string, codec: RtpFanoutCodec) => FrameFeed, options: PassthroughViewersOptions = {}) {
     this.#options = {
       iceAddresses: [],
       iceServers: [],
@@ -168,31 +180,36 @@ export class PassthroughViewers {
   }
 
   /**
-   * Answers a viewer's offer for `sourceId` with the offer's H.264 payload type `h264`: returns the session id and
+   * Answers a viewer's offer for `sourceId` in the offer's `codec` (H.264 or VP8): returns the session id and
    * the answer SDP (candidates kept to `iceAddresses`, gathering complete). Throws `FW_ERR_CAPACITY_REACHED` at
    * `maxViewers`, `FW_ERR_CLOSED` after `close()`, `FW_ERR_SDP_INVALID` when the offer is refused.
    */
-  async answer(sourceId: string, offerSdp: string, h264: OfferedH264): Promise<{ sessionId: string; sdp: string }> {
+  async answer(
+    sourceId: string,
+    offerSdp: string,
+    codec: PassthroughCodec,
+  ): Promise<{ sessionId: string; sdp: string }> {
     if (this.#closed) throw new FramewireError('FW_ERR_CLOSED', 'the bridge is shutting down', { stage: 'webrtc' });
     if (this.#entries.size >= this.#options.maxViewers)
       throw new FramewireError(
         'FW_ERR_CAPACITY_REACHED',
-        `the bridge already has ${this.#options.maxViewers} H.264 WebRTC viewers (webrtc.maxPassthroughViewers); try again later`,
+        `the bridge already has ${this.#options.maxViewers} WebRTC media viewers (webrtc.maxPassthroughViewers); try again later`,
         { stage: 'webrtc' },
       );
     const id = randomUUID();
-    const pc = new RTCPeerConnection(await this.#peerConfig(h264));
+    const pc = new RTCPeerConnection(await this.#peerConfig(codec));
     const session: PassthroughSession = {
       id,
       sourceId,
       state: 'new',
-      payloadType: h264.payloadType,
+      codec: codec.codec,
+      payloadType: codec.payloadType,
       bytesSent: 0,
       nacks: 0,
       plis: 0,
       firs: 0,
     };
-    const fanout = this.#fanout(sourceId);
+    const fanout = this.#fanout(sourceId, codec.codec);
     const entry: Entry = {
       session,
       pc,
@@ -208,7 +225,7 @@ export class PassthroughViewers {
     this.#entries.set(id, entry);
     fanout.start();
     try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: this.#remoteSdp(offerSdp, h264.payloadType) });
+      await pc.setRemoteDescription({ type: 'offer', sdp: this.#remoteSdp(offerSdp, codec.payloadType) });
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'video');
       if (!transceiver) throw new Error('the offer has no video section');
       transceiver.setDirection('sendonly');
@@ -285,16 +302,16 @@ export class PassthroughViewers {
     (await this.#stun?.catch(() => undefined))?.close();
   }
 
-  #fanout(sourceId: string): H264Fanout {
-    let fanout = this.#fanouts.get(sourceId);
+  #fanout(sourceId: string, codec: RtpFanoutCodec): RtpFanout {
+    let fanout = this.#fanouts.get(`${sourceId}:${codec}`);
     if (!fanout) {
-      fanout = new H264Fanout(this.#feeds(sourceId));
-      this.#fanouts.set(sourceId, fanout);
+      fanout = new RtpFanout(this.#feeds(sourceId, codec), codec);
+      this.#fanouts.set(`${sourceId}:${codec}`, fanout);
     }
     return fanout;
   }
 
-  async #peerConfig(h264: OfferedH264): Promise<Partial<PeerConfig>> {
+  async #peerConfig(codec: PassthroughCodec): Promise<Partial<PeerConfig>> {
     const { iceAddresses, iceServers } = this.#options;
     const urls = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
     const turn = urls.find((u) => /^turns?:/.test(u));
@@ -311,10 +328,10 @@ export class PassthroughViewers {
       codecs: {
         video: [
           new RTCRtpCodecParameters({
-            mimeType: 'video/H264',
+            mimeType: codec.codec === 'vp8' ? 'video/VP8' : 'video/H264',
             clockRate: 90_000,
-            payloadType: h264.payloadType,
-            parameters: h264.fmtp,
+            payloadType: codec.payloadType,
+            ...(codec.fmtp === '' ? {} : { parameters: codec.fmtp }),
             rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
           }),
         ],
@@ -374,7 +391,7 @@ export class PassthroughViewers {
     }
     if (state === 'connected' && entry.session.state !== 'connected') {
       entry.lastRtcpMs = Date.now();
-      const fanout = this.#fanouts.get(entry.session.sourceId);
+      const fanout = this.#fanouts.get(`${entry.session.sourceId}:${entry.session.codec}`);
       if (fanout && entry.sender) entry.session.bytesSent += fanout.primeViewer(entry.sender);
     }
     entry.session.state = state;
@@ -407,8 +424,9 @@ export class PassthroughViewers {
     this.#endedBytes += entry.session.bytesSent;
     entry.session.state = state;
     void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
-    const sourceId = entry.session.sourceId;
-    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) this.#fanouts.get(sourceId)?.stop();
+    const { sourceId, codec } = entry.session;
+    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId && e.session.codec === codec))
+      this.#fanouts.get(`${sourceId}:${codec}`)?.stop();
     this.#events.emit('session', { session: { ...entry.session } });
   }
 }

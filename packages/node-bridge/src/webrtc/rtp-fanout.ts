@@ -2,10 +2,14 @@ import { createLogger } from '@framewire/core';
 import { MediaStreamTrack, type RTCRtpSender } from 'werift';
 import { H264RtpPacketizer } from '../media/h264-rtp-packetizer.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import { Vp8RtpPacketizer } from '../media/vp8-rtp-packetizer.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 
-/** Options of {@link H264Fanout}. */
-export interface H264FanoutOptions {
+/** The video codecs a {@link RtpFanout} packetizes: H.264 (RFC 6184) or VP8 (RFC 7741). */
+export type RtpFanoutCodec = 'h264' | 'vp8';
+
+/** Options of {@link RtpFanout}. */
+export interface RtpFanoutOptions {
   /** Largest RTP packet, in bytes. Default: 1200. */
   maxPacketBytes?: number;
   /**
@@ -15,9 +19,9 @@ export interface H264FanoutOptions {
   maxCachedBytes?: number;
 }
 
-/** Counters of an {@link H264Fanout}. */
-export interface H264FanoutStats {
-  /** Access units packetized (once each, whatever the number of viewers). */
+/** Counters of an {@link RtpFanout}. */
+export interface RtpFanoutStats {
+  /** Access units (frames) packetized (once each, whatever the number of viewers). */
   accessUnits: number;
   /** RTP packets written to the shared track. */
   packets: number;
@@ -28,7 +32,7 @@ export interface H264FanoutStats {
 }
 
 /** One access unit written to the shared track. */
-export interface H264FanoutWrite {
+export interface RtpFanoutWrite {
   /** Bytes of its RTP packets. */
   bytes: number;
   /** Its capture wall-clock time, in ms since the Unix epoch. */
@@ -45,25 +49,33 @@ export interface H264FanoutWrite {
   rtpTimestamp: number;
 }
 
-const log = createLogger('webrtc-h264');
+/** Packetizes one access unit of the fan-out's codec. */
+interface AccessUnitPacketizer {
+  packetize(data: Uint8Array, timestampUs: number): { packets: Buffer[]; key: boolean; rtpTimestamp: number };
+}
+
+const log = createLogger('webrtc-fanout');
 
 /**
- * One source's H.264 as RTP, shared by every passthrough viewer of that source: subscribes once to the source's
- * H.264 feed while started, packetizes each access unit once (RFC 6184, {@link H264RtpPacketizer}) and writes the
- * packets to one werift `MediaStreamTrack` that every viewer's `sendonly` transceiver sends (each sender only
- * rewrites SSRC and payload type, encrypts and keeps its own NACK cache).
+ * One source's video as RTP, shared by every passthrough viewer of that source: subscribes once to the source's
+ * feed in `codec` while started (H.264 passed through or encoded once; VP8 from the one shared VP8 encoder),
+ * packetizes each access unit once ({@link H264RtpPacketizer}, RFC 6184, or {@link Vp8RtpPacketizer}, RFC 7741)
+ * and writes the packets to one werift `MediaStreamTrack` that every viewer's `sendonly` transceiver sends (each
+ * sender only rewrites SSRC and payload type, encrypts and keeps its own NACK cache).
  *
  * It keeps the packets of the current group of pictures (from the latest keyframe on) so that a viewer that
  * connects mid-group gets them at once ({@link primeViewer}) and shows a picture without waiting for the next
  * keyframe; their sequence numbers run straight into the live packets that follow.
  */
-export class H264Fanout {
+export class RtpFanout {
   /** The track every viewer's sender reads. */
   readonly track = new MediaStreamTrack({ kind: 'video' });
+  /** The codec of the feed and of the packets. */
+  readonly codec: RtpFanoutCodec;
   readonly #feed: FrameFeed;
-  readonly #packetizer: H264RtpPacketizer;
+  readonly #packetizer: AccessUnitPacketizer;
   readonly #maxCachedBytes: number;
-  readonly #listeners = new Set<(write: H264FanoutWrite) => void>();
+  readonly #listeners = new Set<(write: RtpFanoutWrite) => void>();
   #clockBaseMs: number | undefined;
   #unsubscribe: (() => void) | undefined;
   #gop: Buffer[] = [];
@@ -74,15 +86,18 @@ export class H264Fanout {
   #bytes = 0;
   #skipped = 0;
 
-  /** Prepares the fan-out of `feed` (an H.264 feed); nothing runs until {@link start}. */
-  constructor(feed: FrameFeed, options: H264FanoutOptions = {}) {
+  /** Prepares the fan-out of `feed` (a feed in `codec`); nothing runs until {@link start}. */
+  constructor(feed: FrameFeed, codec: RtpFanoutCodec, options: RtpFanoutOptions = {}) {
     this.#feed = feed;
-    this.#packetizer = new H264RtpPacketizer({ maxPacketBytes: options.maxPacketBytes ?? 1200 });
+    this.codec = codec;
+    const maxPacketBytes = options.maxPacketBytes ?? 1200;
+    this.#packetizer =
+      codec === 'vp8' ? new Vp8RtpPacketizer({ maxPacketBytes }) : new H264RtpPacketizer({ maxPacketBytes });
     this.#maxCachedBytes = options.maxCachedBytes ?? 4 * 1024 * 1024;
   }
 
   /** The counters. */
-  get stats(): H264FanoutStats {
+  get stats(): RtpFanoutStats {
     return { accessUnits: this.#accessUnits, packets: this.#packets, bytes: this.#bytes, skipped: this.#skipped };
   }
 
@@ -107,7 +122,7 @@ export class H264Fanout {
   }
 
   /** Calls `listener` for every access unit written to the track; returns its remover. */
-  onWrite(listener: (write: H264FanoutWrite) => void): () => void {
+  onWrite(listener: (write: RtpFanoutWrite) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -126,7 +141,7 @@ export class H264Fanout {
   }
 
   #onFrame(frame: SourceFrame): void {
-    if (isRawFrame(frame) || frame.codec !== 'h264') return;
+    if (isRawFrame(frame) || frame.codec !== this.codec) return;
     if (!this.#sawKey && !frame.key) {
       this.#skipped++;
       return;

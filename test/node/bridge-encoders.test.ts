@@ -1,0 +1,212 @@
+// The bridge's shared encoders, observed through /metrics with real ffmpeg: one encoder per source and format,
+// started by its first consumer (whatever the output), stopped after its last; a source that already has the
+// format is never re-encoded; VP8 viewers share one libvpx encode.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  BridgeServer,
+  FrameFeed,
+  LoopbackStunServer,
+  createTestPatternSource,
+  type VideoSource,
+} from '@framewire/node-bridge';
+import { WsViewer } from '../helpers/bridge.js';
+import { makeMediaFile, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
+import { openWeriftViewer } from '../helpers/werift-viewer.mjs';
+
+type WeriftViewer = Awaited<ReturnType<typeof openWeriftViewer>>;
+
+const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
+
+/** The `framewire_encoder_running` samples of `metrics`, as `format/codec → value`. */
+function encoders(metrics: string): Map<string, number> {
+  const running = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    const match = /^framewire_encoder_running\{source="[\w.-]+",format="(\w+)",codec="(\w+)"\} (\d)$/.exec(line);
+    if (match) running.set(`${match[1]}/${match[2]}`, Number(match[3]));
+  }
+  return running;
+}
+
+/** The encoders running in `metrics`, e.g. `['h264/libx264']`. */
+function runningEncoders(metrics: string): string[] {
+  return [...encoders(metrics)].filter(([, value]) => value === 1).map(([name]) => name);
+}
+
+/** The value of the counter sample `name{source="<source>",format="<format>",…}` in `metrics`. */
+function counter(metrics: string, name: string, format: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`format="${format}"`));
+  assert.ok(line, `${name} for ${format} in /metrics`);
+  return Number(line.split(' ').at(-1));
+}
+
+/** Starts a bridge serving MJPEG, WebSocket and WebRTC (loopback ICE) of `source`. */
+function startBridge(source: VideoSource): Promise<BridgeServer> {
+  return BridgeServer.start({ port: 0, sources: [source], webrtc: { iceAddresses: ['127.0.0.1'] } });
+}
+
+describe('Shared encoders: one per source and format, only while someone watches (/metrics)', () => {
+  let stun: LoopbackStunServer;
+  const bridges: BridgeServer[] = [];
+  const viewers: WeriftViewer[] = [];
+
+  before(async () => {
+    stun = await LoopbackStunServer.start();
+  });
+
+  after(async () => {
+    for (const viewer of viewers) await viewer.close();
+    for (const bridge of bridges) await bridge.close();
+    stun.close();
+  });
+
+  async function metricsOf(bridge: BridgeServer): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+  }
+
+  async function viewer(bridge: BridgeServer, codec: 'h264' | 'vp8'): Promise<WeriftViewer> {
+    const opened = await openWeriftViewer(`http://127.0.0.1:${bridge.port}/offer`, codec, stun.url);
+    viewers.push(opened);
+    await waitUntil(() => opened.counts.frames >= 5, `a ${codec} WebRTC viewer to receive frames`, 60_000);
+    return opened;
+  }
+
+  it('a JPEG source: no encoder without consumers, one H.264 encoder for a WebSocket and a WebRTC viewer, stopped after the last', async () => {
+    const bridge = await startBridge(
+      createTestPatternSource({ id: 'pattern', width: 320, height: 240, frameRate: 15 }),
+    );
+    bridges.push(bridge);
+    const base = `http://127.0.0.1:${bridge.port}`;
+    await waitUntil(() => bridge.health.sources[0]?.state === 'running', 'the source to run', 60_000);
+    assert.deepEqual(runningEncoders(await metricsOf(bridge)), [], 'no encoder runs without a consumer');
+
+    // MJPEG viewers get the source's own JPEG: no JPEG encoder.
+    const abort = new AbortController();
+    const mjpeg = await fetch(`${base}/video`, { signal: abort.signal });
+    assert.ok(mjpeg.body);
+    const reader = mjpeg.body.getReader();
+    for (let bytes = 0; bytes < 20_000;) bytes += (await reader.read()).value?.length ?? 0;
+    assert.deepEqual(runningEncoders(await metricsOf(bridge)), [], 'MJPEG of a JPEG source needs no encoder');
+    abort.abort();
+
+    const ws = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
+    await ws.waitForFrames(5);
+    assert.deepEqual(runningEncoders(await metricsOf(bridge)), ['h264/libx264']);
+    const webrtc = await viewer(bridge, 'h264');
+    const both = await metricsOf(bridge);
+    assert.deepEqual(runningEncoders(both), ['h264/libx264'], 'one H.264 encoder for both outputs');
+    assert.ok(counter(both, 'framewire_encoder_frames_in_total', 'h264') > 0);
+    assert.ok(counter(both, 'framewire_encoder_frames_out_total', 'h264') > 0);
+    assert.equal(bridge.feed('pattern', 'h264').stats.subscribers, 2, 'the WebSocket and WebRTC outputs');
+
+    ws.close();
+    await ws.closed;
+    const count = webrtc.counts.frames;
+    await waitUntil(() => webrtc.counts.frames >= count + 5, 'the WebRTC viewer to keep receiving', 60_000);
+    assert.deepEqual(runningEncoders(await metricsOf(bridge)), ['h264/libx264'], 'still one consumer');
+    await webrtc.close();
+    await waitUntil(
+      async () => encoders(await metricsOf(bridge)).get('h264/libx264') === 0,
+      'the H.264 encoder to stop after its last consumer',
+      60_000,
+    );
+    assert.equal(bridge.feed('pattern', 'h264').transcoderPid, undefined, 'its ffmpeg ended');
+    const stopped = await metricsOf(bridge);
+    assert.ok(counter(stopped, 'framewire_encoder_frames_out_total', 'h264') > 0, 'the counters outlive the encoder');
+  });
+
+  it('an H.264 source is passed through to WebSocket and WebRTC viewers: no encoder runs', async () => {
+    const bridge = await startBridge(
+      createTestPatternSource({ id: 'camera', width: 320, height: 240, frameRate: 15, codec: 'h264' }),
+    );
+    bridges.push(bridge);
+    const ws = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
+    await ws.waitForFrames(10);
+    const webrtc = await viewer(bridge, 'h264');
+    const metrics = await metricsOf(bridge);
+    assert.deepEqual(runningEncoders(metrics), [], 'the source’s own H.264 is sent as is');
+    assert.equal(counter(metrics, 'framewire_encoder_frames_in_total', 'h264'), 0);
+    assert.ok(webrtc.counts.bytes > 0);
+    ws.close();
+  });
+
+  it('the CLI’s --h264-passthrough sends an H.264 file as is to WebSocket and WebRTC viewers: no encoder runs', async () => {
+    const dir = await tempDir();
+    try {
+      // libx264's default High profile: the bridge's own encoder would write constrained baseline instead.
+      const file = await makeMediaFile({ path: `${dir.path}/clip.mp4`, durationS: 60, frameRate: 15 });
+      const cli = await startCli(
+        CLI,
+        [
+          '--source',
+          `file:${file}`,
+          '--h264-passthrough',
+          '--port',
+          '0',
+          '--webrtc',
+          '--webrtc-ice-address',
+          '127.0.0.1',
+        ],
+        /listening on (http:\/\/[\d.:]+)/,
+      );
+      try {
+        const url = cli.match[1] ?? '';
+        const ws = new WsViewer(`${url.replace('http:', 'ws:')}/ws`);
+        await ws.waitForFrames(10);
+        const config = ws.messages.find((m) => m.type === 'config');
+        assert.match(config && 'codec' in config ? config.codec : '', /^avc1\.64/, 'the file’s own High profile');
+        const webrtc = await openWeriftViewer(`${url}/offer`, 'h264', stun.url);
+        viewers.push(webrtc);
+        await waitUntil(() => webrtc.counts.frames >= 5, 'the WebRTC viewer to receive frames', 60_000);
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.deepEqual(runningEncoders(metrics), [], 'no encoder for the file’s H.264');
+        ws.close();
+      } finally {
+        await cli.stop();
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('VP8 viewers (no H.264 in their offers) share one libvpx encoder, stopped after the last', async () => {
+    const bridge = await startBridge(
+      createTestPatternSource({ id: 'pattern', width: 320, height: 240, frameRate: 15 }),
+    );
+    bridges.push(bridge);
+    const vp8 = [await viewer(bridge, 'vp8'), await viewer(bridge, 'vp8'), await viewer(bridge, 'vp8')];
+    const metrics = await metricsOf(bridge);
+    assert.deepEqual(runningEncoders(metrics), ['vp8/libvpx'], 'one VP8 encoder for three viewers');
+    const output = bridge.webrtc;
+    assert.ok(output, 'the bridge serves WebRTC');
+    assert.equal(output.stats.workerSessions, 0, 'no per-viewer encode in the wrtc worker');
+    assert.equal(output.passthroughSessions.filter((s) => s.codec === 'vp8').length, 3);
+    assert.ok(counter(metrics, 'framewire_encoder_frames_out_total', 'vp8') > 0);
+    for (const v of vp8) await v.close();
+    await waitUntil(
+      async () => encoders(await metricsOf(bridge)).get('vp8/libvpx') === 0,
+      'the VP8 encoder to stop after its last viewer',
+      60_000,
+    );
+  });
+
+  it('refuses bad encoder options with FW_ERR_INVALID_OPTION', async () => {
+    const source = createTestPatternSource({ id: 'idle' });
+    assert.throws(() => new FrameFeed(source, 'h264', { idleStopMs: -1 }), { code: 'FW_ERR_INVALID_OPTION' });
+    assert.throws(() => new FrameFeed(source, 'vp8', { vp8: { keyframeIntervalFrames: 0 } }), {
+      code: 'FW_ERR_INVALID_OPTION',
+    });
+    await assert.rejects(
+      BridgeServer.start({
+        port: 0,
+        sources: [source],
+        // @ts-expect-error: an unknown value, as a JavaScript caller could pass
+        webrtc: { vp8Encoder: 'per-source' },
+      }),
+      { code: 'FW_ERR_INVALID_OPTION' },
+    );
+    const cli = await runCli(CLI, ['--port', '0', '--webrtc', '--webrtc-vp8-encoder', 'per-source']);
+    assert.notEqual(cli.code, 0);
+    assert.match(cli.stderr, /--webrtc-vp8-encoder must be shared or per-viewer/);
+  });
+});
