@@ -32,6 +32,8 @@ export interface SourceHealth {
   dropped: number;
   /** The last error code, when the source failed at least once. */
   lastError?: string;
+  /** Opus packets of the source's audio since start (20 ms each); present only on sources with audio (`--audio`). */
+  audioPackets?: number;
 }
 
 /** The JSON body of `GET /health`. */
