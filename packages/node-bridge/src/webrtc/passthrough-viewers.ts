@@ -13,6 +13,7 @@ import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
+import { PassthroughAudio } from './passthrough-audio.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -88,6 +89,7 @@ interface Entry {
   lastRtcpMs: number;
   answeredAtMs: number;
   stopWrites: () => void;
+  stopAudio: () => void;
 }
 
 const log = createLogger('webrtc-passthrough');
@@ -107,6 +109,7 @@ export class PassthroughViewers {
   readonly #events = new TypedEmitter<PassthroughViewersEvents>();
   readonly #entries = new Map<string, Entry>();
   readonly #fanouts = new Map<string, H264Fanout>();
+  readonly #audio = new PassthroughAudio();
   readonly #timer: NodeJS.Timeout;
   #endedBytes = 0;
   #closed = false;
@@ -179,7 +182,8 @@ export class PassthroughViewers {
         { stage: 'webrtc' },
       );
     const id = randomUUID();
-    const pc = new RTCPeerConnection(await this.#peerConfig(h264));
+    const source = this.#feeds(sourceId).source;
+    const pc = new RTCPeerConnection(await this.#peerConfig(h264, this.#audio.codecs(source, offerSdp)));
     const session: PassthroughSession = {
       id,
       sourceId,
@@ -199,6 +203,7 @@ export class PassthroughViewers {
       lastRtcpMs: 0,
       answeredAtMs: 0,
       stopWrites: noop,
+      stopAudio: noop,
     };
     pc.onDataChannel.subscribe((channel) => {
       if (channel.label === 'fw.meta') entry.meta = channel;
@@ -213,6 +218,7 @@ export class PassthroughViewers {
       await transceiver.sender.replaceTrack(fanout.track);
       entry.sender = transceiver.sender;
       this.#watchSender(entry, transceiver.sender);
+      entry.stopAudio = await this.#audio.attach(pc, source, transceiver.sender, fanout);
       await pc.setLocalDescription(await pc.createAnswer());
       await this.#gathered(pc);
       const sdp = filterCandidates(
@@ -270,6 +276,7 @@ export class PassthroughViewers {
     for (const id of [...this.#entries.keys()]) this.#end(id, 'closed');
     await Promise.allSettled(pcs.map((pc) => pc.close()));
     for (const fanout of this.#fanouts.values()) fanout.stop();
+    this.#audio.close();
     this.#events.removeAllListeners();
     (await this.#stun?.catch(() => undefined))?.close();
   }
@@ -283,7 +290,7 @@ export class PassthroughViewers {
     return fanout;
   }
 
-  async #peerConfig(h264: OfferedH264): Promise<Partial<PeerConfig>> {
+  async #peerConfig(h264: OfferedH264, audio: RTCRtpCodecParameters[]): Promise<Partial<PeerConfig>> {
     const { iceAddresses, iceServers } = this.#options;
     const urls = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
     const turn = urls.find((u) => /^turns?:/.test(u));
@@ -307,7 +314,7 @@ export class PassthroughViewers {
             rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
           }),
         ],
-        audio: [],
+        audio,
       },
       headerExtensions: { video: [], audio: [] },
       iceServers: servers.map((s) => ({ ...s })),
@@ -404,11 +411,15 @@ export class PassthroughViewers {
     if (!entry) return;
     this.#entries.delete(sessionId);
     entry.stopWrites();
+    entry.stopAudio();
     this.#endedBytes += entry.session.bytesSent;
     entry.session.state = state;
     void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
     const sourceId = entry.session.sourceId;
-    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) this.#fanouts.get(sourceId)?.stop();
+    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) {
+      this.#fanouts.get(sourceId)?.stop();
+      this.#audio.stop(sourceId);
+    }
     this.#events.emit('session', { session: { ...entry.session } });
   }
 }
