@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
+import WebSocket from 'ws';
 import { BridgeServer, createTestPatternSource, type BridgeHealth } from '@framewire/node-bridge';
+import { decodeWsAudio, decodeWsFrame, parseWsServerMessage } from '@framewire/node-bridge/protocol';
 import { installAvMeter, median, type avMeter, type AvMeasurement } from '../helpers/av-sync.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { runCli, startCli, waitUntil, type StartedServer } from '../helpers/node.js';
@@ -10,12 +12,26 @@ import { openPeerPage, startSdkServer } from '../helpers/peers.js';
 /** The A/V offset bound at the receiver, in ms (the issue's test bound; the bench's goal is 40 ms). */
 const AV_BOUND_MS = 80;
 
+/** The SDK's global (the parts used here). */
+interface PageSource {
+  read(): Promise<VideoFrame | null>;
+  close(): Promise<void>;
+  audioTrack: MediaStreamTrack | undefined;
+  stats: { audioPackets?: number };
+}
+declare const Framewire: {
+  BridgeSource: { open(options: unknown): Promise<PageSource> };
+  openSource(spec: unknown): Promise<PageSource>;
+};
+
 declare global {
   interface Window {
     isLoopbackCandidate: (candidate: string) => boolean;
     avMeter: typeof avMeter;
+    /** Set by the BridgeSource and WhepSource tests: the source, its video element and audio track. */
+    av: { video: HTMLVideoElement; audio: MediaStreamTrack; close(): Promise<void> };
     /** Set by `openAvViewer`: the viewer's connection and its tracks. */
-    viewer: { pc: RTCPeerConnection; video: MediaStreamTrack; audio: MediaStreamTrack; streams: string[] };
+    avViewer: { pc: RTCPeerConnection; video: MediaStreamTrack; audio: MediaStreamTrack; streams: string[] };
   }
 }
 
@@ -125,7 +141,7 @@ async function openAvViewer(page: Page, url: string): Promise<{ status: number; 
     player.srcObject = new MediaStream([audio]);
     document.body.append(player);
     await player.play();
-    window.viewer = { pc, video, audio, streams };
+    window.avViewer = { pc, video, audio, streams };
     return { status: 201, body };
   }, url);
 }
@@ -133,7 +149,7 @@ async function openAvViewer(page: Page, url: string): Promise<{ status: number; 
 /** In the page: the viewer's inbound audio energy and packets so far (getStats). */
 async function audioStats(page: Page): Promise<{ energy: number; packets: number; codec: string }> {
   return page.evaluate(async () => {
-    const report = await window.viewer.pc.getStats();
+    const report = await window.avViewer.pc.getStats();
     let energy = 0;
     let packets = 0;
     let codecId = '';
@@ -147,6 +163,80 @@ async function audioStats(page: Page): Promise<{ energy: number; packets: number
     );
     const codec = (report.get(codecId) as { mimeType?: string } | undefined)?.mimeType ?? '';
     return { energy, packets, codec };
+  });
+}
+
+/** Reads a bridge WebSocket until `frames` video frames arrived: what else came with them. */
+async function readWebSocket(
+  url: string,
+  frames: number,
+): Promise<{ texts: string[]; audio: { sequence: number; timestampUs: number; bytes: number }[]; other: number }> {
+  const socket = new WebSocket(url);
+  const texts: string[] = [];
+  const audio: { sequence: number; timestampUs: number; bytes: number }[] = [];
+  let video = 0;
+  let other = 0;
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) {
+      texts.push(data.toString());
+      return;
+    }
+    const bytes = new Uint8Array(data);
+    const packet = decodeWsAudio(bytes);
+    if (packet) audio.push({ ...packet.header, bytes: packet.payload.byteLength });
+    else if (decodeWsFrame(bytes)) video++;
+    else other++;
+  });
+  try {
+    await waitUntil(() => video >= frames, `${frames} frames on ${url}`, 60_000);
+  } finally {
+    socket.close();
+  }
+  return { texts, audio, other };
+}
+
+/**
+ * Measures 4 s windows of `window.av` (4 flashes each) until one's median A/V offset is within the bound; each
+ * window goes to the test's diagnostics. Returns the window that passed.
+ */
+async function measureUntilSynced(
+  page: Page,
+  t: { diagnostic(message: string): void },
+): Promise<{ result: AvMeasurement; offset: number }> {
+  return waitUntil(
+    async () => {
+      const result = await page.evaluate(() => window.avMeter(window.av.video, window.av.audio, 4000));
+      const offset = median(result.offsetsMs);
+      t.diagnostic(`A/V offsets in a 4 s window: ${result.offsetsMs.join(' ')} (peak ${result.peak.toFixed(2)})`);
+      return result.offsetsMs.length >= 3 && Math.abs(offset) <= AV_BOUND_MS ? { result, offset } : undefined;
+    },
+    `an A/V offset within ${AV_BOUND_MS} ms (each window is in the test's diagnostics)`,
+    60_000,
+  );
+}
+
+/** In the page: plays `window.av`'s audio and shows frames read from `source` in a video element. */
+async function playSource(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const { source } = window as unknown as { source: PageSource };
+    if (!source.audioTrack) throw new Error('no audio track');
+    const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+    const writer = generator.writable.getWriter();
+    void (async () => {
+      for (;;) {
+        const frame = await source.read();
+        if (!frame) break;
+        await writer.write(frame);
+      }
+    })();
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = new MediaStream([generator]);
+    const player = document.createElement('audio');
+    player.srcObject = new MediaStream([source.audioTrack]);
+    document.body.append(video, player);
+    await Promise.all([video.play(), player.play()]);
+    window.av = { video, audio: source.audioTrack, close: () => source.close() };
   });
 }
 
@@ -185,7 +275,7 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
     const msids = [...opened.body.matchAll(/^a=msid:(\S+) /gm)].map((m) => m[1]);
     assert.equal(msids.length, 2, opened.body);
     assert.equal(new Set(msids).size, 1, 'one media stream for audio and video');
-    const streams = await page.evaluate(() => window.viewer.streams);
+    const streams = await page.evaluate(() => window.avViewer.streams);
     assert.equal(new Set(streams).size, 1, `the page sees one stream: ${streams.join(', ')}`);
     const first = await audioStats(page);
     const heard = await waitUntil(
@@ -203,7 +293,7 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
       const video = document.createElement('video');
       video.id = 'av-video';
       video.muted = true;
-      video.srcObject = new MediaStream([window.viewer.video]);
+      video.srcObject = new MediaStream([window.avViewer.video]);
       document.body.append(video);
       await video.play();
     });
@@ -212,7 +302,7 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
       async () => {
         const result = await page.evaluate(() => {
           const video = document.getElementById('av-video') as HTMLVideoElement;
-          return window.avMeter(video, window.viewer.audio.clone(), 4000);
+          return window.avMeter(video, window.avViewer.audio.clone(), 4000);
         });
         windows.push(result);
         t.diagnostic(`A/V offsets in a 4 s window: ${result.offsetsMs.join(' ')}`);
@@ -224,5 +314,65 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
     );
     assert.ok(synced.result.peak > 0.2, `the beep is loud: ${synced.result.peak}`);
     assert.deepEqual(errors, []);
+  });
+
+  it('BridgeSource (WebSocket, audio: true) decodes the Opus into a track that plays the tone in sync with the flashes', async (t) => {
+    const sdkPage = await openPeerPage(browser, sdk.url, errors);
+    try {
+      await sdkPage.addScriptTag({ url: '/sdk/framewire.min.js' });
+      await installAvMeter(sdkPage);
+      await sdkPage.evaluate(async (url) => {
+        (window as unknown as { source: PageSource }).source = await Framewire.BridgeSource.open({ url, audio: true });
+      }, `http://127.0.0.1:${bridge.port}/`);
+      await playSource(sdkPage);
+      const synced = await measureUntilSynced(sdkPage, t);
+      assert.ok(synced.result.peak > 0.2, `the beep is loud: ${synced.result.peak}`);
+      const packets = await sdkPage.evaluate(
+        () => (window as unknown as { source: PageSource }).source.stats.audioPackets ?? 0,
+      );
+      assert.ok(packets > 100, `${packets} audio packets`);
+      await sdkPage.evaluate(() => window.av.close());
+      assert.equal(await sdkPage.evaluate(() => window.av.audio.readyState), 'ended', 'close() ends the audio track');
+      assert.deepEqual(errors, []);
+    } finally {
+      await sdkPage.close();
+    }
+  });
+
+  it('WhepSource (audio: true) exposes the audio track the bridge sends beside the video', async (t) => {
+    const sdkPage = await openPeerPage(browser, sdk.url, errors);
+    try {
+      await sdkPage.addScriptTag({ url: '/sdk/framewire.min.js' });
+      await installAvMeter(sdkPage);
+      await sdkPage.evaluate(async (url) => {
+        (window as unknown as { source: PageSource }).source = await Framewire.openSource({
+          bridge: { url, transport: 'webrtc', audio: true, candidateFilter: window.isLoopbackCandidate },
+        });
+      }, `http://127.0.0.1:${bridge.port}/`);
+      await playSource(sdkPage);
+      const synced = await measureUntilSynced(sdkPage, t);
+      assert.ok(synced.result.peak > 0.2, `the beep is loud: ${synced.result.peak}`);
+      await sdkPage.evaluate(() => window.av.close());
+      assert.deepEqual(errors, []);
+    } finally {
+      await sdkPage.close();
+    }
+  });
+
+  it('WebSocket: a viewer that asks (?audio=1) gets the audio config and Opus packets; one that does not, none', async () => {
+    const base = `ws://127.0.0.1:${bridge.port}/ws`;
+    const [old, asking] = await Promise.all([readWebSocket(base, 45), readWebSocket(`${base}?audio=1`, 45)]);
+    assert.deepEqual(old.audio, [], 'no audio message for a viewer that did not ask');
+    assert.equal(old.other, 0);
+    assert.ok(!old.texts.some((text) => text.includes('audio-config')));
+    const config = asking.texts.map((text) => parseWsServerMessage(text)).find((m) => m?.type === 'audio-config');
+    assert.deepEqual(config, { type: 'audio-config', codec: 'opus', sampleRate: 48000, numberOfChannels: 1 });
+    assert.ok(asking.audio.length >= 50, `${asking.audio.length} audio packets`);
+    assert.equal(asking.other, 0);
+    for (const [i, packet] of asking.audio.entries()) {
+      assert.equal(packet.sequence, i);
+      assert.ok(packet.bytes > 0);
+      if (i > 0) assert.equal(packet.timestampUs - (asking.audio[i - 1]?.timestampUs ?? 0), 20_000);
+    }
   });
 });
