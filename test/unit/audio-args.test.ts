@@ -51,7 +51,7 @@ describe('deviceAudioCaptureArgs', () => {
       ['-frame_duration', '20'],
       ['-f', 'ogg'],
       ['-page_duration', '20000'],
-    ])
+    ] as const)
       assert.equal(args[args.lastIndexOf(flag) + 1], value, flag);
   });
   it('reads a PulseAudio source, in small fragments, downmixed to mono when asked', () => {
