@@ -21,7 +21,7 @@ const WINDOW_MS = 10_000;
 /** The baseline window: the first seconds of playing, before the receiver's sync has settled. */
 const EARLY_MS = 4000;
 
-export const name = `A/V offset at the receiver (flash → beep), ${WIDTH}×${HEIGHT} ${FPS} fps test pattern with --audio tone on loopback: WebRTC (WhepSource) and WebSocket (BridgeSource) vs the offset stamped at the bridge`;
+export const name = `A/V offset at the receiver (flash → beep), ${WIDTH}×${HEIGHT} ${FPS} fps test pattern with --audio tone on loopback: WebRTC (WhepSource) and WebSocket (BridgeSource), settled vs the first seconds of playing`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,24 +66,7 @@ async function measure(browser, origin, bridgeUrl, transport) {
                 bridge: { url, transport: 'webrtc', audio: true, candidateFilter: loopback },
               })
             : await Framewire.BridgeSource.open({ url, audio: true });
-        if (!source.audioTrack) throw new Error('no audio track');
-        const generator = new MediaStreamTrackGenerator({ kind: 'video' });
-        const writer = generator.writable.getWriter();
-        void (async () => {
-          for (;;) {
-            const frame = await source.read();
-            if (!frame) break;
-            await writer.write(frame);
-          }
-        })();
-        const video = document.createElement('video');
-        video.muted = true;
-        video.srcObject = new MediaStream([generator]);
-        const player = document.createElement('audio');
-        player.srcObject = new MediaStream([source.audioTrack]);
-        document.body.append(video, player);
-        await Promise.all([video.play(), player.play()]);
-        window.av = { video, audio: source.audioTrack, source };
+        await window.playForAv(source);
       },
       bridgeUrl,
       transport,

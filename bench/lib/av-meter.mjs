@@ -69,12 +69,42 @@ export async function avMeter(video, audioTrack, durationMs) {
 }
 
 /**
- * Defines `window.avMeter` ({@link avMeter}) in a puppeteer `page`.
+ * Runs in the page: plays a framewire source's audio track in an `<audio>` element and its frames (read one after
+ * another) in a muted `<video>` through a `MediaStreamTrackGenerator`, as a viewer's page would; sets `window.av` to
+ * `{ video, audio, source }` for {@link avMeter}.
+ *
+ * @param {{ read(): Promise<VideoFrame | null>, audioTrack: MediaStreamTrack | undefined }} source
+ */
+export async function playForAv(source) {
+  if (!source.audioTrack) throw new Error('the source has no audio track');
+  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+  const writer = generator.writable.getWriter();
+  void (async () => {
+    for (;;) {
+      const frame = await source.read();
+      if (!frame) break;
+      await writer.write(frame);
+    }
+  })();
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = new MediaStream([generator]);
+  const player = document.createElement('audio');
+  player.srcObject = new MediaStream([source.audioTrack]);
+  document.body.append(video, player);
+  await Promise.all([video.play(), player.play()]);
+  window.av = { video, audio: source.audioTrack, source };
+}
+
+/**
+ * Defines `window.avMeter` ({@link avMeter}) and `window.playForAv` ({@link playForAv}) in a puppeteer `page`.
  *
  * @param {import('puppeteer-core').Page} page
  */
 export async function installAvMeter(page) {
-  await page.addScriptTag({ content: `window.__name = (f) => f; window.avMeter = ${avMeter.toString()};` });
+  await page.addScriptTag({
+    content: `window.__name = (f) => f; window.avMeter = ${avMeter.toString()}; window.playForAv = ${playForAv.toString()};`,
+  });
 }
 
 /**

@@ -23,7 +23,13 @@ export const avMeter: (
   durationMs: number,
 ) => Promise<AvMeasurement> = meter.avMeter;
 
-/** Defines `window.avMeter` in `page`. */
+/** Runs in a page: plays a source's audio and video as a viewer would (see bench/lib/av-meter.mjs). */
+export const playForAv: (source: {
+  read(): Promise<VideoFrame | null>;
+  audioTrack: MediaStreamTrack | undefined;
+}) => Promise<void> = meter.playForAv;
+
+/** Defines `window.avMeter` and `window.playForAv` in `page`. */
 export const installAvMeter: (page: Page) => Promise<void> = meter.installAvMeter;
 
 /** The median of `values` (0 for none). */

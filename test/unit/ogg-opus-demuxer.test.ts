@@ -6,29 +6,12 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { FramewireError } from '@framewire/core';
 import { OggOpusDemuxer, opusPacketSamples } from '../../packages/node-bridge/src/media/ogg-opus-demuxer.js';
+import { OPUS_TAGS, celt20, oggPage, opusHead } from '../helpers/ogg-pages.js';
 
 const run = promisify(execFile);
 
-/** One Ogg page holding `packets` (each shorter than 255 bytes), ending at `granule`. */
-function page(packets: Buffer[], granule: bigint, flags = 0): Buffer {
-  const header = Buffer.alloc(27);
-  header.write('OggS', 0, 'latin1');
-  header[5] = flags;
-  header.writeBigInt64LE(granule, 6);
-  header[26] = packets.length;
-  return Buffer.concat([header, Buffer.from(packets.map((p) => p.length)), ...packets]);
-}
-const opusHead = (channels: number, preSkip: number): Buffer => {
-  const head = Buffer.alloc(19);
-  head.write('OpusHead', 0, 'latin1');
-  head[8] = 1;
-  head[9] = channels;
-  head.writeUInt16LE(preSkip, 10);
-  return head;
-};
-const tags = Buffer.from('OpusTags\0\0\0\0\0\0\0\0', 'latin1');
-/** A CELT 20 ms packet (config 31, code 0) of `size` bytes. */
-const celt20 = (size: number): Buffer => Buffer.concat([Buffer.from([31 << 3]), Buffer.alloc(size - 1, 7)]);
+const page = oggPage;
+const tags = OPUS_TAGS;
 
 describe('opusPacketSamples', () => {
   for (const [name, toc, extra, samples] of [

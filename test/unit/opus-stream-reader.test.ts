@@ -4,18 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaStartClock } from '../../packages/node-bridge/src/media/media-start-clock.js';
 import { OpusStreamReader } from '../../packages/node-bridge/src/media/opus-stream-reader.js';
+import { OPUS_TAGS, celt20, oggPage, opusHead } from '../helpers/ogg-pages.js';
 
-function page(packets: Buffer[], granule: bigint, flags = 0): Buffer {
-  const header = Buffer.alloc(27);
-  header.write('OggS', 0, 'latin1');
-  header[5] = flags;
-  header.writeBigInt64LE(granule, 6);
-  header[26] = packets.length;
-  return Buffer.concat([header, Buffer.from(packets.map((p) => p.length)), ...packets]);
-}
-const head = Buffer.concat([Buffer.from('OpusHead', 'latin1'), Buffer.from([1, 1, 0, 0, 0x80, 0xbb, 0, 0, 0, 0, 0])]);
-const tags = Buffer.from('OpusTags\0\0\0\0\0\0\0\0', 'latin1');
-const celt20 = Buffer.from([31 << 3, 1, 2, 3]);
+const page = oggPage;
+const head = opusHead(1, 0);
+const tags = OPUS_TAGS;
+const celt = celt20();
 
 describe('MediaStartClock', () => {
   it('keeps the earliest start any arrival allows', () => {
@@ -38,7 +32,7 @@ describe('OpusStreamReader', () => {
     // Arrivals: on time, 15 ms late, on time, 5 ms late.
     for (const [i, lateMs] of [0, 15, 0, 5].entries()) {
       now = 10_000 + (i + 1) * 20 + lateMs;
-      for (const packet of reader.push(page([celt20], BigInt((i + 1) * 960)))) {
+      for (const packet of reader.push(page([celt], BigInt((i + 1) * 960)))) {
         assert.equal(packet.durationUs, 20_000);
         assert.equal(packet.timestampUs, i * 20_000);
         stamps.push(packet.captureTimeMs);
@@ -52,7 +46,7 @@ describe('OpusStreamReader', () => {
     clock.observe(5000 + 33 + 12, 33); // a video frame, 12 ms of encoding after its media time
     const reader = new OpusStreamReader(() => 5000 + 20 + 3, clock);
     reader.push(Buffer.concat([page([head], 0n, 2), page([tags], 0n)]));
-    const [packet] = reader.push(page([celt20], 960n));
+    const [packet] = reader.push(page([celt], 960n));
     assert.equal(packet?.captureTimeMs, 5000 + 3);
   });
 });
