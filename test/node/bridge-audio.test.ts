@@ -15,6 +15,11 @@ import { openPeerPage, startSdkServer } from '../helpers/peers.js';
 
 /** The A/V offset bound at the receiver, in ms (the issue's test bound; the bench's goal is 40 ms). */
 const AV_BOUND_MS = 80;
+/**
+ * How long a receiver may take to get in sync. Chromium's lip sync moves the video's delay a step at a time, from an
+ * offset of about 300 ms at first; on a loaded 2-core machine that took up to about 30 s (bench/RESULTS.md).
+ */
+const SYNC_DEADLINE_MS = 90_000;
 
 /** The SDK's global (the parts used here). */
 interface PageSource {
@@ -242,7 +247,7 @@ async function measureUntilSynced(
       return result.offsetsMs.length >= 3 && Math.abs(offset) <= AV_BOUND_MS ? { result, offset } : undefined;
     },
     `an A/V offset within ${AV_BOUND_MS} ms (each window is in the test's diagnostics)`,
-    60_000,
+    SYNC_DEADLINE_MS,
   );
 }
 
@@ -302,27 +307,14 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
     // two streams: measure 4 s windows (4 flashes each) until one is within the bound.
     await page.evaluate(async () => {
       const video = document.createElement('video');
-      video.id = 'av-video';
       video.muted = true;
       video.srcObject = new MediaStream([window.avViewer.video]);
       document.body.append(video);
       await video.play();
+      // A bare peer connection: nothing to close but the connection, at the end of the file.
+      window.av = { video, audio: window.avViewer.audio.clone(), source: undefined as unknown as PageSource };
     });
-    const windows: AvMeasurement[] = [];
-    const synced = await waitUntil(
-      async () => {
-        const result = await page.evaluate(() => {
-          const video = document.getElementById('av-video') as HTMLVideoElement;
-          return window.avMeter(video, window.avViewer.audio.clone(), 4000);
-        });
-        windows.push(result);
-        t.diagnostic(`A/V offsets in a 4 s window: ${result.offsetsMs.join(' ')}`);
-        const offset = median(result.offsetsMs);
-        return result.offsetsMs.length >= 3 && Math.abs(offset) <= AV_BOUND_MS ? { result, offset } : undefined;
-      },
-      `an A/V offset within ${AV_BOUND_MS} ms (each window is in the test's diagnostics)`,
-      60_000,
-    );
+    const synced = await measureUntilSynced(page, t);
     assert.ok(synced.result.peak > 0.2, `the beep is loud: ${synced.result.peak}`);
     assert.deepEqual(errors, []);
   });
