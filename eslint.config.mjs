@@ -49,6 +49,11 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // The page code of the app that test/node/bundlers.test.ts builds with Vite and webpack.
+    files: ['test/fixtures/bundler-app/src/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       // Tests poke at values of unknown shape on purpose (JSON bodies, globals from a <script> bundle).

@@ -89,6 +89,23 @@ function vendorDynamicImports() {
   };
 }
 
+/**
+ * An app's bundler (Vite, webpack 5) builds the SDK's workers again, from dist/workers/. The stabilizer worker
+ * imports OpenCV.js from a URL known only at run time; the minifier drops the comments that tell bundlers to
+ * leave such an `import()` alone, so they are put back on every dynamic import of the worker files.
+ */
+function bundlerIgnoredImports() {
+  return {
+    name: 'framewire-bundler-ignored-imports',
+    renderChunk(code) {
+      return {
+        code: code.replace(/(?<![\w$.])import\((?!\/\*)/g, 'import(/* webpackIgnore: true */ /* @vite-ignore */ '),
+        map: null,
+      };
+    },
+  };
+}
+
 const sdkExternal = externalFor(sdk);
 const browserSdk = [
   {
@@ -137,7 +154,7 @@ const browserSdk = [
       'opfs-writer.worker': `${sdk}/src/workers/opfs-writer.worker.ts`,
     },
     output: { dir: `${sdk}/dist/workers`, format: 'esm', sourcemap: true, entryFileNames: '[name].js' },
-    plugins: [resolve({ browser: true }), ts({ minify: true })],
+    plugins: [resolve({ browser: true }), ts({ minify: true }), bundlerIgnoredImports()],
   },
 ];
 

@@ -259,8 +259,10 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
         bridge: { url, transport: 'webrtc', candidateFilter: window.isLoopbackCandidate },
       });
       const sizes: string[] = [];
-      // The passthrough metas carry each frame's RTP timestamp: the capture clock maps frames from the first ones.
-      for (let i = 0; i < 80; i++) {
+      // The passthrough metas carry each frame's RTP timestamp: the capture clock maps frames once the fw.meta
+      // channel is open, which on a busy machine can be after the first frames.
+      const deadline = performance.now() + 60_000;
+      while (sizes.length < 80 || (source.stats.latencyP50Ms === undefined && performance.now() < deadline)) {
         const frame = await source.read();
         if (!frame) break;
         sizes.push(`${frame.displayWidth}x${frame.displayHeight}`);
@@ -270,7 +272,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       await source.close();
       return { sizes, latencyP50Ms };
     }, `${base}/`);
-    assert.equal(viewed.sizes.length, 80);
+    assert.ok(viewed.sizes.length >= 80, `${viewed.sizes.length} frames`);
     assert.deepEqual(new Set(viewed.sizes), new Set(['640x360']));
     assert.ok(
       viewed.latencyP50Ms !== undefined && viewed.latencyP50Ms >= 0 && viewed.latencyP50Ms < 2000,

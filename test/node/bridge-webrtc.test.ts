@@ -159,7 +159,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         viewed.sizes.every((size) => size === '320x240'),
         viewed.sizes.join(),
       );
-      assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
+      assert.match(viewed.sessionUrl ?? '', /\/whep\/[\w-]+$/);
       // The capture time travels on fw.meta: latency is measured, and small on loopback.
       // A measured, sane latency (a clock or unit mix-up gives a negative value or years); how low it is, is
       // bench/bridge-latency.bench.mjs's business.
@@ -180,12 +180,12 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.deepEqual(new Set(again.sizes), new Set(['320x240']));
     await waitUntil(() => output().sessions.length === 2, 'the reloaded page’s old session to be cleaned up', 60_000);
 
-    // DELETE on the session resource ends it.
+    // DELETE on the session resource ends it (200, as WHEP answers; the /offer alias answers 204).
     const deleted = await fetch(new URL(again.sessionUrl ?? '', base), {
       method: 'DELETE',
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    assert.equal(deleted.status, 204);
+    assert.equal(deleted.status, 200);
     assert.equal(output().sessions.length, 1);
     await first.evaluate(() => window.viewer?.close());
     await second.evaluate(() => window.viewer?.close());
@@ -203,7 +203,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         viewed.sizes.every((size) => size === '320x240'),
         viewed.sizes.join(),
       );
-      assert.match(viewed.sessionUrl ?? '', /\/offer\/[\w-]+$/);
+      assert.match(viewed.sessionUrl ?? '', /\/whep\/[\w-]+$/);
       // Every access unit carries its capture time: latency is known from the first frame on.
       // A measured, sane latency (a clock or unit mix-up gives a negative value or years); how low it is, is
       // bench/bridge-latency.bench.mjs's business.
@@ -275,9 +275,8 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       fetch(url, {
         method: 'PATCH',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+        // No ice-ufrag/ice-pwd: on /whep, new credentials would ask for an ICE restart.
         body: [
-          'a=ice-ufrag:x',
-          'a=ice-pwd:y',
           'm=video 9 UDP/TLS/RTP/SAVPF 0',
           'a=mid:0',
           ...candidates.map((address) => `a=candidate:7 1 udp 2122260223 ${address} 9 typ host`),
@@ -290,7 +289,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.equal(output().stats.trickledCandidates, before + 1);
     const wrongType = await patch(session, 'application/sdp', []);
     assert.equal(wrongType.status, 415);
-    assert.equal(((await wrongType.json()) as { error: string }).error, 'FW_ERR_SDP_INVALID');
+    assert.equal(((await wrongType.json()) as { error: string }).error, 'FW_ERR_UNSUPPORTED_MEDIA_TYPE');
     assert.equal((await patch(`${base}/offer/00000000-0000`, 'application/trickle-ice-sdpfrag', [])).status, 404);
     await page.evaluate(() => window.viewer?.close());
   });

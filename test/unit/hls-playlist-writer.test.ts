@@ -8,55 +8,9 @@ import {
 } from '../../packages/browser-sdk/src/outputs/packager/hls/hls-playlist-writer.js';
 import type {
   PresentationDescription,
-  SegmentRecord,
   TrackDescription,
 } from '../../packages/browser-sdk/src/outputs/packager/package-model.js';
-
-const segs = (first: number, spans: [number, number][]): SegmentRecord[] =>
-  spans.map(([startTicks, durationTicks], i) => ({ number: first + i, startTicks, durationTicks, bytes: 1000 }));
-
-const video = (over: Partial<TrackDescription> = {}): TrackDescription => ({
-  id: 'v0',
-  type: 'video',
-  codec: 'avc1.64001f',
-  bandwidthBps: 2_000_000,
-  averageBandwidthBps: 1_500_000,
-  width: 1280,
-  height: 720,
-  frameRate: 30,
-  timescale: 90_000,
-  segments: segs(1, [
-    [0, 180_000],
-    [180_000, 171_000],
-  ]),
-  ...over,
-});
-const audio = (over: Partial<TrackDescription> = {}): TrackDescription => ({
-  id: 'a0',
-  type: 'audio',
-  codec: 'mp4a.40.2',
-  bandwidthBps: 130_000,
-  averageBandwidthBps: 128_000,
-  sampleRate: 48_000,
-  channels: 2,
-  timescale: 48_000,
-  segments: segs(1, [[0, 96_000]]),
-  ...over,
-});
-const presentation = (
-  tracks: TrackDescription[],
-  over: Partial<PresentationDescription> = {},
-): PresentationDescription => ({
-  live: false,
-  ended: true,
-  segmentDurationS: 2,
-  targetDurationS: 2,
-  availabilityStartTimeMs: Date.UTC(2026, 0, 1, 12),
-  publishTimeMs: Date.UTC(2026, 0, 1, 12, 1),
-  timeShiftBufferDepthS: 30,
-  tracks,
-  ...over,
-});
+import { audioTrack as audio, presentation, segs, videoTrack as video } from './package-fixtures.js';
 
 describe('writeMasterPlaylist', () => {
   const cases: { name: string; tracks: TrackDescription[]; lines: string[] }[] = [

@@ -9,42 +9,23 @@ import {
 } from '../../packages/browser-sdk/src/outputs/packager/dash/mpd-writer.js';
 import type {
   PresentationDescription,
-  SegmentRecord,
   TrackDescription,
 } from '../../packages/browser-sdk/src/outputs/packager/package-model.js';
+import { presentation as presentationOf, segs, videoTrack } from './package-fixtures.js';
 
-/** Segments from [startTicks, durationTicks] pairs, numbered from `first`. */
-const segs = (first: number, spans: [number, number][]): SegmentRecord[] =>
-  spans.map(([startTicks, durationTicks], i) => ({ number: first + i, startTicks, durationTicks, bytes: 1000 }));
+/** The video track with two equal 2 s segments, with `over` applied. */
+const track = (over: Partial<TrackDescription>): TrackDescription =>
+  videoTrack({
+    segments: segs(1, [
+      [0, 180_000],
+      [180_000, 180_000],
+    ]),
+    ...over,
+  });
 
-const track = (over: Partial<TrackDescription>): TrackDescription => ({
-  id: 'v0',
-  type: 'video',
-  codec: 'avc1.64001f',
-  bandwidthBps: 2_000_000,
-  averageBandwidthBps: 1_500_000,
-  width: 1280,
-  height: 720,
-  frameRate: 30,
-  timescale: 90_000,
-  segments: segs(1, [
-    [0, 180_000],
-    [180_000, 180_000],
-  ]),
-  ...over,
-});
-
-const presentation = (over: Partial<PresentationDescription>): PresentationDescription => ({
-  live: false,
-  ended: true,
-  segmentDurationS: 2,
-  targetDurationS: 2,
-  availabilityStartTimeMs: Date.UTC(2026, 0, 1, 12),
-  publishTimeMs: Date.UTC(2026, 0, 1, 12, 1),
-  timeShiftBufferDepthS: 30,
-  tracks: [track({})],
-  ...over,
-});
+/** A presentation of {@link track} by default, with `over` applied. */
+const presentation = (over: Partial<PresentationDescription>): PresentationDescription =>
+  presentationOf(over.tracks ?? [track({})], over);
 
 /** The attributes of the first `<tag …>` in `xml`. */
 function attributesOf(xml: string, tag: string): Record<string, string> {

@@ -42,6 +42,9 @@ export const ERROR_CODES = {
     'A server already serves its maximum number of sessions; it refused a new one (try again later or elsewhere).',
   FW_ERR_SDP_INVALID:
     'A WebRTC offer sent to the bridge is not a usable SDP: not SDP at all, no video section, or the wrong direction.',
+  FW_ERR_UNSUPPORTED_MEDIA_TYPE:
+    'A request body has a content type the endpoint does not take (WHIP/WHEP: application/sdp, trickle-ice-sdpfrag).',
+  FW_ERR_NOT_FOUND: 'The addressed resource does not exist: an unknown source, or a WebRTC session that ended.',
   // mqtt and shared memory
   FW_ERR_SHM_INVALID:
     'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',

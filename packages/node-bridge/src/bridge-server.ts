@@ -5,6 +5,7 @@ import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { closeServer, listen, sendJson } from '@framewire/core/node';
 import { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 import { StaticFiles } from './http/static-files.js';
+import { WhipWhepEndpoints } from './http/whip-whep-endpoints.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
 import { WebRtcOutput, type WebRtcOutputOptions } from './outputs/webrtc-output.js';
@@ -36,8 +37,8 @@ export interface BridgeServerOptions {
   /** H.264 over WebSocket at `/ws`; `false` turns it off. Default: on. */
   websocket?: boolean | WebSocketOutputOptions;
   /**
-   * WebRTC without signaling at `/offer` (viewers, WHEP-style) and `/publish` (browsers sending video, WHIP-style),
-   * in a supervised worker process; `true` for the defaults. Default: off.
+   * WebRTC without signaling: standard WHEP at `/whep` and `/sources/<id>/whep` (viewers) and WHIP at `/whip`
+   * (video sent to the bridge), with the older aliases `/offer` and `/publish`; `true` for the defaults. Default: off.
    */
   webrtc?: boolean | WebRtcOutputOptions;
   /** How the bridge encodes H.264 for sources that are not H.264 already. Default: see {@link H264EncodeOptions}. */
@@ -75,7 +76,8 @@ const sha = (text: string): Buffer => createHash('sha256').update(text).digest()
  * The bridge's HTTP server. Every output shares one port: `GET /health` (open), `GET /metrics` (Prometheus),
  * and per source `/sources/<id>/video` (MJPEG), `/sources/<id>/snapshot.jpg`, `/sources/<id>/ws` (H.264 over
  * WebSocket), `/sources/<id>/offer` (WebRTC, with `webrtc`); the first source is also served at `/video`,
- * `/snapshot.jpg`, `/ws` and `/offer`, and `/publish` takes video from browsers. With `token`, every
+ * `/snapshot.jpg`, `/ws`, `/whep` and `/offer`, and `/whip` (alias `/publish`) takes video from browsers and other
+ * bridges. With `token`, every
  * endpoint but `/health` answers 401 `FW_ERR_UNAUTHORIZED` to requests without it.
  */
 export class BridgeServer {
@@ -90,6 +92,7 @@ export class BridgeServer {
   readonly #mjpeg = new Map<string, MjpegOutput>();
   readonly #websocket = new Map<string, WebSocketOutput>();
   readonly #webrtc: WebRtcOutput | undefined;
+  readonly #whipWhep: WhipWhepEndpoints | undefined;
   readonly #extra: Closable[] = [];
   readonly #upgrades = new Map<string, UpgradeEndpoint>();
   readonly #static: StaticFiles | undefined;
@@ -108,7 +111,15 @@ export class BridgeServer {
     this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
     for (const source of this.#sources) this.#addOutputs(source);
     const webrtc = options.webrtc ?? false;
-    if (webrtc !== false) this.#webrtc = new WebRtcOutput(this, webrtc === true ? {} : webrtc);
+    if (webrtc !== false) {
+      const settings = webrtc === true ? {} : webrtc;
+      this.#webrtc = new WebRtcOutput(this, settings);
+      this.#whipWhep = new WhipWhepEndpoints(this.#webrtc, () => this.#sources.map((s) => s.id), {
+        corsOrigin: options.corsOrigin ?? '*',
+        ...(settings.iceServers ? { iceServers: settings.iceServers } : {}),
+        ...(settings.maxOfferBytes === undefined ? {} : { maxBodyBytes: settings.maxOfferBytes }),
+      });
+    }
   }
 
   /** Validates the options, starts the sources and the HTTP server. Rejects with `FW_ERR_INVALID_OPTION` or `FW_ERR_LISTEN_FAILED`. */
@@ -461,13 +472,18 @@ export class BridgeServer {
     return this.#closing;
   }
 
-  /** True when `request` carries the token (or no token is configured). */
+  /**
+   * True when `request` carries the token (or no token is configured): `Authorization: Bearer <token>`,
+   * `?token=<token>`, or the bare token as the whole `Authorization` header (what some WHEP players send).
+   */
   authorized(request: IncomingMessage): boolean {
     if (!this.#tokenHash) return true;
     const header = request.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const query = new URL(request.url ?? '/', 'http://bridge').searchParams.get('token') ?? undefined;
-    const given = bearer ?? query;
+    // The bare token as the whole header (no scheme), as @eyevinn/webrtc-player sends its key.
+    const bare = header !== undefined && !/\s/.test(header.trim()) ? header.trim() : undefined;
+    const given = bearer ?? query ?? bare;
     return given !== undefined && timingSafeEqual(sha(given), this.#tokenHash);
   }
 
@@ -524,6 +540,10 @@ export class BridgeServer {
     const url = new URL(request.url ?? '/', 'http://bridge');
     const path = url.pathname;
     const cors = this.#options.corsOrigin ?? '*';
+    if (request.method === 'OPTIONS' && this.#whipWhep?.handles(path)) {
+      this.#whipWhep.options(request, response, this.authorized(request));
+      return;
+    }
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-origin': cors,
@@ -588,8 +608,12 @@ export class BridgeServer {
     sendJson(response, 404, { error: `not found: ${path}` });
   }
 
-  /** Handles `[/sources/<id>]/offer`, `/publish` and their session resources; false for other paths. */
+  /**
+   * Handles the WHIP/WHEP endpoints (`[/sources/<id>]/whep`, `/whip`), their aliases `[/sources/<id>]/offer` and
+   * `/publish` (which also take JSON offers) and their session resources; false for other paths.
+   */
   async #routeWebRtc(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
+    if (this.#whipWhep && (await this.#whipWhep.handle(request, response, path))) return true;
     const webrtc = this.#webrtc;
     const match = /^(?:\/sources\/([\w.-]+))?\/(offer|publish)(?:\/([\w-]+))?$/.exec(path);
     if (!webrtc || !match || (match[1] !== undefined && match[2] === 'publish')) return false;

@@ -5,6 +5,8 @@ import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
 import { MqttWebSocketRelay } from './outputs/mqtt-websocket-relay.js';
 import { BRIDGE_PATHS } from './protocol.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
+import type { WebRtcIceServer } from './outputs/webrtc-output.js';
+import { WhipPushOutput } from './outputs/whip-push-output.js';
 import { MqttSource } from './sources/mqtt-source.js';
 import type { VideoSource } from './sources/video-source.js';
 
@@ -24,6 +26,16 @@ export interface ExtraOutputOptions {
   mqttRelay?: boolean;
   /** Keep the newest raw BGR24 frame of the first source in `/dev/shm/<shmName>` for local readers. */
   shmName?: string;
+  /** Publish a source's H.264 to these WHIP endpoints (`--whip-push`). Default: none. */
+  whipPushUrls?: string[];
+  /** Bearer token for the WHIP endpoints (`--whip-push-token`). Default: none. */
+  whipPushToken?: string;
+  /** The source to publish with `whipPushUrls`. Default: the first source. */
+  whipPushSource?: string;
+  /** Keep only ICE candidates with these addresses on the WHIP push connections. Default: every candidate. */
+  iceAddresses?: string[];
+  /** STUN/TURN servers of the WHIP push connections. Default: none (the bridge's own STUN server on 127.0.0.1). */
+  iceServers?: WebRtcIceServer[];
 }
 
 const log = createLogger('bridge-cli');
@@ -87,6 +99,22 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
       BRIDGE_PATHS.mqtt,
       new MqttWebSocketRelay({ brokerHost: broker.hostname, brokerPort: Number(broker.port || 1883) }),
     );
+  }
+  for (const url of options.whipPushUrls ?? []) {
+    const sourceId = options.whipPushSource ?? bridge.sources[0]?.id;
+    assertOption(
+      sourceId !== undefined && bridge.sources.some((s) => s.id === sourceId),
+      `--whip-push-source: no source ${String(sourceId)}`,
+    );
+    const push = new WhipPushOutput(bridge.feed(sourceId, 'h264'), {
+      url,
+      ...(options.whipPushToken === undefined ? {} : { token: options.whipPushToken }),
+      ...(options.iceAddresses === undefined ? {} : { iceAddresses: options.iceAddresses }),
+      ...(options.iceServers === undefined ? {} : { iceServers: options.iceServers }),
+    });
+    // The bridge reports it in /metrics and closes it on shutdown.
+    bridge.attach(push);
+    push.start();
   }
   if (options.shmName !== undefined) {
     const [first] = bridge.sources;

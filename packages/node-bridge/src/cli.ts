@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
+import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
-import { startExtraOutputs } from './cli-extra-outputs.js';
+import { startExtraOutputs, type ExtraOutputOptions } from './cli-extra-outputs.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './webrtc/bridge-room-peer.js';
 
@@ -15,7 +16,8 @@ const USAGE = `Usage: framewire-bridge [options]
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
 /ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws;
-with --webrtc also /offer and /sources/<id>/offer (POST an SDP offer, WHEP-style) and /publish (browser video in).
+with --webrtc also standard WHEP at /whep and /sources/<id>/whep (POST an SDP offer) and WHIP at /whip (video in),
+with their older aliases /offer, /sources/<id>/offer and /publish (which also take JSON offers).
 
 Options:
   --source <spec>      a source; repeat for several (default testpattern):
@@ -40,8 +42,9 @@ Options:
                          none            no audio (default)
                        a missing device is reported (FW_ERR_DEVICE_NOT_FOUND in /health) and the video goes on
   --ws, --mjpeg        outputs to serve (default: both)
-  --webrtc             also serve WebRTC at /offer: POST an SDP offer (application/sdp or JSON {type, sdp}), get
-                       the answer and a session URL (Location) that DELETE ends; a viewer whose browser takes H.264
+  --webrtc             also serve WebRTC at /whep (WHEP) and /whip (WHIP, RFC 9725): POST an SDP offer
+                       (application/sdp), get the answer and a session URL (Location) that PATCH trickles or
+                       restarts and DELETE ends; a viewer whose browser takes H.264
                        gets the source's shared H.264 as is (no encode per viewer), one that takes only VP8 gets its
                        own VP8 encode in a worker process
   --webrtc-max-viewers <n>   most H.264 WebRTC viewers at once (default 500); more get 503 FW_ERR_CAPACITY_REACHED
@@ -49,6 +52,14 @@ Options:
   --webrtc-vp8-only    send every WebRTC viewer its own VP8 encode, as before H.264 passthrough
   --webrtc-ice-address <ip>  keep only ICE candidates with this address (repeat for several; e.g. 127.0.0.1 or
                        the LAN address viewers reach; default: every candidate); applies to --room-url too
+  --whip-push <url>    publish a source's H.264 (no re-encode) to this WHIP endpoint, e.g. another bridge's
+                       http://host:8090/whip or a cloud ingest; repeat for several; reconnects with backoff
+  --whip-push-token <token>  bearer token for the --whip-push endpoints (default: FRAMEWIRE_WHIP_PUSH_TOKEN)
+  --whip-push-source <id>    the source to publish with --whip-push (default: the first)
+  --webrtc-ice-server <url>  a STUN or TURN server of the bridge's WebRTC connections (stun:host:port,
+                       turn:host:port?transport=udp, turns:…; repeat for several), also announced to WHIP/WHEP
+                       clients in Link headers; TURN needs --webrtc-turn-username and FRAMEWIRE_TURN_CREDENTIAL
+  --webrtc-turn-username <u>  the TURN user name (the password comes from FRAMEWIRE_TURN_CREDENTIAL)
   --room-url <url>     join a framewire room through this signaling server (ws://host:8443/ws) as a peer: publish
                        the first source as a WebRTC track; every publishing peer becomes source "room-<label>" (its
                        join meta.label) or "room-<peer id>" while it publishes, and source "room" serves the newest
@@ -83,7 +94,7 @@ Options:
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   source: { type: 'string', multiple: true },
@@ -92,9 +103,14 @@ const options = {
   mjpeg: { type: 'boolean' },
   webrtc: { type: 'boolean' },
   'webrtc-ice-address': { type: 'string', multiple: true },
+  'webrtc-ice-server': { type: 'string', multiple: true },
+  'webrtc-turn-username': { type: 'string' },
   'webrtc-max-sessions': { type: 'string' },
   'webrtc-max-viewers': { type: 'string' },
   'webrtc-vp8-only': { type: 'boolean' },
+  'whip-push': { type: 'string', multiple: true },
+  'whip-push-token': { type: 'string' },
+  'whip-push-source': { type: 'string' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
   'room-token': { type: 'string' },
@@ -174,6 +190,43 @@ function readConfig(path: string): CliValues {
   return config;
 }
 
+/** The `--webrtc-ice-server` servers, TURN ones with `--webrtc-turn-username` and `FRAMEWIRE_TURN_CREDENTIAL`. */
+function iceServers(values: CliValues): WebRtcIceServer[] {
+  const urls = (values['webrtc-ice-server'] as string[] | undefined) ?? [];
+  const username = values['webrtc-turn-username'] as string | undefined;
+  const credential = process.env['FRAMEWIRE_TURN_CREDENTIAL'];
+  return urls.map((url) => {
+    assertOption(
+      /^(stun|turns?):[^\s/]+$/.test(url),
+      `--webrtc-ice-server must be a stun:, turn: or turns: URL such as turn:turn.example.com:3478; got ${url}`,
+    );
+    if (url.startsWith('stun:')) return { urls: url };
+    assertOption(
+      username !== undefined && username !== '' && credential !== undefined && credential !== '',
+      `--webrtc-ice-server ${url} needs --webrtc-turn-username and FRAMEWIRE_TURN_CREDENTIAL`,
+    );
+    return { urls: url, username, credential };
+  });
+}
+
+/** The `--whip-push` options of the extra outputs. */
+function whipPush(
+  values: CliValues,
+): Pick<ExtraOutputOptions, 'whipPushUrls' | 'whipPushToken' | 'whipPushSource' | 'iceAddresses' | 'iceServers'> {
+  const urls = values['whip-push'] as string[] | undefined;
+  const token = (values['whip-push-token'] as string | undefined) ?? process.env['FRAMEWIRE_WHIP_PUSH_TOKEN'];
+  const source = values['whip-push-source'] as string | undefined;
+  assertOption(urls !== undefined || source === undefined, '--whip-push-source needs --whip-push');
+  if (urls === undefined) return {};
+  return {
+    whipPushUrls: urls,
+    ...(token === undefined ? {} : { whipPushToken: token }),
+    ...(source === undefined ? {} : { whipPushSource: source }),
+    iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+    iceServers: iceServers(values),
+  };
+}
+
 registerSourceKind('netgear', (spec, id) => netGearSourcesFromSpec(spec, id));
 for (const scheme of ['mqtt', 'mqtts']) {
   registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
@@ -229,6 +282,7 @@ await runCli('framewire-bridge', async () => {
   const width = number(values, 'mjpeg-width');
   const maxSessions = number(values, 'webrtc-max-sessions');
   const maxViewers = number(values, 'webrtc-max-viewers');
+  const servers = iceServers(values);
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -242,6 +296,7 @@ await runCli('framewire-bridge', async () => {
       ? {
           webrtc: {
             iceAddresses: (values['webrtc-ice-address'] as string[] | undefined) ?? [],
+            iceServers: servers,
             ...(maxSessions === undefined ? {} : { maxSessions }),
             ...(maxViewers === undefined ? {} : { maxPassthroughViewers: maxViewers }),
             ...(values['webrtc-vp8-only'] === true ? { h264Passthrough: false } : {}),
@@ -253,6 +308,7 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
+  const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);
   const text = (name: keyof typeof options): string | undefined => {
     const value = values[name];
@@ -269,6 +325,7 @@ await runCli('framewire-bridge', async () => {
       ...(values['mqtt-h264'] === true ? { mqttH264: true } : {}),
       ...(values['mqtt-relay'] === true ? { mqttRelay: true } : {}),
       ...(text('shm') === undefined ? {} : { shmName: text('shm') }),
+      ...push,
     });
   } catch (error) {
     await bridge.close();

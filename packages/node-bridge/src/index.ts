@@ -24,6 +24,16 @@ export {
 export { LoopbackStunServer } from './webrtc/loopback-stun-server.js';
 export { offeredVideoCodecs, type OfferedH264, type OfferedVideoCodecs } from './webrtc/offer-video-codecs.js';
 export { WebRtcPublishSource } from './sources/webrtc-publish-source.js';
+export {
+  WhipPushOutput,
+  type WhipPushOutputEvents,
+  type WhipPushOutputOptions,
+  type WhipPushOutputStats,
+  type WhipPushState,
+} from './outputs/whip-push-output.js';
+export { WhipWhepEndpoints, type WhipWhepEndpointsOptions } from './http/whip-whep-endpoints.js';
+export { H264RtpDepacketizer, type DepacketizedAccessUnit } from './media/h264-rtp-depacketizer.js';
+export { parseSdpFrag, formatSdpFrag, type SdpFrag, type SdpFragCandidate } from './webrtc/trickle-ice-sdpfrag.js';
 export { RoomSource } from './sources/room-source.js';
 export { RoomPeerSource } from './sources/room-peer-source.js';
 export type { PeerFrame } from './sources/peer-frame.js';

@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import { assetUrl } from './asset-url.js';
+import { openCvUrl } from './sdk-asset-urls.js';
 import type Hls from 'hls.js';
 import type * as DashJsNamespace from 'dashjs';
 
@@ -52,13 +52,24 @@ export function loadDash(): Promise<DashJs> {
 }
 
 /**
- * Loads OpenCV.js (WASM, about 11 MB) once, on first use, from `vendor/opencv.js` beside the SDK, and waits
- * until its runtime is initialised. Rejects with `FW_ERR_LAZY_LOAD_FAILED`.
+ * Loads OpenCV.js (WASM, about 11 MB) once, on first use, from `vendor/opencv.js` (beside the SDK, where the
+ * app's bundler emitted it, or under the `setAssetBaseUrl` base), and waits until its runtime is initialised.
+ * Rejects with `FW_ERR_LAZY_LOAD_FAILED`.
  */
 export function loadOpenCv(): Promise<OpenCvModule> {
+  return loadOpenCvFrom(openCvUrl());
+}
+
+/**
+ * Loads OpenCV.js once from `url` (an ES module whose default export is the OpenCV.js module); later calls get
+ * the same promise until a load fails. For workers, which get the URL from the main thread.
+ * @internal
+ */
+export function loadOpenCvFrom(url: string): Promise<OpenCvModule> {
   cv ??= (async () => {
     try {
-      const module = (await import(/* @vite-ignore */ assetUrl('vendor/opencv.js'))) as { default: unknown };
+      // A URL known only at run time: bundlers must leave this import alone.
+      const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ url)) as { default: unknown };
       return await opencvReady(module.default);
     } catch (error) {
       cv = undefined;

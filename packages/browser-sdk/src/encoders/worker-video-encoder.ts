@@ -1,6 +1,6 @@
 import { WorkerClientState } from '../core/worker-client-state.js';
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
-import { assetUrl } from '../core/asset-url.js';
+import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { EncoderRequest, EncoderResponse } from '../workers/encoder-messages.js';
 
@@ -144,7 +144,15 @@ export class WorkerVideoEncoder {
     // plus a decoder description, which is what MP4/CMAF muxers and VideoDecoder want.
     if (options.codec.startsWith('avc1') || options.codec.startsWith('avc3')) config.avc = { format: 'avc' };
 
-    const worker = new Worker(assetUrl('workers/encoder.worker.js'), { type: 'module', name: 'framewire-encoder' });
+    const worker = startSdkWorker(
+      'encoder.worker.js',
+      'framewire-encoder',
+      () =>
+        new Worker(new URL('./workers/encoder.worker.js', import.meta.url), {
+          type: 'module',
+          name: 'framewire-encoder',
+        }),
+    );
     const accepted = await new Promise<VideoEncoderConfig>((resolve, reject) => {
       worker.onmessage = (event: MessageEvent<EncoderResponse>) => {
         if (event.data.type === 'configured') resolve(event.data.config);

@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import { assetUrl } from '../core/asset-url.js';
+import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from '../workers/opfs-writer-messages.js';
 import type { RecordingOutput, RecordingWriter, TargetChunk } from './recording-target.js';
 
@@ -50,7 +50,15 @@ export class OpfsRecordingWriter implements RecordingWriter {
         stage: 'write',
       });
     }
-    const worker = new Worker(assetUrl('workers/opfs-writer.worker.js'), { type: 'module', name: 'framewire-opfs' });
+    const worker = startSdkWorker(
+      'opfs-writer.worker.js',
+      'framewire-opfs',
+      () =>
+        new Worker(new URL('./workers/opfs-writer.worker.js', import.meta.url), {
+          type: 'module',
+          name: 'framewire-opfs',
+        }),
+    );
     const writer = new OpfsRecordingWriter(worker, name);
     const journal: RecordingJournal = { version: 1, name, container, startedAtMs: Date.now(), safeBytes: 0 };
     try {

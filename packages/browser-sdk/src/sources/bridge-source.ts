@@ -46,8 +46,9 @@ export interface BridgeSourceOptions {
   /** Queue settings. Default: `{ policy: 'latest', capacity: 2 }` (the newest frame wins). */
   queue?: SourceQueueOptions;
   /**
-   * How {@link openSource} reaches the bridge: `websocket` (H.264, this class) or `webrtc` (VP8 from the bridge's
-   * `/offer`, started with `--webrtc`; opens a {@link WhepSource}). `BridgeSource.open` itself always uses the
+   * How {@link openSource} reaches the bridge: `websocket` (H.264, this class) or `webrtc` (the source's H.264, or
+   * VP8 for browsers without H.264, from the bridge's WHEP endpoint `/whep`, started with `--webrtc`; opens a
+   * {@link WhepSource}). `BridgeSource.open` itself always uses the
    * WebSocket. Default: `websocket`.
    */
   transport?: 'websocket' | 'webrtc';

@@ -1,5 +1,5 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
-import { assetUrl } from '../core/asset-url.js';
+import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { stampCaptureTime } from '../core/capture-time.js';
 import { loadDash, loadHls } from '../core/lazy-modules.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
@@ -429,7 +429,12 @@ async function dashConnection(url: string): Promise<Connection> {
 }
 
 function mjpegConnection(url: string): Connection {
-  const worker = new Worker(assetUrl('workers/mjpeg.worker.js'), { type: 'module', name: 'framewire-mjpeg' });
+  const worker = startSdkWorker(
+    'mjpeg.worker.js',
+    'framewire-mjpeg',
+    () =>
+      new Worker(new URL('./workers/mjpeg.worker.js', import.meta.url), { type: 'module', name: 'framewire-mjpeg' }),
+  );
   const frames: VideoFrame[] = [];
   let waiting: { resolve: (f: VideoFrame | null) => void; reject: (e: FramewireError) => void } | undefined;
   let failure: FramewireError | undefined;

@@ -20,11 +20,11 @@ const log = createLogger('whep-source');
 /** Options of {@link WhepSource.open}. */
 export interface WhepSourceOptions {
   /**
-   * The bridge's base URL (`http://pi.local:8090/`) or the full offer URL (`http://pi.local:8090/sources/cam/offer`,
-   * or any WHEP endpoint). Required.
+   * The bridge's base URL (`http://pi.local:8090/`) or a full WHEP endpoint URL (`http://pi.local:8090/sources/cam/whep`,
+   * the bridge's older `/offer` alias, or any WHEP server). Required.
    */
   url: string | URL;
-  /** The bridge source to show, when `url` is the bridge's base URL. Default: the bridge's first source (`/offer`). */
+  /** The bridge source to show, when `url` is the bridge's base URL. Default: the bridge's first source (`/whep`). */
   sourceId?: string;
   /** Access token, sent as `Authorization: Bearer <token>`. Default: none. */
   token?: string;
@@ -84,8 +84,8 @@ const LATENCY_WINDOW = 300;
 const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
 
 /**
- * Receives a WebRTC video without signaling: POSTs an SDP offer to a WHEP-style endpoint such as the Node bridge's
- * `/offer` (started with `--webrtc`) and reads the answered track as a live frame source (the newest frame wins).
+ * Receives a WebRTC video without signaling: POSTs an SDP offer to a WHEP endpoint such as the Node bridge's
+ * `/whep` (started with `--webrtc`) and reads the answered track as a live frame source (the newest frame wins).
  * With the bridge, a `fw.meta` data channel carries each frame's capture time, matched to frames through their
  * RTP timestamps, so `stats` reports glass-to-glass latency (after about ten frames). With `delivery:
  * 'datachannel'` the bridge sends its shared H.264 instead (encoded once for every viewer, each access unit with
@@ -499,7 +499,7 @@ function offerUrl(options: WhepSourceOptions): string {
   );
   const base = parsed.pathname.endsWith('/');
   assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full offer URL');
-  if (base) parsed.pathname += sourceId === undefined ? 'offer' : `sources/${sourceId}/offer`;
+  if (base) parsed.pathname += sourceId === undefined ? 'whep' : `sources/${sourceId}/whep`;
   if (options.delivery === 'datachannel') parsed.searchParams.set('delivery', 'datachannel');
   return parsed.href;
 }

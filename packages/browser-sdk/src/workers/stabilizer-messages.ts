@@ -3,8 +3,11 @@ import type { StabilizerTransform } from '../transforms/stabilizer/stabilizer-tr
 
 /** Messages from the main thread to the stabilizer worker, keyed on `type`. */
 export type StabilizerRequest =
-  /** First message: where `vendor/opencv.js` lives (the worker has no other way to know) and the options. */
-  | { type: 'init'; assetBaseUrl: string; options: ResolvedStabilizerOptions }
+  /**
+   * First message: the absolute URL of OpenCV.js (the worker has no other way to know: in an app bundle it is
+   * wherever the bundler emitted the file) and the options.
+   */
+  | { type: 'init'; openCvUrl: string; options: ResolvedStabilizerOptions }
   | { type: 'frame'; seq: number; frame: VideoFrame; captureTimeMs: number | undefined }
   | { type: 'flush'; id: number }
   | { type: 'close' };

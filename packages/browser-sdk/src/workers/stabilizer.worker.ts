@@ -1,10 +1,9 @@
 /*
- * The stabilizer worker: frames arrive transferred, OpenCV.js (loaded here, lazily, from the vendor file beside
- * the SDK) measures the motion on a small gray copy, a 2D canvas warps the full frame, and the stabilized frame
+ * The stabilizer worker: frames arrive transferred, OpenCV.js (loaded here, lazily, from the URL the main thread
+ * sends) measures the motion on a small gray copy, a 2D canvas warps the full frame, and the stabilized frame
  * goes back transferred. Messages are handled one at a time, in order.
  */
-import { setAssetBaseUrl } from '../core/asset-url.js';
-import { loadOpenCv } from '../core/lazy-modules.js';
+import { loadOpenCvFrom } from '../core/lazy-modules.js';
 import { asMotionApi } from '../transforms/stabilizer/opencv-api.js';
 import { StabilizerEngine } from '../transforms/stabilizer/stabilizer-engine.js';
 import type { StabilizerRequest, StabilizerResponse, StabilizerWorkerErrorCode } from './stabilizer-messages.js';
@@ -31,11 +30,10 @@ function fail(code: StabilizerWorkerErrorCode, error: unknown): void {
   post({ type: 'error', code, message: error instanceof Error ? error.message : String(error) });
 }
 
-async function init(assetBaseUrl: string, options: StabilizerRequest & { type: 'init' }): Promise<void> {
-  setAssetBaseUrl(assetBaseUrl);
+async function init(options: StabilizerRequest & { type: 'init' }): Promise<void> {
   let cv;
   try {
-    cv = asMotionApi((await loadOpenCv()).cv);
+    cv = asMotionApi((await loadOpenCvFrom(options.openCvUrl)).cv);
   } catch (error) {
     fail('FW_ERR_LAZY_LOAD_FAILED', error);
     return;
@@ -49,7 +47,7 @@ async function init(assetBaseUrl: string, options: StabilizerRequest & { type: '
 async function handle(message: StabilizerRequest): Promise<void> {
   switch (message.type) {
     case 'init':
-      await init(message.assetBaseUrl, message);
+      await init(message);
       break;
     case 'frame':
       if (!engine || failed) {

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { TypedEmitter, assertOption, createLogger, type FramewireError } from '@framewire/core';
 import { sendJson } from '@framewire/core/node';
+import { HttpFailure } from '../http/http-failure.js';
+import { readRequestBody } from '../http/read-request-body.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
+import type { EncodedFrame } from '../media/encoded-frame.js';
 import type { RawFrame } from '../media/raw-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
-import { offeredVideoCodecs } from '../webrtc/offer-video-codecs.js';
+import { offeredVideoCodecs, type OfferedH264 } from '../webrtc/offer-video-codecs.js';
+import { H264PublishReceivers, type H264PublishSession } from '../webrtc/h264-publish-receivers.js';
 import { PassthroughViewers, type PassthroughSession } from '../webrtc/passthrough-viewers.js';
+import { candidateAddress, parseSdpFrag, type SdpFrag } from '../webrtc/trickle-ice-sdpfrag.js';
 import type { VideoSource } from '../sources/video-source.js';
 import {
   IpcMessageReader,
@@ -81,7 +86,8 @@ export interface WebRtcSession {
   /**
    * How a viewer receives video: `passthrough` (the source's shared H.264 as RTP on a media track, when the offer
    * accepts H.264), `track` (VP8 encoded for this viewer, when it accepts only VP8) or `datachannel` (the source's
-   * shared H.264 access units on an `fw.h264` data channel). `track` for publishers.
+   * shared H.264 access units on an `fw.h264` data channel). For publishers: `track` (VP8, decoded to I420 in the
+   * worker) or `passthrough` (H.264 received as is, when the offer sends H.264 but not VP8).
    */
   delivery: IpcDelivery | 'passthrough';
   /** The peer connection state reported by the worker (`new`, `connecting`, `connected`, `disconnected`). */
@@ -92,6 +98,11 @@ export interface WebRtcSession {
 export type WebRtcOutputEvents = {
   /** An I420 frame a publishing client sent (`publish` sessions), stamped with its arrival time. */
   frame: { sessionId: string; frame: RawFrame };
+  /**
+   * An H.264 access unit (Annex B) a publisher sent whose offer had H.264 but no VP8 (e.g. another bridge's
+   * `--whip-push`), passed on without decoding, stamped with its arrival time.
+   */
+  h264: { sessionId: string; frame: EncodedFrame };
   /** A session's state changed; `closed` and `failed` end it. */
   session: { session: WebRtcSession };
   /** The worker process failed (it restarts); every session ended with state `failed`. */
@@ -134,15 +145,6 @@ interface Pending {
 const log = createLogger('webrtc');
 const WORKER_PATH = fileURLToPath(new URL('./webrtc-worker.js', import.meta.url));
 
-/** An HTTP failure with its status and `FW_ERR_…` code. */
-class HttpFailure extends FramewireError {
-  readonly status: number;
-  constructor(status: number, ...args: ConstructorParameters<typeof FramewireError>) {
-    super(...args);
-    this.status = status;
-  }
-}
-
 /**
  * WebRTC for browsers without signaling (WHEP/WHIP-style, like WebGear_RTC's `/offer`): `POST` an SDP offer, get
  * the answer and a session resource (`Location`) that `DELETE` ends. Viewers receive a source as VP8 (what
@@ -169,6 +171,7 @@ export class WebRtcOutput {
   readonly #needKey = new Set<string>();
   readonly #reader: IpcMessageReader;
   readonly #passthrough: PassthroughViewers;
+  readonly #h264Publishers: H264PublishReceivers;
   #ready = false;
   #nextRequest = 1;
   #framesSent = 0;
@@ -213,6 +216,15 @@ export class WebRtcOutput {
       viewerTimeoutMs: o.viewerTimeoutMs,
     });
     this.#passthrough.on('session', ({ session }) => this.#events.emit('session', { session: asSession(session) }));
+    this.#h264Publishers = new H264PublishReceivers({
+      iceAddresses: o.iceAddresses,
+      iceServers: o.iceServers,
+      maxSessions: o.maxSessions,
+    });
+    this.#h264Publishers.on('session', ({ session }) =>
+      this.#events.emit('session', { session: asPublishSession(session) }),
+    );
+    this.#h264Publishers.on('accessUnit', (payload) => this.#events.emit('h264', payload));
     this.#reader = new IpcMessageReader(
       (message) => this.#onWorkerMessage(message as IpcFromWorker),
       (frame) => this.#onPublishedFrame(frame),
@@ -258,7 +270,9 @@ export class WebRtcOutput {
 
   /** The open sessions (worker sessions, then H.264 passthrough viewers). */
   get sessions(): WebRtcSession[] {
-    return [...this.#sessions.values()].map((s) => ({ ...s })).concat(this.#passthrough.sessions.map(asSession));
+    return [...this.#sessions.values()]
+      .map((s) => ({ ...s }))
+      .concat(this.#passthrough.sessions.map(asSession), this.#h264Publishers.sessions.map(asPublishSession));
   }
 
   /** The H.264 passthrough viewers with their per-session counters (bytes, NACKs, PLIs, FIRs). */
@@ -270,7 +284,7 @@ export class WebRtcOutput {
   get stats(): WebRtcOutputStats {
     const passthrough = this.#passthrough.stats;
     return {
-      clients: this.#sessions.size + passthrough.clients,
+      clients: this.#sessions.size + passthrough.clients + this.#h264Publishers.sessions.length,
       workerSessions: this.#sessions.size,
       passthroughClients: passthrough.clients,
       framesSent: this.#framesSent + passthrough.framesSent,
@@ -305,11 +319,8 @@ export class WebRtcOutput {
       if (mode === 'view' && delivery !== 'track' && delivery !== 'datachannel')
         throw new HttpFailure(400, 'FW_ERR_INVALID_OPTION', `delivery must be track or datachannel; got ${delivery}`);
       const viewerDelivery: IpcDelivery = mode === 'view' && delivery === 'datachannel' ? 'datachannel' : 'track';
-      const { sdp, json } = await this.#readOffer(request, mode, viewerDelivery);
-      const answer =
-        mode === 'view' && viewerDelivery === 'track'
-          ? await this.#offerTrack(sourceId, sdp)
-          : await this.#offer(sourceId, mode, viewerDelivery, sdp);
+      const { sdp, json } = await this.#readOffer(request);
+      const answer = await this.answerOffer(sourceId, mode, viewerDelivery, sdp);
       const location = `${path.replace(/\/$/, '')}/${answer.sessionId}`;
       response.setHeader('location', location);
       response.setHeader('access-control-expose-headers', 'location');
@@ -347,15 +358,9 @@ export class WebRtcOutput {
    * Answers a request on a session resource: `DELETE` ends the session (204); `PATCH` with an
    * `application/trickle-ice-sdpfrag` body (RFC 8840, as WHIP/WHEP use it) adds the client's ICE candidates that
    * it found after its offer (204; kept to `iceAddresses` like the offer's); other methods get 405. Errors: 404 (no
-   * such session), 415 `FW_ERR_SDP_INVALID` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
+   * such session), 415 `FW_ERR_UNSUPPORTED_MEDIA_TYPE` (another content type), 413 `FW_ERR_MESSAGE_TOO_LARGE`.
    */
   async handleSession(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
-    if (this.#passthrough.has(sessionId) && request.method === 'DELETE') {
-      this.#passthrough.end(sessionId);
-      response.writeHead(204, { 'cache-control': 'no-store' });
-      response.end();
-      return;
-    }
     if (request.method === 'PATCH') {
       await this.#trickle(request, response, sessionId);
       return;
@@ -368,18 +373,77 @@ export class WebRtcOutput {
       });
       return;
     }
-    if (!this.#sessions.has(sessionId)) {
+    if (!this.endSession(sessionId)) {
       sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
       return;
     }
-    this.#end(sessionId, 'closed');
-    this.#send({ type: 'close', sessionId });
     response.writeHead(204, { 'cache-control': 'no-store' });
     response.end();
   }
 
+  /** True when `sessionId` is an open session (any path). */
+  hasSession(sessionId: string): boolean {
+    return this.#sessions.has(sessionId) || this.#passthrough.has(sessionId) || this.#h264Publishers.has(sessionId);
+  }
+
+  /** Ends session `sessionId` (the `DELETE` of its resource); false when there is no such session. */
+  endSession(sessionId: string): boolean {
+    if (this.#passthrough.end(sessionId) || this.#h264Publishers.end(sessionId)) return true;
+    if (!this.#sessions.has(sessionId)) return false;
+    this.#end(sessionId, 'closed');
+    this.#send({ type: 'close', sessionId });
+    return true;
+  }
+
+  /**
+   * Adds the ICE candidates of a trickle-ice-sdpfrag `frag` that a client found after its offer, kept to
+   * `iceAddresses` like the offer's (mDNS candidates are dropped). False when there is no such session.
+   */
+  async addCandidates(sessionId: string, frag: SdpFrag): Promise<boolean> {
+    if (!this.hasSession(sessionId)) return false;
+    const addresses = this.#options.iceAddresses;
+    const candidates = frag.candidates.filter(
+      (c) => addresses.length === 0 || addresses.includes(candidateAddress(c.candidate)),
+    );
+    if (candidates.length === 0) return true;
+    this.#trickled += candidates.length;
+    if (this.#sessions.has(sessionId)) this.#send({ type: 'candidates', sessionId, candidates });
+    else if (this.#passthrough.has(sessionId)) await this.#passthrough.addCandidates(sessionId, candidates);
+    else await this.#h264Publishers.addCandidates(sessionId, candidates);
+    return true;
+  }
+
+  /**
+   * Restarts ICE for session `sessionId` with the client's new credentials and candidates (`frag`, an ICE restart
+   * `PATCH`); resolves with the bridge's trickle-ice-sdpfrag (its new credentials and candidates). The werift
+   * sessions (H.264 passthrough viewers, H.264 publishers) restart; the worker's sessions (VP8 viewers, VP8
+   * publishers, data-channel viewers) cannot: 422 `FW_ERR_NOT_SUPPORTED`, the session keeps running. Other errors:
+   * 404 `FW_ERR_NOT_FOUND`, 400 `FW_ERR_SDP_INVALID` (no credentials, or refused; the session keeps running).
+   */
+  async restartIce(sessionId: string, frag: SdpFrag): Promise<string> {
+    if (this.#sessions.has(sessionId))
+      throw new HttpFailure(
+        422,
+        'FW_ERR_NOT_SUPPORTED',
+        'ICE restarts are supported for H.264 sessions only; this session runs in the VP8 worker: make a new offer',
+        { stage: 'webrtc' },
+      );
+    try {
+      const answer =
+        (await this.#passthrough.restartIce(sessionId, frag)) ??
+        (await this.#h264Publishers.restartIce(sessionId, frag));
+      if (answer === undefined)
+        throw new HttpFailure(404, 'FW_ERR_NOT_FOUND', `no session ${sessionId}`, { stage: 'webrtc' });
+      return answer;
+    } catch (error) {
+      if (error instanceof HttpFailure) throw error;
+      const failure = error as FramewireError;
+      throw new HttpFailure(400, failure.code, failure.message, { cause: error, stage: 'webrtc' });
+    }
+  }
+
   async #trickle(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
-    if (!this.#sessions.has(sessionId) && !this.#passthrough.has(sessionId)) {
+    if (!this.hasSession(sessionId)) {
       sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
       return;
     }
@@ -387,38 +451,21 @@ export class WebRtcOutput {
     if (type !== 'application/trickle-ice-sdpfrag') {
       response.setHeader('connection', 'close');
       sendJson(response, 415, {
-        error: 'FW_ERR_SDP_INVALID',
+        error: 'FW_ERR_UNSUPPORTED_MEDIA_TYPE',
         message: 'PATCH a session with an application/trickle-ice-sdpfrag body',
       });
       return;
     }
     let body: string;
     try {
-      body = await readBody(request, this.#options.maxOfferBytes);
+      body = await readRequestBody(request, this.#options.maxOfferBytes);
     } catch (error) {
       const failure = error as HttpFailure;
       response.setHeader('connection', 'close');
       sendJson(response, failure.status, { error: failure.code, message: failure.message });
       return;
     }
-    const addresses = this.#options.iceAddresses;
-    const candidates: { candidate: string; sdpMid: string }[] = [];
-    let mid = '0';
-    for (const line of body.split(/\r?\n/)) {
-      if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length).trim();
-      if (!line.startsWith('a=candidate:')) continue;
-      const address = line.split(/\s+/)[4];
-      if (addresses.length > 0 && (address === undefined || !addresses.includes(address))) continue;
-      candidates.push({ candidate: line.slice(2).trim(), sdpMid: mid });
-    }
-    if (candidates.length > 0 && this.#sessions.has(sessionId)) {
-      this.#trickled += candidates.length;
-      this.#send({ type: 'candidates', sessionId, candidates });
-    }
-    if (candidates.length > 0 && this.#passthrough.has(sessionId)) {
-      this.#trickled += candidates.length;
-      await this.#passthrough.addCandidates(sessionId, candidates);
-    }
+    await this.addCandidates(sessionId, parseSdpFrag(body));
     response.writeHead(204, { 'cache-control': 'no-store' });
     response.end();
   }
@@ -436,18 +483,37 @@ export class WebRtcOutput {
     this.#subscriptions.clear();
     this.#rejectPending(new HttpFailure(503, 'FW_ERR_CLOSED', 'the bridge is shutting down'));
     for (const id of [...this.#sessions.keys()]) this.#end(id, 'closed');
-    await Promise.all([this.#worker.close(), this.#passthrough.close()]);
+    await Promise.all([this.#worker.close(), this.#passthrough.close(), this.#h264Publishers.close()]);
     this.#events.removeAllListeners();
   }
 
-  async #readOffer(
-    request: IncomingMessage,
+  /**
+   * Opens a session for an SDP offer (the core of {@link handleOffer}, shared with the WHIP/WHEP endpoints): checks
+   * the offer, then answers it as a `view` of `sourceId` (H.264 passthrough, a VP8 encode, or the H.264 data
+   * channel for `delivery: 'datachannel'`) or as a `publish` session (VP8 through the worker; an offer that sends
+   * H.264 but not VP8 is received as H.264 without decoding). Resolves with the session id and the answer SDP;
+   * rejects with an {@link HttpFailure} carrying the status and `FW_ERR_…` code listed on {@link handleOffer}.
+   */
+  async answerOffer(
+    sourceId: string,
     mode: WebRtcSessionMode,
     delivery: IpcDelivery,
-  ): Promise<{ sdp: string; json: boolean }> {
+    sdp: string,
+  ): Promise<{ sessionId: string; sdp: string }> {
+    checkOffer(sdp, mode, delivery);
+    if (mode === 'view' && delivery === 'track') return this.#offerTrack(sourceId, sdp);
+    if (mode === 'publish') {
+      const codecs = offeredVideoCodecs(sdp);
+      if (!codecs.vp8 && codecs.h264) return this.#publishH264(sdp, codecs.h264);
+      if (!codecs.vp8) throw new HttpFailure(400, 'FW_ERR_CODEC_UNSUPPORTED', 'the offer sends neither H.264 nor VP8');
+    }
+    return this.#offer(sourceId, mode, delivery, sdp);
+  }
+
+  async #readOffer(request: IncomingMessage): Promise<{ sdp: string; json: boolean }> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const json = type !== 'application/sdp';
-    const body = await readBody(request, this.#options.maxOfferBytes);
+    const body = await readRequestBody(request, this.#options.maxOfferBytes);
     let sdp: unknown = body;
     if (json) {
       let parsed: unknown;
@@ -460,25 +526,23 @@ export class WebRtcOutput {
       if (message?.type !== 'offer') throw invalid('the JSON body must be { "type": "offer", "sdp": "…" }');
       sdp = message.sdp;
     }
-    if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw invalid('the offer is not an SDP (must start v=0)');
-    if (delivery === 'datachannel') {
-      if (!/^m=application /m.test(sdp))
-        throw invalid('a data-channel viewer offer must have a data channel (m=application)');
-      return { sdp, json };
-    }
-    const video = /^m=video .*$/m.exec(sdp);
-    if (!video) throw invalid('the offer has no video media section (m=video)');
-    const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
-    const sends = !/^a=(recvonly|inactive)\s*$/m.test(media);
-    const receives = !/^a=(sendonly|inactive)\s*$/m.test(media);
-    if (mode === 'view' && !receives) throw invalid('a viewer offer must receive video (recvonly or sendrecv)');
-    if (mode === 'publish' && !sends) throw invalid('a publisher offer must send video (sendonly or sendrecv)');
+    if (typeof sdp !== 'string') throw invalid('the offer is not an SDP (must start v=0)');
     return { sdp, json };
+  }
+
+  /** A publisher that sends H.264 but not VP8: received as H.264 by werift (the worker has no H.264). */
+  async #publishH264(sdp: string, h264: OfferedH264): Promise<{ sessionId: string; sdp: string }> {
+    try {
+      return await this.#h264Publishers.answer(sdp, h264);
+    } catch (error) {
+      const failure = error as FramewireError;
+      const status = failure.code === 'FW_ERR_SDP_INVALID' ? 400 : 503;
+      throw new HttpFailure(status, failure.code, failure.message, { cause: error, stage: 'webrtc' });
+    }
   }
 
   /** A media-track viewer: H.264 passthrough when the offer takes H.264, else a VP8 encode in the worker. */
   async #offerTrack(sourceId: string, sdp: string): Promise<{ sessionId: string; sdp: string }> {
-    if (!/^m=video \d+ [\w/]+( \d+)+\s*$/m.test(sdp)) throw invalid('the offer’s m=video line is malformed');
     const codecs = offeredVideoCodecs(sdp);
     if (this.#options.h264Passthrough && codecs.h264) {
       try {
@@ -702,30 +766,34 @@ export class WebRtcOutput {
   }
 }
 
+/** An H.264 publisher in the shape of the worker's sessions. */
+function asPublishSession(session: H264PublishSession): WebRtcSession {
+  return { id: session.id, mode: 'publish', sourceId: '', delivery: 'passthrough', state: session.state };
+}
+
 /** A passthrough session in the shape of the worker's sessions. */
 function asSession(session: PassthroughSession): WebRtcSession {
   return { id: session.id, mode: 'view', sourceId: session.sourceId, delivery: 'passthrough', state: session.state };
 }
 
-function invalid(message: string): HttpFailure {
-  return new HttpFailure(400, 'FW_ERR_SDP_INVALID', message, { stage: 'webrtc' });
+/** Refuses (400 `FW_ERR_SDP_INVALID`) an offer that is not an SDP or cannot serve `mode` and `delivery`. */
+function checkOffer(sdp: string, mode: WebRtcSessionMode, delivery: IpcDelivery): void {
+  if (!sdp.startsWith('v=0')) throw invalid('the offer is not an SDP (must start v=0)');
+  if (mode === 'view' && delivery === 'datachannel') {
+    if (!/^m=application /m.test(sdp))
+      throw invalid('a data-channel viewer offer must have a data channel (m=application)');
+    return;
+  }
+  const video = /^m=video .*$/m.exec(sdp);
+  if (!video) throw invalid('the offer has no video media section (m=video)');
+  if (!/^m=video \d+ [\w/]+( \d+)+\s*$/m.test(sdp)) throw invalid('the offer’s m=video line is malformed');
+  const media = sdp.slice(video.index).split(/\r?\nm=/)[0] ?? '';
+  const sends = !/^a=(recvonly|inactive)\s*$/m.test(media);
+  const receives = !/^a=(sendonly|inactive)\s*$/m.test(media);
+  if (mode === 'view' && !receives) throw invalid('a viewer offer must receive video (recvonly or sendrecv)');
+  if (mode === 'publish' && !sends) throw invalid('a publisher offer must send video (sendonly or sendrecv)');
 }
 
-/** Reads a request body as UTF-8, refusing more than `maxBytes` (413). */
-function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        request.pause();
-        reject(new HttpFailure(413, 'FW_ERR_MESSAGE_TOO_LARGE', `the offer is larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
+function invalid(message: string): HttpFailure {
+  return new HttpFailure(400, 'FW_ERR_SDP_INVALID', message, { stage: 'webrtc' });
 }

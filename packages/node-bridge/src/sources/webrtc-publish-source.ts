@@ -2,8 +2,9 @@ import type { WebRtcOutput } from '../outputs/webrtc-output.js';
 import { SourceBase } from './source-base.js';
 
 /**
- * The video browsers send to the bridge over WebRTC (`POST /publish`, WHIP-style) as a bridge source of raw I420
- * frames, stamped with their arrival time: give it to a `FrameFeed` to forward a browser camera to any output,
+ * The video browsers and other bridges send to the bridge over WebRTC (`POST /whip`, or its alias `/publish`) as a
+ * bridge source, stamped with their arrival time: raw I420 frames from VP8 publishers (browsers), H.264 access units
+ * from publishers that send H.264 only (another bridge's `--whip-push`): give it to a `FrameFeed` to forward a browser camera to any output,
  * e.g. `new NetGearOutput(new FrameFeed(source, 'BGR24'), { port })` for a Python vidgear receiver. Frames of
  * every publishing session pass through (with several publishers, their frames interleave).
  */
@@ -19,7 +20,14 @@ export class WebRtcPublishSource extends SourceBase {
 
   /** Starts passing frames on (idempotent). */
   start(): Promise<void> {
-    this.#unsubscribe ??= this.#output.on('frame', ({ frame }) => this.emitFrame(frame));
+    if (!this.#unsubscribe) {
+      const raw = this.#output.on('frame', ({ frame }) => this.emitFrame(frame));
+      const h264 = this.#output.on('h264', ({ frame }) => this.emitFrame(frame));
+      this.#unsubscribe = () => {
+        raw();
+        h264();
+      };
+    }
     return Promise.resolve();
   }
 

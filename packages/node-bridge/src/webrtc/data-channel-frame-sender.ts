@@ -56,13 +56,7 @@ export class DataChannelFrameSender {
       }
       this.#needKey = false;
     }
-    if (config) {
-      const text = JSON.stringify(config);
-      if (text !== this.#config) {
-        this.#config = text;
-        channel.send(text);
-      }
-    }
+    const text = config && JSON.stringify(config);
     const message = encodeWsFrame(
       {
         flags: (unit.key ? WS_FRAME_FLAGS.key : 0) | (config ? WS_FRAME_FLAGS.config : 0),
@@ -72,7 +66,17 @@ export class DataChannelFrameSender {
       },
       unit.data,
     );
-    for (const chunk of chunkDataChannelMessage(message)) channel.send(chunk);
+    try {
+      if (text && text !== this.#config) {
+        channel.send(text);
+        this.#config = text;
+      }
+      for (const chunk of chunkDataChannelMessage(message)) channel.send(chunk);
+    } catch {
+      // The channel closed while sending (wrtc updates its state on its own thread): the viewer is leaving, and
+      // one that stays resumes at a keyframe.
+      this.#needKey = true;
+    }
   }
 
   /** Closes the channel. */

@@ -14,6 +14,8 @@ import { H264Fanout } from './h264-fanout.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
 import { PassthroughAudio } from './passthrough-audio.js';
+import type { SdpFrag } from './trickle-ice-sdpfrag.js';
+import { iceGatheringComplete, keepCandidates, restartWeriftIce } from './werift-ice.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
 export interface PassthroughIceServer {
@@ -220,12 +222,8 @@ export class PassthroughViewers {
       this.#watchSender(entry, transceiver.sender);
       entry.stopAudio = await this.#audio.attach(pc, source, transceiver.sender, fanout);
       await pc.setLocalDescription(await pc.createAnswer());
-      await this.#gathered(pc);
-      const sdp = filterCandidates(
-        pc.localDescription?.sdp ?? '',
-        this.#options.iceAddresses,
-        this.#stun !== undefined,
-      );
+      await iceGatheringComplete(pc);
+      const sdp = keepCandidates(pc.localDescription?.sdp ?? '', this.#options.iceAddresses, this.#stun !== undefined);
       if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
       entry.answeredAtMs = Date.now();
       entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs, rtpTimestamp }) => {
@@ -258,6 +256,19 @@ export class PassthroughViewers {
         .addIceCandidate(candidate)
         .catch((error: unknown) => log.debug(`candidate for ${sessionId}: ${String(error)}`));
     }
+  }
+
+  /**
+   * Restarts ICE for a viewer (a WHEP `PATCH` with new credentials, see {@link restartWeriftIce}); resolves with the
+   * bridge's trickle-ice-sdpfrag, `undefined` when there is no such session.
+   */
+  async restartIce(sessionId: string, frag: SdpFrag): Promise<string | undefined> {
+    const entry = this.#entries.get(sessionId);
+    if (!entry) return undefined;
+    const fragment = await restartWeriftIce(entry.pc, frag, this.#options.iceAddresses, this.#stun !== undefined);
+    // The connect deadline starts again.
+    entry.answeredAtMs = Date.now();
+    return fragment;
   }
 
   /** Ends a session (`DELETE` of its resource); false when there is no such session. */
@@ -362,17 +373,6 @@ export class PassthroughViewers {
     });
   }
 
-  #gathered(pc: RTCPeerConnection): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
-        if (state !== 'complete') return;
-        unSubscribe();
-        resolve();
-      });
-    });
-  }
-
   #onState(entry: Entry, state: string): void {
     if (!this.#entries.has(entry.session.id)) return;
     if (state === 'closed' || state === 'failed') {
@@ -431,19 +431,4 @@ function noop(): void {
 
 function isMdns(candidate: string): boolean {
   return /\.local\b/i.test(candidate.split(/\s+/)[4] ?? '');
-}
-
-/**
- * Keeps only `a=candidate` lines whose address is in `addresses` (all when empty); without `srflx`, also drops
- * server-reflexive candidates (those the loopback STUN server gave, copies of host candidates).
- */
-function filterCandidates(sdp: string, addresses: string[], dropSrflx: boolean): string {
-  return sdp
-    .split('\r\n')
-    .filter((line) => {
-      if (!line.startsWith('a=candidate:')) return true;
-      if (dropSrflx && line.includes(' typ srflx ')) return false;
-      return addresses.length === 0 || addresses.includes(line.split(/\s+/)[4] ?? '');
-    })
-    .join('\r\n');
 }

@@ -240,8 +240,13 @@ function onFrame(frame: IpcFrame): void {
   const meta = JSON.stringify({ c: frame.captureTimeMs, f: Date.now() });
   for (const session of sessions.values()) {
     const channel = session.meta;
-    if (session.sourceId === frame.id && channel?.readyState === 'open' && channel.bufferedAmount < 64 * 1024)
+    if (session.sourceId !== frame.id || channel?.readyState !== 'open' || channel.bufferedAmount >= 64 * 1024)
+      continue;
+    try {
       channel.send(meta);
+    } catch {
+      // The channel closed while sending (wrtc updates its state on its own thread): nothing to tell a leaving viewer.
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { FramewireError, TypedEmitter } from '@framewire/core';
 import { WorkerClientState } from '../../core/worker-client-state.js';
-import { assetUrl } from '../../core/asset-url.js';
+import { openCvUrl, startSdkWorker } from '../../core/sdk-asset-urls.js';
 import { getCaptureTime, stampCaptureTime } from '../../core/capture-time.js';
 import type { StabilizerRequest, StabilizerResponse } from '../../workers/stabilizer-messages.js';
 import type { ResolvedStabilizerOptions } from './stabilizer-options.js';
@@ -77,7 +77,15 @@ export class StabilizerClient {
     this.#controller = controller;
     let worker: Worker;
     try {
-      worker = new Worker(assetUrl('workers/stabilizer.worker.js'), { type: 'module', name: 'framewire-stabilizer' });
+      worker = startSdkWorker(
+        'stabilizer.worker.js',
+        'framewire-stabilizer',
+        () =>
+          new Worker(new URL('./workers/stabilizer.worker.js', import.meta.url), {
+            type: 'module',
+            name: 'framewire-stabilizer',
+          }),
+      );
     } catch (error) {
       this.#fail(new FramewireError('FW_ERR_WORKER_FAILED', 'Could not start the stabilizer worker', { cause: error }));
       return;
@@ -88,7 +96,7 @@ export class StabilizerClient {
       event.preventDefault();
       this.#fail(new FramewireError('FW_ERR_WORKER_FAILED', `Stabilizer worker failed: ${event.message}`));
     };
-    this.#post({ type: 'init', assetBaseUrl: assetUrl(''), options: this.#options });
+    this.#post({ type: 'init', openCvUrl: openCvUrl(), options: this.#options });
   }
 
   async transform(frame: VideoFrame): Promise<void> {
