@@ -8,7 +8,9 @@ import {
   WS_FRAME_FLAGS,
   WS_FRAME_HEADER_BYTES,
   chunkDataChannelMessage,
+  decodeWsAudio,
   decodeWsFrame,
+  encodeWsAudio,
   encodeWsFrame,
   parseWsClientMessage,
   parseWsServerMessage,
@@ -156,5 +158,38 @@ describe('chunkDataChannelMessage / DataChannelMessageAssembler', () => {
 
   it('an empty chunk is a RangeError', () => {
     assert.throws(() => new DataChannelMessageAssembler().push(new Uint8Array(0)), RangeError);
+  });
+});
+
+describe('encodeWsAudio / decodeWsAudio', () => {
+  const header = { sequence: 41, timestampUs: 1_020_000, captureTimeMs: 1_733_000_000_123.5 };
+  it('round-trips the header and the Opus packet in a 24-byte header starting with A', () => {
+    const message = encodeWsAudio(header, pattern(60));
+    assert.equal(message.byteLength, WS_FRAME_HEADER_BYTES + 60);
+    assert.equal(message[0], 0x41);
+    const decoded = decodeWsAudio(message);
+    assert.ok(decoded);
+    assert.deepEqual(decoded.header, header);
+    assert.deepEqual([...decoded.payload], [...pattern(60)]);
+  });
+  it('keeps audio and video apart: a client that predates audio (decodeWsFrame) ignores audio messages', () => {
+    const audio = encodeWsAudio(header, pattern(10));
+    const video = encodeWsFrame({ ...header, flags: WS_FRAME_FLAGS.key }, pattern(10));
+    assert.equal(decodeWsFrame(audio), undefined);
+    assert.equal(decodeWsAudio(video), undefined);
+    assert.equal(decodeWsAudio(audio.subarray(0, 20)), undefined, 'too short');
+    const future = audio.slice();
+    future[1] = 99;
+    assert.equal(decodeWsAudio(future), undefined, 'an unknown version');
+  });
+  it('parses the audio config message, and refuses a malformed one', () => {
+    const config = { type: 'audio-config', codec: 'opus', sampleRate: 48000, numberOfChannels: 2 };
+    assert.deepEqual(parseWsServerMessage(JSON.stringify(config)), config);
+    for (const bad of [
+      { ...config, codec: 'aac' },
+      { ...config, sampleRate: '48000' },
+      { type: 'audio-config', codec: 'opus' },
+    ])
+      assert.equal(parseWsServerMessage(JSON.stringify(bad)), undefined, JSON.stringify(bad));
   });
 });

@@ -31,7 +31,16 @@ Options:
                                                        (mqtts:// for TLS; user@ in the URL, password from
                                                        FRAMEWIRE_MQTT_PASSWORD)
                          file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
-                       add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk)
+                       add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk), #audio=<audio> to give
+                       it its own audio (e.g. picamera#id=cam&audio=alsa:plughw:1)
+  --audio <audio>      the audio of every source (a source's #audio= wins), encoded once to Opus 48 kHz:
+                         tone            the test pattern beeps (1 kHz, 100 ms) once a second and flashes white on
+                                         the frames of the beep (for measuring A/V sync)
+                         source          the audio track of file and URL sources (RTSP cameras, files)
+                         alsa:<device>   an ALSA capture device, e.g. alsa:plughw:1,0 (a USB microphone)
+                         pulse:<device>  a PulseAudio source, e.g. pulse:default
+                         none            no audio (default)
+                       a missing device is reported (FW_ERR_DEVICE_NOT_FOUND in /health) and the video goes on
   --ws, --mjpeg        outputs to serve (default: both)
   --webrtc             also serve WebRTC at /whep (WHEP) and /whip (WHIP, RFC 9725): POST an SDP offer
                        (application/sdp), get the answer and a session URL (Location) that PATCH trickles or
@@ -95,6 +104,7 @@ Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, F
 
 const options = {
   source: { type: 'string', multiple: true },
+  audio: { type: 'string' },
   ws: { type: 'boolean' },
   mjpeg: { type: 'boolean' },
   webrtc: { type: 'boolean' },
@@ -258,6 +268,7 @@ await runCli('framewire-bridge', async () => {
     ...(ffmpegPath ? { ffmpegPath } : {}),
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
     ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
+    ...(typeof values.audio === 'string' ? { audio: values.audio } : {}),
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];
   const sources = specs.flatMap((spec) => createSources(spec, common));

@@ -86,6 +86,17 @@ export {
   type FrameFeedOptions,
 } from './pipeline/frame-feed.js';
 export type { EncodedFrame } from './media/encoded-frame.js';
+export type { AudioInfo, AudioPacket } from './media/audio-packet.js';
+export { OggOpusDemuxer, opusPacketSamples, type OggOpusHead, type OggOpusPacket } from './media/ogg-opus-demuxer.js';
+export { OpusStreamReader } from './media/opus-stream-reader.js';
+export { MediaStartClock } from './media/media-start-clock.js';
+export { parseAudioSpec, type AudioSpec } from './process/audio-args.js';
+export type { AudioInput, AudioInputEvents } from './sources/audio-input.js';
+export {
+  DeviceAudioCapture,
+  deviceAudioCaptureArgs,
+  type DeviceAudioCaptureOptions,
+} from './sources/device-audio-capture.js';
 export { FramePool, type PooledBuffer, type ReleaseFrame } from './media/frame-pool.js';
 export { ffmpegPixelFormat, rawFrameBytes, type RawFrame, type RawPixelFormat } from './media/raw-frame.js';
 export { frameFormat, isRawFrame, retainFrame, type SourceFrame } from './media/source-frame.js';

@@ -32,6 +32,8 @@ export interface SourceHealth {
   dropped: number;
   /** The last error code, when the source failed at least once. */
   lastError?: string;
+  /** Opus packets of the source's audio since start (20 ms each); present only on sources with audio (`--audio`). */
+  audioPackets?: number;
 }
 
 /** The JSON body of `GET /health`. */
@@ -138,6 +140,51 @@ export function decodeWsFrame(message: Uint8Array): { header: WsFrameHeader; pay
   };
 }
 
+/** First byte of every binary audio message (`A`). */
+const WS_AUDIO_MAGIC = 0x41;
+
+/**
+ * The query parameter with which a viewer asks for the source's audio on the bridge WebSocket (`/ws?audio=1`):
+ * only such viewers get a {@link WsAudioConfigMessage} and audio messages ({@link encodeWsAudio}), so viewers that
+ * predate audio never see them.
+ */
+export const WS_AUDIO_QUERY = 'audio';
+
+/**
+ * The header before each Opus packet on the bridge WebSocket, the same 24 bytes as {@link WsFrameHeader} with `A`
+ * as first byte: `A` · version u8 · flags u8 (0) · reserved u8 · sequence u32 · timestampUs f64 · captureTimeMs f64.
+ */
+export interface WsAudioHeader {
+  /** Per-connection audio packet counter, starting at 0; a gap means packets were skipped for this client. */
+  sequence: number;
+  /** Presentation time of the packet's first sample, in µs since the source's audio started. */
+  timestampUs: number;
+  /** Capture wall-clock time of its first sample, in ms since the Unix epoch (the video frames' clock). */
+  captureTimeMs: number;
+}
+
+/** Builds one binary audio message: the {@link WsAudioHeader} then one Opus packet. */
+export function encodeWsAudio(header: WsAudioHeader, payload: Uint8Array): Uint8Array {
+  const message = encodeWsFrame({ ...header, flags: 0 }, payload);
+  message[0] = WS_AUDIO_MAGIC;
+  return message;
+}
+
+/**
+ * Reads a binary audio message into its header and Opus packet (a view). Returns `undefined` for anything else
+ * (a video frame, a short message, an unknown version): audio and video messages tell themselves apart by their
+ * first byte.
+ */
+export function decodeWsAudio(message: Uint8Array): { header: WsAudioHeader; payload: Uint8Array } | undefined {
+  if (message.byteLength < WS_FRAME_HEADER_BYTES) return undefined;
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  if (view.getUint8(0) !== WS_AUDIO_MAGIC || view.getUint8(1) !== WS_PROTOCOL_VERSION) return undefined;
+  return {
+    header: { sequence: view.getUint32(4), timestampUs: view.getFloat64(8), captureTimeMs: view.getFloat64(16) },
+    payload: message.subarray(WS_FRAME_HEADER_BYTES),
+  };
+}
+
 /** First text message on a bridge WebSocket. */
 export interface WsHelloMessage {
   type: 'hello';
@@ -163,6 +210,20 @@ export interface WsConfigMessage {
   codedHeight: number;
 }
 
+/**
+ * The audio decoder configuration, sent once after `hello` to a viewer that asked for audio ({@link WS_AUDIO_QUERY})
+ * when the source has audio. Opus packets need no `description` (WebCodecs' Opus default).
+ */
+export interface WsAudioConfigMessage {
+  type: 'audio-config';
+  /** WebCodecs codec string: `opus`. */
+  codec: 'opus';
+  /** Always 48000. */
+  sampleRate: number;
+  /** 1 or 2. */
+  numberOfChannels: number;
+}
+
 /** The bridge reports a problem (then usually closes the socket). */
 export interface WsErrorMessage {
   type: 'error';
@@ -173,7 +234,7 @@ export interface WsErrorMessage {
 }
 
 /** Every JSON text message the bridge sends on its WebSocket. */
-export type WsServerMessage = WsHelloMessage | WsConfigMessage | WsErrorMessage;
+export type WsServerMessage = WsHelloMessage | WsConfigMessage | WsAudioConfigMessage | WsErrorMessage;
 
 /** Parses a text message from the bridge; `undefined` when it is not a known {@link WsServerMessage}. */
 export function parseWsServerMessage(text: string): WsServerMessage | undefined {
@@ -195,6 +256,12 @@ export function parseWsServerMessage(text: string): WsServerMessage | undefined 
         typeof message['codedWidth'] === 'number' &&
         typeof message['codedHeight'] === 'number'
         ? (message as unknown as WsConfigMessage)
+        : undefined;
+    case 'audio-config':
+      return message['codec'] === 'opus' &&
+        typeof message['sampleRate'] === 'number' &&
+        typeof message['numberOfChannels'] === 'number'
+        ? (message as unknown as WsAudioConfigMessage)
         : undefined;
     case 'error':
       return typeof message['code'] === 'string' ? (message as unknown as WsErrorMessage) : undefined;

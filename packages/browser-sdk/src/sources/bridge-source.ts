@@ -1,13 +1,17 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import {
+  WS_AUDIO_QUERY,
   WS_CLOSE_CODES,
+  decodeWsAudio,
   decodeWsFrame,
   parseWsServerMessage,
   type WsAckMessage,
+  type WsAudioConfigMessage,
 } from '@framewire/node-bridge/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
+import { OpusTrackDecoder } from './opus-track-decoder.js';
 import { QueuedFrameSource } from './queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
@@ -24,6 +28,12 @@ export interface BridgeSourceOptions {
   sourceId?: string;
   /** The bridge's access token, sent as the `token` query parameter. Default: none (or the one in `url`). */
   token?: string;
+  /**
+   * Also receive the source's audio (a bridge started with `--audio`): Opus packets decoded with `AudioDecoder`
+   * into {@link BridgeSource.audioTrack}. Needs `AudioDecoder` and `MediaStreamTrackGenerator` (Chromium); elsewhere
+   * the video plays alone with a warning. Default: false.
+   */
+  audio?: boolean;
   /**
    * Reconnects after the socket closes or stalls (the bridge restarted), with exponential backoff. Default:
    * `{ initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 }`; `false` turns it off.
@@ -64,6 +74,8 @@ export interface BridgeSourceStats extends FrameSourceStats {
   decodeErrors: number;
   /** Binary or text messages that were not part of the protocol, ignored. */
   badMessages: number;
+  /** Opus packets received (with `audio: true`). */
+  audioPackets: number;
   /** Median glass-to-glass latency in ms (see {@link BridgeLatency}); `undefined` before the first frame. */
   latencyP50Ms: number | undefined;
   /** 95th percentile glass-to-glass latency in ms; `undefined` before the first frame. */
@@ -107,6 +119,10 @@ export class BridgeSource extends QueuedFrameSource {
   #reconnects = 0;
   #skipped = 0;
   #badMessages = 0;
+  #audio: OpusTrackDecoder | undefined;
+  #audioPackets = 0;
+  /** How long decoded frames take from capture to delivery, in ms (a slow moving average), for audio sync. */
+  #videoDelayMs: number | undefined;
   #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
 
   private constructor(url: string, options: BridgeSourceOptions) {
@@ -125,6 +141,11 @@ export class BridgeSource extends QueuedFrameSource {
             return;
           }
           this.#lastFrameMs = performance.now();
+          if (captured !== undefined) {
+            const delayMs = Date.now() - captured;
+            this.#videoDelayMs =
+              this.#videoDelayMs === undefined ? delayMs : this.#videoDelayMs + (delayMs - this.#videoDelayMs) / 20;
+          }
           if (this.#firstFrame) this.#firstFrame.resolve();
           this.#backoff.reset();
           void this.deliver(frame, captured);
@@ -164,6 +185,16 @@ export class BridgeSource extends QueuedFrameSource {
     return source;
   }
 
+  /**
+   * The source's audio as a live track (with `audio: true`, once the bridge said the source has audio, which it
+   * does before the first frame, so it is set when `open()` resolves): play it (`audio.srcObject = new
+   * MediaStream([track])`) or give it to a `Recorder` (`audio: bridge.audioTrack`). `undefined` without audio. It
+   * survives reconnections and ends with `close()`.
+   */
+  get audioTrack(): MediaStreamTrack | undefined {
+    return this.#audio?.track;
+  }
+
   /** Reconnections made so far. */
   get reconnects(): number {
     return this.#reconnects;
@@ -188,6 +219,7 @@ export class BridgeSource extends QueuedFrameSource {
       framesSkipped: this.#skipped,
       decodeErrors: this.#decoder.decodeErrors,
       badMessages: this.#badMessages,
+      audioPackets: this.#audioPackets,
       latencyP50Ms: latency?.p50Ms,
       latencyP95Ms: latency?.p95Ms,
     };
@@ -252,10 +284,32 @@ export class BridgeSource extends QueuedFrameSource {
       return;
     }
     if (message.type === 'config') this.#decoder.setConfig(message);
+    else if (message.type === 'audio-config') this.#openAudio(message);
     else if (message.type === 'error') log.warn(`bridge: ${message.code}: ${message.message}`);
   }
 
+  #openAudio(config: WsAudioConfigMessage): void {
+    if (this.#audio || this.#options.audio !== true) return;
+    if (!OpusTrackDecoder.supported) {
+      log.warn('this browser cannot decode the bridge audio (no AudioDecoder or MediaStreamTrackGenerator)');
+      return;
+    }
+    this.#audio = new OpusTrackDecoder(config, (error) => {
+      if (!this.#stopped) this.fail(error);
+    });
+  }
+
   #onBinary(message: Uint8Array): void {
+    const audio = decodeWsAudio(message);
+    if (audio) {
+      this.#audioPackets++;
+      // The video takes longer from capture to here (an encoder, a decoder) than the audio: hold each packet by the
+      // difference, so that sound and picture captured together play together. Clock offsets cancel out.
+      const audioDelayMs = Date.now() - audio.header.captureTimeMs;
+      const holdMs = Math.min(1000, Math.max(0, (this.#videoDelayMs ?? 0) - audioDelayMs));
+      this.#audio?.decode(audio.header, audio.payload, holdMs);
+      return;
+    }
     const frame = decodeWsFrame(message);
     if (!frame) {
       this.#badMessages++;
@@ -380,6 +434,7 @@ export class BridgeSource extends QueuedFrameSource {
     this.#socket?.close();
     this.#socket = undefined;
     this.#decoder.reset();
+    this.#audio?.close();
   }
 
   /** Closes the socket and the decoder (frames still in the decoder are dropped). */
@@ -432,6 +487,8 @@ function validate(options: BridgeSourceOptions): string {
     'token must be a non-empty string',
   );
   if (token !== undefined) parsed.searchParams.set('token', token);
+  assertOption(options.audio === undefined || typeof options.audio === 'boolean', 'options.audio must be a boolean');
+  if (options.audio === true) parsed.searchParams.set(WS_AUDIO_QUERY, '1');
   for (const key of ['stallTimeoutMs', 'openTimeoutMs'] as const) {
     const value = options[key];
     assertOption(value === undefined || (Number.isFinite(value) && value > 0), `options.${key} must be > 0`);

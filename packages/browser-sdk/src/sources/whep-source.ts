@@ -57,6 +57,12 @@ export interface WhepSourceOptions {
    */
   delivery?: 'track' | 'datachannel';
   /**
+   * Also receive the source's audio (`delivery: 'track'`): the offer gets a recvonly audio section, and when the
+   * server sends audio (the bridge does for a source with `--audio`: Opus, in the same media stream as the video,
+   * played in sync by the browser) it is {@link WhepSource.audioTrack}. Default: false.
+   */
+  audio?: boolean;
+  /**
    * Trickle ICE: POST the offer at once, without waiting for ICE gathering, and send the candidates found later with
    * `PATCH` (`application/trickle-ice-sdpfrag`, RFC 8840, as WHEP does). Saves the gathering time (STUN/TURN
    * servers can take seconds); the bridge supports it, other WHEP servers may not. Default: false.
@@ -116,6 +122,7 @@ export class WhepSource extends QueuedFrameSource {
   #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
   /** The H.264 decoder of `delivery: 'datachannel'`. */
   readonly #decoder: H264AccessUnitDecoder;
+  #audioTrack: MediaStreamTrack | undefined;
 
   private constructor(url: string, options: WhepSourceOptions) {
     super('bridge', { capacity: 1, ...options.queue }, 'latest');
@@ -169,6 +176,14 @@ export class WhepSource extends QueuedFrameSource {
       throw error;
     }
     return source;
+  }
+
+  /**
+   * The source's audio track of the current connection (with `audio: true`, when the server sends audio; set when
+   * `open()` resolves, replaced after a reconnection), ready to play or record. `undefined` without audio.
+   */
+  get audioTrack(): MediaStreamTrack | undefined {
+    return this.#audioTrack;
   }
 
   /** The session resource of the current connection (from the answer's `Location`), if any. */
@@ -303,6 +318,7 @@ export class WhepSource extends QueuedFrameSource {
   #receiveTrack(pc: RTCPeerConnection, generation: number): void {
     const clock = new RtpCaptureClock();
     pc.addTransceiver('video', { direction: 'recvonly' });
+    if (this.#options.audio === true) pc.addTransceiver('audio', { direction: 'recvonly' });
     const meta = pc.createDataChannel('fw.meta', { ordered: false, maxRetransmits: 0 });
     meta.onmessage = (event: MessageEvent<string>) => {
       try {
@@ -314,7 +330,12 @@ export class WhepSource extends QueuedFrameSource {
     const jitterBufferTargetMs =
       this.#options.jitterBufferTargetMs ?? (this.#options.jitterBufferTargetMs === null ? null : 0);
     pc.ontrack = ({ track, receiver }) => {
-      if (track.kind !== 'video' || generation !== this.#generation) return;
+      if (generation !== this.#generation) return;
+      if (track.kind === 'audio') {
+        this.#audioTrack = track;
+        return;
+      }
+      if (track.kind !== 'video') return;
       if (jitterBufferTargetMs !== null && 'jitterBufferTarget' in receiver)
         receiver.jitterBufferTarget = jitterBufferTargetMs;
       void this.#pump(track, clock, generation);
@@ -470,6 +491,11 @@ function offerUrl(options: WhepSourceOptions): string {
   assertOption(
     [undefined, 'track', 'datachannel'].includes(options.delivery),
     `delivery must be track or datachannel; got ${String(options.delivery)}`,
+  );
+  assertOption(options.audio === undefined || typeof options.audio === 'boolean', 'options.audio must be a boolean');
+  assertOption(
+    options.audio !== true || options.delivery !== 'datachannel',
+    "options.audio needs delivery 'track' (the data channel carries video only)",
   );
   const base = parsed.pathname.endsWith('/');
   assertOption(base || sourceId === undefined, 'give sourceId with the bridge base URL, not with a full offer URL');

@@ -3,12 +3,15 @@ import type { Duplex } from 'node:stream';
 import { assertOption, createLogger } from '@framewire/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { findSps } from '../media/h264.js';
+import type { AudioPacket } from '../media/audio-packet.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import {
   WS_CLOSE_CODES,
   WS_FRAME_FLAGS,
+  WS_AUDIO_QUERY,
   WS_PROTOCOL_VERSION,
+  encodeWsAudio,
   encodeWsFrame,
   parseWsClientMessage,
   type WsConfigMessage,
@@ -42,6 +45,8 @@ export interface WebSocketOutputStats {
   ackingClients: number;
   /** Bytes sent. */
   bytesSent: number;
+  /** Opus packets sent (one per audio viewer per packet). */
+  audioPacketsSent: number;
 }
 
 interface Viewer {
@@ -52,6 +57,8 @@ interface Viewer {
   sentSequence: number;
   /** The newest sequence the viewer acknowledged; `undefined` until its first ack (it may never send one). */
   ackedSequence: number | undefined;
+  /** The next audio sequence number, for a viewer that asked for audio (`?audio=1`) of a source with audio. */
+  audioSequence: number | undefined;
 }
 
 const log = createLogger('websocket');
@@ -72,6 +79,8 @@ export class WebSocketOutput {
   readonly #maxBufferedBytes: number;
   readonly #maxUnackedFrames: number;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeAudio: (() => void) | undefined;
+  #audioPacketsSent = 0;
   #framesSent = 0;
   #framesDropped = 0;
   #bytesSent = 0;
@@ -100,6 +109,7 @@ export class WebSocketOutput {
       framesDropped: this.#framesDropped,
       ackingClients: [...this.#viewers.values()].filter((v) => v.ackedSequence !== undefined).length,
       bytesSent: this.#bytesSent,
+      audioPacketsSent: this.#audioPacketsSent,
     };
   }
 
@@ -112,6 +122,8 @@ export class WebSocketOutput {
   close(reason = 'bridge shutting down'): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unsubscribeAudio?.();
+    this.#unsubscribeAudio = undefined;
     for (const ws of this.#viewers.keys()) ws.close(WS_CLOSE_CODES.goingAway, reason);
     this.#viewers.clear();
     this.#server.close();
@@ -129,8 +141,21 @@ export class WebSocketOutput {
         this.#unsubscribe?.();
         this.#unsubscribe = undefined;
       }
+      if (![...this.#viewers.values()].some((v) => v.audioSequence !== undefined)) {
+        this.#unsubscribeAudio?.();
+        this.#unsubscribeAudio = undefined;
+      }
     });
-    const viewer: Viewer = { needKey: true, config: '', sequence: 0, sentSequence: -1, ackedSequence: undefined };
+    const audio = this.#feed.source.audio;
+    const wantsAudio = new URL(request.url ?? '/', 'http://bridge').searchParams.get(WS_AUDIO_QUERY);
+    const viewer: Viewer = {
+      needKey: true,
+      config: '',
+      sequence: 0,
+      sentSequence: -1,
+      ackedSequence: undefined,
+      audioSequence: audio && (wantsAudio === '1' || wantsAudio === 'true') ? 0 : undefined,
+    };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const message = isBinary ? undefined : parseWsClientMessage(data.toString());
       if (!message) {
@@ -149,7 +174,34 @@ export class WebSocketOutput {
       sourceId: this.#feed.source.id,
       sourceKind: this.#feed.source.kind,
     });
+    if (audio && viewer.audioSequence !== undefined) {
+      this.#send(ws, {
+        type: 'audio-config',
+        codec: 'opus',
+        sampleRate: audio.sampleRate,
+        numberOfChannels: audio.channels,
+      });
+      this.#unsubscribeAudio ??= this.#feed.source.on('audio', ({ packet }) => this.#broadcastAudio(packet));
+    }
     this.#unsubscribe ??= this.#feed.subscribe((frame) => this.#broadcast(frame));
+  }
+
+  #broadcastAudio(packet: AudioPacket): void {
+    for (const [ws, viewer] of this.#viewers) {
+      if (viewer.audioSequence === undefined || ws.readyState !== ws.OPEN) continue;
+      // Audio is small: a viewer too slow for it is too slow for anything; skip (the gap shows in the sequence).
+      if (ws.bufferedAmount > this.#maxBufferedBytes) {
+        viewer.audioSequence++;
+        continue;
+      }
+      const message = encodeWsAudio(
+        { sequence: viewer.audioSequence++, timestampUs: packet.timestampUs, captureTimeMs: packet.captureTimeMs },
+        packet.data,
+      );
+      ws.send(message);
+      this.#audioPacketsSent++;
+      this.#bytesSent += message.byteLength;
+    }
   }
 
   #broadcast(frame: SourceFrame): void {

@@ -11,6 +11,11 @@ export interface SupervisedProcessOptions {
   args?: string[];
   /** Opens a pipe to the process's stdin (for encoders fed by the bridge). Default: false. */
   stdin?: boolean;
+  /**
+   * Opens a second output pipe on file descriptor 3 (ffmpeg's `pipe:3`), read into `aux` events: a second stream
+   * from the same process, such as a source's audio beside its video. Default: false.
+   */
+  auxOutput?: boolean;
   /** Extra environment variables. Default: none (the bridge's own environment is inherited). */
   env?: Record<string, string>;
   /** First restart delay after a crash, in ms; doubles per failure in a row up to `maxRestartDelayMs`. Default: 500. */
@@ -27,6 +32,8 @@ export type SupervisedProcessEvents = {
   spawn: { pid: number | undefined; restarts: number };
   /** Bytes from the process's stdout. */
   stdout: { chunk: Buffer };
+  /** Bytes from the process's file descriptor 3 (with `auxOutput`). */
+  aux: { chunk: Buffer };
   /** Bytes from the process's stderr (its last 2000 characters also go into the failure's message). */
   stderr: { chunk: Buffer };
   /** The process failed or exited; a restart is scheduled after `delayMs`. */
@@ -61,6 +68,7 @@ export class SupervisedProcess {
     this.#options = {
       args: [],
       stdin: false,
+      auxOutput: false,
       env: {},
       restartDelayMs: 500,
       maxRestartDelayMs: 10_000,
@@ -102,9 +110,9 @@ export class SupervisedProcess {
   start(): void {
     if (this.#child || this.#closed) return;
     clearTimeout(this.#restartTimer);
-    const { command, args, stdin, env } = this.#options;
+    const { command, args, stdin, env, auxOutput } = this.#options;
     const child = spawn(command, args, {
-      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(auxOutput ? (['pipe'] as const) : [])],
       env: { ...process.env, ...env },
     });
     this.#child = child;
@@ -117,6 +125,8 @@ export class SupervisedProcess {
     child.stdout?.on('data', (chunk: Buffer) => {
       this.#events.emit('stdout', { chunk });
     });
+    const aux = child.stdio[3];
+    if (aux && 'on' in aux) aux.on('data', (chunk: Buffer) => this.#events.emit('aux', { chunk }));
     // A process that dies while we write to it must not crash the bridge with EPIPE.
     child.stdin?.on('error', (error) => log.debug(`${this.name}: stdin: ${error.message}`));
     child.on('error', (error) => this.#onExit(child, `cannot run ${command}: ${error.message}`, error));

@@ -11,6 +11,7 @@ import {
 import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../outputs/mqtt-connection.js';
 import type { SourceHealth, SourceState } from '../protocol.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
+import type { AudioPacket } from '../media/audio-packet.js';
 
 /** Options of {@link MqttSource}. */
 export interface MqttSourceOptions extends MqttConnectionOptions {
@@ -26,6 +27,8 @@ export interface MqttSourceOptions extends MqttConnectionOptions {
 export type MqttSourceEvents = {
   /** A frame arrived (a retained snapshot first, when the broker has one). */
   frame: { frame: EncodedFrame };
+  /** Never emitted: frames over MQTT carry no audio (the field is part of every source's contract). */
+  audio: { packet: AudioPacket };
   /**
    * The state changed (`starting` → `running` once the broker acknowledged the subscription, `restarting` while
    * the broker is away, `stopped`).

@@ -11,6 +11,8 @@ export interface ProcessSourceCommand {
   restartDelayMs?: number;
   /** Longest restart delay, in ms. Default: 10000. */
   maxRestartDelayMs?: number;
+  /** Reads the tool's file descriptor 3 into {@link ProcessSource.onAuxChunk} (e.g. ffmpeg's audio). Default: false. */
+  auxOutput?: boolean;
 }
 
 /**
@@ -34,6 +36,7 @@ export abstract class ProcessSource extends SourceBase {
       args: [...tool.args],
       ...(tool.restartDelayMs === undefined ? {} : { restartDelayMs: tool.restartDelayMs }),
       ...(tool.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: tool.maxRestartDelayMs }),
+      ...(tool.auxOutput ? { auxOutput: true } : {}),
     });
     this.#process.on('spawn', () => {
       this.#startedAtMs = Date.now();
@@ -41,6 +44,9 @@ export abstract class ProcessSource extends SourceBase {
     });
     this.#process.on('stdout', ({ chunk }) => {
       this.onChunk(chunk);
+    });
+    this.#process.on('aux', ({ chunk }) => {
+      this.onAuxChunk?.(chunk);
     });
     this.#process.on('error', ({ error }) => {
       this.reportError(error, true);
@@ -76,4 +82,7 @@ export abstract class ProcessSource extends SourceBase {
 
   /** Called with each chunk of the tool's stdout. */
   protected abstract onChunk(chunk: Buffer): void;
+
+  /** Called with each chunk of the tool's file descriptor 3 (with `auxOutput`). */
+  protected onAuxChunk?(chunk: Buffer): void;
 }

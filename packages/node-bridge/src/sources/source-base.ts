@@ -2,6 +2,8 @@ import { FramewireError, TypedEmitter, assertOption, createLogger } from '@frame
 import type { SourceHealth, SourceState } from '../protocol.js';
 import { LatestFrames } from '../media/latest-frames.js';
 import type { SourceFrame } from '../media/source-frame.js';
+import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
+import type { AudioInput } from './audio-input.js';
 import type { VideoSource, VideoSourceEvents } from './video-source.js';
 
 const log = createLogger('source');
@@ -27,6 +29,9 @@ export abstract class SourceBase implements VideoSource {
   readonly #newest = new LatestFrames();
   readonly #frameTimes: { timeMs: number; bytes: number }[] = [];
   #closing: Promise<void> | undefined;
+  #audio: AudioInfo | undefined;
+  #audioPackets = 0;
+  #audioInput: { input: AudioInput; started: boolean; off: (() => void)[] } | undefined;
 
   /** Validates `id` (it appears in URLs). */
   protected constructor(id: string, kind: string) {
@@ -48,6 +53,30 @@ export abstract class SourceBase implements VideoSource {
   /** @inheritdoc */
   get latestKey(): SourceFrame | undefined {
     return this.#newest.latestKey;
+  }
+
+  /** @inheritdoc */
+  get audio(): AudioInfo | undefined {
+    return this.#audio;
+  }
+
+  /**
+   * Gives this source the audio of `input` (a capture device beside a camera): the input starts with the source, its
+   * packets become this source's `audio` events and its failures non-fatal `error` events (the video goes on), and
+   * `close()` closes it. A source takes one audio input (`FW_ERR_INVALID_OPTION` for a second).
+   */
+  attachAudio(input: AudioInput): void {
+    assertOption(this.#audioInput === undefined, `source "${this.id}" already has an audio input`);
+    this.#audio = input.info;
+    const off = [
+      input.on('packet', ({ packet }) => this.emitAudio(packet)),
+      input.on('error', ({ error }) => {
+        this.#lastError = error.code;
+        this.events.emit('error', { error, fatal: false });
+      }),
+    ];
+    this.#audioInput = { input, started: false, off };
+    if (this.#state !== 'stopped') this.#startAudioInput();
   }
 
   /** The current state. */
@@ -79,6 +108,7 @@ export abstract class SourceBase implements VideoSource {
       dropped: this.#dropped,
     };
     if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    if (this.#audio) health.audioPackets = this.#audioPackets;
     return health;
   }
 
@@ -89,7 +119,8 @@ export abstract class SourceBase implements VideoSource {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        await this.release();
+        this.#audioInput?.off.forEach((off) => off());
+        await Promise.all([this.release(), this.#audioInput?.input.close()]);
       } catch (error) {
         log.warn(`${this.kind} source "${this.id}": release failed`, { error });
       }
@@ -116,10 +147,23 @@ export abstract class SourceBase implements VideoSource {
     this.events.emit('frame', { frame });
   }
 
+  /** Declares the source's own audio (packets then come through {@link emitAudio}). */
+  protected setAudio(info: AudioInfo | undefined): void {
+    this.#audio = info;
+  }
+
+  /** Publishes one packet of the source's audio. */
+  protected emitAudio(packet: AudioPacket): void {
+    if (this.closed) return;
+    this.#audioPackets++;
+    this.events.emit('audio', { packet });
+  }
+
   /** Moves to `state` and emits `state` when it changed. */
   protected setState(state: SourceState): void {
     if (state === this.#state) return;
     this.#state = state;
+    if (state !== 'stopped' && !this.closed) this.#startAudioInput();
     this.events.emit('state', { state });
   }
 
@@ -147,6 +191,13 @@ export abstract class SourceBase implements VideoSource {
     fatal = false,
   ): FramewireError {
     return new FramewireError(code, `${this.kind} source "${this.id}": ${message}`, { cause, fatal, stage: 'source' });
+  }
+
+  #startAudioInput(): void {
+    const audio = this.#audioInput;
+    if (!audio || audio.started) return;
+    audio.started = true;
+    audio.input.start();
   }
 
   #trimFrameTimes(now: number): void {

@@ -1,4 +1,7 @@
 import { assertOption } from '@framewire/core';
+import { parseAudioSpec, type AudioSpec } from '../process/audio-args.js';
+import { DeviceAudioCapture } from './device-audio-capture.js';
+import { SourceBase } from './source-base.js';
 import { PiCameraSource } from './pi-camera-source.js';
 import { createTestPatternSource } from './test-pattern-source.js';
 import { createUrlSource } from './url-source.js';
@@ -27,6 +30,11 @@ export interface SourceSpecOptions {
    * without B-frames); a V4L2 device is asked for its H.264 format. Default: false.
    */
   h264Passthrough?: boolean;
+  /**
+   * The audio of every source made (CLI `--audio`; a spec's own `#audio=` wins): `tone` (test pattern only),
+   * `source` (file and URL sources), `alsa:<device>`, `pulse:<device>` or `none`. Default: `none`.
+   */
+  audio?: string;
 }
 
 /** Makes the source(s) of a registered scheme (NetGear's multi-server mode makes one per sender port). */
@@ -47,7 +55,8 @@ export function registerSourceKind(scheme: string, create: SourceKindFactory): v
 /**
  * Makes a source from a command-line spec: `testpattern`, `v4l2:/dev/video0`, `picamera`, `file:/path`,
  * `rtsp://…`, `rtmp://…`, `http(s)://…`, or a registered scheme such as `netgear://*:5555?pattern=1`.
- * A `#id=<name>` suffix names the source in URLs. Throws `FW_ERR_INVALID_OPTION` for an unknown spec.
+ * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`).
+ * Throws `FW_ERR_INVALID_OPTION` for an unknown spec or an audio the source cannot have.
  */
 export function createSource(spec: string, options: SourceSpecOptions = {}): VideoSource {
   const sources = createSources(spec, options);
@@ -66,17 +75,73 @@ export function createSources(spec: string, options: SourceSpecOptions = {}): Vi
   return [createOneOrMore(spec, options)].flat();
 }
 
+/** Splits `spec#id=x&audio=y` into the spec and its suffix's values. */
+function splitSuffix(spec: string): { body: string; id: string | undefined; audio: string | undefined } {
+  const hash = /#(?:id|audio)=/.exec(spec)?.index ?? -1;
+  if (hash < 0) return { body: spec, id: undefined, audio: undefined };
+  const values = new Map<string, string>();
+  for (const pair of spec.slice(hash + 1).split('&')) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, at);
+    assertOption(at > 0 && (key === 'id' || key === 'audio'), `--source ${spec}: the suffix takes id= and audio=`);
+    values.set(key, pair.slice(at + 1));
+  }
+  return { body: spec.slice(0, hash), id: values.get('id'), audio: values.get('audio') };
+}
+
 function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource | VideoSource[] {
-  const hash = spec.indexOf('#id=');
-  const id = hash >= 0 ? spec.slice(hash + 4) : undefined;
-  const body = hash >= 0 ? spec.slice(0, hash) : spec;
+  const suffix = splitSuffix(spec);
+  const { body, id } = suffix;
+  const audio = parseAudioSpec(suffix.audio ?? options.audio ?? 'none');
+  const made = createVideo(body, id, audio, options);
+  if (audio.kind !== 'alsa' && audio.kind !== 'pulse') return made;
+  const sources = [made].flat();
+  for (const source of sources) {
+    assertOption(
+      source instanceof SourceBase,
+      `--audio ${audio.kind}: source ${source.id} cannot take a capture device's audio`,
+    );
+    source.attachAudio(
+      new DeviceAudioCapture({
+        kind: audio.kind,
+        device: audio.device,
+        ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      }),
+    );
+  }
+  return made;
+}
+
+function createVideo(
+  body: string,
+  id: string | undefined,
+  audio: AudioSpec,
+  options: SourceSpecOptions,
+): VideoSource | VideoSource[] {
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
   const h264 = { ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}), ...(bitrateBps ? { bitrateBps } : {}) };
   const passthrough = options.h264Passthrough === true;
   const ffmpeg = ffmpegPath ? { ffmpegPath } : {};
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(body)?.[1]?.toLowerCase();
+  assertOption(
+    audio.kind !== 'tone' || body === 'testpattern',
+    `--audio tone is the test pattern's beep; --source ${body} cannot have it`,
+  );
+  const urlKind = scheme !== undefined && URL_SCHEMES.includes(scheme);
+  assertOption(
+    audio.kind !== 'source' || (urlKind && !extraKinds.has(scheme)),
+    `--audio source reads the audio track of a file or URL source; --source ${body} has none`,
+  );
   if (body === 'testpattern')
-    return createTestPatternSource({ ...(id ? { id } : {}), width, height, frameRate, h264, ...ffmpeg });
+    return createTestPatternSource({
+      ...(id ? { id } : {}),
+      width,
+      height,
+      frameRate,
+      h264,
+      ...ffmpeg,
+      ...(audio.kind === 'tone' ? { audio: 'tone' as const } : {}),
+    });
   if (body === 'picamera')
     return new PiCameraSource({
       ...(id ? { id } : {}),
@@ -101,9 +166,8 @@ function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource 
   const extra = scheme === undefined ? undefined : extraKinds.get(scheme);
   if (extra) return extra(body, id, options);
   assertOption(
-    scheme !== undefined &&
-      ['file', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'udp', 'tcp'].includes(scheme),
-    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, file:<path> or a URL; got ${spec}`,
+    urlKind,
+    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, file:<path> or a URL; got ${body}`,
   );
   return createUrlSource({
     ...(id ? { id } : {}),
@@ -111,5 +175,8 @@ function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource 
     h264: passthrough ? { ...h264, copy: true } : h264,
     ...(passthrough ? { codec: 'h264' as const } : {}),
     ...ffmpeg,
+    ...(audio.kind === 'source' ? { audio: true } : {}),
   });
 }
+
+const URL_SCHEMES = ['file', 'rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt', 'udp', 'tcp'];

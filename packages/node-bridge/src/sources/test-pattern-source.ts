@@ -1,4 +1,5 @@
 import { assertOption } from '@framewire/core';
+import { toneTestPatternGraph } from '../process/audio-args.js';
 import type { H264EncodeOptions } from '../process/ffmpeg-args.js';
 import { FfmpegSource } from './ffmpeg-source.js';
 
@@ -16,6 +17,11 @@ export interface TestPatternSourceOptions {
   codec?: 'jpeg' | 'h264';
   /** H.264 settings for `codec: 'h264'`. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
+  /**
+   * `tone`: a 1 kHz beep of 100 ms once a second (Opus, mono), with the frames of each beep painted white, so that
+   * a receiver can measure audio/video sync; both come from one ffmpeg on one clock. Default: `none`.
+   */
+  audio?: 'tone' | 'none';
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
 }
@@ -29,17 +35,25 @@ export function assertVideoGeometry(width: number, height: number, frameRate: nu
 
 /**
  * The built-in test source: ffmpeg's `testsrc2` pattern (moving colour bars with a frame counter), paced in real
- * time. It needs no camera, so the demo and the tests run anywhere ffmpeg does.
+ * time. It needs no camera, so the demo and the tests run anywhere ffmpeg does. With `audio: 'tone'` it beeps
+ * once a second and flashes white on the frames of the beep.
  */
 export function createTestPatternSource(options: TestPatternSourceOptions = {}): FfmpegSource {
   const width = options.width ?? 1280;
   const height = options.height ?? 720;
   const frameRate = options.frameRate ?? 30;
   assertVideoGeometry(width, height, frameRate);
+  const audio = options.audio ?? 'none';
+  assertOption(['tone', 'none'].includes(audio), `audio of the test pattern must be tone or none; got ${audio}`);
+  const graph =
+    audio === 'tone'
+      ? toneTestPatternGraph(width, height, frameRate)
+      : `testsrc2=size=${width}x${height}:rate=${frameRate}`;
   return new FfmpegSource({
     id: options.id ?? 'testpattern',
     kind: 'testpattern',
-    inputArgs: ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${frameRate}`],
+    inputArgs: ['-re', '-f', 'lavfi', '-i', graph],
+    ...(audio === 'tone' ? { audio: { map: '0:a:0', channels: 1 } } : {}),
     codec: options.codec ?? 'jpeg',
     frameRate,
     h264: { keyframeIntervalFrames: Math.max(1, Math.round(frameRate)), ...options.h264 },

@@ -20,6 +20,11 @@ export interface UrlSourceOptions {
   loop?: boolean;
   /** RTSP transport. Default: `tcp` (no lost packets behind NAT or on Wi-Fi). */
   rtspTransport?: 'tcp' | 'udp';
+  /**
+   * Also read the input's first audio track (a camera's microphone, a file's sound), encoded to Opus by the same
+   * ffmpeg on the same clock as the video; an input without audio just gives none. Default: false.
+   */
+  audio?: boolean;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
   /** First restart delay, in ms. Default: 500. */
@@ -59,6 +64,7 @@ export function createUrlSource(options: UrlSourceOptions): FfmpegSource {
     codec: options.codec ?? 'jpeg',
     ...(options.jpegQuality === undefined ? {} : { jpegQuality: options.jpegQuality }),
     ...(options.h264 ? { h264: options.h264 } : {}),
+    ...(options.audio ? { audio: { map: '0:a:0?', channels: 2 } } : {}),
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
     ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
   });

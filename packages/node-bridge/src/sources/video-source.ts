@@ -1,11 +1,14 @@
 import type { FramewireError } from '@framewire/core';
 import type { SourceHealth, SourceState } from '../protocol.js';
 import type { SourceFrame } from '../media/source-frame.js';
+import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
 
 /** Events of every {@link VideoSource}. */
 export type VideoSourceEvents = {
   /** A new frame (encoded or raw). */
   frame: { frame: SourceFrame };
+  /** An Opus packet of the source's audio (sources with audio only), on the same capture clock as its frames. */
+  audio: { packet: AudioPacket };
   /** The state changed (e.g. `running` → `restarting`). */
   state: { state: SourceState };
   /** Something failed; non-fatal errors are recovered from (restart, dropped frame), fatal ones end the source. */
@@ -28,6 +31,8 @@ export interface VideoSource {
   readonly latestKey: SourceFrame | undefined;
   /** Current health. */
   readonly health: SourceHealth;
+  /** The source's audio (Opus, 48 kHz) when it has some (`--audio`), else `undefined`: see the `audio` event. */
+  readonly audio?: AudioInfo | undefined;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof VideoSourceEvents>(event: E, listener: (payload: VideoSourceEvents[E]) => void): () => void;
   /** Starts producing frames (no-op when started). Rejects when it cannot start at all (e.g. a port in use). */
@@ -38,3 +43,4 @@ export interface VideoSource {
 
 export type { EncodedFrame } from '../media/encoded-frame.js';
 export type { RawFrame } from '../media/raw-frame.js';
+export type { AudioInfo, AudioPacket } from '../media/audio-packet.js';

@@ -11,6 +11,7 @@ import {
 } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { LoopbackStunServer } from './loopback-stun-server.js';
+import { PassthroughAudio } from './passthrough-audio.js';
 import type { SdpFrag } from './trickle-ice-sdpfrag.js';
 import { iceGatheringComplete, keepCandidates, restartWeriftIce } from './werift-ice.js';
 import { RtpFanout, type RtpFanoutCodec } from './rtp-fanout.js';
@@ -101,6 +102,7 @@ interface Entry {
   lastRtcpMs: number;
   answeredAtMs: number;
   stopWrites: () => void;
+  stopAudio: () => void;
 }
 
 const log = createLogger('webrtc-passthrough');
@@ -121,6 +123,7 @@ export class PassthroughViewers {
   readonly #entries = new Map<string, Entry>();
   /** By `<source id>:<codec>`. */
   readonly #fanouts = new Map<string, RtpFanout>();
+  readonly #audio = new PassthroughAudio();
   readonly #timer: NodeJS.Timeout;
   #endedBytes = 0;
   #closed = false;
@@ -197,7 +200,8 @@ export class PassthroughViewers {
         { stage: 'webrtc' },
       );
     const id = randomUUID();
-    const pc = new RTCPeerConnection(await this.#peerConfig(codec));
+    const source = this.#feeds(sourceId, codec.codec).source;
+    const pc = new RTCPeerConnection(await this.#peerConfig(codec, this.#audio.codecs(source, offerSdp)));
     const session: PassthroughSession = {
       id,
       sourceId,
@@ -218,6 +222,7 @@ export class PassthroughViewers {
       lastRtcpMs: 0,
       answeredAtMs: 0,
       stopWrites: noop,
+      stopAudio: noop,
     };
     pc.onDataChannel.subscribe((channel) => {
       if (channel.label === 'fw.meta') entry.meta = channel;
@@ -232,6 +237,7 @@ export class PassthroughViewers {
       await transceiver.sender.replaceTrack(fanout.track);
       entry.sender = transceiver.sender;
       this.#watchSender(entry, transceiver.sender);
+      entry.stopAudio = await this.#audio.attach(pc, source, transceiver.sender, fanout);
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringComplete(pc);
       const sdp = keepCandidates(pc.localDescription?.sdp ?? '', this.#options.iceAddresses, this.#stun !== undefined);
@@ -298,6 +304,7 @@ export class PassthroughViewers {
     for (const id of [...this.#entries.keys()]) this.#end(id, 'closed');
     await Promise.allSettled(pcs.map((pc) => pc.close()));
     for (const fanout of this.#fanouts.values()) fanout.stop();
+    this.#audio.close();
     this.#events.removeAllListeners();
     (await this.#stun?.catch(() => undefined))?.close();
   }
@@ -311,7 +318,7 @@ export class PassthroughViewers {
     return fanout;
   }
 
-  async #peerConfig(codec: PassthroughCodec): Promise<Partial<PeerConfig>> {
+  async #peerConfig(codec: PassthroughCodec, audio: RTCRtpCodecParameters[]): Promise<Partial<PeerConfig>> {
     const { iceAddresses, iceServers } = this.#options;
     const urls = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
     const turn = urls.find((u) => /^turns?:/.test(u));
@@ -335,7 +342,7 @@ export class PassthroughViewers {
             rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
           }),
         ],
-        audio: [],
+        audio,
       },
       headerExtensions: { video: [], audio: [] },
       iceServers: servers.map((s) => ({ ...s })),
@@ -421,12 +428,14 @@ export class PassthroughViewers {
     if (!entry) return;
     this.#entries.delete(sessionId);
     entry.stopWrites();
+    entry.stopAudio();
     this.#endedBytes += entry.session.bytesSent;
     entry.session.state = state;
     void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
     const { sourceId, codec } = entry.session;
     if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId && e.session.codec === codec))
       this.#fanouts.get(`${sourceId}:${codec}`)?.stop();
+    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) this.#audio.stop(sourceId);
     this.#events.emit('session', { session: { ...entry.session } });
   }
 }
