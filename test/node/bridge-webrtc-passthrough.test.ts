@@ -187,26 +187,35 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
   it('gives a viewer joining mid-group a picture before the next keyframe', async () => {
     // The keyframe interval is 10 s. Join at least 1.5 s after a keyframe, and count the keyframes the source
     // gives until the joiner decodes: it gets the group of pictures so far when it connects, not the next one.
+    // A keyframe the encoder makes out of turn (it restarted, on a starved machine) proves nothing either way:
+    // such a join is tried again, up to three joins.
     const feed = bridge.feed('testpattern', 'h264');
     let keyframes = 0;
     const stop = feed.subscribe((frame) => {
       if ('key' in frame && frame.key) keyframes++;
     });
+    const joins: string[] = [];
     try {
-      await waitUntil(
-        () => {
-          const key = feed.latestKey;
-          return key !== undefined && Date.now() - key.captureTimeMs > 1500;
-        },
-        'a moment well inside a group of pictures',
-        15_000,
-      );
-      keyframes = 0;
-      const joined = await page.evaluate((url) => window.fw.open(url), `${base}/offer`);
-      assert.equal(joined.status, 201, joined.body);
-      const stats = await decodesMore(page, joined.index, 1, 'the late joiner’s first frame');
-      assert.equal(stats.codec, 'video/H264');
-      assert.equal(keyframes, 0, 'the joiner decoded before the next keyframe');
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await waitUntil(
+          () => {
+            const key = feed.latestKey;
+            return key !== undefined && Date.now() - key.captureTimeMs > 1500;
+          },
+          'a moment well inside a group of pictures',
+          15_000,
+        );
+        keyframes = 0;
+        const restarts = feed.stats.transcoderRestarts;
+        const joined = await page.evaluate((url) => window.fw.open(url), `${base}/offer`);
+        assert.equal(joined.status, 201, joined.body);
+        const stats = await decodesMore(page, joined.index, 1, 'the late joiner’s first frame');
+        assert.equal(stats.codec, 'video/H264');
+        const restarted = feed.stats.transcoderRestarts - restarts;
+        joins.push(`${keyframes} keyframes, ${restarted} encoder restarts`);
+        if (keyframes === 0 || restarted === 0) break;
+      }
+      assert.equal(keyframes, 0, `the joiner decoded before the next keyframe (joins: ${joins.join('; ')})`);
     } finally {
       stop();
     }
