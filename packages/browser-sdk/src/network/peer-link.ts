@@ -316,6 +316,10 @@ export class PeerLink {
    */
   async #negotiate(): Promise<void> {
     if (this.#closed || !this.#negotiationWanted || this.pc.signalingState !== 'stable') return;
+    // The first offer is the impolite side's (it opens the data channel); the polite side puts its own changes in
+    // the offer it makes once it has answered. Were it to offer too, the collision would roll its first offer back,
+    // and Chromium then gathers no candidate for the transport it makes next: that link never connects.
+    if (this.#options.polite && !this.pc.remoteDescription) return;
     this.#negotiationWanted = false;
     // A restart stays pending until an answer lands: an offer withdrawn in a collision is made again as one.
     const offer = await this.pc.createOffer(this.#restartPending ? { iceRestart: true } : {});
