@@ -5,6 +5,7 @@ import {
   QueuedFrameSource,
   Recorder,
   Resize,
+  TransformedSource,
   crop,
   getCaptureTime,
   resize,
@@ -206,6 +207,8 @@ describe('Crop and Resize', () => {
       [() => new Crop({ x: -2, width: 10, height: 10 }), 'options.x'],
       [() => new Crop({ y: Number.NaN, width: 10, height: 10 }), 'options.y'],
       [() => new Resize({}), 'options.width or options.height'],
+      [() => new Crop(null as unknown as { width: number; height: number }), 'options must be an object'],
+      [() => new Resize(null as unknown as { width: number }), 'options must be an object'],
       [() => new Resize({ width: 1 }), 'options.width'],
       [() => new Resize({ height: 100_000 }), 'options.height'],
       [() => new Resize({ width: 64, quality: 'best' as 'high' }), 'options.quality'],
@@ -235,7 +238,7 @@ describe('Crop and Resize', () => {
     expect([none.length, resizer.skippedFrames]).to.deep.equal([0, 1]);
   });
 
-  it('crop() and resize() wrap a source: every frame transformed, the end passed on, close() closes the wrapped source', async () => {
+  it('crop() and resize() wrap a source: every frame transformed, the end passed on, close() closes the wrapped source; a failing transform ends it with a fatal error', async () => {
     const inputs = Array.from({ length: 5 }, (_, i) => quadrantFrame(i * 1000));
     const source = new ListSource(inputs);
     const small = resize(source, { width: 80 });
@@ -247,6 +250,23 @@ describe('Crop and Resize', () => {
     expect(sizes).to.deep.equal(inputs.map((_, i) => [80, 60, i * 1000]));
     expect(inputs.every(isClosed)).to.equal(true);
     expect([small.ended, source.released]).to.deep.equal([true, true]);
+
+    // A transform of one's own that throws: a fatal FW_ERR_FRAME_UNUSABLE, the source ends.
+    const given = solidFrame(0);
+    const broken = new TransformedSource(
+      new ListSource([given]),
+      new TransformStream<VideoFrame, VideoFrame>({
+        transform: () => {
+          throw new TypeError('broken transform');
+        },
+      }),
+    );
+    const brokenErrors: string[] = [];
+    broken.on('error', ({ error, fatal }) => brokenErrors.push(`${error.code} ${fatal} ${error.message}`));
+    expect(await within(broken.read(), 60_000, 'the end of the broken transform')).to.equal(null);
+    expect(brokenErrors).to.deep.equal(['FW_ERR_FRAME_UNUSABLE true broken transform']);
+    await broken.close();
+    given.close();
 
     const failing = crop(new ListSource([solidFrame(0, 64, 48)]), { width: 128, height: 10 });
     const errors: string[] = [];

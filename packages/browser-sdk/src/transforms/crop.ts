@@ -18,7 +18,7 @@ export interface CropOptions {
 
 /** Validates {@link CropOptions} (`FW_ERR_INVALID_OPTION` naming the option) and fills in the defaults. */
 function resolveCropOptions(options: CropOptions): Required<CropOptions> {
-  assertOption(typeof options === 'object' && options !== null, 'options must be an object');
+  assertOption(typeof options === 'object' && (options as unknown) !== null, 'options must be an object');
   const { x = 0, y = 0, width, height } = options;
   const isInt = (value: unknown, min: number): boolean => Number.isInteger(value) && (value as number) >= min;
   assertOption(isInt(x, 0), 'options.x must be an integer ≥ 0');
@@ -29,7 +29,7 @@ function resolveCropOptions(options: CropOptions): Required<CropOptions> {
 }
 
 /**
- * Crops frames to a rectangle, as a `TransformStream<VideoFrame, VideoFrame>`, without copying pixels: each output
+ * Crops frames to a rectangle, as a transform for `pipeThrough()`, without copying pixels: each output
  * is `new VideoFrame(input, { visibleRect })`, a view of the same picture (encoders, canvases and the Recorder see
  * only the rectangle), with the input's timestamp, duration and capture stamp. Every input frame is closed.
  *
@@ -41,13 +41,20 @@ function resolveCropOptions(options: CropOptions): Required<CropOptions> {
  * A frame too small for the rectangle errors the stream with `FW_ERR_INVALID_OPTION` (fatal); a frame that arrives
  * closed is skipped (counted in `skippedFrames`).
  *
+ * `readable` and `writable` are those of a `TransformStream<VideoFrame, VideoFrame>` made inside: the class does
+ * not extend `TransformStream`, so that bundlers can leave it out of apps that do not use it.
+ *
  * @example
  * ```ts
  * const face = camera.readable.pipeThrough(new Crop({ x: 320, y: 120, width: 640, height: 480 }));
  * for await (const frame of face) { draw(frame); frame.close(); }
  * ```
  */
-export class Crop extends TransformStream<VideoFrame, VideoFrame> {
+export class Crop implements ReadableWritablePair<VideoFrame, VideoFrame> {
+  /** The transformed frames (the reader owns each one). */
+  readonly readable: ReadableStream<VideoFrame>;
+  /** Where frames go in (the writer gives each one up). */
+  readonly writable: WritableStream<VideoFrame>;
   /** The options in effect, defaults filled in. */
   readonly options: Readonly<Required<CropOptions>>;
   readonly #counters: { skipped: number };
@@ -56,7 +63,7 @@ export class Crop extends TransformStream<VideoFrame, VideoFrame> {
   constructor(options: CropOptions) {
     const resolved = Object.freeze(resolveCropOptions(options));
     const counters = { skipped: 0 };
-    super({
+    const stream = new TransformStream<VideoFrame, VideoFrame>({
       transform: (frame, controller) => {
         try {
           // A closed frame has no size (and no format): nothing to crop.
@@ -71,6 +78,8 @@ export class Crop extends TransformStream<VideoFrame, VideoFrame> {
         }
       },
     });
+    this.readable = stream.readable;
+    this.writable = stream.writable;
     this.options = resolved;
     this.#counters = counters;
   }

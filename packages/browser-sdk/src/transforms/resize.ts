@@ -29,7 +29,7 @@ const MAX_SIDE = 8192;
 
 /** Validates {@link ResizeOptions} (`FW_ERR_INVALID_OPTION` naming the option). */
 function resolveResizeOptions(options: ResizeOptions): Readonly<ResizeOptions & { quality: ResizeQuality }> {
-  assertOption(typeof options === 'object' && options !== null, 'options must be an object');
+  assertOption(typeof options === 'object' && (options as unknown) !== null, 'options must be an object');
   const { width, height, quality = 'low' } = options;
   const isSide = (value: unknown): boolean =>
     value === undefined || (Number.isInteger(value) && (value as number) >= 2 && (value as number) <= MAX_SIDE);
@@ -41,14 +41,15 @@ function resolveResizeOptions(options: ResizeOptions): Readonly<ResizeOptions & 
 }
 
 /**
- * Scales frames to a size, as a `TransformStream<VideoFrame, VideoFrame>`: each frame is drawn onto an
+ * Scales frames to a size, as a transform for `pipeThrough()`: each frame is drawn onto an
  * `OffscreenCanvas` of the output size (one canvas reused for every frame), which becomes the output frame (RGBX,
  * no alpha), with the input's timestamp, duration and capture stamp. Every input frame is closed; a frame that
  * already has the output size passes through unchanged.
  *
  * The input size is the frame's display size (so a {@link Crop} before it is honoured). Give `width`, `height`, or
  * both (stretched to exactly that size). Bad options throw `FW_ERR_INVALID_OPTION` naming the option; a frame that
- * arrives closed is skipped (counted in `skippedFrames`).
+ * arrives closed is skipped (counted in `skippedFrames`). Like {@link Crop}, its `readable` and `writable` are those
+ * of a `TransformStream<VideoFrame, VideoFrame>` made inside (tree-shakeable: it does not extend the global class).
  *
  * @example
  * ```ts
@@ -56,7 +57,11 @@ function resolveResizeOptions(options: ResizeOptions): Readonly<ResizeOptions & 
  * for await (const frame of small) { draw(frame); frame.close(); }
  * ```
  */
-export class Resize extends TransformStream<VideoFrame, VideoFrame> {
+export class Resize implements ReadableWritablePair<VideoFrame, VideoFrame> {
+  /** The transformed frames (the reader owns each one). */
+  readonly readable: ReadableStream<VideoFrame>;
+  /** Where frames go in (the writer gives each one up). */
+  readonly writable: WritableStream<VideoFrame>;
   /** The options in effect, `quality` filled in. */
   readonly options: Readonly<ResizeOptions & { quality: ResizeQuality }>;
   readonly #counters: { skipped: number };
@@ -67,7 +72,7 @@ export class Resize extends TransformStream<VideoFrame, VideoFrame> {
     const counters = { skipped: 0 };
     let canvas: OffscreenCanvas | undefined;
     let context: OffscreenCanvasRenderingContext2D | undefined;
-    super({
+    const stream = new TransformStream<VideoFrame, VideoFrame>({
       transform: (frame, controller) => {
         // A closed frame has no size: nothing to scale.
         if (frame.codedWidth === 0) {
@@ -102,6 +107,8 @@ export class Resize extends TransformStream<VideoFrame, VideoFrame> {
         }
       },
     });
+    this.readable = stream.readable;
+    this.writable = stream.writable;
     this.options = resolved;
     this.#counters = counters;
   }

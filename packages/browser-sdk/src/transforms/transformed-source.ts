@@ -9,8 +9,9 @@ export interface TransformedSourceOptions {
 }
 
 /**
- * A {@link FrameSource} whose frames are another source's, passed through a `TransformStream<VideoFrame,
- * VideoFrame>` (a {@link Crop}, a {@link Resize}, or one of your own): what {@link crop} and {@link resize} return.
+ * A {@link FrameSource} whose frames are another source's, passed through a transform: a `readable`/`writable`
+ * pair of `VideoFrame`s such as `Crop`, `Resize`, `Stabilizer` or any `TransformStream`. What `crop()` and
+ * `resize()` return.
  *
  * It has the wrapped source's `kind`. Closing it closes the wrapped source and cancels the transform; the wrapped
  * source's end ends it once the transformed frames are out. A failure of the transform (a `FramewireError` keeps
@@ -26,13 +27,13 @@ export class TransformedSource extends QueuedFrameSource {
   /** The source being transformed (owned: closed with this one). */
   readonly source: FrameSource;
   /** The transform its frames go through. */
-  readonly transform: TransformStream<VideoFrame, VideoFrame>;
+  readonly transform: ReadableWritablePair<VideoFrame, VideoFrame>;
   readonly #reader: ReadableStreamDefaultReader<VideoFrame>;
 
   /** Starts reading `source` through `transform` at once. */
   constructor(
     source: FrameSource,
-    transform: TransformStream<VideoFrame, VideoFrame>,
+    transform: ReadableWritablePair<VideoFrame, VideoFrame>,
     options: TransformedSourceOptions = {},
   ) {
     super(source.kind, { capacity: 2, ...options.queue }, 'backpressure');
