@@ -54,17 +54,22 @@ export class TransformedSource extends QueuedFrameSource {
       this.finish();
     } catch (error) {
       if (this.ended) return;
-      // The stream is over whatever the error says: report it as fatal, keeping a framewire code.
-      this.fail(
-        error instanceof FramewireError && error.fatal
-          ? error
-          : new FramewireError(
-              error instanceof FramewireError ? error.code : 'FW_ERR_FRAME_UNUSABLE',
-              error instanceof Error ? error.message : 'The transform failed',
-              { cause: error, fatal: true, stage: 'transform' },
-            ),
-      );
+      this.fail(this.failure(error));
     }
+  }
+
+  /**
+   * The error a failed transform is reported with. The stream is over whatever the error says: by default a
+   * fatal error, keeping a framewire code (anything else is `FW_ERR_FRAME_UNUSABLE`).
+   */
+  protected failure(error: unknown): FramewireError {
+    return error instanceof FramewireError && error.fatal
+      ? error
+      : new FramewireError(
+          error instanceof FramewireError ? error.code : 'FW_ERR_FRAME_UNUSABLE',
+          error instanceof Error ? error.message : 'The transform failed',
+          { cause: error, fatal: true, stage: 'transform' },
+        );
   }
 
   /** Cancels the transform and closes the wrapped source. */
