@@ -27,17 +27,28 @@ export interface DocSnippet {
   code: string;
 }
 
-/** Every fenced block of README.md and docs/**\/*.md. */
-export function docSnippets(): DocSnippet[] {
+/** The README of each published package: what npm shows; its snippets run like the guides'. */
+export const PACKAGE_READMES = [
+  'packages/browser-sdk/README.md',
+  'packages/node-bridge/README.md',
+  'packages/signaling/README.md',
+];
+
+/**
+ * Every fenced block of README.md, the packages' READMEs and docs/**\/*.md; with `only`, of the files whose path
+ * contains it (`DOCS_SNIPPETS_ONLY=packages/ npm run test:node -- test/node/docs-snippets.test.ts`).
+ */
+export function docSnippets(only?: string): DocSnippet[] {
   const files = [
     'README.md',
+    ...PACKAGE_READMES,
     ...readdirSync('docs', { recursive: true })
       .map(String)
       .filter((f) => f.endsWith('.md'))
       .map((f) => join('docs', f)),
   ];
   const snippets: DocSnippet[] = [];
-  for (const file of files.sort()) {
+  for (const file of files.filter((f) => only === undefined || f.includes(only)).sort()) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(/^```(\w*)([^\n]*)\n([\s\S]*?)^```$/gm)) {
       const line = text.slice(0, match.index).split('\n').length;

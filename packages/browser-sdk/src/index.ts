@@ -97,6 +97,15 @@ export {
   type StabilizerOptions,
 } from './transforms/stabilizer/stabilizer-options.js';
 export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/stabilizer-transform.js';
+export { Crop, crop, type CropOptions, type CroppedSourceOptions } from './transforms/crop.js';
+export {
+  Resize,
+  resize,
+  type ResizeOptions,
+  type ResizeQuality,
+  type ResizedSourceOptions,
+} from './transforms/resize.js';
+export { TransformedSource, type TransformedSourceOptions } from './transforms/transformed-source.js';
 
 // ③ encoders
 export { avcCodecForSize } from './encoders/avc-codec-string.js';

@@ -1,7 +1,7 @@
 import { FramewireError } from '@framewire/core';
-import { QueuedFrameSource } from '../sources/queued-frame-source.js';
 import type { FrameSource, SourceQueueOptions } from '../sources/frame-source.js';
 import { Stabilizer } from './stabilizer.js';
+import { TransformedSource } from './transformed-source.js';
 import type { StabilizerOptions } from './stabilizer/stabilizer-options.js';
 
 /** Options of {@link stabilize}: the {@link StabilizerOptions} plus the output queue. */
@@ -17,56 +17,37 @@ export interface StabilizedSourceOptions extends StabilizerOptions {
  * wrapped source and the stabilizer; the wrapped source's end ends it once the held frames are out. Skipped
  * frames (non-fatal) and stabilizer or source failures (fatal) arrive as `error` events.
  */
-export class StabilizedSource extends QueuedFrameSource {
-  /** The source being stabilized (owned: closed with this one). */
-  readonly source: FrameSource;
+export class StabilizedSource extends TransformedSource {
   /** The stabilizer, for its `transform` events, `transformOf()` and `stats`. */
   readonly stabilizer: Stabilizer;
-  readonly #reader: ReadableStreamDefaultReader<VideoFrame>;
 
   /** Starts reading `source` through a new {@link Stabilizer}; throws `FW_ERR_INVALID_OPTION` on bad options. */
   constructor(source: FrameSource, options: StabilizedSourceOptions = {}) {
     const { queue, ...stabilizerOptions } = options;
-    super(source.kind, { capacity: 2, ...queue }, 'backpressure');
-    this.source = source;
-    this.stabilizer = new Stabilizer(stabilizerOptions);
-    this.stabilizer.on('error', ({ error, fatal }) => {
+    const stabilizer = new Stabilizer(stabilizerOptions);
+    super(source, stabilizer, queue === undefined ? {} : { queue });
+    this.stabilizer = stabilizer;
+    stabilizer.on('error', ({ error, fatal }) => {
       // Fatal failures also reject the read loop, which reports them once.
       if (!fatal) this.fail(error);
     });
-    source.on('error', ({ error }) => this.fail(error));
-    this.#reader = source.readable.pipeThrough(this.stabilizer).getReader();
-    void this.#pump();
   }
 
-  async #pump(): Promise<void> {
-    try {
-      for (;;) {
-        const { value: frame, done } = await this.#reader.read();
-        if (done) break;
-        // The stabilizer already stamped the frame with its capture time.
-        if (!(await this.deliver(frame))) return;
-      }
-      this.finish();
-    } catch (error) {
-      if (this.ended) return;
-      this.fail(
-        error instanceof FramewireError
-          ? error
-          : new FramewireError('FW_ERR_WORKER_FAILED', 'Stabilization failed', {
-              cause: error,
-              fatal: true,
-              stage: 'stabilize',
-            }),
-      );
-    }
+  /** A framewire error as it is; anything else is a worker failure. */
+  protected override failure(error: unknown): FramewireError {
+    return error instanceof FramewireError
+      ? error
+      : new FramewireError('FW_ERR_WORKER_FAILED', 'Stabilization failed', {
+          cause: error,
+          fatal: true,
+          stage: 'stabilize',
+        });
   }
 
   /** Stops the stabilizer and closes the wrapped source. */
-  protected async release(): Promise<void> {
-    await this.#reader.cancel().catch(() => undefined);
+  protected override async release(): Promise<void> {
+    await super.release();
     this.stabilizer.close();
-    await this.source.close();
   }
 }
 
