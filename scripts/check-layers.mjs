@@ -9,7 +9,8 @@ import ts from 'typescript';
 
 /**
  * Per package: where its sources are, which unit a top-level file belongs to (files in a folder belong to the
- * folder), and for each unit the units it may import, with the reason. A unit's own files import each other freely.
+ * folder), for each unit the units it may import, with the reason (a unit's own files import each other freely),
+ * and the file-to-file imports against the flow that are known and kept for now, with the reason.
  */
 const PACKAGES = [
   {
@@ -42,9 +43,21 @@ const PACKAGES = [
       // The public entry, openSource and the version: above every stage.
       '(top)': ['types', 'core', 'network', 'sources', 'transforms', 'encoders', 'outputs', 'playback', 'peers'],
     },
+    // Imports against the flow that are known and kept for now, each with the reason; the table marks them `~`.
+    exceptions: {
+      // The Recorder's `audio` option takes a FileSource or a Blob, which it opens as a FileSource; its audio input
+      // is being reworked separately. Its demuxed tracks already come through core/demuxed-input.ts.
+      'outputs/recorder.ts → sources/file-source.ts': 'audio option: FileSource type, Blob opened with FileSource.open',
+      // `package(source: FileSource)` is public API, and a Blob `audio` option is opened with FileSource.open.
+      'outputs/packager/packager.ts → sources/file-source.ts':
+        'public package(FileSource), Blob audio opened with FileSource.open',
+      // The public `PackagerOptions.audio` type names FileSource (type-only).
+      'outputs/packager/packager-options.ts → sources/file-source.ts': 'public PackagerOptions.audio type',
+    },
   },
   {
     name: 'node-bridge',
+    exceptions: {},
     src: 'packages/node-bridge/src',
     topLevel: {
       'protocol.ts': 'protocol',
@@ -138,8 +151,9 @@ for (const pkg of PACKAGES) {
     if (reaches(pkg.allowed, unit, unit)) problems.push(`${pkg.name}: the layer map has a cycle through ${unit}`);
   }
   const srcDir = join(root, pkg.src);
-  /** `from → to` → { count, files } */
+  /** `from → to` → { count, files (those not excepted), excepted } */
   const edges = new Map();
+  const unusedExceptions = new Set(Object.keys(pkg.exceptions));
   for (const file of tsFiles(srcDir)) {
     const rel = relative(srcDir, file);
     const from = unitOf(pkg, rel);
@@ -156,25 +170,36 @@ for (const pkg of PACKAGES) {
       const to = unitOf(pkg, targetRel);
       if (to === from) continue;
       const key = `${from} → ${to}`;
-      const edge = edges.get(key) ?? { from, to, count: 0, files: [] };
+      const edge = edges.get(key) ?? { from, to, count: 0, files: [], excepted: 0 };
       edge.count++;
-      edge.files.push(`${rel} → ${targetRel}`);
+      const pair = `${rel} → ${targetRel}`;
+      if (pair in pkg.exceptions) {
+        edge.excepted++;
+        unusedExceptions.delete(pair);
+      } else edge.files.push(pair);
       edges.set(key, edge);
     }
   }
   const rows = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   let against = 0;
+  let excepted = 0;
   console.log(`\n${pkg.name} (${pkg.src}): imports between folders`);
   for (const edge of rows) {
     const ok = (pkg.allowed[edge.from] ?? []).includes(edge.to);
-    if (!ok) against += edge.count;
-    console.log(`  ${ok ? ' ' : '✗'} ${`${edge.from} → ${edge.to}`.padEnd(28)} ${String(edge.count).padStart(3)}`);
-    if (!ok) {
-      for (const f of edge.files) problems.push(`${pkg.name}: ${f} goes against the flow (${edge.from} → ${edge.to})`);
-    }
+    const mark = ok ? ' ' : edge.files.length > 0 ? '✗' : '~';
+    console.log(`  ${mark} ${`${edge.from} → ${edge.to}`.padEnd(28)} ${String(edge.count).padStart(3)}`);
+    if (ok) continue;
+    against += edge.files.length;
+    excepted += edge.excepted;
+    for (const f of edge.files) problems.push(`${pkg.name}: ${f} goes against the flow (${edge.from} → ${edge.to})`);
   }
+  for (const pair of unusedExceptions)
+    problems.push(`${pkg.name}: the exception "${pair}" matches no import: remove it`);
   const total = rows.reduce((sum, edge) => sum + edge.count, 0);
-  console.log(`  ${total} imports between folders, ${against} against the flow`);
+  console.log(
+    `  ${total} imports between folders, ${against} against the flow` +
+      (excepted > 0 ? `, ${excepted} known exceptions (~, listed in the script)` : ''),
+  );
 }
 if (problems.length > 0) {
   console.error(`\n${problems.join('\n')}`);
