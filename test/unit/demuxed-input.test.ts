@@ -36,9 +36,16 @@ describe('DemuxedInput', () => {
   });
 
   it('anything not registered is not a demuxed input, whatever members it has', () => {
-    for (const value of [input(), {}, null, undefined, 'file.mp4', 42, new Blob([])]) {
-      assert.equal(isDemuxedInput(value), false, String(value));
-    }
+    const values: [string, unknown][] = [
+      ['an object with the members', input()],
+      ['an empty object', {}],
+      ['null', null],
+      ['undefined', undefined],
+      ['a URL string', 'file.mp4'],
+      ['a number', 42],
+      ['a Blob', new Blob([])],
+    ];
+    for (const [name, value] of values) assert.equal(isDemuxedInput(value), false, name);
   });
 
   it('an unregistered input has no audio track, and asking for its video fails with FW_ERR_CLOSED', () => {
