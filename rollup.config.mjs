@@ -116,15 +116,15 @@ const browserSdk = [
     plugins: [resolve({ browser: true }), ts(), vendorFiles()],
   },
   {
-    // `network` is also a subpath of its own (isomorphic: Node peers import it with wrtc injected). A separate
-    // build, so that index.js stays one file (no shared chunk) and its size budget means what it says.
-    input: { network: `${sdk}/src/network/index.ts` },
+    // `network` is also a subpath of its own (src/peers/index.ts: rooms, peer links and the signaling client;
+    // isomorphic: Node peers import it with wrtc injected). A separate build, so that index.js stays one file (no shared chunk) and its size budget means what it says.
+    input: { network: `${sdk}/src/peers/index.ts` },
     output: { dir: `${sdk}/dist`, format: 'esm', sourcemap: true },
     external: sdkExternal,
     plugins: [resolve({ browser: true }), ts()],
   },
   {
-    input: { index: `${sdk}/src/index.ts`, network: `${sdk}/src/network/index.ts` },
+    input: { index: `${sdk}/src/index.ts`, network: `${sdk}/src/peers/index.ts` },
     output: { dir: `${sdk}/dist`, format: 'esm', chunkFileNames: 'types-[hash].d.ts' },
     external: sdkExternal,
     plugins: [dts({ tsconfig: `${sdk}/tsconfig.json`, respectExternal: true })],
@@ -240,7 +240,7 @@ const nodeBridge = nodePackage(
     'protocol',
     'cli',
     ['webrtc-worker', 'webrtc/webrtc-worker'],
-    ['room-peer-worker', 'webrtc/room-peer-worker'],
+    ['room-peer-worker', 'peers/room-peer-worker'],
   ],
   ['index', 'protocol'],
 );

@@ -49,8 +49,8 @@ export { loadMqtt, type MqttJs, type MqttJsClient, type MqttJsConnectOptions } f
 export { VERSION } from './version.js';
 
 // ① sources
-export type { FrameSource, FrameSourceEvents, FrameSourceStats, SourceQueueOptions } from './sources/frame-source.js';
-export { QueuedFrameSource } from './sources/queued-frame-source.js';
+export type { FrameSource, FrameSourceEvents, FrameSourceStats, SourceQueueOptions } from './core/frame-source.js';
+export { QueuedFrameSource } from './core/queued-frame-source.js';
 export { TrackSource } from './sources/track-source.js';
 export {
   CameraSource,
@@ -85,7 +85,7 @@ export {
   type BridgePublisherEvents,
   type BridgePublisherState,
 } from './outputs/bridge-publisher.js';
-export { openSource, type SourceSpec, type StabilizeOption } from './sources/open-source.js';
+export { openSource, type SourceSpec, type StabilizeOption } from './open-source.js';
 
 // ② transforms
 export { Stabilizer } from './transforms/stabilizer.js';
@@ -153,7 +153,7 @@ export type { PackagerTarget } from './outputs/packager/package-writer.js';
 // ⑤ playback
 export { Player, type PlayerEvents, type PlayerOptions, type PlayerRendition } from './playback/player.js';
 // ④ network
-export * from './network/index.js';
+export * from './peers/index.js';
 export type {
   IceServer,
   PeerInfo,

@@ -5,7 +5,7 @@ import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { closeServer, listen, sendJson } from '@framewire/core/node';
 import { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 import { StaticFiles } from './http/static-files.js';
-import { WhipWhepEndpoints } from './http/whip-whep-endpoints.js';
+import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
 import { WebRtcOutput, type WebRtcOutputOptions } from './outputs/webrtc-output.js';

@@ -10,7 +10,7 @@ import { createSources, registerSourceKind, type SourceSpecOptions } from './sou
 import { VERSION } from './version.js';
 import { startExtraOutputs, type ExtraOutputOptions } from './cli-extra-outputs.js';
 import { RoomSource } from './sources/room-source.js';
-import { BridgeRoomPeer } from './webrtc/bridge-room-peer.js';
+import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
 
 const USAGE = `Usage: framewire-bridge [options]
 

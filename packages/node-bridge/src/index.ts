@@ -33,13 +33,13 @@ export {
   type WhipPushOutputStats,
   type WhipPushState,
 } from './outputs/whip-push-output.js';
-export { WhipWhepEndpoints, type WhipWhepEndpointsOptions } from './http/whip-whep-endpoints.js';
+export { WhipWhepEndpoints, type WhipWhepEndpointsOptions } from './outputs/whip-whep-endpoints.js';
 export { H264RtpDepacketizer, type DepacketizedAccessUnit } from './media/h264-rtp-depacketizer.js';
 export { parseSdpFrag, formatSdpFrag, type SdpFrag, type SdpFragCandidate } from './webrtc/trickle-ice-sdpfrag.js';
 export { RoomSource } from './sources/room-source.js';
 export { RoomPeerSource } from './sources/room-peer-source.js';
 export type { PeerFrame } from './sources/peer-frame.js';
-export { BridgeRoomPeer, type BridgeRoomPeerOptions, type BridgeRoomPeerStats } from './webrtc/bridge-room-peer.js';
+export { BridgeRoomPeer, type BridgeRoomPeerOptions, type BridgeRoomPeerStats } from './peers/bridge-room-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
@@ -112,12 +112,12 @@ export {
   type MqttOutputOptions,
   type MqttOutputStats,
 } from './outputs/mqtt-output.js';
-export type { MqttConnectionOptions } from './outputs/mqtt-connection.js';
+export type { MqttConnectionOptions } from './mqtt/mqtt-connection.js';
 export { MqttWebSocketRelay, type MqttWebSocketRelayOptions } from './outputs/mqtt-websocket-relay.js';
 export { MqttSource, type MqttSourceEvents, type MqttSourceOptions } from './sources/mqtt-source.js';
 export { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions } from './outputs/shm-frame-buffer.js';
-export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './outputs/shm-frame-layout.js';
+export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './media/shm-frame-layout.js';
 export { ShmFrameReader, type ShmFrame, type ShmFrameReaderOptions } from './sources/shm-frame-reader.js';
 export { RAW_PIXEL_FORMATS, type RawFrameEmitter } from './media/raw-frame.js';
 export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';

@@ -2,7 +2,7 @@ import { WorkerClientState } from '../core/worker-client-state.js';
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { getCaptureTime } from '../core/capture-time.js';
-import type { EncoderRequest, EncoderResponse } from '../workers/encoder-messages.js';
+import type { EncoderRequest, EncoderResponse } from './encoder-messages.js';
 
 /** Options of {@link WorkerVideoEncoder.create}. */
 export interface WorkerVideoEncoderOptions {

@@ -1,6 +1,6 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import type { FrameSource } from '../sources/frame-source.js';
-import { filterSdp, iceGathered, parseHttpUrl, whepRefusal } from '../sources/whep-http.js';
+import type { FrameSource } from '../core/frame-source.js';
+import { filterSdp, iceGathered, parseHttpUrl, whepRefusal } from '../network/whep-http.js';
 
 const log = createLogger('bridge-publisher');
 

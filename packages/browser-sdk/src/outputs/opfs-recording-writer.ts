@@ -1,6 +1,6 @@
 import { FramewireError } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';
-import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from '../workers/opfs-writer-messages.js';
+import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from './opfs-writer-messages.js';
 import type { RecordingOutput, RecordingWriter, TargetChunk } from './recording-target.js';
 
 /** The OPFS folder recordings are written to. */

@@ -4,11 +4,12 @@ import { holdFrame } from '../core/held-frame.js';
 import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabunny-loader.js';
 import { WorkerVideoEncoder } from '../encoders/worker-video-encoder.js';
 import { RECORDER_VIDEO_CODECS, chooseVideoCodec, type RecorderVideoCodec } from '../encoders/codec-probe.js';
-import { FileSource, audioTrackOf } from '../sources/file-source.js';
+import { audioTrackOf } from '../core/demuxed-input.js';
+import { FileSource } from '../sources/file-source.js';
 import { HttpUploadWriter } from './http-upload-writer.js';
 import { OpfsRecordingWriter } from './opfs-recording-writer.js';
 import { recoverRecordings, type RecoveredRecording } from './recording-recovery.js';
-import type { FrameSource } from '../sources/frame-source.js';
+import type { FrameSource } from '../core/frame-source.js';
 import type { RecorderTarget, RecordingOutput, RecordingWriter, TargetChunk } from './recording-target.js';
 import type {
   AudioSource,

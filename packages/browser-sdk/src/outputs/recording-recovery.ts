@@ -1,6 +1,6 @@
 import { createLogger } from '@framewire/core';
 import { RECORDINGS_FOLDER } from './opfs-recording-writer.js';
-import type { RecordingJournal } from '../workers/opfs-writer-messages.js';
+import type { RecordingJournal } from './opfs-writer-messages.js';
 
 const log = createLogger('recorder');
 

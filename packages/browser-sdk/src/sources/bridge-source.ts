@@ -12,8 +12,8 @@ import { getCaptureTime } from '../core/capture-time.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
-import { QueuedFrameSource } from './queued-frame-source.js';
-import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
 
 const log = createLogger('bridge-source');
 

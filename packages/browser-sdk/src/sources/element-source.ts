@@ -1,6 +1,6 @@
 import { FramewireError, assertOption } from '@framewire/core';
-import { QueuedFrameSource } from './queued-frame-source.js';
-import type { SourceQueueOptions } from './frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
 
 /** What {@link ElementSource} reads from. */
 export type FrameElement = HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | HTMLImageElement | ImageBitmap;

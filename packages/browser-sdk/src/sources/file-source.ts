@@ -1,8 +1,9 @@
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../core/mediabunny-loader.js';
-import { QueuedFrameSource } from './queued-frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { preflight } from './http-preflight.js';
-import type { SourceQueueOptions } from './frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
+import { registerDemuxedTracks, type DemuxedInput } from '../core/demuxed-input.js';
 import type { Input, InputAudioTrack, InputVideoTrack, VideoSampleSink } from 'mediabunny';
 
 const log = createLogger('file-source');
@@ -50,22 +51,6 @@ export interface FileAudioTrack {
   computeDuration(): Promise<number>;
 }
 
-// The mediabunny tracks of each FileSource, for the Recorder and the Packager (kept off the public types).
-const audioTracks = new WeakMap<FileSource, InputAudioTrack>();
-const videoTracks = new WeakMap<FileSource, InputVideoTrack>();
-
-/** The mediabunny audio track of `source`, or `undefined` when its file has none. Internal to the SDK. */
-export function audioTrackOf(source: FileSource): InputAudioTrack | undefined {
-  return audioTracks.get(source);
-}
-
-/** The mediabunny video track of `source` (for copying its packets without decoding). Internal to the SDK. */
-export function videoTrackOf(source: FileSource): InputVideoTrack {
-  const track = videoTracks.get(source);
-  if (!track) throw new FramewireError('FW_ERR_CLOSED', 'The file source has no open video track', { stage: 'read' });
-  return track;
-}
-
 /**
  * A media file as a frame source — vidgear's `CamGear(source='video.mp4')`, decoded in the browser.
  *
@@ -81,7 +66,7 @@ export function videoTrackOf(source: FileSource): InputVideoTrack {
  * for await (const frame of file) { ctx.drawImage(frame, 0, 0); frame.close(); }
  * ```
  */
-export class FileSource extends QueuedFrameSource {
+export class FileSource extends QueuedFrameSource implements DemuxedInput {
   readonly #input: Input;
   /** The file's first audio track, or `null` when it has none. */
   readonly audio: FileAudioInfo | null;
@@ -120,8 +105,8 @@ export class FileSource extends QueuedFrameSource {
   ) {
     super('file', options.queue, 'backpressure');
     this.#input = parts.input;
-    videoTracks.set(this, parts.videoTrack);
-    if (parts.audioTrack) audioTracks.set(this, parts.audioTrack);
+    // The outputs copy these tracks without decoding (the demuxed-input contract, kept off the public types).
+    registerDemuxedTracks(this, { video: parts.videoTrack, audio: parts.audioTrack });
     this.audio = parts.audio;
     this.#sink = parts.sink;
     this.durationUs = parts.durationUs;

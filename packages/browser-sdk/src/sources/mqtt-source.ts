@@ -7,8 +7,8 @@ import {
 } from '@framewire/core';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
 import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
-import type { SourceQueueOptions } from './frame-source.js';
-import { QueuedFrameSource } from './queued-frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
 
 /** Options of {@link MqttSource.open}. */
 export interface MqttSourceOptions extends MqttBrokerOptions {

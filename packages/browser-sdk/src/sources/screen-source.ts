@@ -2,7 +2,7 @@ import { FramewireError, assertOption } from '@framewire/core';
 import { assertCaptureSize } from './capture-size-options.js';
 import { TrackSource } from './track-source.js';
 import { mediaDeviceError } from './media-device-error.js';
-import type { SourceQueueOptions } from './frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
 
 /** A rectangle of the captured picture, in pixels of the captured frames (ScreenGear's top/left/width/height). */
 export interface ScreenRegion {

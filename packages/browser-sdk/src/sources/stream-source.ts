@@ -3,11 +3,11 @@ import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { stampCaptureTime } from '../core/capture-time.js';
 import { loadDash, loadHls } from '../core/lazy-modules.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
-import { QueuedFrameSource } from './queued-frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { ElementSource } from './element-source.js';
 import { fetchError, preflight } from './http-preflight.js';
-import type { SourceQueueOptions } from './frame-source.js';
-import type { MjpegRequest, MjpegResponse } from '../workers/mjpeg-messages.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
+import type { MjpegRequest, MjpegResponse } from './mjpeg-messages.js';
 
 const log = createLogger('stream-source');
 

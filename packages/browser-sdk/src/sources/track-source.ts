@@ -1,7 +1,7 @@
 /// <reference path="../types/globals.d.ts" />
 import { FramewireError } from '@framewire/core';
-import { QueuedFrameSource } from './queued-frame-source.js';
-import type { SourceQueueOptions } from './frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
 
 /**
  * A live source over one `MediaStreamTrack` of kind `video`, read with `MediaStreamTrackProcessor`.

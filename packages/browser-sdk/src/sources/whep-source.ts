@@ -11,9 +11,9 @@ import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnec
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
 import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
-import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal } from './whep-http.js';
-import { QueuedFrameSource } from './queued-frame-source.js';
-import type { FrameSourceStats, SourceQueueOptions } from './frame-source.js';
+import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal } from '../network/whep-http.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
 
 const log = createLogger('whep-source');
 

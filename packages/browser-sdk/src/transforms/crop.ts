@@ -1,6 +1,6 @@
 import { assertOption } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
-import type { FrameSource, SourceQueueOptions } from '../sources/frame-source.js';
+import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 import { cropVisibleRect } from './frame-geometry.js';
 import { TransformedSource } from './transformed-source.js';
 

@@ -1,6 +1,6 @@
 import { FramewireError, assertOption } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
-import type { FrameSource, SourceQueueOptions } from '../sources/frame-source.js';
+import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 import { resizedSize } from './frame-geometry.js';
 import { TransformedSource } from './transformed-source.js';
 

@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import type { FrameSource, SourceQueueOptions } from '../sources/frame-source.js';
+import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 import { Stabilizer } from './stabilizer.js';
 import { TransformedSource } from './transformed-source.js';
 import type { StabilizerOptions } from './stabilizer/stabilizer-options.js';

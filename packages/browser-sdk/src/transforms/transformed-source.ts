@@ -1,6 +1,6 @@
 import { FramewireError } from '@framewire/core';
-import { QueuedFrameSource } from '../sources/queued-frame-source.js';
-import type { FrameSource, SourceQueueOptions } from '../sources/frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 
 /** Options of {@link TransformedSource}. */
 export interface TransformedSourceOptions {

@@ -2,7 +2,7 @@
  * The WebCodecs encoder worker: frames arrive transferred from the main thread, encoded chunks go back with their
  * bytes transferred. Encoding off the main thread keeps the page responsive at 1080p.
  */
-import type { EncoderRequest, EncoderResponse } from './encoder-messages.js';
+import type { EncoderRequest, EncoderResponse } from '../encoders/encoder-messages.js';
 
 // The SDK compiles against the DOM library; these are the few worker-scope members this file uses.
 interface EncoderWorkerScope {

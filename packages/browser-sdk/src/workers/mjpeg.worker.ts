@@ -5,7 +5,7 @@
  * costs no decoding work.
  */
 import { MultipartParser } from './multipart-parser.js';
-import type { MjpegRequest, MjpegResponse } from './mjpeg-messages.js';
+import type { MjpegRequest, MjpegResponse } from '../sources/mjpeg-messages.js';
 
 interface MjpegWorkerScope {
   postMessage(message: MjpegResponse, transfer?: Transferable[]): void;

@@ -3,7 +3,7 @@
  * place (a main-thread writable stream only commits on close, so a crash would lose everything). Beside the
  * file, a small journal records how many bytes hold complete fragments; `Recorder.recover()` reads it.
  */
-import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from './opfs-writer-messages.js';
+import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from '../outputs/opfs-writer-messages.js';
 
 interface SyncAccessHandle {
   write(buffer: BufferSource, options?: { at?: number }): number;

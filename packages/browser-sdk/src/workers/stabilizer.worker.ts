@@ -6,7 +6,11 @@
 import { loadOpenCvFrom } from '../core/lazy-modules.js';
 import { asMotionApi } from '../transforms/stabilizer/opencv-api.js';
 import { StabilizerEngine } from '../transforms/stabilizer/stabilizer-engine.js';
-import type { StabilizerRequest, StabilizerResponse, StabilizerWorkerErrorCode } from './stabilizer-messages.js';
+import type {
+  StabilizerRequest,
+  StabilizerResponse,
+  StabilizerWorkerErrorCode,
+} from '../transforms/stabilizer/stabilizer-messages.js';
 
 // The SDK compiles against the DOM library; these are the few worker-scope members this file uses.
 interface StabilizerWorkerScope {

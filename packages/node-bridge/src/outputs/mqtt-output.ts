@@ -10,7 +10,7 @@ import {
 } from '@framewire/core';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
-import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from './mqtt-connection.js';
+import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../mqtt/mqtt-connection.js';
 
 /**
  * Something that emits frames (any bridge source, `MqttSource`, …): `on('frame', ({ frame }) => …)`. Raw frames are

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, stat
 import { basename, dirname, join } from 'node:path';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { RAW_PIXEL_FORMATS, rawFrameBytes, type RawFrame, type RawFrameEmitter } from '../media/raw-frame.js';
-import { SHM_LAYOUT, SHM_STATUS } from './shm-frame-layout.js';
+import { SHM_LAYOUT, SHM_STATUS } from '../media/shm-frame-layout.js';
 
 /** Options of {@link ShmFrameBuffer}. Give `name` or `path`. */
 export interface ShmFrameBufferOptions {

@@ -8,7 +8,7 @@ import {
   decodeMqttFrame,
   mqttFrameTopic,
 } from '@framewire/core';
-import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../outputs/mqtt-connection.js';
+import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../mqtt/mqtt-connection.js';
 import type { SourceHealth, SourceState } from '../protocol.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import type { AudioPacket } from '../media/audio-packet.js';

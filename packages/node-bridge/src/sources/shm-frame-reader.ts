@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { FramewireError, assertOption } from '@framewire/core';
-import { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from '../outputs/shm-frame-layout.js';
+import { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from '../media/shm-frame-layout.js';
 import type { RawFrame, RawPixelFormat } from '../media/raw-frame.js';
 
 /** Options of {@link ShmFrameReader}. */

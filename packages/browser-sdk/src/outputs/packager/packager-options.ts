@@ -1,5 +1,6 @@
 import { assertOption } from '@framewire/core';
-import { FileSource } from '../../sources/file-source.js';
+import { isDemuxedInput } from '../../core/demuxed-input.js';
+import type { FileSource } from '../../sources/file-source.js';
 import type { PackagerTarget } from './package-writer.js';
 
 /** Manifest formats a {@link Packager} writes over its one set of CMAF segments. */
@@ -168,7 +169,7 @@ export function validatePackagerOptions(options: PackagerOptions): void {
     audio === undefined ||
       audio === false ||
       audio instanceof Blob ||
-      audio instanceof FileSource ||
+      isDemuxedInput(audio) ||
       (audio instanceof MediaStreamTrack && audio.kind === 'audio'),
     'options.audio must be false, an audio MediaStreamTrack, a media file Blob or a FileSource',
   );

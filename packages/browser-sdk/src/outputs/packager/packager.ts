@@ -1,7 +1,8 @@
 import { FramewireError, TypedEmitter, createLogger } from '@framewire/core';
 import { mediabunnyApi, type MediabunnyApi as Mediabunny } from '../../core/mediabunny-loader.js';
 import { chooseVideoCodec } from '../../encoders/codec-probe.js';
-import { FileSource, audioTrackOf, videoTrackOf } from '../../sources/file-source.js';
+import { audioTrackOf, isDemuxedInput, videoTrackOf, type DemuxedInput } from '../../core/demuxed-input.js';
+import { FileSource } from '../../sources/file-source.js';
 import { ManifestPublisher } from './manifest-publisher.js';
 import { segmentPath, type SegmentRecord } from './package-model.js';
 import { memoryWriter, opfsWriter, uploadWriter, type PackageWriter } from './package-writer.js';
@@ -14,7 +15,7 @@ import {
 import type { PackagerRun } from './packager-run.js';
 import { TrackPackager } from './track-packager.js';
 import { VideoRendition } from './video-rendition.js';
-import type { FrameSource } from '../../sources/frame-source.js';
+import type { FrameSource } from '../../core/frame-source.js';
 import type { InputAudioTrack } from 'mediabunny';
 
 const log = createLogger('packager');
@@ -145,7 +146,7 @@ export class Packager {
    * removed and no manifest is left behind.
    */
   async package(source: FileSource, options: { signal?: AbortSignal } = {}): Promise<PackageResult> {
-    if (!(source instanceof FileSource)) {
+    if (!isDemuxedInput(source)) {
       throw new FramewireError('FW_ERR_INVALID_OPTION', 'package() takes a FileSource; use start() for live sources', {
         stage: 'package',
       });
@@ -279,7 +280,7 @@ export class Packager {
     return uploadWriter(target.upload, target.headers);
   }
 
-  #canTransmux(source: FileSource): boolean {
+  #canTransmux(source: DemuxedInput): boolean {
     if (this.#options.transmux === 'never' || source.rotation !== 0) return false;
     if (!CMAF_VIDEO.includes(source.codec)) return false;
     const ladder = this.#options.ladder;
@@ -294,7 +295,7 @@ export class Packager {
     let frameRate = this.#options.frameRate ?? 30;
     let width = first?.displayWidth ?? 0;
     let height = first?.displayHeight ?? 0;
-    if (source instanceof FileSource) {
+    if (isDemuxedInput(source)) {
       width = source.width;
       height = source.height;
       if (this.#options.frameRate === undefined) {
@@ -322,7 +323,7 @@ export class Packager {
     };
     this.#run = run;
     await this.#prepareAudio(run, source);
-    const copy = source instanceof FileSource && this.#canTransmux(source);
+    const copy = isDemuxedInput(source) && this.#canTransmux(source);
     if (copy) {
       run.ladder = [{ id: 'v0', width, height, bitrateBps: 0 }];
       run.videoTracks.push(this.#track(run, 'v0', 'video'));
@@ -400,13 +401,13 @@ export class Packager {
       run.nominalBps.set('a0', this.#options.audioBitrateBps ?? 128_000);
       return;
     }
-    let file: FileSource | undefined;
+    let file: DemuxedInput | undefined;
     let owned = false;
-    if (option instanceof FileSource) file = option;
+    if (isDemuxedInput(option)) file = option;
     else if (option instanceof Blob) {
       file = await FileSource.open(option, { queue: { capacity: 1 } });
       owned = true;
-    } else if (source instanceof FileSource) file = source;
+    } else if (isDemuxedInput(source)) file = source;
     const audio = file?.audio;
     if (!file || !audio) {
       if (owned) await file?.close();
@@ -476,7 +477,7 @@ export class Packager {
 
   // ── the two pipelines ─────────────────────────────────────────────────────────────────────────────────────
 
-  async #transmux(run: PackagerRun, source: FileSource): Promise<void> {
+  async #transmux(run: PackagerRun, source: DemuxedInput): Promise<void> {
     const { mb } = run;
     const track = run.videoTracks[0];
     if (!track) return;
@@ -510,7 +511,7 @@ export class Packager {
     packets.close();
   }
 
-  async #transcode(run: PackagerRun, source: FileSource, durationUs: number): Promise<void> {
+  async #transcode(run: PackagerRun, source: DemuxedInput, durationUs: number): Promise<void> {
     const first = await source.read();
     if (!first) {
       this.#throwIfFailed();

@@ -2,7 +2,7 @@ import { FramewireError, TypedEmitter } from '@framewire/core';
 import { WorkerClientState } from '../../core/worker-client-state.js';
 import { openCvUrl, startSdkWorker } from '../../core/sdk-asset-urls.js';
 import { getCaptureTime, stampCaptureTime } from '../../core/capture-time.js';
-import type { StabilizerRequest, StabilizerResponse } from '../../workers/stabilizer-messages.js';
+import type { StabilizerRequest, StabilizerResponse } from './stabilizer-messages.js';
 import type { ResolvedStabilizerOptions } from './stabilizer-options.js';
 import type { StabilizerTransform } from './stabilizer-transform.js';
 

@@ -6,7 +6,7 @@ import { SupervisedProcess } from '../process/supervised-process.js';
 import { RoomPeerSource } from '../sources/room-peer-source.js';
 import { RoomSource } from '../sources/room-source.js';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
-import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from './webrtc-ipc.js';
+import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
 
 /** Options of {@link BridgeRoomPeer.join}. */
 export interface BridgeRoomPeerOptions {

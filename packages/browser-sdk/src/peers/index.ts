@@ -9,7 +9,7 @@ export {
   type SignalingState,
   type TokenProvider,
   type WebSocketConstructor,
-} from './signaling-client.js';
+} from '../network/signaling-client.js';
 export {
   PeerLink,
   type IceCandidateFilter,
@@ -29,4 +29,4 @@ export {
   type RoomEvents,
   type RoomOptions,
 } from './room.js';
-export { CHUNK_BYTES } from './data-framing.js';
+export { CHUNK_BYTES } from '../network/data-framing.js';

@@ -1,7 +1,7 @@
 import { TypedEmitter, createLogger, type FramewireError } from '@framewire/core';
-import { FrameQueue, type QueuePolicy } from '../core/frame-queue.js';
-import { RateMeter } from '../core/rate-meter.js';
-import { stampCaptureTime } from '../core/capture-time.js';
+import { FrameQueue, type QueuePolicy } from './frame-queue.js';
+import { RateMeter } from './rate-meter.js';
+import { stampCaptureTime } from './capture-time.js';
 import type { FrameSource, FrameSourceEvents, FrameSourceStats, SourceQueueOptions } from './frame-source.js';
 
 const log = createLogger('source');

@@ -1,5 +1,5 @@
-import type { ResolvedStabilizerOptions } from '../transforms/stabilizer/stabilizer-options.js';
-import type { StabilizerTransform } from '../transforms/stabilizer/stabilizer-transform.js';
+import type { ResolvedStabilizerOptions } from './stabilizer-options.js';
+import type { StabilizerTransform } from './stabilizer-transform.js';
 
 /** Messages from the main thread to the stabilizer worker, keyed on `type`. */
 export type StabilizerRequest =

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLogger } from '@framewire/core';
 import { sendJson } from '@framewire/core/node';
-import type { WebRtcIceServer, WebRtcOutput } from '../outputs/webrtc-output.js';
+import type { WebRtcIceServer, WebRtcOutput } from './webrtc-output.js';
 import type { IpcDelivery } from '../webrtc/webrtc-ipc.js';
 import { parseSdpFrag } from '../webrtc/trickle-ice-sdpfrag.js';
-import { HttpFailure } from './http-failure.js';
-import { readRequestBody } from './read-request-body.js';
+import { HttpFailure } from '../http/http-failure.js';
+import { readRequestBody } from '../http/read-request-body.js';
 
 /** Options of {@link WhipWhepEndpoints}. */
 export interface WhipWhepEndpointsOptions {

@@ -1,6 +1,6 @@
 import { FramewireError, TypedEmitter, createLogger } from '@framewire/core';
 import type { SignalPayload } from '@framewire/signaling/protocol';
-import { ChunkAssembler, chunkMessage } from './data-framing.js';
+import { ChunkAssembler, chunkMessage } from '../network/data-framing.js';
 
 /** The RTCPeerConnection constructor: the browser's, or `wrtc.RTCPeerConnection` in Node. */
 export type PeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;

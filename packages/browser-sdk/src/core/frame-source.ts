@@ -1,5 +1,5 @@
 import type { FramewireError } from '@framewire/core';
-import type { QueuePolicy } from '../core/frame-queue.js';
+import type { QueuePolicy } from './frame-queue.js';
 
 /** Live counters of a {@link FrameSource}. */
 export interface FrameSourceStats {

@@ -1,14 +1,14 @@
 import { assertOption } from '@framewire/core';
-import { stabilize, type StabilizedSourceOptions } from '../transforms/stabilized-source.js';
-import { resolveStabilizerOptions } from '../transforms/stabilizer/stabilizer-options.js';
-import { CameraSource, type CameraSourceOptions } from './camera-source.js';
-import { ScreenSource, type ScreenSourceOptions } from './screen-source.js';
-import { FileSource, type FileInput, type FileSourceOptions } from './file-source.js';
-import { StreamSource, type StreamSourceOptions } from './stream-source.js';
-import { BridgeSource, type BridgeSourceOptions } from './bridge-source.js';
-import { WhepSource } from './whep-source.js';
-import { ElementSource, type ElementSourceOptions, type FrameElement } from './element-source.js';
-import type { FrameSource } from './frame-source.js';
+import { stabilize, type StabilizedSourceOptions } from './transforms/stabilized-source.js';
+import { resolveStabilizerOptions } from './transforms/stabilizer/stabilizer-options.js';
+import { CameraSource, type CameraSourceOptions } from './sources/camera-source.js';
+import { ScreenSource, type ScreenSourceOptions } from './sources/screen-source.js';
+import { FileSource, type FileInput, type FileSourceOptions } from './sources/file-source.js';
+import { StreamSource, type StreamSourceOptions } from './sources/stream-source.js';
+import { BridgeSource, type BridgeSourceOptions } from './sources/bridge-source.js';
+import { WhepSource } from './sources/whep-source.js';
+import { ElementSource, type ElementSourceOptions, type FrameElement } from './sources/element-source.js';
+import type { FrameSource } from './core/frame-source.js';
 
 /**
  * Stabilization for {@link openSource} (vidgear's `stabilize=True`): `true` for the defaults, or the

@@ -2,8 +2,8 @@
 import { FramewireError, TypedEmitter, assertOption, isErrorCode } from '@framewire/core';
 import type { PeerInfo, PeerRole, SignalPayload } from '@framewire/signaling/protocol';
 import { getCaptureTime } from '../core/capture-time.js';
-import type { FrameSource } from '../sources/frame-source.js';
-import { decodeMessage, encodeMessage, jsonBody, toJsonBody, type Envelope } from './data-framing.js';
+import type { FrameSource } from '../core/frame-source.js';
+import { decodeMessage, encodeMessage, jsonBody, toJsonBody, type Envelope } from '../network/data-framing.js';
 import { PeerLink, type IceCandidateFilter, type PeerConnectionConstructor, type PeerLinkStats } from './peer-link.js';
 import { RemoteFrameSource, type EncodedFrameMeta } from './remote-frame-source.js';
 import { RemoteTrackSource } from './remote-track-source.js';
@@ -13,7 +13,7 @@ import {
   type SignalingState,
   type TokenProvider,
   type WebSocketConstructor,
-} from './signaling-client.js';
+} from '../network/signaling-client.js';
 
 /** Options of {@link Room.join}. */
 export interface RoomOptions {

@@ -1,5 +1,5 @@
 import { TrackSource } from '../sources/track-source.js';
-import { RtpCaptureClock } from './rtp-capture-clock.js';
+import { RtpCaptureClock } from '../network/rtp-capture-clock.js';
 
 /**
  * A remote peer's media track as a frame source whose frames carry their capture time on the sending peer.

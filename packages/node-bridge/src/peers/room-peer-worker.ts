@@ -10,7 +10,7 @@ import { inspect } from 'node:util';
 import { FramewireError, createLogger, setLogLevel } from '@framewire/core';
 import { NodePeer, type NodeVideoPublication, type WrtcModule } from '@framewire/signaling/node-peer';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
-import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from './webrtc-ipc.js';
+import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
 
 /** How long leaving the room may take before the worker exits anyway, in ms. */
 const LEAVE_TIMEOUT_MS = 1500;

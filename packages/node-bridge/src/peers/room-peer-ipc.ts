@@ -4,7 +4,7 @@
  * carry the id of the bridge source being published; frames from the worker carry the id of the remote peer.
  */
 import type { LogLevel } from '@framewire/core';
-import { IPC_KIND } from './webrtc-ipc.js';
+import { IPC_KIND } from '../webrtc/webrtc-ipc.js';
 
 /** Control messages from the bridge to the room peer worker. */
 export type RoomIpcToWorker =

@@ -1,6 +1,6 @@
 import { FramewireError } from '@framewire/core';
-import { QueuedFrameSource } from '../sources/queued-frame-source.js';
-import type { SourceQueueOptions } from '../sources/frame-source.js';
+import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import type { SourceQueueOptions } from '../core/frame-source.js';
 
 /** Metadata of one encoded frame sent over a data channel. */
 export interface EncodedFrameMeta {
