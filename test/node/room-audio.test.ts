@@ -5,11 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
 import type * as Framewire from '@framewire/browser-sdk';
 import type { FrameSource, Room } from '@framewire/browser-sdk';
-import { SignalingServer } from '@framewire/signaling';
+import { NodePeer, SignalingServer } from '@framewire/signaling';
+import { FramewireError } from '@framewire/core';
 import { installAvMeter, measureUntilSynced, type playForAv } from '../helpers/av-sync.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { ffprobe, startCli, tempDir, waitUntil, type StartedCli, type StartedServer } from '../helpers/node.js';
-import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
+import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
+import { openPeerPage, settleWrtc, startSdkServer, wrtc } from '../helpers/peers.js';
 import { startCoturn, type Coturn } from '../helpers/signaling.js';
 
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -118,7 +120,11 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
         const camera = await g.fw.CameraSource.open({ width: 320, height: 240, audio: true });
         camera.audioTrack?.stop();
         const out: string[] = [];
-        for (const attempt of [() => g.room.publish(camera), () => g.room.publishTrack(camera.audioTrack!)]) {
+        for (const attempt of [
+          () => g.room.publish(camera),
+          () => g.room.publishTrack(camera.audioTrack!),
+          () => g.room.publish(camera, { audio: 'no' as unknown as boolean }),
+        ]) {
           try {
             attempt();
             out.push('accepted');
@@ -126,15 +132,24 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
             out.push(`${(error as { code: string }).code}: ${(error as Error).message}`);
           }
         }
+        await g.fw.CameraSource.open({ audio: 'yes' as unknown as boolean }).then(
+          () => out.push('accepted'),
+          (error: unknown) => out.push(`${(error as { code: string }).code}: ${(error as Error).message}`),
+        );
         // Without its audio, the same source publishes.
         const videoOnly = g.room.publish(camera, { audio: false });
         await videoOnly.close();
         await camera.close();
         return out;
       });
-      assert.equal(refused.length, 2);
+      assert.equal(refused.length, 4);
       assert.match(refused[0] ?? '', /^FW_ERR_INVALID_OPTION: source\.audioTrack has ended/);
       assert.match(refused[1] ?? '', /^FW_ERR_INVALID_OPTION: track has ended \(a stopped or unplugged audio track\)/);
+      assert.match(refused[2] ?? '', /^FW_ERR_INVALID_OPTION: options\.audio must be a boolean/);
+      assert.match(
+        refused[3] ?? '',
+        /^FW_ERR_INVALID_OPTION: options\.audio must be a boolean or MediaTrackConstraints/,
+      );
 
       await publisher.evaluate(async () => {
         const g = globalThis as unknown as PageState;
@@ -259,6 +274,42 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
       assert.deepEqual(pageErrors, []);
     } finally {
       await cleanUp();
+    }
+  });
+
+  it('NodePeer.publishVideo({ audio: true }) takes 10 ms PCM chunks and refuses others; without audio, pushAudio() is refused', async () => {
+    const peer = await NodePeer.join({
+      url,
+      room: 'node-audio',
+      token: await mint('node-audio', 'publisher'),
+      wrtc,
+      iceCandidateFilter: isLoopbackCandidate,
+    });
+    try {
+      const withAudio = peer.publishVideo({ audio: true });
+      withAudio.pushAudio({ samples: new Int16Array(480) });
+      withAudio.pushAudio({ samples: new Int16Array(960), channelCount: 2 });
+      const code = (error: unknown): string | undefined => (error instanceof FramewireError ? error.code : undefined);
+      assert.throws(
+        () => withAudio.pushAudio({ samples: new Int16Array(960) }),
+        (error: unknown) => code(error) === 'FW_ERR_INVALID_OPTION' && /10 ms of 16-bit PCM/.test(String(error)),
+      );
+      const videoOnly = peer.publishVideo();
+      assert.throws(
+        () => videoOnly.pushAudio({ samples: new Int16Array(480) }),
+        (error: unknown) => code(error) === 'FW_ERR_CLOSED',
+      );
+      assert.throws(
+        () => peer.publishVideo({ audio: 1 as unknown as boolean }),
+        (error: unknown) => code(error) === 'FW_ERR_INVALID_OPTION',
+      );
+      await withAudio.close();
+      assert.throws(
+        () => withAudio.pushAudio({ samples: new Int16Array(480) }),
+        (error: unknown) => code(error) === 'FW_ERR_CLOSED',
+      );
+    } finally {
+      await peer.close();
     }
   });
 });
