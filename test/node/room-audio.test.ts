@@ -212,7 +212,7 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
         if (!remote) throw new Error('no remote source');
         const recorder = new g.fw.Recorder({ container: 'webm', audio: remote.source.audioTrack });
         await recorder.record(remote.source, { durationMs: 3000 });
-        const blob = await recorder.finalize();
+        const blob = (await recorder.finalize()) as Blob;
         return [...new Uint8Array(await blob.arrayBuffer())];
       }, publisherId);
       const folder = await tempDir();
@@ -235,7 +235,7 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
   it('the bridge’s room peer publishes its source’s tone (--audio tone) in its video’s stream: a page hears it in sync with the flashes', async (t) => {
     try {
       process.env['FRAMEWIRE_ROOM_TOKEN'] = await mint('tone', 'publisher');
-      let cli: StartedCli;
+      let cli: StartedCli & { match: RegExpMatchArray };
       try {
         cli = await startCli(
           CLI,
@@ -292,7 +292,7 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
       const code = (error: unknown): string | undefined => (error instanceof FramewireError ? error.code : undefined);
       assert.throws(
         () => withAudio.pushAudio({ samples: new Int16Array(960) }),
-        (error: unknown) => code(error) === 'FW_ERR_INVALID_OPTION' && /10 ms of 16-bit PCM/.test(String(error)),
+        (error: unknown) => code(error) === 'FW_ERR_INVALID_OPTION' && String(error).includes('10 ms of 16-bit PCM'),
       );
       const videoOnly = peer.publishVideo();
       assert.throws(

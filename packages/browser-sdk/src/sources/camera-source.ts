@@ -182,7 +182,7 @@ function validate(options: CameraSourceOptions): void {
   assertOption(
     options.audio === undefined ||
       typeof options.audio === 'boolean' ||
-      (typeof options.audio === 'object' && options.audio !== null),
+      (typeof options.audio === 'object' && (options.audio as MediaTrackConstraints | null) !== null),
     'options.audio must be a boolean or MediaTrackConstraints',
   );
 }
