@@ -10,7 +10,11 @@ import { opusPcmDecoderArgs } from '../../packages/node-bridge/src/pipeline/opus
 import {
   IPC_KIND,
   IpcMessageReader,
+  encodeIpcAccessUnitHeader,
+  encodeIpcFrameHeader,
   encodeIpcPcmHeader,
+  type IpcAccessUnit,
+  type IpcFrame,
   type IpcPcm,
 } from '../../packages/node-bridge/src/webrtc/webrtc-ipc.js';
 import { celt20 } from '../helpers/ogg-pages.js';
@@ -78,7 +82,28 @@ describe('OggOpusWriter', () => {
   });
 });
 
-describe('IpcMessageReader: PCM messages', () => {
+describe('IpcMessageReader: binary messages', () => {
+  it('round-trips a frame and an access unit, whose headers share the PCM message layout', () => {
+    const pixels = Uint8Array.from({ length: 24 }, (_, i) => i);
+    const annexB = Uint8Array.from([0, 0, 0, 1, 0x65, 9]);
+    const bytes = Buffer.concat([
+      encodeIpcFrameHeader({ id: 'cam', width: 4, height: 4, captureTimeMs: 10.5, data: pixels }),
+      pixels,
+      encodeIpcAccessUnitHeader({ id: 'cam2', key: true, timestampUs: 3000, captureTimeMs: 11.5, data: annexB }),
+      annexB,
+    ]);
+    const frames: IpcFrame[] = [];
+    const units: IpcAccessUnit[] = [];
+    const reader = new IpcMessageReader(
+      () => assert.fail('no JSON'),
+      (frame) => frames.push({ ...frame, data: Uint8Array.from(frame.data) }),
+      (unit) => units.push({ ...unit, data: Uint8Array.from(unit.data) }),
+    );
+    reader.push(bytes);
+    assert.deepEqual(frames, [{ id: 'cam', width: 4, height: 4, captureTimeMs: 10.5, data: pixels }]);
+    assert.deepEqual(units, [{ id: 'cam2', key: true, timestampUs: 3000, captureTimeMs: 11.5, data: annexB }]);
+  });
+
   it('round-trips a chunk (split anywhere) beside a JSON message', () => {
     const samples = Int16Array.from({ length: 480 }, (_, i) => i * 64 - 15_000);
     const data = new Uint8Array(samples.buffer);

@@ -93,31 +93,37 @@ export function encodeIpcJson(message: IpcToWorker | IpcFromWorker): Buffer {
   return out;
 }
 
-/** Encodes the header of an I420 frame message; write it, then `frame.data`. */
-export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { length: number } }): Buffer {
-  const id = Buffer.from(frame.id, 'utf8').subarray(0, 255);
-  const header = Buffer.allocUnsafe(5 + 1 + id.length + 12);
-  header.writeUInt32BE(1 + 1 + id.length + 12 + frame.data.length, 0);
-  header.writeUInt8(IPC_KIND.frame, 4);
+/**
+ * The start of a binary message of `kind`: `length · kind · idLength · id`, then room for `fieldBytes` of fixed
+ * fields (written by the caller from the returned offset `at`); the `payloadBytes` that follow are written apart.
+ */
+function binaryHeader(
+  kind: number,
+  sourceId: string,
+  fieldBytes: number,
+  payloadBytes: number,
+): { header: Buffer; at: number } {
+  const id = Buffer.from(sourceId, 'utf8').subarray(0, 255);
+  const header = Buffer.allocUnsafe(5 + 1 + id.length + fieldBytes);
+  header.writeUInt32BE(1 + 1 + id.length + fieldBytes + payloadBytes, 0);
+  header.writeUInt8(kind, 4);
   header.writeUInt8(id.length, 5);
   id.copy(header, 6);
-  let at = 6 + id.length;
+  return { header, at: 6 + id.length };
+}
+
+/** Encodes the header of an I420 frame message; write it, then `frame.data`. */
+export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { length: number } }): Buffer {
+  const { header, at } = binaryHeader(IPC_KIND.frame, frame.id, 12, frame.data.length);
   header.writeUInt16BE(frame.width, at);
   header.writeUInt16BE(frame.height, at + 2);
   header.writeDoubleBE(frame.captureTimeMs, at + 4);
-  at += 12;
   return header;
 }
 
 /** Encodes the header of an access unit message; write it, then `unit.data`. */
 export function encodeIpcAccessUnitHeader(unit: Omit<IpcAccessUnit, 'data'> & { data: { length: number } }): Buffer {
-  const id = Buffer.from(unit.id, 'utf8').subarray(0, 255);
-  const header = Buffer.allocUnsafe(5 + 1 + id.length + 17);
-  header.writeUInt32BE(1 + 1 + id.length + 17 + unit.data.length, 0);
-  header.writeUInt8(IPC_KIND.accessUnit, 4);
-  header.writeUInt8(id.length, 5);
-  id.copy(header, 6);
-  const at = 6 + id.length;
+  const { header, at } = binaryHeader(IPC_KIND.accessUnit, unit.id, 17, unit.data.length);
   header.writeUInt8(unit.key ? 1 : 0, at);
   header.writeDoubleBE(unit.timestampUs, at + 1);
   header.writeDoubleBE(unit.captureTimeMs, at + 9);
@@ -126,13 +132,8 @@ export function encodeIpcAccessUnitHeader(unit: Omit<IpcAccessUnit, 'data'> & { 
 
 /** Encodes the header of a PCM message; write it, then the samples' bytes (`data`). */
 export function encodeIpcPcmHeader(pcm: Omit<IpcPcm, 'data'> & { data: { byteLength: number } }): Buffer {
-  const id = Buffer.from(pcm.id, 'utf8').subarray(0, 255);
-  const header = Buffer.allocUnsafe(5 + 1 + id.length + 8);
-  header.writeUInt32BE(1 + 1 + id.length + 8 + pcm.data.byteLength, 0);
-  header.writeUInt8(IPC_KIND.pcm, 4);
-  header.writeUInt8(id.length, 5);
-  id.copy(header, 6);
-  header.writeDoubleBE(pcm.captureTimeMs, 6 + id.length);
+  const { header, at } = binaryHeader(IPC_KIND.pcm, pcm.id, 8, pcm.data.byteLength);
+  header.writeDoubleBE(pcm.captureTimeMs, at);
   return header;
 }
 
