@@ -215,6 +215,21 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
         const blob = (await recorder.finalize()) as Blob;
         return [...new Uint8Array(await blob.arrayBuffer())];
       }, publisherId);
+      // close() of either source stops its audio track too.
+      const ended = await Promise.all([
+        subscriber.evaluate(async (id) => {
+          const source = (globalThis as unknown as PageState).remote[id]?.source;
+          const audio = source?.audioTrack;
+          await source?.close();
+          return audio?.readyState;
+        }, publisherId),
+        publisher.evaluate(async () => {
+          const camera = (globalThis as unknown as PageState).camera;
+          await camera?.close();
+          return camera?.audioTrack?.readyState;
+        }),
+      ]);
+      assert.deepEqual(ended, ['ended', 'ended']);
       const folder = await tempDir();
       try {
         const file = join(folder.path, 'room-audio.webm');

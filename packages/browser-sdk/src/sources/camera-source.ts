@@ -77,8 +77,9 @@ export class CameraSource extends TrackSource {
   }
 
   /**
-   * Opens a camera (and, with `audio`, a microphone). Rejects with `FW_ERR_PERMISSION_DENIED`, `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`,
-   * `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or `FW_ERR_NOT_SUPPORTED`.
+   * Opens a camera (and, with `audio`, a microphone). Rejects with `FW_ERR_PERMISSION_DENIED`,
+   * `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`, `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or
+   * `FW_ERR_NOT_SUPPORTED`.
    */
   static async open(options: CameraSourceOptions = {}): Promise<CameraSource> {
     validate(options);
@@ -166,6 +167,12 @@ export class CameraSource extends TrackSource {
       active = false;
       mediaDevices.removeEventListener('devicechange', onChange);
     };
+  }
+
+  /** Stops the microphone's track too. */
+  protected override async release(): Promise<void> {
+    this.audioTrack?.stop();
+    await super.release();
   }
 }
 
