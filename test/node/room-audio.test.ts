@@ -282,7 +282,7 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
         const g = globalThis as unknown as PageState;
         const remote = g.remote[id];
         if (!remote) throw new Error('no remote source');
-        await g.playForAv(remote.source);
+        await g.playForAv({ read: () => remote.source.read(), audioTrack: remote.source.audioTrack });
       }, bridgePeerId);
       const synced = await measureUntilSynced(viewer, t);
       assert.ok(synced.result.peak > 0.2, `the beep is loud: ${synced.result.peak}`);
