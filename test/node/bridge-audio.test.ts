@@ -6,20 +6,12 @@ import type { Browser, Page } from 'puppeteer-core';
 import WebSocket from 'ws';
 import { BridgeServer, createTestPatternSource, type BridgeHealth } from '@framewire/node-bridge';
 import { decodeWsAudio, decodeWsFrame, parseWsServerMessage } from '@framewire/node-bridge/protocol';
-import { installAvMeter, median, type avMeter, type AvMeasurement, type playForAv } from '../helpers/av-sync.js';
+import { installAvMeter, measureUntilSynced, type avMeter, type playForAv } from '../helpers/av-sync.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ffprobe, makeMediaFile, runCli, startCli, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, startSdkServer } from '../helpers/peers.js';
-
-/** The A/V offset bound at the receiver, in ms (the issue's test bound; the bench's goal is 40 ms). */
-const AV_BOUND_MS = 80;
-/**
- * How long a receiver may take to get in sync. Chromium's lip sync moves the video's delay a step at a time, from an
- * offset of about 300 ms at first; on a loaded 2-core machine that took up to about 30 s (bench/RESULTS.md).
- */
-const SYNC_DEADLINE_MS = 90_000;
 
 /** The SDK's global (the parts used here). */
 interface PageSource {
@@ -229,26 +221,6 @@ async function readWebSocket(
     socket.close();
   }
   return { texts, audio, other };
-}
-
-/**
- * Measures 4 s windows of `window.av` (4 flashes each) until one's median A/V offset is within the bound; each
- * window goes to the test's diagnostics. Returns the window that passed.
- */
-async function measureUntilSynced(
-  page: Page,
-  t: { diagnostic(message: string): void },
-): Promise<{ result: AvMeasurement; offset: number }> {
-  return waitUntil(
-    async () => {
-      const result = await page.evaluate(() => window.avMeter(window.av.video, window.av.audio, 4000));
-      const offset = median(result.offsetsMs);
-      t.diagnostic(`A/V offsets in a 4 s window: ${result.offsetsMs.join(' ')} (peak ${result.peak.toFixed(2)})`);
-      return result.offsetsMs.length >= 3 && Math.abs(offset) <= AV_BOUND_MS ? { result, offset } : undefined;
-    },
-    `an A/V offset within ${AV_BOUND_MS} ms (each window is in the test's diagnostics)`,
-    SYNC_DEADLINE_MS,
-  );
 }
 
 /** In the page: plays `window.av`'s audio and shows frames read from `source` in a video element. */

@@ -19,5 +19,6 @@ export {
   type NodePeerEvents,
   type NodePeerOptions,
   type NodeVideoPublication,
+  type PcmAudio,
   type WrtcModule,
 } from './node-peer.js';

@@ -18,6 +18,16 @@ export interface I420Frame {
   data: Uint8Array | Uint8ClampedArray;
 }
 
+/** 10 ms of 16-bit PCM, as `@roamhq/wrtc`'s `RTCAudioSource` takes it. */
+export interface PcmAudio {
+  /** Interleaved samples: `sampleRate / 100 × channelCount` of them. */
+  samples: Int16Array;
+  /** Samples a second per channel. Default: 48000. */
+  sampleRate?: number;
+  /** Channels, 1 or 2. Default: 1. */
+  channelCount?: number;
+}
+
 /** The parts of `@roamhq/wrtc` a {@link NodePeer} uses (pass `require('@roamhq/wrtc')` or its default import). */
 export interface WrtcModule {
   /** The RTCPeerConnection implementation. */
@@ -30,6 +40,17 @@ export interface WrtcModule {
     RTCVideoSink: new (track: MediaStreamTrack) => {
       onframe: ((event: { frame: I420Frame }) => void) | null;
       stop(): void;
+    };
+    /** Needed only to publish audio (`publishVideo({ audio: true })`). */
+    RTCAudioSource?: new () => {
+      createTrack(): MediaStreamTrack;
+      onData(data: {
+        samples: Int16Array;
+        sampleRate: number;
+        bitsPerSample: number;
+        channelCount: number;
+        numberOfFrames: number;
+      }): void;
     };
   };
 }
@@ -53,6 +74,12 @@ export interface NodeVideoPublication extends Publication {
    * default now) travels beside it, so that browser receivers measure glass-to-glass latency.
    */
   pushFrame(frame: I420Frame, captureTimeMs?: number): void;
+  /**
+   * Sends 10 ms of audio (with `audio: true`; the audio track travels in the video's media stream, so receivers play
+   * the two in sync: feed each chunk when its sound was captured, as frames are fed when they were). Throws
+   * `FW_ERR_INVALID_OPTION` for a chunk that is not 10 ms long, `FW_ERR_CLOSED` without `audio`.
+   */
+  pushAudio(chunk: PcmAudio): void;
 }
 
 /**
@@ -112,13 +139,29 @@ export class NodePeer {
     return this.#events.on(event, listener);
   }
 
-  /** Publishes a video track fed with {@link NodeVideoPublication.pushFrame} to the room's peers (or `to`). */
-  publishVideo(options: { to?: string[] } = {}): NodeVideoPublication {
+  /**
+   * Publishes a video track fed with {@link NodeVideoPublication.pushFrame} to the room's peers (or `to`); with
+   * `audio: true`, an audio track in the same media stream too, fed with {@link NodeVideoPublication.pushAudio}
+   * (default: false). Throws `FW_ERR_NOT_SUPPORTED` for audio when the wrtc module has no `RTCAudioSource`.
+   */
+  publishVideo(options: { to?: string[]; audio?: boolean } = {}): NodeVideoPublication {
     if (this.#closed) throw new FramewireError('FW_ERR_CLOSED', 'the peer was closed');
+    assertOption(options.audio === undefined || typeof options.audio === 'boolean', 'options.audio must be a boolean');
+    const AudioSource = this.#wrtc.nonstandard.RTCAudioSource;
+    if (options.audio === true && !AudioSource) {
+      throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'this wrtc module has no nonstandard.RTCAudioSource', {
+        stage: 'publish',
+      });
+    }
     const source = new this.#wrtc.nonstandard.RTCVideoSource();
     const track = source.createTrack();
+    const audioSource = options.audio === true && AudioSource ? new AudioSource() : undefined;
+    const audioTrack = audioSource?.createTrack();
     const MediaStreamImpl = this.#wrtc.MediaStream as new (tracks: MediaStreamTrack[]) => MediaStream;
-    const publication = this.room.publishTrack(track, { ...options, stream: new MediaStreamImpl([track]) });
+    const stream = new MediaStreamImpl(audioTrack ? [track, audioTrack] : [track]);
+    const to = options.to ? { to: options.to } : {};
+    const publication = this.room.publishTrack(track, { ...to, stream });
+    const audioPublication = audioTrack ? this.room.publishTrack(audioTrack, { ...to, stream }) : undefined;
     let framesSent = 0;
     let closed = false;
     const video: NodeVideoPublication = {
@@ -133,13 +176,27 @@ export class NodePeer {
         this.room.stampTrackFrame(publication.id, captureTimeMs ?? fedMs, fedMs);
         framesSent++;
       },
+      pushAudio: ({ samples, sampleRate = 48_000, channelCount = 1 }) => {
+        if (!audioSource || closed) throw new FramewireError('FW_ERR_CLOSED', 'this publication sends no audio');
+        const numberOfFrames = sampleRate / 100;
+        assertOption(
+          [1, 2].includes(channelCount) &&
+            Number.isInteger(numberOfFrames) &&
+            samples instanceof Int16Array &&
+            samples.length === numberOfFrames * channelCount,
+          `an audio chunk must be 10 ms of 16-bit PCM (sampleRate / 100 × channelCount samples); got ${samples.length} samples at ${sampleRate} Hz, ${channelCount} channel(s)`,
+        );
+        audioSource.onData({ samples, sampleRate, bitsPerSample: 16, channelCount, numberOfFrames });
+      },
       close: async () => {
         if (closed) return;
         closed = true;
         this.#publications.delete(video);
         await publication.close();
+        await audioPublication?.close();
         // A live wrtc track keeps native threads (and so the process) running.
         track.stop();
+        audioTrack?.stop();
       },
     };
     this.#publications.add(video);

@@ -60,6 +60,12 @@ export interface FrameSource extends AsyncIterable<VideoFrame> {
    * screens, network sources); false or absent when it waits for its reader (files, `backpressure`).
    */
   readonly live?: boolean;
+  /**
+   * The source's audio as a live track, for sources that carry sound beside their frames (`CameraSource` with
+   * `audio`, `BridgeSource` and `WhepSource` with `audio: true`, a room peer's media track source); absent or
+   * `undefined` otherwise. `Room.publish()` sends it with the video; a `Recorder` records it (`audio`).
+   */
+  readonly audioTrack?: MediaStreamTrack | undefined;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof FrameSourceEvents>(event: E, listener: (payload: FrameSourceEvents[E]) => void): () => void;
   /** Stops capture, releases the device and discards queued frames. Idempotent, safe after a failure. */

@@ -11,16 +11,33 @@ import { RtpCaptureClock } from '../network/rtp-capture-clock.js';
 export class RemoteTrackSource extends TrackSource {
   /** Matches received frames to the sender's capture times. */
   readonly clock = new RtpCaptureClock();
+  readonly #stream: MediaStream | undefined;
   #lastLatencyMs: number | undefined;
 
-  /** Starts reading the remote `track` (kind `peer`). */
-  constructor(track: MediaStreamTrack) {
+  /** Starts reading the remote `track` (kind `peer`), which arrived in `stream` (the sender's media stream). */
+  constructor(track: MediaStreamTrack, stream?: MediaStream) {
     super('peer', track);
+    this.#stream = stream;
+  }
+
+  /**
+   * The audio the peer sends in the same media stream as this video (its `publish()` of a source with audio), ready
+   * to play in sync with the frames or to give to a `Recorder` (`audio`); set as soon as it arrives, `undefined`
+   * while there is none. `close()` stops it.
+   */
+  get audioTrack(): MediaStreamTrack | undefined {
+    return this.#stream?.getAudioTracks()[0];
   }
 
   /** Glass-to-glass latency of the newest frame the browser handed over, in ms; `undefined` before the lock. */
   get lastLatencyMs(): number | undefined {
     return this.#lastLatencyMs;
+  }
+
+  /** Stops the audio track of the stream too. */
+  protected override async release(): Promise<void> {
+    this.audioTrack?.stop();
+    await super.release();
   }
 
   /** The sender's capture time of `frame` once the clock has locked, else its arrival. */

@@ -64,6 +64,13 @@ export interface PublishOptions {
   delivery?: Delivery;
   /** Only these peers receive it. Default: every connected peer, present and future. */
   to?: string[];
+  /**
+   * `track` only: also send the source's `audioTrack` (a `CameraSource` opened with `audio`, a `BridgeSource` or
+   * `WhepSource` with `audio: true`, a room peer's source), in the same media stream as the video so that receivers
+   * play the two in sync; `false` sends the video alone. A source without audio sends video alone either way.
+   * `data` delivery carries video only. Default: true.
+   */
+  audio?: boolean;
   /** `data` only: WebCodecs codec string. Default: `vp8`. */
   codec?: string;
   /** `data` only: target bitrate, in bits per second. Default: 1000000. */
@@ -100,8 +107,23 @@ export type RoomEvents = {
   'peer-state': { peerId: string; state: RTCPeerConnectionState };
   /** The data channel to a peer opened: messages can flow. */
   'peer-open': { peerId: string };
-  /** A remote video arrived: `source` delivers its frames (when it could be wrapped), `track` is the raw track. */
-  track: { peerId: string; delivery: Delivery; source: FrameSource | undefined; track: MediaStreamTrack | undefined };
+  /**
+   * A remote video arrived: `source` delivers its frames (when it could be wrapped), `track` is the raw track, and
+   * `audioTrack` the audio the peer sends in the same media stream (its `publish()` of a source with audio), when it
+   * came with the video; the default `source` exposes it as `source.audioTrack` too, also when it comes later.
+   */
+  track: {
+    peerId: string;
+    delivery: Delivery;
+    source: FrameSource | undefined;
+    track: MediaStreamTrack | undefined;
+    audioTrack: MediaStreamTrack | undefined;
+  };
+  /**
+   * A remote audio track arrived (beside a video of the same stream, or alone from `publishTrack()` of an audio
+   * track). `streamId` is its media stream's id. Play it (`audio.srcObject = new MediaStream([track])`) or record it.
+   */
+  audio: { peerId: string; track: MediaStreamTrack; streamId: string | undefined };
   /** A data message that is neither a request nor a push. */
   message: { from: string; topic: string; data: unknown };
   /** The signaling connection changed state. */
@@ -397,18 +419,26 @@ export class Room {
   // ── media ─────────────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Publishes a FrameSource to the room's peers (see {@link PublishOptions}). The room reads the source until it
-   * ends or the publication closes; frames are handed on and closed by the room. Throws `FW_ERR_NOT_SUPPORTED`
-   * when this browser lacks `MediaStreamTrackGenerator` (`track`) or `VideoEncoder` (`data`).
+   * Publishes a FrameSource to the room's peers (see {@link PublishOptions}); with `track` delivery its
+   * `audioTrack`, when it has one, goes too (unless `audio: false`). The room reads the source until it ends or the
+   * publication closes; frames are handed on and closed by the room (the audio track stays the source's). Throws
+   * `FW_ERR_NOT_SUPPORTED` when this browser lacks `MediaStreamTrackGenerator` (`track`) or `VideoEncoder`
+   * (`data`), `FW_ERR_INVALID_OPTION` when the source's audio track has ended (publish with `audio: false`).
    */
   publish(source: FrameSource, options: PublishOptions = {}): Publication {
     const delivery = options.delivery ?? 'track';
     assertOption(['track', 'data'].includes(delivery), "options.delivery must be 'track' or 'data'");
+    assertOption(options.audio === undefined || typeof options.audio === 'boolean', 'options.audio must be a boolean');
     return delivery === 'track' ? this.#publishTrack(source, options) : this.#publishData(source, options);
   }
 
-  /** Publishes a ready `MediaStreamTrack` (a camera track, or wrtc's `RTCVideoSource` track in Node). */
+  /**
+   * Publishes a ready `MediaStreamTrack`: video (a camera track, or wrtc's `RTCVideoSource` track in Node) or audio
+   * (a microphone, wrtc's `RTCAudioSource` track). Tracks published with the same `stream` reach the receivers in
+   * one media stream, played in sync. Throws `FW_ERR_INVALID_OPTION` for a track that has ended.
+   */
   publishTrack(track: MediaStreamTrack, options: { to?: string[]; stream?: MediaStream } = {}): Publication {
+    assertLiveTrack(track, 'track');
     const id = this.#nextId++;
     const entry: {
       track: MediaStreamTrack;
@@ -567,15 +597,21 @@ export class Room {
     });
     link.on('message', ({ bytes }) => void this.#onData(peerId, bytes));
     link.on('track', ({ track, streams }) => {
+      const stream = streams[0];
+      if (track.kind === 'audio') {
+        this.#events.emit('audio', { peerId, track, streamId: stream?.id });
+        return;
+      }
       let source: FrameSource | undefined;
       if (this.#options.wrapTrack) source = this.#options.wrapTrack(track, peerId);
       else if (typeof MediaStreamTrackProcessor === 'function') {
-        const remote = new RemoteTrackSource(track);
-        const streamId = streams[0]?.id;
-        if (streamId !== undefined) this.#remoteTracks.set(`${peerId}/${streamId}`, remote);
+        const remote = new RemoteTrackSource(track, stream);
+        if (stream !== undefined) this.#remoteTracks.set(`${peerId}/${stream.id}`, remote);
         source = remote;
       }
-      this.#events.emit('track', { peerId, delivery: 'track', track, source });
+      // The tracks of one offer join their streams before the first track event: the audio is there already.
+      const audioTrack = stream?.getAudioTracks()[0];
+      this.#events.emit('track', { peerId, delivery: 'track', track, source, audioTrack });
     });
     link.on('error', (event) => {
       this.#events.emit('error', { error: event.error, fatal: false });
@@ -819,7 +855,7 @@ export class Room {
       source.on('end', () => {
         if (this.#remoteSources.get(key) === created) this.#remoteSources.delete(key);
       });
-      this.#events.emit('track', { peerId: from, delivery: 'data', source, track: undefined });
+      this.#events.emit('track', { peerId: from, delivery: 'data', source, track: undefined, audioTrack: undefined });
       if (!meta.key)
         void this.#links
           .get(from)
@@ -840,9 +876,20 @@ export class Room {
         stage: 'publish',
       });
     }
+    const audioTrack = options.audio === false ? undefined : source.audioTrack;
+    if (audioTrack) assertLiveTrack(audioTrack, 'source.audioTrack');
     const generator = new Generator({ kind: 'video' });
     const writer = generator.writable.getWriter();
-    const publication = this.publishTrack(generator, options.to ? { to: options.to } : {});
+    // One media stream for the video and its audio: one msid, so that receivers play them in sync.
+    const stream =
+      typeof MediaStream === 'function'
+        ? new MediaStream(audioTrack ? [generator, audioTrack] : [generator])
+        : undefined;
+    const to = options.to ? { to: options.to } : {};
+    const publication = this.publishTrack(generator, { ...to, ...(stream ? { stream } : {}) });
+    const audioPublication = audioTrack
+      ? this.publishTrack(audioTrack, { ...to, ...(stream ? { stream } : {}) })
+      : undefined;
     let framesSent = 0;
     let stopped = false;
     const isStopped = (): boolean => stopped;
@@ -879,6 +926,7 @@ export class Room {
         if (stopped) return;
         stopped = true;
         await publication.close();
+        await audioPublication?.close();
         await writer.close().catch(() => undefined);
         generator.stop();
         await pump;
@@ -984,6 +1032,14 @@ export class Room {
       },
     };
   }
+}
+
+/** Throws `FW_ERR_INVALID_OPTION` naming `what` when `track` has ended: it would send nothing. */
+function assertLiveTrack(track: MediaStreamTrack, what: string): void {
+  assertOption(
+    track.readyState !== 'ended',
+    `${what} has ended (a stopped or unplugged ${track.kind} track): it cannot be published`,
+  );
 }
 
 function errorReply(error: unknown): { code: string; message: string } {

@@ -22,6 +22,13 @@ export interface CameraSourceOptions {
   constraints?: MediaTrackConstraints;
   /** Queue settings. Default: `{ policy: 'latest', capacity: 1 }` (the newest frame wins; see {@link TrackSource}). */
   queue?: SourceQueueOptions;
+  /**
+   * Also open a microphone, in the same `getUserMedia` call (one permission prompt): `true` for the default one, or
+   * its `MediaTrackConstraints` (e.g. `{ deviceId, echoCancellation: false }`). Its track is
+   * {@link CameraSource.audioTrack}: `Room.publish()` sends it beside the video, a `Recorder` takes it as `audio`.
+   * Default: false (video only).
+   */
+  audio?: boolean | MediaTrackConstraints;
 }
 
 /** One video input device as listed by {@link CameraSource.list}. */
@@ -54,13 +61,25 @@ export interface CameraDevicesChange {
  * ```
  */
 export class CameraSource extends TrackSource {
-  private constructor(track: MediaStreamTrack, queue: SourceQueueOptions | undefined) {
+  /**
+   * The microphone's track (with `audio`), captured beside the video: play it, record it (`Recorder`'s `audio`) or
+   * publish it with the video (`Room.publish()` does by default). `close()` stops it. `undefined` without `audio`.
+   */
+  readonly audioTrack: MediaStreamTrack | undefined;
+
+  private constructor(
+    track: MediaStreamTrack,
+    audioTrack: MediaStreamTrack | undefined,
+    queue: SourceQueueOptions | undefined,
+  ) {
     super('camera', track, queue);
+    this.audioTrack = audioTrack;
   }
 
   /**
-   * Opens a camera. Rejects with `FW_ERR_PERMISSION_DENIED`, `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`,
-   * `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or `FW_ERR_NOT_SUPPORTED`.
+   * Opens a camera (and, with `audio`, a microphone). Rejects with `FW_ERR_PERMISSION_DENIED`,
+   * `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`, `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or
+   * `FW_ERR_NOT_SUPPORTED`.
    */
   static async open(options: CameraSourceOptions = {}): Promise<CameraSource> {
     validate(options);
@@ -84,16 +103,31 @@ export class CameraSource extends TrackSource {
     if (deviceId !== undefined) video.deviceId = { exact: deviceId };
     Object.assign(video, options.constraints);
 
+    const audio = options.audio ?? false;
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia({ video, audio });
     } catch (error) {
-      throw mediaDeviceError(error, 'camera');
+      throw mediaDeviceError(error, audio === false ? 'camera' : 'camera or microphone');
     }
     const [track] = stream.getVideoTracks();
-    if (!track)
-      throw new FramewireError('FW_ERR_DEVICE_NOT_FOUND', 'The camera stream has no video track', { fatal: true });
-    return new CameraSource(track, options.queue);
+    const [audioTrack] = stream.getAudioTracks();
+    if (!track || (audio !== false && !audioTrack)) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new FramewireError(
+        'FW_ERR_DEVICE_NOT_FOUND',
+        `The camera stream has no ${track ? 'audio' : 'video'} track`,
+        {
+          fatal: true,
+        },
+      );
+    }
+    try {
+      return new CameraSource(track, audioTrack, options.queue);
+    } catch (error) {
+      audioTrack?.stop();
+      throw error;
+    }
   }
 
   /** Lists the video input devices. Labels are empty until the page has been granted camera access once. */
@@ -134,6 +168,12 @@ export class CameraSource extends TrackSource {
       mediaDevices.removeEventListener('devicechange', onChange);
     };
   }
+
+  /** Stops the microphone's track too. */
+  protected override async release(): Promise<void> {
+    this.audioTrack?.stop();
+    await super.release();
+  }
 }
 
 function validate(options: CameraSourceOptions): void {
@@ -145,6 +185,12 @@ function validate(options: CameraSourceOptions): void {
   assertOption(
     options.deviceId === undefined || options.label === undefined,
     'options.deviceId and options.label are exclusive: give one',
+  );
+  assertOption(
+    options.audio === undefined ||
+      typeof options.audio === 'boolean' ||
+      (typeof options.audio === 'object' && (options.audio as MediaTrackConstraints | null) !== null),
+    'options.audio must be a boolean or MediaTrackConstraints',
   );
 }
 

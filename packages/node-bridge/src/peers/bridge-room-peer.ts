@@ -2,11 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { FramewireError, assertOption, createLogger, getLogLevel, isErrorCode, type ErrorCode } from '@framewire/core';
 import type { BridgeServer } from '../bridge-server.js';
 import { isRawFrame } from '../media/source-frame.js';
+import { OpusPcmDecoder, type PcmChunk } from '../pipeline/opus-pcm-decoder.js';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { RoomPeerSource } from '../sources/room-peer-source.js';
 import { RoomSource } from '../sources/room-source.js';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
-import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
+import { IpcMessageReader, encodeIpcFrameHeader, encodeIpcPcmHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
 
 /** Options of {@link BridgeRoomPeer.join}. */
 export interface BridgeRoomPeerOptions {
@@ -20,8 +21,9 @@ export interface BridgeRoomPeerOptions {
    */
   token: string | (() => string | Promise<string>);
   /**
-   * Ids of the bridge sources to publish to the room as media tracks (VP8 from the shared I420 feed). Default: the
-   * first source that is not a room source; `[]` publishes nothing.
+   * Ids of the bridge sources to publish to the room as media tracks (VP8 from the shared I420 feed, and the
+   * source's audio, when it has some, as an Opus track in the same media stream). Default: the first source that is
+   * not a room source; `[]` publishes nothing.
    */
   publish?: string[];
   /** The bridge source that serves the newest publisher's video (it must be one of the bridge's sources). Default: none. */
@@ -60,6 +62,8 @@ export interface BridgeRoomPeerStats {
   framesDropped: number;
   /** Bytes of those frames (raw I420 and framing) handed to the worker. */
   bytesSent: number;
+  /** 10 ms chunks of published sources' audio (decoded to PCM while a peer is connected) handed to the worker. */
+  audioChunksSent: number;
   /** Decoded frames received from remote peers. */
   framesReceived: number;
   /** Bytes of those frames (raw I420). */
@@ -101,7 +105,16 @@ export class BridgeRoomPeer {
   #exitReported = false;
   #connected = 0;
   #firstJoin: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
-  readonly #stats = { framesSent: 0, framesDropped: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 };
+  readonly #stats = {
+    framesSent: 0,
+    framesDropped: 0,
+    bytesSent: 0,
+    audioChunksSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+  };
+  /** The published sources' audio, decoded to PCM for wrtc only while a peer is connected. */
+  readonly #audioDecoders = new Map<string, OpusPcmDecoder>();
   #closing: Promise<void> | undefined;
   #lastAnswerMs = Date.now();
   #nextPing = 1;
@@ -260,6 +273,7 @@ export class BridgeRoomPeer {
     this.#closing ??= (async () => {
       clearInterval(this.#watchdog);
       for (const off of this.#unsubscribe.splice(0)) off();
+      await Promise.all([...this.#audioDecoders.values()].map((decoder) => decoder.stop()));
       this.#send({ type: 'leave' });
       await this.#worker.close();
       await this.#endPeerSources('the bridge left the room');
@@ -271,7 +285,27 @@ export class BridgeRoomPeer {
     for (const id of this.#publish) {
       const feed = this.#bridge.feed(id, 'I420');
       this.#unsubscribe.push(feed.subscribe((frame) => this.#forward(id, frame)));
+      const source = this.#bridge.sources.find((s) => s.id === id);
+      if (source?.audio)
+        this.#audioDecoders.set(id, new OpusPcmDecoder(source, (chunk) => this.#forwardPcm(id, chunk)));
     }
+    this.#followConnected();
+  }
+
+  /** Decodes the published audio while a peer is connected (wrtc needs PCM), and stops the decoders otherwise. */
+  #followConnected(): void {
+    for (const decoder of this.#audioDecoders.values()) {
+      if (this.#connected > 0 && !this.#closing) decoder.start();
+      else void decoder.stop();
+    }
+  }
+
+  #forwardPcm(id: string, chunk: PcmChunk): void {
+    if (this.#peerId === undefined) return;
+    const header = encodeIpcPcmHeader({ id, captureTimeMs: chunk.captureTimeMs, data: chunk.samples });
+    if (!this.#worker.write(header)) return;
+    this.#worker.write(new Uint8Array(chunk.samples.buffer), true);
+    this.#stats.audioChunksSent++;
   }
 
   #forward(id: string, frame: Parameters<typeof isRawFrame>[0]): void {
@@ -300,6 +334,7 @@ export class BridgeRoomPeer {
       meta: o.meta ?? { kind: 'framewire-bridge' },
       iceAddresses: o.iceAddresses ?? [],
       publish: this.#publish,
+      publishAudio: this.#publish.filter((id) => this.#bridge.sources.find((s) => s.id === id)?.audio),
       logLevel: getLogLevel(),
     });
   }
@@ -346,6 +381,7 @@ export class BridgeRoomPeer {
         break;
       case 'peers':
         this.#connected = message.connected;
+        this.#followConnected();
         break;
       case 'error': {
         const error = new FramewireError(codeOf(message.code), message.message, {
@@ -383,6 +419,7 @@ export class BridgeRoomPeer {
   #onWorkerExit(error: FramewireError): void {
     this.#peerId = undefined;
     this.#connected = 0;
+    this.#followConnected();
     if (!this.#exitReported) this.#fail(error);
     this.#exitReported = false;
     void this.#endPeerSources('the room peer worker restarts');

@@ -1,7 +1,8 @@
 /*
  * The control messages between the bridge and its room peer worker process, on the same pipe framing as the
- * WebRTC worker (see webrtc-ipc.ts): kind 0 JSON control messages, kind 1 raw I420 frames. Frames to the worker
- * carry the id of the bridge source being published; frames from the worker carry the id of the remote peer.
+ * WebRTC worker (see webrtc-ipc.ts): kind 0 JSON control messages, kind 1 raw I420 frames, kind 3 PCM audio (to the
+ * worker only). Frames and PCM to the worker carry the id of the bridge source being published; frames from the
+ * worker carry the id of the remote peer.
  */
 import type { LogLevel } from '@framewire/core';
 import { IPC_KIND } from '../webrtc/webrtc-ipc.js';
@@ -17,6 +18,8 @@ export type RoomIpcToWorker =
       iceAddresses: string[];
       /** Ids of the bridge sources the worker publishes (their frames arrive as kind 1 messages). */
       publish: string[];
+      /** Those of them with audio: published with an audio track, fed by kind 3 PCM messages. */
+      publishAudio: string[];
       /** The bridge's log level: the worker logs at the same level (to stderr, which the bridge passes on). */
       logLevel: LogLevel;
     }

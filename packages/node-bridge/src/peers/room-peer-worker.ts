@@ -2,7 +2,7 @@
  * The bridge's room peer worker: a child process that owns the bridge's peer in a framewire room and every
  * @roamhq/wrtc object it needs, so that a crash of the native library (it has known crashes on open and close)
  * takes down this process only; the bridge restarts it and it joins again. It reads a `join` message and the
- * I420 frames of the published sources from stdin, and writes its state, the remote peers' events and their
+ * I420 frames and PCM audio of the published sources from stdin, and writes its state, the remote peers' events and their
  * frames to stdout (see room-peer-ipc.ts and webrtc-ipc.ts). Logs go to stderr.
  */
 import { createRequire } from 'node:module';
@@ -10,7 +10,7 @@ import { inspect } from 'node:util';
 import { FramewireError, createLogger, setLogLevel } from '@framewire/core';
 import { NodePeer, type NodeVideoPublication, type WrtcModule } from '@framewire/signaling/node-peer';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
-import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
+import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame, type IpcPcm } from '../webrtc/webrtc-ipc.js';
 
 /** How long leaving the room may take before the worker exits anyway, in ms. */
 const LEAVE_TIMEOUT_MS = 1500;
@@ -97,7 +97,9 @@ async function join(message: Extract<RoomIpcToWorker, { type: 'join' }>): Promis
     return;
   }
   const joined = peer;
-  for (const id of message.publish) publications.set(id, joined.publishVideo());
+  for (const id of message.publish) {
+    publications.set(id, joined.publishVideo({ audio: message.publishAudio.includes(id) }));
+  }
   joined.room.on('track', ({ peerId, track }) => {
     if (track?.kind !== 'video') return;
     const info = joined.room.peers.find((p) => p.peerId === peerId);
@@ -136,6 +138,19 @@ function onFrame(frame: IpcFrame): void {
   publications.get(frame.id)?.pushFrame({ width: frame.width, height: frame.height, data: new Uint8Array(frame.data) });
 }
 
+function onPcm(pcm: IpcPcm): void {
+  const publication = publications.get(pcm.id);
+  if (!publication) return;
+  // wrtc takes whole 16-bit samples: copy them out of the pipe's buffer (which may be oddly aligned).
+  const samples = new Int16Array(pcm.data.byteLength / 2);
+  new Uint8Array(samples.buffer).set(pcm.data.subarray(0, samples.byteLength));
+  try {
+    publication.pushAudio({ samples });
+  } catch (error) {
+    logger.debug(`audio chunk of ${pcm.id} skipped: ${(error as Error).message}`);
+  }
+}
+
 function onJson(value: unknown): void {
   const message = value as RoomIpcToWorker;
   if (message.type === 'join') void join(message);
@@ -154,7 +169,7 @@ async function leave(): Promise<void> {
   setTimeout(() => process.exit(0), 50);
 }
 
-const reader = new IpcMessageReader(onJson, onFrame);
+const reader = new IpcMessageReader(onJson, onFrame, undefined, onPcm);
 process.stdin.on('data', (chunk: Buffer) => {
   try {
     reader.push(chunk);

@@ -3,12 +3,13 @@
  * bridge). Every message is `length u32 · kind u8 · body`, big-endian, where `length` counts `kind` and `body`.
  * Kind 0 is a UTF-8 JSON control message; kind 1 is one raw I420 frame: `idLength u8 · id · width u16 ·
  * height u16 · captureTimeMs f64 · pixels`; kind 2 is one H.264 access unit (bridge → worker, for data-channel
- * viewers): `idLength u8 · id · key u8 · timestampUs f64 · captureTimeMs f64 · Annex B bytes`. Frames travel as
- * bytes, never as JSON.
+ * viewers): `idLength u8 · id · key u8 · timestampUs f64 · captureTimeMs f64 · Annex B bytes`; kind 3 is 10 ms of
+ * a source's audio as PCM (bridge → room peer worker): `idLength u8 · id · captureTimeMs f64 · s16le mono 48 kHz
+ * samples`. Frames travel as bytes, never as JSON.
  */
 
 /** Message kinds on the worker pipes. */
-export const IPC_KIND = { json: 0, frame: 1, accessUnit: 2 } as const;
+export const IPC_KIND = { json: 0, frame: 1, accessUnit: 2, pcm: 3 } as const;
 
 /** Largest message accepted on a worker pipe (a 4K I420 frame with room to spare), in bytes. */
 export const IPC_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -38,6 +39,16 @@ export interface IpcAccessUnit {
   /** Capture wall-clock time, in ms since the Unix epoch. */
   captureTimeMs: number;
   /** The Annex B access unit. */
+  data: Uint8Array;
+}
+
+/** A chunk of a source's audio on a worker pipe: 16-bit mono PCM at 48 kHz. */
+export interface IpcPcm {
+  /** Source id. */
+  id: string;
+  /** Capture wall-clock time of its first sample, in ms since the Unix epoch. */
+  captureTimeMs: number;
+  /** The samples (a view of the pipe's buffer, valid until the callback returns). */
   data: Uint8Array;
 }
 
@@ -82,34 +93,47 @@ export function encodeIpcJson(message: IpcToWorker | IpcFromWorker): Buffer {
   return out;
 }
 
-/** Encodes the header of an I420 frame message; write it, then `frame.data`. */
-export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { length: number } }): Buffer {
-  const id = Buffer.from(frame.id, 'utf8').subarray(0, 255);
-  const header = Buffer.allocUnsafe(5 + 1 + id.length + 12);
-  header.writeUInt32BE(1 + 1 + id.length + 12 + frame.data.length, 0);
-  header.writeUInt8(IPC_KIND.frame, 4);
+/**
+ * The start of a binary message of `kind`: `length · kind · idLength · id`, then room for `fieldBytes` of fixed
+ * fields (written by the caller from the returned offset `at`); the `payloadBytes` that follow are written apart.
+ */
+function binaryHeader(
+  kind: number,
+  sourceId: string,
+  fieldBytes: number,
+  payloadBytes: number,
+): { header: Buffer; at: number } {
+  const id = Buffer.from(sourceId, 'utf8').subarray(0, 255);
+  const header = Buffer.allocUnsafe(5 + 1 + id.length + fieldBytes);
+  header.writeUInt32BE(1 + 1 + id.length + fieldBytes + payloadBytes, 0);
+  header.writeUInt8(kind, 4);
   header.writeUInt8(id.length, 5);
   id.copy(header, 6);
-  let at = 6 + id.length;
+  return { header, at: 6 + id.length };
+}
+
+/** Encodes the header of an I420 frame message; write it, then `frame.data`. */
+export function encodeIpcFrameHeader(frame: Omit<IpcFrame, 'data'> & { data: { length: number } }): Buffer {
+  const { header, at } = binaryHeader(IPC_KIND.frame, frame.id, 12, frame.data.length);
   header.writeUInt16BE(frame.width, at);
   header.writeUInt16BE(frame.height, at + 2);
   header.writeDoubleBE(frame.captureTimeMs, at + 4);
-  at += 12;
   return header;
 }
 
 /** Encodes the header of an access unit message; write it, then `unit.data`. */
 export function encodeIpcAccessUnitHeader(unit: Omit<IpcAccessUnit, 'data'> & { data: { length: number } }): Buffer {
-  const id = Buffer.from(unit.id, 'utf8').subarray(0, 255);
-  const header = Buffer.allocUnsafe(5 + 1 + id.length + 17);
-  header.writeUInt32BE(1 + 1 + id.length + 17 + unit.data.length, 0);
-  header.writeUInt8(IPC_KIND.accessUnit, 4);
-  header.writeUInt8(id.length, 5);
-  id.copy(header, 6);
-  const at = 6 + id.length;
+  const { header, at } = binaryHeader(IPC_KIND.accessUnit, unit.id, 17, unit.data.length);
   header.writeUInt8(unit.key ? 1 : 0, at);
   header.writeDoubleBE(unit.timestampUs, at + 1);
   header.writeDoubleBE(unit.captureTimeMs, at + 9);
+  return header;
+}
+
+/** Encodes the header of a PCM message; write it, then the samples' bytes (`data`). */
+export function encodeIpcPcmHeader(pcm: Omit<IpcPcm, 'data'> & { data: { byteLength: number } }): Buffer {
+  const { header, at } = binaryHeader(IPC_KIND.pcm, pcm.id, 8, pcm.data.byteLength);
+  header.writeDoubleBE(pcm.captureTimeMs, at);
   return header;
 }
 
@@ -122,18 +146,24 @@ export class IpcMessageReader {
   readonly #onJson: (message: unknown) => void;
   readonly #onFrame: (frame: IpcFrame) => void;
   readonly #onAccessUnit: (unit: IpcAccessUnit) => void;
+  readonly #onPcm: (pcm: IpcPcm) => void;
   #chunks: Buffer[] = [];
   #buffered = 0;
 
-  /** Calls `onJson` for every control message, `onFrame` for every frame and `onAccessUnit` for every access unit. */
+  /**
+   * Calls `onJson` for every control message, `onFrame` for every frame, `onAccessUnit` for every access unit and
+   * `onPcm` for every PCM chunk.
+   */
   constructor(
     onJson: (message: unknown) => void,
     onFrame: (frame: IpcFrame) => void,
     onAccessUnit: (unit: IpcAccessUnit) => void = () => undefined,
+    onPcm: (pcm: IpcPcm) => void = () => undefined,
   ) {
     this.#onJson = onJson;
     this.#onFrame = onFrame;
     this.#onAccessUnit = onAccessUnit;
+    this.#onPcm = onPcm;
   }
 
   /** Forgets a partial message (after the other end restarted). */
@@ -163,10 +193,15 @@ export class IpcMessageReader {
       this.#onJson(JSON.parse(message.subarray(1).toString('utf8')));
       return;
     }
-    if (kind !== IPC_KIND.frame && kind !== IPC_KIND.accessUnit) throw new Error(`unknown message kind ${kind}`);
+    if (kind !== IPC_KIND.frame && kind !== IPC_KIND.accessUnit && kind !== IPC_KIND.pcm)
+      throw new Error(`unknown message kind ${kind}`);
     const idLength = message.readUInt8(1);
     const id = message.subarray(2, 2 + idLength).toString('utf8');
     const at = 2 + idLength;
+    if (kind === IPC_KIND.pcm) {
+      this.#onPcm({ id, captureTimeMs: message.readDoubleBE(at), data: message.subarray(at + 8) });
+      return;
+    }
     if (kind === IPC_KIND.accessUnit) {
       this.#onAccessUnit({
         id,
