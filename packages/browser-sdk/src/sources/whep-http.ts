@@ -1,4 +1,4 @@
-import { FramewireError, assertOption } from '@framewire/core';
+import { FramewireError, assertOption, parseHttpErrorBody } from '@framewire/core';
 
 const GATHER_TIMEOUT_MS = 3000;
 
@@ -42,20 +42,16 @@ export function iceGathered(pc: RTCPeerConnection): Promise<void> {
 }
 
 /**
- * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error, message }`): 401/403
+ * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error: { code, message } }`, earlier bridges
+ * `{ error, message }`: both are read, see `parseHttpErrorBody`): 401/403
  * `FW_ERR_UNAUTHORIZED` (fatal), 503 with `FW_ERR_CAPACITY_REACHED` that code, another 503
  * `FW_ERR_CONNECTION_FAILED` (restarting), anything else `FW_ERR_NETWORK_FAILED` (fatal).
  */
 export function whepRefusal(status: number, body: string, url: string): FramewireError {
-  let code = '';
-  let message = body.slice(0, 200);
-  try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    code = parsed.error ?? '';
-    message = parsed.message ?? message;
-  } catch {
-    // not JSON: keep the text
-  }
+  const parsed = parseHttpErrorBody(body);
+  const code = parsed?.code ?? '';
+  // Not an error body: keep the start of the text.
+  const message = parsed?.message || body.slice(0, 200);
   const details = { url, status, code };
   if (status === 401 || status === 403)
     return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {

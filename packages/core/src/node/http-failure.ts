@@ -1,8 +1,8 @@
-import { FramewireError } from '@framewire/core';
+import { FramewireError } from '../framewire-error.js';
 
 /**
- * A request the bridge refuses: a {@link FramewireError} with the HTTP status to answer (`400`, `404`, `415`, …).
- * The response body is `{ "error": code, "message": message }`.
+ * A request a server refuses: a {@link FramewireError} with the HTTP status to answer (`400`, `404`, `415`, …).
+ * {@link sendError} writes it as the `HttpErrorBody` `{ "error": { "code": code, "message": message } }`.
  */
 export class HttpFailure extends FramewireError {
   /** The HTTP status code of the response. */
