@@ -51,7 +51,7 @@ export function whepRefusal(status: number, body: string, url: string): Framewir
   const parsed = parseHttpErrorBody(body);
   const code = parsed?.code ?? '';
   // Not an error body: keep the start of the text.
-  const message = parsed?.message || body.slice(0, 200);
+  const message = parsed !== undefined && parsed.message !== '' ? parsed.message : body.slice(0, 200);
   const details = { url, status, code };
   if (status === 401 || status === 403)
     return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
