@@ -372,7 +372,11 @@ describe('avcCodecOfSps: the codec string from the first three bytes (as the SDK
   const cases: { name: string; unit: Uint8Array; expected: string | undefined }[] = [
     { name: 'High 3.1', unit: bytes(0x67, 0x64, 0x00, 0x1f, 0xac), expected: 'avc1.64001f' },
     { name: 'constrained Baseline 3.0', unit: bytes(0x67, 0x42, 0xe0, 0x1e), expected: 'avc1.42e01e' },
-    { name: 'Main 4.0, a body the full parser would refuse', unit: bytes(0x67, 0x4d, 0x00, 0x28), expected: 'avc1.4d0028' },
+    {
+      name: 'Main 4.0, a body the full parser would refuse',
+      unit: bytes(0x67, 0x4d, 0x00, 0x28),
+      expected: 'avc1.4d0028',
+    },
     { name: 'shorter than 4 bytes', unit: bytes(0x67, 0x64, 0x00), expected: undefined },
     { name: 'not an SPS (an IDR slice)', unit: bytes(0x65, 0x64, 0x00, 0x1f), expected: undefined },
   ];
