@@ -25,17 +25,16 @@ export function httpErrorBody(code: ErrorCode, message: string): HttpErrorBody {
  * JSON, or no string code); a missing message is `''`.
  */
 export function parseHttpErrorBody(text: string): { code: string; message: string } | undefined {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // JSON `null` throws here too (nothing to destructure): not an error body.
+    const { error, message } = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const body = (typeof error === 'object' && error !== null ? error : { code: error, message }) as {
+      code?: unknown;
+      message?: unknown;
+    };
+    if (typeof body.code !== 'string') return undefined;
+    return { code: body.code, message: typeof body.message === 'string' ? body.message : '' };
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { error, message } = parsed as { error?: unknown; message?: unknown };
-  if (typeof error === 'string') return { code: error, message: typeof message === 'string' ? message : '' };
-  if (typeof error !== 'object' || error === null) return undefined;
-  const inner = error as { code?: unknown; message?: unknown };
-  if (typeof inner.code !== 'string') return undefined;
-  return { code: inner.code, message: typeof inner.message === 'string' ? inner.message : '' };
 }

@@ -350,54 +350,43 @@ export class SignalingServer {
   /** Prometheus text for `/metrics`. */
   metrics(): string {
     const c = this.#counters;
-    const gauge = (name: string, help: string, value: number): MetricFamily => ({
+    const family = (
+      name: string,
+      type: MetricFamily['type'],
+      help: string,
+      values: number | Record<string, number>,
+      label = '',
+    ): MetricFamily => ({
       name,
-      type: 'gauge',
+      type,
       help,
-      samples: [{ value }],
-    });
-    const counter = (name: string, help: string, label: string, values: Record<string, number>): MetricFamily => ({
-      name,
-      type: 'counter',
-      help,
-      samples: Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value })),
+      samples:
+        typeof values === 'number'
+          ? [{ value: values }]
+          : Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value })),
     });
     return formatPrometheus([
-      gauge('framewire_signaling_connections', 'Open WebSocket connections.', this.#sessions.size),
-      gauge('framewire_signaling_peers', 'Peers joined to a room.', this.#peers.size),
-      gauge('framewire_signaling_rooms', 'Rooms with at least one peer.', this.#rooms.size),
-      {
-        name: 'framewire_signaling_connections_accepted_total',
-        type: 'counter',
-        help: 'WebSocket connections accepted.',
-        samples: [{ value: c.connectionsAccepted }],
-      },
-      {
-        name: 'framewire_signaling_messages_received_total',
-        type: 'counter',
-        help: 'Messages received from peers.',
-        samples: [{ value: c.messagesReceived }],
-      },
-      {
-        name: 'framewire_signaling_messages_relayed_total',
-        type: 'counter',
-        help: 'Messages relayed to peers.',
-        samples: [{ value: c.messagesRelayed }],
-      },
-      {
-        name: 'framewire_signaling_resumes_total',
-        type: 'counter',
-        help: 'Sessions resumed after a reconnect.',
-        samples: [{ value: c.resumes }],
-      },
-      counter(
-        'framewire_signaling_upgrades_rejected_total',
-        'WebSocket upgrades refused, by reason.',
-        'reason',
-        c.upgradesRejected,
+      family('framewire_signaling_connections', 'gauge', 'Open WebSocket connections.', this.#sessions.size),
+      family('framewire_signaling_peers', 'gauge', 'Peers joined to a room.', this.#peers.size),
+      family('framewire_signaling_rooms', 'gauge', 'Rooms with at least one peer.', this.#rooms.size),
+      family(
+        'framewire_signaling_connections_accepted_total',
+        'counter',
+        'WebSocket connections accepted.',
+        c.connectionsAccepted,
       ),
-      counter('framewire_signaling_errors_sent_total', 'Error messages sent to peers, by code.', 'code', c.errorsSent),
-      gauge('process_resident_memory_bytes', 'Resident memory of the process, in bytes.', process.memoryUsage().rss),
+      family('framewire_signaling_messages_received_total', 'counter', 'Messages received.', c.messagesReceived),
+      family('framewire_signaling_messages_relayed_total', 'counter', 'Messages relayed to peers.', c.messagesRelayed),
+      family('framewire_signaling_resumes_total', 'counter', 'Sessions resumed after a reconnect.', c.resumes),
+      family(
+        'framewire_signaling_upgrades_rejected_total',
+        'counter',
+        'WebSocket upgrades refused, by reason.',
+        c.upgradesRejected,
+        'reason',
+      ),
+      family('framewire_signaling_errors_sent_total', 'counter', 'Error messages sent, by code.', c.errorsSent, 'code'),
+      family('process_resident_memory_bytes', 'gauge', 'Resident memory, in bytes.', process.memoryUsage().rss),
     ]);
   }
 
