@@ -13,4 +13,12 @@ export class HttpFailure extends FramewireError {
     super(...args);
     this.status = status;
   }
+
+  /**
+   * Matches a framewire error that carries an HTTP status (from this copy of the package or another one). Without
+   * this, `instanceof HttpFailure` would inherit {@link FramewireError}'s check and match every framewire error.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof FramewireError && typeof (value as { status?: unknown }).status === 'number';
+  }
 }
