@@ -20,21 +20,17 @@ export function httpErrorBody(code: ErrorCode, message: string): HttpErrorBody {
 }
 
 /**
- * Reads the code and message of an error response's body `text`: the {@link HttpErrorBody} shape, or the flat
- * `{ "error": code, "message": message }` that earlier bridges answered. `undefined` for anything else (not
- * JSON, or no string code); a missing message is `''`.
+ * Reads the code and message of an error response's body `text` ({@link HttpErrorBody}); `undefined` for anything
+ * else (not JSON, or no string `error.code`). A missing message is `''`.
  */
 export function parseHttpErrorBody(text: string): { code: string; message: string } | undefined {
   try {
     // JSON `null` throws here too (nothing to destructure): not an error body.
-    const { error, message } = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const body = (typeof error === 'object' && error !== null ? error : { code: error, message }) as {
-      code?: unknown;
-      message?: unknown;
-    };
-    if (typeof body.code !== 'string') return undefined;
-    return { code: body.code, message: typeof body.message === 'string' ? body.message : '' };
+    const { error } = JSON.parse(text) as Partial<Record<'error', { code?: unknown; message?: unknown }>>;
+    if (typeof error?.code === 'string')
+      return { code: error.code, message: typeof error.message === 'string' ? error.message : '' };
   } catch {
-    return undefined;
+    // not JSON
   }
+  return undefined;
 }

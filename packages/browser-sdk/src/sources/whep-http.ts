@@ -42,8 +42,7 @@ export function iceGathered(pc: RTCPeerConnection): Promise<void> {
 }
 
 /**
- * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error: { code, message } }`, earlier bridges
- * `{ error, message }`: both are read, see `parseHttpErrorBody`): 401/403
+ * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error: { code, message } }`): 401/403
  * `FW_ERR_UNAUTHORIZED` (fatal), 503 with `FW_ERR_CAPACITY_REACHED` that code, another 503
  * `FW_ERR_CONNECTION_FAILED` (restarting), anything else `FW_ERR_NETWORK_FAILED` (fatal).
  */
