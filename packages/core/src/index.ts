@@ -11,7 +11,7 @@ export {
   splitNalUnits,
   type SpsInfo,
 } from './h264-bitstream.js';
-export { httpErrorBody, parseHttpErrorBody, type HttpErrorBody } from './http-error-body.js';
+export { httpErrorBody, type HttpErrorBody } from './http-error-body.js';
 export { FramewireError, assertOption, type FramewireErrorOptions } from './framewire-error.js';
 export {
   LOG_LEVELS,

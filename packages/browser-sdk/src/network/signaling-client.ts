@@ -1,4 +1,4 @@
-import { FramewireError, TypedEmitter, assertOption, createLogger, isErrorCode, parseHttpErrorBody } from '@framewire/core';
+import { FramewireError, TypedEmitter, assertOption, createLogger, isErrorCode } from '@framewire/core';
 import {
   SIGNALING_PATHS,
   SIGNALING_SUBPROTOCOL,
@@ -459,11 +459,10 @@ async function diagnoseRefusal(wsUrl: string, jwt: string): Promise<FramewireErr
       signal: AbortSignal.timeout(3000),
     });
     if (response.ok) return undefined;
-    const body = parseHttpErrorBody(await response.text());
-    // Not the server's error body (a proxy's page, say): the refusal was something else.
-    if (!body) return undefined;
-    const message = body.message || `HTTP ${String(response.status)}`;
-    return toError(body.code, `the signaling server refused the connection: ${message}`, true);
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const code = typeof body.error?.code === 'string' ? body.error.code : 'FW_ERR_SIGNALING_FAILED';
+    const message = typeof body.error?.message === 'string' ? body.error.message : `HTTP ${String(response.status)}`;
+    return toError(code, `the signaling server refused the connection: ${message}`, true);
   } catch {
     return undefined;
   }

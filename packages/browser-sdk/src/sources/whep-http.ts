@@ -1,4 +1,4 @@
-import { FramewireError, assertOption, parseHttpErrorBody } from '@framewire/core';
+import { FramewireError, assertOption } from '@framewire/core';
 
 const GATHER_TIMEOUT_MS = 3000;
 
@@ -47,10 +47,15 @@ export function iceGathered(pc: RTCPeerConnection): Promise<void> {
  * `FW_ERR_CONNECTION_FAILED` (restarting), anything else `FW_ERR_NETWORK_FAILED` (fatal).
  */
 export function whepRefusal(status: number, body: string, url: string): FramewireError {
-  const parsed = parseHttpErrorBody(body);
-  const code = parsed?.code ?? '';
-  // Not an error body: keep the start of the text.
-  const message = parsed !== undefined && parsed.message !== '' ? parsed.message : body.slice(0, 200);
+  let code = '';
+  let message = body.slice(0, 200);
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: string; message?: string } };
+    code = parsed.error?.code ?? '';
+    message = parsed.error?.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
   const details = { url, status, code };
   if (status === 401 || status === 403)
     return new FramewireError('FW_ERR_UNAUTHORIZED', `${url} refused the token`, {
