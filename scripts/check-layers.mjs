@@ -94,8 +94,9 @@ const PACKAGES = [
       outputs: ['webrtc', 'pipeline', 'sources', 'netgear', 'mqtt', 'media', 'process', 'http', 'protocol'],
       // bridge-server.ts: one HTTP server over the outputs, sources and pipelines.
       server: ['outputs', 'webrtc', 'pipeline', 'sources', 'media', 'process', 'http', 'protocol', 'version'],
-      // The room peer: joins a signaling room on behalf of a bridge server (and its worker process).
-      peers: ['server', 'webrtc', 'sources', 'media', 'process'],
+      // The room peer: joins a signaling room on behalf of a bridge server (and its worker process); it decodes the
+      // sources' Opus to PCM for wrtc through a pipeline stage.
+      peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
       // The public entry and the CLI: above everything.
       entry: [
         'peers',

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import type { Browser, Page } from 'puppeteer-core';
 import type { WrtcModule } from '@framewire/signaling';
 import { isLoopbackCandidate } from './ice-loopback.js';
+import { inboundVideoStats } from './page-video-stats.js';
 import { startServer, type StartedServer } from './node.js';
 
 /** `@roamhq/wrtc`, loaded from its prebuilt package. */
@@ -44,14 +45,19 @@ export function startSdkServer(): Promise<StartedServer> {
   });
 }
 
-/** Opens a page on the SDK server with `isLoopbackCandidate` defined, and page errors collected in `errors`. */
+/**
+ * Opens a page on the SDK server with `isLoopbackCandidate` and `inboundVideoStats` (test/helpers/page-video-stats.ts)
+ * defined, and page errors collected in `errors`.
+ */
 export async function openPeerPage(browser: Browser, origin: string, errors: string[]): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(`${origin}/`);
   // tsx compiles the tests with esbuild's keepNames, whose `__name()` calls travel inside page.evaluate callbacks.
   await page.addScriptTag({
-    content: `window.__name = (f) => f; window.isLoopbackCandidate = ${isLoopbackCandidate.toString()};`,
+    content:
+      `window.__name = (f) => f; window.isLoopbackCandidate = ${isLoopbackCandidate.toString()};` +
+      ` window.inboundVideoStats = ${inboundVideoStats.toString()};`,
   });
   return page;
 }

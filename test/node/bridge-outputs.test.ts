@@ -16,6 +16,7 @@ import {
 } from '@framewire/node-bridge';
 import { WsViewer, writeH264 } from '../helpers/bridge.js';
 import { ffprobe, makeMediaFile, startServer, tempDir, waitUntil } from '../helpers/node.js';
+import { errorCode } from '../helpers/http-error.js';
 
 const FAKE_RPICAM = 'test/fixtures/fake-rpicam-vid.sh';
 const TOKEN = 'test-token-1234';
@@ -154,7 +155,7 @@ describe('bridge outputs', () => {
       for (const path of ['/metrics', '/video', '/snapshot.jpg', '/sources/testpattern/video', '/nope']) {
         const response = await fetch(`${base}${path}`);
         assert.equal(response.status, 401, path);
-        assert.equal(((await response.json()) as { error: string }).error, 'FW_ERR_UNAUTHORIZED');
+        assert.equal(errorCode(await response.text()), 'FW_ERR_UNAUTHORIZED');
       }
       assert.equal((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong-token' } })).status, 401);
       await assert.rejects(new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`).opened, /HTTP 401/);

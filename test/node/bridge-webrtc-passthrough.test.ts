@@ -7,19 +7,14 @@ import { BridgeServer, createTestPatternSource, type WebRtcOutput } from '@frame
 import { launchChromium } from '../helpers/chromium.js';
 import { waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
-
-/** What a page's viewer reports from `getStats()`. */
-interface ViewerStats {
-  framesDecoded: number;
-  codec: string;
-  state: string;
-}
+import { errorCode } from '../helpers/http-error.js';
+import { decodesMore, type InboundVideoStats } from '../helpers/page-video-stats.js';
 
 /** Helpers installed in a page (see `installViewers`). */
 interface PageViewers {
   /** Offers (recvonly video, only `codecs` when given) to `url`; resolves to the viewer's index or the refusal. */
   open(url: string, codecs?: string[]): Promise<{ index: number; status: number; body: string; location: string }>;
-  stats(index: number): Promise<ViewerStats>;
+  stats(index: number): Promise<InboundVideoStats>;
 }
 declare const Framewire: {
   openSource(spec: unknown): Promise<{
@@ -74,16 +69,7 @@ async function installViewers(page: Page): Promise<void> {
       async stats(index) {
         const pc = pcs[index];
         if (!pc) throw new Error(`no viewer ${index}`);
-        let framesDecoded = 0;
-        let codecId = '';
-        const report = await pc.getStats();
-        report.forEach((s: { type: string; kind?: string; framesDecoded?: number; codecId?: string }) => {
-          if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
-          framesDecoded = s.framesDecoded ?? 0;
-          codecId = s.codecId ?? '';
-        });
-        const codec = (report.get(codecId) as { mimeType?: string } | undefined)?.mimeType ?? '';
-        return { framesDecoded, codec, state: pc.connectionState };
+        return window.inboundVideoStats(pc);
       },
     };
   });
@@ -107,16 +93,8 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
   }
 
   /** Waits until viewer `index` of `p` has decoded `count` more frames than now; returns its stats. */
-  async function decodesMore(p: Page, index: number, count: number, what: string): Promise<ViewerStats> {
-    const start = (await p.evaluate((i) => window.fw.stats(i), index)).framesDecoded;
-    return waitUntil(
-      async () => {
-        const stats = await p.evaluate((i) => window.fw.stats(i), index);
-        return stats.framesDecoded >= start + count ? stats : undefined;
-      },
-      what,
-      30_000,
-    );
+  function viewerDecodes(p: Page, index: number, count: number, what: string): Promise<InboundVideoStats> {
+    return decodesMore(() => p.evaluate((i) => window.fw.stats(i), index), count, what, 30_000);
   }
 
   async function metrics(): Promise<string> {
@@ -164,7 +142,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       assert.match(o.location, /^\/offer\/[\w-]+$/);
     }
     for (const { index } of opened) {
-      const stats = await decodesMore(page, index, 10, `viewer ${index} to decode 10 frames`);
+      const stats = await viewerDecodes(page, index, 10, `viewer ${index} to decode 10 frames`);
       assert.equal(stats.codec, 'video/H264');
     }
     assert.equal(output().stats.passthroughClients, 10);
@@ -209,7 +187,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
         const restarts = feed.stats.transcoderRestarts;
         const joined = await page.evaluate((url) => window.fw.open(url), `${base}/offer`);
         assert.equal(joined.status, 201, joined.body);
-        const stats = await decodesMore(page, joined.index, 1, 'the late joiner’s first frame');
+        const stats = await viewerDecodes(page, joined.index, 1, 'the late joiner’s first frame');
         assert.equal(stats.codec, 'video/H264');
         const restarted = feed.stats.transcoderRestarts - restarts;
         joins.push(`${keyframes} keyframes, ${restarted} encoder restarts`);
@@ -226,7 +204,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
     await installViewers(doomed);
     const gone = await doomed.evaluate((url) => window.fw.open(url), `${base}/offer`);
     assert.equal(gone.status, 201, gone.body);
-    await decodesMore(doomed, gone.index, 5, 'the doomed viewer to decode');
+    await viewerDecodes(doomed, gone.index, 5, 'the doomed viewer to decode');
     const before = output().stats.passthroughClients;
     await doomed.close();
     // No DELETE: the bridge notices the silence (no RTCP) and drops the session.
@@ -235,7 +213,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       'the closed page’s session to be dropped',
       30_000,
     );
-    for (let index = 0; index < 11; index++) await decodesMore(page, index, 10, `viewer ${index} to keep decoding`);
+    for (let index = 0; index < 11; index++) await viewerDecodes(page, index, 10, `viewer ${index} to keep decoding`);
   });
 
   it('refuses an offer with neither H.264 nor VP8 (400 FW_ERR_CODEC_UNSUPPORTED) and keeps serving', async () => {
@@ -244,9 +222,9 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       `${base}/sources/testpattern/offer`,
     );
     assert.equal(refused.status, 400, refused.body);
-    assert.equal((JSON.parse(refused.body) as { error: string }).error, 'FW_ERR_CODEC_UNSUPPORTED');
+    assert.equal(errorCode(refused.body), 'FW_ERR_CODEC_UNSUPPORTED');
     assert.equal((await fetch(`${base}/health`)).status, 200);
-    await decodesMore(page, 0, 10, 'viewer 0 to keep decoding');
+    await viewerDecodes(page, 0, 10, 'viewer 0 to keep decoding');
   });
 
   it('serves viewers without H.264 the one shared VP8 encode (not the worker), stopped after the last', async () => {
@@ -257,7 +235,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
     );
     for (const viewer of vp8) {
       assert.equal(viewer.status, 201, viewer.body);
-      const stats = await decodesMore(page, viewer.index, 10, `VP8 viewer ${viewer.index} to decode`);
+      const stats = await viewerDecodes(page, viewer.index, 10, `VP8 viewer ${viewer.index} to decode`);
       assert.equal(stats.codec, 'video/VP8');
     }
     assert.equal(output().stats.workerSessions, 0, 'no session in the wrtc worker');
@@ -279,7 +257,7 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       'the VP8 encoder to stop after its last viewer',
       60_000,
     );
-    await decodesMore(page, 0, 10, 'the H.264 viewers to keep decoding');
+    await viewerDecodes(page, 0, 10, 'the H.264 viewers to keep decoding');
   });
 
   it('serves the SDK’s WhepSource: frames decoded, capture times from fw.meta', async () => {

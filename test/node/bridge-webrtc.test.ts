@@ -16,6 +16,7 @@ import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { startCli, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
 import { PYTHON, freePort, startPeer } from '../helpers/python.js';
+import { errorCode } from '../helpers/http-error.js';
 
 const TOKEN = 'webrtc-test-token';
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -231,7 +232,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       body: 'v=0\r\n',
     });
     assert.equal(refused.status, 400);
-    assert.equal(((await refused.json()) as { error: string }).error, 'FW_ERR_INVALID_OPTION');
+    assert.equal(errorCode(await refused.text()), 'FW_ERR_INVALID_OPTION');
     await first.evaluate(() => window.viewer?.close());
     await second.evaluate(() => window.viewer?.close());
     await waitUntil(() => output().sessions.length === 0, 'the sessions to end');
@@ -290,7 +291,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.equal(output().stats.trickledCandidates, before + 1);
     const wrongType = await patch(session, 'application/sdp', []);
     assert.equal(wrongType.status, 415);
-    assert.equal(((await wrongType.json()) as { error: string }).error, 'FW_ERR_UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(errorCode(await wrongType.text()), 'FW_ERR_UNSUPPORTED_MEDIA_TYPE');
     assert.equal((await patch(`${base}/offer/00000000-0000`, 'application/trickle-ice-sdpfrag', [])).status, 404);
     await page.evaluate(() => window.viewer?.close());
   });
@@ -300,7 +301,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     for (const token of [undefined, 'wrong-token-123']) {
       const { status, body } = await postOffer(page, '/offer', token === undefined ? {} : { token });
       assert.equal(status, 401);
-      assert.equal((JSON.parse(body) as { error: string }).error, 'FW_ERR_UNAUTHORIZED');
+      assert.equal(errorCode(body), 'FW_ERR_UNAUTHORIZED');
     }
     const code = await page.evaluate(
       (url: string) =>
@@ -353,7 +354,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         ...(method === 'POST' ? { body } : {}),
       });
       const text = await response.text();
-      return { status: response.status, error: text ? (JSON.parse(text) as { error: string }).error : '' };
+      return { status: response.status, error: response.status >= 400 && text ? errorCode(text) : '' };
     };
     const noVideo = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
     const brokenVideo = 'v=0\r\nm=video garbage\r\na=recvonly\r\n';
@@ -371,7 +372,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         413,
         'FW_ERR_MESSAGE_TOO_LARGE',
       ],
-      ['/sources/nope/offer', brokenVideo, 'application/sdp', 404, ''],
+      ['/sources/nope/offer', brokenVideo, 'application/sdp', 404, 'FW_ERR_NOT_FOUND'],
     ];
     for (const [path, body, type, status, error] of cases) {
       const got = await post(path, body, type);
@@ -414,7 +415,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         return { status: response.status, body: await response.text() };
       }, `http://127.0.0.1:${slow.port}/offer`);
       assert.equal(status, 504);
-      assert.equal((JSON.parse(body) as { error: string }).error, 'FW_ERR_TIMEOUT');
+      assert.equal(errorCode(body), 'FW_ERR_TIMEOUT');
       await waitUntil(() => slow.webrtc?.sessions.length === 0, 'the timed-out session to be dropped');
     } finally {
       await slow.close();
@@ -476,7 +477,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
       }, `${url}offer`);
       assert.equal(refused.status, 503);
       assert.equal(refused.retry, '1');
-      assert.equal((JSON.parse(refused.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(errorCode(refused.body), 'FW_ERR_CAPACITY_REACHED');
       assert.equal(await open({}), 'FW_ERR_CAPACITY_REACHED');
       assert.equal(output.sessions.length, 1);
       // Closing the first viewer (still window.viewer: the refused open kept nothing) frees its place.
@@ -499,7 +500,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.equal(output().sessions.length, 0);
     const during = await postOffer(page, '/offer', { token: TOKEN });
     assert.equal(during.status, 503);
-    assert.equal((JSON.parse(during.body) as { error: string }).error, 'FW_ERR_PROCESS_FAILED');
+    assert.equal(errorCode(during.body), 'FW_ERR_PROCESS_FAILED');
     await waitUntil(() => output().ready, 'the restarted worker', 60_000);
     assert.notEqual(output().workerPid, pid);
     assert.equal(output().stats.workerRestarts, 1);
@@ -559,7 +560,7 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
         return { status: response.status, body: await response.text() };
       }, `${url}/offer`);
       assert.equal(second.status, 503);
-      assert.equal((JSON.parse(second.body) as { error: string }).error, 'FW_ERR_CAPACITY_REACHED');
+      assert.equal(errorCode(second.body), 'FW_ERR_CAPACITY_REACHED');
     } finally {
       assert.equal(await cli.stop(), 0);
     }

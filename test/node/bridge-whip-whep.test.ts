@@ -16,6 +16,8 @@ import { launchChromium } from '../helpers/chromium.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { ffprobe, runCli, startCli, startServer, tempDir, waitUntil, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, settleWrtc, startSdkServer } from '../helpers/peers.js';
+import { errorCode } from '../helpers/http-error.js';
+import { decodesMore, type InboundVideoStats } from '../helpers/page-video-stats.js';
 
 const TOKEN = 'whip-whep-test-token';
 const BRIDGE_CLI = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -45,7 +47,7 @@ interface PageHelpers {
   /** Sends DELETE to the session of peer `index`. */
   remove(index: number): Promise<Reply>;
   /** The decoded frames, codec and connection state of peer `index`. */
-  stats(index: number): Promise<{ framesDecoded: number; codec: string; state: string }>;
+  stats(index: number): Promise<InboundVideoStats>;
   /** The statuses of the PATCHes sent while trickling. */
   trickles: number[];
 }
@@ -205,16 +207,7 @@ async function installHelpers(page: Page): Promise<void> {
       },
       async stats(index) {
         const { pc } = peer(index);
-        let framesDecoded = 0;
-        let codecId = '';
-        const report = await pc.getStats();
-        report.forEach((s: { type: string; kind?: string; framesDecoded?: number; codecId?: string }) => {
-          if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
-          framesDecoded = s.framesDecoded ?? 0;
-          codecId = s.codecId ?? '';
-        });
-        const codec = (report.get(codecId) as { mimeType?: string } | undefined)?.mimeType ?? '';
-        return { framesDecoded, codec, state: pc.connectionState };
+        return window.inboundVideoStats(pc);
       },
     };
   });
@@ -290,25 +283,12 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     });
     const text = await response.text();
     statuses.push(response.status);
-    let error = '';
-    try {
-      error = (JSON.parse(text) as { error?: string }).error ?? '';
-    } catch {
-      // not JSON
-    }
+    const error = response.status >= 400 && text !== '' ? errorCode(text) : '';
     return { status: response.status, headers: response.headers, error, text };
   }
 
-  async function decodesMore(p: Page, index: number, count: number, what: string): Promise<{ codec: string }> {
-    const start = (await p.evaluate((i) => window.ww.stats(i), index)).framesDecoded;
-    return waitUntil(
-      async () => {
-        const stats = await p.evaluate((i) => window.ww.stats(i), index);
-        return stats.framesDecoded >= start + count ? stats : undefined;
-      },
-      what,
-      60_000,
-    );
+  function peerDecodes(p: Page, index: number, count: number, what: string): Promise<InboundVideoStats> {
+    return decodesMore(() => p.evaluate((i) => window.ww.stats(i), index), count, what);
   }
 
   /** Waits until the bridge has `count` more published frames than now (any session). */
@@ -410,7 +390,7 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     assert.match(opened.headers['etag'] ?? '', /^"[\da-f]+"$/, 'a strong ETag');
     assert.equal(opened.headers['accept-patch'], 'application/trickle-ice-sdpfrag');
     assert.match(opened.body, /^v=0/);
-    const stats = await decodesMore(page, opened.index, 10, 'the WHEP viewer to decode 10 frames');
+    const stats = await peerDecodes(page, opened.index, 10, 'the WHEP viewer to decode 10 frames');
     assert.equal(stats.codec, 'video/H264');
     await waitUntil(
       () => page.evaluate(() => window.ww.trickles.length > 0),
@@ -435,17 +415,17 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
       opened.index,
     );
     assert.equal(wrongType.status, 415);
-    assert.equal((JSON.parse(wrongType.body) as { error: string }).error, 'FW_ERR_UNSUPPORTED_MEDIA_TYPE');
+    assert.equal(errorCode(wrongType.body), 'FW_ERR_UNSUPPORTED_MEDIA_TYPE');
     assert.equal((await page.evaluate((i) => window.ww.remove(i), opened.index)).status, 200);
   });
 
   it('restarts ICE of a WHEP session on PATCH with If-Match (200, new ETag) and keeps decoding; 412 for a stale ETag', async () => {
     const opened = await page.evaluate((url, token) => window.ww.view(url, token, false), `${base}/whep`, TOKEN);
     assert.equal(opened.status, 201, opened.body);
-    await decodesMore(page, opened.index, 5, 'the viewer to decode before the restart');
+    await peerDecodes(page, opened.index, 5, 'the viewer to decode before the restart');
     const stale = await page.evaluate((i) => window.ww.restart(i, '"0000"'), opened.index);
     assert.equal(stale.status, 412, stale.body);
-    assert.equal((JSON.parse(stale.body) as { error: string }).error, 'FW_ERR_PROTOCOL_VIOLATION');
+    assert.equal(errorCode(stale.body), 'FW_ERR_PROTOCOL_VIOLATION');
     const etag = opened.headers['etag'] ?? '';
     const restarted = await page.evaluate((i, tag) => window.ww.restart(i, tag), opened.index, etag);
     assert.equal(restarted.status, 200, restarted.body);
@@ -453,13 +433,13 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     assert.match(restarted.body, /^a=ice-ufrag:\S+\r\na=ice-pwd:\S+\r\n/);
     assert.match(restarted.body, /a=candidate:.* 127\.0\.0\.1 /);
     assert.ok(restarted.headers['etag'] && restarted.headers['etag'] !== etag, 'a new ETag');
-    await decodesMore(page, opened.index, 15, 'the viewer to decode after the ICE restart');
+    await peerDecodes(page, opened.index, 15, 'the viewer to decode after the ICE restart');
     // The old ETag is stale now; `*` always matches.
     const again = await page.evaluate((i, tag) => window.ww.restart(i, tag), opened.index, etag);
     assert.equal(again.status, 412);
     const star = await page.evaluate((i) => window.ww.restart(i, '*'), opened.index);
     assert.equal(star.status, 200, star.body);
-    await decodesMore(page, opened.index, 15, 'the viewer to decode after the second ICE restart');
+    await peerDecodes(page, opened.index, 15, 'the viewer to decode after the second ICE restart');
     assert.equal((await page.evaluate((i) => window.ww.remove(i), opened.index)).status, 200);
   });
 
@@ -477,7 +457,7 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     assert.ok(audio.startsWith('audio 0 ') || audio.includes('a=inactive'), `audio rejected or inactive:\n${audio}`);
     const msids = new Set([...opened.body.matchAll(/^a=msid:(\S+)/gm)].map((m) => m[1]));
     assert.ok(msids.size <= 1, `one msid for all m-lines: ${[...msids].join(', ')}`);
-    const stats = await decodesMore(page, opened.index, 10, 'the audio+video viewer to decode video');
+    const stats = await peerDecodes(page, opened.index, 10, 'the audio+video viewer to decode video');
     assert.equal(stats.codec, 'video/H264');
     assert.equal((await page.evaluate((i) => window.ww.remove(i), opened.index)).status, 200);
   });
@@ -499,7 +479,7 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
       opened.index,
     );
     assert.equal(restart.status, 422, restart.body);
-    assert.equal((JSON.parse(restart.body) as { error: string }).error, 'FW_ERR_NOT_SUPPORTED');
+    assert.equal(errorCode(restart.body), 'FW_ERR_NOT_SUPPORTED');
     await receivesPublished(5, 'frames after the refused restart');
     assert.equal((await page.evaluate((i) => window.ww.remove(i), opened.index)).status, 200);
     assert.equal(output().sessions.filter((s) => s.mode === 'publish').length, 0);
@@ -660,7 +640,7 @@ describe('standard WHIP (RFC 9725) and WHEP on the bridge, with Chromium and the
     for (const path of ['/whep', '/offer']) {
       const viewer = await page.evaluate((url, token) => window.ww.view(url, token, false), `${base}${path}`, TOKEN);
       assert.equal(viewer.status, 201, viewer.body);
-      await decodesMore(page, viewer.index, 10, `a viewer of ${path} after the bad input`);
+      await peerDecodes(page, viewer.index, 10, `a viewer of ${path} after the bad input`);
       const ended = await page.evaluate((i) => window.ww.remove(i), viewer.index);
       assert.equal(ended.status, path === '/whep' ? 200 : 204);
     }

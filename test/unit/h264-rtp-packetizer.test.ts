@@ -1,14 +1,13 @@
 // H264RtpPacketizer (packages/node-bridge/src/media/h264-rtp-packetizer.ts): H.264 access units to RTP packets
 // (RFC 6184, packetization-mode 1), checked against werift's own depacketizer and a real libx264 stream.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { FramewireError } from '@framewire/core';
 import { AnnexBSplitter } from '../../packages/node-bridge/src/media/annex-b-splitter.js';
 import { splitNalUnits } from '../../packages/node-bridge/src/media/h264.js';
 import { H264RtpPacketizer } from '../../packages/node-bridge/src/media/h264-rtp-packetizer.js';
 import { H264RtpPayload, RtpPacket } from 'werift';
+import { encodeTestPattern } from '../helpers/ffmpeg-test-pattern.js';
 
 const START = Buffer.from([0, 0, 0, 1]);
 /** A NAL unit of `type` (nal_ref_idc 3) with `size` bytes in all, its body a counting pattern. */
@@ -196,38 +195,10 @@ describe('H264RtpPacketizer (RFC 6184, packetization-mode 1)', () => {
   });
 
   it('round-trips a real libx264 stream through werift’s depacketizer', async () => {
-    const { stdout } = await promisify(execFile)(
-      'ffmpeg',
-      [
-        ...[
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc2=size=640x360:rate=30',
-          '-frames:v',
-          '40',
-        ],
-        ...[
-          '-c:v',
-          'libx264',
-          '-profile:v',
-          'baseline',
-          '-g',
-          '15',
-          '-bf',
-          '0',
-          '-sc_threshold',
-          '0',
-          '-x264-params',
-          'aud=1',
-        ],
-        ...['-bsf:v', 'filter_units=remove_types=6', '-f', 'h264', 'pipe:1'],
-      ],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    );
+    const stdout = await encodeTestPattern(40, [
+      ...['-c:v', 'libx264', '-profile:v', 'baseline', '-g', '15', '-bf', '0', '-sc_threshold', '0'],
+      ...['-x264-params', 'aud=1', '-bsf:v', 'filter_units=remove_types=6', '-f', 'h264', 'pipe:1'],
+    ]);
     const splitter = new AnnexBSplitter();
     const accessUnits = [...splitter.push(stdout), ...splitter.flush()];
     assert.equal(accessUnits.length, 40);

@@ -1,17 +1,19 @@
-// H.264 Annex B helpers (packages/node-bridge/src/media/h264.ts): NAL splitting, keyframe checks, SPS parsing, and
-// the JPEG size reader. The SPS cases are real encoder output (ffmpeg/libx264, size known from the encode) plus
+// H.264 Annex B helpers (packages/core/src/h264-bitstream.ts, shared by the bridge and the browser SDK): NAL
+// splitting, keyframe checks, SPS parsing; and the bridge's JPEG size reader (packages/node-bridge/src/media/h264.ts). The SPS cases are real encoder output (ffmpeg/libx264, size known from the encode) plus
 // SPSs written here field by field, for the branches x264 never takes (scaling lists, POC type 1, odd crops).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   NAL_TYPES,
+  avcCodecOfSps,
   findSps,
+  findSpsUnit,
   isKeyAccessUnit,
-  jpegSize,
   nalType,
   parseSps,
   splitNalUnits,
-} from '../../packages/node-bridge/src/media/h264.js';
+} from '../../packages/core/src/h264-bitstream.js';
+import { jpegSize } from '../../packages/node-bridge/src/media/h264.js';
 
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
@@ -361,6 +363,32 @@ describe('parseSps and findSps: malformed input gives undefined', () => {
     ]);
     assert.deepEqual(findSps(au), { codec: 'avc1.64001e', width: 640, height: 480 });
     assert.equal(findSps(Uint8Array.from([0, 0, 0, 1, 0x65, 0x88, 0x80])), undefined);
+    assert.deepEqual(findSpsUnit(au), good);
+    assert.equal(findSpsUnit(Uint8Array.from([0, 0, 0, 1, 0x65, 0x88, 0x80])), undefined);
+  });
+});
+
+describe('avcCodecOfSps: the codec string from the first three bytes (as the SDK configures its decoder)', () => {
+  const cases: { name: string; unit: Uint8Array; expected: string | undefined }[] = [
+    { name: 'High 3.1', unit: bytes(0x67, 0x64, 0x00, 0x1f, 0xac), expected: 'avc1.64001f' },
+    { name: 'constrained Baseline 3.0', unit: bytes(0x67, 0x42, 0xe0, 0x1e), expected: 'avc1.42e01e' },
+    {
+      name: 'Main 4.0, a body the full parser would refuse',
+      unit: bytes(0x67, 0x4d, 0x00, 0x28),
+      expected: 'avc1.4d0028',
+    },
+    { name: 'shorter than 4 bytes', unit: bytes(0x67, 0x64, 0x00), expected: undefined },
+    { name: 'not an SPS (an IDR slice)', unit: bytes(0x65, 0x64, 0x00, 0x1f), expected: undefined },
+  ];
+  for (const { name, unit, expected } of cases) {
+    it(name, () => {
+      assert.equal(avcCodecOfSps(unit), expected);
+    });
+  }
+
+  it('agrees with parseSps on a whole SPS', () => {
+    const unit = writeSps({ profileIdc: 100, levelIdc: 40, widthMbs: 120, heightMapUnits: 68 });
+    assert.equal(avcCodecOfSps(unit), parseSps(unit)?.codec);
   });
 });
 

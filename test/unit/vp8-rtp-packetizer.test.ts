@@ -2,36 +2,17 @@
 // (packages/node-bridge/src/media/ivf-vp8-reader.ts): a real libvpx stream in IVF, read into frames and packetized
 // into RTP (RFC 7741), checked against werift's own VP8 depacketizer.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { FramewireError } from '@framewire/core';
 import { RtpPacket, Vp8RtpPayload } from 'werift';
 import { IvfVp8Reader, type IvfVp8Frame } from '../../packages/node-bridge/src/media/ivf-vp8-reader.js';
 import { Vp8RtpPacketizer } from '../../packages/node-bridge/src/media/vp8-rtp-packetizer.js';
 import { vp8OutputArgs } from '../../packages/node-bridge/src/process/ffmpeg-args.js';
+import { encodeTestPattern } from '../helpers/ffmpeg-test-pattern.js';
 
 /** 30 frames of 640×360 test pattern encoded by the bridge's own VP8 arguments (keyframe every 10 frames), as IVF. */
-async function ivfStream(): Promise<Buffer> {
-  const { stdout } = await promisify(execFile)(
-    'ffmpeg',
-    [
-      ...[
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=640x360:rate=30',
-        '-frames:v',
-        '30',
-      ],
-      ...vp8OutputArgs({ keyframeIntervalFrames: 10, bitrateBps: 2_000_000 }),
-    ],
-    { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-  );
-  return stdout;
+function ivfStream(): Promise<Buffer> {
+  return encodeTestPattern(30, vp8OutputArgs({ keyframeIntervalFrames: 10, bitrateBps: 2_000_000 }));
 }
 
 const isInvalidOption = (error: unknown): boolean =>

@@ -1,4 +1,17 @@
+export { backoffDelayMs } from './backoff-delay.js';
 export { ERROR_CODES, isErrorCode, type ErrorCode } from './error-codes.js';
+export {
+  NAL_TYPES,
+  avcCodecOfSps,
+  findSps,
+  findSpsUnit,
+  isKeyAccessUnit,
+  nalType,
+  parseSps,
+  splitNalUnits,
+  type SpsInfo,
+} from './h264-bitstream.js';
+export { httpErrorBody, type HttpErrorBody } from './http-error-body.js';
 export { FramewireError, assertOption, type FramewireErrorOptions } from './framewire-error.js';
 export {
   LOG_LEVELS,

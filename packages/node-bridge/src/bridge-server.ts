@@ -2,8 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
-import { closeServer, listen, sendJson } from '@framewire/core/node';
-import { formatPrometheus, type MetricFamily } from './http/prometheus.js';
+import { closeServer, formatPrometheus, listen, sendError, sendJson, type MetricFamily } from '@framewire/core/node';
 import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
@@ -147,7 +146,7 @@ export class BridgeServer {
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       bridge.#route(request, response).catch((error: unknown) => {
         log.error('request failed', { error });
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+        if (!response.headersSent) sendError(response, 500, 'FW_ERR_PROCESS_FAILED', 'internal error');
         else response.destroy();
       });
     });
@@ -535,24 +534,6 @@ export class BridgeServer {
     return id === undefined ? undefined : { id, name: match[2] ?? '' };
   }
 
-  /** Routes to an extra output that handles HTTP (WebRTC offers). */
-  #extraHandler(
-    name: string,
-    id: string,
-  ): ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined {
-    for (const extra of this.#extra) {
-      const routed = extra as Partial<{
-        route: (
-          name: string,
-          id: string,
-        ) => ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
-      }>;
-      const handler = routed.route?.(name, id);
-      if (handler) return handler;
-    }
-    return undefined;
-  }
-
   async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://bridge');
     const path = url.pathname;
@@ -578,10 +559,7 @@ export class BridgeServer {
     if (!this.authorized(request)) {
       const error = this.#refuse(request);
       response.setHeader('www-authenticate', 'Bearer realm="framewire-bridge"');
-      sendJson(response, 401, {
-        error: error.code,
-        message: 'a valid token is required (Authorization: Bearer … or ?token=…)',
-      });
+      sendError(response, 401, error.code, 'a valid token is required (Authorization: Bearer … or ?token=…)');
       return;
     }
     if (
@@ -594,13 +572,8 @@ export class BridgeServer {
     }
     if (this.#webrtc && (await this.#routeWebRtc(request, response, path))) return;
     const target = this.#resolve(path);
-    const extra = target && this.#extraHandler(target.name, target.id);
-    if (extra) {
-      await extra(request, response);
-      return;
-    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendJson(response, 405, { error: 'method not allowed' });
+      sendError(response, 405, 'FW_ERR_PROTOCOL_VIOLATION', `method not allowed: ${request.method ?? ''}`);
       return;
     }
     if (path === BRIDGE_PATHS.metrics) {
@@ -622,7 +595,7 @@ export class BridgeServer {
       await mjpeg.handleSnapshot(response);
       return;
     }
-    sendJson(response, 404, { error: `not found: ${path}` });
+    sendError(response, 404, 'FW_ERR_NOT_FOUND', `not found: ${path}`);
   }
 
   /**
@@ -642,11 +615,11 @@ export class BridgeServer {
     }
     if (request.method !== 'POST') {
       response.setHeader('allow', 'POST, OPTIONS');
-      sendJson(response, 405, { error: 'method not allowed', message: 'POST an SDP offer' });
+      sendError(response, 405, 'FW_ERR_PROTOCOL_VIOLATION', 'method not allowed: POST an SDP offer');
       return true;
     }
     if (!this.#sources.some((s) => s.id === id)) {
-      sendJson(response, 404, { error: `not found: ${path}` });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', `not found: ${path}`);
       return true;
     }
     await webrtc.handleOffer(request, response, id, kind === 'publish' ? 'publish' : 'view');

@@ -41,7 +41,7 @@ export { RoomPeerSource } from './sources/room-peer-source.js';
 export type { PeerFrame } from './sources/peer-frame.js';
 export { BridgeRoomPeer, type BridgeRoomPeerOptions, type BridgeRoomPeerStats } from './peers/bridge-room-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
-export { formatPrometheus, type MetricFamily } from './http/prometheus.js';
+export { formatPrometheus, type MetricFamily } from '@framewire/core/node';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
 export { SourceBase } from './sources/source-base.js';
 export { FfmpegSource, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';

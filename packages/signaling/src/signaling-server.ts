@@ -3,8 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { FramewireError, assertOption, createLogger, type ErrorCode } from '@framewire/core';
-import { closeServer, listen, sendJson } from '@framewire/core/node';
+import { FramewireError, assertOption, createLogger, httpErrorBody, type ErrorCode } from '@framewire/core';
+import {
+  HttpFailure,
+  closeServer,
+  formatPrometheus,
+  listen,
+  readRequestBody,
+  sendError,
+  sendFailure,
+  sendJson,
+  type MetricFamily,
+} from '@framewire/core/node';
 import {
   CLOSE_CODES,
   SIGNALING_PATHS,
@@ -340,31 +350,44 @@ export class SignalingServer {
   /** Prometheus text for `/metrics`. */
   metrics(): string {
     const c = this.#counters;
-    const lines = [
-      '# TYPE framewire_signaling_connections gauge',
-      `framewire_signaling_connections ${this.#sessions.size}`,
-      '# TYPE framewire_signaling_peers gauge',
-      `framewire_signaling_peers ${this.#peers.size}`,
-      '# TYPE framewire_signaling_rooms gauge',
-      `framewire_signaling_rooms ${this.#rooms.size}`,
-      '# TYPE framewire_signaling_connections_accepted_total counter',
-      `framewire_signaling_connections_accepted_total ${c.connectionsAccepted}`,
-      '# TYPE framewire_signaling_messages_received_total counter',
-      `framewire_signaling_messages_received_total ${c.messagesReceived}`,
-      '# TYPE framewire_signaling_messages_relayed_total counter',
-      `framewire_signaling_messages_relayed_total ${c.messagesRelayed}`,
-      '# TYPE framewire_signaling_resumes_total counter',
-      `framewire_signaling_resumes_total ${c.resumes}`,
-      '# TYPE framewire_signaling_upgrades_rejected_total counter',
-      ...Object.entries(c.upgradesRejected).map(
-        ([reason, n]) => `framewire_signaling_upgrades_rejected_total{reason="${reason}"} ${n}`,
+    const family = (
+      name: string,
+      type: MetricFamily['type'],
+      help: string,
+      values: number | Record<string, number>,
+      label = '',
+    ): MetricFamily => ({
+      name,
+      type,
+      help,
+      samples:
+        typeof values === 'number'
+          ? [{ value: values }]
+          : Object.entries(values).map(([key, value]) => ({ labels: { [label]: key }, value })),
+    });
+    return formatPrometheus([
+      family('framewire_signaling_connections', 'gauge', 'Open WebSocket connections.', this.#sessions.size),
+      family('framewire_signaling_peers', 'gauge', 'Peers joined to a room.', this.#peers.size),
+      family('framewire_signaling_rooms', 'gauge', 'Rooms with at least one peer.', this.#rooms.size),
+      family(
+        'framewire_signaling_connections_accepted_total',
+        'counter',
+        'WebSocket connections accepted.',
+        c.connectionsAccepted,
       ),
-      '# TYPE framewire_signaling_errors_sent_total counter',
-      ...Object.entries(c.errorsSent).map(([code, n]) => `framewire_signaling_errors_sent_total{code="${code}"} ${n}`),
-      '# TYPE process_resident_memory_bytes gauge',
-      `process_resident_memory_bytes ${process.memoryUsage().rss}`,
-    ];
-    return `${lines.join('\n')}\n`;
+      family('framewire_signaling_messages_received_total', 'counter', 'Messages received.', c.messagesReceived),
+      family('framewire_signaling_messages_relayed_total', 'counter', 'Messages relayed to peers.', c.messagesRelayed),
+      family('framewire_signaling_resumes_total', 'counter', 'Sessions resumed after a reconnect.', c.resumes),
+      family(
+        'framewire_signaling_upgrades_rejected_total',
+        'counter',
+        'WebSocket upgrades refused, by reason.',
+        c.upgradesRejected,
+        'reason',
+      ),
+      family('framewire_signaling_errors_sent_total', 'counter', 'Error messages sent, by code.', c.errorsSent, 'code'),
+      family('process_resident_memory_bytes', 'gauge', 'Resident memory, in bytes.', process.memoryUsage().rss),
+    ]);
   }
 
   /**
@@ -413,19 +436,24 @@ export class SignalingServer {
       await this.#check(request, response);
     } else if (path === SIGNALING_PATHS.devToken && this.#options.devTokens) {
       if (request.method !== 'POST') {
-        sendJson(response, 405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
+        sendError(response, 405, 'FW_ERR_INVALID_OPTION', 'use POST');
         return;
       }
       try {
-        const body = await readBody(request, 4096);
+        const body = await readRequestBody(request, 4096);
         const token = await this.tokens.issue(JSON.parse(body) as TokenRequest);
         sendJson(response, 200, { token });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        sendJson(response, 400, { error: { code: 'FW_ERR_INVALID_OPTION', message } });
+        if (error instanceof HttpFailure) {
+          // The rest of the body is not read: the connection cannot carry another request.
+          response.setHeader('connection', 'close');
+          sendFailure(response, error);
+          return;
+        }
+        sendError(response, 400, 'FW_ERR_INVALID_OPTION', error instanceof Error ? error.message : String(error));
       }
     } else {
-      sendJson(response, 404, { error: `not found: ${path}` });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', `not found: ${path}`);
     }
   }
 
@@ -496,14 +524,14 @@ export class SignalingServer {
       return;
     }
     if (request.method !== 'POST') {
-      sendJson(response, 405, { error: { code: 'FW_ERR_INVALID_OPTION', message: 'use POST' } });
+      sendError(response, 405, 'FW_ERR_INVALID_OPTION', 'use POST');
       return;
     }
     const admission = await this.#admit(request, bearerToken(request), true);
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     if ('refusal' in admission) {
       const { status, code, message } = admission.refusal;
-      sendJson(response, status, { error: { code, message } });
+      sendError(response, status, code, message);
     } else sendJson(response, 200, { ok: true, room: admission.claims.room, role: admission.claims.role });
   }
 
@@ -513,7 +541,7 @@ export class SignalingServer {
     const reject = (status: number, code: ErrorCode, reason: string, message: string): void => {
       this.#counters.upgradesRejected[reason] = (this.#counters.upgradesRejected[reason] ?? 0) + 1;
       log.debug(`upgrade refused: ${reason}`, { status, ip: request.socket.remoteAddress });
-      const body = JSON.stringify({ error: { code, message } });
+      const body = JSON.stringify(httpErrorBody(code, message));
       if (socket.writable) {
         socket.write(
           `HTTP/1.1 ${status} ${httpReason(status)}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
@@ -976,22 +1004,4 @@ function httpReason(status: number): string {
     { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' }[status] ??
     'Service Unavailable'
   );
-}
-
-function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(new Error(`body larger than ${maxBytes} bytes`));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

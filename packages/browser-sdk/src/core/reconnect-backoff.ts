@@ -1,4 +1,4 @@
-import { assertOption } from '@framewire/core';
+import { assertOption, backoffDelayMs } from '@framewire/core';
 
 /** Options of {@link ReconnectBackoff}. */
 export interface ReconnectBackoffOptions {
@@ -38,7 +38,7 @@ export class ReconnectBackoff {
   /** The delay before the next retry in ms, or `null` when retries are used up. Counts the retry. */
   nextDelayMs(): number | null {
     if (this.#attempt >= this.#maxRetries) return null;
-    const delay = Math.min(this.#maxMs, this.#initialMs * 2 ** this.#attempt);
+    const delay = backoffDelayMs(this.#initialMs, this.#maxMs, this.#attempt);
     this.#attempt++;
     return delay;
   }

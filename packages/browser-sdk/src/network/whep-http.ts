@@ -42,7 +42,7 @@ export function iceGathered(pc: RTCPeerConnection): Promise<void> {
 }
 
 /**
- * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error, message }`): 401/403
+ * The error for a refused WHEP/WHIP `POST` (the bridge answers JSON `{ error: { code, message } }`): 401/403
  * `FW_ERR_UNAUTHORIZED` (fatal), 503 with `FW_ERR_CAPACITY_REACHED` that code, another 503
  * `FW_ERR_CONNECTION_FAILED` (restarting), anything else `FW_ERR_NETWORK_FAILED` (fatal).
  */
@@ -50,9 +50,9 @@ export function whepRefusal(status: number, body: string, url: string): Framewir
   let code = '';
   let message = body.slice(0, 200);
   try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    code = parsed.error ?? '';
-    message = parsed.message ?? message;
+    const parsed = JSON.parse(body) as { error?: { code?: string; message?: string } };
+    code = parsed.error?.code ?? '';
+    message = parsed.error?.message ?? message;
   } catch {
     // not JSON: keep the text
   }

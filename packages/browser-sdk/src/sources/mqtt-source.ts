@@ -2,7 +2,9 @@ import {
   FramewireError,
   MQTT_DEFAULT_TOPIC_PREFIX,
   assertOption,
+  avcCodecOfSps,
   decodeMqttFrame,
+  findSpsUnit,
   mqttFrameTopic,
 } from '@framewire/core';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
@@ -151,7 +153,8 @@ export class MqttSource extends QueuedFrameSource {
         this.#skipped++;
         return;
       }
-      const codec = avcCodecFromSps(data);
+      const sps = findSpsUnit(data);
+      const codec = sps && avcCodecOfSps(sps);
       if (!codec) {
         this.#skipped++;
         return;
@@ -205,15 +208,4 @@ async function decodeJpeg(jpeg: Uint8Array, timestamp: number): Promise<VideoFra
   } finally {
     decoder.close();
   }
-}
-
-/** `avc1.PPCCLL` from the first SPS NAL unit of an Annex B access unit; `undefined` without one. */
-function avcCodecFromSps(data: Uint8Array): string | undefined {
-  for (let i = 0; i + 7 < data.length; i++) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1 && ((data[i + 3] ?? 0) & 0x1f) === 7) {
-      const hex = (v: number | undefined): string => (v ?? 0).toString(16).padStart(2, '0');
-      return `avc1.${hex(data[i + 4])}${hex(data[i + 5])}${hex(data[i + 6])}`;
-    }
-  }
-  return undefined;
 }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { sendJson } from '@framewire/core/node';
+import { sendError } from '@framewire/core/node';
 
 /** MIME types of the files a framewire page and its packaged streams use. */
 export const MIME_TYPES: Readonly<Record<string, string>> = {
@@ -54,18 +54,18 @@ export class StaticFiles {
     try {
       decoded = decodeURIComponent(relativePath);
     } catch {
-      sendJson(response, 400, { error: 'bad path' });
+      sendError(response, 400, 'FW_ERR_INVALID_OPTION', 'bad path');
       return;
     }
     const path = resolve(join(this.root, decoded === '' || decoded.endsWith('/') ? `${decoded}index.html` : decoded));
     const inside = relative(this.root, path);
     if (inside.startsWith('..') || inside.split(sep).some((part) => part.startsWith('.')) || decoded.includes('\0')) {
-      sendJson(response, 404, { error: 'not found' });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', 'not found');
       return;
     }
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {
-      sendJson(response, 404, { error: 'not found' });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', 'not found');
       return;
     }
     const type = MIME_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';

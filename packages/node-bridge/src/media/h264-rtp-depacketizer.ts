@@ -1,4 +1,5 @@
 import { H264RtpPayload, type RtpPacket } from 'werift';
+import { isKeyAccessUnit } from './h264.js';
 
 /** An access unit put back together by {@link H264RtpDepacketizer}. */
 export interface DepacketizedAccessUnit {
@@ -60,7 +61,7 @@ export class H264RtpDepacketizer {
     this.#reset(undefined);
     if (broken || nalus.length === 0) return undefined;
     const data = Buffer.concat(nalus);
-    const key = hasIdr(data);
+    const key = isKeyAccessUnit(data);
     if (this.#needKey && !key) return undefined;
     this.#needKey = false;
     return { data, key, rtpTimestamp: timestamp };
@@ -72,12 +73,4 @@ export class H264RtpDepacketizer {
     this.#timestamp = timestamp;
     this.#broken = false;
   }
-}
-
-/** True when the Annex B data has an IDR slice (NAL unit type 5). */
-function hasIdr(data: Buffer): boolean {
-  for (let i = 0; i + 3 < data.length; i++) {
-    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1 && ((data[i + 3] ?? 0) & 0x1f) === 5) return true;
-  }
-  return false;
 }

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { TypedEmitter, assertOption, createLogger, type FramewireError } from '@framewire/core';
-import { sendJson } from '@framewire/core/node';
-import { HttpFailure } from '../http/http-failure.js';
-import { readRequestBody } from '../http/read-request-body.js';
+import { HttpFailure, readRequestBody, sendError, sendFailure, sendJson } from '@framewire/core/node';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import type { RawFrame } from '../media/raw-frame.js';
@@ -374,7 +372,7 @@ export class WebRtcOutput {
       }
       // The rest of a refused body is not read: the connection cannot carry another request.
       if (failure.status === 413) response.setHeader('connection', 'close');
-      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+      sendFailure(response, failure);
     }
   }
 
@@ -391,14 +389,16 @@ export class WebRtcOutput {
     }
     if (request.method !== 'DELETE') {
       response.setHeader('allow', 'PATCH, DELETE');
-      sendJson(response, 405, {
-        error: 'method not allowed',
-        message: 'PATCH adds ICE candidates, DELETE ends a session',
-      });
+      sendError(
+        response,
+        405,
+        'FW_ERR_PROTOCOL_VIOLATION',
+        'method not allowed: PATCH adds ICE candidates, DELETE ends a session',
+      );
       return;
     }
     if (!this.endSession(sessionId)) {
-      sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', `no session ${sessionId}`);
       return;
     }
     response.writeHead(204, { 'cache-control': 'no-store' });
@@ -468,25 +468,26 @@ export class WebRtcOutput {
 
   async #trickle(request: IncomingMessage, response: ServerResponse, sessionId: string): Promise<void> {
     if (!this.hasSession(sessionId)) {
-      sendJson(response, 404, { error: 'not found', message: `no session ${sessionId}` });
+      sendError(response, 404, 'FW_ERR_NOT_FOUND', `no session ${sessionId}`);
       return;
     }
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (type !== 'application/trickle-ice-sdpfrag') {
       response.setHeader('connection', 'close');
-      sendJson(response, 415, {
-        error: 'FW_ERR_UNSUPPORTED_MEDIA_TYPE',
-        message: 'PATCH a session with an application/trickle-ice-sdpfrag body',
-      });
+      sendError(
+        response,
+        415,
+        'FW_ERR_UNSUPPORTED_MEDIA_TYPE',
+        'PATCH a session with an application/trickle-ice-sdpfrag body',
+      );
       return;
     }
     let body: string;
     try {
       body = await readRequestBody(request, this.#options.maxOfferBytes);
     } catch (error) {
-      const failure = error as HttpFailure;
       response.setHeader('connection', 'close');
-      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+      sendFailure(response, error as HttpFailure);
       return;
     }
     await this.addCandidates(sessionId, parseSdpFrag(body));

@@ -1,4 +1,4 @@
-import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { FramewireError, TypedEmitter, assertOption, backoffDelayMs, createLogger } from '@framewire/core';
 import { RTCPeerConnection, type RTCRtpSender } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
 import { RtpFanout } from '../webrtc/rtp-fanout.js';
@@ -266,7 +266,7 @@ export class WhipPushOutput {
 
   async #fail(error: FramewireError): Promise<void> {
     if (this.#closed || this.#state === 'retrying') return;
-    const delay = Math.min(this.#options.maxRetryDelayMs, this.#options.retryDelayMs * 2 ** this.#failures);
+    const delay = backoffDelayMs(this.#options.retryDelayMs, this.#options.maxRetryDelayMs, this.#failures);
     this.#failures++;
     this.#setState('retrying', delay);
     log.warn(`${this.#options.url}: ${error.code}: ${error.message}; publishing again in ${delay} ms`);

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLogger } from '@framewire/core';
-import { sendJson } from '@framewire/core/node';
+import { HttpFailure, readRequestBody, sendFailure } from '@framewire/core/node';
 import type { WebRtcIceServer, WebRtcOutput } from './webrtc-output.js';
 import type { IpcDelivery } from '../webrtc/webrtc-ipc.js';
 import { parseSdpFrag } from '../webrtc/trickle-ice-sdpfrag.js';
-import { HttpFailure } from '../http/http-failure.js';
-import { readRequestBody } from '../http/read-request-body.js';
 
 /** Options of {@link WhipWhepEndpoints}. */
 export interface WhipWhepEndpointsOptions {
@@ -124,7 +122,7 @@ export class WhipWhepEndpoints {
       if (failure.status === 503) response.setHeader('retry-after', '1');
       // A refused body may be unread: the connection cannot carry another request.
       if (failure.status === 413 || failure.status === 415) response.setHeader('connection', 'close');
-      sendJson(response, failure.status, { error: failure.code, message: failure.message });
+      sendFailure(response, failure);
     }
     return true;
   }

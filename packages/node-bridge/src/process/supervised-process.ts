@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { assertOption, FramewireError, TypedEmitter, createLogger } from '@framewire/core';
+import { assertOption, backoffDelayMs, FramewireError, TypedEmitter, createLogger } from '@framewire/core';
 
 /** Options of {@link SupervisedProcess}. */
 export interface SupervisedProcessOptions {
@@ -186,7 +186,7 @@ export class SupervisedProcess {
     this.#child = undefined;
     // A process that ran for a while before failing starts the backoff again from the shortest delay.
     if (Date.now() - spawnedAtMs > STABLE_AFTER_MS) this.#failuresInARow = 0;
-    const delayMs = Math.min(this.#options.restartDelayMs * 2 ** this.#failuresInARow, this.#options.maxRestartDelayMs);
+    const delayMs = backoffDelayMs(this.#options.restartDelayMs, this.#options.maxRestartDelayMs, this.#failuresInARow);
     this.#failuresInARow++;
     this.#restarts++;
     const error = new FramewireError('FW_ERR_PROCESS_FAILED', `${this.name}: ${reason}`, {

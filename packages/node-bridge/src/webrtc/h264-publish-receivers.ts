@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { RTCPeerConnection, type RTCRtpReceiver, type RtpPacket } from 'werift';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import { H264RtpDepacketizer } from '../media/h264-rtp-depacketizer.js';
-import { LoopbackStunServer } from './loopback-stun-server.js';
 import type { OfferedH264 } from './offer-video-codecs.js';
-import type { SdpFrag, SdpFragCandidate } from './trickle-ice-sdpfrag.js';
 import {
   iceGatheringComplete,
-  isMdnsCandidate,
   keepCandidates,
-  restartWeriftIce,
   weriftH264PeerConfig,
   weriftIceServers,
   type WeriftIceServer,
 } from './werift-ice.js';
+import { WeriftSessions, type WeriftSessionEntry } from './werift-sessions.js';
 
 /** Options of {@link H264PublishReceivers}. */
 export interface H264PublishReceiversOptions {
@@ -50,11 +47,7 @@ export type H264PublishReceiversEvents = {
   session: { session: H264PublishSession };
 };
 
-interface Entry {
-  session: H264PublishSession;
-  pc: RTCPeerConnection;
-  timer: NodeJS.Timeout;
-}
+type Entry = WeriftSessionEntry<H264PublishSession>;
 
 const log = createLogger('webrtc-publish-h264');
 /** Least time between two keyframe requests (PLI) of one publisher, in ms. */
@@ -66,40 +59,25 @@ const PLI_INTERVAL_MS = 500;
  * takes the VP8 publishers, has no H.264). Lost packets drop the access units up to the next keyframe, which is
  * asked for with a PLI.
  */
-export class H264PublishReceivers {
+export class H264PublishReceivers extends WeriftSessions<H264PublishSession, Entry, H264PublishReceiversEvents> {
   readonly #options: Required<H264PublishReceiversOptions>;
-  readonly #events = new TypedEmitter<H264PublishReceiversEvents>();
-  readonly #entries = new Map<string, Entry>();
-  #stun: Promise<LoopbackStunServer> | undefined;
-  #closed = false;
 
   /** Validates the options. */
   constructor(options: H264PublishReceiversOptions = {}) {
-    this.#options = { iceAddresses: [], iceServers: [], maxSessions: 16, connectTimeoutMs: 30_000, ...options };
-    const o = this.#options;
+    const o: Required<H264PublishReceiversOptions> = {
+      iceAddresses: [],
+      iceServers: [],
+      maxSessions: 16,
+      connectTimeoutMs: 30_000,
+      ...options,
+    };
     assertOption(
       Number.isInteger(o.maxSessions) && o.maxSessions >= 1,
       `maxSessions must be an integer >= 1; got ${o.maxSessions}`,
     );
     assertOption(o.connectTimeoutMs >= 1000, `connectTimeoutMs must be >= 1000; got ${o.connectTimeoutMs}`);
-  }
-
-  /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof H264PublishReceiversEvents>(
-    event: E,
-    listener: (payload: H264PublishReceiversEvents[E]) => void,
-  ): () => void {
-    return this.#events.on(event, listener);
-  }
-
-  /** The open sessions with their counters. */
-  get sessions(): H264PublishSession[] {
-    return [...this.#entries.values()].map((e) => ({ ...e.session }));
-  }
-
-  /** True when `sessionId` is an open H.264 publisher. */
-  has(sessionId: string): boolean {
-    return this.#entries.has(sessionId);
+    super(o, log);
+    this.#options = o;
   }
 
   /**
@@ -108,29 +86,19 @@ export class H264PublishReceivers {
    * `close()`, `FW_ERR_SDP_INVALID` when the offer is refused.
    */
   async answer(offerSdp: string, h264: OfferedH264): Promise<{ sessionId: string; sdp: string }> {
-    if (this.#closed) throw new FramewireError('FW_ERR_CLOSED', 'the bridge is shutting down', { stage: 'webrtc' });
-    if (this.#entries.size >= this.#options.maxSessions)
-      throw new FramewireError(
-        'FW_ERR_CAPACITY_REACHED',
-        `the bridge already has ${this.#options.maxSessions} H.264 publishers; try again later`,
-        { stage: 'webrtc' },
-      );
+    this.admit(
+      this.#options.maxSessions,
+      `the bridge already has ${this.#options.maxSessions} H.264 publishers; try again later`,
+    );
     const { iceAddresses } = this.#options;
-    const { servers, loopback } = await weriftIceServers(this.#options.iceServers, () => {
-      this.#stun ??= LoopbackStunServer.start();
-      return this.#stun;
-    });
+    const { servers, loopback } = await weriftIceServers(this.#options.iceServers, () => this.loopbackStun());
     const pc = new RTCPeerConnection(
       weriftH264PeerConfig({ payloadType: h264.payloadType, fmtp: h264.fmtp, fir: false }, servers, iceAddresses),
     );
     const id = randomUUID();
     const session: H264PublishSession = { id, state: 'new', accessUnits: 0, bytesReceived: 0, packetsLost: 0 };
-    const timer = setTimeout(() => {
-      if (this.#entries.get(id)?.session.state !== 'connected') this.#end(id, 'failed');
-    }, this.#options.connectTimeoutMs);
-    timer.unref();
-    const entry: Entry = { session, pc, timer };
-    this.#entries.set(id, entry);
+    const entry: Entry = { session, pc, answeredAtMs: 0 };
+    this.entries.set(id, entry);
     pc.onTrack.subscribe((track) => {
       if (track.kind !== 'video') return;
       const receiver = pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
@@ -145,52 +113,16 @@ export class H264PublishReceivers {
       await iceGatheringComplete(pc);
       const sdp = keepCandidates(pc.localDescription?.sdp ?? '', iceAddresses, loopback);
       if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
-      pc.connectionStateChange.subscribe((state) => this.#onState(entry, state));
+      entry.answeredAtMs = Date.now();
+      pc.connectionStateChange.subscribe((state) => this.stateChanged(entry, state));
       return { sessionId: id, sdp };
     } catch (error) {
-      this.#end(id, 'failed');
+      this.endSession(id, 'failed');
       throw new FramewireError('FW_ERR_SDP_INVALID', `the offer was refused: ${(error as Error).message}`, {
         stage: 'webrtc',
         cause: error,
       });
     }
-  }
-
-  /** Adds ICE candidates a publisher found after its offer (trickle ICE), kept to `iceAddresses`. */
-  async addCandidates(sessionId: string, candidates: SdpFragCandidate[]): Promise<void> {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return;
-    for (const candidate of candidates) {
-      if (isMdnsCandidate(candidate.candidate)) continue;
-      await entry.pc
-        .addIceCandidate(candidate)
-        .catch((error: unknown) => log.debug(`candidate for ${sessionId}: ${String(error)}`));
-    }
-  }
-
-  /** Restarts ICE for a publisher (see {@link restartWeriftIce}); `undefined` when there is no such session. */
-  async restartIce(sessionId: string, frag: SdpFrag): Promise<string | undefined> {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return undefined;
-    return restartWeriftIce(entry.pc, frag, this.#options.iceAddresses, this.#stun !== undefined);
-  }
-
-  /** Ends a session (`DELETE` of its resource); false when there is no such session. */
-  end(sessionId: string): boolean {
-    if (!this.#entries.has(sessionId)) return false;
-    this.#end(sessionId, 'closed');
-    return true;
-  }
-
-  /** Ends every session. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const pcs = [...this.#entries.values()].map((e) => e.pc);
-    for (const id of [...this.#entries.keys()]) this.#end(id, 'closed');
-    await Promise.allSettled(pcs.map((pc) => pc.close()));
-    this.#events.removeAllListeners();
-    (await this.#stun?.catch(() => undefined))?.close();
   }
 
   #receive(
@@ -203,7 +135,7 @@ export class H264PublishReceivers {
     let lastTimestamp: number | undefined;
     let elapsedTicks = 0;
     subscribe((packet) => {
-      if (!this.#entries.has(entry.session.id)) return;
+      if (!this.entries.has(entry.session.id)) return;
       const unit = depacketizer.push(packet);
       entry.session.packetsLost = depacketizer.lost;
       const now = Date.now();
@@ -221,7 +153,7 @@ export class H264PublishReceivers {
       lastTimestamp = unit.rtpTimestamp;
       entry.session.accessUnits++;
       entry.session.bytesReceived += unit.data.length;
-      this.#events.emit('accessUnit', {
+      this.events.emit('accessUnit', {
         sessionId: entry.session.id,
         frame: {
           codec: 'h264',
@@ -232,25 +164,5 @@ export class H264PublishReceivers {
         },
       });
     });
-  }
-
-  #onState(entry: Entry, state: string): void {
-    if (!this.#entries.has(entry.session.id)) return;
-    if (state === 'closed' || state === 'failed') {
-      this.#end(entry.session.id, state);
-      return;
-    }
-    entry.session.state = state;
-    this.#events.emit('session', { session: { ...entry.session } });
-  }
-
-  #end(sessionId: string, state: 'closed' | 'failed'): void {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return;
-    this.#entries.delete(sessionId);
-    clearTimeout(entry.timer);
-    entry.session.state = state;
-    void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
-    this.#events.emit('session', { session: { ...entry.session } });
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
@@ -10,21 +10,20 @@ import {
   type RTCRtpSender,
 } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
-import { LoopbackStunServer } from './loopback-stun-server.js';
 import { PassthroughAudio } from './passthrough-audio.js';
-import type { SdpFrag } from './trickle-ice-sdpfrag.js';
-import { iceGatheringComplete, keepCandidates, restartWeriftIce } from './werift-ice.js';
+import { candidateAddress } from './trickle-ice-sdpfrag.js';
+import {
+  iceGatheringComplete,
+  isMdnsCandidate,
+  keepCandidates,
+  weriftIceServers,
+  type WeriftIceServer,
+} from './werift-ice.js';
+import { WeriftSessions, type WeriftSessionEntry } from './werift-sessions.js';
 import { RtpFanout, type RtpFanoutCodec } from './rtp-fanout.js';
 
 /** An ICE server of the passthrough peer connections (the `RTCIceServer` shape). */
-export interface PassthroughIceServer {
-  /** `stun:` or `turn:` URL(s). */
-  urls: string | string[];
-  /** TURN user name. */
-  username?: string;
-  /** TURN password. */
-  credential?: string;
-}
+export type PassthroughIceServer = WeriftIceServer;
 
 /** Options of {@link PassthroughViewers}. */
 export interface PassthroughViewersOptions {
@@ -93,14 +92,11 @@ export interface PassthroughViewersStats {
   bytesSent: number;
 }
 
-interface Entry {
-  session: PassthroughSession;
-  pc: RTCPeerConnection;
+interface Entry extends WeriftSessionEntry<PassthroughSession> {
   sender: RTCRtpSender | undefined;
   /** The viewer's `fw.meta` data channel, when its offer has one: each frame's capture time. */
   meta: RTCDataChannel | undefined;
   lastRtcpMs: number;
-  answeredAtMs: number;
   stopWrites: () => void;
   stopAudio: () => void;
 }
@@ -116,22 +112,17 @@ const log = createLogger('webrtc-passthrough');
  * keyframe (the feed's encoder has a fixed keyframe interval), and a viewer that connects mid-group gets the group
  * of pictures so far at once. An offer's `fw.meta` data channel gets each frame's capture time.
  */
-export class PassthroughViewers {
+export class PassthroughViewers extends WeriftSessions<PassthroughSession, Entry, PassthroughViewersEvents> {
   readonly #feeds: (sourceId: string, codec: RtpFanoutCodec) => FrameFeed;
   readonly #options: Required<PassthroughViewersOptions>;
-  readonly #events = new TypedEmitter<PassthroughViewersEvents>();
-  readonly #entries = new Map<string, Entry>();
   /** By `<source id>:<codec>`. */
   readonly #fanouts = new Map<string, RtpFanout>();
   readonly #audio = new PassthroughAudio();
-  readonly #timer: NodeJS.Timeout;
   #endedBytes = 0;
-  #closed = false;
-  #stun: Promise<LoopbackStunServer> | undefined;
 
   /** Validates the options; `feeds` gives the shared H.264 or VP8 feed of a source. */
   constructor(feeds: (sourceId: string, codec: RtpFanoutCodec) => FrameFeed, options: PassthroughViewersOptions = {}) {
-    this.#options = {
+    const o: Required<PassthroughViewersOptions> = {
       iceAddresses: [],
       iceServers: [],
       maxViewers: 500,
@@ -139,34 +130,15 @@ export class PassthroughViewers {
       connectTimeoutMs: 30_000,
       ...options,
     };
-    const o = this.#options;
     assertOption(
       Number.isInteger(o.maxViewers) && o.maxViewers >= 1,
       `webrtc.maxPassthroughViewers must be an integer >= 1; got ${o.maxViewers}`,
     );
     assertOption(o.viewerTimeoutMs >= 1000, `webrtc.viewerTimeoutMs must be >= 1000; got ${o.viewerTimeoutMs}`);
     assertOption(o.connectTimeoutMs >= 1000, `webrtc.connectTimeoutMs must be >= 1000; got ${o.connectTimeoutMs}`);
+    super(o, log);
+    this.#options = o;
     this.#feeds = feeds;
-    this.#timer = setInterval(() => this.#expire(), 1000);
-    this.#timer.unref();
-  }
-
-  /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof PassthroughViewersEvents>(
-    event: E,
-    listener: (payload: PassthroughViewersEvents[E]) => void,
-  ): () => void {
-    return this.#events.on(event, listener);
-  }
-
-  /** The open sessions with their counters. */
-  get sessions(): PassthroughSession[] {
-    return [...this.#entries.values()].map((e) => ({ ...e.session }));
-  }
-
-  /** True when `sessionId` is an open passthrough session. */
-  has(sessionId: string): boolean {
-    return this.#entries.has(sessionId);
   }
 
   /** The counters. */
@@ -178,8 +150,8 @@ export class PassthroughViewers {
       framesDropped += fanout.stats.skipped;
     }
     let bytesSent = this.#endedBytes;
-    for (const { session } of this.#entries.values()) bytesSent += session.bytesSent;
-    return { clients: this.#entries.size, framesSent, framesDropped, bytesSent };
+    for (const { session } of this.entries.values()) bytesSent += session.bytesSent;
+    return { clients: this.entries.size, framesSent, framesDropped, bytesSent };
   }
 
   /**
@@ -192,13 +164,10 @@ export class PassthroughViewers {
     offerSdp: string,
     codec: PassthroughCodec,
   ): Promise<{ sessionId: string; sdp: string }> {
-    if (this.#closed) throw new FramewireError('FW_ERR_CLOSED', 'the bridge is shutting down', { stage: 'webrtc' });
-    if (this.#entries.size >= this.#options.maxViewers)
-      throw new FramewireError(
-        'FW_ERR_CAPACITY_REACHED',
-        `the bridge already has ${this.#options.maxViewers} WebRTC media viewers (webrtc.maxPassthroughViewers); try again later`,
-        { stage: 'webrtc' },
-      );
+    this.admit(
+      this.#options.maxViewers,
+      `the bridge already has ${this.#options.maxViewers} WebRTC media viewers (webrtc.maxPassthroughViewers); try again later`,
+    );
     const id = randomUUID();
     const source = this.#feeds(sourceId, codec.codec).source;
     const pc = new RTCPeerConnection(await this.#peerConfig(codec, this.#audio.codecs(source, offerSdp)));
@@ -227,7 +196,7 @@ export class PassthroughViewers {
     pc.onDataChannel.subscribe((channel) => {
       if (channel.label === 'fw.meta') entry.meta = channel;
     });
-    this.#entries.set(id, entry);
+    this.entries.set(id, entry);
     fanout.start();
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: this.#remoteSdp(offerSdp, codec.payloadType) });
@@ -240,7 +209,7 @@ export class PassthroughViewers {
       entry.stopAudio = await this.#audio.attach(pc, source, transceiver.sender, fanout);
       await pc.setLocalDescription(await pc.createAnswer());
       await iceGatheringComplete(pc);
-      const sdp = keepCandidates(pc.localDescription?.sdp ?? '', this.#options.iceAddresses, this.#stun !== undefined);
+      const sdp = keepCandidates(pc.localDescription?.sdp ?? '', this.#options.iceAddresses, this.usesLoopbackStun);
       if (!/^a=candidate:/m.test(sdp)) throw new Error('no ICE candidate on the allowed addresses (iceAddresses)');
       entry.answeredAtMs = Date.now();
       entry.stopWrites = fanout.onWrite(({ bytes, captureTimeMs, rtpClockMs, rtpTimestamp }) => {
@@ -251,10 +220,10 @@ export class PassthroughViewers {
         if (meta?.readyState === 'open' && meta.bufferedAmount < 64 * 1024)
           meta.send(JSON.stringify({ c: captureTimeMs, f: rtpClockMs, r: rtpTimestamp }));
       });
-      pc.connectionStateChange.subscribe((state) => this.#onState(entry, state));
+      pc.connectionStateChange.subscribe((state) => this.stateChanged(entry, state));
       return { sessionId: id, sdp };
     } catch (error) {
-      this.#end(id, 'failed');
+      this.endSession(id, 'failed');
       if (error instanceof FramewireError) throw error;
       throw new FramewireError('FW_ERR_SDP_INVALID', `the offer was refused: ${(error as Error).message}`, {
         stage: 'webrtc',
@@ -263,50 +232,10 @@ export class PassthroughViewers {
     }
   }
 
-  /** Adds ICE candidates a viewer found after its offer (trickle ICE), kept to `iceAddresses`. */
-  async addCandidates(sessionId: string, candidates: { candidate: string; sdpMid: string }[]): Promise<void> {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return;
-    for (const candidate of candidates) {
-      if (isMdns(candidate.candidate)) continue;
-      await entry.pc
-        .addIceCandidate(candidate)
-        .catch((error: unknown) => log.debug(`candidate for ${sessionId}: ${String(error)}`));
-    }
-  }
-
-  /**
-   * Restarts ICE for a viewer (a WHEP `PATCH` with new credentials, see {@link restartWeriftIce}); resolves with the
-   * bridge's trickle-ice-sdpfrag, `undefined` when there is no such session.
-   */
-  async restartIce(sessionId: string, frag: SdpFrag): Promise<string | undefined> {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return undefined;
-    const fragment = await restartWeriftIce(entry.pc, frag, this.#options.iceAddresses, this.#stun !== undefined);
-    // The connect deadline starts again.
-    entry.answeredAtMs = Date.now();
-    return fragment;
-  }
-
-  /** Ends a session (`DELETE` of its resource); false when there is no such session. */
-  end(sessionId: string): boolean {
-    if (!this.#entries.has(sessionId)) return false;
-    this.#end(sessionId, 'closed');
-    return true;
-  }
-
-  /** Ends every session and releases the feeds. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#timer);
-    const pcs = [...this.#entries.values()].map((e) => e.pc);
-    for (const id of [...this.#entries.keys()]) this.#end(id, 'closed');
-    await Promise.allSettled(pcs.map((pc) => pc.close()));
+  /** Stops the fanouts and the audio once every session ended (`close()`). */
+  protected override released(): void {
     for (const fanout of this.#fanouts.values()) fanout.stop();
     this.#audio.close();
-    this.#events.removeAllListeners();
-    (await this.#stun?.catch(() => undefined))?.close();
   }
 
   #fanout(sourceId: string, codec: RtpFanoutCodec): RtpFanout {
@@ -319,18 +248,8 @@ export class PassthroughViewers {
   }
 
   async #peerConfig(codec: PassthroughCodec, audio: RTCRtpCodecParameters[]): Promise<Partial<PeerConfig>> {
-    const { iceAddresses, iceServers } = this.#options;
-    const urls = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
-    const turn = urls.find((u) => /^turns?:/.test(u));
-    // werift asks stun.l.google.com whenever it has no STUN server: a TURN server answers STUN Binding requests
-    // too; without any server, the bridge's own STUN server on 127.0.0.1 does.
-    let stun = urls.find((u) => u.startsWith('stun:'));
-    if (!stun && turn) stun = `stun:${turn.replace(/^turns?:/, '').split('?')[0] ?? ''}`;
-    if (!stun) {
-      this.#stun ??= LoopbackStunServer.start();
-      stun = (await this.#stun).url;
-    }
-    const servers = urls.some((u) => u.startsWith('stun:')) ? iceServers : [...iceServers, { urls: stun }];
+    const { iceAddresses } = this.#options;
+    const { servers } = await weriftIceServers(this.#options.iceServers, () => this.loopbackStun());
     return {
       codecs: {
         video: [
@@ -345,7 +264,7 @@ export class PassthroughViewers {
         audio,
       },
       headerExtensions: { video: [], audio: [] },
-      iceServers: servers.map((s) => ({ ...s })),
+      iceServers: servers,
       iceStunGatherTimeout: 2,
       iceAdditionalHostAddresses: iceAddresses.filter((a) => isIP(a) !== 0),
       iceUseIpv6: iceAddresses.length === 0 || iceAddresses.some((a) => isIP(a) === 6),
@@ -357,9 +276,8 @@ export class PassthroughViewers {
     const addresses = this.#options.iceAddresses;
     const lines = sdp.split(/\r?\n/).filter((line) => {
       if (!line.startsWith('a=candidate:')) return true;
-      const address = line.split(/\s+/)[4] ?? '';
-      if (isMdns(line)) return false;
-      return addresses.length === 0 || addresses.includes(address);
+      if (isMdnsCandidate(line)) return false;
+      return addresses.length === 0 || addresses.includes(candidateAddress(line));
     });
     let inVideo = false;
     const kept: string[] = [];
@@ -390,61 +308,33 @@ export class PassthroughViewers {
     });
   }
 
-  #onState(entry: Entry, state: string): void {
-    if (!this.#entries.has(entry.session.id)) return;
-    if (state === 'closed' || state === 'failed') {
-      this.#end(entry.session.id, state);
-      return;
-    }
-    if (state === 'connected' && entry.session.state !== 'connected') {
-      entry.lastRtcpMs = Date.now();
-      const fanout = this.#fanouts.get(`${entry.session.sourceId}:${entry.session.codec}`);
-      if (fanout && entry.sender) entry.session.bytesSent += fanout.primeViewer(entry.sender);
-    }
-    entry.session.state = state;
-    this.#events.emit('session', { session: { ...entry.session } });
+  /** A viewer connected: its RTCP clock starts, and it gets the group of pictures so far. */
+  protected override connected(entry: Entry): void {
+    entry.lastRtcpMs = Date.now();
+    const fanout = this.#fanouts.get(`${entry.session.sourceId}:${entry.session.codec}`);
+    if (fanout && entry.sender) entry.session.bytesSent += fanout.primeViewer(entry.sender);
   }
 
-  /** Drops viewers that stopped sending RTCP (an abruptly closed page) or never connected. */
-  #expire(): void {
-    const now = Date.now();
-    for (const entry of [...this.#entries.values()]) {
-      const { session } = entry;
-      if (session.state === 'connected' && now - entry.lastRtcpMs > this.#options.viewerTimeoutMs) {
-        log.info(`viewer ${session.id} of "${session.sourceId}" went silent; dropping it`);
-        this.#end(session.id, 'failed');
-      } else if (
-        session.state !== 'connected' &&
-        entry.answeredAtMs > 0 &&
-        now - entry.answeredAtMs > this.#options.connectTimeoutMs
-      ) {
-        this.#end(session.id, 'failed');
-      }
-    }
+  /** A viewer that stopped sending RTCP (an abruptly closed page) is dropped. */
+  protected override expired(entry: Entry, nowMs: number): boolean {
+    if (nowMs - entry.lastRtcpMs <= this.#options.viewerTimeoutMs) return false;
+    log.info(`viewer ${entry.session.id} of "${entry.session.sourceId}" went silent; dropping it`);
+    return true;
   }
 
-  #end(sessionId: string, state: 'closed' | 'failed'): void {
-    const entry = this.#entries.get(sessionId);
-    if (!entry) return;
-    this.#entries.delete(sessionId);
+  /** A viewer ended: its writes and audio stop, and the source's fanout and audio once it was their last viewer. */
+  protected override ended(entry: Entry): void {
     entry.stopWrites();
     entry.stopAudio();
     this.#endedBytes += entry.session.bytesSent;
-    entry.session.state = state;
-    void entry.pc.close().catch((error: unknown) => log.debug(`closing ${sessionId}: ${String(error)}`));
     const { sourceId, codec } = entry.session;
-    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId && e.session.codec === codec))
+    if (![...this.entries.values()].some((e) => e.session.sourceId === sourceId && e.session.codec === codec))
       this.#fanouts.get(`${sourceId}:${codec}`)?.stop();
-    if (![...this.#entries.values()].some((e) => e.session.sourceId === sourceId)) this.#audio.stop(sourceId);
-    this.#events.emit('session', { session: { ...entry.session } });
+    if (![...this.entries.values()].some((e) => e.session.sourceId === sourceId)) this.#audio.stop(sourceId);
   }
 }
 
 /** Does nothing (a session's write listener before it has one). */
 function noop(): void {
   // nothing to undo
-}
-
-function isMdns(candidate: string): boolean {
-  return /\.local\b/i.test(candidate.split(/\s+/)[4] ?? '');
 }
