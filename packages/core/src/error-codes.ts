@@ -45,7 +45,7 @@ export const ERROR_CODES = {
   FW_ERR_UNSUPPORTED_MEDIA_TYPE:
     'A request body has a content type the endpoint does not take (WHIP/WHEP: application/sdp, trickle-ice-sdpfrag).',
   FW_ERR_PROBE_FAILED:
-    "ffprobe could not tell what a source's input holds in time (unreachable, not media, or too slow); the bridge decodes it instead of passing it through.",
+    "ffprobe could not read a source's input in time; the bridge decodes it instead of passing it through.",
   FW_ERR_NOT_FOUND: 'The addressed resource does not exist: an unknown source, or a WebRTC session that ended.',
   // mqtt and shared memory
   FW_ERR_SHM_INVALID:
