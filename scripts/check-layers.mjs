@@ -76,8 +76,8 @@ const PACKAGES = [
       version: [],
       // Frames, codecs, container parsers, RTP packetizers and wire layouts (shm): pure data, no stage.
       media: [],
-      // ffmpeg arguments and supervised child processes.
-      process: [],
+      // ffmpeg arguments, supervised child processes and the ffprobe run (whose result media/ describes).
+      process: ['media'],
       // Small HTTP helpers (errors, request bodies, static files, Prometheus text).
       http: [],
       // The NetGear/ZeroMQ wire format and sockets.

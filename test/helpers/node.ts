@@ -91,6 +91,10 @@ export interface MediaFileOptions {
   videoCodec?: string;
   /** Adds a sine-wave audio track. Default: false. */
   audio?: boolean;
+  /** ffmpeg audio encoder of that track. Default: libopus for .webm, aac otherwise. */
+  audioCodec?: string;
+  /** libx264 writes B-frames (its default); false gives H.264 without them, as cameras send. Default: true. */
+  bFrames?: boolean;
 }
 
 /** Generates a test media file with ffmpeg's `testsrc2` (and `sine` audio) and resolves with its path. */
@@ -110,7 +114,8 @@ export async function makeMediaFile(options: MediaFileOptions): Promise<string> 
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:duration=${durationS}`);
   args.push('-c:v', codec, '-pix_fmt', 'yuv420p');
   if (codec === 'libx264') args.push('-preset', 'veryfast', '-g', String(frameRate));
-  if (audio) args.push('-c:a', path.endsWith('.webm') ? 'libopus' : 'aac');
+  if (codec === 'libx264' && options.bFrames === false) args.push('-bf', '0');
+  if (audio) args.push('-c:a', options.audioCodec ?? (path.endsWith('.webm') ? 'libopus' : 'aac'));
   args.push(path);
   await run('ffmpeg', args);
   return path;

@@ -79,7 +79,8 @@ describe('bridge audio sources', () => {
     try {
       const clip = await makeMediaFile({ path: join(folder.path, 'clip.mp4'), durationS: 4, audio: true });
       const seen = await expectAudioPackets(['--source', `file:${clip}#id=clip`, '--audio', 'source'], 100, 60);
-      assert.equal(seen.sources[0]?.id, 'clip');
+      // The AAC is encoded to Opus.
+      assert.deepEqual([seen.sources[0]?.id, seen.sources[0]?.audioMode], ['clip', 'encode']);
     } finally {
       await folder.remove();
     }
@@ -352,6 +353,70 @@ describe('bridge audio to WebRTC passthrough viewers (Chromium, loopback)', () =
       assert.deepEqual(errors, []);
     } finally {
       await sdkPage.close();
+    }
+  });
+
+  it('--audio source with an Opus track (60 ms frames, Matroska): the Opus is copied, no encoder runs, and the viewer hears it', async () => {
+    const folder = await tempDir();
+    try {
+      const clip = join(folder.path, 'opus.mkv');
+      // libopus with 60 ms frames (the bridge's own encoder writes 20 ms): the packets keep their own durations.
+      await promisify(execFile)('ffmpeg', [
+        ...['-hide_banner', '-loglevel', 'error', '-y'],
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15:duration=60'],
+        ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=60'],
+        ...['-c:v', 'libx264', '-bf', '0', '-pix_fmt', 'yuv420p', '-g', '15'],
+        ...['-c:a', 'libopus', '-frame_duration', '60', clip],
+      ]);
+      const cli = await startCli(
+        BRIDGE,
+        [
+          ...['--port', '0', '--source', `file:${clip}#id=opus`, '--audio', 'source'],
+          ...['--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+        ],
+        LISTENING,
+      );
+      try {
+        const port = cli.match[1] ?? '';
+        await waitUntil(
+          async () => ((await health(port)).sources[0]?.audioPackets ?? 0) >= 20,
+          'audio packets in /health',
+          60_000,
+        );
+        const source = (await health(port)).sources[0];
+        assert.deepEqual([source?.videoMode, source?.audioMode], ['passthrough', 'passthrough']);
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        assert.match(metrics, /^framewire_source_passthrough\{source="opus",kind="url",media="audio"\} 1$/m);
+        assert.match(cli.output(), /"opus": video passed through .*; audio passed through \(Opus, mono\)/);
+        const ws = await readWebSocket(`ws://127.0.0.1:${port}/sources/opus/ws?audio=1`, 30);
+        assert.ok(ws.audio.length >= 5, `${ws.audio.length} audio packets`);
+        for (const [i, packet] of ws.audio.entries())
+          if (i > 0)
+            assert.equal(packet.timestampUs - (ws.audio[i - 1]?.timestampUs ?? 0), 60_000, 'one 60 ms packet each');
+        const viewer = await openPeerPage(browser, sdk.url, errors);
+        try {
+          const opened = await openAvViewer(viewer, `http://127.0.0.1:${port}/sources/opus/offer`);
+          assert.equal(opened.status, 201, opened.body);
+          const first = await audioStats(viewer);
+          const heard = await waitUntil(
+            async () => {
+              const stats = await audioStats(viewer);
+              return stats.energy > first.energy + 0.01 && stats.packets > 50 ? stats : undefined;
+            },
+            'audio energy at the receiver',
+            60_000,
+          );
+          assert.equal(heard.codec, 'audio/opus');
+          await viewer.evaluate(() => window.avViewer.pc.close());
+        } finally {
+          await viewer.close();
+        }
+      } finally {
+        assert.equal(await cli.stop(), 0, cli.output());
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await folder.remove();
     }
   });
 

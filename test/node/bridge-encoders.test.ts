@@ -3,15 +3,23 @@
 // format is never re-encoded; VP8 viewers share one libvpx encode.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import {
   BridgeServer,
   FrameFeed,
   LoopbackStunServer,
   createTestPatternSource,
+  createUrlSource,
+  probeMedia,
+  type BridgeHealth,
+  type FramewireError,
   type VideoSource,
 } from '@framewire/node-bridge';
 import { WsViewer } from '../helpers/bridge.js';
-import { makeMediaFile, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
+import { makeMediaFile, runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
 import { openWeriftViewer } from '../helpers/werift-viewer.mjs';
 
 type WeriftViewer = Awaited<ReturnType<typeof openWeriftViewer>>;
@@ -38,6 +46,23 @@ function counter(metrics: string, name: string, format: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`format="${format}"`));
   assert.ok(line, `${name} for ${format} in /metrics`);
   return Number(line.split(' ').at(-1));
+}
+
+/** The `framewire_source_passthrough` sample of `source` and `media` in `metrics`, if any. */
+function passthrough(metrics: string, source: string, media: 'video' | 'audio'): number | undefined {
+  const line = metrics
+    .split('\n')
+    .find((l) => l.startsWith(`framewire_source_passthrough{source="${source}",`) && l.includes(`media="${media}"`));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+/** The encoders running for `source` in `metrics`, e.g. `['h264/libx264']`. */
+function runningEncodersOf(metrics: string, source: string): string[] {
+  return metrics
+    .split('\n')
+    .map((line) => /^framewire_encoder_running\{source="([\w.-]+)",format="(\w+)",codec="(\w+)"\} 1$/.exec(line))
+    .filter((match) => match?.[1] === source)
+    .map((match) => `${match?.[2]}/${match?.[3]}`);
 }
 
 /** Starts a bridge serving MJPEG, WebSocket and WebRTC (loopback ICE) of `source`. */
@@ -169,6 +194,174 @@ describe('Shared encoders: one per source and format, only while someone watches
     }
   });
 
+  it('--video-passthrough auto (the default): a file’s H.264 without B-frames is sent as is, one with B-frames is decoded and encoded once', async () => {
+    const dir = await tempDir();
+    try {
+      // libx264's High profile, as a camera sends it (no B-frames), and with its default B-frames.
+      const plain = await makeMediaFile({
+        path: join(dir.path, 'plain.mp4'),
+        durationS: 60,
+        frameRate: 15,
+        bFrames: false,
+      });
+      const bframes = await makeMediaFile({ path: join(dir.path, 'bframes.mp4'), durationS: 60, frameRate: 15 });
+      const cli = await startCli(
+        CLI,
+        [
+          ...['--source', `file:${plain}#id=plain`, '--source', `file:${bframes}#id=bframes`],
+          ...['--port', '0', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+        ],
+        /listening on (http:\/\/[\d.:]+)/,
+      );
+      try {
+        const url = cli.match[1] ?? '';
+        const ws = new WsViewer(`${url.replace('http:', 'ws:')}/sources/plain/ws`);
+        await ws.waitForFrames(10);
+        const config = ws.messages.find((m) => m.type === 'config');
+        assert.match(config && 'codec' in config ? config.codec : '', /^avc1\.64/, 'the file’s own High profile');
+        const webrtc = await openWeriftViewer(`${url}/sources/plain/offer`, 'h264', stun.url);
+        viewers.push(webrtc);
+        await waitUntil(() => webrtc.counts.frames >= 5, 'the WebRTC viewer to receive frames', 60_000);
+        let metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.deepEqual(runningEncodersOf(metrics, 'plain'), [], 'no encoder for the file’s H.264');
+        assert.equal(passthrough(metrics, 'plain', 'video'), 1);
+        ws.close();
+
+        const decoded = new WsViewer(`${url.replace('http:', 'ws:')}/sources/bframes/ws`);
+        await decoded.waitForFrames(10);
+        const ownConfig = decoded.messages.find((m) => m.type === 'config');
+        assert.match(ownConfig && 'codec' in ownConfig ? ownConfig.codec : '', /^avc1\.42/, 'the bridge’s baseline');
+        metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.deepEqual(runningEncodersOf(metrics, 'bframes'), ['h264/libx264']);
+        assert.equal(passthrough(metrics, 'bframes', 'video'), 0);
+        decoded.close();
+        const health = (await (await fetch(`${url}/health`)).json()) as BridgeHealth;
+        assert.deepEqual(
+          health.sources.map((s) => [s.id, s.videoMode, s.lastError]),
+          [
+            ['plain', 'passthrough', undefined],
+            ['bframes', 'encode', undefined],
+          ],
+        );
+        assert.match(cli.output(), /"plain": video passed through \(H\.264 High, yuv420p, no B-frames\)/);
+        assert.match(cli.output(), /"bframes": video decoded \(H\.264 High, yuv420p: B-frames\)/);
+      } finally {
+        await cli.stop();
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('a probe that fails is FW_ERR_PROBE_FAILED in /health and the input is decoded; when ffmpeg fails too, the input is probed again before the restart and passed through', async () => {
+    const dir = await tempDir();
+    // MPEG-TS streams over plain HTTP; the first two requests (the probe, then ffmpeg) get 404, as from a camera
+    // that is not up yet; the next ones (the probe before the restart, then ffmpeg) get the stream.
+    const file = await makeMediaFile({ path: join(dir.path, 'clip.ts'), durationS: 60, frameRate: 15, bFrames: false });
+    const requests: number[] = [];
+    const http = await startServer((_request, response) => {
+      requests.push(Date.now());
+      if (requests.length <= 2) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'video/mp2t' });
+      createReadStream(file).pipe(response);
+    });
+    const source = createUrlSource({ id: 'late', url: `${http.url}/clip.ts` });
+    const errors: FramewireError[] = [];
+    source.on('error', ({ error }) => errors.push(error));
+    const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+    const health = async (): Promise<BridgeHealth['sources'][number] | undefined> =>
+      ((await (await fetch(`http://127.0.0.1:${bridge.port}/health`)).json()) as BridgeHealth).sources[0];
+    try {
+      await waitUntil(() => errors.length >= 2, 'the probe and ffmpeg to fail', 60_000);
+      assert.deepEqual(
+        errors.slice(0, 2).map((error) => [error.code, error.fatal]),
+        [
+          ['FW_ERR_PROBE_FAILED', false],
+          ['FW_ERR_PROCESS_FAILED', false],
+        ],
+      );
+      assert.match(errors[0]?.message ?? '', /404/);
+      const passed = await waitUntil(
+        async () => {
+          const now = await health();
+          return now?.videoMode === 'passthrough' && now.state === 'running' && now.frames >= 10 ? now : undefined;
+        },
+        'the source to pass its H.264 through once the server answers',
+        60_000,
+      );
+      assert.equal(passed.restarts, 1);
+      assert.equal(source.latest && 'codec' in source.latest ? source.latest.codec : '', 'h264');
+      const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      assert.equal(passthrough(metrics, 'late', 'video'), 1);
+    } finally {
+      await bridge.close();
+      await http.close();
+      await dir.remove();
+    }
+  });
+
+  it('with a probe that fails for good, /health says FW_ERR_PROBE_FAILED and videoMode encode, and the decoded video flows', async () => {
+    const dir = await tempDir();
+    const file = await makeMediaFile({
+      path: join(dir.path, 'clip.mp4'),
+      durationS: 60,
+      frameRate: 15,
+      bFrames: false,
+    });
+    // An ffprobe that cannot run: the probe fails at once; ffmpeg itself is fine.
+    const source = createUrlSource({ id: 'unprobed', url: `file:${file}`, ffprobePath: join(dir.path, 'no-ffprobe') });
+    const bridge = await BridgeServer.start({ port: 0, sources: [source] });
+    try {
+      const now = await waitUntil(
+        async () => {
+          const state = ((await (await fetch(`http://127.0.0.1:${bridge.port}/health`)).json()) as BridgeHealth)
+            .sources[0];
+          return state && state.frames >= 10 ? state : undefined;
+        },
+        'decoded frames',
+        60_000,
+      );
+      assert.deepEqual([now.lastError, now.videoMode, now.state], ['FW_ERR_PROBE_FAILED', 'encode', 'running']);
+      assert.equal(source.latest && 'codec' in source.latest ? source.latest.codec : '', 'jpeg');
+    } finally {
+      await bridge.close();
+      await dir.remove();
+    }
+  });
+
+  it('probeMedia: a file’s tracks; an input that does not answer within the timeout is FW_ERR_PROBE_FAILED', async () => {
+    const dir = await tempDir();
+    // A TCP server that accepts and never sends a byte: ffprobe waits until it is killed.
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const file = await makeMediaFile({
+        path: join(dir.path, 'clip.mkv'),
+        durationS: 1,
+        audio: true,
+        audioCodec: 'libopus',
+        bFrames: false,
+      });
+      assert.deepEqual(await probeMedia([file]), {
+        video: { codec: 'h264', profile: 'High', pixelFormat: 'yuv420p', reorderFrames: 0 },
+        audio: { codec: 'opus', channels: 1, sampleRate: 48000 },
+      });
+      await assert.rejects(probeMedia([join(dir.path, 'missing.mp4')]), { code: 'FW_ERR_PROBE_FAILED' });
+      const address = silent.address();
+      assert.ok(address && typeof address === 'object');
+      await assert.rejects(probeMedia([`tcp://127.0.0.1:${address.port}`], { timeoutMs: 1000 }), {
+        code: 'FW_ERR_PROBE_FAILED',
+        message: /no answer within 1000 ms/,
+      });
+    } finally {
+      silent.close();
+      await dir.remove();
+    }
+  });
+
   it('VP8 viewers (no H.264 in their offers) share one libvpx encoder, stopped after the last', async () => {
     const bridge = await startBridge(
       createTestPatternSource({ id: 'pattern', width: 320, height: 240, frameRate: 15 }),
@@ -208,5 +401,17 @@ describe('Shared encoders: one per source and format, only while someone watches
     const cli = await runCli(CLI, ['--port', '0', '--webrtc', '--webrtc-vp8-encoder', 'per-source']);
     assert.notEqual(cli.code, 0);
     assert.match(cli.stderr, /--webrtc-vp8-encoder must be shared or per-viewer/);
+    for (const [args, message] of [
+      [['--video-passthrough', 'sometimes'], /--video-passthrough must be auto, always or never/],
+      [['--h264-passthrough', '--video-passthrough', 'never'], /--h264-passthrough means --video-passthrough always/],
+    ] as const) {
+      const refused = await runCli(CLI, ['--port', '0', '--source', 'file:clip.mp4', ...args]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /FW_ERR_INVALID_OPTION/);
+      assert.match(refused.stderr, message);
+    }
+    assert.throws(() => createUrlSource({ url: 'file:clip.mp4', probeTimeoutMs: 0 }), {
+      code: 'FW_ERR_INVALID_OPTION',
+    });
   });
 });

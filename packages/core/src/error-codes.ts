@@ -44,6 +44,8 @@ export const ERROR_CODES = {
     'A WebRTC offer sent to the bridge is not a usable SDP: not SDP at all, no video section, or the wrong direction.',
   FW_ERR_UNSUPPORTED_MEDIA_TYPE:
     'A request body has a content type the endpoint does not take (WHIP/WHEP: application/sdp, trickle-ice-sdpfrag).',
+  FW_ERR_PROBE_FAILED:
+    "ffprobe could not read a source's input in time; the bridge decodes it instead of passing it through.",
   FW_ERR_NOT_FOUND: 'The addressed resource does not exist: an unknown source, or a WebRTC session that ended.',
   // mqtt and shared memory
   FW_ERR_SHM_INVALID:

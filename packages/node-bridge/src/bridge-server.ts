@@ -340,6 +340,19 @@ export class BridgeServer {
       'Source restarts after a failure.',
       healths.map((h) => ({ labels: label(h), value: h.restarts })),
     );
+    add(
+      'framewire_source_passthrough',
+      'gauge',
+      "1 while an ffmpeg source sends its input's track (media: video or audio) as is, 0 while it encodes it.",
+      healths.flatMap((h) =>
+        (['video', 'audio'] as const).flatMap((media) => {
+          const mode = media === 'video' ? h.videoMode : h.audioMode;
+          return mode === undefined || mode === 'probing'
+            ? []
+            : [{ labels: { ...label(h), media }, value: mode === 'passthrough' ? 1 : 0 }];
+        }),
+      ),
+    );
     const outputs: {
       source: string;
       output: string;

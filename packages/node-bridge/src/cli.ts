@@ -74,9 +74,15 @@ Options:
   --mjpeg-width <px>   scale MJPEG to this width
   --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
   --keyframe-interval <frames>  H.264 keyframe interval: late joiners wait at most this long (default: fps)
-  --h264-passthrough   file:, rtsp://… and v4l2: sources whose input is H.264 send it as is (no decode, no encode;
-                       for WebRTC viewers it must have no B-frames); without it they are decoded to JPEG and the
-                       bridge encodes H.264 once for every H.264 output
+  --video-passthrough <auto|always|never>  whether file:, rtsp://… and v4l2: sources send their input's H.264 as
+                       is (no decode, no encode) or decode it (to JPEG; the bridge then encodes H.264 once for every
+                       H.264 output). auto (default): ffprobe looks at each file and URL when it starts (5 s at most)
+                       and its H.264 is passed through when browsers play it as is (constrained baseline, baseline,
+                       main or high profile, 8-bit 4:2:0, no B-frames), its Opus audio too (--audio source); a probe
+                       that fails is reported (FW_ERR_PROBE_FAILED in /health) and the input decoded; v4l2: devices
+                       are not probed (decoded). always: sent as is without a probe (it must be H.264; for WebRTC
+                       viewers without B-frames; a v4l2: device is asked for H.264). never: always decoded
+  --h264-passthrough   the older name of --video-passthrough always
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
@@ -127,6 +133,7 @@ const options = {
   bitrate: { type: 'string' },
   'keyframe-interval': { type: 'string' },
   'h264-passthrough': { type: 'boolean' },
+  'video-passthrough': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
@@ -268,6 +275,9 @@ await runCli('framewire-bridge', async () => {
     ...(ffmpegPath ? { ffmpegPath } : {}),
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
     ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
+    ...(typeof values['video-passthrough'] === 'string'
+      ? { videoPassthrough: values['video-passthrough'] as SourceSpecOptions['videoPassthrough'] }
+      : {}),
     ...(typeof values.audio === 'string' ? { audio: values.audio } : {}),
   };
   const specs = (values.source as string[] | undefined) ?? ['testpattern'];

@@ -44,10 +44,20 @@ export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from '@framewire/core/node';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
 export { SourceBase } from './sources/source-base.js';
-export { FfmpegSource, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
+export { FfmpegSource, type FfmpegSourceOptions, type FfmpegSourceProbe } from './sources/ffmpeg-source.js';
+export { probeMedia, type ProbeMediaOptions } from './process/probe-media.js';
+export {
+  h264PassthroughVerdict,
+  opusPassthroughVerdict,
+  parseProbeJson,
+  type PassthroughVerdict,
+  type ProbedAudio,
+  type ProbedMedia,
+  type ProbedVideo,
+} from './media/probed-media.js';
 export { ProcessSource, type ProcessSourceCommand } from './sources/process-source.js';
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
-export { createUrlSource, urlInputArgs, type UrlSourceOptions } from './sources/url-source.js';
+export { createUrlSource, urlInputArgs, urlProbeArgs, type UrlSourceOptions } from './sources/url-source.js';
 export {
   createV4l2Source,
   listV4l2Devices,

@@ -34,7 +34,17 @@ export interface SourceHealth {
   lastError?: string;
   /** Opus packets of the source's audio since start (20 ms each); present only on sources with audio (`--audio`). */
   audioPackets?: number;
+  /**
+   * What an ffmpeg source (test pattern, file, URL, V4L2) does with its video: `passthrough` (the input's H.264 as
+   * is), `encode` (decoded, or generated, and encoded by the bridge) or `probing` (ffprobe is looking at the input).
+   */
+  videoMode?: SourceMediaMode;
+  /** The same for the audio of an ffmpeg source with audio: `passthrough` when its Opus is copied as is. */
+  audioMode?: SourceMediaMode;
 }
+
+/** What a source does with a track of its input: see {@link SourceHealth.videoMode}. */
+export type SourceMediaMode = 'passthrough' | 'encode' | 'probing';
 
 /** The JSON body of `GET /health`. */
 export interface BridgeHealth {

@@ -86,3 +86,24 @@ export function opusOutputArgs(map: string, target: string, channels: 1 | 2 = 2)
     target,
   ];
 }
+
+/**
+ * ffmpeg output arguments that copy the mapped Opus stream `map` as it is (no decode, no encode) into Ogg pages
+ * flushed at once, on `target`: for inputs whose audio already is Opus (a WebM or Matroska file, an Ogg stream).
+ */
+export function opusCopyArgs(map: string, target: string): string[] {
+  return [
+    '-map',
+    map,
+    '-vn',
+    '-c:a',
+    'copy',
+    '-f',
+    'ogg',
+    '-page_duration',
+    String(OPUS_ENCODE.frameDurationMs * 1000),
+    '-flush_packets',
+    '1',
+    target,
+  ];
+}

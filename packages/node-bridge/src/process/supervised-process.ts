@@ -24,6 +24,11 @@ export interface SupervisedProcessOptions {
   maxRestartDelayMs?: number;
   /** Grace period between SIGTERM and SIGKILL on close, in ms. Default: 2000. */
   killTimeoutMs?: number;
+  /**
+   * Runs when a restart is due, before the process is spawned again (e.g. a probe that picks new arguments with
+   * `setArgs()`): a promise delays the spawn until it settles, `undefined` spawns at once. Default: none.
+   */
+  beforeRestart?: () => Promise<void> | undefined;
 }
 
 /** Events of a {@link SupervisedProcess}. */
@@ -53,7 +58,8 @@ const STABLE_AFTER_MS = 5000;
 export class SupervisedProcess {
   /** The name used in logs. */
   readonly name: string;
-  readonly #options: Required<SupervisedProcessOptions>;
+  readonly #options: Required<Omit<SupervisedProcessOptions, 'beforeRestart'>>;
+  readonly #beforeRestart: (() => Promise<void> | undefined) | undefined;
   readonly #events = new TypedEmitter<SupervisedProcessEvents>();
   #child: ChildProcess | undefined;
   #restarts = 0;
@@ -65,6 +71,9 @@ export class SupervisedProcess {
   /** Validates the options; `start()` spawns the process. */
   constructor(options: SupervisedProcessOptions) {
     assertOption(typeof options.command === 'string' && options.command !== '', 'command must be a non-empty string');
+    this.#beforeRestart = options.beforeRestart;
+    const rest = { ...options };
+    delete rest.beforeRestart;
     this.#options = {
       args: [],
       stdin: false,
@@ -73,7 +82,7 @@ export class SupervisedProcess {
       restartDelayMs: 500,
       maxRestartDelayMs: 10_000,
       killTimeoutMs: 2000,
-      ...options,
+      ...rest,
     };
     assertOption(this.#options.restartDelayMs >= 0, 'restartDelayMs must be >= 0');
     assertOption(
@@ -104,6 +113,16 @@ export class SupervisedProcess {
   /** True while a process runs. */
   get running(): boolean {
     return this.#child !== undefined;
+  }
+
+  /** The arguments of the next spawn. */
+  get args(): readonly string[] {
+    return this.#options.args;
+  }
+
+  /** Replaces the arguments; the next spawn (a start or a restart) uses them, a running process keeps its own. */
+  setArgs(args: readonly string[]): void {
+    this.#options.args = [...args];
   }
 
   /** Spawns the process (no-op when one runs or after `close()`). */
@@ -181,6 +200,18 @@ export class SupervisedProcess {
     return this.#closing;
   }
 
+  #restart(): void {
+    const before = this.#beforeRestart?.();
+    if (!before) {
+      this.start();
+      return;
+    }
+    const start = (): void => {
+      this.start();
+    };
+    void before.then(start, start);
+  }
+
   #onExit(child: ChildProcess, reason: string, cause?: unknown, spawnedAtMs = Date.now()): void {
     if (this.#child !== child || this.#closed) return;
     this.#child = undefined;
@@ -196,7 +227,7 @@ export class SupervisedProcess {
       details: { restarts: this.#restarts, delayMs },
     });
     log.warn(`${error.message} (restart in ${delayMs} ms)`);
-    this.#restartTimer = setTimeout(() => this.start(), delayMs);
+    this.#restartTimer = setTimeout(() => this.#restart(), delayMs);
     this.#events.emit('error', { error, fatal: false, delayMs });
   }
 }

@@ -1,12 +1,36 @@
-import { assertOption } from '@framewire/core';
+import { basename, dirname, join } from 'node:path';
+import { assertOption, createLogger } from '@framewire/core';
 import type { EncodedFrame } from '../media/encoded-frame.js';
+import { h264PassthroughVerdict, opusPassthroughVerdict } from '../media/probed-media.js';
+import { probeMedia } from '../process/probe-media.js';
+import type { SourceMediaMode } from '../protocol.js';
 import { MediaStartClock } from '../media/media-start-clock.js';
 import { OpusStreamReader } from '../media/opus-stream-reader.js';
-import { opusOutputArgs } from '../process/audio-args.js';
+import { opusCopyArgs, opusOutputArgs } from '../process/audio-args.js';
 import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
 import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
 import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
 import { ProcessSource } from './process-source.js';
+
+const log = createLogger('source');
+
+/** How an {@link FfmpegSource} probes its input to pass its tracks through (see {@link FfmpegSourceOptions.probe}). */
+export interface FfmpegSourceProbe {
+  /** ffprobe's input arguments, the input last, e.g. `['-rtsp_transport', 'tcp', 'rtsp://cam/1']`. Required. */
+  inputArgs: string[];
+  /**
+   * Pass the video through (`-c:v copy`; the source then produces `h264` whatever `codec` says) when it is H.264 that
+   * browsers play as is: constrained baseline, baseline, main or high profile, 8-bit 4:2:0, no B-frames.
+   * Default: true.
+   */
+  video?: boolean;
+  /** Copy the audio (`-c:a copy`, with `audio`) when it is Opus with one or two channels. Default: true. */
+  audio?: boolean;
+  /** ffprobe executable. Default: `ffprobe` in the folder of `ffmpegPath` when that is a path, else on PATH. */
+  ffprobePath?: string;
+  /** How long the probe may take, in ms; a slower one counts as failed. Default: 5000. */
+  timeoutMs?: number;
+}
 
 /** Options of {@link FfmpegSource}. */
 export interface FfmpegSourceOptions {
@@ -34,6 +58,14 @@ export interface FfmpegSourceOptions {
    * encode (1 or 2). Default: none (no audio).
    */
   audio?: { map: string; channels: 1 | 2 };
+  /**
+   * Probe the input with ffprobe when the source starts and pass its H.264 video and Opus audio through when
+   * browsers can take them as they are (no decode, no encode). The source starts while the probe runs (health
+   * `videoMode: 'probing'`); a probe that fails or takes longer than its timeout is reported as a non-fatal
+   * `FW_ERR_PROBE_FAILED` and the input is decoded (works for any codec); while ffmpeg then fails and restarts, the
+   * input is probed again. Default: none (no probe; `codec` and `h264.copy` decide).
+   */
+  probe?: FfmpegSourceProbe;
   /** ffmpeg executable. Default: `ffmpeg` on PATH. */
   ffmpegPath?: string;
   /** First restart delay after a crash, in ms; doubles up to `maxRestartDelayMs`. Default: 500. */
@@ -42,9 +74,17 @@ export interface FfmpegSourceOptions {
   maxRestartDelayMs?: number;
 }
 
-/** Validates `options` and returns the ffmpeg arguments of an {@link FfmpegSource}. */
-function ffmpegSourceArgs(options: FfmpegSourceOptions): string[] {
-  const codec = options.codec ?? 'jpeg';
+/** What an {@link FfmpegSource} passes through in one ffmpeg run. */
+interface CopyPlan {
+  /** `-c:v copy` (the source produces `h264`). */
+  video: boolean;
+  /** `-c:a copy` into the Ogg of its audio. */
+  audio: boolean;
+}
+
+/** Validates `options` and returns the ffmpeg arguments of an {@link FfmpegSource} that copies what `copy` says. */
+function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan): string[] {
+  const codec = copy.video ? 'h264' : (options.codec ?? 'jpeg');
   assertOption(['jpeg', 'h264'].includes(codec), `codec must be jpeg or h264; got ${codec}`);
   assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
   if (options.frameRate !== undefined)
@@ -59,9 +99,21 @@ function ffmpegSourceArgs(options: FfmpegSourceOptions): string[] {
     ...options.inputArgs,
     // With a second output, the video output maps its stream explicitly.
     ...(audio ? ['-map', '0:v:0'] : []),
-    ...(codec === 'jpeg' ? jpegOutputArgs(options.jpegQuality ?? 5) : h264OutputArgs(options.h264)),
-    ...(audio ? opusOutputArgs(audio.map, 'pipe:3', audio.channels) : []),
+    ...(codec === 'jpeg'
+      ? jpegOutputArgs(options.jpegQuality ?? 5)
+      : h264OutputArgs(copy.video ? { ...options.h264, copy: true } : options.h264)),
+    ...(audio
+      ? copy.audio
+        ? opusCopyArgs(audio.map, 'pipe:3')
+        : opusOutputArgs(audio.map, 'pipe:3', audio.channels)
+      : []),
   ];
+}
+
+/** ffprobe beside `ffmpegPath` when that names a file in a folder, else `ffprobe` on PATH. */
+function ffprobeBeside(ffmpegPath: string | undefined): string {
+  if (!ffmpegPath?.includes('/')) return 'ffprobe';
+  return join(dirname(ffmpegPath), basename(ffmpegPath).replace('ffmpeg', 'ffprobe'));
 }
 
 /**
@@ -72,28 +124,101 @@ function ffmpegSourceArgs(options: FfmpegSourceOptions): string[] {
  * Capture times are the moments frames leave ffmpeg (the bridge cannot see the sensor clock of a remote camera).
  */
 export class FfmpegSource extends ProcessSource {
-  /** The stream format this source produces. */
-  readonly codec: 'jpeg' | 'h264';
+  readonly #options: FfmpegSourceOptions;
   readonly #frameRate: number | undefined;
+  /** What the current (or next) ffmpeg run passes through. */
+  #copy: CopyPlan;
+  /** `codec: 'h264'` with `h264.copy`: the video is passed through whatever a probe says. */
+  readonly #alwaysCopyVideo: boolean;
+  /** True once a probe answered (no probe again after a crash). */
+  #probed = false;
   #onChunk: (chunk: Buffer) => void = () => undefined;
   #audioReader = new OpusStreamReader();
   /** With audio: the clock of the current ffmpeg run, shared by its video and audio. */
   #clock: MediaStartClock | undefined;
   readonly #hasAudio: boolean;
 
-  /** Validates the options and builds the ffmpeg command; `start()` launches it. */
+  /** Validates the options and builds the ffmpeg command; `start()` launches it (after the probe, with `probe`). */
   constructor(options: FfmpegSourceOptions) {
+    const copy = { video: options.codec === 'h264' && options.h264?.copy === true, audio: false };
     super(options.id, options.kind, {
       command: options.ffmpegPath ?? 'ffmpeg',
-      args: ffmpegSourceArgs(options),
+      args: ffmpegSourceArgs(options, copy),
       ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
       ...(options.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: options.maxRestartDelayMs }),
       ...(options.audio ? { auxOutput: true } : {}),
     });
-    this.codec = options.codec ?? 'jpeg';
+    this.#options = options;
+    this.#copy = copy;
+    this.#alwaysCopyVideo = copy.video;
     this.#frameRate = options.frameRate;
     this.#hasAudio = options.audio !== undefined;
     if (options.audio) this.setAudio({ codec: 'opus', sampleRate: 48_000, channels: options.audio.channels });
+    if (options.probe) {
+      assertOption(
+        Array.isArray(options.probe.inputArgs) && options.probe.inputArgs.length > 0,
+        'probe.inputArgs must name the input',
+      );
+      const timeoutMs = options.probe.timeoutMs;
+      assertOption(
+        timeoutMs === undefined || (Number.isFinite(timeoutMs) && timeoutMs > 0),
+        `probe.timeoutMs must be > 0; got ${String(timeoutMs)}`,
+      );
+    }
+    this.#reportModes(options.probe ? 'probing' : undefined);
+  }
+
+  /** The stream format this source produces now: `h264` when it passes its input's H.264 through. */
+  get codec(): 'jpeg' | 'h264' {
+    return this.#copy.video ? 'h264' : (this.#options.codec ?? 'jpeg');
+  }
+
+  /**
+   * With `probe`, until a probe answered (at the start, and before each restart after a failed probe: the input
+   * may be back): learns what the input holds and picks the ffmpeg arguments of the next run.
+   */
+  protected override prepare(): Promise<void> | undefined {
+    return this.#options.probe && !this.#probed ? this.#probe(this.#options.probe) : undefined;
+  }
+
+  async #probe(probe: FfmpegSourceProbe): Promise<void> {
+    let copy: CopyPlan = { video: this.#alwaysCopyVideo, audio: false };
+    try {
+      const media = await probeMedia(probe.inputArgs, {
+        ffprobePath: probe.ffprobePath ?? ffprobeBeside(this.#options.ffmpegPath),
+        ...(probe.timeoutMs === undefined ? {} : { timeoutMs: probe.timeoutMs }),
+      });
+      const video = h264PassthroughVerdict(media.video);
+      const audio = opusPassthroughVerdict(media.audio);
+      copy = {
+        video: this.#alwaysCopyVideo || (probe.video !== false && video.pass),
+        audio: this.#hasAudio && probe.audio !== false && audio.pass,
+      };
+      this.#probed = true;
+      const said = this.#hasAudio
+        ? `; audio ${copy.audio ? 'passed through' : 'encoded to Opus'} (${audio.reason})`
+        : '';
+      const how = copy.video ? 'passed through' : 'decoded';
+      log.info(`${this.kind} source "${this.id}": video ${how} (${video.reason})${said}`);
+      if (copy.audio && media.audio)
+        this.setAudio({ codec: 'opus', sampleRate: 48_000, channels: media.audio.channels });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const failure = this.error('FW_ERR_PROBE_FAILED', `${message}; decoding the input instead`, error);
+      log.warn(failure.message);
+      this.reportError(failure);
+    }
+    if (this.closed) return;
+    this.#copy = copy;
+    this.setArgs(ffmpegSourceArgs(this.#options, copy));
+    this.#reportModes();
+  }
+
+  #reportModes(video?: SourceMediaMode): void {
+    this.setMediaModes({
+      videoMode: video ?? (this.#copy.video ? 'passthrough' : 'encode'),
+      ...(this.#hasAudio ? { audioMode: video ?? (this.#copy.audio ? 'passthrough' : 'encode') } : {}),
+    });
   }
 
   /** A new ffmpeg run: a new stream, parsed from its first byte. */

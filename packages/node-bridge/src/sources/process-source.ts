@@ -21,15 +21,13 @@ export interface ProcessSourceCommand {
  * `close()`. Subclasses parse the tool's output in {@link ProcessSource.onChunk}.
  */
 export abstract class ProcessSource extends SourceBase {
-  /** The tool's command line after the executable, for logs and tests. */
-  readonly args: readonly string[];
   readonly #process: SupervisedProcess;
   #startedAtMs = 0;
+  #preparing = false;
 
   /** Prepares the supervised tool; `start()` launches it. */
   protected constructor(id: string, kind: string, tool: ProcessSourceCommand) {
     super(id, kind);
-    this.args = [...tool.args];
     this.#process = new SupervisedProcess({
       name: `${kind} source "${id}"`,
       command: tool.command,
@@ -37,6 +35,7 @@ export abstract class ProcessSource extends SourceBase {
       ...(tool.restartDelayMs === undefined ? {} : { restartDelayMs: tool.restartDelayMs }),
       ...(tool.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: tool.maxRestartDelayMs }),
       ...(tool.auxOutput ? { auxOutput: true } : {}),
+      beforeRestart: () => (this.closed ? undefined : this.prepare?.()),
     });
     this.#process.on('spawn', () => {
       this.#startedAtMs = Date.now();
@@ -53,6 +52,11 @@ export abstract class ProcessSource extends SourceBase {
     });
   }
 
+  /** The tool's command line after the executable (of its next start), for logs and tests. */
+  get args(): readonly string[] {
+    return this.#process.args;
+  }
+
   /** The tool's process id, or `undefined` between restarts. */
   get pid(): number | undefined {
     return this.#process.pid;
@@ -63,19 +67,47 @@ export abstract class ProcessSource extends SourceBase {
     return this.#startedAtMs;
   }
 
-  /** Launches the tool (no-op when running or closed). */
+  /**
+   * Launches the tool (no-op when running or closed). A subclass with a {@link ProcessSource.prepare} step (a probe
+   * of its input) launches it once that step settled; `start()` does not wait for it.
+   */
   start(): Promise<void> {
-    if (!this.#process.running && !this.closed) {
-      if (this.state === 'stopped') this.setState('starting');
+    if (this.#process.running || this.closed || this.#preparing) return Promise.resolve();
+    if (this.state === 'stopped') this.setState('starting');
+    const prepared = this.prepare?.();
+    if (!prepared) {
       this.#process.start();
+      return Promise.resolve();
     }
+    this.#preparing = true;
+    void prepared.then(
+      () => this.#launchPrepared(),
+      () => this.#launchPrepared(),
+    );
     return Promise.resolve();
+  }
+
+  #launchPrepared(): void {
+    this.#preparing = false;
+    if (!this.closed) this.#process.start();
+  }
+
+  /** Replaces the tool's arguments; its next start or restart uses them. */
+  protected setArgs(args: readonly string[]): void {
+    this.#process.setArgs(args);
   }
 
   /** Stops the tool and any pending restart. */
   protected release(): Promise<void> {
     return this.#process.close();
   }
+
+  /**
+   * Runs before the tool launches, at `start()` and before each restart (e.g. a probe that picks its arguments
+   * with {@link ProcessSource.setArgs}): a promise delays the launch until it settles (resolved or rejected),
+   * `undefined` launches at once.
+   */
+  protected prepare?(): Promise<void> | undefined;
 
   /** Called each time the tool (re)starts, before its first output: reset parsers here. */
   protected abstract onSpawn(): void;

@@ -1,5 +1,5 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import type { SourceHealth, SourceState } from '../protocol.js';
+import type { SourceHealth, SourceMediaMode, SourceState } from '../protocol.js';
 import { LatestFrames } from '../media/latest-frames.js';
 import type { SourceFrame } from '../media/source-frame.js';
 import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
@@ -32,6 +32,7 @@ export abstract class SourceBase implements VideoSource {
   #audio: AudioInfo | undefined;
   #audioPackets = 0;
   #audioInput: { input: AudioInput; started: boolean; off: (() => void)[] } | undefined;
+  #modes: { videoMode?: SourceMediaMode; audioMode?: SourceMediaMode } = {};
 
   /** Validates `id` (it appears in URLs). */
   protected constructor(id: string, kind: string) {
@@ -109,7 +110,7 @@ export abstract class SourceBase implements VideoSource {
     };
     if (this.#lastError !== undefined) health.lastError = this.#lastError;
     if (this.#audio) health.audioPackets = this.#audioPackets;
-    return health;
+    return { ...health, ...this.#modes };
   }
 
   /** @inheritdoc */
@@ -150,6 +151,11 @@ export abstract class SourceBase implements VideoSource {
   /** Declares the source's own audio (packets then come through {@link emitAudio}). */
   protected setAudio(info: AudioInfo | undefined): void {
     this.#audio = info;
+  }
+
+  /** Sets what health reports as the source's `videoMode` and `audioMode`. */
+  protected setMediaModes(modes: { videoMode?: SourceMediaMode; audioMode?: SourceMediaMode }): void {
+    this.#modes = modes;
   }
 
   /** Publishes one packet of the source's audio. */

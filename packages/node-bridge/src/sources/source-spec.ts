@@ -25,10 +25,15 @@ export interface SourceSpecOptions {
   /** The Pi camera tool. Default: `rpicam-vid`. */
   cameraCommand?: string;
   /**
-   * URL/file and V4L2 sources whose input is H.264 produce that H.264 as is (`-c:v copy`, no decode, no encode),
-   * instead of JPEG frames the bridge would encode to H.264 again. The input must be H.264 (for WebRTC viewers:
-   * without B-frames); a V4L2 device is asked for its H.264 format. Default: false.
+   * Whether URL/file and V4L2 sources send their input's H.264 as is (`-c:v copy`, no decode, no encode) instead of
+   * JPEG frames the bridge would encode to H.264 again (CLI `--video-passthrough`). `auto`: a file or URL is probed
+   * with ffprobe when it starts and passed through when its video is H.264 browsers play as is (constrained
+   * baseline, baseline, main or high profile, 8-bit 4:2:0, no B-frames); a V4L2 device is decoded (it is not
+   * probed). `always`: passed through without a probe (the input must be H.264; for WebRTC viewers without
+   * B-frames), and a V4L2 device is asked for its H.264 format. `never`: always decoded. Default: `auto`.
    */
+  videoPassthrough?: 'auto' | 'always' | 'never';
+  /** Same as `videoPassthrough: 'always'` (the older name, CLI `--h264-passthrough`). Default: false. */
   h264Passthrough?: boolean;
   /**
    * The audio of every source made (CLI `--audio`; a spec's own `#audio=` wins): `tone` (test pattern only),
@@ -120,7 +125,16 @@ function createVideo(
 ): VideoSource | VideoSource[] {
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
   const h264 = { ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}), ...(bitrateBps ? { bitrateBps } : {}) };
-  const passthrough = options.h264Passthrough === true;
+  assertOption(
+    options.h264Passthrough !== true || (options.videoPassthrough ?? 'always') === 'always',
+    `--h264-passthrough means --video-passthrough always; got --video-passthrough ${options.videoPassthrough ?? ''}`,
+  );
+  const mode = options.h264Passthrough === true ? 'always' : (options.videoPassthrough ?? 'auto');
+  assertOption(
+    ['auto', 'always', 'never'].includes(mode),
+    `--video-passthrough must be auto, always or never; got ${mode}`,
+  );
+  const passthrough = mode === 'always';
   const ffmpeg = ffmpegPath ? { ffmpegPath } : {};
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(body)?.[1]?.toLowerCase();
   assertOption(
@@ -172,8 +186,8 @@ function createVideo(
   return createUrlSource({
     ...(id ? { id } : {}),
     url: body,
-    h264: passthrough ? { ...h264, copy: true } : h264,
-    ...(passthrough ? { codec: 'h264' as const } : {}),
+    h264,
+    videoPassthrough: mode,
     ...ffmpeg,
     ...(audio.kind === 'source' ? { audio: true } : {}),
   });

@@ -8,8 +8,21 @@ export interface UrlSourceOptions {
   id?: string;
   /** An `rtsp://`, `rtsps://`, `rtmp://`, `http(s)://` or `file:` URL, or a file path. Required. */
   url: string;
-  /** What the source produces: `jpeg` or `h264`. Default: `jpeg`. */
+  /**
+   * What the source produces when it decodes its input: `jpeg` or `h264` (the bridge encodes). A passed-through
+   * input produces `h264` whatever this says. Default: `jpeg`.
+   */
   codec?: 'jpeg' | 'h264';
+  /**
+   * Whether the input's video is sent as is (`-c:v copy`, no decode, no encode): `auto` probes the input with
+   * ffprobe when the source starts and passes H.264 through when browsers play it as is (constrained baseline,
+   * baseline, main or high profile, 8-bit 4:2:0, no B-frames), `always` passes the input through without a probe
+   * (it must be H.264; for WebRTC viewers without B-frames), `never` always decodes. `h264: { copy: true }` means
+   * `always`. Default: `auto`.
+   */
+  videoPassthrough?: 'auto' | 'always' | 'never';
+  /** How long the `auto` probe may take, in ms; a slower one is reported (`FW_ERR_PROBE_FAILED`) and the input decoded. Default: 5000. */
+  probeTimeoutMs?: number;
   /** JPEG quality (2 best – 31). Default: 5. */
   jpegQuality?: number;
   /** H.264 settings; `{ copy: true }` passes a camera's H.264 through without re-encoding. Default: re-encode. */
@@ -22,11 +35,14 @@ export interface UrlSourceOptions {
   rtspTransport?: 'tcp' | 'udp';
   /**
    * Also read the input's first audio track (a camera's microphone, a file's sound), encoded to Opus by the same
-   * ffmpeg on the same clock as the video; an input without audio just gives none. Default: false.
+   * ffmpeg on the same clock as the video, or copied as is when it already is Opus (with `videoPassthrough` other
+   * than `never`: ffprobe tells); an input without audio just gives none. Default: false.
    */
   audio?: boolean;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
+  /** ffprobe executable of the `auto` probe. Default: `ffprobe` in the folder of `ffmpegPath`, else on PATH. */
+  ffprobePath?: string;
   /** First restart delay, in ms. Default: 500. */
   restartDelayMs?: number;
 }
@@ -52,18 +68,45 @@ export function urlInputArgs(options: UrlSourceOptions): string[] {
   return args;
 }
 
+/** The ffprobe input arguments of the `auto` probe of {@link createUrlSource} (the RTSP transport and the input). */
+export function urlProbeArgs(options: UrlSourceOptions): string[] {
+  const args = urlInputArgs(options);
+  const input = args.at(-1) ?? '';
+  const transport = args.indexOf('-rtsp_transport');
+  return [...(transport >= 0 ? args.slice(transport, transport + 2) : []), input];
+}
+
 /**
  * A source reading an RTSP/RTMP stream, an HTTP URL or a file through ffmpeg (vidgear's CamGear for network
  * streams). Live inputs are opened with ffmpeg's low-delay flags; files play at their own pace, optionally looped.
+ * By default the input is probed when the source starts: H.264 that browsers play is passed through, Opus audio
+ * copied (see {@link UrlSourceOptions.videoPassthrough}).
  */
 export function createUrlSource(options: UrlSourceOptions): FfmpegSource {
+  const passthrough = options.h264?.copy === true ? 'always' : (options.videoPassthrough ?? 'auto');
+  assertOption(
+    ['auto', 'always', 'never'].includes(passthrough),
+    `videoPassthrough must be auto, always or never; got ${passthrough}`,
+  );
+  const always = passthrough === 'always';
   return new FfmpegSource({
     id: options.id ?? 'url',
     kind: 'url',
     inputArgs: urlInputArgs(options),
-    codec: options.codec ?? 'jpeg',
+    codec: always ? 'h264' : (options.codec ?? 'jpeg'),
     ...(options.jpegQuality === undefined ? {} : { jpegQuality: options.jpegQuality }),
-    ...(options.h264 ? { h264: options.h264 } : {}),
+    ...(options.h264 || always ? { h264: { ...options.h264, ...(always ? { copy: true } : {}) } } : {}),
+    // `auto` probes for the video; with audio, `always` probes too (only to learn whether the audio is Opus).
+    ...(passthrough === 'auto' || (options.audio === true && passthrough === 'always')
+      ? {
+          probe: {
+            inputArgs: urlProbeArgs(options),
+            video: passthrough === 'auto',
+            ...(options.ffprobePath === undefined ? {} : { ffprobePath: options.ffprobePath }),
+            ...(options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs }),
+          },
+        }
+      : {}),
     ...(options.audio ? { audio: { map: '0:a:0?', channels: 2 } } : {}),
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
     ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
