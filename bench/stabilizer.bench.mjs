@@ -13,9 +13,11 @@
 // - fps (framewire: the whole pipeline, steady state; vidgear: its algorithm on decoded frames in memory;
 //   ffmpeg: both passes, decoding included).
 // Environment: STAB_SIZES=640x480,1280x720 and STAB_CLIPS=pan,cut restrict the corpus; STAB_OUT=file.json also
-// writes every measurement as JSON (to compare runs). The corpus is cached in the system's temp folder.
+// writes every measurement as JSON (to compare runs); STAB_ANCHORS=file.json (an earlier STAB_OUT) takes the
+// input and anchor rows of the clips it has from there instead of running them again (their quality is
+// deterministic; their fps are then the earlier run's). The corpus is cached in the system's temp folder.
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,10 +145,10 @@ async function pageRun(page, args) {
 }
 
 /** Every method on one clip; returns one record per method. */
-async function measureClip(page, baseUrl, dir, cls, w, h, options) {
+async function measureClip(page, baseUrl, dir, cls, w, h, options, anchors) {
   const base = await clip(dir, cls, w, h);
   const file = `${cls}-${w}x${h}.mp4`;
-  const records = { input: await metrics(`${base}.in.gray`, base) };
+  const records = { input: anchors?.input ?? (await metrics(`${base}.in.gray`, base)) };
   const refArgs = { refWidth: REF_WIDTH, refHeight: refHeight(w, h), radius: RADIUS, options };
   for (const lookahead of LOOKAHEADS) {
     const quality = await pageRun(page, { ...refArgs, url: baseUrl + file, lookahead, mode: 'quality' });
@@ -157,6 +159,7 @@ async function measureClip(page, baseUrl, dir, cls, w, h, options) {
   const speed = await pageRun(page, { ...refArgs, url: baseUrl + file, lookahead: 0, mode: 'speed' });
   records['framewire-la0'].fps = speed.fps;
   records['framewire-la0'].recorded = speed.frames;
+  if (anchors) return { ...records, vidgear: anchors.vidgear, vidstab: anchors.vidstab, deshake: anchors.deshake };
   const { stdout } = await exec(PYTHON, [join(here, 'vidgear-asw.py'), `${base}.dec.yuv`, String(w), String(h), String(FRAMES), String(RADIUS), `${base}.vg.gray`]); // prettier-ignore
   const vg = JSON.parse(stdout);
   records.vidgear = { ...(await metrics(`${base}.vg.gray`, base, 0)), fps: vg.fps };
@@ -184,13 +187,16 @@ export async function run({ page, options = {} }) {
   const baseUrl = `http://127.0.0.1:${server.address().port}/`;
   const results = [];
   const loads = [loadavg()[0]];
+  const earlier = process.env.STAB_ANCHORS ? JSON.parse(readFileSync(process.env.STAB_ANCHORS, 'utf8')).results : [];
   try {
     for (const [w, h] of ALL_SIZES) {
       if (onlySizes && !onlySizes.includes(`${w}x${h}`)) continue;
       for (const cls of w >= 1920 ? CLASSES_1080 : CLASSES) {
         if (onlyClips && !onlyClips.includes(cls)) continue;
         process.stdout.write(`  ${cls} ${w}×${h}…\n`);
-        results.push({ cls, size: `${w}x${h}`, records: await measureClip(page, baseUrl, dir, cls, w, h, options) });
+        const anchors = earlier.find((r) => r.cls === cls && r.size === `${w}x${h}`)?.records;
+        const records = await measureClip(page, baseUrl, dir, cls, w, h, options, anchors);
+        results.push({ cls, size: `${w}x${h}`, records });
         loads.push(loadavg()[0]);
         if (process.env.STAB_OUT) writeFileSync(process.env.STAB_OUT, JSON.stringify({ loads, results }, null, 1));
       }
