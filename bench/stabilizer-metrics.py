@@ -110,9 +110,15 @@ ys, xs = np.mgrid[0:h, 0:w]
 reach = np.maximum(np.abs(xs + 0.5 - w / 2) / (w / 2), np.abs(ys + 0.5 - h / 2) / (h / 2))
 rect = 1.0
 for frame in out:
-    border = frame < BORDER_LUMA
-    # Ignore an isolated dark pixel: a border is a run along an edge, so erode away specks first.
-    border = cv2.erode(border.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    # A border is dark and reaches the frame's edge: dark pixels (after a 5×5 erosion, which removes the dark
+    # specks of a texture and codec ringing) connected to the edge.
+    dark = cv2.erode((frame < BORDER_LUMA).astype(np.uint8), np.ones((5, 5), np.uint8))
+    count, labels = cv2.connectedComponents(dark, connectivity=4)
+    if count <= 1:
+        continue
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge > 0]
+    border = np.isin(labels, edge)
     if border.any():
         rect = min(rect, float(reach[border].min()))
 zooms = [np.sqrt(abs(np.linalg.det(p[0]))) for p in poses if p is not None]

@@ -15,7 +15,7 @@
 // Environment: STAB_SIZES=640x480,1280x720 and STAB_CLIPS=pan,cut restrict the corpus; STAB_OUT=file.json also
 // writes every measurement as JSON (to compare runs); STAB_ANCHORS=file.json (an earlier STAB_OUT) takes the
 // input and anchor rows of the clips it has from there instead of running them again (their quality is
-// deterministic; their fps are then the earlier run's). The corpus is cached in the system's temp folder.
+// deterministic; their fps are then the earlier run's); STAB_TAG=x names framewire's outputs *.fw0x.gray. The corpus is cached in the system's temp folder.
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -152,8 +152,9 @@ async function measureClip(page, baseUrl, dir, cls, w, h, options, anchors) {
   const refArgs = { refWidth: REF_WIDTH, refHeight: refHeight(w, h), radius: RADIUS, options };
   for (const lookahead of LOOKAHEADS) {
     const quality = await pageRun(page, { ...refArgs, url: baseUrl + file, lookahead, mode: 'quality' });
-    writeFileSync(`${base}.fw${lookahead}.gray`, Buffer.from(quality.gray, 'base64'));
-    const m = await metrics(`${base}.fw${lookahead}.gray`, base);
+    const gray = `${base}.fw${lookahead}${process.env.STAB_TAG ?? ''}.gray`;
+    writeFileSync(gray, Buffer.from(quality.gray, 'base64'));
+    const m = await metrics(gray, base);
     records[`framewire-la${lookahead}`] = { ...m, framesOut: quality.frames, withoutMotion: quality.withoutMotion };
   }
   const speed = await pageRun(page, { ...refArgs, url: baseUrl + file, lookahead: 0, mode: 'speed' });
