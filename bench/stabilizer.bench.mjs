@@ -15,7 +15,8 @@
 // Environment: STAB_SIZES=640x480,1280x720 and STAB_CLIPS=pan,cut restrict the corpus; STAB_OUT=file.json also
 // writes every measurement as JSON (to compare runs); STAB_ANCHORS=file.json (an earlier STAB_OUT) takes the
 // input and anchor rows of the clips it has from there instead of running them again (their quality is
-// deterministic; their fps are then the earlier run's); STAB_TAG=x names framewire's outputs *.fw0x.gray. The corpus is cached in the system's temp folder.
+// deterministic; their fps are then the earlier run's); STAB_TAG=x names framewire's outputs *.fw0x.gray;
+// STAB_OPTIONS='{"smoothing":"kalman"}' adds Stabilizer options. The corpus is cached in the system's temp folder.
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -179,7 +180,7 @@ const f1 = (v) => (v === undefined || v === null ? '–' : v.toFixed(1));
 const f2 = (v) => (v === undefined || v === null ? '–' : v.toFixed(2));
 
 /** Runs the corpus; `options` are extra Stabilizer options (for comparing settings). */
-export async function run({ page, options = {} }) {
+export async function run({ page, options = JSON.parse(process.env.STAB_OPTIONS ?? '{}') }) {
   const dir = join(tmpdir(), 'framewire-stabilizer-corpus-v1');
   mkdirSync(dir, { recursive: true });
   const onlySizes = process.env.STAB_SIZES?.split(',');
