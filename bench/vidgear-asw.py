@@ -1,7 +1,9 @@
 """vidgear's Stabilizer algorithm (ASW, vidgear/gears/stabilizer/asw.py), on native OpenCV: the baseline of
 bench/stabilizer.bench.mjs. Reads raw I420 frames, stabilizes them the way vidgear does (CLAHE, Shi-Tomasi
 corners, pyramidal Lucas-Kanade, estimateAffinePartial2D, box-smoothed trajectory, warpAffine), and prints
-the throughput as JSON. Usage: vidgear-asw.py FILE WIDTH HEIGHT FRAMES [SMOOTHING_RADIUS]"""
+the throughput as JSON. With OUT_GRAY, also writes the output frames' luma (BT.601 limited range, as an I420 Y
+plane) REF_WIDTH pixels wide to that file, after the timing, for bench/stabilizer-metrics.py.
+Usage: vidgear-asw.py FILE WIDTH HEIGHT FRAMES [SMOOTHING_RADIUS [OUT_GRAY]]"""
 import json
 import sys
 import time
@@ -12,6 +14,8 @@ import numpy as np
 
 path, width, height, frames = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 radius = int(sys.argv[5]) if len(sys.argv) > 5 else 25
+out_gray = sys.argv[6] if len(sys.argv) > 6 else None
+REF_WIDTH = 320
 frame_size = width * height * 3 // 2
 with open(path, "rb") as f:
     raw = f.read()
@@ -77,5 +81,12 @@ def itf(images):
         total += cv2.PSNR(ga, gb)
     return total / max(1, len(images) - 1)
 
+
+if out_gray:
+    ref_height = round(REF_WIDTH * height / width / 2) * 2
+    with open(out_gray, "wb") as f:
+        for image in outputs:
+            luma = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)[:height]
+            f.write(cv2.resize(luma, (REF_WIDTH, ref_height), interpolation=cv2.INTER_AREA).tobytes())
 
 print(json.dumps({"fps": frames / seconds, "emitted": emitted, "itf": itf(outputs), "itfInput": itf(bgr)}))

@@ -270,6 +270,7 @@ describe('Stabilizer', () => {
       cropAndZoom: false,
       borderType: 'black',
       analysisWidth: 320,
+      smoothing: 'window',
     });
   });
 

@@ -127,3 +127,21 @@ describe('TrajectorySmoother', () => {
     assert.notEqual(smoother.correction(18).x, 0, 'a recent frame still has its path');
   });
 });
+
+describe('TrajectorySmoother, look-ahead beyond half the window', () => {
+  it('centres a wider window: radius 3 with look-ahead 2 averages frames i − 2 … i + 2', () => {
+    // path: 0 5 0 5 0 5 0; frame 3 sees 5 frames (1..5): 5 0 5 0 5, a symmetric window: the mean 3.
+    const out = corrections(3, 2, [motion(5), motion(-5), motion(5), motion(-5), motion(5), motion(-5)]);
+    assert.ok(Math.abs(out[3]!.x - (3 - 5)) < 1e-9, `frame 3: ${out[3]!.x}`);
+  });
+
+  it('smooths zoom as a ratio: a steady zoom needs no correction, a zoom shake is evened out', () => {
+    const steady = new TrajectorySmoother(5, 0);
+    for (let i = 0; i < 8; i++) steady.push({ x: 0, y: 0, angle: 0, scale: 1.01 });
+    assert.ok(Math.abs(steady.correction(7).scale - 1) < 1e-9);
+    const shaky = new TrajectorySmoother(3, 1);
+    for (const scale of [1, 1.1, 1 / 1.1]) shaky.push({ x: 0, y: 0, angle: 0, scale });
+    // log path 0 l 0 (l = ln 1.1): frame 1 sees the mean l/3, its correction is exp(l/3 − l).
+    assert.ok(Math.abs(shaky.correction(1).scale - Math.exp((-2 / 3) * Math.log(1.1))) < 1e-9);
+  });
+});

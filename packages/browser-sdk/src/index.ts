@@ -93,8 +93,10 @@ export { StabilizedSource, stabilize, type StabilizedSourceOptions } from './tra
 export type { StabilizerEvents, StabilizerStats } from './transforms/stabilizer/stabilizer-client.js';
 export {
   STABILIZER_BORDER_TYPES,
+  STABILIZER_SMOOTHINGS,
   type StabilizerBorderType,
   type StabilizerOptions,
+  type StabilizerSmoothing,
 } from './transforms/stabilizer/stabilizer-options.js';
 export type { PixelRect, StabilizerTransform } from './transforms/stabilizer/stabilizer-transform.js';
 export { Crop, crop, type CropOptions, type CroppedSourceOptions } from './transforms/crop.js';

@@ -19,7 +19,7 @@ export class FrameWarper {
   }
 
   /**
-   * Draws `frame` moved by `correction` (about its centre), zoomed by `scale` about the centre of an
+   * Draws `frame` moved, turned and zoomed by `correction` (about its centre), zoomed by `scale` about the centre of an
    * `outputWidth`×`outputHeight` output, and returns the new frame with `frame`'s timestamp and duration.
    * Does not close `frame`.
    */
@@ -36,6 +36,8 @@ export class FrameWarper {
     context.scale(scale, scale);
     context.translate(correction.x, correction.y);
     context.rotate(correction.angle);
+    const zoom = correction.scale ?? 1;
+    if (zoom !== 1) context.scale(zoom, zoom);
     context.translate(-w / 2, -h / 2);
     if (this.#borderType !== 'black') this.#drawBorders(context, frame, w, h);
     context.drawImage(frame, 0, 0, w, h);

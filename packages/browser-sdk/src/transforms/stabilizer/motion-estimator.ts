@@ -4,13 +4,24 @@ import type { PathPoint } from './trajectory-smoother.js';
 
 /** Motion between consecutive frames, in input pixels about the frame centre. */
 export interface FrameMotion extends PathPoint {
-  /** Zoom between the frames (measured, not corrected: vidgear discards it too). */
+  /** Zoom between the frames (vidgear measures it and discards it; it is smoothed and corrected here). */
   scale: number;
   /** False when the motion could not be measured; the motion is then zero (identity). */
   found: boolean;
+  /** True when the frame looks like another shot than the previous one (a scene cut): start a new path. */
+  cut: boolean;
 }
 
-const NO_MOTION: FrameMotion = { x: 0, y: 0, angle: 0, scale: 1, found: false };
+const NO_MOTION: FrameMotion = { x: 0, y: 0, angle: 0, scale: 1, found: false, cut: false };
+const CUT: FrameMotion = { ...NO_MOTION, cut: true };
+/** Luma histogram bins for cut detection. */
+const HISTOGRAM_BINS = 32;
+/**
+ * Below this overlap of consecutive luma histograms (0–1) the frames are different shots: shake, blur and
+ * rolling shutter move the picture but barely change its histogram. Only frames with trackable features count
+ * (a black or flat frame is "no motion", not a cut).
+ */
+const CUT_OVERLAP = 0.5;
 /** vidgear's feature settings (maxCorners 200, qualityLevel 0.05, blockSize 3), minDistance for the small copy. */
 const MAX_CORNERS = 200;
 const QUALITY_LEVEL = 0.05;
@@ -40,6 +51,8 @@ export class MotionEstimator {
   #criteria: CvValue;
   #scale = 1;
   #hasPrevious = false;
+  #histogram = new Float64Array(HISTOGRAM_BINS);
+  #previousHistogram = new Float64Array(HISTOGRAM_BINS);
 
   /** @param analysisWidth width of the grayscale copy motion is measured on, pixels. */
   constructor(cv: CvMotionApi, analysisWidth: number) {
@@ -66,7 +79,12 @@ export class MotionEstimator {
     const small = this.#grayCopy(frame, width, height);
     const cv = this.#cv;
     let motion = NO_MOTION;
-    if (this.#hasPrevious && this.#previous && this.#corners.rows >= MIN_TRACKED) {
+    const textured = this.#hasPrevious && this.#previous !== undefined && this.#corners.rows >= MIN_TRACKED;
+    // Every frame's histogram is kept, for the next frame's comparison.
+    const overlap = this.#histogramOverlap(small);
+    if (textured && overlap < CUT_OVERLAP) {
+      motion = CUT;
+    } else if (textured && this.#previous) {
       cv.calcOpticalFlowPyrLK(
         this.#previous,
         small,
@@ -122,7 +140,35 @@ export class MotionEstimator {
     const scale = Math.hypot(fit.a, fit.b);
     // A jump of a quarter frame or a zoom of 20 % between two frames is a cut or a bad fit, not camera shake.
     if (Math.abs(scale - 1) > 0.2 || Math.abs(fit.tx) > cols / 4 || Math.abs(fit.ty) > rows / 4) return NO_MOTION;
-    return { x: fit.tx * this.#scale, y: fit.ty * this.#scale, angle: Math.atan2(fit.b, fit.a), scale, found: true };
+    return {
+      x: fit.tx * this.#scale,
+      y: fit.ty * this.#scale,
+      angle: Math.atan2(fit.b, fit.a),
+      scale,
+      found: true,
+      cut: false,
+    };
+  }
+
+  /** The overlap (0–1) of `gray`'s luma histogram with the previous frame's; keeps `gray`'s for the next call. */
+  #histogramOverlap(gray: CvMat): number {
+    const [current, previous] = [this.#previousHistogram, this.#histogram];
+    current.fill(0);
+    const data = gray.data;
+    // Every 4th pixel is plenty for a histogram.
+    for (let i = 0; i < data.length; i += 4) {
+      const bin = (data[i] ?? 0) >> 3;
+      current[bin] = (current[bin] ?? 0) + 1;
+    }
+    let total = 0;
+    let common = 0;
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
+      total += current[b] ?? 0;
+      common += Math.min(current[b] ?? 0, previous[b] ?? 0);
+    }
+    this.#histogram = current;
+    this.#previousHistogram = previous;
+    return total > 0 ? common / total : 1;
   }
 
   /** Draws `frame` into a small canvas and converts it to an 8-bit gray matrix. */

@@ -4,7 +4,8 @@ import { MotionEstimator, type FrameMotion } from './motion-estimator.js';
 import type { CvMotionApi } from './opencv-api.js';
 import { coveredCrop, type StabilizerTransform, type WarpGeometry } from './stabilizer-transform.js';
 import type { ResolvedStabilizerOptions } from './stabilizer-options.js';
-import { TrajectorySmoother } from './trajectory-smoother.js';
+import { KalmanSmoother } from './kalman-smoother.js';
+import { TrajectorySmoother, type PathSmoother } from './trajectory-smoother.js';
 
 /** One stabilized frame, in input order. */
 export interface EngineOutput {
@@ -23,21 +24,24 @@ interface Pending {
   captureTimeMs: number | undefined;
   timestampUs: number;
   motionFound: boolean;
+  cut: boolean;
   frame: VideoFrame | undefined;
   held: Promise<HeldFrame> | undefined;
 }
 
-const NO_MOTION: FrameMotion = { x: 0, y: 0, angle: 0, scale: 1, found: false };
+const NO_MOTION: FrameMotion = { x: 0, y: 0, angle: 0, scale: 1, found: false, cut: false };
 
 /**
  * The stabilizer's pipeline, independent of how frames arrive (it runs in the stabilizer worker): measure
  * motion, extend the path, and once a frame's look-ahead is there, warp it by its correction and hand it out.
- * Every frame pushed comes out exactly once, in order; `flush()` emits the held ones.
+ * A scene cut or a size change ends the path: the frames before it come out with the look-ahead they have, and
+ * the next frame starts a new path. Every frame pushed comes out exactly once, in order; `flush()` emits the
+ * held ones.
  */
 export class StabilizerEngine {
   readonly #options: ResolvedStabilizerOptions;
   readonly #estimator: MotionEstimator;
-  readonly #smoother: TrajectorySmoother;
+  readonly #smoother: PathSmoother;
   readonly #warper: FrameWarper;
   readonly #emit: (output: EngineOutput) => void;
   readonly #pending: Pending[] = [];
@@ -48,7 +52,10 @@ export class StabilizerEngine {
   constructor(cv: CvMotionApi, options: ResolvedStabilizerOptions, emit: (output: EngineOutput) => void) {
     this.#options = options;
     this.#estimator = new MotionEstimator(cv, options.analysisWidth);
-    this.#smoother = new TrajectorySmoother(options.smoothingRadius, options.lookaheadFrames);
+    this.#smoother =
+      options.smoothing === 'kalman'
+        ? new KalmanSmoother(options.smoothingRadius, options.lookaheadFrames)
+        : new TrajectorySmoother(options.smoothingRadius, options.lookaheadFrames);
     this.#warper = new FrameWarper(options.borderType);
     this.#emit = emit;
   }
@@ -56,10 +63,10 @@ export class StabilizerEngine {
   /** Takes ownership of `frame` and emits every frame whose look-ahead it completes. */
   async push(frame: VideoFrame, seq: number, captureTimeMs: number | undefined): Promise<void> {
     const size = `${frame.displayWidth}x${frame.displayHeight}`;
-    if (size !== this.#size) {
+    const resized = size !== this.#size;
+    if (resized) {
       // A new size is a new shot: emit the old one's frames with what is known, then start a new path.
-      await this.flush();
-      this.#smoother.reset();
+      await this.#newShot();
       this.#estimator.reset();
       this.#size = size;
     }
@@ -71,6 +78,8 @@ export class StabilizerEngine {
       this.#estimator.reset();
       motion = NO_MOTION;
     }
+    // A scene cut: nothing is smoothed across it.
+    if (motion.cut) await this.#newShot();
     const index = this.#smoother.push(motion);
     const pending: Pending = {
       seq,
@@ -79,6 +88,7 @@ export class StabilizerEngine {
       captureTimeMs,
       timestampUs: frame.timestamp,
       motionFound: motion.found,
+      cut: motion.cut || (resized && index > 0),
       frame: undefined,
       held: undefined,
     };
@@ -86,6 +96,12 @@ export class StabilizerEngine {
     else pending.held = holdFrame(frame);
     this.#pending.push(pending);
     while (this.#pending[0] && this.#smoother.isReady(this.#pending[0].index)) await this.#emitNext();
+  }
+
+  /** Emits the frames held with the look-ahead they have and starts a new path. */
+  async #newShot(): Promise<void> {
+    await this.flush();
+    this.#smoother.reset();
   }
 
   /** Emits every frame still held, with the look-ahead available. */
@@ -118,10 +134,12 @@ export class StabilizerEngine {
         dx: correction.x,
         dy: correction.y,
         angle: correction.angle,
+        zoom: correction.scale,
         scale: geometry.scale,
-        crop: coveredCrop(geometry, correction.x, correction.y, correction.angle),
+        crop: coveredCrop(geometry, correction.x, correction.y, correction.angle, correction.scale),
         motionFound: pending.motionFound,
         delayFrames: this.#arrivals - 1 - pending.arrival,
+        cut: pending.cut,
       };
       this.#emit({ seq: pending.seq, frame, transform });
     } finally {

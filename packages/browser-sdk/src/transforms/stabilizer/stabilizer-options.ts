@@ -12,6 +12,12 @@ export const STABILIZER_BORDER_TYPES: readonly StabilizerBorderType[] = [
   'wrap',
 ];
 
+/** How the camera path is smoothed: a moving window (vidgear's) or a Kalman filter. */
+export type StabilizerSmoothing = 'window' | 'kalman';
+
+/** The smoothing methods. */
+export const STABILIZER_SMOOTHINGS: readonly StabilizerSmoothing[] = ['window', 'kalman'];
+
 /**
  * Options of the {@link Stabilizer}: vidgear's `Stabilizer` options with the same meaning and defaults, plus
  * `lookaheadFrames`, which trades delay for smoothness.
@@ -23,12 +29,21 @@ export interface StabilizerOptions {
    */
   smoothingRadius?: number;
   /**
-   * Frames the smoother may look ahead: each output frame waits for min(this, smoothingRadius − 1) later frames
-   * (the window holds at most that many). 0 smooths causally and adds no delay (live video);
-   * ⌊smoothingRadius / 2⌋ centres the window, as vidgear does, for vidgear's smoothness with half its delay.
-   * Integer from 0 to `smoothingRadius`. Default: 0.
+   * Frames the smoother may look ahead: each output frame waits for min(this, smoothingRadius − 1) later frames.
+   * 0 smooths causally and adds no delay (live video); ⌊smoothingRadius / 2⌋ centres the window, as vidgear does,
+   * for vidgear's smoothness with half its delay; a longer look-ahead widens the centred window to 2 × that + 1
+   * frames (with `smoothing: 'kalman'`, refines each estimate over that many later frames). Integer from 0 to
+   * `smoothingRadius`. Default: 0.
    */
   lookaheadFrames?: number;
+  /**
+   * How the camera path (position, rotation and zoom) is smoothed: `window` fits a straight line to the path over
+   * the moving window (vidgear's box average, without its lag on pans when causal); `kalman` follows each axis
+   * with a constant-velocity Kalman filter (causal; smoother on slow sway than a causal window, and keeps pans),
+   * with a backward (Rauch-Tung-Striebel) pass over the look-ahead when `lookaheadFrames` > 0; `smoothingRadius`
+   * sets its smoothness. Default: `window`.
+   */
+  smoothing?: StabilizerSmoothing;
   /**
    * Pixels added on each side of the frame before warping (vidgear's `border_size`): the output grows by twice
    * this, unless `cropAndZoom`. Integer ≥ 0. Default: 0.
@@ -73,6 +88,11 @@ export function resolveStabilizerOptions(options: StabilizerOptions = {}): Resol
     STABILIZER_BORDER_TYPES.includes(borderType),
     `options.borderType must be one of ${STABILIZER_BORDER_TYPES.join(', ')}`,
   );
+  const smoothing = options.smoothing ?? 'window';
+  assertOption(
+    STABILIZER_SMOOTHINGS.includes(smoothing),
+    `options.smoothing must be one of ${STABILIZER_SMOOTHINGS.join(', ')}`,
+  );
   const analysisWidth = options.analysisWidth ?? 320;
   assertOption(isInt(analysisWidth, 64, 1920), 'options.analysisWidth must be an integer from 64 to 1920');
   return {
@@ -83,5 +103,6 @@ export function resolveStabilizerOptions(options: StabilizerOptions = {}): Resol
     // vidgear forces a black border when cropping and zooming.
     borderType: cropAndZoom && borderSize > 0 ? 'black' : borderType,
     analysisWidth,
+    smoothing,
   };
 }

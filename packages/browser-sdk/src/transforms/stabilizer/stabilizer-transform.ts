@@ -25,6 +25,8 @@ export interface StabilizerTransform {
   dy: number;
   /** Rotation correction, radians (positive turns clockwise on screen). */
   angle: number;
+  /** Zoom correction about the frame centre, applied with `dx`, `dy` and `angle` (1: none; above 1 magnifies). */
+  zoom: number;
   /** Zoom applied after the correction: 1, or above 1 with `cropAndZoom`. */
   scale: number;
   /**
@@ -39,6 +41,11 @@ export interface StabilizerTransform {
   motionFound: boolean;
   /** Frames between this frame's arrival and its output: the look-ahead, less at the end of the stream. */
   delayFrames: number;
+  /**
+   * True when this frame starts a new shot: a scene cut was detected between it and the previous frame (or its
+   * size changed), so the smoothing starts again here and nothing is smoothed across the cut.
+   */
+  cut: boolean;
 }
 
 /** Output geometry of a warp. */
@@ -55,9 +62,10 @@ export interface WarpGeometry {
 
 /**
  * The largest centred rectangle of the output (same aspect ratio) that the warped input covers entirely, for a
- * correction (`dx`, `dy`, `angle`) applied to a `width`×`height` frame drawn centred at `scale` on the output.
+ * correction (`dx`, `dy`, `angle`, `zoom` about the frame centre) applied to a `width`×`height` frame drawn
+ * centred at `scale` on the output.
  */
-export function coveredCrop(g: WarpGeometry, dx: number, dy: number, angle: number): PixelRect {
+export function coveredCrop(g: WarpGeometry, dx: number, dy: number, angle: number, zoom = 1): PixelRect {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   // Inverse rotation of the correction's translation.
@@ -76,8 +84,8 @@ export function coveredCrop(g: WarpGeometry, dx: number, dy: number, angle: numb
     const ex = cos * cx + sin * cy;
     const ey = -sin * cx + cos * cy;
     for (const [e, gg, half] of [
-      [ex, gx, g.width / 2],
-      [ey, gy, g.height / 2],
+      [ex, gx, (zoom * g.width) / 2],
+      [ey, gy, (zoom * g.height) / 2],
     ] as const) {
       if (Math.abs(e) < 1e-9) continue;
       const bound = e > 0 ? (half + gg) / e : (half - gg) / -e;
