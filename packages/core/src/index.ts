@@ -24,3 +24,10 @@ export {
   type MqttFrameMessage,
   type MqttTopicAndTiming,
 } from './mqtt-frame-message.js';
+export {
+  JanusHttpSession,
+  pluginFailure,
+  type JanusEvent,
+  type JanusHttpSessionOptions,
+  type JanusJsep,
+} from './janus-http-session.js';
