@@ -27,7 +27,10 @@ export {
 export {
   JanusHttpSession,
   pluginFailure,
+  type JanusCandidate,
   type JanusEvent,
+  type JanusFetch,
+  type JanusFetchInit,
   type JanusHttpSessionOptions,
   type JanusJsep,
 } from './janus-http-session.js';

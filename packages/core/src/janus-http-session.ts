@@ -1,5 +1,18 @@
 import { FramewireError } from './framewire-error.js';
 
+/** The part of `fetch`'s request options this client uses (the core compiles without DOM or Node types). */
+export interface JanusFetchInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  cache?: 'no-store';
+  /** An `AbortSignal`. */
+  signal?: unknown;
+}
+
+/** The `fetch` this client calls: the host's global `fetch` by default (browsers, workers, Node 18+). */
+export type JanusFetch = (url: string, init: JanusFetchInit) => Promise<{ json(): Promise<unknown> }>;
+
 /** Options of {@link JanusHttpSession.create}. */
 export interface JanusHttpSessionOptions {
   /** Janus's API secret (`api_secret` in `janus.jcfg`), sent as `apisecret` in every request. Default: none. */
@@ -8,6 +21,8 @@ export interface JanusHttpSessionOptions {
   requestTimeoutMs?: number;
   /** The stage named in errors, e.g. `janus` or `janus-source`. Default: `janus`. */
   stage?: string;
+  /** The `fetch` to call. Default: the global `fetch`. */
+  fetch?: JanusFetch;
 }
 
 /** A WebRTC session description as Janus sends and takes it. */
@@ -30,6 +45,20 @@ export interface JanusEvent {
   plugindata?: { plugin: string; data: Record<string, unknown> };
   /** A session description, when the plugin sends one (the streaming plugin's offer). */
   jsep?: JanusJsep;
+  /** Janus's own ICE candidate, for `trickle` (`completed` once it has sent them all). */
+  candidate?: JanusCandidate;
+}
+
+/** One trickled ICE candidate, or the end of them (`completed: true`). */
+export interface JanusCandidate {
+  /** The `candidate:…` line (without `a=`). */
+  candidate?: string;
+  /** The media section's mid. */
+  sdpMid?: string;
+  /** The media section's index. */
+  sdpMLineIndex?: number;
+  /** True once every candidate was sent. */
+  completed?: boolean;
 }
 
 /** What Janus answered (`success`, `ack` or `error`), with the plugin's payload when there is one. */
@@ -52,7 +81,14 @@ interface ResolvedOptions {
   apiSecret: string | undefined;
   requestTimeoutMs: number;
   stage: string;
+  fetch: JanusFetch;
 }
+
+/** The host's globals this client uses, typed here because the core compiles without DOM or Node types. */
+const host = globalThis as unknown as {
+  fetch: JanusFetch;
+  AbortSignal: { timeout(ms: number): unknown };
+};
 
 /**
  * One session of Janus's plain HTTP API (the REST transport, `http://host:8088/janus`): create the session, attach
@@ -84,6 +120,7 @@ export class JanusHttpSession {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       stage: options.stage ?? 'janus',
       apiSecret: options.apiSecret,
+      fetch: options.fetch ?? ((url, init) => host.fetch(url, init)),
     };
     const base = url.replace(/\/+$/, '');
     const reply = await request(base, { janus: 'create' }, resolved);
@@ -118,6 +155,16 @@ export class JanusHttpSession {
     return data;
   }
 
+  /** Trickles one of our ICE candidates to `handle`'s peer connection, or the end of them (`{ completed: true }`). */
+  async trickle(handle: number, candidate: JanusCandidate): Promise<void> {
+    await this.#send(`/${handle}`, { janus: 'trickle', candidate });
+  }
+
+  /** Detaches `handle` from its plugin (best effort: the session may be gone). */
+  async detach(handle: number): Promise<void> {
+    await this.#send(`/${handle}`, { janus: 'detach' }).catch(() => undefined);
+  }
+
   /** Sends a keepalive (Janus ends a session that stays silent for its `session_timeout`). */
   async keepalive(): Promise<void> {
     await this.#send('', { janus: 'keepalive' });
@@ -125,23 +172,26 @@ export class JanusHttpSession {
 
   /**
    * Long-polls the session's events (Janus answers when it has some, or after about 30 s with a `keepalive`, which
-   * this drops); resolves with up to `maxEvents` events. `signal` aborts the poll.
+   * this drops); resolves with up to `maxEvents` events. `signal` (an `AbortSignal`) aborts the poll.
    */
-  async poll(signal?: AbortSignal, maxEvents = 10): Promise<JanusEvent[]> {
-    const query = new URLSearchParams({ maxev: String(maxEvents), rid: String(Date.now()) });
-    if (this.#options.apiSecret !== undefined) query.set('apisecret', this.#options.apiSecret);
-    const target = `${this.url}/${this.id}?${query}`;
-    let response: Response;
+  async poll(signal?: unknown, maxEvents = 10): Promise<JanusEvent[]> {
+    let query = `maxev=${maxEvents}&rid=${Date.now()}`;
+    if (this.#options.apiSecret !== undefined) query += `&apisecret=${encodeURIComponent(this.#options.apiSecret)}`;
+    let parsed: unknown;
     try {
-      response = await fetch(target, { cache: 'no-store', ...(signal ? { signal } : {}) });
+      const response = await this.#options.fetch(`${this.url}/${this.id}?${query}`, {
+        cache: 'no-store',
+        ...(signal === undefined ? {} : { signal }),
+      });
+      parsed = await response.json();
     } catch (cause) {
       throw unreachable(this.url, cause, this.#stage);
     }
-    const parsed = (await response.json().catch(() => undefined)) as JanusReply | JanusReply[] | undefined;
-    const events = Array.isArray(parsed) ? parsed : parsed ? [parsed] : [];
-    for (const event of events)
+    const events = (Array.isArray(parsed) ? parsed : [parsed]) as JanusReply[];
+    for (const event of events) {
       if (event.janus === 'error' && event.error) throw replyError(this.url, event.error, this.#stage);
-    return events.filter((event) => event.janus !== 'keepalive');
+    }
+    return events.filter((event) => typeof event === 'object' && event !== null && event.janus !== 'keepalive');
   }
 
   /** Destroys the session (best effort: Janus may be gone). Idempotent. */
@@ -170,12 +220,12 @@ async function request(url: string, body: Record<string, unknown>, options: Reso
   };
   let reply: JanusReply;
   try {
-    const response = await fetch(url, {
+    const response = await options.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(payload),
       cache: 'no-store',
-      signal: AbortSignal.timeout(options.requestTimeoutMs),
+      signal: host.AbortSignal.timeout(options.requestTimeoutMs),
     });
     reply = (await response.json()) as JanusReply;
   } catch (cause) {
