@@ -1,5 +1,5 @@
 /** Janus (the Debian package) started by a test on loopback, with its own configuration folder. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -116,12 +116,12 @@ export async function startJanus(dir: string, apiSecret: string, turn: JanusTurn
     await writeFile(join(dir, name), text);
   const url = `http://127.0.0.1:${port}/janus`;
   let output = '';
-  let child: ChildProcess | undefined;
+  let child: ChildProcessWithoutNullStreams | undefined;
   const launch = async (): Promise<void> => {
     const started = spawn(JANUS, ['-C', join(dir, 'janus.jcfg'), '-F', dir, '--disable-colors'], { stdio: 'pipe' });
     child = started;
-    started.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    started.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    started.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    started.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitUntil(
       async () => {
         if (started.exitCode !== null) throw new Error(`janus exited with ${started.exitCode}:\n${output}`);
@@ -136,7 +136,7 @@ export async function startJanus(dir: string, apiSecret: string, turn: JanusTurn
   const end = async (signal: NodeJS.Signals): Promise<void> => {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    if (running?.exitCode !== null || running.signalCode !== null) return;
     const exited = once(running, 'exit');
     running.kill(signal);
     await exited;

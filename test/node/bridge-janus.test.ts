@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
+import type { JanusSource } from '@framewire/browser-sdk';
 import type { BridgeHealth } from '@framewire/node-bridge';
 import { launchChromium } from '../helpers/chromium.js';
 import { startJanus, type JanusTurn, type StartedJanus } from '../helpers/janus.js';
@@ -25,6 +26,8 @@ function turnCredentials(port: number): JanusTurn {
   const username = `${Math.floor(Date.now() / 1000) + 86_400}:janus-test`;
   return { port, username, credential: createHmac('sha1', TURN_SECRET).update(username).digest('base64') };
 }
+
+declare const Framewire: { JanusSource: typeof JanusSource };
 
 declare global {
   interface Window {
@@ -80,13 +83,13 @@ describe('Janus as the SFU (--janus-url, JanusSource)', { timeout: 600_000 }, ()
   });
 
   after(async () => {
-    await page?.evaluate(() => Promise.all(window.janusViewers?.sources.map((s) => s.close()) ?? [])).catch(() => {});
-    await browser?.close();
-    await sdk?.close();
-    await bridge?.stop();
-    await janus?.stop();
-    await coturn?.stop();
-    await dir?.remove();
+    await page.evaluate(() => Promise.all(window.janusViewers.sources.map((s) => s.close()))).catch(() => undefined);
+    await browser.close();
+    await sdk.close();
+    await bridge.stop();
+    await janus.stop();
+    await coturn.stop();
+    await dir.remove();
   });
 
   it('creates a mountpoint with H.264 and Opus, reported in /health and /metrics', async () => {
@@ -120,7 +123,7 @@ describe('Janus as the SFU (--janus-url, JanusSource)', { timeout: 600_000 }, ()
       async (url, secret, count, turnServer) => {
         const viewers: Window['janusViewers'] = { frames: [], reconnects: [], errors: [], audio: [], sources: [] };
         window.janusViewers = viewers;
-        const { JanusSource } = (window as unknown as { Framewire: typeof import('@framewire/browser-sdk') }).Framewire;
+        const { JanusSource } = Framewire;
         const open = async (i: number): Promise<void> => {
           const source = await JanusSource.open({
             url,
@@ -217,14 +220,14 @@ describe('Janus as the SFU (--janus-url, JanusSource)', { timeout: 600_000 }, ()
 
   it('JanusSource rejects a wrong API secret with FW_ERR_JANUS_REFUSED and an unknown mountpoint with FW_ERR_NOT_FOUND', async () => {
     const codes = await page.evaluate(async (url) => {
-      const { JanusSource } = (window as unknown as { Framewire: typeof import('@framewire/browser-sdk') }).Framewire;
+      const { JanusSource } = Framewire;
       const code = (options: { apiSecret: string; mountpoint: string }): Promise<string> =>
         JanusSource.open({ url, ...options, reconnect: false, openTimeoutMs: 30_000 }).then(
           async (source) => {
             await source.close();
             return 'opened';
           },
-          (error: { code: string }) => error.code,
+          (error: unknown) => (error as { code: string }).code,
         );
       return [
         await code({ apiSecret: 'not-the-secret', mountpoint: 'testpattern' }),

@@ -187,11 +187,11 @@ export class JanusHttpSession {
     } catch (cause) {
       throw unreachable(this.url, cause, this.#stage);
     }
-    const events = (Array.isArray(parsed) ? parsed : [parsed]) as JanusReply[];
+    const events = (Array.isArray(parsed) ? (parsed as unknown[]) : [parsed]).filter(isReply);
     for (const event of events) {
       if (event.janus === 'error' && event.error) throw replyError(this.url, event.error, this.#stage);
     }
-    return events.filter((event) => typeof event === 'object' && event !== null && event.janus !== 'keepalive');
+    return events.filter((event) => event.janus !== 'keepalive');
   }
 
   /** Destroys the session (best effort: Janus may be gone). Idempotent. */
@@ -236,6 +236,11 @@ async function request(url: string, body: Record<string, unknown>, options: Reso
   return reply;
 }
 
+/** True for an object with a `janus` field (one message of a long poll). */
+function isReply(value: unknown): value is JanusReply {
+  return typeof value === 'object' && value !== null && typeof (value as { janus?: unknown }).janus === 'string';
+}
+
 /** The error for Janus's `{ janus: 'error', error }`. */
 function replyError(url: string, error: { code: number; reason: string }, stage: string): FramewireError {
   if (error.code === SESSION_NOT_FOUND || error.code === HANDLE_NOT_FOUND) {
@@ -270,5 +275,6 @@ function unreachable(url: string, cause: unknown, stage: string): FramewireError
 export function pluginFailure(url: string, data: Record<string, unknown> | undefined, stage: string): void {
   const code = data?.['error_code'];
   if (typeof code !== 'number') return;
-  throw refused(url, { code, reason: String(data?.['error'] ?? 'plugin error') }, stage);
+  const reason = data?.['error'];
+  throw refused(url, { code, reason: typeof reason === 'string' ? reason : 'plugin error' }, stage);
 }

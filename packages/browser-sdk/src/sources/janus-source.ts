@@ -355,7 +355,7 @@ export class JanusSource extends QueuedFrameSource {
 
 /** Validates `options`; returns the API URL. Throws `FW_ERR_INVALID_OPTION`. */
 function validate(options: JanusSourceOptions): string {
-  assertOption(typeof options === 'object' && options !== null, 'options must be { url, mountpoint, … }');
+  assertOption(typeof options === 'object', 'options must be { url, mountpoint, … }');
   const url = parseHttpUrl(options.url).href.replace(/\/+$/, '');
   const { mountpoint } = options;
   assertOption(
