@@ -12,7 +12,7 @@ import type { BridgeHealth } from '@framewire/node-bridge';
 import { launchChromium } from '../helpers/chromium.js';
 import { startJanus, type JanusTurn, type StartedJanus } from '../helpers/janus.js';
 import { startCoturn, type Coturn } from '../helpers/signaling.js';
-import { startCli, tempDir, waitUntil, type StartedCli, type StartedServer } from '../helpers/node.js';
+import { runCli, startCli, tempDir, waitUntil, type StartedCli, type StartedServer } from '../helpers/node.js';
 import { openPeerPage, startSdkServer } from '../helpers/peers.js';
 
 const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
@@ -215,6 +215,21 @@ describe('Janus as the SFU (--janus-url, JanusSource)', { timeout: 600_000 }, ()
       assert.match(wrong.output(), /FW_ERR_JANUS_REFUSED/);
     } finally {
       await wrong.stop();
+    }
+  });
+
+  it('refuses a bad --janus-url or a --janus-secret without it with FW_ERR_INVALID_OPTION (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--janus-url', 'ws://127.0.0.1:8188/'], /--janus-url must be the http\(s\) URL of Janus's HTTP API/],
+      [['--janus-url', 'not a url'], /--janus-url must be the http\(s\) URL/],
+      [['--janus-secret', 'x'], /--janus-secret needs --janus-url/],
+      [['--janus-url', janus.url, '--janus-secret', ''], /--janus-secret must not be empty/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(BRIDGE, ['--port', '0', '--size', '160x120', ...args]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /FW_ERR_INVALID_OPTION: /);
+      assert.match(result.stderr, message);
     }
   });
 
