@@ -21,6 +21,7 @@ declare -A needs=(
   [/usr/bin/mosquitto_passwd]=mosquitto
   [redis-server]=redis-server
   [turnserver]=coturn
+  [janus]=janus
 )
 missing=()
 for cmd in "${!needs[@]}"; do

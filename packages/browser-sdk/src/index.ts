@@ -78,6 +78,7 @@ export {
   type BridgeSourceStats,
 } from './sources/bridge-source.js';
 export { WhepSource, type WhepSourceOptions, type WhepSourceStats } from './sources/whep-source.js';
+export { JanusSource, type JanusSourceOptions, type JanusSourceStats } from './sources/janus-source.js';
 export {
   BridgePublisher,
   publishToBridge,

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   FW_ERR_TIMEOUT: 'An operation did not complete in time (a reply, a join, a heartbeat, a connection).',
   FW_ERR_SIGNALING_FAILED: 'The connection to the signaling server failed or was lost and could not be re-established.',
   FW_ERR_PEER_CONNECTION_FAILED: 'A WebRTC connection to a peer failed and ICE restarts did not recover it.',
+  FW_ERR_JANUS_REFUSED:
+    'The Janus gateway refused a request: a wrong or missing API secret, a missing plugin, or a mountpoint it would not create or serve.',
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

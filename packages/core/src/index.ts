@@ -37,3 +37,13 @@ export {
   type MqttFrameMessage,
   type MqttTopicAndTiming,
 } from './mqtt-frame-message.js';
+export {
+  JanusHttpSession,
+  pluginFailure,
+  type JanusCandidate,
+  type JanusEvent,
+  type JanusFetch,
+  type JanusFetchInit,
+  type JanusHttpSessionOptions,
+  type JanusJsep,
+} from './janus-http-session.js';

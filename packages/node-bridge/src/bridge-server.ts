@@ -5,6 +5,7 @@ import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { closeServer, formatPrometheus, listen, sendError, sendJson, type MetricFamily } from '@framewire/core/node';
 import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
+import { JanusOutput } from './outputs/janus-output.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
 import { WebRtcOutput, type WebRtcOutputOptions } from './outputs/webrtc-output.js';
@@ -277,13 +278,18 @@ export class BridgeServer {
   /** The current health report. */
   get health(): BridgeHealth {
     const sources = this.#sources.map((s) => s.health);
+    const janus = this.#janusOutputs().map((output) => output.health);
+    const healthy =
+      sources.every((s) => ['running', 'starting', 'waiting'].includes(s.state)) &&
+      janus.every((j) => j.error === undefined);
     return {
-      status: sources.every((s) => ['running', 'starting', 'waiting'].includes(s.state)) ? 'ok' : 'degraded',
+      status: healthy ? 'ok' : 'degraded',
       service: 'framewire-bridge',
       version: VERSION,
       uptimeS: Math.round((Date.now() - this.#startedAtMs) / 1000),
       sources,
       outputs: this.#outputNames(),
+      ...(janus.length === 0 ? {} : { janus }),
     };
   }
 
@@ -481,6 +487,29 @@ export class BridgeServer {
       'Frames the shared encoder of a source and format produced.',
       encoders.map((e) => ({ labels: encoderLabel(e), value: e.encoder.framesOut })),
     );
+    const janus = this.#janusOutputs().map((output) => output.health);
+    const janusLabel = (j: (typeof janus)[number]): Record<string, string> => ({
+      source: j.source,
+      mountpoint: String(j.mountpointId),
+    });
+    add(
+      'framewire_janus_mountpoint_up',
+      'gauge',
+      '1 while the Janus mountpoint of a source exists and receives its RTP (--janus-url).',
+      janus.map((j) => ({ labels: janusLabel(j), value: j.state === 'ready' ? 1 : 0 })),
+    );
+    add(
+      'framewire_janus_mountpoint_viewers',
+      'gauge',
+      'Viewers Janus reports on the mountpoint of a source.',
+      janus.map((j) => ({ labels: janusLabel(j), value: j.viewers })),
+    );
+    add(
+      'framewire_janus_mountpoint_creations_total',
+      'counter',
+      'Times the Janus mountpoint of a source was created (again after each Janus restart).',
+      janus.map((j) => ({ labels: janusLabel(j), value: j.creations })),
+    );
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);
@@ -514,6 +543,10 @@ export class BridgeServer {
     const bare = header !== undefined && !/\s/.test(header.trim()) ? header.trim() : undefined;
     const given = bearer ?? query ?? bare;
     return given !== undefined && timingSafeEqual(sha(given), this.#tokenHash);
+  }
+
+  #janusOutputs(): JanusOutput[] {
+    return this.#extra.filter((extra): extra is JanusOutput => extra instanceof JanusOutput);
   }
 
   #outputNames(): string[] {

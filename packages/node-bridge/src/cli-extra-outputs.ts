@@ -6,6 +6,7 @@ import { MqttWebSocketRelay } from './outputs/mqtt-websocket-relay.js';
 import { BRIDGE_PATHS } from './protocol.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
 import type { WebRtcIceServer } from './outputs/webrtc-output.js';
+import { JanusOutput } from './outputs/janus-output.js';
 import { WhipPushOutput } from './outputs/whip-push-output.js';
 import { MqttSource } from './sources/mqtt-source.js';
 import type { VideoSource } from './sources/video-source.js';
@@ -32,6 +33,10 @@ export interface ExtraOutputOptions {
   whipPushToken?: string;
   /** The source to publish with `whipPushUrls`. Default: the first source. */
   whipPushSource?: string;
+  /** Serve every source's viewers through the Janus whose HTTP API is at this URL (`--janus-url`). Default: none. */
+  janusUrl?: string;
+  /** Janus's API secret (`--janus-secret`). Default: none. */
+  janusSecret?: string;
   /** Keep only ICE candidates with these addresses on the WHIP push connections. Default: every candidate. */
   iceAddresses?: string[];
   /** STUN/TURN servers of the WHIP push connections. Default: none (the bridge's own STUN server on 127.0.0.1). */
@@ -115,6 +120,17 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
     // The bridge reports it in /metrics and closes it on shutdown.
     bridge.attach(push);
     push.start();
+  }
+  if (options.janusUrl !== undefined) {
+    for (const source of bridge.sources) {
+      const output = new JanusOutput(bridge.feed(source.id, 'h264'), {
+        url: options.janusUrl,
+        ...(options.janusSecret === undefined ? {} : { apiSecret: options.janusSecret }),
+      });
+      // The bridge reports it in /health and /metrics and closes it on shutdown.
+      bridge.attach(output);
+      output.start();
+    }
   }
   if (options.shmName !== undefined) {
     const [first] = bridge.sources;

@@ -59,6 +59,13 @@ Options:
                        http://host:8090/whip or a cloud ingest; repeat for several; reconnects with backoff
   --whip-push-token <token>  bearer token for the --whip-push endpoints (default: FRAMEWIRE_WHIP_PUSH_TOKEN)
   --whip-push-source <id>    the source to publish with --whip-push (default: the first)
+  --janus-url <url>    serve WebRTC viewers through Janus (its streaming plugin as the SFU), e.g.
+                       http://127.0.0.1:8088/janus: per source, an RTP mountpoint (H.264 with the source's profile,
+                       plus Opus with --audio; id in /health, description = the source id) created over Janus's
+                       HTTP API and fed the source's shared RTP (no re-encode); created again when Janus restarts;
+                       its state in /health (janus) and /metrics (framewire_janus_*)
+  --janus-secret <s>   Janus's API secret (api_secret in janus.jcfg; default: FRAMEWIRE_JANUS_SECRET); a wrong
+                       one shows as FW_ERR_JANUS_REFUSED in /health while the other outputs go on
   --webrtc-ice-server <url>  a STUN or TURN server of the bridge's WebRTC connections (stun:host:port,
                        turn:host:port?transport=udp, turns:…; repeat for several), also announced to WHIP/WHEP
                        clients in Link headers; TURN needs --webrtc-turn-username and FRAMEWIRE_TURN_CREDENTIAL
@@ -106,7 +113,7 @@ Options:
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_JANUS_SECRET, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   source: { type: 'string', multiple: true },
@@ -123,6 +130,8 @@ const options = {
   'whip-push': { type: 'string', multiple: true },
   'whip-push-token': { type: 'string' },
   'whip-push-source': { type: 'string' },
+  'janus-url': { type: 'string' },
+  'janus-secret': { type: 'string' },
   'webrtc-vp8-encoder': { type: 'string' },
   'room-url': { type: 'string' },
   room: { type: 'string' },
@@ -242,6 +251,15 @@ function whipPush(
   };
 }
 
+/** The `--janus-url` options of the extra outputs. */
+function janus(values: CliValues): Pick<ExtraOutputOptions, 'janusUrl' | 'janusSecret'> {
+  const url = values['janus-url'] as string | undefined;
+  const secret = (values['janus-secret'] as string | undefined) ?? process.env['FRAMEWIRE_JANUS_SECRET'];
+  assertOption(url !== undefined || values['janus-secret'] === undefined, '--janus-secret needs --janus-url');
+  if (url === undefined) return {};
+  return { janusUrl: url, ...(secret === undefined ? {} : { janusSecret: secret }) };
+}
+
 registerSourceKind('netgear', (spec, id) => netGearSourcesFromSpec(spec, id));
 for (const scheme of ['mqtt', 'mqtts']) {
   registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
@@ -351,6 +369,7 @@ await runCli('framewire-bridge', async () => {
       ...(values['mqtt-relay'] === true ? { mqttRelay: true } : {}),
       ...(text('shm') === undefined ? {} : { shmName: text('shm') }),
       ...push,
+      ...janus(values),
     });
   } catch (error) {
     await bridge.close();

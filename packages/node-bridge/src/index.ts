@@ -130,6 +130,13 @@ export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions }
 export { SHM_LAYOUT, SHM_STATUS, type ShmStatus } from './media/shm-frame-layout.js';
 export { ShmFrameReader, type ShmFrame, type ShmFrameReaderOptions } from './sources/shm-frame-reader.js';
 export { RAW_PIXEL_FORMATS, type RawFrameEmitter } from './media/raw-frame.js';
+export {
+  JanusOutput,
+  janusMountpointId,
+  type JanusOutputEvents,
+  type JanusOutputOptions,
+  type JanusOutputStats,
+} from './outputs/janus-output.js';
 export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { MQTT_FRAME, decodeMqttFrame, encodeMqttFrame, mqttFrameTopic, type MqttFrameMessage } from '@framewire/core';

@@ -60,6 +60,40 @@ export interface BridgeHealth {
   sources: SourceHealth[];
   /** The outputs this bridge serves, e.g. `['mjpeg', 'websocket', 'webrtc']`. */
   outputs: string[];
+  /** The Janus mountpoints (`--janus-url`), one per source; absent without Janus. */
+  janus?: JanusMountpointHealth[];
+}
+
+/**
+ * The state of a Janus mountpoint the bridge feeds: `waiting` for the source's first keyframe (its H.264 profile),
+ * `creating` it over Janus's HTTP API, `ready` (RTP flows to it), `retrying` after a failure (see `error`), `closed`.
+ */
+export type JanusMountpointState = 'waiting' | 'creating' | 'ready' | 'retrying' | 'closed';
+
+/** One Janus mountpoint in the `/health` answer. */
+export interface JanusMountpointHealth {
+  /** The source it serves. */
+  source: string;
+  /** Janus's HTTP API URL. */
+  url: string;
+  /** The mountpoint's id (its description is the source id). */
+  mountpointId: number;
+  /** Its state. */
+  state: JanusMountpointState;
+  /** True when it carries the source's Opus audio beside the H.264. */
+  audio: boolean;
+  /** Viewers Janus reported at the last check. */
+  viewers: number;
+  /** How many times the mountpoint was created (more than 1 after Janus restarted). */
+  creations: number;
+  /** Milliseconds since Janus last received video on it, at the last check. */
+  videoAgeMs?: number;
+  /** The UDP port Janus receives the video on. */
+  videoPort?: number;
+  /** The UDP port Janus receives the audio on. */
+  audioPort?: number;
+  /** The last failure while it is not ready, e.g. `{ code: 'FW_ERR_JANUS_REFUSED', message }` for a wrong API secret. */
+  error?: { code: string; message: string };
 }
 
 /**

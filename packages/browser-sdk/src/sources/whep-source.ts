@@ -13,6 +13,7 @@ import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal } from '../network/whep-http.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import { TrackFrameReader, setJitterBufferTarget } from './track-frame-reader.js';
 import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
 
 const log = createLogger('whep-source');
@@ -111,7 +112,7 @@ export class WhepSource extends QueuedFrameSource {
   readonly #stallMs: number;
   readonly #latencies: number[] = [];
   #pc: RTCPeerConnection | undefined;
-  #reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
+  #reader: TrackFrameReader | undefined;
   #session: string | undefined;
   #generation = 0;
   #lastFrameMs = performance.now();
@@ -336,9 +337,8 @@ export class WhepSource extends QueuedFrameSource {
         return;
       }
       if (track.kind !== 'video') return;
-      if (jitterBufferTargetMs !== null && 'jitterBufferTarget' in receiver)
-        receiver.jitterBufferTarget = jitterBufferTargetMs;
-      void this.#pump(track, clock, generation);
+      setJitterBufferTarget(receiver, jitterBufferTargetMs);
+      this.#pump(track, clock, generation);
     };
   }
 
@@ -370,30 +370,18 @@ export class WhepSource extends QueuedFrameSource {
     };
   }
 
-  async #pump(track: MediaStreamTrack, clock: RtpCaptureClock, generation: number): Promise<void> {
-    const Processor = MediaStreamTrackProcessor as unknown as new (init: { track: MediaStreamTrack }) => {
-      readable: ReadableStream<VideoFrame>;
-    };
-    const reader = new Processor({ track }).readable.getReader();
-    this.#reader = reader;
-    try {
-      for (;;) {
-        const { value: frame, done } = await reader.read();
-        if (done) return;
-        if (generation !== this.#generation || this.#stopped) {
-          frame.close();
-          return;
-        }
-        const rtp = (frame as VideoFrame & { metadata?: () => { rtpTimestamp?: number } }).metadata?.().rtpTimestamp;
-        const captured = rtp === undefined ? undefined : clock.captureTimeOf(rtp);
-        this.#lastFrameMs = performance.now();
-        this.#backoff.reset();
-        this.#firstFrame?.resolve();
-        if (!(await this.deliver(frame, captured))) return;
+  #pump(track: MediaStreamTrack, clock: RtpCaptureClock, generation: number): void {
+    this.#reader = new TrackFrameReader(track, async ({ frame, rtpTimestamp }) => {
+      if (generation !== this.#generation || this.#stopped) {
+        frame.close();
+        return false;
       }
-    } catch (error) {
-      log.debug(`track reader ended: ${String(error)}`);
-    }
+      const captured = rtpTimestamp === undefined ? undefined : clock.captureTimeOf(rtpTimestamp);
+      this.#lastFrameMs = performance.now();
+      this.#backoff.reset();
+      this.#firstFrame?.resolve();
+      return this.deliver(frame, captured);
+    });
   }
 
   #reconnect(cause: FramewireError): void {
@@ -446,7 +434,7 @@ export class WhepSource extends QueuedFrameSource {
       if (this.#options.token) headers['authorization'] = `Bearer ${this.#options.token}`;
       void fetch(session, { method: 'DELETE', headers }).catch(() => undefined);
     }
-    void this.#reader?.cancel().catch(() => undefined);
+    this.#reader?.cancel();
     this.#reader = undefined;
     this.#decoder.reset();
     this.#pc?.close();

@@ -12,6 +12,8 @@ export interface OpusFanoutWrite {
   captureTimeMs: number;
   /** Its 48 kHz RTP timestamp as written to the track. */
   rtpTimestamp: number;
+  /** Its RTP packet (for outputs that send it elsewhere too, such as a Janus mountpoint). */
+  packet: Buffer;
 }
 
 /** Counters of an {@link OpusFanout}. */
@@ -87,6 +89,7 @@ export class OpusFanout {
       bytes: rtp.length,
       captureTimeMs: packet.captureTimeMs,
       rtpTimestamp: this.#packetizer.rtpTimestamp(packet.timestampUs),
+      packet: rtp,
     };
     for (const listener of this.#listeners) listener(write);
   }

@@ -47,6 +47,8 @@ export interface RtpFanoutWrite {
    * time, so that a stream as regular as a file's or an encoder's maps each frame to its own time without guessing.
    */
   rtpTimestamp: number;
+  /** Its RTP packets, in sending order (for outputs that send them elsewhere too, such as a Janus mountpoint). */
+  packets: readonly Buffer[];
 }
 
 /** Packetizes one access unit of the fan-out's codec. */
@@ -183,6 +185,7 @@ export class RtpFanout {
       captureTimeMs: frame.captureTimeMs,
       rtpClockMs: this.#clockBaseMs + frame.timestampUs / 1000,
       rtpTimestamp,
+      packets,
     };
     for (const listener of this.#listeners) listener(write);
   }
