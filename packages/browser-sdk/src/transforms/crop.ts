@@ -2,6 +2,7 @@ import { assertOption } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
 import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 import { cropVisibleRect } from './frame-geometry.js';
+import { frameMapStream, type FrameMapStream } from './frame-map-stream.js';
 import { TransformedSource } from './transformed-source.js';
 
 /** Options of {@link Crop}: the rectangle to keep, in pixels of the input frame's visible area. */
@@ -57,36 +58,25 @@ export class Crop implements ReadableWritablePair<VideoFrame, VideoFrame> {
   readonly writable: WritableStream<VideoFrame>;
   /** The options in effect, defaults filled in. */
   readonly options: Readonly<Required<CropOptions>>;
-  readonly #counters: { skipped: number };
+  readonly #stream: FrameMapStream;
 
   /** Validates the options: `FW_ERR_INVALID_OPTION` naming the option when one is not a valid integer. */
   constructor(options: CropOptions) {
     const resolved = Object.freeze(resolveCropOptions(options));
-    const counters = { skipped: 0 };
-    const stream = new TransformStream<VideoFrame, VideoFrame>({
-      transform: (frame, controller) => {
-        try {
-          // A closed frame has no size (and no format): nothing to crop.
-          if (frame.codedWidth === 0 || frame.visibleRect === null) {
-            counters.skipped++;
-            return;
-          }
-          const visibleRect = cropVisibleRect(resolved, frame.visibleRect, frame.format);
-          controller.enqueue(copyCaptureTime(frame, new VideoFrame(frame, { visibleRect })));
-        } finally {
-          frame.close();
-        }
-      },
-    });
-    this.readable = stream.readable;
-    this.writable = stream.writable;
+    this.#stream = frameMapStream((frame, visibleRect) =>
+      copyCaptureTime(
+        frame,
+        new VideoFrame(frame, { visibleRect: cropVisibleRect(resolved, visibleRect, frame.format) }),
+      ),
+    );
+    this.readable = this.#stream.readable;
+    this.writable = this.#stream.writable;
     this.options = resolved;
-    this.#counters = counters;
   }
 
   /** Frames that arrived closed and were skipped. */
   get skippedFrames(): number {
-    return this.#counters.skipped;
+    return this.#stream.skippedFrames();
   }
 }
 

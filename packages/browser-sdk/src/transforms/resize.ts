@@ -2,6 +2,7 @@ import { FramewireError, assertOption } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
 import type { FrameSource, SourceQueueOptions } from '../core/frame-source.js';
 import { resizedSize } from './frame-geometry.js';
+import { frameMapStream, type FrameMapStream } from './frame-map-stream.js';
 import { TransformedSource } from './transformed-source.js';
 
 /** The scaling filter of a {@link Resize}: the 2D canvas's `imageSmoothingQuality`. */
@@ -64,58 +65,41 @@ export class Resize implements ReadableWritablePair<VideoFrame, VideoFrame> {
   readonly writable: WritableStream<VideoFrame>;
   /** The options in effect, `quality` filled in. */
   readonly options: Readonly<ResizeOptions & { quality: ResizeQuality }>;
-  readonly #counters: { skipped: number };
+  readonly #stream: FrameMapStream;
 
   /** Validates the options: `FW_ERR_INVALID_OPTION` naming the option. */
   constructor(options: ResizeOptions) {
     const resolved = resolveResizeOptions(options);
-    const counters = { skipped: 0 };
     let canvas: OffscreenCanvas | undefined;
     let context: OffscreenCanvasRenderingContext2D | undefined;
-    const stream = new TransformStream<VideoFrame, VideoFrame>({
-      transform: (frame, controller) => {
-        // A closed frame has no size: nothing to scale.
-        if (frame.codedWidth === 0) {
-          counters.skipped++;
-          return;
-        }
-        const { width, height } = resizedSize(frame.displayWidth, frame.displayHeight, resolved);
-        const visible = frame.visibleRect;
-        if (visible?.width === width && visible.height === height && frame.displayWidth === width) {
-          controller.enqueue(frame);
-          return;
-        }
-        try {
-          if (!canvas || !context) {
-            canvas = new OffscreenCanvas(width, height);
-            const made = canvas.getContext('2d', { alpha: false });
-            if (!made) throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'No 2D context on an OffscreenCanvas');
-            context = made;
-          } else if (canvas.width !== width || canvas.height !== height) {
-            // Setting a size resets the context's state: the smoothing settings below are set again.
-            canvas.width = width;
-            canvas.height = height;
-          }
-          context.imageSmoothingEnabled = true;
-          context.imageSmoothingQuality = resolved.quality;
-          context.drawImage(frame, 0, 0, width, height);
-          const init: VideoFrameInit = { timestamp: frame.timestamp, alpha: 'discard' };
-          if (frame.duration !== null) init.duration = frame.duration;
-          controller.enqueue(copyCaptureTime(frame, new VideoFrame(canvas, init)));
-        } finally {
-          frame.close();
-        }
-      },
+    this.#stream = frameMapStream((frame, visible) => {
+      const { width, height } = resizedSize(frame.displayWidth, frame.displayHeight, resolved);
+      if (visible.width === width && visible.height === height && frame.displayWidth === width) return frame;
+      if (!canvas || !context) {
+        canvas = new OffscreenCanvas(width, height);
+        const made = canvas.getContext('2d', { alpha: false });
+        if (!made) throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'No 2D context on an OffscreenCanvas');
+        context = made;
+      } else if (canvas.width !== width || canvas.height !== height) {
+        // Setting a size resets the context's state: the smoothing settings below are set again.
+        canvas.width = width;
+        canvas.height = height;
+      }
+      context.imageSmoothingEnabled = true;
+      context.imageSmoothingQuality = resolved.quality;
+      context.drawImage(frame, 0, 0, width, height);
+      const init: VideoFrameInit = { timestamp: frame.timestamp, alpha: 'discard' };
+      if (frame.duration !== null) init.duration = frame.duration;
+      return copyCaptureTime(frame, new VideoFrame(canvas, init));
     });
-    this.readable = stream.readable;
-    this.writable = stream.writable;
+    this.readable = this.#stream.readable;
+    this.writable = this.#stream.writable;
     this.options = resolved;
-    this.#counters = counters;
   }
 
   /** Frames that arrived closed and were skipped. */
   get skippedFrames(): number {
-    return this.#counters.skipped;
+    return this.#stream.skippedFrames();
   }
 }
 
