@@ -11,6 +11,7 @@ import {
   mqttAudioTopic,
   mqttFrameTopic,
 } from '@framewire/core';
+import type { WsAudioConfigMessage } from '@framewire/node-bridge/protocol';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
 import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
@@ -166,8 +167,13 @@ export class MqttSource extends QueuedFrameSource {
       return;
     }
     // Stereo whatever the publisher's channel count: an Opus decoder renders mono packets to two channels.
-    const config = { type: 'audio-config', codec: 'opus', sampleRate: MQTT_AUDIO.sampleRate, numberOfChannels: 2 };
-    this.#audio = new OpusTrackDecoder(config as const, (error) => {
+    const config: WsAudioConfigMessage = {
+      type: 'audio-config',
+      codec: 'opus',
+      sampleRate: MQTT_AUDIO.sampleRate,
+      numberOfChannels: 2,
+    };
+    this.#audio = new OpusTrackDecoder(config, (error) => {
       if (!this.ended) this.fail(error);
     });
   }
