@@ -13,6 +13,7 @@ import { runCli, startCli, waitUntil, type StartedServer } from '../helpers/node
 import { MqttOutput } from '@framewire/node-bridge';
 import { TypedEmitter } from '@framewire/core';
 import { openPeerPage, startSdkServer } from '../helpers/peers.js';
+import { trackPeak } from '../helpers/track-peak.js';
 
 const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
@@ -109,29 +110,8 @@ describe('MQTT audio (bridge → mosquitto → browser MqttSource)', () => {
       }, relayUrl);
 
       // The tone, heard through an AnalyserNode on the decoded track.
-      const peak = await page.evaluate(async () => {
-        const g = globalThis as unknown as PageState;
-        const track = g.mqtt.audioTrack;
-        if (!track) throw new Error('no audio track');
-        const player = document.createElement('audio');
-        player.srcObject = new MediaStream([track]);
-        document.body.append(player);
-        await player.play();
-        const context = new AudioContext();
-        await context.resume();
-        const analyser = context.createAnalyser();
-        context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-        const samples = new Float32Array(analyser.fftSize);
-        let loudest = 0;
-        const until = performance.now() + 60_000;
-        while (loudest < 0.05 && performance.now() < until) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          analyser.getFloatTimeDomainData(samples);
-          for (const sample of samples) loudest = Math.max(loudest, Math.abs(sample));
-        }
-        await context.close();
-        return loudest;
-      });
+      const track = await page.evaluateHandle(() => (globalThis as unknown as PageState).mqtt.audioTrack);
+      const peak = await trackPeak(page, track, 0.05);
       assert.ok(peak >= 0.05, `the page hears the tone: peak ${peak}`);
 
       // A malformed message on the audio topic: one counted, non-fatal FW_ERR_MQTT_PAYLOAD_INVALID; nothing stops.
