@@ -1,5 +1,5 @@
 import { FramewireError } from './framewire-error.js';
-import { MQTT_FRAME } from './mqtt-frame-message.js';
+import { MQTT_FRAME, encodeMqttMessage } from './mqtt-frame-message.js';
 
 /**
  * The MQTT audio message (isomorphic), published by the bridge's `MqttOutput` with `audio: true` on
@@ -41,17 +41,7 @@ export function mqttAudioTopic(topicPrefix: string, streamId: string): string {
 
 /** Builds an audio message (header + Opus packet) ready to publish. */
 export function encodeMqttAudio(message: MqttAudioMessage): Uint8Array {
-  const out = new Uint8Array(MQTT_FRAME.headerBytes + message.data.length);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = MQTT_FRAME.magic.charCodeAt(i);
-  out[4] = MQTT_FRAME.version;
-  out[5] = MQTT_AUDIO.codec;
-  out[6] = 1;
-  out[7] = message.channels;
-  view.setFloat64(8, message.captureTimeMs, true);
-  view.setFloat64(16, message.timestampUs, true);
-  out.set(message.data, MQTT_FRAME.headerBytes);
-  return out;
+  return encodeMqttMessage([MQTT_AUDIO.codec, 1, message.channels], message);
 }
 
 /**
