@@ -13,6 +13,7 @@ import { ffprobe, startCli, tempDir, waitUntil, type StartedCli, type StartedSer
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { openPeerPage, settleWrtc, startSdkServer, wrtc } from '../helpers/peers.js';
 import { startCoturn, type Coturn } from '../helpers/signaling.js';
+import { trackPeak } from '../helpers/track-peak.js';
 
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
 const SECRET = 'room-audio-secret-0123456789';
@@ -179,30 +180,11 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
       assert.deepEqual(shared.audioEvents, [`${publisherId} ${shared.msids[0] ?? ''}`]);
 
       // The fake microphone beeps: an AnalyserNode on the received track hears it.
-      const peak = await subscriber.evaluate(async (id) => {
-        const g = globalThis as unknown as PageState;
-        const track = g.remote[id]?.source.audioTrack;
-        if (!track) throw new Error('no audio track');
-        // Chromium renders a remote audio track only while a media element plays it.
-        const player = document.createElement('audio');
-        player.srcObject = new MediaStream([track]);
-        document.body.append(player);
-        await player.play();
-        const context = new AudioContext();
-        await context.resume();
-        const analyser = context.createAnalyser();
-        context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-        const samples = new Float32Array(analyser.fftSize);
-        let loudest = 0;
-        const until = performance.now() + 60_000;
-        while (loudest < 0.05 && performance.now() < until) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          analyser.getFloatTimeDomainData(samples);
-          for (const sample of samples) loudest = Math.max(loudest, Math.abs(sample));
-        }
-        await context.close();
-        return loudest;
-      }, publisherId);
+      const track = await subscriber.evaluateHandle(
+        (id) => (globalThis as unknown as PageState).remote[id]?.source.audioTrack,
+        publisherId,
+      );
+      const peak = await trackPeak(subscriber, track, 0.05);
       assert.ok(peak >= 0.05, `the subscriber hears the beeps: peak ${peak}`);
 
       // The Recorder takes the remote source's audio track, as it takes a BridgeSource's.

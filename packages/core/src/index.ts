@@ -38,6 +38,13 @@ export {
   type MqttTopicAndTiming,
 } from './mqtt-frame-message.js';
 export {
+  MQTT_AUDIO,
+  decodeMqttAudio,
+  encodeMqttAudio,
+  mqttAudioTopic,
+  type MqttAudioMessage,
+} from './mqtt-audio-message.js';
+export {
   JanusHttpSession,
   pluginFailure,
   type JanusCandidate,

@@ -54,12 +54,24 @@ export function mqttFrameTopic(topicPrefix: string, streamId: string): string {
 export function encodeMqttFrame(
   message: Omit<MqttFrameMessage, 'captureTimeMs'> & { captureTimeMs: number },
 ): Uint8Array {
+  return encodeMqttMessage([MQTT_FRAME.codecs[message.codec], message.key ? 1 : 0, 0], message);
+}
+
+/**
+ * Builds any FWMQ message (frames and audio share the layout): the codec, flags and byte-7 values of `bytes`, then
+ * the two times and `data`.
+ */
+export function encodeMqttMessage(
+  [codec, flags, byte7]: [number, number, number],
+  message: { captureTimeMs: number; timestampUs: number; data: Uint8Array },
+): Uint8Array {
   const out = new Uint8Array(MQTT_FRAME.headerBytes + message.data.length);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = MQTT_FRAME.magic.charCodeAt(i);
   out[4] = MQTT_FRAME.version;
-  out[5] = MQTT_FRAME.codecs[message.codec];
-  out[6] = message.key ? 1 : 0;
+  out[5] = codec;
+  out[6] = flags;
+  out[7] = byte7;
   view.setFloat64(8, message.captureTimeMs, true);
   view.setFloat64(16, message.timestampUs, true);
   out.set(message.data, MQTT_FRAME.headerBytes);

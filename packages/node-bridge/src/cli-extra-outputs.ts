@@ -23,6 +23,8 @@ export interface ExtraOutputOptions {
   mqttPassword?: string;
   /** Also publish H.264 access units. Default: JPEG only. */
   mqttH264?: boolean;
+  /** With `mqttH264`, also publish each source's Opus audio to `<prefix>/<source id>/audio` (`--mqtt-audio`). */
+  mqttAudio?: boolean;
   /** Relay MQTT over WebSocket at `/mqtt` to the broker of `mqttUrl` (which must be `mqtt://host:port`). */
   mqttRelay?: boolean;
   /** Keep the newest raw BGR24 frame of the first source in `/dev/shm/<shmName>` for local readers. */
@@ -74,6 +76,7 @@ function feedEmitter(bridge: BridgeServer, id: string, format: 'jpeg' | 'h264' |
  */
 export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOptions): Closable[] {
   const started: Closable[] = [];
+  assertOption(!options.mqttAudio || options.mqttH264 === true, '--mqtt-audio needs --mqtt-h264');
   if (options.mqttUrl !== undefined) {
     assertOption(options.mqttUrl.length > 0, '--mqtt-url must be a broker URL such as mqtt://127.0.0.1:1883');
     for (const source of bridge.sources) {
@@ -90,7 +93,10 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
       };
       started.push(new MqttOutput(feedEmitter(bridge, source.id, 'jpeg'), mqttOptions));
       if (options.mqttH264) {
-        started.push(new MqttOutput(feedEmitter(bridge, source.id, 'h264'), { ...mqttOptions, codecs: ['h264'] }));
+        const audio = options.mqttAudio === true;
+        started.push(
+          new MqttOutput(feedEmitter(bridge, source.id, 'h264'), { ...mqttOptions, codecs: ['h264'], audio }, source),
+        );
       }
     }
   }

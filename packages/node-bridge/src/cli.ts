@@ -99,6 +99,8 @@ Options:
   --mqtt-topic-prefix <p>  topic prefix (default framewire)
   --mqtt-username <u>  broker user (password from FRAMEWIRE_MQTT_PASSWORD)
   --mqtt-h264          also publish H.264 access units
+  --mqtt-audio         with --mqtt-h264 and --audio, also publish each source's Opus packets to
+                       <prefix>/<source id>/audio (docs/guides/mqtt.md)
   --mqtt-relay         serve MQTT over WebSocket at /mqtt, relayed to the --mqtt-url broker (mqtt://), so that
                        browsers (the SDK's MqttSource and MqttSink) reach it through the bridge's port and token
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
@@ -151,6 +153,7 @@ const options = {
   'mqtt-topic-prefix': { type: 'string' },
   'mqtt-username': { type: 'string' },
   'mqtt-h264': { type: 'boolean' },
+  'mqtt-audio': { type: 'boolean' },
   'mqtt-relay': { type: 'boolean' },
   shm: { type: 'string' },
   size: { type: 'string' },
@@ -366,6 +369,7 @@ await runCli('framewire-bridge', async () => {
       ...(text('mqtt-username') === undefined ? {} : { mqttUsername: text('mqtt-username') }),
       ...(password === undefined ? {} : { mqttPassword: password }),
       ...(values['mqtt-h264'] === true ? { mqttH264: true } : {}),
+      ...(values['mqtt-audio'] === true ? { mqttAudio: true } : {}),
       ...(values['mqtt-relay'] === true ? { mqttRelay: true } : {}),
       ...(text('shm') === undefined ? {} : { shmName: text('shm') }),
       ...push,

@@ -117,6 +117,7 @@ export { findSps, isKeyAccessUnit, jpegSize, parseSps, splitNalUnits, type SpsIn
 export * from './protocol.js';
 export {
   MqttOutput,
+  type AudioPacketEmitter,
   type EncodedFrameEmitter,
   type MqttOutputEvents,
   type MqttOutputOptions,

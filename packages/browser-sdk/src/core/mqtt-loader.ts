@@ -17,7 +17,7 @@ export interface MqttJsClient {
   on(event: 'connect' | 'offline' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'message', listener: (topic: string, payload: Uint8Array) => void): unknown;
-  subscribe(topic: string, options: { qos: 0 | 1 }, callback: (error?: Error | null) => void): unknown;
+  subscribe(topic: string | string[], options: { qos: 0 | 1 }, callback: (error?: Error | null) => void): unknown;
   publish(
     topic: string,
     payload: Uint8Array,

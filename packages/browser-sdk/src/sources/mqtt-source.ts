@@ -1,16 +1,24 @@
 import {
   FramewireError,
+  MQTT_AUDIO,
   MQTT_DEFAULT_TOPIC_PREFIX,
   assertOption,
   avcCodecOfSps,
+  createLogger,
+  decodeMqttAudio,
   decodeMqttFrame,
   findSpsUnit,
+  mqttAudioTopic,
   mqttFrameTopic,
 } from '@framewire/core';
+import type { WsAudioConfigMessage } from '@framewire/node-bridge/protocol';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
 import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
+import { OpusTrackDecoder } from './opus-track-decoder.js';
+
+const log = createLogger('mqtt-source');
 
 /** Options of {@link MqttSource.open}. */
 export interface MqttSourceOptions extends MqttBrokerOptions {
@@ -18,6 +26,12 @@ export interface MqttSourceOptions extends MqttBrokerOptions {
   maxPayloadBytes?: number;
   /** Queue settings. Default: `latest` policy, 2 frames. */
   queue?: SourceQueueOptions;
+  /**
+   * Also subscribe to the stream's audio (`<topicPrefix>/<streamId>/audio`, the Opus packets of a bridge started
+   * with `--mqtt-h264 --mqtt-audio --audio …`) and decode it into {@link MqttSource.audioTrack}. Needs
+   * `AudioDecoder` and `MediaStreamTrackGenerator` (Chromium); elsewhere it is ignored with a warning. Default: `false`.
+   */
+  audio?: boolean;
 }
 
 /** JPEGs decoding at once; newer messages are skipped undecoded meanwhile (the newest picture wins). */
@@ -41,6 +55,8 @@ const MAX_IN_FLIGHT = 2;
 export class MqttSource extends QueuedFrameSource {
   /** The subscribed topic. */
   readonly topic: string;
+  /** The subscribed audio topic (with `audio: true`), else `undefined`. */
+  readonly audioTopic: string | undefined;
   readonly #maxPayloadBytes: number;
   #client: MqttJsClient | undefined;
   #inFlight = 0;
@@ -50,11 +66,16 @@ export class MqttSource extends QueuedFrameSource {
   /** Capture times of H.264 frames in the decoder, by timestamp (µs). */
   readonly #h264Captures = new Map<number, number>();
   #reportedCodec = false;
+  #audio: OpusTrackDecoder | undefined;
+  #audioPackets = 0;
+  #badAudioMessages = 0;
 
   private constructor(topic: string, options: MqttSourceOptions) {
     super('mqtt', options.queue, 'latest');
     this.topic = topic;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024 * 1024;
+    const prefix = options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX;
+    this.audioTopic = options.audio ? mqttAudioTopic(prefix, options.streamId) : undefined;
   }
 
   /**
@@ -68,22 +89,33 @@ export class MqttSource extends QueuedFrameSource {
       max === undefined || (Number.isInteger(max) && max > 0),
       'options.maxPayloadBytes must be an integer > 0',
     );
+    assertOption([undefined, false, true].includes(options.audio), 'options.audio must be a boolean');
     const topic = mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
     const source = new MqttSource(topic, options);
     try {
       const client = await connectBroker(options, (error) => source.fail(error));
       source.#client = client;
-      client.on('message', (_topic, payload) => source.#onMessage(payload));
+      source.#openAudio();
+      const audioTopic = source.audioTopic;
+      client.on('message', (messageTopic, payload) => {
+        if (messageTopic === audioTopic) source.#onAudioMessage(payload);
+        else source.#onMessage(payload);
+      });
+      const topics = audioTopic === undefined ? [topic] : [topic, audioTopic];
       // Subscribe again after each reconnection (mqtt.js resubscribes too; a duplicate SUBSCRIBE is harmless).
       await new Promise<void>((resolve, reject) =>
-        client.subscribe(topic, { qos: 0 }, (error) =>
+        client.subscribe(topics, { qos: 0 }, (error) =>
           error
             ? reject(
-                new FramewireError('FW_ERR_MQTT_REFUSED', `MQTT broker refused the subscription to ${topic}`, {
-                  cause: error,
-                  fatal: true,
-                  stage: 'mqtt',
-                }),
+                new FramewireError(
+                  'FW_ERR_MQTT_REFUSED',
+                  `MQTT broker refused the subscription to ${topics.join(', ')}`,
+                  {
+                    cause: error,
+                    fatal: true,
+                    stage: 'mqtt',
+                  },
+                ),
               )
             : resolve(),
         ),
@@ -100,12 +132,68 @@ export class MqttSource extends QueuedFrameSource {
     return this.#skipped;
   }
 
+  /**
+   * The stream's audio as a live track (with `audio: true` where the browser can decode it, set when `open()`
+   * resolves; stereo, silent until the first packet): play it (`audio.srcObject = new MediaStream([track])`) or give
+   * it to a `Recorder`. `undefined` without `audio`. It ends with `close()`.
+   */
+  get audioTrack(): MediaStreamTrack | undefined {
+    return this.#audio?.track;
+  }
+
+  /** Opus packets received on the audio topic and handed to the decoder. */
+  get audioPackets(): number {
+    return this.#audioPackets;
+  }
+
+  /** Audio messages dropped as malformed (each one a non-fatal `FW_ERR_MQTT_PAYLOAD_INVALID` error event). */
+  get badAudioMessages(): number {
+    return this.#badAudioMessages;
+  }
+
   protected async release(): Promise<void> {
+    this.#audio?.close();
     if (this.#h264 && this.#h264.state !== 'closed') this.#h264.close();
     this.#h264 = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  #openAudio(): void {
+    if (this.audioTopic === undefined) return;
+    if (!OpusTrackDecoder.supported) {
+      log.warn('this browser cannot decode MQTT audio (no AudioDecoder or MediaStreamTrackGenerator)');
+      return;
+    }
+    // Stereo whatever the publisher's channel count: an Opus decoder renders mono packets to two channels.
+    const config: WsAudioConfigMessage = {
+      type: 'audio-config',
+      codec: 'opus',
+      sampleRate: MQTT_AUDIO.sampleRate,
+      numberOfChannels: 2,
+    };
+    this.#audio = new OpusTrackDecoder(config, (error) => {
+      if (!this.ended) this.fail(error);
+    });
+  }
+
+  #onAudioMessage(payload: Uint8Array): void {
+    if (this.ended) return;
+    let message;
+    try {
+      message = decodeMqttAudio(payload, this.#maxPayloadBytes);
+    } catch (error) {
+      this.#badAudioMessages++;
+      log.warn((error as FramewireError).message);
+      this.fail(error as FramewireError);
+      return;
+    }
+    this.#audioPackets++;
+    this.#audio?.decode(
+      { sequence: this.#audioPackets, timestampUs: message.timestampUs, captureTimeMs: message.captureTimeMs },
+      message.data,
+    );
   }
 
   #onMessage(payload: Uint8Array): void {

@@ -5,9 +5,12 @@ import {
   TypedEmitter,
   assertOption,
   createLogger,
+  encodeMqttAudio,
   encodeMqttFrame,
+  mqttAudioTopic,
   mqttFrameTopic,
 } from '@framewire/core';
+import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../mqtt/mqtt-connection.js';
@@ -19,6 +22,14 @@ import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from 
 export interface EncodedFrameEmitter {
   /** Subscribes to frames; returns the unsubscribe function. */
   on(event: 'frame', listener: (payload: { frame: SourceFrame }) => void): () => void;
+}
+
+/** A source's audio (any bridge source with `--audio`): what it is and `on('audio', ({ packet }) => …)`. */
+export interface AudioPacketEmitter {
+  /** The source's audio, or `undefined` when it has none. */
+  readonly audio?: AudioInfo | undefined;
+  /** Subscribes to Opus packets; returns the unsubscribe function. */
+  on(event: 'audio', listener: (payload: { packet: AudioPacket }) => void): () => void;
 }
 
 /** Options of {@link MqttOutput}. */
@@ -40,6 +51,12 @@ export interface MqttOutputOptions extends MqttConnectionOptions {
   retain?: boolean;
   /** MQTT QoS of frame messages. Default: 0 (a lost frame is not resent; a newer one follows). */
   qos?: 0 | 1;
+  /**
+   * Also publish the source's Opus packets (the `audio` argument of the constructor), never retained, to
+   * `<topicPrefix>/<streamId>/audio` (see `encodeMqttAudio`), on the capture clock of the frames. Needs `h264` in
+   * `codecs` and `framed` payloads. Default: `false` (subscribers of the frame topic see no change either way).
+   */
+  audio?: boolean;
 }
 
 /** Counters of an {@link MqttOutput}. */
@@ -48,6 +65,10 @@ export interface MqttOutputStats {
   published: number;
   /** Frames skipped because the previous message was still being written or the broker was away. */
   dropped: number;
+  /** Opus packets handed to the broker connection (with `audio: true`). */
+  audioPublished: number;
+  /** Opus packets skipped because the broker was away. */
+  audioDropped: number;
 }
 
 /** Events of an {@link MqttOutput}. */
@@ -71,17 +92,23 @@ const log = createLogger('mqtt-output');
 export class MqttOutput {
   /** The topic frames are published to. */
   readonly topic: string;
+  /** The topic Opus packets are published to (with `audio: true` and a source with audio), else `undefined`. */
+  readonly audioTopic: string | undefined;
   readonly #options: MqttOutputOptions;
   readonly #events = new TypedEmitter<MqttOutputEvents>();
   readonly #client: MqttClient;
   readonly #unsubscribe: () => void;
-  readonly #stats: MqttOutputStats = { published: 0, dropped: 0 };
+  readonly #unsubscribeAudio: () => void;
+  readonly #stats: MqttOutputStats = { published: 0, dropped: 0, audioPublished: 0, audioDropped: 0 };
   #pending: EncodedFrame | undefined;
   #writing = false;
   #closing: Promise<void> | undefined;
 
-  /** Connects to the broker and publishes every frame `source` emits from now on. */
-  constructor(source: EncodedFrameEmitter, options: MqttOutputOptions) {
+  /**
+   * Connects to the broker and publishes every frame `source` emits from now on, and with `options.audio` every
+   * Opus packet of `audio` (when it has audio).
+   */
+  constructor(source: EncodedFrameEmitter, options: MqttOutputOptions, audio?: AudioPacketEmitter) {
     validateMqttConnection(options);
     assertOption(
       typeof options.streamId === 'string' && /^[^/#+]+$/.test(options.streamId),
@@ -94,6 +121,11 @@ export class MqttOutput {
         (Array.isArray(options.codecs) && options.codecs.every((c) => c === 'jpeg' || c === 'h264')),
       "options.codecs must list 'jpeg' and/or 'h264'",
     );
+    assertOption([undefined, false, true].includes(options.audio), 'options.audio must be a boolean');
+    assertOption(
+      !options.audio || (options.codecs?.includes('h264') === true && options.payload !== 'bare'),
+      "options.audio needs 'h264' in options.codecs and framed payloads",
+    );
     this.#options = options;
     this.topic = mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
     this.#client = connectMqtt(options, (error) => {
@@ -104,6 +136,16 @@ export class MqttOutput {
     this.#unsubscribe = source.on('frame', ({ frame }) => {
       if (!isRawFrame(frame)) this.#offer(frame);
     });
+    const channels = options.audio ? audio?.audio?.channels : undefined;
+    if (audio && (channels === 1 || channels === 2)) {
+      const audioTopic = mqttAudioTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
+      this.audioTopic = audioTopic;
+      this.#unsubscribeAudio = audio.on('audio', ({ packet }) => this.#publishAudio(audioTopic, channels, packet));
+    } else {
+      if (options.audio) log.info(`${options.streamId} has no audio: publishing video only`);
+      this.audioTopic = undefined;
+      this.#unsubscribeAudio = () => undefined;
+    }
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -128,6 +170,7 @@ export class MqttOutput {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#unsubscribe();
+      this.#unsubscribeAudio();
       this.#pending = undefined;
       await new Promise<void>((resolve) => this.#client.end(false, {}, () => resolve()));
       this.#events.removeAllListeners();
@@ -154,6 +197,26 @@ export class MqttOutput {
       return;
     }
     this.#publish(frame);
+  }
+
+  /** Opus packets are small and each one counts: published as they come (QoS 0, never retained). */
+  #publishAudio(topic: string, channels: 1 | 2, packet: AudioPacket): void {
+    if (this.#closing) return;
+    if (!this.#client.connected) {
+      this.#stats.audioDropped++;
+      return;
+    }
+    const message = encodeMqttAudio({
+      channels,
+      captureTimeMs: packet.captureTimeMs,
+      timestampUs: packet.timestampUs,
+      data: packet.data,
+    });
+    this.#stats.audioPublished++;
+    this.#client.publish(topic, Buffer.from(message.buffer, message.byteOffset, message.byteLength), {
+      qos: 0,
+      retain: false,
+    });
   }
 
   #publish(frame: EncodedFrame): void {

@@ -1,0 +1,163 @@
+// MQTT audio end to end: a bridge started with `--audio tone --mqtt-h264 --mqtt-audio` publishes its Opus packets
+// beside its H.264 access units on a real mosquitto; a Chromium page's MqttSource({ audio: true }) hears the tone
+// through its audioTrack while the video keeps coming, and drops a malformed audio message with a typed error.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'puppeteer-core';
+import type * as Sdk from '@framewire/browser-sdk';
+import { decodeMqttAudio, decodeMqttFrame } from '@framewire/core';
+import { connectAsync } from 'mqtt';
+import { launchChromium } from '../helpers/chromium.js';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { runCli, startCli, waitUntil, type StartedServer } from '../helpers/node.js';
+import { MqttOutput } from '@framewire/node-bridge';
+import { TypedEmitter } from '@framewire/core';
+import { openPeerPage, startSdkServer } from '../helpers/peers.js';
+import { trackPeak } from '../helpers/track-peak.js';
+
+const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
+const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** What the page keeps of its MqttSource. */
+interface PageState {
+  Framewire: typeof Sdk;
+  mqtt: Sdk.MqttSource;
+  errors: string[];
+  frames: number;
+}
+
+describe('MQTT audio (bridge → mosquitto → browser MqttSource)', () => {
+  let broker: Mosquitto;
+  let sdk: StartedServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  before(async () => {
+    [broker, sdk, browser] = await Promise.all([startMosquitto(), startSdkServer(), launchChromium()]);
+    page = await openPeerPage(browser, sdk.url, pageErrors);
+    await page.addScriptTag({ url: '/sdk/framewire.min.js' });
+  });
+  after(async () => {
+    await browser.close();
+    await Promise.all([sdk.close(), broker.close()]);
+  });
+
+  it('--mqtt-audio publishes Opus on <prefix>/<id>/audio on the capture clock of the H.264; MqttSource({ audio: true }) hears the tone while frames keep flowing, and drops a malformed audio message', async () => {
+    const bridge = await startCli(
+      BRIDGE,
+      [
+        '--port',
+        '0',
+        '--size',
+        '160x120',
+        '--fps',
+        '10',
+        '--audio',
+        'tone',
+        '--mqtt-url',
+        broker.url,
+        '--mqtt-h264',
+        '--mqtt-audio',
+        // Mosquitto's own WebSocket listener is slow (MACHINE-NOTES): the page goes through the bridge's relay.
+        '--mqtt-relay',
+      ],
+      LISTENING,
+    );
+    const watcher = await connectAsync(broker.url);
+    try {
+      // On the wire (TCP): audio messages parse as Opus on the video's capture clock; the frame topic carries video.
+      const audio: { captureTimeMs: number; bytes: number }[] = [];
+      const video: { captureTimeMs: number; codec: string }[] = [];
+      watcher.on('message', (topic, payload) => {
+        if (topic === 'framewire/testpattern/audio') {
+          const message = decodeMqttAudio(payload, 1 << 20);
+          audio.push({ captureTimeMs: message.captureTimeMs, bytes: message.data.length });
+        } else {
+          const message = decodeMqttFrame(payload, 16 << 20);
+          video.push({ captureTimeMs: message.captureTimeMs ?? 0, codec: message.codec });
+        }
+      });
+      await watcher.subscribeAsync(['framewire/testpattern/audio', 'framewire/testpattern/frame']);
+      await waitUntil(
+        () => audio.length >= 50 && video.some((v) => v.codec === 'h264'),
+        'Opus and H.264 on the broker',
+        60_000,
+      );
+      const h264 = video.filter((v) => v.codec === 'h264');
+      const [firstAudio, lastAudio] = [audio[0]!, audio.at(-1)!];
+      const lastVideo = h264.at(-1)!;
+      // The same clock: audio and video capture times of the same moments are close (seconds, not epochs apart).
+      assert.ok(
+        Math.abs(lastAudio.captureTimeMs - lastVideo.captureTimeMs) < 10_000,
+        JSON.stringify({ lastAudio, lastVideo }),
+      );
+      assert.ok(lastAudio.captureTimeMs > firstAudio.captureTimeMs, 'capture times advance');
+      assert.ok(audio.every((a) => a.bytes > 0));
+
+      const relayUrl = `ws://127.0.0.1:${bridge.match[1] ?? ''}/mqtt`;
+      await page.evaluate(async (url) => {
+        const g = globalThis as unknown as PageState;
+        g.errors = [];
+        g.frames = 0;
+        g.mqtt = await g.Framewire.MqttSource.open({ url, streamId: 'testpattern', audio: true });
+        g.mqtt.on('error', ({ error }) => g.errors.push(`${error.code} ${String(error.fatal)}`));
+        void (async () => {
+          for await (const frame of g.mqtt) {
+            g.frames++;
+            frame.close();
+          }
+        })();
+      }, relayUrl);
+
+      // The tone, heard through an AnalyserNode on the decoded track.
+      const track = await page.evaluateHandle(() => (globalThis as unknown as PageState).mqtt.audioTrack);
+      const peak = await trackPeak(page, track, 0.05);
+      assert.ok(peak >= 0.05, `the page hears the tone: peak ${peak}`);
+
+      // A malformed message on the audio topic: one counted, non-fatal FW_ERR_MQTT_PAYLOAD_INVALID; nothing stops.
+      const before = await page.evaluate(() => {
+        const g = globalThis as unknown as PageState;
+        return { frames: g.frames, packets: g.mqtt.audioPackets };
+      });
+      await watcher.unsubscribeAsync(['framewire/testpattern/audio', 'framewire/testpattern/frame']);
+      await watcher.publishAsync('framewire/testpattern/audio', Buffer.from('FWMQ-not-an-audio-message-at-all'));
+      await page.waitForFunction(() => (globalThis as unknown as PageState).mqtt.badAudioMessages === 1, {
+        timeout: 60_000,
+      });
+      await page.waitForFunction(
+        (b: { frames: number; packets: number }) => {
+          const g = globalThis as unknown as PageState;
+          return g.frames >= b.frames + 5 && g.mqtt.audioPackets >= b.packets + 50;
+        },
+        { timeout: 60_000 },
+        before,
+      );
+      const state = await page.evaluate(async () => {
+        const g = globalThis as unknown as PageState;
+        const result = { errors: g.errors, ended: g.mqtt.audioTrack?.readyState };
+        await g.mqtt.close();
+        return { ...result, endedAfterClose: g.mqtt.audioTrack?.readyState };
+      });
+      assert.deepEqual(state.errors, ['FW_ERR_MQTT_PAYLOAD_INVALID false']);
+      assert.equal(state.ended, 'live');
+      assert.equal(state.endedAfterClose, 'ended');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await watcher.endAsync();
+      assert.equal(await bridge.stop(), 0, bridge.output());
+    }
+  });
+
+  it('--mqtt-audio without --mqtt-h264, and MqttOutput audio without h264, are FW_ERR_INVALID_OPTION', async () => {
+    const refused = await runCli(BRIDGE, ['--port', '0', '--mqtt-url', broker.url, '--mqtt-audio']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /FW_ERR_INVALID_OPTION: --mqtt-audio needs --mqtt-h264/);
+    const emitter = new TypedEmitter<{ frame: { frame: never } }>();
+    for (const options of [{ audio: true }, { audio: true, codecs: ['h264'], payload: 'bare' as const }])
+      assert.throws(
+        () => new MqttOutput(emitter, { url: broker.url, streamId: 'x', ...options }),
+        (error: unknown) =>
+          (error as { code?: string }).code === 'FW_ERR_INVALID_OPTION' && String(error).includes('options.audio'),
+      );
+  });
+});
