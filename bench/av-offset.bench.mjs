@@ -1,5 +1,5 @@
 /* global Framewire -- the SDK's script bundle, in the page */
-// A/V offset at the receiver: the bridge's test pattern with `--audio tone` (640×360, 30 fps) beeps for 100 ms each
+// A/V offset at the receiver: the bridge's test pattern with `--audio tone` (1280×720, 30 fps) beeps for 100 ms each
 // second and flashes white on the frames of the beep, all from one ffmpeg. A Chromium page plays the source's video
 // and audio as a viewer would and measures, for each flash, the time from the flash frame's display to its beep's
 // first loud sample (bench/lib/av-meter.mjs), over WebRTC (WhepSource: H.264 passthrough and Opus, lip-synced by
@@ -12,8 +12,8 @@ import { BridgeServer, createTestPatternSource } from '@framewire/node-bridge';
 import { CHROMIUM_ARGS } from '../web-test-runner.config.mjs';
 import { installAvMeter, median } from './lib/av-meter.mjs';
 
-const WIDTH = 640;
-const HEIGHT = 360;
+const WIDTH = 1280;
+const HEIGHT = 720;
 const FPS = 30;
 /** The browser's lip sync moves the video's delay step by step: let it settle before measuring. */
 const SETTLE_MS = 20_000;
