@@ -210,6 +210,8 @@ function stabilizationView(): StabilizationView {
     stats: $('stabilize-stats', HTMLOutputElement),
     overlay: $('stabilize-overlay', HTMLOutputElement),
     error: $('stabilize-error', HTMLParagraphElement),
+    input: $('stabilize-input', HTMLSelectElement),
+    smoothing: $('stabilize-smoothing', HTMLSelectElement),
     smoothingRadius: $('stabilize-radius', HTMLInputElement),
     lookaheadFrames: $('stabilize-lookahead', HTMLInputElement),
     borderType: $('stabilize-border', HTMLSelectElement),
@@ -274,9 +276,9 @@ async function main(): Promise<void> {
   $('record-cancel', HTMLButtonElement).addEventListener('click', () => void cancelRecording());
   CameraSource.onDevicesChange(() => void fillDevicePicker());
   const stabilization = stabilizationView();
-  stabilization.start.addEventListener('click', () => startStabilizationDemo(stabilization));
+  stabilization.start.addEventListener('click', () => void startStabilizationDemo(stabilization));
   stabilization.stop.addEventListener('click', () => stopStabilizationDemo(stabilization));
-  if (new URLSearchParams(location.search).has('stabilize')) startStabilizationDemo(stabilization);
+  if (new URLSearchParams(location.search).has('stabilize')) void startStabilizationDemo(stabilization);
   startRouter('capture', onRouteShown);
   await fillDevicePicker();
   if (new URLSearchParams(location.search).has('autostart')) await startCapture();

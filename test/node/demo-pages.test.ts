@@ -65,6 +65,17 @@ describe('demo pages', () => {
       assert.ok(Number(stabilized['latencyMs']) >= 0, `stabilizer latency shown: ${JSON.stringify(stabilized)}`);
       await screenshot(page, 'demo-stabilize');
       await click('#stabilize-stop');
+      // The live pipeline, CameraSource → Stabilizer → canvas, with the Kalman smoother.
+      await page.select('#stabilize-input', 'camera');
+      await page.select('#stabilize-smoothing', 'kalman');
+      await click('#stabilize-start'); // counts from 0 again
+      await frames('#stabilize-stats', 15);
+      assert.match(
+        await page.$eval('#stabilize-stats', (e) => e.textContent),
+        /frames · correction .* px, .*° · zoom \d+\.\d+× · crop/,
+      );
+      assert.equal(await page.$eval('#stabilize-error', (e) => (e as HTMLElement).hidden), true, 'no error shown');
+      await click('#stabilize-stop');
 
       await click('nav a[href="#bridge"]');
       await page.waitForFunction(
