@@ -8,7 +8,7 @@ import {
   type WsAckMessage,
   type WsAudioConfigMessage,
 } from '@framewire/node-bridge/protocol';
-import { getCaptureTime } from '../core/capture-time.js';
+import { LatencyWindow, type BridgeLatency } from './latency-window.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
@@ -54,15 +54,7 @@ export interface BridgeSourceOptions {
   transport?: 'websocket' | 'webrtc';
 }
 
-/** Glass-to-glass latency of the frames a {@link BridgeSource} delivered: capture on the bridge → `read()`. */
-export interface BridgeLatency {
-  /** Median over the last `samples` frames, in ms. */
-  p50Ms: number;
-  /** 95th percentile over the last `samples` frames, in ms. */
-  p95Ms: number;
-  /** Frames measured (the newest 300 at most). */
-  samples: number;
-}
+export type { BridgeLatency } from './latency-window.js';
 
 /** The counters of a {@link BridgeSource}: the {@link FrameSourceStats} plus the bridge connection's own. */
 export interface BridgeSourceStats extends FrameSourceStats {
@@ -82,7 +74,6 @@ export interface BridgeSourceStats extends FrameSourceStats {
   latencyP95Ms: number | undefined;
 }
 
-const LATENCY_WINDOW = 300;
 const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
 
 /**
@@ -109,7 +100,7 @@ export class BridgeSource extends QueuedFrameSource {
   readonly #options: BridgeSourceOptions;
   readonly #backoff: ReconnectBackoff;
   readonly #stallMs: number;
-  readonly #latencies: number[] = [];
+  readonly #latencies = new LatencyWindow();
   readonly #decoder: H264AccessUnitDecoder;
   #socket: WebSocket | undefined;
   #lastSequence: number | undefined;
@@ -202,10 +193,7 @@ export class BridgeSource extends QueuedFrameSource {
 
   /** Glass-to-glass latency of the newest delivered frames; `undefined` before the first. */
   get latency(): BridgeLatency | undefined {
-    if (this.#latencies.length === 0) return undefined;
-    const sorted = [...this.#latencies].sort((a, b) => a - b);
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return { p50Ms: at(0.5), p95Ms: at(0.95), samples: sorted.length };
+    return this.#latencies.summary;
   }
 
   /** The counters, with the connection's own and the latency percentiles. */
@@ -228,11 +216,7 @@ export class BridgeSource extends QueuedFrameSource {
   /** The next frame (stamped with its capture time), measuring its glass-to-glass latency. */
   override async read(): Promise<VideoFrame | null> {
     const frame = await super.read();
-    const captured = frame ? getCaptureTime(frame) : undefined;
-    if (captured !== undefined) {
-      this.#latencies.push(Date.now() - captured);
-      if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
-    }
+    this.#latencies.measure(frame);
     return frame;
   }
 

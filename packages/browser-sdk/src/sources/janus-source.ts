@@ -7,7 +7,8 @@ import {
   type JanusEvent,
   type JanusHttpSession,
 } from '@framewire/core';
-import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import type { ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { LiveLink } from './live-link.js';
 import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
 import { attachJanusHandle, type JanusHandleLease } from './janus-shared-session.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
@@ -79,28 +80,30 @@ export class JanusSource extends QueuedFrameSource {
   /** Janus's HTTP API URL. */
   readonly url: string;
   readonly #options: JanusSourceOptions;
-  readonly #backoff: ReconnectBackoff;
-  readonly #stallMs: number;
+  readonly #link: LiveLink;
   #lease: JanusHandleLease | undefined;
   #pc: RTCPeerConnection | undefined;
   #reader: TrackFrameReader | undefined;
-  #generation = 0;
-  #lastFrameMs = performance.now();
-  #stallTimer: ReturnType<typeof setInterval> | undefined;
-  #stopped = false;
-  #reconnecting = false;
-  #reconnects = 0;
-  #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
   #audioTrack: MediaStreamTrack | undefined;
 
   private constructor(url: string, options: JanusSourceOptions) {
     super('janus', { capacity: 1, ...options.queue }, 'latest');
     this.url = url;
     this.#options = options;
-    this.#backoff = new ReconnectBackoff(
-      typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
+    this.#link = new LiveLink(
+      {
+        label: url,
+        stage: 'janus-source',
+        reconnect: options.reconnect,
+        defaultBackoff: DEFAULT_BACKOFF,
+        stallTimeoutMs: options.stallTimeoutMs,
+      },
+      {
+        connect: (generation) => this.#connect(generation),
+        teardown: () => this.#teardown(),
+        fail: (e) => this.fail(e),
+      },
     );
-    this.#stallMs = options.stallTimeoutMs ?? 5000;
   }
 
   /** Watches the mountpoint and resolves once the first frame arrived; rejects as described on the class. */
@@ -118,7 +121,7 @@ export class JanusSource extends QueuedFrameSource {
     }
     const source = new JanusSource(url, options);
     try {
-      await source.#start(options.openTimeoutMs ?? 15_000);
+      await source.#link.open(options.openTimeoutMs ?? 15_000);
     } catch (error) {
       await source.close();
       throw error;
@@ -136,41 +139,23 @@ export class JanusSource extends QueuedFrameSource {
 
   /** The counters, with reconnects. */
   override get stats(): JanusSourceStats {
-    return { ...super.stats, reconnects: this.#reconnects };
-  }
-
-  async #start(openTimeoutMs: number): Promise<void> {
-    const first = new Promise<void>((resolve, reject) => (this.#firstFrame = { resolve, reject }));
-    const timer = setTimeout(
-      () => this.#firstFrame?.reject(stalled(`No frame from ${this.url} within ${openTimeoutMs} ms`, true)),
-      openTimeoutMs,
-    );
-    try {
-      this.#connect().catch((error: unknown) => this.#firstFrame?.reject(asError(error)));
-      await first;
-    } finally {
-      clearTimeout(timer);
-      this.#firstFrame = undefined;
-    }
-    this.#lastFrameMs = performance.now();
-    this.#stallTimer = setInterval(() => this.#checkStall(), Math.min(1000, this.#stallMs / 4));
+    return { ...super.stats, reconnects: this.#link.reconnects };
   }
 
   /** Attaches a handle (to this page's shared session), finds the mountpoint, watches; the offer comes as an event. */
-  async #connect(): Promise<void> {
-    const generation = ++this.#generation;
+  async #connect(generation: number): Promise<void> {
     let events = Promise.resolve();
     const lease = await attachJanusHandle(this.url, this.#options.apiSecret, STREAMING_PLUGIN, {
       event: (event) => {
-        if (generation !== this.#generation) return;
+        if (!this.#link.isCurrent(generation)) return;
         // One at a time: Janus trickles its candidates while the offer is being answered.
         events = events
           .then(() => this.#onEvent(lease.session, lease.handle, generation, event))
-          .catch((error: unknown) => this.#onLost(generation, asError(error)));
+          .catch((error: unknown) => this.#link.lost(generation, asError(error)));
       },
-      lost: (error) => this.#onLost(generation, error),
+      lost: (error) => this.#link.lost(generation, error),
     });
-    if (generation !== this.#generation || this.#stopped) {
+    if (!this.#link.isCurrent(generation)) {
       lease.release();
       return;
     }
@@ -225,7 +210,7 @@ export class JanusSource extends QueuedFrameSource {
     }
     if (event.jsep?.type !== 'offer') return;
     const answer = await this.#answer(event.jsep.sdp, generation);
-    if (answer === undefined || generation !== this.#generation) return;
+    if (answer === undefined || !this.#link.isCurrent(generation)) return;
     await session.message(handle, { request: 'start' }, { type: 'answer', sdp: answer });
     // The answer holds every candidate we keep: tell Janus, which otherwise waits for more.
     await session.trickle(handle, { completed: true });
@@ -255,26 +240,24 @@ export class JanusSource extends QueuedFrameSource {
     const jitterBufferTargetMs =
       this.#options.jitterBufferTargetMs ?? (this.#options.jitterBufferTargetMs === null ? null : 0);
     pc.ontrack = ({ track, receiver }) => {
-      if (generation !== this.#generation) return;
+      if (!this.#link.isCurrent(generation)) return;
       if (track.kind === 'audio') {
         this.#audioTrack = track;
         return;
       }
       setJitterBufferTarget(receiver, jitterBufferTargetMs);
       this.#reader = new TrackFrameReader(track, async ({ frame }) => {
-        if (generation !== this.#generation || this.#stopped) {
+        if (!this.#link.isCurrent(generation)) {
           frame.close();
           return false;
         }
-        this.#lastFrameMs = performance.now();
-        this.#backoff.reset();
-        this.#firstFrame?.resolve();
+        this.#link.frameArrived();
         return this.deliver(frame);
       });
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState !== 'failed') return;
-      this.#onLost(
+      this.#link.lost(
         generation,
         new FramewireError('FW_ERR_CONNECTION_FAILED', `The WebRTC connection to ${this.url} failed`, {
           stage: 'janus-source',
@@ -284,55 +267,12 @@ export class JanusSource extends QueuedFrameSource {
     await pc.setRemoteDescription({ type: 'offer', sdp: filterSdp(offer, filter) });
     await pc.setLocalDescription(await pc.createAnswer());
     await iceGathered(pc);
-    if (generation !== this.#generation) return undefined;
+    if (!this.#link.isCurrent(generation)) return undefined;
     return filterSdp(pc.localDescription?.sdp ?? '', filter);
-  }
-
-  /** The connection of `generation` was lost: before the first frame `open()` fails, later it reconnects. */
-  #onLost(generation: number, cause: FramewireError): void {
-    if (generation !== this.#generation || this.#stopped || this.#reconnecting) return;
-    log.debug(`connection lost: ${cause.code}: ${cause.message}`);
-    this.#teardown();
-    if (this.#firstFrame) {
-      this.#firstFrame.reject(
-        new FramewireError(cause.code, cause.message, { cause, fatal: true, stage: 'janus-source' }),
-      );
-      return;
-    }
-    const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
-    if (delay === null) {
-      this.#stop();
-      this.fail(
-        new FramewireError('FW_ERR_CONNECTION_FAILED', `${this.url} did not come back`, {
-          cause,
-          fatal: true,
-          stage: 'janus-source',
-        }),
-      );
-      return;
-    }
-    this.fail(cause);
-    this.#reconnecting = true;
-    setTimeout(() => {
-      this.#reconnecting = false;
-      if (this.#stopped) return;
-      this.#reconnects++;
-      this.#lastFrameMs = performance.now();
-      const next = this.#generation + 1;
-      this.#connect().catch((error: unknown) => this.#onLost(next, asError(error)));
-    }, delay);
-  }
-
-  #checkStall(): void {
-    if (this.#stopped || this.#reconnecting) return;
-    const idleMs = performance.now() - this.#lastFrameMs;
-    if (idleMs >= this.#stallMs)
-      this.#onLost(this.#generation, stalled(`No frame from ${this.url} for ${Math.round(idleMs)} ms`, false));
   }
 
   /** Ends the current session (best effort), its long poll and peer connection. */
   #teardown(): void {
-    this.#generation++;
     this.#lease?.release();
     this.#lease = undefined;
     this.#reader?.cancel();
@@ -341,15 +281,9 @@ export class JanusSource extends QueuedFrameSource {
     this.#pc = undefined;
   }
 
-  #stop(): void {
-    this.#stopped = true;
-    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
-    this.#teardown();
-  }
-
   /** Ends the session and closes the connection. */
   protected release(): void {
-    this.#stop();
+    this.#link.stop();
   }
 }
 
@@ -383,8 +317,4 @@ function asError(error: unknown): FramewireError {
   return error instanceof FramewireError
     ? error
     : new FramewireError('FW_ERR_CONNECTION_FAILED', String(error), { cause: error, stage: 'janus-source' });
-}
-
-function stalled(message: string, fatal: boolean): FramewireError {
-  return new FramewireError('FW_ERR_STREAM_STALLED', message, { fatal, stage: 'janus-source' });
 }

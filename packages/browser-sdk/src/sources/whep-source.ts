@@ -6,10 +6,10 @@ import {
   decodeWsFrame,
   parseWsServerMessage,
 } from '@framewire/node-bridge/protocol';
-import { getCaptureTime } from '../core/capture-time.js';
-import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import type { ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { LiveLink } from './live-link.js';
+import { LatencyWindow, type BridgeLatency } from './latency-window.js';
 import { RtpCaptureClock, type FrameMeta } from '../network/rtp-capture-clock.js';
-import type { BridgeLatency } from './bridge-source.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal } from '../network/whep-http.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
@@ -81,7 +81,6 @@ export interface WhepSourceStats extends FrameSourceStats {
   latencyP95Ms: number | undefined;
 }
 
-const LATENCY_WINDOW = 300;
 const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelayMs: 4000, maxRetries: 10 };
 
 /**
@@ -108,19 +107,11 @@ export class WhepSource extends QueuedFrameSource {
   /** The offer URL. */
   readonly url: string;
   readonly #options: WhepSourceOptions;
-  readonly #backoff: ReconnectBackoff;
-  readonly #stallMs: number;
-  readonly #latencies: number[] = [];
+  readonly #link: LiveLink;
+  readonly #latencies = new LatencyWindow();
   #pc: RTCPeerConnection | undefined;
   #reader: TrackFrameReader | undefined;
   #session: string | undefined;
-  #generation = 0;
-  #lastFrameMs = performance.now();
-  #stallTimer: ReturnType<typeof setInterval> | undefined;
-  #stopped = false;
-  #reconnecting = false;
-  #reconnects = 0;
-  #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
   /** The H.264 decoder of `delivery: 'datachannel'`. */
   readonly #decoder: H264AccessUnitDecoder;
   #audioTrack: MediaStreamTrack | undefined;
@@ -129,24 +120,32 @@ export class WhepSource extends QueuedFrameSource {
     super('bridge', { capacity: 1, ...options.queue }, 'latest');
     this.url = url;
     this.#options = options;
-    this.#backoff = new ReconnectBackoff(
-      typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
+    this.#link = new LiveLink(
+      {
+        label: url,
+        stage: 'network',
+        reconnect: options.reconnect,
+        defaultBackoff: DEFAULT_BACKOFF,
+        stallTimeoutMs: options.stallTimeoutMs,
+      },
+      {
+        connect: (generation) => this.#connect(generation),
+        teardown: () => this.#teardown(),
+        fail: (e) => this.fail(e),
+      },
     );
-    this.#stallMs = options.stallTimeoutMs ?? 5000;
     this.#decoder = new H264AccessUnitDecoder(
       {
         frame: (frame, captured) => {
-          if (this.#stopped) {
+          if (this.#link.stopped) {
             frame.close();
             return;
           }
-          this.#lastFrameMs = performance.now();
-          this.#backoff.reset();
-          this.#firstFrame?.resolve();
+          this.#link.frameArrived();
           void this.deliver(frame, captured);
         },
         error: (error) => {
-          if (this.#stopped) return;
+          if (this.#link.stopped) return;
           if (error.fatal) this.#failAll(error);
           else this.fail(error);
         },
@@ -171,7 +170,7 @@ export class WhepSource extends QueuedFrameSource {
     }
     const source = new WhepSource(url, resolved);
     try {
-      await source.#start(resolved.openTimeoutMs ?? 15_000);
+      await source.#link.open(resolved.openTimeoutMs ?? 15_000);
     } catch (error) {
       await source.close();
       throw error;
@@ -194,10 +193,7 @@ export class WhepSource extends QueuedFrameSource {
 
   /** Glass-to-glass latency of the newest delivered frames; `undefined` before capture times are known. */
   get latency(): BridgeLatency | undefined {
-    if (this.#latencies.length === 0) return undefined;
-    const sorted = [...this.#latencies].sort((a, b) => a - b);
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return { p50Ms: at(0.5), p95Ms: at(0.95), samples: sorted.length };
+    return this.#latencies.summary;
   }
 
   /** The counters, with reconnects and the latency percentiles. */
@@ -205,7 +201,7 @@ export class WhepSource extends QueuedFrameSource {
     const latency = this.latency;
     return {
       ...super.stats,
-      reconnects: this.#reconnects,
+      reconnects: this.#link.reconnects,
       latencyP50Ms: latency?.p50Ms,
       latencyP95Ms: latency?.p95Ms,
     };
@@ -214,41 +210,20 @@ export class WhepSource extends QueuedFrameSource {
   /** The next frame (stamped with its capture time once known), measuring its glass-to-glass latency. */
   override async read(): Promise<VideoFrame | null> {
     const frame = await super.read();
-    const captured = frame ? getCaptureTime(frame) : undefined;
-    if (captured !== undefined) {
-      this.#latencies.push(Date.now() - captured);
-      if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
-    }
+    this.#latencies.measure(frame);
     return frame;
   }
 
-  async #start(openTimeoutMs: number): Promise<void> {
-    const first = new Promise<void>((resolve, reject) => (this.#firstFrame = { resolve, reject }));
-    const timer = setTimeout(
-      () => this.#firstFrame?.reject(stalled(`No frame from ${this.url} within ${openTimeoutMs} ms`, true)),
-      openTimeoutMs,
-    );
-    try {
-      this.#connect().catch((error: unknown) => this.#firstFrame?.reject(error as FramewireError));
-      await first;
-    } finally {
-      clearTimeout(timer);
-      this.#firstFrame = undefined;
-    }
-    this.#lastFrameMs = performance.now();
-    this.#stallTimer = setInterval(() => this.#checkStall(), Math.min(1000, this.#stallMs / 4));
-  }
-
-  async #connect(): Promise<void> {
-    const generation = ++this.#generation;
+  async #connect(generation: number): Promise<void> {
     const filter = this.#options.candidateFilter;
     const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
     this.#pc = pc;
     if (this.#options.delivery === 'datachannel') this.#receiveAccessUnits(pc, generation);
     else this.#receiveTrack(pc, generation);
     pc.onconnectionstatechange = () => {
-      if (generation !== this.#generation || pc.connectionState !== 'failed') return;
-      this.#reconnect(
+      if (pc.connectionState !== 'failed') return;
+      this.#link.lost(
+        generation,
         new FramewireError('FW_ERR_CONNECTION_FAILED', `The WebRTC connection to ${this.url} failed`, {
           fatal: false,
           stage: 'network',
@@ -273,7 +248,7 @@ export class WhepSource extends QueuedFrameSource {
     }
     const text = await response.text();
     if (!response.ok) throw whepRefusal(response.status, text, this.url);
-    if (generation !== this.#generation || this.#stopped) return;
+    if (!this.#link.isCurrent(generation)) return;
     const location = response.headers.get('location');
     this.#session = location ? new URL(location, this.url).href : undefined;
     await pc.setRemoteDescription({ type: 'answer', sdp: filterSdp(text, filter) });
@@ -291,7 +266,7 @@ export class WhepSource extends QueuedFrameSource {
     let sessionUrl: string | undefined;
     let chain = Promise.resolve();
     const flush = (): void => {
-      if (sessionUrl === undefined || generation !== this.#generation || (pending.length === 0 && !ended)) return;
+      if (sessionUrl === undefined || !this.#link.isCurrent(generation) || (pending.length === 0 && !ended)) return;
       const body = trickleIceFragment(pc.localDescription?.sdp ?? '', pending.splice(0), ended);
       const target = sessionUrl;
       const headers: Record<string, string> = { 'content-type': 'application/trickle-ice-sdpfrag' };
@@ -331,7 +306,7 @@ export class WhepSource extends QueuedFrameSource {
     const jitterBufferTargetMs =
       this.#options.jitterBufferTargetMs ?? (this.#options.jitterBufferTargetMs === null ? null : 0);
     pc.ontrack = ({ track, receiver }) => {
-      if (generation !== this.#generation) return;
+      if (!this.#link.isCurrent(generation)) return;
       if (track.kind === 'audio') {
         this.#audioTrack = track;
         return;
@@ -352,7 +327,7 @@ export class WhepSource extends QueuedFrameSource {
     channel.binaryType = 'arraybuffer';
     const assembler = new DataChannelMessageAssembler();
     channel.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
-      if (generation !== this.#generation || this.#stopped) return;
+      if (!this.#link.isCurrent(generation)) return;
       if (typeof event.data === 'string') {
         const message = parseWsServerMessage(event.data);
         if (message?.type === 'config') this.#decoder.setConfig(message);
@@ -372,61 +347,18 @@ export class WhepSource extends QueuedFrameSource {
 
   #pump(track: MediaStreamTrack, clock: RtpCaptureClock, generation: number): void {
     this.#reader = new TrackFrameReader(track, async ({ frame, rtpTimestamp }) => {
-      if (generation !== this.#generation || this.#stopped) {
+      if (!this.#link.isCurrent(generation)) {
         frame.close();
         return false;
       }
       const captured = rtpTimestamp === undefined ? undefined : clock.captureTimeOf(rtpTimestamp);
-      this.#lastFrameMs = performance.now();
-      this.#backoff.reset();
-      this.#firstFrame?.resolve();
+      this.#link.frameArrived();
       return this.deliver(frame, captured);
     });
   }
 
-  #reconnect(cause: FramewireError): void {
-    if (this.#stopped || this.#reconnecting) return;
-    this.#teardown();
-    if (this.#firstFrame) {
-      this.#firstFrame.reject(new FramewireError(cause.code, cause.message, { cause, fatal: true, stage: 'network' }));
-      return;
-    }
-    const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
-    if (delay === null) {
-      this.#failAll(
-        new FramewireError('FW_ERR_CONNECTION_FAILED', `${this.url} did not come back`, {
-          cause,
-          fatal: true,
-          stage: 'network',
-        }),
-      );
-      return;
-    }
-    this.fail(cause);
-    this.#reconnecting = true;
-    setTimeout(() => {
-      this.#reconnecting = false;
-      if (this.#stopped) return;
-      this.#reconnects++;
-      this.#lastFrameMs = performance.now();
-      this.#connect().catch((error: unknown) => {
-        const failure = error as FramewireError;
-        if (failure.fatal) this.#failAll(failure);
-        else this.#reconnect(failure);
-      });
-    }, delay);
-  }
-
-  #checkStall(): void {
-    if (this.#stopped || this.#reconnecting) return;
-    const idleMs = performance.now() - this.#lastFrameMs;
-    if (idleMs >= this.#stallMs)
-      this.#reconnect(stalled(`No frame from ${this.url} for ${Math.round(idleMs)} ms`, false));
-  }
-
   /** Ends the current session (best effort `DELETE`) and peer connection. */
   #teardown(): void {
-    this.#generation++;
     const session = this.#session;
     this.#session = undefined;
     if (session) {
@@ -442,19 +374,13 @@ export class WhepSource extends QueuedFrameSource {
   }
 
   #failAll(error: FramewireError): void {
-    this.#stop();
+    this.#link.stop();
     this.fail(error);
-  }
-
-  #stop(): void {
-    this.#stopped = true;
-    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
-    this.#teardown();
   }
 
   /** Ends the session and closes the connection. */
   protected release(): void {
-    this.#stop();
+    this.#link.stop();
   }
 }
 
@@ -490,8 +416,4 @@ function offerUrl(options: WhepSourceOptions): string {
   if (base) parsed.pathname += sourceId === undefined ? 'whep' : `sources/${sourceId}/whep`;
   if (options.delivery === 'datachannel') parsed.searchParams.set('delivery', 'datachannel');
   return parsed.href;
-}
-
-function stalled(message: string, fatal: boolean): FramewireError {
-  return new FramewireError('FW_ERR_STREAM_STALLED', message, { fatal, stage: 'network' });
 }
