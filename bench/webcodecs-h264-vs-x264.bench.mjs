@@ -16,7 +16,7 @@ async function framewireFps(page) {
   return page.evaluate(
     async ({ width, height, frames, bitrateBps }) => {
       const { WorkerVideoEncoder, avcCodecForSize } = await import('/sdk/index.js');
-      const encoder = await WorkerVideoEncoder.create({
+      const encoder = await WorkerVideoEncoder.open({
         codec: avcCodecForSize(width, height),
         width,
         height,

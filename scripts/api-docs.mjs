@@ -45,8 +45,12 @@ function packageReference(folder) {
       .getJsDocTags(checker)
       .filter((tag) => tag.name === 'example')
       .map((tag) => ts.displayPartsToString(tag.text).trim());
-    return { text, examples };
+    const deprecated = symbol.getJsDocTags(checker).find((tag) => tag.name === 'deprecated');
+    return { text, examples, deprecated: deprecated && ts.displayPartsToString(deprecated.text).trim() };
   };
+  /** The doc text, led by **Deprecated** and its note for a deprecated name. */
+  const withDeprecation = ({ text, deprecated }) =>
+    deprecated === undefined ? text : `**Deprecated:** ${deprecated}${text ? ` ${text}` : ''}`;
 
   function signatureLines(name, symbol, kind) {
     const declaration = symbol.declarations?.[0];
@@ -88,7 +92,7 @@ function packageReference(folder) {
         const optional = member.questionToken ? '?' : '';
         text += `${optional}: ${checker.typeToString(checker.getTypeOfSymbolAtLocation(memberSymbol, member), undefined, FLAGS)}`;
       }
-      rows.push({ text: isStatic + oneLine(text), doc: oneLine(docOf(memberSymbol).text) });
+      rows.push({ text: isStatic + oneLine(text), doc: oneLine(withDeprecation(docOf(memberSymbol))) });
     }
     return rows;
   }
@@ -100,10 +104,11 @@ function packageReference(folder) {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const name = exported.getName();
     const kind = kindOf(symbol);
-    const { text, examples } = docOf(symbol);
+    const doc = docOf(symbol);
+    const { text, examples } = doc;
     if (!text) undocumented.push(name);
     const lines = [`### ${name}`, '', `_${kind}_`, ''];
-    if (text) lines.push(text, '');
+    if (text) lines.push(withDeprecation(doc), '');
     const signatures = signatureLines(name, symbol, kind);
     if (signatures.length) lines.push('```ts', ...signatures, '```', '');
     const rows = memberRows(symbol, kind);

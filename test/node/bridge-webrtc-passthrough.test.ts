@@ -279,8 +279,9 @@ describe('WebRTC H.264 passthrough viewers (werift in the bridge process) with C
       }
       const { latencyP50Ms } = source.stats;
       await source.close();
-      return { sizes, latencyP50Ms };
+      return { sizes, latencyP50Ms, kind: (source as unknown as { kind: string }).kind };
     }, `${base}/`);
+    assert.equal(viewed.kind, 'whep', 'a WhepSource says what it is (a BridgeSource is bridge)');
     assert.ok(viewed.sizes.length >= 80, `${viewed.sizes.length} frames`);
     assert.deepEqual(new Set(viewed.sizes), new Set(['640x360']));
     assert.ok(

@@ -314,18 +314,24 @@ describe('WebRTC output (/offer, wrtc worker process) with Chromium viewers', ()
     assert.equal(code, 'FW_ERR_UNAUTHORIZED');
   });
 
-  it('publishToBridge: a missing or wrong token is refused with FW_ERR_UNAUTHORIZED, and no session stays', async () => {
+  it('BridgePublisher.open (and its deprecated alias publishToBridge): a missing or wrong token is refused with FW_ERR_UNAUTHORIZED, and no session stays', async () => {
     const page = await viewerPage();
     const codes = await page.evaluate(async (url: string) => {
       const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
       const [track] = stream.getVideoTracks();
       const sdk = (window as unknown as { Framewire: Record<string, (...args: unknown[]) => Promise<unknown>> })
         .Framewire;
+      const { BridgePublisher } = (
+        window as unknown as { Framewire: { BridgePublisher: { open: (...args: unknown[]) => Promise<unknown> } } }
+      ).Framewire;
       const got: string[] = [];
-      for (const token of [undefined, 'wrong-token-123'])
+      for (const [token, publish] of [
+        [undefined, BridgePublisher.open],
+        ['wrong-token-123', sdk['publishToBridge']],
+      ] as const)
         got.push(
           await (
-            sdk['publishToBridge']?.(track, { url, token, candidateFilter: window.isLoopbackCandidate }) ??
+            publish?.(track, { url, token, candidateFilter: window.isLoopbackCandidate }) ??
             Promise.reject(new Error('no publishToBridge'))
           ).then(
             () => 'published',
@@ -574,7 +580,7 @@ type Publisher = {
 };
 
 /**
- * Publishes the page's fake camera (320×240) to the bridge at `url` with the SDK's publishToBridge (WHIP-style,
+ * Publishes the page's fake camera (320×240) to the bridge at `url` with the SDK's BridgePublisher.open (WHIP-style,
  * loopback candidates only): as a MediaStreamTrack, or as a FrameSource (CameraSource) when `asSource`. Resolves
  * with the publisher's state and session URL.
  */
@@ -604,7 +610,10 @@ async function publishCamera(
           return Promise.resolve();
         };
       }
-      const publisher = (await sdk['publishToBridge']?.(input, {
+      const { BridgePublisher } = (
+        window as unknown as { Framewire: { BridgePublisher: { open: (...args: unknown[]) => Promise<unknown> } } }
+      ).Framewire;
+      const publisher = (await BridgePublisher.open(input, {
         url: bridgeUrl,
         candidateFilter: window.isLoopbackCandidate,
       })) as Publisher['publisher'];

@@ -273,7 +273,7 @@ describe('MQTT and shared memory, end to end', () => {
     }
   });
 
-  it('end to end, a browser MqttSink publishes canvas frames that the bridge MqttSource receives as the right JPEG', async () => {
+  it('end to end, a browser MqttOutput publishes canvas frames that the bridge MqttSource receives as the right JPEG', async () => {
     const source = new MqttSource({ url: broker.url, streamId: 'page' });
     const frames: EncodedFrame[] = [];
     source.on('frame', ({ frame }) => frames.push(frame));
@@ -282,8 +282,8 @@ describe('MQTT and shared memory, end to end', () => {
       // Running once the broker acknowledged the subscription.
       await waitUntil(() => source.health.state === 'running', 'the source subscribed');
       const sent = await page.evaluate(async (url) => {
-        const { MqttSink, stampCaptureTime } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
-        const sink = await MqttSink.open({ url, streamId: 'page', jpegQuality: 0.95 });
+        const { MqttOutput, stampCaptureTime } = (window as unknown as { Framewire: typeof Sdk }).Framewire;
+        const sink = await MqttOutput.open({ url, streamId: 'page', jpegQuality: 0.95 });
         const canvas = new OffscreenCanvas(320, 240);
         const context = canvas.getContext('2d')!;
         for (const [i, colour] of ['#ff0000', '#00ff00', '#0000ff', '#ffffff'].entries()) {

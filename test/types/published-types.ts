@@ -36,7 +36,7 @@ export async function servers(): Promise<[BridgeHealth, SignalingHealth]> {
 }
 
 export async function encoder(): Promise<VideoEncoderConfig> {
-  const created = await WorkerVideoEncoder.create({ codec: 'vp8', width: 320, height: 240 });
+  const created = await WorkerVideoEncoder.open({ codec: 'vp8', width: 320, height: 240 });
   created.close();
   return created.config;
 }

@@ -70,7 +70,16 @@ export { ElementSource, type ElementSourceOptions, type FrameElement } from './s
 export { StreamSource, type StreamSourceOptions, type StreamType } from './sources/stream-source.js';
 export { MqttSource, type MqttSourceOptions } from './sources/mqtt-source.js';
 export type { MqttBrokerOptions } from './network/mqtt-connect.js';
-export { MqttSink, type MqttSinkEvents, type MqttSinkOptions, type MqttSinkStats } from './outputs/mqtt-sink.js';
+export {
+  MqttOutput,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for one release (docs/guides/names.md)
+  MqttSink,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for one release (docs/guides/names.md)
+  type MqttSinkOptions,
+  type MqttOutputEvents,
+  type MqttOutputOptions,
+  type MqttOutputStats,
+} from './outputs/mqtt-output.js';
 export {
   BridgeSource,
   type BridgeLatency,
@@ -81,6 +90,7 @@ export { WhepSource, type WhepSourceOptions, type WhepSourceStats } from './sour
 export { JanusSource, type JanusSourceOptions, type JanusSourceStats } from './sources/janus-source.js';
 export {
   BridgePublisher,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for one release (docs/guides/names.md)
   publishToBridge,
   type BridgePublishOptions,
   type BridgePublisherEvents,

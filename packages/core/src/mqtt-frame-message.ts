@@ -2,7 +2,7 @@ import { FramewireError, assertOption } from './framewire-error.js';
 
 /**
  * The MQTT frame message (isomorphic: no DOM, no `node:`), shared by the bridge's `MqttOutput`/`MqttSource` and
- * the browser SDK's `MqttSource`/`MqttSink`. Documented in docs/guides/mqtt.md. A message is a 24-byte header
+ * the browser SDK's `MqttSource`/`MqttOutput`. Documented in docs/guides/mqtt.md. A message is a 24-byte header
  * followed by the encoded frame; all numbers little-endian:
  *
  * | offset | type    | field                                                  |

@@ -102,7 +102,7 @@ Options:
   --mqtt-audio         with --mqtt-h264 and --audio, also publish each source's Opus packets to
                        <prefix>/<source id>/audio (docs/guides/mqtt.md)
   --mqtt-relay         serve MQTT over WebSocket at /mqtt, relayed to the --mqtt-url broker (mqtt://), so that
-                       browsers (the SDK's MqttSource and MqttSink) reach it through the bridge's port and token
+                       browsers (the SDK's MqttSource and MqttOutput) reach it through the bridge's port and token
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)

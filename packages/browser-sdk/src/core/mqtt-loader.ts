@@ -37,7 +37,7 @@ let mqtt: Promise<MqttJs> | undefined;
 
 /**
  * Loads mqtt.js (MQTT over WebSocket) once, on first use; it is never part of the main bundle (`vendor/mqtt.mjs`
- * beside the `<script>` bundle). `MqttSource` and `MqttSink` call it. Rejects with `FW_ERR_LAZY_LOAD_FAILED`.
+ * beside the `<script>` bundle). `MqttSource` and `MqttOutput` call it. Rejects with `FW_ERR_LAZY_LOAD_FAILED`.
  */
 export function loadMqtt(): Promise<MqttJs> {
   mqtt ??= import('mqtt').then(

@@ -4,7 +4,7 @@ import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { EncoderRequest, EncoderResponse } from './encoder-messages.js';
 
-/** Options of {@link WorkerVideoEncoder.create}. */
+/** Options of {@link WorkerVideoEncoder.open}. */
 export interface WorkerVideoEncoderOptions {
   /** RFC 6381 codec string, e.g. `avc1.64001f`, `vp8`, `vp09.00.10.08`, `av01.0.04M.08`. Required. */
   codec: string;
@@ -93,7 +93,7 @@ export class WorkerVideoEncoder {
    * Starts the worker and configures the encoder. Rejects with `FW_ERR_INVALID_OPTION`,
    * `FW_ERR_CODEC_UNSUPPORTED`, `FW_ERR_NOT_SUPPORTED` (no WebCodecs) or `FW_ERR_WORKER_FAILED`.
    */
-  static async create(options: WorkerVideoEncoderOptions): Promise<WorkerVideoEncoder> {
+  static async open(options: WorkerVideoEncoderOptions): Promise<WorkerVideoEncoder> {
     assertOption(typeof options.codec === 'string' && options.codec.length > 0, 'options.codec must be a codec string');
     assertOption(Number.isInteger(options.width) && options.width > 0, 'options.width must be an integer > 0');
     assertOption(Number.isInteger(options.height) && options.height > 0, 'options.height must be an integer > 0');
@@ -175,6 +175,14 @@ export class WorkerVideoEncoder {
       throw error;
     });
     return new WorkerVideoEncoder(worker, accepted, new TypedEmitter(), maxQueued);
+  }
+  /**
+   * The same as {@link WorkerVideoEncoder.open}.
+   * @deprecated Use `WorkerVideoEncoder.open()` (one construction verb: `open` for everything that connects or starts
+   * asynchronously). Kept for one release.
+   */
+  static create(options: WorkerVideoEncoderOptions): Promise<WorkerVideoEncoder> {
+    return WorkerVideoEncoder.open(options);
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

@@ -1,7 +1,7 @@
 import { FramewireError, assertOption, mqttClientError, validateMqttTopicAndTiming } from '@framewire/core';
 import { loadMqtt, type MqttJsClient, type MqttJsConnectOptions } from '../core/mqtt-loader.js';
 
-/** Broker connection options shared by {@link MqttSource} and {@link MqttSink}. */
+/** Broker connection options shared by {@link MqttSource} and {@link MqttOutput}. */
 export interface MqttBrokerOptions {
   /** The broker's MQTT-over-WebSocket URL, `ws://host:port/path` or `wss://…`. Required. */
   url: string;

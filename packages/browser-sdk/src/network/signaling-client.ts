@@ -21,7 +21,7 @@ export type WebSocketConstructor = new (url: string, protocols: string[]) => Web
 /** A token, or a function that fetches a fresh one (called on every (re)connect). */
 export type TokenProvider = string | (() => string | Promise<string>);
 
-/** Options of {@link SignalingClient.connect}. */
+/** Options of {@link SignalingClient.open}. */
 export interface SignalingClientOptions {
   /** `ws://` or `wss://` URL of the server's WebSocket endpoint (`/ws`). Required. */
   url: string;
@@ -100,7 +100,7 @@ export class SignalingClient {
    * `FW_ERR_SIGNALING_FAILED` (cannot connect, or a browser whose upgrade was refused), `FW_ERR_UNAUTHORIZED`,
    * `FW_ERR_FORBIDDEN` or `FW_ERR_ROOM_FULL`.
    */
-  static async connect(options: SignalingClientOptions): Promise<SignalingClient> {
+  static async open(options: SignalingClientOptions): Promise<SignalingClient> {
     assertOption(
       typeof options.url === 'string' && /^wss?:\/\//.test(options.url),
       'options.url must be ws:// or wss://',
@@ -127,6 +127,14 @@ export class SignalingClient {
     });
     await client.#open();
     return client;
+  }
+  /**
+   * The same as {@link SignalingClient.open}.
+   * @deprecated Use `SignalingClient.open()` (one construction verb: `open` for everything that connects or starts
+   * asynchronously). Kept for one release.
+   */
+  static connect(options: SignalingClientOptions): Promise<SignalingClient> {
+    return SignalingClient.open(options);
   }
 
   /** This peer's id (stable across resumed reconnects). */

@@ -4,7 +4,7 @@ import { filterSdp, iceGathered, parseHttpUrl, whepRefusal } from '../network/wh
 
 const log = createLogger('bridge-publisher');
 
-/** Options of {@link publishToBridge}. */
+/** Options of {@link BridgePublisher.open}. */
 export interface BridgePublishOptions {
   /**
    * The bridge's base URL (`http://pi.local:8090/`, which publishes to its `/publish`) or the full publish URL (any
@@ -17,7 +17,7 @@ export interface BridgePublishOptions {
   iceServers?: RTCIceServer[];
   /** Keeps only the ICE candidates (`candidate:…` lines) it returns true for, in the offer and the answer. Default: all. */
   candidateFilter?: (candidate: string) => boolean;
-  /** How long `publishToBridge` waits for the connection, in ms (`FW_ERR_TIMEOUT` after). Default: 15000. */
+  /** How long `BridgePublisher.open` waits for the connection, in ms (`FW_ERR_TIMEOUT` after). Default: 15000. */
   connectTimeoutMs?: number;
 }
 
@@ -34,7 +34,7 @@ export type BridgePublisherEvents = {
 
 /**
  * A video published to the Node bridge's `/publish` (WHIP-style: one `POST` of a `sendonly` SDP offer, the session
- * resource in `Location`, `DELETE` to end), made by {@link publishToBridge}. The bridge hands the frames to its
+ * resource in `Location`, `DELETE` to end), made by {@link BridgePublisher.open}. The bridge hands the frames to its
  * `WebRtcPublishSource` (e.g. on to Python over NetGear or shared memory). A failed connection is not retried:
  * watch `state` and publish again.
  */
@@ -55,8 +55,23 @@ export class BridgePublisher {
     this.#pc = new RTCPeerConnection({ iceServers: options.iceServers ?? [] });
   }
 
-  /** See {@link publishToBridge}. */
-  static async publish(input: FrameSource | MediaStreamTrack, options: BridgePublishOptions): Promise<BridgePublisher> {
+  /**
+   * Publishes a {@link FrameSource} (its frames through a `MediaStreamTrackGenerator`) or a video `MediaStreamTrack` to
+   * the Node bridge's `/publish` (started with `--webrtc`), WHIP-style. Resolves once connected with a
+   * {@link BridgePublisher} (`close()` ends the session with `DELETE`; `state` events). Rejects with
+   * `FW_ERR_INVALID_OPTION`, `FW_ERR_NOT_SUPPORTED`, `FW_ERR_UNAUTHORIZED` (401/403), `FW_ERR_CAPACITY_REACHED` (the
+   * bridge has its maximum of WebRTC sessions), `FW_ERR_NETWORK_FAILED` (another refusal), `FW_ERR_CONNECTION_FAILED`
+   * (unreachable or restarting), `FW_ERR_PEER_CONNECTION_FAILED` or `FW_ERR_TIMEOUT` (no connection).
+   *
+   * @example
+   * ```ts
+   * const camera = await Framewire.openSource({ camera: { width: 1280, height: 720 } });
+   * const published = await Framewire.BridgePublisher.open(camera, { url: 'http://pi.local:8090/', token: 'secret-token' });
+   * published.on('state', ({ state }) => console.log(state));
+   * await published.close();
+   * ```
+   */
+  static async open(input: FrameSource | MediaStreamTrack, options: BridgePublishOptions): Promise<BridgePublisher> {
     const url = publishUrl(options);
     const isTrack = typeof MediaStreamTrack !== 'undefined' && input instanceof MediaStreamTrack;
     assertOption(
@@ -67,7 +82,7 @@ export class BridgePublisher {
     if (typeof RTCPeerConnection === 'undefined' || (!isTrack && typeof MediaStreamTrackGenerator !== 'function')) {
       throw new FramewireError(
         'FW_ERR_NOT_SUPPORTED',
-        `publishToBridge needs RTCPeerConnection${isTrack ? '' : ' and MediaStreamTrackGenerator'}`,
+        `BridgePublisher needs RTCPeerConnection${isTrack ? '' : ' and MediaStreamTrackGenerator'}`,
         { fatal: true, stage: 'publish' },
       );
     }
@@ -79,6 +94,13 @@ export class BridgePublisher {
       throw error;
     }
     return publisher;
+  }
+  /**
+   * The same as {@link BridgePublisher.open}.
+   * @deprecated Use `BridgePublisher.open()`. Kept for one release.
+   */
+  static publish(input: FrameSource | MediaStreamTrack, options: BridgePublishOptions): Promise<BridgePublisher> {
+    return BridgePublisher.open(input, options);
   }
 
   /** The current state. */
@@ -106,7 +128,7 @@ export class BridgePublisher {
 
   /**
    * Ends the session (`DELETE` on its resource, best effort) and the connection; state `closed`. A track given to
-   * {@link publishToBridge} is left running (it is the caller's), a {@link FrameSource} is left open. Idempotent.
+   * {@link BridgePublisher.open} is left running (it is the caller's), a {@link FrameSource} is left open. Idempotent.
    */
   async close(): Promise<void> {
     await this.#shutdown('closed');
@@ -244,26 +266,15 @@ export class BridgePublisher {
 }
 
 /**
- * Publishes a {@link FrameSource} (its frames through a `MediaStreamTrackGenerator`) or a video `MediaStreamTrack` to
- * the Node bridge's `/publish` (started with `--webrtc`), WHIP-style. Resolves once connected with a
- * {@link BridgePublisher} (`close()` ends the session with `DELETE`; `state` events). Rejects with
- * `FW_ERR_INVALID_OPTION`, `FW_ERR_NOT_SUPPORTED`, `FW_ERR_UNAUTHORIZED` (401/403), `FW_ERR_CAPACITY_REACHED` (the
- * bridge has its maximum of WebRTC sessions), `FW_ERR_NETWORK_FAILED` (another refusal), `FW_ERR_CONNECTION_FAILED`
- * (unreachable or restarting), `FW_ERR_PEER_CONNECTION_FAILED` or `FW_ERR_TIMEOUT` (no connection).
- *
- * @example
- * ```ts
- * const camera = await Framewire.openSource({ camera: { width: 1280, height: 720 } });
- * const published = await Framewire.publishToBridge(camera, { url: 'http://pi.local:8090/', token: 'secret-token' });
- * published.on('state', ({ state }) => console.log(state));
- * await published.close();
- * ```
+ * Publishes `input` to the bridge; the same as {@link BridgePublisher.open}.
+ * @deprecated Use `BridgePublisher.open()` (one construction verb: `open` for everything that connects). Kept for
+ * one release.
  */
 export function publishToBridge(
   input: FrameSource | MediaStreamTrack,
   options: BridgePublishOptions,
 ): Promise<BridgePublisher> {
-  return BridgePublisher.publish(input, options);
+  return BridgePublisher.open(input, options);
 }
 
 /** The publish URL for `options`; throws `FW_ERR_INVALID_OPTION`. */

@@ -562,7 +562,7 @@ export class Recorder {
 
     let encoder: WorkerVideoEncoder | undefined;
     try {
-      encoder = await WorkerVideoEncoder.create({
+      encoder = await WorkerVideoEncoder.open({
         codec: chosen.codecString,
         width,
         height,

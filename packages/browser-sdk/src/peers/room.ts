@@ -246,7 +246,7 @@ export class Room {
     if (options.meta) clientOptions.meta = options.meta;
     if (options.WebSocket) clientOptions.WebSocket = options.WebSocket;
     if (options.reconnect !== undefined) clientOptions.reconnect = options.reconnect;
-    const signaling = await SignalingClient.connect(clientOptions);
+    const signaling = await SignalingClient.open(clientOptions);
     const room = new Room(signaling, options, Rtc);
     room.#start();
     return room;

@@ -38,7 +38,7 @@ export interface MqttSourceOptions extends MqttBrokerOptions {
 const MAX_IN_FLIGHT = 2;
 
 /**
- * Frames published to an MQTT broker (by the bridge's `MqttOutput`, an `MqttSink` or any publisher of JPEG
+ * Frames published to an MQTT broker (by the bridge's `MqttOutput`, an `MqttOutput` or any publisher of JPEG
  * messages), received over MQTT-over-WebSocket with mqtt.js (loaded lazily) and decoded to `VideoFrame`s that
  * carry the publisher's capture time. JPEG messages are decoded with ImageDecoder, H.264 access units (Annex B,
  * SPS and PPS in keyframes) with a WebCodecs VideoDecoder. A retained snapshot arrives first. The broker going away

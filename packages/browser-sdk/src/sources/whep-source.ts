@@ -117,7 +117,7 @@ export class WhepSource extends QueuedFrameSource {
   #audioTrack: MediaStreamTrack | undefined;
 
   private constructor(url: string, options: WhepSourceOptions) {
-    super('bridge', { capacity: 1, ...options.queue }, 'latest');
+    super('whep', { capacity: 1, ...options.queue }, 'latest');
     this.url = url;
     this.#options = options;
     this.#link = new LiveLink(

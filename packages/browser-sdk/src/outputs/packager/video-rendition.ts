@@ -67,7 +67,7 @@ export class VideoRendition {
     onError: (error: unknown) => void,
   ): Promise<VideoRendition> {
     const codecString = codecStringFor(codec, rendition.width, rendition.height, frameRate);
-    const encoder = await WorkerVideoEncoder.create({
+    const encoder = await WorkerVideoEncoder.open({
       codec: codecString,
       width: rendition.width,
       height: rendition.height,

@@ -10,24 +10,24 @@ import { getCaptureTime } from '../core/capture-time.js';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
 import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
 
-/** Options of {@link MqttSink.open}. */
-export interface MqttSinkOptions extends MqttBrokerOptions {
+/** Options of {@link MqttOutput.open}. */
+export interface MqttOutputOptions extends MqttBrokerOptions {
   /** JPEG quality, 0–1. Default: 0.8. */
   jpegQuality?: number;
   /** Publish each frame retained, so a subscriber that joins late gets the newest snapshot. Default: `true`. */
   retain?: boolean;
 }
 
-/** Counters of an {@link MqttSink}. */
-export interface MqttSinkStats {
+/** Counters of an {@link MqttOutput}. */
+export interface MqttOutputStats {
   /** Frames published. */
   published: number;
   /** Frames skipped because the previous one was still being encoded or sent, or the broker was away. */
   dropped: number;
 }
 
-/** Events of an {@link MqttSink}. */
-export type MqttSinkEvents = {
+/** Events of an {@link MqttOutput}. */
+export type MqttOutputEvents = {
   /** The broker went away (non-fatal, reconnecting) or refused the credentials (fatal). */
   error: { error: FramewireError; fatal: boolean };
 };
@@ -38,14 +38,14 @@ export type MqttSinkEvents = {
  * `MqttSource`, another page's `MqttSource` or any MQTT client can read. QoS 0; while a frame is still being
  * encoded or sent, newer frames are dropped (the sink never queues).
  */
-export class MqttSink {
+export class MqttOutput {
   /** The topic frames are published to. */
   readonly topic: string;
   readonly #client: MqttJsClient;
   readonly #quality: number;
   readonly #retain: boolean;
-  readonly #events: TypedEmitter<MqttSinkEvents>;
-  readonly #stats: MqttSinkStats = { published: 0, dropped: 0 };
+  readonly #events: TypedEmitter<MqttOutputEvents>;
+  readonly #stats: MqttOutputStats = { published: 0, dropped: 0 };
   readonly #startMs = performance.now();
   #canvas: OffscreenCanvas | undefined;
   #busy = false;
@@ -55,8 +55,8 @@ export class MqttSink {
   private constructor(
     topic: string,
     client: MqttJsClient,
-    options: MqttSinkOptions,
-    events: TypedEmitter<MqttSinkEvents>,
+    options: MqttOutputOptions,
+    events: TypedEmitter<MqttOutputEvents>,
   ) {
     this.topic = topic;
     this.#client = client;
@@ -66,13 +66,13 @@ export class MqttSink {
   }
 
   /** Connects. Rejects with `FW_ERR_INVALID_OPTION`, `FW_ERR_MQTT_REFUSED`, `FW_ERR_NETWORK_FAILED` or `FW_ERR_LAZY_LOAD_FAILED`. */
-  static async open(options: MqttSinkOptions): Promise<MqttSink> {
+  static async open(options: MqttOutputOptions): Promise<MqttOutput> {
     validateBrokerOptions(options);
     const quality = options.jpegQuality;
     assertOption(quality === undefined || (quality >= 0 && quality <= 1), 'options.jpegQuality must be in 0..1');
-    const events = new TypedEmitter<MqttSinkEvents>();
+    const events = new TypedEmitter<MqttOutputEvents>();
     const client = await connectBroker(options, (error) => events.emit('error', { error, fatal: error.fatal }));
-    return new MqttSink(
+    return new MqttOutput(
       mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId),
       client,
       options,
@@ -81,12 +81,12 @@ export class MqttSink {
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof MqttSinkEvents>(event: E, listener: (payload: MqttSinkEvents[E]) => void): () => void {
+  on<E extends keyof MqttOutputEvents>(event: E, listener: (payload: MqttOutputEvents[E]) => void): () => void {
     return this.#events.on(event, listener);
   }
 
   /** A snapshot of the counters. */
-  get stats(): MqttSinkStats {
+  get stats(): MqttOutputStats {
     return { ...this.#stats };
   }
 
@@ -118,7 +118,7 @@ export class MqttSink {
       try {
         jpeg = await this.#encode(frame);
       } catch (error) {
-        throw new FramewireError('FW_ERR_ENCODE_FAILED', 'MqttSink: JPEG encoding failed', {
+        throw new FramewireError('FW_ERR_ENCODE_FAILED', 'MqttOutput: JPEG encoding failed', {
           cause: error,
           stage: 'encode',
         });
@@ -161,3 +161,19 @@ export class MqttSink {
     return new Uint8Array(await blob.arrayBuffer());
   }
 }
+
+/**
+ * The earlier name of {@link MqttOutput}.
+ * @deprecated Use `MqttOutput` (the bridge's class for the same job has that name). Kept for one release.
+ */
+export const MqttSink = MqttOutput;
+/**
+ * The earlier name of {@link MqttOutput}.
+ * @deprecated Use `MqttOutput`. Kept for one release.
+ */
+export type MqttSink = MqttOutput;
+/**
+ * The earlier name of {@link MqttOutputOptions}.
+ * @deprecated Use `MqttOutputOptions`. Kept for one release.
+ */
+export type MqttSinkOptions = MqttOutputOptions;
