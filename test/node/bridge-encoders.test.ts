@@ -162,10 +162,12 @@ describe('Shared encoders: one per source and format, only while someone watches
     const bridge = await startBridge(source);
     bridges.push(bridge);
     const base = `http://127.0.0.1:${bridge.port}`;
+    // A function, not the property: an assertion on `source.pid` would narrow it for the rest of the test.
+    const ffmpegPid = (): number | undefined => source.pid;
     const health = async (): Promise<BridgeHealth> => (await fetch(`${base}/health`)).json() as Promise<BridgeHealth>;
     const idle = await health();
     assert.deepEqual([idle.status, idle.sources[0]?.state, idle.sources[0]?.frames], ['ok', 'idle', 0]);
-    assert.equal(source.pid, undefined, 'no ffmpeg for the pattern without a consumer');
+    assert.equal(ffmpegPid(), undefined, 'no ffmpeg for the pattern without a consumer');
     let metrics = await metricsOf(bridge);
     assert.deepEqual(
       [gauge(metrics, 'framewire_source_idle', 'ondemand'), gauge(metrics, 'framewire_source_up', 'ondemand')],
@@ -181,10 +183,10 @@ describe('Shared encoders: one per source and format, only while someone watches
     assert.ok(Number(snapshot.headers.get('x-capture-time-ms')) >= requestedAtMs, 'a new picture, not a stale one');
     const jpeg = Buffer.from(await snapshot.arrayBuffer());
     assert.deepEqual([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
-    const snapshotPid = source.pid;
+    const snapshotPid = ffmpegPid();
     assert.ok(snapshotPid !== undefined, 'the snapshot started the pattern’s ffmpeg');
     await waitUntil(
-      () => source.health.state === 'idle' && source.pid === undefined,
+      () => source.health.state === 'idle' && ffmpegPid() === undefined,
       'the pattern to stop after the snapshot',
       60_000,
     );
@@ -194,7 +196,7 @@ describe('Shared encoders: one per source and format, only while someone watches
     // A WebSocket viewer starts it again (and the H.264 encoder); it stops after the viewer left.
     const ws = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
     await ws.waitForFrames(5);
-    const pid = source.pid;
+    const pid = ffmpegPid();
     assert.ok(pid !== undefined && pid !== snapshotPid, 'a new ffmpeg for the viewer');
     metrics = await metricsOf(bridge);
     assert.deepEqual(
@@ -206,7 +208,7 @@ describe('Shared encoders: one per source and format, only while someone watches
     ws.close();
     await ws.closed;
     await waitUntil(
-      () => source.health.state === 'idle' && source.pid === undefined,
+      () => source.health.state === 'idle' && ffmpegPid() === undefined,
       'the pattern to stop after its last viewer',
       60_000,
     );
