@@ -220,7 +220,7 @@ describe('Shared encoders: one per source and format, only while someone watches
     assert.throws(() => createTestPatternSource({ onDemand: true, idleStopMs: -1 }), { code: 'FW_ERR_INVALID_OPTION' });
   });
 
-  it('the CLI’s test pattern (no audio) runs on demand: idle in /health until an MJPEG viewer starts it', async () => {
+  it('the CLI’s test pattern (no audio) runs on demand: idle in /health until an MJPEG viewer starts it; --pattern-always-on runs it without one', async () => {
     const cli = await startCli(
       CLI,
       ['--port', '0', '--size', '320x240', '--fps', '15'],
@@ -242,6 +242,25 @@ describe('Shared encoders: one per source and format, only while someone watches
       abort.abort();
     } finally {
       assert.equal(await cli.stop(), 0, cli.output());
+    }
+    const always = await startCli(
+      CLI,
+      ['--port', '0', '--size', '320x240', '--fps', '15', '--pattern-always-on'],
+      /listening on (http:\/\/[\d.:]+)/,
+    );
+    try {
+      const url = always.match[1] ?? '';
+      const source = await waitUntil(
+        async () => {
+          const health = (await (await fetch(`${url}/health`)).json()) as BridgeHealth;
+          return (health.sources[0]?.frames ?? 0) >= 5 ? health.sources[0] : undefined;
+        },
+        'frames without a consumer',
+        60_000,
+      );
+      assert.equal(source.state, 'running');
+    } finally {
+      assert.equal(await always.stop(), 0, always.output());
     }
   });
 
