@@ -19,7 +19,17 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts the bridge CLI on a free port; resolves with its process and port. */
 function startBridge() {
-  return startBridgeCli(['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)]);
+  // --pattern-always-on: the 0-viewer window runs the source too (the pattern is otherwise on demand).
+  return startBridgeCli([
+    '--mjpeg',
+    '--port',
+    '0',
+    '--size',
+    `${WIDTH}x${HEIGHT}`,
+    '--fps',
+    `${FPS}`,
+    '--pattern-always-on',
+  ]);
 }
 
 /** An MJPEG viewer reading /video to the end, counting bytes and parts (one X-Capture-Time-Ms header each). */

@@ -26,7 +26,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Starts a bridge CLI with `extra` arguments on a free port; resolves with its process and port. */
 function startBridge(extra) {
   return startBridgeCli([
-    ...['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS)],
+    // --pattern-always-on: the 0-viewer window runs the source too (the pattern is otherwise on demand).
+    ...['--mjpeg', '--port', '0', '--size', `${WIDTH}x${HEIGHT}`, '--fps', String(FPS), '--pattern-always-on'],
     ...['--webrtc', '--webrtc-ice-address', '127.0.0.1', '--webrtc-max-sessions', '60', ...extra],
   ]);
 }

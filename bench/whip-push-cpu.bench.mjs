@@ -25,6 +25,8 @@ const common = [
   String(FPS),
   '--webrtc-ice-address',
   '127.0.0.1',
+  // The idle bridge runs its source too (the pattern is otherwise on demand), as the subtraction assumes.
+  '--pattern-always-on',
 ];
 
 /** The frames the bridge on `port` pushed so far (its `whip-push` output in /metrics). */

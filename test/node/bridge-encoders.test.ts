@@ -65,6 +65,23 @@ function runningEncodersOf(metrics: string, source: string): string[] {
     .map((match) => `${match?.[2]}/${match?.[3]}`);
 }
 
+/** The value of the gauge `name{source="<source>",…}` in `metrics`. */
+function gauge(metrics: string, name: string, source: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{source="${source}",`));
+  assert.ok(line, `${name} of ${source} in /metrics`);
+  return Number(line.split(' ').at(-1));
+}
+
+/** True while process `pid` exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts a bridge serving MJPEG, WebSocket and WebRTC (loopback ICE) of `source`. */
 function startBridge(source: VideoSource): Promise<BridgeServer> {
   return BridgeServer.start({ port: 0, sources: [source], webrtc: { iceAddresses: ['127.0.0.1'] } });
@@ -138,6 +155,113 @@ describe('Shared encoders: one per source and format, only while someone watches
     assert.equal(bridge.feed('pattern', 'h264').transcoderPid, undefined, 'its ffmpeg ended');
     const stopped = await metricsOf(bridge);
     assert.ok(counter(stopped, 'framewire_encoder_frames_out_total', 'h264') > 0, 'the counters outlive the encoder');
+  });
+
+  it('the test pattern on demand: no ffmpeg without consumers (idle in /health), a snapshot while idle answers a fresh JPEG, a WebSocket viewer starts it, it stops after the last left', async () => {
+    const source = createTestPatternSource({ id: 'ondemand', width: 320, height: 240, frameRate: 15, onDemand: true });
+    const bridge = await startBridge(source);
+    bridges.push(bridge);
+    const base = `http://127.0.0.1:${bridge.port}`;
+    // A function, not the property: an assertion on `source.pid` would narrow it for the rest of the test.
+    const ffmpegPid = (): number | undefined => source.pid;
+    const health = async (): Promise<BridgeHealth> => (await fetch(`${base}/health`)).json() as Promise<BridgeHealth>;
+    const idle = await health();
+    assert.deepEqual([idle.status, idle.sources[0]?.state, idle.sources[0]?.frames], ['ok', 'idle', 0]);
+    assert.equal(ffmpegPid(), undefined, 'no ffmpeg for the pattern without a consumer');
+    let metrics = await metricsOf(bridge);
+    assert.deepEqual(
+      [gauge(metrics, 'framewire_source_idle', 'ondemand'), gauge(metrics, 'framewire_source_up', 'ondemand')],
+      [1, 0],
+    );
+    assert.deepEqual(runningEncoders(metrics), []);
+
+    // A snapshot starts the pattern and answers with its first frame, made after the request.
+    const requestedAtMs = Date.now();
+    const snapshot = await fetch(`${base}/snapshot.jpg`);
+    assert.equal(snapshot.status, 200);
+    assert.equal(snapshot.headers.get('content-type'), 'image/jpeg');
+    assert.ok(Number(snapshot.headers.get('x-capture-time-ms')) >= requestedAtMs, 'a new picture, not a stale one');
+    const jpeg = Buffer.from(await snapshot.arrayBuffer());
+    assert.deepEqual([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
+    const snapshotPid = ffmpegPid();
+    assert.ok(snapshotPid !== undefined, 'the snapshot started the pattern’s ffmpeg');
+    await waitUntil(
+      () => source.health.state === 'idle' && ffmpegPid() === undefined,
+      'the pattern to stop after the snapshot',
+      60_000,
+    );
+    await waitUntil(() => !alive(snapshotPid), 'its ffmpeg to end', 60_000);
+    assert.equal(source.latest, undefined, 'no stale frame while idle');
+
+    // A WebSocket viewer starts it again (and the H.264 encoder); it stops after the viewer left.
+    const ws = new WsViewer(`ws://127.0.0.1:${bridge.port}/ws`);
+    await ws.waitForFrames(5);
+    const pid = ffmpegPid();
+    assert.ok(pid !== undefined && pid !== snapshotPid, 'a new ffmpeg for the viewer');
+    metrics = await metricsOf(bridge);
+    assert.deepEqual(
+      [gauge(metrics, 'framewire_source_idle', 'ondemand'), gauge(metrics, 'framewire_source_up', 'ondemand')],
+      [0, 1],
+    );
+    assert.deepEqual(runningEncoders(metrics), ['h264/libx264']);
+    assert.equal((await health()).sources[0]?.state, 'running');
+    ws.close();
+    await ws.closed;
+    await waitUntil(
+      () => source.health.state === 'idle' && ffmpegPid() === undefined,
+      'the pattern to stop after its last viewer',
+      60_000,
+    );
+    await waitUntil(() => !alive(pid), 'its ffmpeg to end', 60_000);
+    metrics = await metricsOf(bridge);
+    assert.equal(gauge(metrics, 'framewire_source_idle', 'ondemand'), 1);
+    assert.deepEqual(runningEncoders(metrics), [], 'the H.264 encoder stopped too');
+    assert.deepEqual([(await health()).status, source.health.restarts], ['ok', 0], 'stopping on demand is no failure');
+    assert.throws(() => createTestPatternSource({ onDemand: true, idleStopMs: -1 }), { code: 'FW_ERR_INVALID_OPTION' });
+  });
+
+  it('the CLI’s test pattern (no audio) runs on demand: idle in /health until an MJPEG viewer starts it; --pattern-always-on runs it without one', async () => {
+    const cli = await startCli(
+      CLI,
+      ['--port', '0', '--size', '320x240', '--fps', '15'],
+      /listening on (http:\/\/[\d.:]+)/,
+    );
+    try {
+      const url = cli.match[1] ?? '';
+      const health = async (): Promise<BridgeHealth> => (await fetch(`${url}/health`)).json() as Promise<BridgeHealth>;
+      const idle = await health();
+      assert.deepEqual([idle.status, idle.sources[0]?.id, idle.sources[0]?.state], ['ok', 'testpattern', 'idle']);
+      assert.equal(gauge(await (await fetch(`${url}/metrics`)).text(), 'framewire_source_idle', 'testpattern'), 1);
+      const abort = new AbortController();
+      const mjpeg = await fetch(`${url}/video`, { signal: abort.signal });
+      assert.ok(mjpeg.body);
+      const reader = mjpeg.body.getReader();
+      for (let bytes = 0; bytes < 20_000;) bytes += (await reader.read()).value?.length ?? 0;
+      const running = await health();
+      assert.deepEqual([running.status, running.sources[0]?.state], ['ok', 'running']);
+      abort.abort();
+    } finally {
+      assert.equal(await cli.stop(), 0, cli.output());
+    }
+    const always = await startCli(
+      CLI,
+      ['--port', '0', '--size', '320x240', '--fps', '15', '--pattern-always-on'],
+      /listening on (http:\/\/[\d.:]+)/,
+    );
+    try {
+      const url = always.match[1] ?? '';
+      const source = await waitUntil(
+        async () => {
+          const health = (await (await fetch(`${url}/health`)).json()) as BridgeHealth;
+          return (health.sources[0]?.frames ?? 0) >= 5 ? health.sources[0] : undefined;
+        },
+        'frames without a consumer',
+        60_000,
+      );
+      assert.equal(source.state, 'running');
+    } finally {
+      assert.equal(await always.stop(), 0, always.output());
+    }
   });
 
   it('an H.264 source is passed through to WebSocket and WebRTC viewers: no encoder runs', async () => {

@@ -280,7 +280,7 @@ export class BridgeServer {
     const sources = this.#sources.map((s) => s.health);
     const janus = this.#janusOutputs().map((output) => output.health);
     const healthy =
-      sources.every((s) => ['running', 'starting', 'waiting'].includes(s.state)) &&
+      sources.every((s) => ['running', 'starting', 'waiting', 'idle'].includes(s.state)) &&
       janus.every((j) => j.error === undefined);
     return {
       status: healthy ? 'ok' : 'degraded',
@@ -309,6 +309,12 @@ export class BridgeServer {
       'gauge',
       '1 while the source delivers frames.',
       healths.map((h) => ({ labels: label(h), value: h.state === 'running' ? 1 : 0 })),
+    );
+    add(
+      'framewire_source_idle',
+      'gauge',
+      '1 while a source that runs on demand (the test pattern of the CLI) is stopped because nothing consumes it.',
+      healths.map((h) => ({ labels: label(h), value: h.state === 'idle' ? 1 : 0 })),
     );
     add(
       'framewire_source_fps',

@@ -90,6 +90,9 @@ Options:
                        are not probed (decoded). always: sent as is without a probe (it must be H.264; for WebRTC
                        viewers without B-frames; a v4l2: device is asked for H.264). never: always decoded
   --h264-passthrough   the older name of --video-passthrough always
+  --pattern-always-on  run the test pattern's ffmpeg all the time; by default a test pattern without audio runs only
+                       while something consumes it (a viewer, a snapshot, MQTT, shm, …) and is idle in /health
+                       otherwise (a first viewer then waits for it to start, a few hundred ms)
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
@@ -144,6 +147,7 @@ const options = {
   bitrate: { type: 'string' },
   'keyframe-interval': { type: 'string' },
   'h264-passthrough': { type: 'boolean' },
+  'pattern-always-on': { type: 'boolean' },
   'video-passthrough': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
@@ -296,6 +300,7 @@ await runCli('framewire-bridge', async () => {
     ...(ffmpegPath ? { ffmpegPath } : {}),
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
     ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
+    ...(values['pattern-always-on'] === true ? { patternOnDemand: false } : {}),
     ...(typeof values['video-passthrough'] === 'string'
       ? { videoPassthrough: values['video-passthrough'] as SourceSpecOptions['videoPassthrough'] }
       : {}),

@@ -6,9 +6,10 @@
 /**
  * Health of one bridge source. `waiting`: up, with nothing to serve for now (a room source whose publishers all
  * left; it runs again when one publishes). `ended`: the source will never deliver again (a room peer's source
- * after the peer left; the bridge removes it).
+ * after the peer left; the bridge removes it). `idle`: healthy, and not running because nothing consumes it (a
+ * source that runs on demand, such as the CLI's test pattern); its first viewer, snapshot or other output starts it.
  */
-export type SourceState = 'starting' | 'running' | 'waiting' | 'restarting' | 'failed' | 'ended' | 'stopped';
+export type SourceState = 'starting' | 'running' | 'waiting' | 'idle' | 'restarting' | 'failed' | 'ended' | 'stopped';
 
 /** One source in the `/health` answer. */
 export interface SourceHealth {
@@ -48,7 +49,10 @@ export type SourceMediaMode = 'passthrough' | 'encode' | 'probing';
 
 /** The JSON body of `GET /health`. */
 export interface BridgeHealth {
-  /** `ok` when every source runs, starts or waits for a publisher; `degraded` when one is restarting or failed. */
+  /**
+   * `ok` when every source runs, starts, waits for a publisher or is idle (on demand, no consumer); `degraded` when
+   * one is restarting or failed.
+   */
   status: 'ok' | 'degraded';
   /** Always `framewire-bridge`. */
   service: 'framewire-bridge';

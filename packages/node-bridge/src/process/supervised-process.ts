@@ -66,6 +66,8 @@ export class SupervisedProcess {
   #failuresInARow = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Counts `stop()` calls, so that a restart scheduled before one does not spawn after it. */
+  #generation = 0;
   #closing: Promise<void> | undefined;
 
   /** Validates the options; `start()` spawns the process. */
@@ -141,11 +143,15 @@ export class SupervisedProcess {
       stderr = (stderr + chunk.toString()).slice(-2000);
       this.#events.emit('stderr', { chunk });
     });
+    // Output of a process that was stopped or closed (still draining) is nobody's any more.
     child.stdout?.on('data', (chunk: Buffer) => {
-      this.#events.emit('stdout', { chunk });
+      if (this.#child === child) this.#events.emit('stdout', { chunk });
     });
     const aux = child.stdio[3];
-    if (aux && 'on' in aux) aux.on('data', (chunk: Buffer) => this.#events.emit('aux', { chunk }));
+    if (aux && 'on' in aux)
+      aux.on('data', (chunk: Buffer) => {
+        if (this.#child === child) this.#events.emit('aux', { chunk });
+      });
     // A process that dies while we write to it must not crash the bridge with EPIPE.
     child.stdin?.on('error', (error) => log.debug(`${this.name}: stdin: ${error.message}`));
     child.on('error', (error) => this.#onExit(child, `cannot run ${command}: ${error.message}`, error));
@@ -179,6 +185,21 @@ export class SupervisedProcess {
     this.#child?.kill(signal);
   }
 
+  /**
+   * Stops the running process and any pending restart without closing: `start()` spawns it again (a source that runs
+   * only while it has consumers). Resolves once the process exited. The stopped process's late output is dropped.
+   */
+  async stop(): Promise<void> {
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
+    // A restart already waiting for `beforeRestart` must not spawn after this stop.
+    this.#generation++;
+    this.#failuresInARow = 0;
+    const child = this.#child;
+    this.#child = undefined;
+    await this.#terminate(child);
+  }
+
   /** Stops the process and any pending restart. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -186,18 +207,22 @@ export class SupervisedProcess {
       clearTimeout(this.#restartTimer);
       const child = this.#child;
       this.#child = undefined;
-      if (child?.exitCode === null && child.signalCode === null) {
-        // 'exit', not 'close': a grandchild holding the pipes open must not hold up shutdown.
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.stdin?.end();
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.killTimeoutMs);
-        await exited;
-        clearTimeout(timer);
-      }
+      await this.#terminate(child);
       this.#events.removeAllListeners();
     })();
     return this.#closing;
+  }
+
+  /** Ends `child` (SIGTERM, then SIGKILL after `killTimeoutMs`) and resolves once it exited. */
+  async #terminate(child: ChildProcess | undefined): Promise<void> {
+    if (child?.exitCode !== null || child.signalCode !== null) return;
+    // 'exit', not 'close': a grandchild holding the pipes open must not hold up shutdown.
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.#options.killTimeoutMs);
+    await exited;
+    clearTimeout(timer);
   }
 
   #restart(): void {
@@ -206,8 +231,9 @@ export class SupervisedProcess {
       this.start();
       return;
     }
+    const generation = this.#generation;
     const start = (): void => {
-      this.start();
+      if (generation === this.#generation) this.start();
     };
     void before.then(start, start);
   }

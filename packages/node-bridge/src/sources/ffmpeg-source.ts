@@ -72,6 +72,14 @@ export interface FfmpegSourceOptions {
   restartDelayMs?: number;
   /** Longest restart delay, in ms. Default: 10000. */
   maxRestartDelayMs?: number;
+  /**
+   * Run ffmpeg only while something consumes the source (a viewer of any output, a snapshot, MQTT, NetGear, shared
+   * memory): the source is `idle` until then, and ffmpeg stops `idleStopMs` after the last consumer left. Default:
+   * false (ffmpeg runs from `start()` to `close()`).
+   */
+  onDemand?: boolean;
+  /** With `onDemand`: how long ffmpeg keeps running after the last consumer left, in ms. Default: 2000. */
+  idleStopMs?: number;
 }
 
 /** What an {@link FfmpegSource} passes through in one ffmpeg run. */
@@ -147,6 +155,8 @@ export class FfmpegSource extends ProcessSource {
       ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
       ...(options.maxRestartDelayMs === undefined ? {} : { maxRestartDelayMs: options.maxRestartDelayMs }),
       ...(options.audio ? { auxOutput: true } : {}),
+      ...(options.onDemand === undefined ? {} : { onDemand: options.onDemand }),
+      ...(options.idleStopMs === undefined ? {} : { idleStopMs: options.idleStopMs }),
     });
     this.#options = options;
     this.#copy = copy;

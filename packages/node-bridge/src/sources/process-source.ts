@@ -1,3 +1,4 @@
+import { assertOption } from '@framewire/core';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { SourceBase } from './source-base.js';
 
@@ -13,21 +14,41 @@ export interface ProcessSourceCommand {
   maxRestartDelayMs?: number;
   /** Reads the tool's file descriptor 3 into {@link ProcessSource.onAuxChunk} (e.g. ffmpeg's audio). Default: false. */
   auxOutput?: boolean;
+  /**
+   * Run the tool only while the source has consumers (`frame` or `audio` listeners: the bridge's feeds and outputs):
+   * `start()` leaves it `idle`, the first consumer launches it, and it stops `idleStopMs` after the last one left.
+   * Default: false (the tool runs from `start()` to `close()`).
+   */
+  onDemand?: boolean;
+  /** With `onDemand`: how long the tool keeps running after its last consumer left, in ms. Default: 2000. */
+  idleStopMs?: number;
 }
+
+/** See {@link ProcessSourceCommand.idleStopMs}. */
+const DEFAULT_IDLE_STOP_MS = 2000;
 
 /**
  * A source whose frames come from the stdout of a supervised tool (ffmpeg, a camera tool): it starts the tool,
  * restarts it with backoff when it exits (health says `restarting`), reports its failures, and stops it on
- * `close()`. Subclasses parse the tool's output in {@link ProcessSource.onChunk}.
+ * `close()`. Subclasses parse the tool's output in {@link ProcessSource.onChunk}. With `onDemand`, the tool runs only
+ * while something consumes the source (health says `idle` otherwise).
  */
 export abstract class ProcessSource extends SourceBase {
   readonly #process: SupervisedProcess;
   #startedAtMs = 0;
   #preparing = false;
+  /** With `onDemand`: how long the tool outlives its last consumer, in ms; `undefined` runs it all the time. */
+  readonly #idleStopMs: number | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** True once `start()` was called: consumers launch the tool only after it. */
+  #started = false;
 
   /** Prepares the supervised tool; `start()` launches it. */
   protected constructor(id: string, kind: string, tool: ProcessSourceCommand) {
     super(id, kind);
+    const idleStopMs = tool.idleStopMs ?? DEFAULT_IDLE_STOP_MS;
+    assertOption(Number.isFinite(idleStopMs) && idleStopMs >= 0, `idleStopMs must be >= 0; got ${idleStopMs}`);
+    this.#idleStopMs = tool.onDemand === true ? idleStopMs : undefined;
     this.#process = new SupervisedProcess({
       name: `${kind} source "${id}"`,
       command: tool.command,
@@ -68,28 +89,62 @@ export abstract class ProcessSource extends SourceBase {
   }
 
   /**
-   * Launches the tool (no-op when running or closed). A subclass with a {@link ProcessSource.prepare} step (a probe
-   * of its input) launches it once that step settled; `start()` does not wait for it.
+   * Launches the tool (no-op when running or closed); with `onDemand` and no consumer yet, moves to `idle` instead
+   * (the first consumer launches it). A subclass with a {@link ProcessSource.prepare} step (a probe of its input)
+   * launches it once that step settled; `start()` does not wait for it.
    */
   start(): Promise<void> {
-    if (this.#process.running || this.closed || this.#preparing) return Promise.resolve();
-    if (this.state === 'stopped') this.setState('starting');
+    if (this.closed) return Promise.resolve();
+    this.#started = true;
+    if (this.#wanted()) this.#launch();
+    else if (!this.#process.running && !this.#preparing) this.setState('idle');
+    return Promise.resolve();
+  }
+
+  /** With `onDemand`: the first consumer launches the tool, the last one stops it `idleStopMs` later. */
+  protected override consumersChanged(consumers: number): void {
+    const idleStopMs = this.#idleStopMs;
+    if (idleStopMs === undefined || !this.#started) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (consumers > 0) {
+      this.#launch();
+      return;
+    }
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#wanted() || this.closed) return;
+      void this.#process.stop();
+      this.setState('idle');
+    }, idleStopMs);
+    this.#idleTimer.unref();
+  }
+
+  /** True when the tool should run now: always, or with `onDemand` while something consumes the source. */
+  #wanted(): boolean {
+    return this.#idleStopMs === undefined || this.consumers > 0;
+  }
+
+  #launch(): void {
+    if (this.#process.running || this.closed || this.#preparing) return;
+    if (this.state === 'stopped' || this.state === 'idle') this.setState('starting');
     const prepared = this.prepare?.();
     if (!prepared) {
       this.#process.start();
-      return Promise.resolve();
+      return;
     }
     this.#preparing = true;
     void prepared.then(
       () => this.#launchPrepared(),
       () => this.#launchPrepared(),
     );
-    return Promise.resolve();
   }
 
   #launchPrepared(): void {
     this.#preparing = false;
-    if (!this.closed) this.#process.start();
+    if (this.closed) return;
+    if (this.#wanted()) this.#process.start();
+    else this.setState('idle');
   }
 
   /** Replaces the tool's arguments; its next start or restart uses them. */
@@ -99,6 +154,8 @@ export abstract class ProcessSource extends SourceBase {
 
   /** Stops the tool and any pending restart. */
   protected release(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     return this.#process.close();
   }
 

@@ -33,6 +33,7 @@ export abstract class SourceBase implements VideoSource {
   #audioPackets = 0;
   #audioInput: { input: AudioInput; started: boolean; off: (() => void)[] } | undefined;
   #modes: { videoMode?: SourceMediaMode; audioMode?: SourceMediaMode } = {};
+  #consumers = 0;
 
   /** Validates `id` (it appears in URLs). */
   protected constructor(id: string, kind: string) {
@@ -41,9 +42,30 @@ export abstract class SourceBase implements VideoSource {
     this.kind = kind;
   }
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc
+   *
+   * A `frame` or `audio` listener is a consumer (a feed, an output): {@link SourceBase.consumers} counts it until its
+   * unsubscribe function is called, and a source that runs on demand starts with the first and stops after the last.
+   */
   on<E extends keyof VideoSourceEvents>(event: E, listener: (payload: VideoSourceEvents[E]) => void): () => void {
-    return this.events.on(event, listener);
+    const off = this.events.on(event, listener);
+    if (event !== 'frame' && event !== 'audio') return off;
+    this.#consumers++;
+    this.consumersChanged?.(this.#consumers);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      off();
+      this.#consumers--;
+      if (!this.closed) this.consumersChanged?.(this.#consumers);
+    };
+  }
+
+  /** The listeners of `frame` and `audio` events now: the feeds and outputs that consume this source. */
+  get consumers(): number {
+    return this.#consumers;
   }
 
   /** @inheritdoc */
@@ -132,6 +154,9 @@ export abstract class SourceBase implements VideoSource {
     return this.#closing;
   }
 
+  /** Called when {@link SourceBase.consumers} changed (not after `close()`), with the new count. */
+  protected consumersChanged?(consumers: number): void;
+
   /** Releases the subclass's resources (processes, sockets). Called once, by `close()`. */
   protected abstract release(): Promise<void> | void;
 
@@ -165,10 +190,11 @@ export abstract class SourceBase implements VideoSource {
     this.events.emit('audio', { packet });
   }
 
-  /** Moves to `state` and emits `state` when it changed. */
+  /** Moves to `state` and emits `state` when it changed; `idle` forgets the newest frames (they would be stale). */
   protected setState(state: SourceState): void {
     if (state === this.#state) return;
     this.#state = state;
+    if (state === 'idle') this.#newest.clear();
     if (state !== 'stopped' && !this.closed) this.#startAudioInput();
     this.events.emit('state', { state });
   }

@@ -40,6 +40,11 @@ export interface SourceSpecOptions {
    * `source` (file and URL sources), `alsa:<device>`, `pulse:<device>` or `none`. Default: `none`.
    */
   audio?: string;
+  /**
+   * Whether a `testpattern` without audio runs on demand (its ffmpeg only while something consumes it, see
+   * {@link TestPatternSourceOptions.onDemand}); false runs it all the time (CLI `--pattern-always-on`). Default: true.
+   */
+  patternOnDemand?: boolean;
 }
 
 /** Makes the source(s) of a registered scheme (NetGear's multi-server mode makes one per sender port). */
@@ -61,7 +66,8 @@ export function registerSourceKind(scheme: string, create: SourceKindFactory): v
  * Makes a source from a command-line spec: `testpattern`, `v4l2:/dev/video0`, `picamera`, `file:/path`,
  * `rtsp://…`, `rtmp://…`, `http(s)://…`, or a registered scheme such as `netgear://*:5555?pattern=1`.
  * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`).
- * Throws `FW_ERR_INVALID_OPTION` for an unknown spec or an audio the source cannot have.
+ * `testpattern` without audio runs on demand (its ffmpeg only while something consumes it, see
+ * {@link TestPatternSourceOptions.onDemand}) unless `patternOnDemand` is false. Throws `FW_ERR_INVALID_OPTION` for an unknown spec or an audio the source cannot have.
  */
 export function createSource(spec: string, options: SourceSpecOptions = {}): VideoSource {
   const sources = createSources(spec, options);
@@ -155,6 +161,10 @@ function createVideo(
       h264,
       ...ffmpeg,
       ...(audio.kind === 'tone' ? { audio: 'tone' as const } : {}),
+      // Without audio, the pattern runs only while something consumes it. With audio it keeps running all the time,
+      // as before: a capture device is read from the source's start to its close (not on demand), and the tone
+      // pattern (the A/V sync reference) is left as it was.
+      onDemand: audio.kind === 'none' && options.patternOnDemand !== false,
     });
   if (body === 'picamera')
     return new PiCameraSource({

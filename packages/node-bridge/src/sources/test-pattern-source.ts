@@ -24,6 +24,16 @@ export interface TestPatternSourceOptions {
   audio?: 'tone' | 'none';
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
+  /**
+   * Run the pattern's ffmpeg only while something consumes the source (a viewer of any output, a snapshot, MQTT,
+   * NetGear, shared memory): `/health` says `idle` until then, and ffmpeg stops `idleStopMs` after the last consumer
+   * left (a bridge's feed is a consumer until 2 s after its last viewer). `latest` is `undefined` while idle, so code
+   * that reads it without subscribing wants the default. The CLI's pattern runs on demand unless it has audio.
+   * Default: false (ffmpeg runs from `start()` to `close()`).
+   */
+  onDemand?: boolean;
+  /** With `onDemand`: how long ffmpeg keeps running after the last consumer left, in ms. Default: 2000. */
+  idleStopMs?: number;
 }
 
 /** Checks width, height and frame rate options with the bounds every ffmpeg-based source shares. */
@@ -36,7 +46,8 @@ export function assertVideoGeometry(width: number, height: number, frameRate: nu
 /**
  * The built-in test source: ffmpeg's `testsrc2` pattern (moving colour bars with a frame counter), paced in real
  * time. It needs no camera, so the demo and the tests run anywhere ffmpeg does. With `audio: 'tone'` it beeps
- * once a second and flashes white on the frames of the beep.
+ * once a second and flashes white on the frames of the beep. With `onDemand`, ffmpeg runs only while the source has
+ * consumers.
  */
 export function createTestPatternSource(options: TestPatternSourceOptions = {}): FfmpegSource {
   const width = options.width ?? 1280;
@@ -58,5 +69,7 @@ export function createTestPatternSource(options: TestPatternSourceOptions = {}):
     frameRate,
     h264: { keyframeIntervalFrames: Math.max(1, Math.round(frameRate)), ...options.h264 },
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+    ...(options.onDemand === undefined ? {} : { onDemand: options.onDemand }),
+    ...(options.idleStopMs === undefined ? {} : { idleStopMs: options.idleStopMs }),
   });
 }

@@ -25,7 +25,7 @@ export interface VideoSource {
   readonly id: string;
   /** Kind reported in health, e.g. `testpattern`, `v4l2`, `picamera`, `url`, `netgear`. */
   readonly kind: string;
-  /** The newest frame, for snapshots and late joiners. */
+  /** The newest frame, for snapshots and late joiners; `undefined` before the first and while the source is `idle`. */
   readonly latest: SourceFrame | undefined;
   /** The newest keyframe (for `h264` sources; equal to `latest` otherwise). */
   readonly latestKey: SourceFrame | undefined;
