@@ -4,10 +4,11 @@
 // and audio as a viewer would and measures, for each flash, the time from the flash frame's display to its beep's
 // first loud sample (bench/lib/av-meter.mjs), over WebRTC (WhepSource: H.264 passthrough and Opus, lip-synced by
 // the browser from the bridge's sender reports), over the WebSocket (BridgeSource: AudioDecoder, the audio held
-// by the video's extra delay) and over MQTT (MqttOutput's H.264 and Opus through mosquitto and the bridge's WebSocket
-// relay to MqttSource({ audio: true }), held the same way), once the receiver's sync has settled. The baseline, in the same run and page, is the
-// offset in the first seconds of playing, before it has. The notes also give the offset the bridge stamped (the
-// beep's capture time minus the flash frame's, the least any receiver can show). Lower is better (|median|).
+// by the video's extra delay) and over MQTT (MqttOutput's H.264 and Opus through mosquitto and a WebSocket relay to
+// MqttSource({ audio: true }), held the same way), once the receiver's sync has settled. The baseline, in the same
+// run and page, is the offset in the first seconds of playing, before it has. The notes also give the offset the
+// bridge stamped (the beep's capture time minus the flash frame's, the least any receiver can show). Lower is better
+// (|median|).
 import puppeteer from 'puppeteer-core';
 import { BridgeServer, MqttOutput, MqttWebSocketRelay, createTestPatternSource } from '@framewire/node-bridge';
 import { CHROMIUM_ARGS } from '../web-test-runner.config.mjs';
