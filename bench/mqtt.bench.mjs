@@ -4,12 +4,7 @@
 // with ImageDecoder, as MqttSource does). Latency runs from the bridge receiving the JPEG from ffmpeg (its
 // capture stamp) to the decoded frame in the page; both clocks are this machine's. The MQTT path runs twice: through
 // mosquitto's own WebSocket listener, and through the bridge's MqttWebSocketRelay to mosquitto's TCP listener.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   FrameFeed,
   MjpegOutput,
@@ -17,6 +12,7 @@ import {
   MqttWebSocketRelay,
   createTestPatternSource,
 } from '../packages/node-bridge/dist/index.js';
+import { startMosquitto } from './lib/mosquitto.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -24,41 +20,6 @@ const FRAME_RATE = 30;
 const SECONDS = 3;
 
 export const name = `Bridge source to browser, ${WIDTH}×${HEIGHT} at ${FRAME_RATE} fps: MQTT via mosquitto (framewire MqttSource) vs direct MJPEG over HTTP`;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-const portOpen = (port) =>
-  new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(socket.destroy() && true));
-    socket.once('error', () => resolve(false));
-  });
-
-async function startMosquitto() {
-  const dir = mkdtempSync(join(tmpdir(), 'framewire-bench-mqtt-'));
-  const [port, wsPort] = [await freePort(), await freePort()];
-  const config = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    config,
-    `persistence false\nlog_dest none\nallow_anonymous true\nlistener ${port} 127.0.0.1\nprotocol mqtt\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
-  );
-  const child = spawn('/usr/sbin/mosquitto', ['-c', config], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !((await portOpen(port)) && (await portOpen(wsPort))); i++)
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${wsPort}`,
-    stop: () => {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Runs in the page: frames and per-frame latencies over `seconds` through MqttSource. */
 function measureMqtt(page, wsUrl) {

@@ -2,8 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import {
+  decodeWsAudio,
   decodeWsFrame,
   parseWsServerMessage,
+  type WsAudioHeader,
   type WsFrameHeader,
   type WsServerMessage,
 } from '@framewire/node-bridge/protocol';
@@ -20,6 +22,8 @@ export class WsViewer {
   readonly socket: WebSocket;
   readonly messages: WsServerMessage[] = [];
   readonly frames: ReceivedFrame[] = [];
+  /** Opus packets received (a viewer that asked for audio, `?audio=1`): header and payload size. */
+  readonly audio: { header: WsAudioHeader; bytes: number }[] = [];
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number }>;
 
@@ -37,6 +41,11 @@ export class WsViewer {
       if (!isBinary) {
         const message = parseWsServerMessage(data.toString());
         if (message) this.messages.push(message);
+        return;
+      }
+      const audio = decodeWsAudio(new Uint8Array(data));
+      if (audio) {
+        this.audio.push({ header: audio.header, bytes: audio.payload.byteLength });
         return;
       }
       const decoded = decodeWsFrame(new Uint8Array(data));

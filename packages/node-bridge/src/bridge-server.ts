@@ -7,6 +7,7 @@ import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
 import { JanusOutput } from './outputs/janus-output.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
+import type { OutputStats } from './outputs/output-stats.js';
 import { WebSocketOutput, type WebSocketOutputOptions } from './outputs/websocket-output.js';
 import { WebRtcOutput, type WebRtcOutputOptions } from './outputs/webrtc-output.js';
 import type { FeedFormat } from './pipeline/ffmpeg-transcoder.js';
@@ -368,15 +369,7 @@ export class BridgeServer {
     const outputs: {
       source: string;
       output: string;
-      stats: {
-        clients: number;
-        framesSent: number;
-        framesDropped: number;
-        bytesSent: number;
-        framesReceived?: number;
-        bytesReceived?: number;
-        workerRestarts?: number;
-      };
+      stats: OutputStats & { framesReceived?: number; bytesReceived?: number; workerRestarts?: number };
     }[] = [];
     for (const [source, output] of this.#mjpeg) outputs.push({ source, output: 'mjpeg', stats: output.stats });
     for (const [source, output] of this.#websocket) outputs.push({ source, output: 'websocket', stats: output.stats });

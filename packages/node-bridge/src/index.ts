@@ -4,6 +4,7 @@
  */
 export { BridgeServer, type BridgeServerOptions, type MjpegOptions, type UpgradeEndpoint } from './bridge-server.js';
 export { MjpegOutput, type MjpegOutputStats } from './outputs/mjpeg-output.js';
+export type { OutputStats } from './outputs/output-stats.js';
 export { WebSocketOutput, type WebSocketOutputOptions, type WebSocketOutputStats } from './outputs/websocket-output.js';
 export {
   WebRtcOutput,

@@ -16,7 +16,7 @@ export interface MqttJsClient {
   readonly connected: boolean;
   on(event: 'connect' | 'offline' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
-  on(event: 'message', listener: (topic: string, payload: Uint8Array) => void): unknown;
+  on(event: 'message', listener: (topic: string, payload: Uint8Array, packet: { retain: boolean }) => void): unknown;
   subscribe(topic: string | string[], options: { qos: 0 | 1 }, callback: (error?: Error | null) => void): unknown;
   publish(
     topic: string,

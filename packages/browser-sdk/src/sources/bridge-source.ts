@@ -12,6 +12,7 @@ import { LatencyWindow, type BridgeLatency } from './latency-window.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
+import { AudioHoldback } from './audio-holdback.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
 
@@ -112,8 +113,8 @@ export class BridgeSource extends QueuedFrameSource {
   #badMessages = 0;
   #audio: OpusTrackDecoder | undefined;
   #audioPackets = 0;
-  /** How long decoded frames take from capture to delivery, in ms (a slow moving average), for audio sync. */
-  #videoDelayMs: number | undefined;
+  /** Holds the audio by the video's extra delay, so that the two play in sync. */
+  readonly #holdback = new AudioHoldback();
   #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
 
   private constructor(url: string, options: BridgeSourceOptions) {
@@ -132,11 +133,7 @@ export class BridgeSource extends QueuedFrameSource {
             return;
           }
           this.#lastFrameMs = performance.now();
-          if (captured !== undefined) {
-            const delayMs = Date.now() - captured;
-            this.#videoDelayMs =
-              this.#videoDelayMs === undefined ? delayMs : this.#videoDelayMs + (delayMs - this.#videoDelayMs) / 20;
-          }
+          if (captured !== undefined) this.#holdback.videoDecoded(captured);
           if (this.#firstFrame) this.#firstFrame.resolve();
           this.#backoff.reset();
           void this.deliver(frame, captured);
@@ -287,11 +284,7 @@ export class BridgeSource extends QueuedFrameSource {
     const audio = decodeWsAudio(message);
     if (audio) {
       this.#audioPackets++;
-      // The video takes longer from capture to here (an encoder, a decoder) than the audio: hold each packet by the
-      // difference, so that sound and picture captured together play together. Clock offsets cancel out.
-      const audioDelayMs = Date.now() - audio.header.captureTimeMs;
-      const holdMs = Math.min(1000, Math.max(0, (this.#videoDelayMs ?? 0) - audioDelayMs));
-      this.#audio?.decode(audio.header, audio.payload, holdMs);
+      this.#audio?.decode(audio.header, audio.payload, this.#holdback.holdMs(audio.header.captureTimeMs));
       return;
     }
     const frame = decodeWsFrame(message);

@@ -17,6 +17,7 @@ import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '..
 import type { SourceQueueOptions } from '../core/frame-source.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
+import { AudioHoldback } from './audio-holdback.js';
 
 const log = createLogger('mqtt-source');
 
@@ -29,7 +30,8 @@ export interface MqttSourceOptions extends MqttBrokerOptions {
   /**
    * Also subscribe to the stream's audio (`<topicPrefix>/<streamId>/audio`, the Opus packets of a bridge started
    * with `--mqtt-h264 --mqtt-audio --audio …`) and decode it into {@link MqttSource.audioTrack}. Needs
-   * `AudioDecoder` and `MediaStreamTrackGenerator` (Chromium); elsewhere it is ignored with a warning. Default: `false`.
+   * `AudioDecoder` and `MediaStreamTrackGenerator` (Chromium); elsewhere it is ignored with a warning. Each packet is
+   * held by the H.264 video's extra capture-to-decoded delay, so that sound and picture play in sync. Default: `false`.
    */
   audio?: boolean;
 }
@@ -63,12 +65,14 @@ export class MqttSource extends QueuedFrameSource {
   #skipped = 0;
   #h264: VideoDecoder | undefined;
   #h264Codec = '';
-  /** Capture times of H.264 frames in the decoder, by timestamp (µs). */
-  readonly #h264Captures = new Map<number, number>();
+  /** Capture times of H.264 frames in the decoder, by timestamp (µs), and whether each was a retained message. */
+  readonly #h264Captures = new Map<number, { captureTimeMs: number; retained: boolean }>();
   #reportedCodec = false;
   #audio: OpusTrackDecoder | undefined;
   #audioPackets = 0;
   #badAudioMessages = 0;
+  /** Holds the audio by the H.264 video's extra delay, so that the two play in sync. */
+  readonly #holdback = new AudioHoldback();
 
   private constructor(topic: string, options: MqttSourceOptions) {
     super('mqtt', options.queue, 'latest');
@@ -97,9 +101,9 @@ export class MqttSource extends QueuedFrameSource {
       source.#client = client;
       source.#openAudio();
       const audioTopic = source.audioTopic;
-      client.on('message', (messageTopic, payload) => {
+      client.on('message', (messageTopic, payload, packet) => {
         if (messageTopic === audioTopic) source.#onAudioMessage(payload);
-        else source.#onMessage(payload);
+        else source.#onMessage(payload, packet.retain);
       });
       const topics = audioTopic === undefined ? [topic] : [topic, audioTopic];
       // Subscribe again after each reconnection (mqtt.js resubscribes too; a duplicate SUBSCRIBE is harmless).
@@ -193,10 +197,11 @@ export class MqttSource extends QueuedFrameSource {
     this.#audio?.decode(
       { sequence: this.#audioPackets, timestampUs: message.timestampUs, captureTimeMs: message.captureTimeMs },
       message.data,
+      this.#holdback.holdMs(message.captureTimeMs),
     );
   }
 
-  #onMessage(payload: Uint8Array): void {
+  #onMessage(payload: Uint8Array, retained: boolean): void {
     if (this.ended) return;
     let message;
     try {
@@ -206,7 +211,7 @@ export class MqttSource extends QueuedFrameSource {
       return;
     }
     if (message.codec === 'h264') {
-      this.#decodeH264(message.data, message.key, message.timestampUs, message.captureTimeMs ?? Date.now());
+      this.#decodeH264(message.data, message.key, message.timestampUs, message.captureTimeMs ?? Date.now(), retained);
       return;
     }
     if (this.#inFlight >= MAX_IN_FLIGHT) {
@@ -233,9 +238,10 @@ export class MqttSource extends QueuedFrameSource {
 
   /**
    * H.264 access units (Annex B) go to a WebCodecs VideoDecoder, configured from the SPS of the first keyframe;
-   * until then, and after a decoder error or a backlog, delta frames are skipped until the next keyframe.
+   * until then, and after a decoder error or a backlog, delta frames are skipped until the next keyframe. A
+   * `retained` message (the broker's snapshot, captured long ago) is shown but does not count in the audio's hold.
    */
-  #decodeH264(data: Uint8Array, key: boolean, timestampUs: number, captureTimeMs: number): void {
+  #decodeH264(data: Uint8Array, key: boolean, timestampUs: number, captureTimeMs: number, retained: boolean): void {
     if (!this.#h264 || this.#h264.state !== 'configured') {
       if (!key) {
         this.#skipped++;
@@ -252,8 +258,9 @@ export class MqttSource extends QueuedFrameSource {
         output: (frame) => {
           const captured = this.#h264Captures.get(frame.timestamp);
           this.#h264Captures.delete(frame.timestamp);
+          if (captured && !captured.retained) this.#holdback.videoDecoded(captured.captureTimeMs);
           if (this.ended) frame.close();
-          else void this.deliver(frame, captured);
+          else void this.deliver(frame, captured?.captureTimeMs);
         },
         error: (error) => {
           this.#h264 = undefined;
@@ -279,7 +286,7 @@ export class MqttSource extends QueuedFrameSource {
       this.#h264Captures.clear();
       return;
     }
-    this.#h264Captures.set(timestampUs, captureTimeMs);
+    this.#h264Captures.set(timestampUs, { captureTimeMs, retained });
     this.#h264.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp: timestampUs, data }));
   }
 }

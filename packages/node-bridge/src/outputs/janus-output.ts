@@ -3,6 +3,7 @@ import { FramewireError, JanusHttpSession, TypedEmitter, assertOption, createLog
 import { findSps } from '../media/h264.js';
 import { isRawFrame } from '../media/source-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
+import type { OutputStats } from './output-stats.js';
 import type { JanusMountpointHealth, JanusMountpointState } from '../protocol.js';
 import { OpusFanout } from '../webrtc/opus-fanout.js';
 import { RtpFanout } from '../webrtc/rtp-fanout.js';
@@ -38,17 +39,8 @@ export type JanusOutputEvents = {
   error: { error: FramewireError; fatal: boolean };
 };
 
-/** Counters of a {@link JanusOutput}, reported in `/metrics` as the `janus` output. */
-export interface JanusOutputStats {
-  /** Viewers Janus reports on the mountpoint (at the last check). */
-  clients: number;
-  /** Access units sent to the mountpoint. */
-  framesSent: number;
-  /** Access units packetized while the mountpoint was not ready. */
-  framesDropped: number;
-  /** RTP bytes sent to the mountpoint (video and audio). */
-  bytesSent: number;
-}
+/** Counters of a {@link JanusOutput}, reported in `/metrics` as the `janus` output (see {@link JanusOutput.stats}). */
+export type JanusOutputStats = OutputStats;
 
 const log = createLogger('janus');
 const STREAMING_PLUGIN = 'janus.plugin.streaming';
@@ -155,7 +147,11 @@ export class JanusOutput {
     return this.#state;
   }
 
-  /** The counters. */
+  /**
+   * The counters: `clients` are the viewers Janus reports on the mountpoint (at the last check), `framesSent` the
+   * access units sent to the mountpoint, `framesDropped` those packetized while it was not ready, `bytesSent` the RTP
+   * bytes sent to it (video and audio).
+   */
   get stats(): JanusOutputStats {
     return {
       clients: this.#viewers,

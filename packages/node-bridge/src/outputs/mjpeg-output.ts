@@ -1,20 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SourceFrame } from '../media/source-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
+import type { OutputStats } from './output-stats.js';
 
 const BOUNDARY = 'framewireframe';
 
-/** Counters of an {@link MjpegOutput}. */
-export interface MjpegOutputStats {
-  /** Connected stream viewers. */
-  clients: number;
-  /** Frames written to viewers (one per viewer per frame). */
-  framesSent: number;
-  /** Frames a slow viewer skipped because its socket was still draining. */
-  framesDropped: number;
-  /** Bytes written to viewers. */
-  bytesSent: number;
-}
+/** Counters of an {@link MjpegOutput} (see {@link MjpegOutput.stats}). */
+export type MjpegOutputStats = OutputStats;
 
 /**
  * MJPEG over HTTP (vidgear's WebGear): `multipart/x-mixed-replace` streams and single JPEG snapshots of one
@@ -36,7 +28,11 @@ export class MjpegOutput {
     this.#corsOrigin = corsOrigin;
   }
 
-  /** The counters. */
+  /**
+   * The counters: `clients` are the connected stream viewers, `framesSent` the frames written to them (one per viewer
+   * per frame), `framesDropped` those a slow viewer skipped because its socket was still draining, `bytesSent` the
+   * bytes written.
+   */
   get stats(): MjpegOutputStats {
     return {
       clients: this.#clients.size,

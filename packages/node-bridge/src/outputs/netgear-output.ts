@@ -5,6 +5,7 @@ import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import { parseNetGearReply, type NetGearReply } from '../netgear/netgear-reply.js';
 import { netGearHeader, readCurveCertificate } from '../netgear/netgear-wire.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
+import type { OutputStats } from './output-stats.js';
 
 /** Options of {@link NetGearOutput}. */
 export interface NetGearOutputOptions {
@@ -98,7 +99,7 @@ export class NetGearOutput {
   }
 
   /** The counters (`clients` is 1 while connected). */
-  get stats(): { clients: number; framesSent: number; framesDropped: number; bytesSent: number } {
+  get stats(): OutputStats {
     return {
       clients: this.#socket ? 1 : 0,
       framesSent: this.#framesSent,

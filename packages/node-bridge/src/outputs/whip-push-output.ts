@@ -1,6 +1,7 @@
 import { FramewireError, TypedEmitter, assertOption, backoffDelayMs, createLogger } from '@framewire/core';
 import { RTCPeerConnection, type RTCRtpSender } from 'werift';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
+import type { OutputStats } from './output-stats.js';
 import { RtpFanout } from '../webrtc/rtp-fanout.js';
 import { LoopbackStunServer } from '../webrtc/loopback-stun-server.js';
 import {
@@ -46,16 +47,8 @@ export type WhipPushOutputEvents = {
   error: { error: FramewireError; fatal: boolean };
 };
 
-/** Counters of a {@link WhipPushOutput}. */
-export interface WhipPushOutputStats {
-  /** 1 while connected, else 0. */
-  clients: number;
-  /** Access units packetized for the endpoint. */
-  framesSent: number;
-  /** Access units skipped (before the first keyframe, or unusable). */
-  framesDropped: number;
-  /** RTP bytes handed to the sender. */
-  bytesSent: number;
+/** Counters of a {@link WhipPushOutput} (see {@link WhipPushOutput.stats}). */
+export interface WhipPushOutputStats extends OutputStats {
   /** Attempts to publish (the first one included). */
   attempts: number;
 }
@@ -136,7 +129,11 @@ export class WhipPushOutput {
     return this.#resource;
   }
 
-  /** The counters. */
+  /**
+   * The counters: `clients` is 1 while connected, else 0; `framesSent` the access units packetized for the endpoint,
+   * `framesDropped` those skipped (before the first keyframe, or unusable), `bytesSent` the RTP bytes handed to the
+   * sender.
+   */
   get stats(): WhipPushOutputStats {
     const fanout = this.#fanout.stats;
     return {

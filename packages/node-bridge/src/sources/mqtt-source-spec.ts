@@ -6,8 +6,8 @@ const SPEC_SHAPE = 'mqtt://[user@]host[:port]/[<topic prefix>/]<stream id> (or m
 /**
  * Makes an {@link MqttSource} from a command-line spec such as `mqtt://127.0.0.1:1883/framewire/cam1`: the broker
  * is the URL's origin, the last path level is the stream id and the levels before it are the topic prefix (default
- * `framewire`), so the source subscribes to `framewire/cam1/frame`, the topic another bridge's `--mqtt-url`
- * output publishes `cam1` to. A user name may come in the URL; the password comes from `password` (the CLI
+ * `framewire`), so the source subscribes to `framewire/cam1/frame` (and `framewire/cam1/audio`), the topics another
+ * bridge's `--mqtt-url` output publishes `cam1` to. A user name may come in the URL; the password comes from `password` (the CLI
  * passes `FRAMEWIRE_MQTT_PASSWORD`), never from the URL, so that it stays out of process listings.
  * Throws `FW_ERR_INVALID_OPTION` for any other shape.
  */

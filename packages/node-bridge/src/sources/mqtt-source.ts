@@ -1,45 +1,40 @@
 import type { MqttClient } from 'mqtt';
 import {
   FramewireError,
+  MQTT_AUDIO,
   MQTT_DEFAULT_TOPIC_PREFIX,
-  TypedEmitter,
   assertOption,
   createLogger,
+  decodeMqttAudio,
   decodeMqttFrame,
+  mqttAudioTopic,
   mqttFrameTopic,
 } from '@framewire/core';
 import { connectMqtt, validateMqttConnection, type MqttConnectionOptions } from '../mqtt/mqtt-connection.js';
-import type { SourceHealth, SourceState } from '../protocol.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import type { AudioPacket } from '../media/audio-packet.js';
+import { opusPacketSamples } from '../media/ogg-opus-demuxer.js';
+import { SourceBase } from './source-base.js';
+import type { VideoSourceEvents } from './video-source.js';
 
 /** Options of {@link MqttSource}. */
 export interface MqttSourceOptions extends MqttConnectionOptions {
-  /** The stream id in the topic `<topicPrefix>/<streamId>/frame`. Required. */
+  /** The stream id in the topics `<topicPrefix>/<streamId>/frame` and `…/audio`. Required. */
   streamId: string;
-  /** The source id used in URLs and health. Default: `streamId`. */
+  /** The source id used in URLs and health (letters, digits, `_`, `.`, `-`). Default: `streamId`. */
   id?: string;
   /** Largest accepted message, in bytes; larger ones are dropped with `FW_ERR_MQTT_PAYLOAD_INVALID`. Default: 16 MiB. */
   maxPayloadBytes?: number;
 }
 
-/** Events of an {@link MqttSource}. */
-export type MqttSourceEvents = {
-  /** A frame arrived (a retained snapshot first, when the broker has one). */
-  frame: { frame: EncodedFrame };
-  /** Never emitted: frames over MQTT carry no audio (the field is part of every source's contract). */
-  audio: { packet: AudioPacket };
-  /**
-   * The state changed (`starting` → `running` once the broker acknowledged the subscription, `restarting` while
-   * the broker is away, `stopped`).
-   */
-  state: { state: SourceState };
-  /**
-   * A message was not a frame (`FW_ERR_MQTT_PAYLOAD_INVALID`, non-fatal, dropped), the broker went away
-   * (`FW_ERR_NETWORK_FAILED`, non-fatal, reconnecting) or refused the credentials (`FW_ERR_MQTT_REFUSED`, fatal).
-   */
-  error: { error: FramewireError; fatal: boolean };
-};
+/**
+ * Events of an {@link MqttSource}: those of every source. `frame`: a frame arrived (a retained snapshot first, when
+ * the broker has one). `audio`: an Opus packet arrived on the audio topic. `state`: `starting` → `running` once the
+ * broker acknowledged the subscription, `restarting` while the broker is away, `stopped`. `error`: a message was not
+ * a frame or an audio packet (`FW_ERR_MQTT_PAYLOAD_INVALID`, non-fatal, dropped), the broker went away
+ * (`FW_ERR_NETWORK_FAILED`, non-fatal, reconnecting) or refused the credentials (`FW_ERR_MQTT_REFUSED`, fatal).
+ */
+export type MqttSourceEvents = Omit<VideoSourceEvents, 'frame'> & { frame: { frame: EncodedFrame } };
 
 const log = createLogger('mqtt-source');
 
@@ -47,31 +42,25 @@ const log = createLogger('mqtt-source');
  * A bridge source fed by an MQTT topic that an {@link MqttOutput} (or any publisher of JPEG messages) publishes
  * to: each message becomes an {@link EncodedFrame}. Subscribes at QoS 0 and reconnects when the broker goes away.
  * Frames of bare JPEG messages get their arrival time as capture time.
+ *
+ * It also subscribes to the stream's audio topic (`<topicPrefix>/<streamId>/audio`, published by a bridge started
+ * with `--mqtt-h264 --mqtt-audio`): from the first Opus packet on, the source has `audio` (Opus, 48 kHz, the
+ * publisher's channel count) and emits each packet, with the publisher's capture time, as an `audio` event, so that
+ * the WebSocket, WebRTC and other outputs pass it on to their viewers beside the video. Viewers that joined before
+ * the first packet get the audio when they connect again. A malformed audio message is dropped with a non-fatal
+ * `FW_ERR_MQTT_PAYLOAD_INVALID` and counted in {@link badAudioMessages}.
  */
-export class MqttSource {
-  /** The source id. */
-  readonly id: string;
-  /** The source kind, `mqtt`. */
-  readonly kind = 'mqtt';
-  /** The subscribed topic. */
+export class MqttSource extends SourceBase {
+  /** The subscribed frame topic. */
   readonly topic: string;
+  /** The subscribed audio topic. */
+  readonly audioTopic: string;
   /** The broker's URL. */
   readonly brokerUrl: string;
   readonly #options: MqttSourceOptions;
   readonly #maxPayloadBytes: number;
-  readonly #events = new TypedEmitter<MqttSourceEvents>();
   #client: MqttClient | undefined;
-  #state: SourceState = 'stopped';
-  #frames = 0;
-  #bytes = 0;
-  #dropped = 0;
-  // Arrival times (ms) and sizes of the frames of the last second, for fps and bitrate.
-  #recent: { atMs: number; bytes: number }[] = [];
-  #restarts = 0;
-  #lastError: string | undefined;
-  #latest: EncodedFrame | undefined;
-  #latestKey: EncodedFrame | undefined;
-  #closed = false;
+  #badAudioMessages = 0;
 
   /** Creates the source; `start()` connects and subscribes. */
   constructor(options: MqttSourceOptions) {
@@ -80,47 +69,41 @@ export class MqttSource {
       typeof options.streamId === 'string' && /^[^/#+]+$/.test(options.streamId),
       'options.streamId must be a non-empty topic level without / # +',
     );
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024 * 1024;
+    const maxPayloadBytes = options.maxPayloadBytes ?? 16 * 1024 * 1024;
     assertOption(
-      Number.isInteger(this.#maxPayloadBytes) && this.#maxPayloadBytes > 0,
+      Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0,
       'options.maxPayloadBytes must be an integer > 0',
     );
+    super(options.id ?? options.streamId, 'mqtt');
+    this.#maxPayloadBytes = maxPayloadBytes;
     this.#options = options;
-    this.id = options.id ?? options.streamId;
-    this.topic = mqttFrameTopic(options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX, options.streamId);
+    const prefix = options.topicPrefix ?? MQTT_DEFAULT_TOPIC_PREFIX;
+    this.topic = mqttFrameTopic(prefix, options.streamId);
+    this.audioTopic = mqttAudioTopic(prefix, options.streamId);
     this.brokerUrl = options.url;
   }
 
-  /** Subscribes to an event; returns the unsubscribe function. */
-  on<E extends keyof MqttSourceEvents>(event: E, listener: (payload: MqttSourceEvents[E]) => void): () => void {
-    return this.#events.on(event, listener);
+  /** Subscribes to an event; returns the unsubscribe function. Frames are always {@link EncodedFrame}s. */
+  override on<E extends keyof MqttSourceEvents>(
+    event: E,
+    listener: (payload: MqttSourceEvents[E]) => void,
+  ): () => void {
+    return super.on(event, listener as (payload: VideoSourceEvents[E]) => void);
   }
 
   /** The newest frame, for snapshots and late joiners. */
-  get latest(): EncodedFrame | undefined {
-    return this.#latest;
+  override get latest(): EncodedFrame | undefined {
+    return super.latest as EncodedFrame | undefined;
   }
 
   /** The newest keyframe: every JPEG frame is one; for H.264, the newest frame flagged key. */
-  get latestKey(): EncodedFrame | undefined {
-    return this.#latestKey;
+  override get latestKey(): EncodedFrame | undefined {
+    return super.latestKey as EncodedFrame | undefined;
   }
 
-  /** The source's health. */
-  get health(): SourceHealth {
-    const health: SourceHealth = {
-      id: this.id,
-      kind: this.kind,
-      state: this.#state,
-      frames: this.#frames,
-      fps: this.#recent.length,
-      bytes: this.#bytes,
-      bitrateBps: this.#recent.reduce((sum, r) => sum + r.bytes * 8, 0),
-      dropped: this.#dropped,
-      restarts: this.#restarts,
-    };
-    if (this.#lastError !== undefined) health.lastError = this.#lastError;
-    return health;
+  /** Audio messages dropped as malformed (each one a non-fatal `FW_ERR_MQTT_PAYLOAD_INVALID` error event). */
+  get badAudioMessages(): number {
+    return this.#badAudioMessages;
   }
 
   /**
@@ -128,20 +111,21 @@ export class MqttSource {
    * retried, with `restarting` in the health and a non-fatal error.
    */
   start(): Promise<void> {
-    if (!this.#client && !this.#closed) this.#connect();
+    if (!this.#client && !this.closed) this.#connect();
     return Promise.resolve();
   }
 
   #connect(): void {
-    this.#setState('starting');
+    this.setState('starting');
     const client = connectMqtt(this.#options, (error) => this.#fail(error));
     this.#client = client;
+    const topics = [this.topic, this.audioTopic];
     client.on('connect', () => {
-      const reconnected = this.#state !== 'starting';
-      client.subscribe(this.topic, { qos: 0 }, (error) => {
+      const reconnected = this.state !== 'starting';
+      client.subscribe(topics, { qos: 0 }, (error) => {
         if (error) {
           this.#fail(
-            new FramewireError('FW_ERR_MQTT_REFUSED', `MQTT broker refused the subscription to ${this.topic}`, {
+            new FramewireError('FW_ERR_MQTT_REFUSED', `MQTT broker refused the subscription to ${topics.join(', ')}`, {
               cause: error,
               fatal: true,
               stage: 'mqtt',
@@ -150,23 +134,22 @@ export class MqttSource {
           return;
         }
         // Running once the broker acknowledged the subscription: from then on, every frame published reaches us.
-        if (this.#closed || this.#client !== client || this.#state === 'failed') return;
-        if (reconnected) this.#restarts++;
-        this.#setState('running');
+        if (this.closed || this.#client !== client || this.state === 'failed') return;
+        if (reconnected) this.countRestart();
+        this.setState('running');
       });
     });
-    client.on('message', (_topic, payload) => this.#onMessage(payload));
+    client.on('message', (topic, payload) => {
+      if (topic === this.audioTopic) this.#onAudioMessage(payload);
+      else this.#onMessage(payload);
+    });
   }
 
-  /** Unsubscribes and disconnects. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Unsubscribes and disconnects. */
+  protected async release(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#setState('stopped');
     if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
-    this.#events.removeAllListeners();
   }
 
   #onMessage(payload: Buffer): void {
@@ -174,7 +157,7 @@ export class MqttSource {
     try {
       message = decodeMqttFrame(payload, this.#maxPayloadBytes);
     } catch (error) {
-      this.#dropped++;
+      this.countDrop();
       this.#fail(error as FramewireError);
       return;
     }
@@ -185,31 +168,49 @@ export class MqttSource {
       timestampUs: message.timestampUs,
       captureTimeMs: message.captureTimeMs ?? Date.now(),
     };
-    this.#frames++;
-    this.#bytes += frame.data.length;
-    const now = Date.now();
-    this.#recent.push({ atMs: now, bytes: frame.data.length });
-    while ((this.#recent[0]?.atMs ?? now) <= now - 1000) this.#recent.shift();
-    this.#latest = frame;
-    if (frame.key) this.#latestKey = frame;
-    this.#events.emit('frame', { frame });
+    this.emitFrame(frame);
+  }
+
+  #onAudioMessage(payload: Buffer): void {
+    let packet: AudioPacket;
+    let channels: number;
+    try {
+      const message = decodeMqttAudio(payload, this.#maxPayloadBytes);
+      let samples: number;
+      try {
+        samples = opusPacketSamples(message.data);
+      } catch (cause) {
+        throw new FramewireError('FW_ERR_MQTT_PAYLOAD_INVALID', `MQTT audio message dropped: ${String(cause)}`, {
+          cause,
+          stage: 'mqtt',
+          details: { bytes: payload.length },
+        });
+      }
+      channels = message.channels;
+      packet = {
+        codec: 'opus',
+        data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength),
+        timestampUs: message.timestampUs,
+        durationUs: Math.round((samples * 1_000_000) / MQTT_AUDIO.sampleRate),
+        captureTimeMs: message.captureTimeMs,
+      };
+    } catch (error) {
+      this.#badAudioMessages++;
+      this.#fail(error as FramewireError);
+      return;
+    }
+    if (!this.audio) {
+      log.info(`mqtt source "${this.id}": audio on ${this.audioTopic} (Opus, ${channels} channel(s))`);
+      this.setAudio({ codec: 'opus', sampleRate: MQTT_AUDIO.sampleRate, channels });
+    }
+    this.emitAudio(packet);
   }
 
   #fail(error: FramewireError): void {
-    if (this.#closed) return;
-    this.#lastError = error.code;
+    if (this.closed) return;
     log.warn(error.message);
-    if (error.code === 'FW_ERR_NETWORK_FAILED') this.#setState('restarting');
-    this.#events.emit('error', { error, fatal: error.fatal });
-    if (error.fatal) {
-      this.#client?.end(true);
-      this.#setState('failed');
-    }
-  }
-
-  #setState(state: SourceState): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    this.#events.emit('state', { state });
+    if (error.code === 'FW_ERR_NETWORK_FAILED') this.setState('restarting');
+    this.reportError(error);
+    if (error.fatal) this.#client?.end(true);
   }
 }

@@ -210,6 +210,14 @@ export abstract class SourceBase implements VideoSource {
     this.events.emit('error', { error, fatal: error.fatal });
   }
 
+  /**
+   * Counts a restart without an error of its own (a connection that came back), for sources that report the outage
+   * when it starts and the restart when it ends.
+   */
+  protected countRestart(): void {
+    this.#restarts++;
+  }
+
   /** Counts a dropped frame (bad input, overload). */
   protected countDrop(): void {
     this.#dropped++;
