@@ -22,6 +22,8 @@ declare -A needs=(
   [redis-server]=redis-server
   [turnserver]=coturn
   [janus]=janus
+  # The HTTP origin of the live DASH/HLS tests: Debian's nginx is built with the WebDAV module (PUT/DELETE).
+  [/usr/sbin/nginx]=nginx
 )
 missing=()
 for cmd in "${!needs[@]}"; do
