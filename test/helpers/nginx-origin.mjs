@@ -81,7 +81,8 @@ export async function startNginxOrigin(options = {}) {
     `error_log ${join(dir, 'error.log')} info;`,
     'events { worker_connections 256; }',
     'http {',
-    "  log_format framewire '$msec $request_method $uri $status';",
+    // The request's own URI: $uri would be the internal one after the recordings' rewrite.
+    "  log_format framewire '$msec $request_method $request_uri $status';",
     `  access_log ${join(dir, 'access.log')} framewire;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${temp(name)}`),
     server,
@@ -133,7 +134,8 @@ export async function startNginxOrigin(options = {}) {
         .filter(Boolean)
         .map((line) => {
           const [time, method, uri, status] = line.split(' ');
-          return { timeMs: Math.round(Number(time) * 1000), method, path: uri, status: Number(status) };
+          const path = uri.split('?')[0];
+          return { timeMs: Math.round(Number(time) * 1000), method, path, status: Number(status) };
         });
     },
     /** Files under the root, relative paths, sorted. */

@@ -114,8 +114,7 @@ export class ManifestPublisher {
         segments: listed,
       };
     };
-    const unready = (t: TrackPackager): boolean =>
-      !t.initWritten || t.segments.slice(0, common).at(-1)?.lost === true;
+    const unready = (t: TrackPackager): boolean => !t.initWritten || t.segments.slice(0, common).at(-1)?.lost === true;
     if (run.videoTracks.some(unready) || (run.audioTrack && !run.audioTrack.initWritten)) return undefined;
     const tracks = run.videoTracks.map((t) =>
       describe(

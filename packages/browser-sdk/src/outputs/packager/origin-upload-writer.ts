@@ -39,7 +39,10 @@ export function validateOriginUploadTarget(target: OriginUploadTarget): void {
       (typeof headers === 'object' && headers !== null && Object.values(headers).every((v) => typeof v === 'string')),
     'options.target.headers must map header names to strings',
   );
-  assertOption(retry === undefined || (typeof retry === 'object' && retry !== null), 'options.target.retry must be an object');
+  assertOption(
+    retry === undefined || (typeof retry === 'object' && retry !== null),
+    'options.target.retry must be an object',
+  );
 }
 
 /**

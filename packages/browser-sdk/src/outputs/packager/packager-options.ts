@@ -161,8 +161,7 @@ export function validatePackagerOptions(options: PackagerOptions): void {
     target === undefined ||
       target === 'memory' ||
       (typeof target === 'object' &&
-        (('opfs' in target && typeof target.opfs === 'string' && /^[\w.-]+$/.test(target.opfs)) ||
-          'upload' in target)),
+        (('opfs' in target && typeof target.opfs === 'string' && /^[\w.-]+$/.test(target.opfs)) || 'upload' in target)),
     "options.target must be 'memory', { opfs: 'folder' } (letters, digits, . _ -) or { upload: url | (path, method) => url }",
   );
   if (typeof target === 'object' && 'upload' in target) validateOriginUploadTarget(target);
