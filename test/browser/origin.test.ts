@@ -127,9 +127,9 @@ describe('Live DASH/HLS to an nginx origin', function () {
     // A player's view, over and over while the stream is made: every file a manifest names is there.
     const missing: string[] = [];
     let polls = 0;
-    let polling = true;
+    const polling = new AbortController();
     const poller = (async () => {
-      while (polling) {
+      while (!polling.signal.aborted) {
         missing.push(...(await missingListed(base)));
         polls++;
       }
@@ -142,7 +142,7 @@ describe('Live DASH/HLS to an nginx origin', function () {
     expect(read.frames, 'frames ffmpeg decoded from the live HLS stream').to.be.greaterThan(20);
     // The window (3) plus the deletion delay (2) rolled past: old segments are gone from the origin.
     await until(() => manifests() >= 9, 'nine manifest rounds');
-    polling = false;
+    polling.abort();
     await poller;
     expect(polls).to.be.greaterThan(2);
     expect(missing, 'files named by a manifest and missing').to.deep.equal([]);

@@ -44,13 +44,20 @@ export async function startNginxOrigin(token = 'test-origin-token'): Promise<Ngi
     token,
     accessLog: async () => (await stats()).accessLog,
     files: async () => (await stats()).files,
-    pause: async () => void (await post(`/__fw/servers/${id}/stop`)),
-    resume: async () => void (await post(`/__fw/servers/${id}/start`)),
-    close: async () => void (await fetch(`/__fw/servers/${id}`, { method: 'DELETE' })),
+    pause: async () => {
+      await post(`/__fw/servers/${id}/stop`);
+    },
+    resume: async () => {
+      await post(`/__fw/servers/${id}/start`);
+    },
+    close: async () => {
+      await fetch(`/__fw/servers/${id}`, { method: 'DELETE' });
+    },
   };
 }
 
 /** ffmpeg (on the Node side) reads `seconds` of the video of a (live) manifest: decoded frames, or `error`. */
 export async function ffmpegReads(url: string, seconds: number): Promise<{ frames?: number; error?: string }> {
-  return (await post('/__fw/ffmpeg-url', { url, seconds })) as { frames?: number; error?: string };
+  const answer: { frames?: number; error?: string } = await post('/__fw/ffmpeg-url', { url, seconds });
+  return answer;
 }

@@ -1,6 +1,6 @@
 import { FramewireError, assertOption } from '@framewire/core';
 import { fetchWithRetry } from '../fetch-with-retry.js';
-import type { ReconnectBackoffOptions } from '../../core/reconnect-backoff.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from '../../core/reconnect-backoff.js';
 import type { PackageWriter } from './package-writer.js';
 
 /**
@@ -35,14 +35,11 @@ export function validateOriginUploadTarget(target: OriginUploadTarget): void {
     'options.target.upload must be a URL or a function (path, method) => URL',
   );
   assertOption(
-    headers === undefined ||
-      (typeof headers === 'object' && headers !== null && Object.values(headers).every((v) => typeof v === 'string')),
+    headers === undefined || Object.values(headers).every((v) => typeof v === 'string'),
     'options.target.headers must map header names to strings',
   );
-  assertOption(
-    retry === undefined || (typeof retry === 'object' && retry !== null),
-    'options.target.retry must be an object',
-  );
+  // Checks the delays and the retry count (FW_ERR_INVALID_OPTION) now rather than at the first failed request.
+  new ReconnectBackoff({ ...DEFAULT_RETRY, ...retry });
 }
 
 /**
