@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 const GUIDE = join(dirname(fileURLToPath(import.meta.url)), '../../docs/guides/origin.md');
 
@@ -55,6 +54,7 @@ const accepts = (port) =>
  * @param {{ token?: string }} options
  */
 export async function startNginxOrigin(options = {}) {
+  const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
   if (!existsSync(NGINX) || !existsSync(NJS_MODULE)) {
     throw new Error(`nginx with its njs module is not installed (${NGINX}, ${NJS_MODULE}): run scripts/setup.sh`);
   }
