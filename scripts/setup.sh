@@ -22,11 +22,15 @@ declare -A needs=(
   [redis-server]=redis-server
   [turnserver]=coturn
   [janus]=janus
+  # The HTTP origin of the live DASH/HLS tests: Debian's nginx is built with the WebDAV module (PUT/DELETE).
+  [/usr/sbin/nginx]=nginx
 )
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
+# nginx's njs module (the Recorder upload handler of docs/guides/origin.md): a file, not a command.
+[ -f /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
 # Python modules of the system interpreter (the NetGear peers and the shared-memory reader of the bridge tests):
 # module → Debian package.
 declare -A python_needs=(

@@ -7,6 +7,8 @@
 //   DELETE /__fw/servers/<id>    stops it
 //   POST   /__fw/servers/<id>/kill-source   (kind 'bridge') SIGKILLs the bridge source's ffmpeg: the bridge restarts it
 //   POST   /__fw/servers/<id>/restart       (kind 'bridge') stops the whole bridge and starts a new one on the same port
+//   POST   /__fw/servers/<id>/stop|start    (kind 'nginx', a real nginx origin: nginx-origin.mjs) stops it / starts it again
+//   POST   /__fw/ffmpeg-url      ffmpeg reads { url, seconds } (a live manifest) to the end or for that long: { frames }
 // Everything binds to loopback; generated files live in a temporary folder removed when the process exits.
 import { execFile } from 'node:child_process';
 import {
@@ -23,6 +25,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { startNginxOrigin } from './nginx-origin.mjs';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'framewire-media-'));
@@ -471,6 +474,12 @@ async function startTestServer(spec) {
     servers.set(id, { bridge, spec, state: {} });
     return { id, url: `http://127.0.0.1:${bridge.port}` };
   }
+  if (spec.kind === 'nginx') {
+    const nginx = await startNginxOrigin(spec);
+    const id = String(nextServerId++);
+    servers.set(id, { nginx, state: {} });
+    return { id, url: nginx.url };
+  }
   if (spec.kind === 'ws-proxy') {
     const proxy = await startWsProxy(spec);
     const id = String(nextServerId++);
@@ -501,6 +510,7 @@ async function startTestServer(spec) {
 }
 
 function describe(state, entry) {
+  if (entry?.nginx) return { accessLog: entry.nginx.accessLog(), files: entry.nginx.files() };
   if (entry?.bridge) {
     const health = entry.bridge.health;
     const source = health.sources[0];
@@ -535,6 +545,10 @@ async function stopTestServer(id) {
   const entry = servers.get(id);
   if (!entry) return;
   servers.delete(id);
+  if (entry.nginx) {
+    await entry.nginx.close();
+    return;
+  }
   if (entry.bridge) {
     await entry.bridge.close();
     return;
@@ -602,6 +616,29 @@ export async function mediaTestMiddleware(ctx, next) {
     if (serverId && ctx.method === 'GET') {
       const entry = servers.get(serverId);
       json(ctx, entry ? 200 : 404, entry ? describe(entry.state, entry) : {});
+      return;
+    }
+    const nginxAction = /^\/__fw\/servers\/(\d+)\/(stop|start)$/.exec(ctx.path);
+    const nginxEntry = nginxAction && servers.get(nginxAction[1]);
+    if (nginxEntry?.nginx && ctx.method === 'POST') {
+      await (nginxAction[2] === 'stop' ? nginxEntry.nginx.stop() : nginxEntry.nginx.start());
+      json(ctx, 200, {});
+      return;
+    }
+    if (ctx.path === '/__fw/ffmpeg-url' && ctx.method === 'POST') {
+      // ffmpeg playing a (live) manifest over HTTP: decoded video frames counted by framemd5.
+      const { url, seconds } = JSON.parse((await readBody(ctx.req)).toString());
+      if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error('ffmpeg-url takes loopback URLs only');
+      try {
+        const { stdout } = await run(
+          'ffmpeg',
+          ['-v', 'error', '-i', url, '-map', '0:v:0', '-t', String(seconds ?? 3), '-f', 'framemd5', '-'],
+          { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+        );
+        json(ctx, 200, { frames: stdout.split('\n').filter((line) => line && !line.startsWith('#')).length });
+      } catch (error) {
+        json(ctx, 200, { error: String(error.stderr ?? error) });
+      }
       return;
     }
     const action = /^\/__fw\/servers\/(\d+)\/(kill-source|restart)$/.exec(ctx.path);

@@ -65,6 +65,13 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
         .then((token) => response.writeHead(200, { 'content-type': 'text/plain' }).end(token));
       return;
     }
+    if (request.url?.startsWith('/presign?')) {
+      // The application's presigning endpoint of the origin guide: a URL of the upload sink for each path.
+      const query = new URL(request.url, 'http://x').searchParams;
+      const url = `http://${request.headers.host ?? ''}/upload/presigned/${query.get('path') ?? ''}?method=${query.get('method') ?? ''}`;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url }));
+      return;
+    }
     if (request.method !== 'GET') {
       // Uploads (the packager's and recorder's `target: { upload }`) are taken and dropped.
       response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE');
@@ -95,6 +102,8 @@ export async function startSnippetFixtures(): Promise<SnippetFixtures> {
       ['https://example.com/live/index.m3u8', `${media.url}/index.m3u8`],
       ['https://host/path/manifest.mpd', `${media.url}/manifest.mpd`],
       ['https://origin.example.com/live/', `${media.url}/upload/`],
+      ['https://origin.example.com/recordings/', `${media.url}/upload/recordings/`],
+      ['`/api/presign?', `\`${media.url}/presign?`],
       ['wss://signal.example.com/ws', `ws://127.0.0.1:${signaling.port}/ws`],
       ['ws://127.0.0.1:8443/ws', `ws://127.0.0.1:${signaling.port}/ws`],
       ["'/api/framewire-token'", `'${media.url}/token'`],

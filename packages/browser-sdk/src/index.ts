@@ -162,6 +162,7 @@ export type {
   PackagerVideoCodec,
 } from './outputs/packager/packager-options.js';
 export type { PackagerTarget } from './outputs/packager/package-writer.js';
+export type { OriginUploadTarget, OriginUrlFunction } from './outputs/packager/origin-upload-writer.js';
 
 // ⑤ playback
 export { Player, type PlayerEvents, type PlayerOptions, type PlayerRendition } from './playback/player.js';

@@ -16,8 +16,9 @@ import type { TrackPackager } from './track-packager.js';
 
 /**
  * Writes a {@link Packager}'s DASH and HLS manifests for the segments already on the target, and, live, removes
- * segments that left the window. Manifests only ever list what is written; media playlists come before the master
- * and the MPD, so a client never sees a manifest before what it lists.
+ * segments that left the window. Manifests only ever list what is written (live, after the last segment that could
+ * not be written); media playlists come before the master and the MPD, so a client never sees a manifest before
+ * what it lists. A manifest write that fails stops that round: the next ones, and the removals, wait for the next.
  */
 export class ManifestPublisher {
   /** The manifests written so far (paths relative to the package root). */
@@ -82,7 +83,10 @@ export class ManifestPublisher {
     if (!Number.isFinite(common) || common === 0) return undefined;
     const describe = (track: TrackPackager, rung: ResolvedRendition | undefined): TrackDescription => {
       const all = track.type === 'video' ? track.segments.slice(0, common) : track.segments;
-      const listed = run.live ? all.slice(-window) : all;
+      // Live: a manifest lists only segments after the last one lost, so it never names a file the origin lacks
+      // and its numbers and times stay contiguous.
+      const usable = all.slice(all.map((s) => s.lost === true).lastIndexOf(true) + 1);
+      const listed = run.live ? usable.slice(-window) : usable;
       let peak = 0;
       let bits = 0;
       let seconds = 0;
@@ -110,6 +114,8 @@ export class ManifestPublisher {
         segments: listed,
       };
     };
+    const unready = (t: TrackPackager): boolean => !t.initWritten || t.segments.slice(0, common).at(-1)?.lost === true;
+    if (run.videoTracks.some(unready) || (run.audioTrack && !run.audioTrack.initWritten)) return undefined;
     const tracks = run.videoTracks.map((t) =>
       describe(
         t,

@@ -8,6 +8,8 @@ export interface SegmentRecord {
   durationTicks: number;
   /** Size in bytes. */
   bytes: number;
+  /** Live: the segment could not be written to the target; no manifest lists it (nor anything before it). */
+  lost?: boolean;
 }
 
 /** A track of a package (one video rendition or the audio), as the manifest writers describe it. */

@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import { fetchWithRetry } from '../fetch-with-retry.js';
+import type { OriginUploadTarget } from './origin-upload-writer.js';
 
 /**
  * Where a {@link Packager} writes its files (manifests, init segments, media segments), by path relative to the
@@ -11,11 +11,11 @@ export type PackagerTarget =
   /** A folder of this name in the origin-private file system (`navigator.storage.getDirectory()`). */
   | { opfs: string }
   /**
-   * Each file is sent with an HTTP `PUT` to `upload` + `/` + path (removed live segments with `DELETE`), so any
-   * server that stores PUT bodies can serve the package. 5xx answers and network errors are retried with
-   * backoff; a 4xx answer, or retries used up, fail with `FW_ERR_WRITE_FAILED`.
+   * An HTTP origin: each file is sent with `PUT` to `upload` + `/` + path, or to the URL a function gives (removed
+   * live segments with `DELETE`), so any server that stores PUT bodies (nginx with WebDAV, an S3-compatible store)
+   * can serve the package. See {@link OriginUploadTarget}.
    */
-  | { upload: string | URL; headers?: Record<string, string> };
+  | OriginUploadTarget;
 
 /** The writing side of a target. */
 export interface PackageWriter {
@@ -84,25 +84,5 @@ export async function opfsWriter(folder: string): Promise<PackageWriter> {
         // Already gone.
       }
     },
-  };
-}
-
-/** A writer that PUTs every file under `base`. */
-export function uploadWriter(base: string | URL, headers: Record<string, string> = {}): PackageWriter {
-  const root = new URL(String(base), location.href).href.replace(/\/?$/, '/');
-  const send = async (method: 'PUT' | 'DELETE', path: string, body?: Uint8Array | string, type?: string) => {
-    const url = new URL(path, root).href;
-    const init: RequestInit = {
-      method,
-      headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
-      ...(body === undefined ? {} : { body: body as BodyInit }),
-    };
-    await fetchWithRetry(url, init, { initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 }, `${method} ${url}`, {
-      url,
-    });
-  };
-  return {
-    write: (path, data, type) => send('PUT', path, data, type),
-    remove: (path) => send('DELETE', path).catch(() => undefined),
   };
 }

@@ -1,6 +1,7 @@
 import { assertOption } from '@framewire/core';
 import { isDemuxedInput } from '../../core/demuxed-input.js';
 import type { FileSource } from '../../sources/file-source.js';
+import { validateOriginUploadTarget } from './origin-upload-writer.js';
 import type { PackagerTarget } from './package-writer.js';
 
 /** Manifest formats a {@link Packager} writes over its one set of CMAF segments. */
@@ -160,10 +161,10 @@ export function validatePackagerOptions(options: PackagerOptions): void {
     target === undefined ||
       target === 'memory' ||
       (typeof target === 'object' &&
-        (('opfs' in target && typeof target.opfs === 'string' && /^[\w.-]+$/.test(target.opfs)) ||
-          ('upload' in target && (typeof target.upload === 'string' || target.upload instanceof URL)))),
-    "options.target must be 'memory', { opfs: 'folder' } (letters, digits, . _ -) or { upload: url }",
+        (('opfs' in target && typeof target.opfs === 'string' && /^[\w.-]+$/.test(target.opfs)) || 'upload' in target)),
+    "options.target must be 'memory', { opfs: 'folder' } (letters, digits, . _ -) or { upload: url | (path, method) => url }",
   );
+  if (typeof target === 'object' && 'upload' in target) validateOriginUploadTarget(target);
   const audio = options.audio;
   assertOption(
     audio === undefined ||

@@ -5,7 +5,8 @@ import { audioTrackOf, isDemuxedInput, videoTrackOf, type DemuxedInput } from '.
 import { FileSource } from '../../sources/file-source.js';
 import { ManifestPublisher } from './manifest-publisher.js';
 import { segmentPath, type SegmentRecord } from './package-model.js';
-import { memoryWriter, opfsWriter, uploadWriter, type PackageWriter } from './package-writer.js';
+import { originUploadWriter } from './origin-upload-writer.js';
+import { memoryWriter, opfsWriter, type PackageWriter } from './package-writer.js';
 import {
   resolveLadder,
   validatePackagerOptions,
@@ -191,7 +192,9 @@ export class Packager {
    * set up (on the first frame).
    * Frames may change size mid-stream: each rendition keeps its size, the picture is scaled into it with its aspect
    * ratio kept (black bars where the shapes differ).
-   * Frames are closed by the packager. Failures arrive as `error` events and make `stop()` reject. Rejects with
+   * Frames are closed by the packager. Failures arrive as `error` events and make `stop()` reject, except a write
+   * the target refused (after its retries): that is a non-fatal `FW_ERR_WRITE_FAILED` event, the segment is lost
+   * and packaging goes on (manifests list only what follows the last lost segment). Rejects with
    * `FW_ERR_SOURCE_ENDED_EARLY` when the source ends before its first frame, `FW_ERR_CODEC_UNSUPPORTED` or
    * `FW_ERR_WRITE_FAILED`.
    */
@@ -277,7 +280,7 @@ export class Packager {
     const target = this.#options.target ?? 'memory';
     if (target === 'memory') return memoryWriter(this.#files);
     if ('opfs' in target) return opfsWriter(target.opfs);
-    return uploadWriter(target.upload, target.headers);
+    return originUploadWriter(target);
   }
 
   #canTransmux(source: DemuxedInput): boolean {
@@ -370,6 +373,7 @@ export class Packager {
       writer: run.writer,
       onSegment: (track, segment) => this.#onSegment(track, segment),
       onError: (error) => this.#fail(error),
+      ...(run.live ? { onWriteFailed: (error: FramewireError) => this.#reportWriteFailure(error) } : {}),
     });
   }
 
@@ -636,8 +640,23 @@ export class Packager {
   async #publishNow(final: boolean): Promise<void> {
     const run = this.#run;
     if (!run) return;
-    const written = await this.#manifests.publish(run, final);
+    let written: string[] | undefined;
+    try {
+      written = await this.#manifests.publish(run, final);
+    } catch (error) {
+      // Live: a manifest the origin refused is reported; the next segment brings the next attempt.
+      if (!run.live || !(error instanceof FramewireError) || error.code !== 'FW_ERR_WRITE_FAILED') throw error;
+      this.#reportWriteFailure(error);
+      return;
+    }
     if (written) this.#events.emit('manifest', { paths: written });
+  }
+
+  /** Live: a write the target refused (after its retries) is an `error` event that does not stop packaging. */
+  #reportWriteFailure(error: FramewireError): void {
+    const { cause, stage, details } = error;
+    const reported = new FramewireError(error.code, error.message, { cause, stage, details, fatal: false });
+    this.#events.emit('error', { error: reported, fatal: false });
   }
 
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────────

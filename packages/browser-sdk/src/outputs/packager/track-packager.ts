@@ -21,6 +21,12 @@ export interface TrackPackagerOptions {
   onSegment: (track: TrackPackager, segment: SegmentRecord) => void;
   /** Called on a write or muxing failure. */
   onError: (error: FramewireError) => void;
+  /**
+   * Live publishing goes on past a failed write: when set, a write that failed is handed here instead of
+   * `onError`, its segment is recorded as `lost` (listed by no manifest), and an init segment that failed is sent
+   * again before the next media segment. Default: unset (a failed write fails the track).
+   */
+  onWriteFailed?: (error: FramewireError) => void;
 }
 
 /**
@@ -43,6 +49,9 @@ export class TrackPackager {
   codec: string | null = null;
   /** Bytes written so far (init and segments). */
   bytes = 0;
+  /** Whether the init segment is on the target (manifests list a track only once it is). */
+  initWritten = false;
+  #init: Uint8Array | undefined;
   readonly #options: TrackPackagerOptions;
   #writes: Promise<void> = Promise.resolve();
   #pendingWrites = 0;
@@ -99,20 +108,28 @@ export class TrackPackager {
           const info = readInit(bytes);
           this.timescale = info.timescale;
           this.codec = info.codec;
-          const path = initPath(this.id);
-          await this.#options.writer.write(path, bytes, packageMimeType(path, this.type === 'audio'));
-          this.#written.add(path);
+          this.#init = bytes;
+          // Live: an init segment that failed is sent again before the next media segment.
+          await this.#writeInit().catch((error: unknown) => this.#reportOrThrow(error));
         } else {
           const info = readSegment(bytes);
           const path = segmentPath(this.id, n);
-          await this.#options.writer.write(path, bytes, packageMimeType(path));
-          this.#written.add(path);
           const segment: SegmentRecord = {
             number: n,
             startTicks: info.startTicks,
             durationTicks: info.durationTicks,
             bytes: bytes.byteLength,
           };
+          try {
+            if (!this.initWritten) await this.#writeInit();
+            await this.#options.writer.write(path, bytes, packageMimeType(path));
+          } catch (error) {
+            this.#reportOrThrow(error);
+            // Live: the segment is lost (no manifest will name it) and the stream goes on.
+            this.segments.push({ ...segment, lost: true });
+            return;
+          }
+          this.#written.add(path);
           this.segments.push(segment);
           this.#options.onSegment(this, segment);
         }
@@ -131,6 +148,22 @@ export class TrackPackager {
         );
       })
       .finally(() => this.#pendingWrites--);
+  }
+
+  async #writeInit(): Promise<void> {
+    const bytes = this.#init;
+    if (!bytes) return;
+    const path = initPath(this.id);
+    await this.#options.writer.write(path, bytes, packageMimeType(path, this.type === 'audio'));
+    this.initWritten = true;
+    this.#written.add(path);
+  }
+
+  /** Hands a failed write to `onWriteFailed` when live publishing goes on past it; rethrows anything else. */
+  #reportOrThrow(error: unknown): void {
+    const report = this.#options.onWriteFailed;
+    if (!report || !(error instanceof FramewireError) || error.code !== 'FW_ERR_WRITE_FAILED') throw error;
+    report(error);
   }
 
   /** Forgets a path removed from the target (it left the live window). */
