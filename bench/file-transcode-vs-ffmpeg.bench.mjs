@@ -14,7 +14,7 @@ function transcodeInPage(page, url) {
       container: 'mp4',
       codec: 'avc',
       bitrateBps: 2_500_000,
-      keyFrameIntervalFrames: 60,
+      keyframeIntervalFrames: 60,
     });
     const { framesWritten } = await recorder.record(source);
     await recorder.finalize();

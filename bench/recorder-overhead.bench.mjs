@@ -18,7 +18,7 @@ function encodeInPage(page, mode) {
         ctx.fillText(`frame ${i}`, 40 + (i % 200) * 4, 200);
         return new VideoFrame(canvas, { timestamp: Math.round((i * 1e6) / 30) });
       };
-      const options = { bitrateBps: 2_500_000, keyFrameIntervalFrames: 60 };
+      const options = { bitrateBps: 2_500_000, keyframeIntervalFrames: 60 };
       const start = performance.now();
       if (mode === 'recorder') {
         const recorder = new Recorder({ container: 'mp4', codec: 'avc', ...options });

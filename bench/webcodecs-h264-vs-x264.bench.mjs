@@ -22,7 +22,7 @@ async function framewireFps(page) {
         height,
         bitrateBps,
         frameRate: 30,
-        keyFrameIntervalFrames: 60,
+        keyframeIntervalFrames: 60,
         latencyMode: 'realtime',
       });
       let chunks = 0;

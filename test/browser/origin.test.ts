@@ -280,7 +280,7 @@ describe('Live DASH/HLS to an nginx origin', function () {
       container: 'mp4',
       codec: 'avc',
       fragmentDurationMs: 500,
-      keyFrameIntervalFrames: 10,
+      keyframeIntervalFrames: 10,
       target: {
         upload: `${nginx.url}/recordings/desk.mp4`,
         headers: { Authorization: `Bearer ${nginx.token}` },

@@ -75,7 +75,7 @@ describe('Recorder', () => {
         codec: 'vp9',
         fragmented: true,
         fragmentDurationMs: 300,
-        keyFrameIntervalFrames: 10,
+        keyframeIntervalFrames: 10,
       }),
     );
     expect(fragmented.fragmented).to.equal(true);
@@ -273,7 +273,7 @@ describe('Recorder', () => {
       codec: 'vp9',
       bitrateMode: 'quantizer',
       quantizer: 20,
-      keyFrameIntervalFrames: 10,
+      keyframeIntervalFrames: 10,
       width: 160,
       height: 120,
     });
@@ -344,7 +344,7 @@ describe('Recorder', () => {
       container: 'mp4',
       codec: 'avc',
       fragmentDurationMs: 250,
-      keyFrameIntervalFrames: 5,
+      keyframeIntervalFrames: 5,
       target: { upload: `${uploads.url}/upload`, chunkBytes: 1 << 20 },
     });
     for (let i = 0; i < 30; i++) await rec.write(solidFrame(Math.round(i * FRAME_US), 320, 240));
@@ -382,7 +382,7 @@ describe('Recorder', () => {
     frame.srcdoc = `<script src="/packages/browser-sdk/dist/framewire.min.js"></script><script>
       (async () => {
         const rec = new Framewire.Recorder({ container: 'mp4', codec: 'avc', fragmentDurationMs: 200,
-          keyFrameIntervalFrames: 6, target: { opfs: 'crash.mp4' } });
+          keyframeIntervalFrames: 6, target: { opfs: 'crash.mp4' } });
         const canvas = new OffscreenCanvas(320, 240); const ctx = canvas.getContext('2d');
         for (let i = 0; ; i++) {
           ctx.fillStyle = 'hsl(' + (i * 12) + ' 80% 50%)'; ctx.fillRect(0, 0, 320, 240);

@@ -52,12 +52,12 @@ describe('WorkerVideoEncoder', () => {
     ['AV1', 'av01.0.04M.08'],
   ] as const) {
     it(`WorkerVideoEncoder, encodes ${name} in its worker and the browser's decoder reads it back`, async () => {
-      const encoder = await WorkerVideoEncoder.open({ codec, width: 320, height: 240, keyFrameIntervalFrames: 10 });
+      const encoder = await WorkerVideoEncoder.open({ codec, width: 320, height: 240, keyframeIntervalFrames: 10 });
       const { chunks, decoderConfig, captureTimes } = await encodeFrames(encoder, 20, 320, 240);
       encoder.close();
       expect(chunks).to.have.length(20);
       expect(chunks[0]!.type).to.equal('key');
-      expect(chunks[10]!.type, 'keyFrameIntervalFrames').to.equal('key');
+      expect(chunks[10]!.type, 'keyframeIntervalFrames').to.equal('key');
       expect(chunks.map((c) => c.timestamp)).to.deep.equal(chunks.map((_, i) => i * 33_333));
       expect(captureTimes).to.deep.equal(chunks.map((_, i) => 1_000_000 + i));
       expect(decoderConfig?.codec).to.be.a('string');
@@ -87,6 +87,8 @@ describe('WorkerVideoEncoder', () => {
       { codec: '', width: 320, height: 240 },
       { codec: 'vp8', width: 0, height: 240 },
       { codec: 'vp8', width: 320, height: 240, bitrateBps: -5 },
+      { codec: 'vp8', width: 320, height: 240, keyframeIntervalFrames: 1.5 },
+      // The earlier spelling is still read (and checked), for one release.
       { codec: 'vp8', width: 320, height: 240, keyFrameIntervalFrames: 1.5 },
       { codec: 'vp8', width: 320, height: 240, fit: 'cover' as 'contain' },
     ]) {

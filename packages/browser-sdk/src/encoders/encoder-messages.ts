@@ -3,7 +3,7 @@ export type EncoderRequest =
   | {
       type: 'configure';
       config: VideoEncoderConfig;
-      keyFrameIntervalFrames: number;
+      keyframeIntervalFrames: number;
       quantizer: number | undefined;
       /** How frames of another size are scaled: stretched to the size (`fill`) or fitted with black bars (`contain`). */
       fit: 'fill' | 'contain';

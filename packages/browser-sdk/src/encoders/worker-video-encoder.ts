@@ -1,3 +1,4 @@
+import { keyframeIntervalOf } from './keyframe-interval.js';
 import { WorkerClientState } from '../core/worker-client-state.js';
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';
@@ -19,6 +20,11 @@ export interface WorkerVideoEncoderOptions {
   /** `realtime` favours low delay, `quality` favours compression. Default: `realtime`. */
   latencyMode?: LatencyMode;
   /** A keyframe every this many frames; 0 leaves it to the encoder. Default: 0. */
+  keyframeIntervalFrames?: number;
+  /**
+   * The earlier spelling of `keyframeIntervalFrames`.
+   * @deprecated Use `keyframeIntervalFrames` (docs/guides/names.md). Kept for one release.
+   */
   keyFrameIntervalFrames?: number;
   /** Hardware acceleration preference. Default: `no-preference`. */
   hardwareAcceleration?: HardwareAcceleration;
@@ -101,8 +107,8 @@ export class WorkerVideoEncoder {
     assertOption(frameRate > 0, 'options.frameRate must be > 0');
     const bitrate = options.bitrateBps ?? Math.round(options.width * options.height * frameRate * 0.1);
     assertOption(bitrate > 0, 'options.bitrateBps must be > 0');
-    const interval = options.keyFrameIntervalFrames ?? 0;
-    assertOption(Number.isInteger(interval) && interval >= 0, 'options.keyFrameIntervalFrames must be an integer ≥ 0');
+    const interval = keyframeIntervalOf(options) ?? 0;
+    assertOption(Number.isInteger(interval) && interval >= 0, 'options.keyframeIntervalFrames must be an integer ≥ 0');
     assertOption(
       (['fill', 'contain', undefined] as unknown[]).includes(options.fit),
       `options.fit must be 'fill' or 'contain'; got ${String(options.fit)}`,
@@ -168,7 +174,7 @@ export class WorkerVideoEncoder {
           }),
         );
       };
-      const request: EncoderRequest = { type: 'configure', config, keyFrameIntervalFrames: interval, quantizer, fit };
+      const request: EncoderRequest = { type: 'configure', config, keyframeIntervalFrames: interval, quantizer, fit };
       worker.postMessage(request);
     }).catch((error: unknown) => {
       worker.terminate();

@@ -1,3 +1,4 @@
+import { keyframeIntervalOf } from '../encoders/keyframe-interval.js';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
 import { holdFrame } from '../core/held-frame.js';
@@ -47,6 +48,11 @@ export interface RecorderOptions {
   /** Quantizer in `quantizer` mode: 0–51 (H.264), 0–63 (VP9, AV1); lower is better. Default: 23 / 30. */
   quantizer?: number;
   /** A key frame every this many frames; fragments start at key frames. Default: 2 s worth (`2 × frameRate`). */
+  keyframeIntervalFrames?: number;
+  /**
+   * The earlier spelling of `keyframeIntervalFrames`.
+   * @deprecated Use `keyframeIntervalFrames` (docs/guides/names.md). Kept for one release.
+   */
   keyFrameIntervalFrames?: number;
   /** `realtime` keeps up with live sources, `quality` compresses better. Default: `realtime`. */
   latencyMode?: LatencyMode;
@@ -570,7 +576,7 @@ export class Recorder {
         frameRate,
         bitrateMode: options.bitrateMode ?? 'variable',
         ...(options.quantizer === undefined ? {} : { quantizer: options.quantizer }),
-        keyFrameIntervalFrames: options.keyFrameIntervalFrames ?? Math.max(1, Math.round(frameRate * 2)),
+        keyframeIntervalFrames: keyframeIntervalOf(options) ?? Math.max(1, Math.round(frameRate * 2)),
         latencyMode: options.latencyMode ?? 'realtime',
         hardwareAcceleration: options.hardwareAcceleration ?? 'no-preference',
       });
@@ -795,9 +801,9 @@ function validate(options: RecorderOptions): void {
     );
   }
   assertOption(
-    options.keyFrameIntervalFrames === undefined ||
-      (Number.isInteger(options.keyFrameIntervalFrames) && options.keyFrameIntervalFrames > 0),
-    'options.keyFrameIntervalFrames must be an integer > 0',
+    keyframeIntervalOf(options) === undefined ||
+      (Number.isInteger(keyframeIntervalOf(options)) && (keyframeIntervalOf(options) ?? 0) > 0),
+    'options.keyframeIntervalFrames must be an integer > 0',
   );
   assertOption(
     options.bitrateMode === undefined || ['constant', 'variable', 'quantizer'].includes(options.bitrateMode),

@@ -10,6 +10,7 @@ import {
 } from '@framewire/node-bridge/protocol';
 import { LatencyWindow, type BridgeLatency } from './latency-window.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
+import { LiveLink } from './live-link.js';
 import { H264AccessUnitDecoder } from './h264-access-unit-decoder.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
 import { AudioHoldback } from './audio-holdback.js';
@@ -99,47 +100,52 @@ export class BridgeSource extends QueuedFrameSource {
   /** The WebSocket URL in use (with the token, when one was given). */
   readonly url: string;
   readonly #options: BridgeSourceOptions;
-  readonly #backoff: ReconnectBackoff;
-  readonly #stallMs: number;
+  readonly #link: LiveLink;
   readonly #latencies = new LatencyWindow();
   readonly #decoder: H264AccessUnitDecoder;
   #socket: WebSocket | undefined;
   #lastSequence: number | undefined;
-  #lastFrameMs = performance.now();
-  #stallTimer: ReturnType<typeof setInterval> | undefined;
-  #stopped = false;
-  #reconnects = 0;
   #skipped = 0;
   #badMessages = 0;
   #audio: OpusTrackDecoder | undefined;
   #audioPackets = 0;
   /** Holds the audio by the video's extra delay, so that the two play in sync. */
   readonly #holdback = new AudioHoldback();
-  #firstFrame: { resolve: () => void; reject: (error: FramewireError) => void } | undefined;
 
   private constructor(url: string, options: BridgeSourceOptions) {
     super('bridge', options.queue, 'latest');
     this.url = url;
     this.#options = options;
-    this.#backoff = new ReconnectBackoff(
-      typeof options.reconnect === 'object' ? { ...DEFAULT_BACKOFF, ...options.reconnect } : DEFAULT_BACKOFF,
+    this.#link = new LiveLink(
+      {
+        label: redact(url),
+        stage: 'network',
+        reconnect: options.reconnect,
+        defaultBackoff: DEFAULT_BACKOFF,
+        stallTimeoutMs: options.stallTimeoutMs,
+      },
+      {
+        connect: (generation) => Promise.resolve(this.#connect(generation)),
+        teardown: () => this.#teardown(),
+        fail: (error) => {
+          if (error.fatal) this.#audio?.close();
+          this.fail(error);
+        },
+      },
     );
-    this.#stallMs = options.stallTimeoutMs ?? 5000;
     this.#decoder = new H264AccessUnitDecoder(
       {
         frame: (frame, captured) => {
-          if (this.#stopped) {
+          if (this.#link.stopped) {
             frame.close();
             return;
           }
-          this.#lastFrameMs = performance.now();
           if (captured !== undefined) this.#holdback.videoDecoded(captured);
-          if (this.#firstFrame) this.#firstFrame.resolve();
-          this.#backoff.reset();
+          this.#link.frameArrived();
           void this.deliver(frame, captured);
         },
         error: (error) => {
-          if (this.#stopped) return;
+          if (this.#link.stopped) return;
           if (error.fatal) this.#failAll(error);
           else this.fail(error);
         },
@@ -165,7 +171,7 @@ export class BridgeSource extends QueuedFrameSource {
     }
     const source = new BridgeSource(url, resolved);
     try {
-      await source.#start(resolved.openTimeoutMs ?? 15_000);
+      await source.#link.open(resolved.openTimeoutMs ?? 15_000);
     } catch (error) {
       await source.close();
       throw error;
@@ -185,7 +191,7 @@ export class BridgeSource extends QueuedFrameSource {
 
   /** Reconnections made so far. */
   get reconnects(): number {
-    return this.#reconnects;
+    return this.#link.reconnects;
   }
 
   /** Glass-to-glass latency of the newest delivered frames; `undefined` before the first. */
@@ -200,7 +206,7 @@ export class BridgeSource extends QueuedFrameSource {
     return {
       ...base,
       framesDropped: base.framesDropped + this.#skipped,
-      reconnects: this.#reconnects,
+      reconnects: this.#link.reconnects,
       framesSkipped: this.#skipped,
       decodeErrors: this.#decoder.decodeErrors,
       badMessages: this.#badMessages,
@@ -217,24 +223,7 @@ export class BridgeSource extends QueuedFrameSource {
     return frame;
   }
 
-  async #start(openTimeoutMs: number): Promise<void> {
-    const first = new Promise<void>((resolve, reject) => (this.#firstFrame = { resolve, reject }));
-    const timer = setTimeout(
-      () => this.#firstFrame?.reject(stalled(`No frame from ${this.url} within ${openTimeoutMs} ms`, true)),
-      openTimeoutMs,
-    );
-    try {
-      this.#connect();
-      await first;
-    } finally {
-      clearTimeout(timer);
-      this.#firstFrame = undefined;
-    }
-    this.#lastFrameMs = performance.now();
-    this.#stallTimer = setInterval(() => this.#checkStall(), Math.min(1000, this.#stallMs / 4));
-  }
-
-  #connect(): void {
+  #connect(generation: number): void {
     const socket = new WebSocket(this.url);
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
@@ -245,15 +234,14 @@ export class BridgeSource extends QueuedFrameSource {
       opened = true;
     };
     socket.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
-      if (socket !== this.#socket || this.#stopped) return;
+      if (!this.#link.isCurrent(generation)) return;
       if (typeof event.data === 'string') this.#onText(event.data);
       else this.#onBinary(new Uint8Array(event.data));
     };
     socket.onerror = () => undefined; // a close event follows
     socket.onclose = (event) => {
-      if (socket !== this.#socket || this.#stopped) return;
-      this.#socket = undefined;
-      void this.#onClosed(opened, event.code, event.reason);
+      if (!this.#link.isCurrent(generation)) return;
+      void this.#closeError(opened, event.code, event.reason).then((error) => this.#link.lost(generation, error));
     };
   }
 
@@ -276,7 +264,7 @@ export class BridgeSource extends QueuedFrameSource {
       return;
     }
     this.#audio = new OpusTrackDecoder(config, (error) => {
-      if (!this.#stopped) this.fail(error);
+      if (!this.#link.stopped) this.fail(error);
     });
   }
 
@@ -307,14 +295,19 @@ export class BridgeSource extends QueuedFrameSource {
     }
   }
 
-  async #onClosed(opened: boolean, code: number, reason: string): Promise<void> {
+  /** The error a socket's close means: an unknown source (fatal), a refused upgrade (diagnosed), or a drop. */
+  async #closeError(opened: boolean, code: number, reason: string): Promise<FramewireError> {
     let error: FramewireError;
     if (code === WS_CLOSE_CODES.unknownSource) {
-      error = new FramewireError('FW_ERR_NETWORK_FAILED', `The bridge has no such source: ${this.url} (${reason})`, {
-        fatal: true,
-        stage: 'network',
-        details: { url: redact(this.url), status: 404 },
-      });
+      error = new FramewireError(
+        'FW_ERR_NETWORK_FAILED',
+        `The bridge has no such source: ${redact(this.url)} (${reason})`,
+        {
+          fatal: true,
+          stage: 'network',
+          details: { url: redact(this.url), status: 404 },
+        },
+      );
     } else if (!opened) {
       error = await this.#diagnose();
     } else {
@@ -324,13 +317,7 @@ export class BridgeSource extends QueuedFrameSource {
         details: { url: redact(this.url), code },
       });
     }
-    if (this.#stopped) return;
-    if (this.#firstFrame) {
-      this.#firstFrame.reject(new FramewireError(error.code, error.message, { ...errorOptions(error), fatal: true }));
-      return;
-    }
-    if (error.fatal) this.#failAll(error);
-    else this.#reconnect(error);
+    return error;
   }
 
   /** Why a WebSocket did not open (browsers hide the HTTP status): asks the same URL over plain HTTP. */
@@ -368,64 +355,24 @@ export class BridgeSource extends QueuedFrameSource {
     });
   }
 
-  #reconnect(cause: FramewireError): void {
-    this.#socket?.close();
-    this.#socket = undefined;
-    this.#decoder.reset();
-    const delay = this.#options.reconnect === false ? null : this.#backoff.nextDelayMs();
-    if (delay === null) {
-      this.#failAll(
-        new FramewireError(
-          'FW_ERR_CONNECTION_FAILED',
-          `The bridge at ${redact(this.url)} did not come back after ${this.#backoff.attempts} retries`,
-          { cause, fatal: true, stage: 'network', details: { url: redact(this.url) } },
-        ),
-      );
-      return;
-    }
-    this.fail(cause);
-    log.info(`reconnecting to ${redact(this.url)} in ${delay} ms`);
-    setTimeout(() => {
-      if (this.#stopped) return;
-      this.#reconnects++;
-      this.#lastFrameMs = performance.now();
-      this.#connect();
-    }, delay);
-  }
-
-  #checkStall(): void {
-    if (this.#stopped || !this.#socket) return;
-    const idleMs = performance.now() - this.#lastFrameMs;
-    if (idleMs < this.#stallMs) return;
-    this.#reconnect(stalled(`No frame from ${redact(this.url)} for ${Math.round(idleMs)} ms`, false));
-  }
-
   #failAll(error: FramewireError): void {
-    this.#stop();
+    this.#link.stop();
+    this.#audio?.close();
     this.fail(error);
   }
 
-  #stop(): void {
-    this.#stopped = true;
-    if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
+  /** Ends the current socket (before a reconnection, and at the end). */
+  #teardown(): void {
     this.#socket?.close();
     this.#socket = undefined;
     this.#decoder.reset();
-    this.#audio?.close();
   }
 
   /** Closes the socket and the decoder (frames still in the decoder are dropped). */
   protected release(): void {
-    this.#stop();
+    this.#link.stop();
+    this.#audio?.close();
   }
-}
-
-function stalled(message: string, fatal: boolean): FramewireError {
-  return new FramewireError('FW_ERR_STREAM_STALLED', message, { fatal, stage: 'network' });
-}
-
-function errorOptions(error: FramewireError): { cause: unknown; stage: string; details: Record<string, unknown> } {
-  return { cause: error.cause, stage: error.stage, details: { ...error.details } };
 }
 
 /** The URL without its token, for messages. */

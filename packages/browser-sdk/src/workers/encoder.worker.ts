@@ -111,7 +111,7 @@ scope.onmessage = (event: MessageEvent<EncoderRequest>) => {
     case 'configure':
       quantizer = message.quantizer;
       fit = message.fit;
-      void configure(message.config, message.keyFrameIntervalFrames);
+      void configure(message.config, message.keyframeIntervalFrames);
       break;
     case 'encode': {
       if (encoder?.state !== 'configured') {
