@@ -29,13 +29,21 @@ const quiet = (warning, warn) => {
 // ── @framewire/core ───────────────────────────────────────────────────────────────────────────────────────────
 const core = [
   {
-    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    input: {
+      index: 'packages/core/src/index.ts',
+      node: 'packages/core/src/node/index.ts',
+      'bridge-protocol': 'packages/core/src/bridge-protocol.ts',
+    },
     output: { dir: 'packages/core/dist', format: 'esm', sourcemap: true },
     external: externalFor('packages/core'),
     plugins: [resolve(), ts()],
   },
   {
-    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    input: {
+      index: 'packages/core/src/index.ts',
+      node: 'packages/core/src/node/index.ts',
+      'bridge-protocol': 'packages/core/src/bridge-protocol.ts',
+    },
     output: { dir: 'packages/core/dist', format: 'esm' },
     external: externalFor('packages/core'),
     plugins: [dts({ tsconfig: 'packages/core/src/node/tsconfig.json' })],
