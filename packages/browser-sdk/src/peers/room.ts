@@ -1,3 +1,9 @@
+/*
+ * The Room facade: what a user calls. Each role lives in its own file beside it: the mesh of peer links
+ * (peer-mesh.ts), the typed data-channel messages (peer-message.ts), request/reply (request-reply.ts), the work
+ * queue (work-queue.ts), the track and data publishers (track-publisher.ts, data-publisher.ts) and what the peers
+ * publish, received (media-receiver.ts). The room wires them together and routes each parsed message to its part.
+ */
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import type { PeerInfo, PeerRole } from '@framewire/signaling/protocol';
 import type { FrameSource } from '../core/frame-source.js';
@@ -92,9 +98,6 @@ export interface PeerStats extends PeerLinkStats {
  *
  * Data messages (JSON or bytes, any size up to `maxMessageBytes`, chunked) travel on the peers' data channel.
  * Runs in browsers, and in Node with `WebSocket` from `ws` and `RTCPeerConnection` from `@roamhq/wrtc`.
- *
- * The room is a facade over its parts: the mesh of peer links (`peer-mesh.ts`), the typed peer messages
- * (`peer-message.ts`), request/reply, the work queue, the track and data publishers, and the media receiver.
  */
 export class Room {
   /** The signaling connection. */
