@@ -252,12 +252,7 @@ const nodeBridge = nodePackage(
   ],
   ['index', 'protocol'],
 );
-// node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).
-const signaling = nodePackage(
-  'packages/signaling',
-  ['index', 'protocol', 'cli', 'node-peer'],
-  ['index', 'protocol', 'node-peer'],
-);
+const signaling = nodePackage('packages/signaling', ['index', 'protocol', 'cli'], ['index', 'protocol']);
 
 // ── selection: `--package <name>[,<name>…]` or FRAMEWIRE_PACKAGE ──────────────────────────────────────────────
 /**
