@@ -1,4 +1,4 @@
-import { FramewireError, TypedEmitter } from '@framewire/core';
+import { FramewireError, type TypedEmitter } from '@framewire/core';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { FrameSource } from '../core/frame-source.js';
 import { encodePeerMessage } from './peer-message.js';

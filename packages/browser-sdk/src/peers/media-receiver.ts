@@ -1,5 +1,5 @@
 /// <reference path="../types/globals.d.ts" />
-import { FramewireError, TypedEmitter } from '@framewire/core';
+import { type FramewireError, type TypedEmitter } from '@framewire/core';
 import type { FrameSource } from '../core/frame-source.js';
 import { encodePeerMessage, type FrameMessage, type TrackMetaMessage } from './peer-message.js';
 import type { PeerMesh } from './peer-mesh.js';

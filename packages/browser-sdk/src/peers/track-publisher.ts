@@ -1,5 +1,5 @@
 /// <reference path="../types/globals.d.ts" />
-import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
+import { FramewireError, type TypedEmitter, assertOption } from '@framewire/core';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { FrameSource } from '../core/frame-source.js';
 import { encodePeerMessage } from './peer-message.js';
