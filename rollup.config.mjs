@@ -29,13 +29,21 @@ const quiet = (warning, warn) => {
 // ── @framewire/core ───────────────────────────────────────────────────────────────────────────────────────────
 const core = [
   {
-    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    input: {
+      index: 'packages/core/src/index.ts',
+      node: 'packages/core/src/node/index.ts',
+      'bridge-protocol': 'packages/core/src/bridge-protocol.ts',
+    },
     output: { dir: 'packages/core/dist', format: 'esm', sourcemap: true },
     external: externalFor('packages/core'),
     plugins: [resolve(), ts()],
   },
   {
-    input: { index: 'packages/core/src/index.ts', node: 'packages/core/src/node/index.ts' },
+    input: {
+      index: 'packages/core/src/index.ts',
+      node: 'packages/core/src/node/index.ts',
+      'bridge-protocol': 'packages/core/src/bridge-protocol.ts',
+    },
     output: { dir: 'packages/core/dist', format: 'esm' },
     external: externalFor('packages/core'),
     plugins: [dts({ tsconfig: 'packages/core/src/node/tsconfig.json' })],
@@ -244,12 +252,7 @@ const nodeBridge = nodePackage(
   ],
   ['index', 'protocol'],
 );
-// node-peer is a subpath of its own: the bridge bundles NodePeer without the server's dependencies (jose, ioredis).
-const signaling = nodePackage(
-  'packages/signaling',
-  ['index', 'protocol', 'cli', 'node-peer'],
-  ['index', 'protocol', 'node-peer'],
-);
+const signaling = nodePackage('packages/signaling', ['index', 'protocol', 'cli'], ['index', 'protocol']);
 
 // ── selection: `--package <name>[,<name>…]` or FRAMEWIRE_PACKAGE ──────────────────────────────────────────────
 /**

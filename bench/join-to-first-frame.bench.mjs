@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { NodePeer, SignalingServer } from '../packages/signaling/dist/index.js';
+import { NodePeer } from '../packages/node-bridge/dist/index.js';
+import { SignalingServer } from '../packages/signaling/dist/index.js';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc');
 export const name =

@@ -5,7 +5,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Browser, Page } from 'puppeteer-core';
-import type { WrtcModule } from '@framewire/signaling';
+import type { WrtcModule } from '@framewire/node-bridge';
 import { isLoopbackCandidate } from './ice-loopback.js';
 import { inboundVideoStats } from './page-video-stats.js';
 import { startServer, type StartedServer } from './node.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { NodePeer, SignalingServer, type I420Frame } from '@framewire/signaling';
+import { NodePeer, type I420Frame } from '@framewire/node-bridge';
+import { SignalingServer } from '@framewire/signaling';
 import { launchChromium } from '../helpers/chromium.js';
 import { collectPageErrors, screenshot, serveDemo } from '../helpers/demo-page.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { NodePeer, SignalingServer } from '@framewire/signaling';
+import { NodePeer } from '@framewire/node-bridge';
+import { SignalingServer } from '@framewire/signaling';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
 import { settleWrtc, wrtc } from '../helpers/peers.js';
 import { RawClient, startRedis, type Daemon, type Refusal } from '../helpers/signaling.js';

@@ -1,5 +1,6 @@
-// The bridge's wire protocol (packages/node-bridge/src/protocol.ts): the 24-byte frame header, the JSON messages
-// of its WebSocket, and the prefixed chunks of the `fw.h264` data channel.
+// The bridge's wire protocol (packages/core/src/bridge-protocol.ts, published as @framewire/node-bridge/protocol):
+// the 24-byte frame header, the JSON messages of its WebSocket, and the prefixed chunks of the `fw.h264` data
+// channel.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {

@@ -41,6 +41,15 @@ export { RoomSource } from './sources/room-source.js';
 export { RoomPeerSource } from './sources/room-peer-source.js';
 export type { PeerFrame } from './sources/peer-frame.js';
 export { BridgeRoomPeer, type BridgeRoomPeerOptions, type BridgeRoomPeerStats } from './peers/bridge-room-peer.js';
+export {
+  NodePeer,
+  type I420Frame,
+  type NodePeerEvents,
+  type NodePeerOptions,
+  type NodeVideoPublication,
+  type PcmAudio,
+  type WrtcModule,
+} from './peers/node-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
 export { formatPrometheus, type MetricFamily } from '@framewire/core/node';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';

@@ -13,12 +13,3 @@ export type { BusEvent, BusHandler, PeerRecord, RoomBus } from './bus/room-bus.j
 export * from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { VERSION } from './version.js';
-export {
-  NodePeer,
-  type I420Frame,
-  type NodePeerEvents,
-  type NodePeerOptions,
-  type NodeVideoPublication,
-  type PcmAudio,
-  type WrtcModule,
-} from './node-peer.js';

@@ -1,6 +1,6 @@
 /*
  * The SDK's peer networking, isomorphic: it runs in browsers, and in Node with `WebSocket` from `ws` and
- * `RTCPeerConnection` from `@roamhq/wrtc` injected (the signaling package's NodePeer does that).
+ * `RTCPeerConnection` from `@roamhq/wrtc` injected (the bridge package's NodePeer does that).
  */
 export {
   SignalingClient,
@@ -19,14 +19,7 @@ export {
   type PeerLinkStats,
 } from './peer-link.js';
 export { RemoteFrameSource, type EncodedFrameMeta } from './remote-frame-source.js';
-export {
-  Room,
-  type Delivery,
-  type PeerStats,
-  type PublishOptions,
-  type Publication,
-  type PullOptions,
-  type RoomEvents,
-  type RoomOptions,
-} from './room.js';
+export { Room, type PeerStats, type PullOptions, type RoomOptions } from './room.js';
+export type { Delivery, PublishOptions, Publication } from './publication.js';
+export type { RoomEvents } from './room-events.js';
 export { CHUNK_BYTES } from '../network/data-framing.js';

@@ -7,7 +7,7 @@ import {
   parseWsServerMessage,
   type WsAckMessage,
   type WsAudioConfigMessage,
-} from '@framewire/node-bridge/protocol';
+} from '@framewire/core/bridge-protocol';
 import { LatencyWindow, type BridgeLatency } from './latency-window.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { LiveLink } from './live-link.js';

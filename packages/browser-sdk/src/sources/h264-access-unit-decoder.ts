@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import { WS_FRAME_FLAGS, type WsConfigMessage, type WsFrameHeader } from '@framewire/node-bridge/protocol';
+import { WS_FRAME_FLAGS, type WsConfigMessage, type WsFrameHeader } from '@framewire/core/bridge-protocol';
 
 /** Where an {@link H264AccessUnitDecoder} sends its frames and failures. */
 export interface H264AccessUnitDecoderHandlers {

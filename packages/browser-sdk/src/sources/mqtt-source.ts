@@ -11,7 +11,7 @@ import {
   mqttAudioTopic,
   mqttFrameTopic,
 } from '@framewire/core';
-import type { WsAudioConfigMessage } from '@framewire/node-bridge/protocol';
+import type { WsAudioConfigMessage } from '@framewire/core/bridge-protocol';
 import type { MqttJsClient } from '../core/mqtt-loader.js';
 import { connectBroker, validateBrokerOptions, type MqttBrokerOptions } from '../network/mqtt-connect.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';

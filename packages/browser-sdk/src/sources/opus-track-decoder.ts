@@ -1,5 +1,5 @@
 import { FramewireError } from '@framewire/core';
-import type { WsAudioConfigMessage, WsAudioHeader } from '@framewire/node-bridge/protocol';
+import type { WsAudioConfigMessage, WsAudioHeader } from '@framewire/core/bridge-protocol';
 
 /** An audio `MediaStreamTrackGenerator` (Chromium): a track fed with `AudioData` through `writable`. */
 interface AudioTrackGenerator extends MediaStreamTrack {

@@ -5,7 +5,7 @@ import {
   H264_DATA_CHANNEL_LABEL,
   decodeWsFrame,
   parseWsServerMessage,
-} from '@framewire/node-bridge/protocol';
+} from '@framewire/core/bridge-protocol';
 import type { ReconnectBackoffOptions } from '../core/reconnect-backoff.js';
 import { LiveLink } from './live-link.js';
 import { LatencyWindow, type BridgeLatency } from './latency-window.js';

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import { FramewireError, createLogger, setLogLevel } from '@framewire/core';
-import { NodePeer, type NodeVideoPublication, type WrtcModule } from '@framewire/signaling/node-peer';
+import { NodePeer, type NodeVideoPublication, type WrtcModule } from './node-peer.js';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
 import { IpcMessageReader, encodeIpcFrameHeader, type IpcFrame, type IpcPcm } from '../webrtc/webrtc-ipc.js';
 
