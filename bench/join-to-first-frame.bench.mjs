@@ -23,7 +23,7 @@ const frame = (() => {
 })();
 
 async function ours(page, server, origin) {
-  const publisher = await NodePeer.join({
+  const publisher = await NodePeer.open({
     url: `ws://127.0.0.1:${server.port}/ws`,
     room: 'bench',
     token: await server.tokens.issue({ room: 'bench', role: 'publisher' }),
@@ -39,7 +39,7 @@ async function ours(page, server, origin) {
       async ({ url, token, origin }) => {
         const { Room } = await import(`${origin}/sdk/index.js`);
         const loopback = (c) => ['127.0.0.1', '::1'].includes(String(c.candidate ?? '').split(/\s+/)[4]);
-        const room = await Room.join({ url, token, room: 'bench', iceCandidateFilter: loopback });
+        const room = await Room.open({ url, token, room: 'bench', iceCandidateFilter: loopback });
         const at = await new Promise((resolve) =>
           room.on('track', async ({ source }) => {
             const f = await source.read();

@@ -28,7 +28,7 @@ describe('demo peer room', () => {
     let peer: NodePeer | undefined;
     let ticker: ReturnType<typeof setInterval> | undefined;
     try {
-      peer = await NodePeer.join({
+      peer = await NodePeer.open({
         url: `ws://127.0.0.1:${signaling.port}/ws`,
         room: 'demo',
         token: await signaling.tokens.issue({ room: 'demo', role: 'publisher' }),

@@ -39,7 +39,7 @@ async function joinFromPage(page: Page, url: string, token: string, room: string
       g.messages = [];
       g.pulled = [];
       g.errors = [];
-      g.room = await g.fw.Room.join({
+      g.room = await g.fw.Room.open({
         url,
         token,
         room,
@@ -118,7 +118,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
     return opened;
   };
   const nodePeer = async (room: string, role: 'publisher' | 'viewer', extra = {}): Promise<NodePeer> => {
-    const peer = await NodePeer.join({
+    const peer = await NodePeer.open({
       url,
       room,
       token: await mint(room, role),
@@ -225,7 +225,7 @@ describe('peers: NetGear patterns between Chromium pages and Node peers through 
         const out: { code: string; message: string }[] = [];
         for (const attempt of tries) {
           try {
-            await fw.Room.join({ ...attempt, room: 'r', reconnect: false });
+            await fw.Room.open({ ...attempt, room: 'r', reconnect: false });
             out.push({ code: 'joined', message: '' });
           } catch (error) {
             out.push({ code: (error as { code: string }).code, message: (error as Error).message });
@@ -636,7 +636,7 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
     const port = server.port;
     const url = `ws://127.0.0.1:${port}/ws`;
     const join = async (): Promise<NodePeer> =>
-      NodePeer.join({
+      NodePeer.open({
         url,
         room: 'r',
         wrtc,
@@ -697,12 +697,12 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
     const url = `ws://127.0.0.1:${server.port}/ws`;
     try {
       const other = await new TokenAuthority('another-secret-0123456789').issue({ room: 'r', role: 'viewer' });
-      await assert.rejects(NodePeer.join({ url, room: 'r', token: other, wrtc, reconnect: false }), {
+      await assert.rejects(NodePeer.open({ url, room: 'r', token: other, wrtc, reconnect: false }), {
         code: 'FW_ERR_UNAUTHORIZED',
         message: /the signaling server refused the connection: The token is not valid/,
       });
       const token = await server.tokens.issue({ room: 'r', role: 'viewer' });
-      await assert.rejects(NodePeer.join({ url, room: 'elsewhere', token, wrtc }), { code: 'FW_ERR_FORBIDDEN' });
+      await assert.rejects(NodePeer.open({ url, room: 'elsewhere', token, wrtc }), { code: 'FW_ERR_FORBIDDEN' });
     } finally {
       await server.close();
     }
@@ -724,7 +724,7 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
     });
     const peers: NodePeer[] = [];
     const join = async (server: SignalingServer): Promise<NodePeer> => {
-      const peer = await NodePeer.join({
+      const peer = await NodePeer.open({
         url: `ws://127.0.0.1:${server.port}/ws`,
         room: 'turn',
         token: await server.tokens.issue({ room: 'turn', role: 'publisher' }),
@@ -772,7 +772,7 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
       turn: { urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`], secret: turnSecret, ttlS: 600 },
     });
     const join = async (): Promise<NodePeer> =>
-      NodePeer.join({
+      NodePeer.open({
         url: `ws://127.0.0.1:${server.port}/ws`,
         room: 'ice',
         token: await server.tokens.issue({ room: 'ice', role: 'publisher' }),

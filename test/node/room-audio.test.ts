@@ -43,7 +43,7 @@ async function joinFromPage(page: Page, url: string, token: string, room: string
       g.fw = g.Framewire;
       g.remote = {};
       g.audioEvents = [];
-      g.room = await g.fw.Room.join({ url, token, room, iceCandidateFilter: (c) => g.isLoopbackCandidate(c) });
+      g.room = await g.fw.Room.open({ url, token, room, iceCandidateFilter: (c) => g.isLoopbackCandidate(c) });
       g.room.on('track', ({ peerId, source, audioTrack }) => {
         if (source) g.remote[peerId] = { source, eventAudio: audioTrack };
       });
@@ -276,7 +276,7 @@ describe('audio in rooms (Chromium pages, the bridge CLI, a real signaling serve
   });
 
   it('NodePeer.publishVideo({ audio: true }) takes 10 ms PCM chunks and refuses others; without audio, pushAudio() is refused', async () => {
-    const peer = await NodePeer.join({
+    const peer = await NodePeer.open({
       url,
       room: 'node-audio',
       token: await mint('node-audio', 'publisher'),

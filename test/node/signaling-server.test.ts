@@ -319,14 +319,14 @@ describe('signaling server over Redis', () => {
       assert.equal((await d.next('error')).code, 'FW_ERR_ROOM_FULL', 'the limit counts peers of both processes');
       // Real peers on the two processes connect over WebRTC through the shared room.
       const mintFor = (room: string): Promise<string> => tokens.tokens.issue({ room, role: 'publisher' });
-      const left = await NodePeer.join({
+      const left = await NodePeer.open({
         url: url1,
         room: 'webrtc',
         token: await mintFor('webrtc'),
         wrtc,
         iceCandidateFilter: isLoopbackCandidate,
       });
-      const right = await NodePeer.join({
+      const right = await NodePeer.open({
         url: url2,
         room: 'webrtc',
         token: await mintFor('webrtc'),

@@ -126,7 +126,7 @@ describe('signaling server over TLS (https and wss on one port)', () => {
       const joined = await page.evaluate(
         async ({ url, token }) => {
           const fw = (await import(`${location.origin}/sdk/index.js`)) as typeof Framewire;
-          const room = await fw.Room.join({ url, token, room: 'tls-page' });
+          const room = await fw.Room.open({ url, token, room: 'tls-page' });
           const seen = room.peers.map((p) => p.peerId);
           const peerId = room.peerId;
           await room.close();

@@ -387,7 +387,7 @@ await runCli('framewire-bridge', async () => {
   if (roomUrl !== undefined && roomName !== undefined && roomToken !== undefined) {
     const publish = values['room-publish'] as string[] | undefined;
     try {
-      await BridgeRoomPeer.join(bridge, {
+      await BridgeRoomPeer.open(bridge, {
         url: roomUrl,
         room: roomName,
         token: roomToken,

@@ -1,4 +1,4 @@
-import { keyframeIntervalOf } from './keyframe-interval.js';
+import { keyframeIntervalOf } from '../core/keyframe-interval.js';
 import { WorkerClientState } from '../core/worker-client-state.js';
 import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';

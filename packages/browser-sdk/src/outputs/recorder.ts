@@ -1,4 +1,4 @@
-import { keyframeIntervalOf } from '../encoders/keyframe-interval.js';
+import { keyframeIntervalOf } from '../core/keyframe-interval.js';
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { copyCaptureTime } from '../core/capture-time.js';
 import { holdFrame } from '../core/held-frame.js';

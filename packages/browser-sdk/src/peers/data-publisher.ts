@@ -1,3 +1,4 @@
+import { keyframeIntervalOf } from '../core/keyframe-interval.js';
 import { FramewireError, type TypedEmitter } from '@framewire/core';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { FrameSource } from '../core/frame-source.js';
@@ -11,7 +12,7 @@ import type { RoomEvents } from './room-events.js';
 /**
  * The room's `data` publications: a FrameSource encoded with WebCodecs and sent frame by frame over the reliable
  * data channel (`fw.frame`, then `fw.frame-end`), each frame with its capture time on the signaling server's clock.
- * A key frame starts the stream, follows every `keyFrameIntervalFrames`, and answers a receiver's request
+ * A key frame starts the stream, follows every `keyframeIntervalFrames`, and answers a receiver's request
  * (`fw.keyframe`) and every newly opened link.
  */
 export class DataPublisher {
@@ -42,7 +43,7 @@ export class DataPublisher {
     }
     const id = this.#nextId();
     const codec = options.codec ?? 'vp8';
-    const keyInterval = options.keyFrameIntervalFrames ?? 60;
+    const keyInterval = keyframeIntervalOf(options) ?? 60;
     let needKey = true;
     let framesSent = 0;
     let stopped = false;

@@ -23,6 +23,11 @@ export interface PublishOptions {
   /** `data` only: target bitrate, in bits per second. Default: 1000000. */
   bitrateBps?: number;
   /** `data` only: a key frame every this many frames. Default: 60. */
+  keyframeIntervalFrames?: number;
+  /**
+   * The earlier spelling of `keyframeIntervalFrames`.
+   * @deprecated Use `keyframeIntervalFrames` (docs/guides/names.md). Kept for one release.
+   */
   keyFrameIntervalFrames?: number;
 }
 

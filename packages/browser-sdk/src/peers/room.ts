@@ -24,7 +24,7 @@ import type { RoomEvents } from './room-events.js';
 import { TrackPublisher } from './track-publisher.js';
 import { WorkQueue } from './work-queue.js';
 
-/** Options of {@link Room.join}. */
+/** Options of {@link Room.open}. */
 export interface RoomOptions {
   /** `ws://` or `wss://` URL of the signaling server's `/ws` endpoint. Required. */
   url: string;
@@ -140,7 +140,7 @@ export class Room {
    * RTCPeerConnection), or a signaling failure (`FW_ERR_SIGNALING_FAILED`, `FW_ERR_UNAUTHORIZED`,
    * `FW_ERR_FORBIDDEN`, `FW_ERR_ROOM_FULL`).
    */
-  static async join(options: RoomOptions): Promise<Room> {
+  static async open(options: RoomOptions): Promise<Room> {
     assertOption(typeof options === 'object', 'options must be an object');
     const Rtc =
       options.RTCPeerConnection ?? (globalThis as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
@@ -162,6 +162,14 @@ export class Room {
     const room = new Room(signaling, options, Rtc);
     room.#start();
     return room;
+  }
+  /**
+   * The same as {@link Room.open}.
+   * @deprecated Use `Room.open()` (one construction verb: `open` for everything that connects; docs/guides/names.md).
+   * Kept for one release.
+   */
+  static join(options: RoomOptions): Promise<Room> {
+    return Room.open(options);
   }
 
   /** This peer's id. */

@@ -9,7 +9,7 @@ import { RoomSource } from '../sources/room-source.js';
 import { encodeRoomIpcJson, type RoomIpcFromWorker, type RoomIpcToWorker } from './room-peer-ipc.js';
 import { IpcMessageReader, encodeIpcFrameHeader, encodeIpcPcmHeader, type IpcFrame } from '../webrtc/webrtc-ipc.js';
 
-/** Options of {@link BridgeRoomPeer.join}. */
+/** Options of {@link BridgeRoomPeer.open}. */
 export interface BridgeRoomPeerOptions {
   /** `ws://` or `wss://` URL of the signaling server's `/ws` endpoint. Required. */
   url: string;
@@ -174,7 +174,7 @@ export class BridgeRoomPeer {
    * `FW_ERR_SIGNALING_FAILED` (it cannot be reached), `FW_ERR_TIMEOUT` (no join within `joinTimeoutMs`) or
    * `FW_ERR_PROCESS_FAILED` (the worker died before it joined).
    */
-  static async join(bridge: BridgeServer, options: BridgeRoomPeerOptions): Promise<BridgeRoomPeer> {
+  static async open(bridge: BridgeServer, options: BridgeRoomPeerOptions): Promise<BridgeRoomPeer> {
     assertOption(
       typeof options.url === 'string' && /^wss?:\/\/./.test(options.url),
       `room url must be a ws:// or wss:// URL; got ${options.url}`,
@@ -241,6 +241,14 @@ export class BridgeRoomPeer {
     bridge.attach(member);
     log.info(`joined room "${options.room}" as ${member.peerId ?? '?'}`, { publish, receive: receive?.id });
     return member;
+  }
+  /**
+   * The same as {@link BridgeRoomPeer.open}.
+   * @deprecated Use `BridgeRoomPeer.open()` (one construction verb: `open` for everything that connects; docs/guides/names.md).
+   * Kept for one release.
+   */
+  static join(bridge: BridgeServer, options: BridgeRoomPeerOptions): Promise<BridgeRoomPeer> {
+    return BridgeRoomPeer.open(bridge, options);
   }
 
   /** The bridge's peer id in the room; `undefined` while the worker restarts (each join has a new id). */

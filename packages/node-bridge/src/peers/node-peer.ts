@@ -55,7 +55,7 @@ export interface WrtcModule {
   };
 }
 
-/** Options of {@link NodePeer.join}: the room's options, with wrtc instead of the browser's platform objects. */
+/** Options of {@link NodePeer.open}: the room's options, with wrtc instead of the browser's platform objects. */
 export interface NodePeerOptions extends Omit<RoomOptions, 'WebSocket' | 'RTCPeerConnection' | 'wrapTrack'> {
   /** The `@roamhq/wrtc` module. Required. */
   wrtc: WrtcModule;
@@ -113,20 +113,28 @@ export class NodePeer {
     });
   }
 
-  /** Joins a room; rejects like `Room.join` (`FW_ERR_SIGNALING_FAILED`, `FW_ERR_UNAUTHORIZED`, …). */
-  static async join(options: NodePeerOptions): Promise<NodePeer> {
+  /** Joins a room; rejects like `Room.open` (`FW_ERR_SIGNALING_FAILED`, `FW_ERR_UNAUTHORIZED`, …). */
+  static async open(options: NodePeerOptions): Promise<NodePeer> {
     assertOption(
       typeof options.wrtc === 'object' && typeof options.wrtc.RTCPeerConnection === 'function',
       'options.wrtc must be the @roamhq/wrtc module',
     );
     const { wrtc, ...rest } = options;
-    const room = await Room.join({
+    const room = await Room.open({
       ...rest,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
       RTCPeerConnection: wrtc.RTCPeerConnection as PeerConnectionConstructor,
       wrapTrack: () => undefined,
     });
     return new NodePeer(room, wrtc);
+  }
+  /**
+   * The same as {@link NodePeer.open}.
+   * @deprecated Use `NodePeer.open()` (one construction verb: `open` for everything that connects; docs/guides/names.md).
+   * Kept for one release.
+   */
+  static join(options: NodePeerOptions): Promise<NodePeer> {
+    return NodePeer.open(options);
   }
 
   /** This peer's id. */

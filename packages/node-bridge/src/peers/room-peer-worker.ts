@@ -81,7 +81,7 @@ async function join(message: Extract<RoomIpcToWorker, { type: 'join' }>): Promis
   });
   const addresses = message.iceAddresses;
   try {
-    peer = await NodePeer.join({
+    peer = await NodePeer.open({
       url: message.url,
       room: message.room,
       token: requestToken,
