@@ -110,7 +110,7 @@ async function join(config: DemoConfig): Promise<void> {
   let room: Room | undefined;
   try {
     const role = publish ? 'publisher' : 'viewer';
-    room = await Room.join({
+    room = await Room.open({
       url: wsUrl(config.signalingUrl),
       room: name,
       // A fresh token on every reconnect.
