@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import { FramewireError, assertOption, createLogger, httpErrorBody, type ErrorCode } from '@framewire/core';
 import {
   HttpFailure,
@@ -36,6 +36,7 @@ import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
 import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
+import { Session, SessionSocket } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
 import { VERSION } from './version.js';
@@ -147,26 +148,6 @@ function bearerToken(request: IncomingMessage): string | undefined {
 }
 
 const log = createLogger('signaling');
-/** Messages queued for a peer whose socket is gone, at most. */
-const AWAY_QUEUE = 64;
-
-interface Session {
-  ws: WebSocket | undefined;
-  ip: string;
-  claims: TokenClaims & { expiresAtMs: number };
-  bucket: TokenBucket;
-  badMessages: number;
-  rateViolations: number;
-  lastMessageMs: number;
-  alive: boolean;
-  /** Set once joined. */
-  peer?: PeerInfo;
-  resumeKey?: string;
-  queue: string[];
-  timers: ReturnType<typeof setTimeout>[];
-  /** Set once the session is gone for good (left, kicked, timed out, replaced elsewhere). */
-  done: boolean;
-}
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -210,7 +191,13 @@ export class SignalingServer {
   readonly #peers = new Map<string, Session>();
   /** Local peer ids per room. */
   readonly #rooms = new Map<string, Set<string>>();
-  readonly #perIp = new Map<string, number>();
+  /** Open sockets per address; the entry also holds the one copy of the address string its sessions share. */
+  readonly #perIp = new Map<string, { ip: string; count: number }>();
+  /** Socket listeners shared by every socket (`this` is the socket): no closures per connection. */
+  readonly #listeners: {
+    message: (this: SessionSocket, data: RawData, isBinary: boolean) => void;
+    close: (this: SessionSocket) => void;
+  };
   readonly #counters: Counters = {
     connectionsAccepted: 0,
     upgradesRejected: {},
@@ -240,8 +227,20 @@ export class SignalingServer {
     this.#options = options;
     this.#limits = limits;
     this.tokens = new TokenAuthority(options.secret);
+    const signaling = this;
+    this.#listeners = {
+      message(data, isBinary) {
+        if (this.session) void signaling.#onMessage(this.session, data, isBinary);
+      },
+      close() {
+        if (this.session) void signaling.#onClose(this.session, this);
+      },
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
+      WebSocket: SessionSocket,
+      // The server's own session set tracks sockets; a second set in ws would cost memory for each.
+      clientTracking: false,
       maxPayload: limits.maxMessageBytes,
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(SIGNALING_SUBPROTOCOL) ? SIGNALING_SUBPROTOCOL : false),
@@ -406,12 +405,14 @@ export class SignalingServer {
         if (session.peer) marks.push(this.#markAway(session));
         session.ws?.close(CLOSE_CODES.serviceRestart, 'server shutting down');
       }
+      const sockets = [...this.#sessions].flatMap((session) => session.ws ?? []);
       await Promise.allSettled(marks);
-      for (const session of this.#peers.values()) for (const timer of session.timers) clearTimeout(timer);
+      for (const session of this.#sessions) session.clearTimer();
+      for (const session of this.#peers.values()) session.clearTimer();
       this.#wss.close();
       // Sockets that do not finish the closing handshake in time are cut.
       const cut = setTimeout(() => {
-        for (const client of this.#wss.clients) client.terminate();
+        for (const ws of sockets) ws.terminate();
       }, 1000);
       cut.unref();
       await closeServer(this.#server);
@@ -481,7 +482,7 @@ export class SignalingServer {
     if (this.#sessions.size >= this.#limits.maxConnections) {
       return refuse(503, 'FW_ERR_RATE_LIMITED', 'capacity', 'the server is full');
     }
-    if ((this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp) {
+    if ((this.#perIp.get(ip)?.count ?? 0) >= this.#limits.maxConnectionsPerIp) {
       return refuse(429, 'FW_ERR_RATE_LIMITED', 'per-ip', 'too many connections from this address');
     }
     if (!subprotocolOffered) {
@@ -536,8 +537,9 @@ export class SignalingServer {
   }
 
   async #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    // A socket error before the upgrade completes must not crash the process.
-    socket.on('error', () => socket.destroy());
+    // A socket error before the upgrade completes must not crash the process. A module-level listener: a closure
+    // here would keep this call's scope (the request, its headers and the token) alive as long as the socket.
+    socket.on('error', destroyOnError);
     const reject = (status: number, code: ErrorCode, reason: string, message: string): void => {
       this.#counters.upgradesRejected[reason] = (this.#counters.upgradesRejected[reason] ?? 0) + 1;
       log.debug(`upgrade refused: ${reason}`, { status, ip: request.socket.remoteAddress });
@@ -571,42 +573,34 @@ export class SignalingServer {
       return;
     }
     const ip = request.socket.remoteAddress ?? 'unknown';
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, claims));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws as SessionSocket, ip, claims));
   }
 
   // ── sockets ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  #accept(ws: WebSocket, ip: string, claims: TokenClaims & { expiresAtMs: number }): void {
+  #accept(ws: SessionSocket, ip: string, claims: TokenClaims & { expiresAtMs: number }): void {
     this.#counters.connectionsAccepted++;
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    const session: Session = {
-      ws,
-      ip,
-      claims,
-      bucket: new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst),
-      badMessages: 0,
-      rateViolations: 0,
-      lastMessageMs: Date.now(),
-      alive: true,
-      queue: [],
-      timers: [],
-      done: false,
-    };
+    let address = this.#perIp.get(ip);
+    if (!address) {
+      address = { ip, count: 0 };
+      this.#perIp.set(ip, address);
+    }
+    address.count++;
+    const bucket = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst);
+    const session = new Session(ws, address.ip, claims, bucket, Date.now());
+    ws.session = session;
     this.#sessions.add(session);
     // ws emits 'error' for oversize messages and protocol violations, then closes: always listen.
-    ws.on('error', (error) => log.debug('socket error', { ip, error: error.message }));
-    ws.on('pong', () => (session.alive = true));
-    ws.on('message', (data: RawData, isBinary: boolean) => void this.#onMessage(session, data, isBinary));
-    ws.on('close', () => void this.#onClose(session, ws));
-    const joinTimer = setTimeout(() => {
+    ws.on('error', onSocketError);
+    ws.on('pong', onSocketPong);
+    ws.on('message', this.#listeners.message);
+    ws.on('close', this.#listeners.close);
+    // The token's expiry is checked by the sweep (every second at most), which needs no timer per peer.
+    session.joinTimer = setTimeout(() => {
+      session.joinTimer = undefined;
       if (!session.peer)
         this.#fail(session, 'FW_ERR_TIMEOUT', `no join within ${this.#limits.joinTimeoutMs} ms`, CLOSE_CODES.timeout);
     }, this.#limits.joinTimeoutMs);
-    const expiryTimer = setTimeout(
-      () => this.#fail(session, 'FW_ERR_UNAUTHORIZED', 'the token expired', CLOSE_CODES.unauthorized),
-      Math.min(Math.max(0, claims.expiresAtMs - Date.now()), 2 ** 31 - 1),
-    );
-    session.timers.push(joinTimer, expiryTimer);
   }
 
   async #onMessage(session: Session, data: RawData, isBinary: boolean): Promise<void> {
@@ -756,7 +750,7 @@ export class SignalingServer {
       // Before subscribing: retiring the old copy must not drop the room subscription the new one needs.
       const old = this.#peers.get(peerId);
       if (old && old !== session) {
-        session.queue = old.queue;
+        session.queue = old.takeQueue();
         this.#retire(old, CLOSE_CODES.replaced, 'resumed on another socket');
       }
     }
@@ -783,6 +777,7 @@ export class SignalingServer {
     }
     session.peer = info;
     session.resumeKey = resumeKey;
+    session.clearTimer();
     this.#peers.set(peerId, session);
     const peers = (await this.#bus.listPeers(room)).map((r) => r.info).filter((p) => p.peerId !== peerId);
     this.#send(session, {
@@ -797,20 +792,18 @@ export class SignalingServer {
       pingIntervalMs: this.#limits.heartbeatIntervalMs,
       resumeGraceMs: this.#limits.resumeGraceMs,
     });
-    for (const queued of session.queue.splice(0)) session.ws.send(queued);
+    for (const queued of session.takeQueue()) session.ws.send(queued);
     if (!resumed) await this.#bus.publish(room, { kind: 'joined', peer: info });
     log.debug('joined', { room, peerId, role: claims.role, resumed });
   }
 
-  async #onClose(session: Session, ws: WebSocket): Promise<void> {
+  async #onClose(session: Session, ws: SessionSocket): Promise<void> {
     this.#sessions.delete(session);
-    const left = (this.#perIp.get(session.ip) ?? 1) - 1;
-    if (left <= 0) this.#perIp.delete(session.ip);
-    else this.#perIp.set(session.ip, left);
+    const address = this.#perIp.get(session.ip);
+    if (address && --address.count <= 0) this.#perIp.delete(session.ip);
     if (session.ws !== ws) return;
     session.ws = undefined;
-    for (const timer of session.timers) clearTimeout(timer);
-    session.timers = [];
+    session.clearTimer();
     if (!session.peer || session.done || this.#closing) return;
     if (this.#limits.resumeGraceMs === 0) await this.#remove(session, 'timeout');
     else await this.#markAway(session);
@@ -844,7 +837,7 @@ export class SignalingServer {
   /** Drops a local session without announcing anything (its id lives on elsewhere). */
   #retire(session: Session, code: number, reason: string): void {
     session.done = true;
-    for (const timer of session.timers) clearTimeout(timer);
+    session.clearTimer();
     if (session.peer && this.#peers.get(session.peer.peerId) === session) {
       this.#peers.delete(session.peer.peerId);
       this.#unsubscribe(session.claims.room, session.peer.peerId);
@@ -862,11 +855,11 @@ export class SignalingServer {
       }
     }
     const idle = this.#limits.idleTimeoutMs;
-    if (idle > 0) {
-      for (const session of this.#sessions) {
-        if (session.peer && now - session.lastMessageMs > idle) {
-          this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
-        }
+    for (const session of this.#sessions) {
+      if (session.claims.expiresAtMs <= now) {
+        this.#fail(session, 'FW_ERR_UNAUTHORIZED', 'the token expired', CLOSE_CODES.unauthorized);
+      } else if (idle > 0 && session.peer && now - session.lastMessageMs > idle) {
+        this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
       }
     }
   }
@@ -967,7 +960,7 @@ export class SignalingServer {
   #deliver(session: Session, message: ServerMessage): void {
     const text = JSON.stringify(message);
     if (session.ws?.readyState === session.ws?.OPEN && session.ws) session.ws.send(text);
-    else if (!session.done && session.queue.length < AWAY_QUEUE) session.queue.push(text);
+    else if (!session.done) session.keep(text);
   }
 
   #send(session: Session, message: ServerMessage): void {
@@ -992,6 +985,21 @@ export class SignalingServer {
       ws?.close(closeCode, code);
     });
   }
+}
+
+/** `error` listener of an accepted socket (ws closes it itself). */
+function onSocketError(this: SessionSocket, error: Error): void {
+  log.debug('socket error', { ip: this.session?.ip, error: error.message });
+}
+
+/** `pong` listener: the socket answered the last protocol ping. */
+function onSocketPong(this: SessionSocket): void {
+  if (this.session) this.session.alive = true;
+}
+
+/** `error` listener of a socket being upgraded: `this` is the socket. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function rawText(data: RawData): string {
