@@ -209,6 +209,7 @@ export class SignalingServer {
   readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closing: Promise<void> | undefined;
+  #sweeping = false;
 
   private constructor(
     server: Server,
@@ -254,7 +255,7 @@ export class SignalingServer {
     });
     this.#heartbeat = setInterval(() => this.#beat(), limits.heartbeatIntervalMs);
     this.#heartbeat.unref();
-    this.#sweeper = setInterval(() => void this.#sweep(), Math.max(100, Math.min(1000, limits.resumeGraceMs / 2)));
+    this.#sweeper = setInterval(() => void this.#sweepOnce(), Math.max(100, Math.min(1000, limits.resumeGraceMs / 2)));
     this.#sweeper.unref();
   }
 
@@ -845,9 +846,28 @@ export class SignalingServer {
     session.ws?.close(code, reason);
   }
 
+  /** Runs {@link SignalingServer.#sweep} unless the last one is still running (a slow Redis under load). */
+  async #sweepOnce(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.#sweep();
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
   async #sweep(): Promise<void> {
     const now = Date.now();
-    for (const room of [...this.#rooms.keys()]) {
+    let rooms = [...this.#rooms.keys()];
+    try {
+      // Rooms where only crashed processes had peers are reaped too: no survivor would sweep them otherwise.
+      const orphaned = (await this.#bus.roomsOfDeadNodes(this.nodeId)).filter((room) => !this.#rooms.has(room));
+      rooms = rooms.concat(orphaned);
+    } catch (error) {
+      log.warn('listing the rooms of crashed processes failed', { error });
+    }
+    for (const room of rooms) {
       try {
         await this.#reap(room, now);
       } catch (error) {
