@@ -1,4 +1,4 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { PeerInfo, TokenClaims } from './protocol.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -8,17 +8,16 @@ export const AWAY_QUEUE = 64;
 /**
  * One client of the signaling server, from its accepted upgrade until it leaves for good. A class rather than an
  * object literal so that every field sits inside the object (at 10,000 peers a process, each byte per peer counts):
- * no timer array, no message queue until one is needed, no closure per socket.
+ * no timer array, no message queue until one is needed, no closure per socket. It is its own message rate limiter
+ * (it extends {@link TokenBucket} rather than holding one: one object less per peer).
  */
-export class Session {
+export class Session extends TokenBucket {
   /** The current socket; undefined while the peer is away (resumable). */
   ws: SessionSocket | undefined;
   /** The client's address (interned: sessions from one address share the string). */
   readonly ip: string;
   /** What the token granted, and when it expires (ms since the epoch). */
   readonly claims: TokenClaims & { expiresAtMs: number };
-  /** The message rate limiter. */
-  readonly bucket: TokenBucket;
   badMessages = 0;
   rateViolations = 0;
   lastMessageMs: number;
@@ -26,7 +25,6 @@ export class Session {
   alive = true;
   /** Set once joined. */
   peer: PeerInfo | undefined = undefined;
-  resumeKey: string | undefined = undefined;
   /** Messages kept while the socket is away; allocated on the first one. */
   queue: string[] | undefined = undefined;
   /** The `join` deadline, cleared once joined (token expiry is checked by the server's sweep instead). */
@@ -38,13 +36,13 @@ export class Session {
     ws: SessionSocket,
     ip: string,
     claims: TokenClaims & { expiresAtMs: number },
-    bucket: TokenBucket,
+    limits: { messagesPerSecond: number; messageBurst: number },
     nowMs: number,
   ) {
+    super(limits.messagesPerSecond, limits.messageBurst);
     this.ws = ws;
     this.ip = ip;
     this.claims = claims;
-    this.bucket = bucket;
     this.lastMessageMs = nowMs;
   }
 
@@ -68,11 +66,46 @@ export class Session {
   }
 }
 
+/** What the server does with a socket's events; one object shared by every socket of a server. */
+export interface SocketHandlers {
+  /** A message arrived. */
+  message(ws: SessionSocket, data: RawData, isBinary: boolean): void;
+  /** The socket closed. */
+  close(ws: SessionSocket): void;
+  /** ws reports a protocol violation or a socket error; it closes the socket itself. */
+  error(ws: SessionSocket, error: Error): void;
+}
+
 /**
- * The server's WebSocket class (`WebSocketServer`'s `WebSocket` option): the socket points to its session, so that
- * one set of listener functions serves every socket instead of a set of closures each.
+ * The server's WebSocket class (`WebSocketServer`'s `WebSocket` option). It hands its own events to the server's
+ * {@link SocketHandlers} instead of registering listeners: an EventEmitter's listener table is a dictionary of a few
+ * hundred bytes, paid once per socket. A `pong` marks the session alive. Other events go to `EventEmitter` as usual.
  */
 export class SessionSocket extends WebSocket {
   /** The session this socket belongs to, set when it is accepted. */
   session: Session | undefined = undefined;
+  /** Set when it is accepted. */
+  handlers: SocketHandlers | undefined = undefined;
+
+  /** Dispatches `message`, `close`, `error` and `pong` to the handlers once accepted. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const handlers = this.handlers;
+    if (handlers === undefined) return event === 'error' || super.emit(event, ...args);
+    switch (event) {
+      case 'message':
+        handlers.message(this, args[0] as RawData, args[1] as boolean);
+        return true;
+      case 'close':
+        handlers.close(this);
+        return true;
+      case 'error':
+        handlers.error(this, args[0] as Error);
+        return true;
+      case 'pong':
+        if (this.session) this.session.alive = true;
+        return true;
+      default:
+        return super.emit(event, ...args);
+    }
+  }
 }

@@ -36,8 +36,7 @@ import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
 import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
-import { Session, SessionSocket } from './session.js';
-import { TokenBucket } from './token-bucket.js';
+import { Session, SessionSocket, type SocketHandlers } from './session.js';
 import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
 import { VERSION } from './version.js';
 
@@ -193,11 +192,8 @@ export class SignalingServer {
   readonly #rooms = new Map<string, Set<string>>();
   /** Open sockets per address; the entry also holds the one copy of the address string its sessions share. */
   readonly #perIp = new Map<string, { ip: string; count: number }>();
-  /** Socket listeners shared by every socket (`this` is the socket): no closures per connection. */
-  readonly #listeners: {
-    message: (this: SessionSocket, data: RawData, isBinary: boolean) => void;
-    close: (this: SessionSocket) => void;
-  };
+  /** What every socket does with its events: one object for all, no closures or listeners per connection. */
+  readonly #handlers: SocketHandlers;
   readonly #counters: Counters = {
     connectionsAccepted: 0,
     upgradesRejected: {},
@@ -228,14 +224,14 @@ export class SignalingServer {
     this.#options = options;
     this.#limits = limits;
     this.tokens = new TokenAuthority(options.secret);
-    const signaling = this;
-    this.#listeners = {
-      message(data, isBinary) {
-        if (this.session) void signaling.#onMessage(this.session, data, isBinary);
+    this.#handlers = {
+      message: (ws, data, isBinary) => {
+        if (ws.session) void this.#onMessage(ws.session, data, isBinary);
       },
-      close() {
-        if (this.session) void signaling.#onClose(this.session, this);
+      close: (ws) => {
+        if (ws.session) void this.#onClose(ws.session, ws);
       },
+      error: (ws, error) => log.debug('socket error', { ip: ws.session?.ip, error: error.message }),
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -574,7 +570,14 @@ export class SignalingServer {
       return;
     }
     const ip = request.socket.remoteAddress ?? 'unknown';
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws as SessionSocket, ip, claims));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      // ws listens for socket errors from now on. Node caches the peer's address in an object on the socket the
+      // first time it is read; the session keeps the address string, so the cache would only cost memory per peer.
+      socket.off('error', destroyOnError);
+      // (Assigned, not deleted: a delete would turn the socket into a slower, bigger dictionary-mode object.)
+      (socket as { _peername?: unknown })._peername = undefined;
+      this.#accept(ws as SessionSocket, ip, claims);
+    });
   }
 
   // ── sockets ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -587,15 +590,11 @@ export class SignalingServer {
       this.#perIp.set(ip, address);
     }
     address.count++;
-    const bucket = new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst);
-    const session = new Session(ws, address.ip, claims, bucket, Date.now());
+    const session = new Session(ws, address.ip, claims, this.#limits, Date.now());
     ws.session = session;
+    // From here the socket hands its events (message, close, error, pong) to these handlers.
+    ws.handlers = this.#handlers;
     this.#sessions.add(session);
-    // ws emits 'error' for oversize messages and protocol violations, then closes: always listen.
-    ws.on('error', onSocketError);
-    ws.on('pong', onSocketPong);
-    ws.on('message', this.#listeners.message);
-    ws.on('close', this.#listeners.close);
     // The token's expiry is checked by the sweep (every second at most), which needs no timer per peer.
     session.joinTimer = setTimeout(() => {
       session.joinTimer = undefined;
@@ -608,7 +607,7 @@ export class SignalingServer {
     if (session.ws === undefined || session.done) return;
     this.#counters.messagesReceived++;
     session.lastMessageMs = Date.now();
-    if (!session.bucket.take()) {
+    if (!session.take()) {
       session.rateViolations++;
       if (session.rateViolations > this.#limits.maxRateViolations) {
         this.#fail(session, 'FW_ERR_RATE_LIMITED', 'too many messages', CLOSE_CODES.rateLimited);
@@ -712,7 +711,7 @@ export class SignalingServer {
             ? { type: 'signal', from: peer.peerId, payload: message.payload }
             : { type: 'relay', from: peer.peerId, data: message.data };
         this.#counters.messagesRelayed++;
-        if (local?.claims.room === room) this.#deliver(local, out);
+        if (local?.claims.room === room) this.#deliver(local, JSON.stringify(out));
         else await this.#bus.publish(room, { kind: 'deliver', to: message.to, message: out });
         return;
       }
@@ -777,7 +776,6 @@ export class SignalingServer {
       await this.#bus.publish(room, { kind: 'takeover', peerId, node: this.nodeId });
     }
     session.peer = info;
-    session.resumeKey = resumeKey;
     session.clearTimer();
     this.#peers.set(peerId, session);
     const peers = (await this.#bus.listPeers(room)).map((r) => r.info).filter((p) => p.peerId !== peerId);
@@ -813,13 +811,11 @@ export class SignalingServer {
   /** Keeps a vanished peer's id for `resumeGraceMs`; the sweeper removes it after that. */
   async #markAway(session: Session): Promise<void> {
     const peer = session.peer;
-    if (!peer || !session.resumeKey) return;
-    await this.#bus.updatePeer(session.claims.room, {
-      info: peer,
-      node: this.nodeId,
-      resumeKeyHash: sha256(session.resumeKey),
-      awayUntilMs: Date.now() + this.#limits.resumeGraceMs,
-    });
+    if (!peer) return;
+    // The record holds the resume key's hash: the session does not keep a copy of the key.
+    const record = await this.#bus.getPeer(session.claims.room, peer.peerId);
+    if (record?.node !== this.nodeId) return;
+    await this.#bus.updatePeer(session.claims.room, { ...record, awayUntilMs: Date.now() + this.#limits.resumeGraceMs });
   }
 
   /** Removes a session's peer from its room for good and tells the room. */
@@ -943,9 +939,11 @@ export class SignalingServer {
             ? { type: 'peer-joined', peer: event.peer }
             : { type: 'peer-left', peerId: event.peerId, reason: event.reason };
         const subject = event.kind === 'joined' ? event.peer.peerId : event.peerId;
+        // Serialized once for the whole room.
+        const text = JSON.stringify(message);
         for (const peerId of members) {
           const session = this.#peers.get(peerId);
-          if (peerId !== subject && session) this.#deliver(session, message);
+          if (peerId !== subject && session) this.#deliver(session, text);
         }
         if (event.kind === 'left') {
           const gone = this.#peers.get(event.peerId);
@@ -955,7 +953,7 @@ export class SignalingServer {
       }
       case 'deliver': {
         const session = this.#peers.get(event.to);
-        if (session?.claims.room === room) this.#deliver(session, event.message);
+        if (session?.claims.room === room) this.#deliver(session, JSON.stringify(event.message));
         return;
       }
       case 'kick': {
@@ -976,9 +974,8 @@ export class SignalingServer {
 
   // ── sending ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Sends to a joined peer, or queues while its socket is away. */
-  #deliver(session: Session, message: ServerMessage): void {
-    const text = JSON.stringify(message);
+  /** Sends a serialized message to a joined peer, or queues it while its socket is away. */
+  #deliver(session: Session, text: string): void {
     if (session.ws?.readyState === session.ws?.OPEN && session.ws) session.ws.send(text);
     else if (!session.done) session.keep(text);
   }
@@ -1005,16 +1002,6 @@ export class SignalingServer {
       ws?.close(closeCode, code);
     });
   }
-}
-
-/** `error` listener of an accepted socket (ws closes it itself). */
-function onSocketError(this: SessionSocket, error: Error): void {
-  log.debug('socket error', { ip: this.session?.ip, error: error.message });
-}
-
-/** `pong` listener: the socket answered the last protocol ping. */
-function onSocketPong(this: SessionSocket): void {
-  if (this.session) this.session.alive = true;
 }
 
 /** `error` listener of a socket being upgraded: `this` is the socket. */

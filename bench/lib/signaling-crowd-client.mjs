@@ -1,0 +1,94 @@
+// One client process of the signaling crowd benches (bench/lib/signaling-crowd.mjs): opens `count` WebSockets to
+// one server, 100 at a time, and keeps them open. Config as JSON in argv[2]:
+//   { kind: 'framewire' | 'peerjs', port, count, first, rooms, secret, server }
+// framewire clients carry a token, join room `room-<i % rooms>` with meta { server } and count `relay` messages;
+// PeerJS clients connect with an id and wait for OPEN. Prints `joined <start ms> <end ms>` (epoch) once all are in; then each stdin line
+// `relay` makes every framewire client relay one message to a room mate of another server, and prints
+// `relayed <sent> <received>` once the messages it expects arrived (or 60 s passed).
+import { createInterface } from 'node:readline';
+import { WebSocket } from 'ws';
+import { TokenAuthority } from '../../packages/signaling/dist/index.js';
+
+const config = JSON.parse(process.argv[2]);
+const authority = config.kind === 'framewire' ? new TokenAuthority(config.secret) : undefined;
+const clients = [];
+let received = 0;
+
+// Tokens are minted before the clock starts: minting is the token issuer's work, not the server's.
+const tokens = [];
+if (authority) {
+  for (let j = 0; j < config.count; j++) {
+    const i = config.first + j;
+    tokens.push(await authority.issue({ room: `room-${i % config.rooms}`, role: 'publisher', sub: `user-${i}` }));
+  }
+}
+
+async function openFramewire(i) {
+  const room = `room-${i % config.rooms}`;
+  const token = tokens[i - config.first];
+  const ws = new WebSocket(`ws://127.0.0.1:${config.port}/ws`, ['framewire.v1', `framewire-token.${token}`], {
+    perMessageDeflate: false,
+  });
+  const client = { ws, welcome: undefined };
+  await new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('open', () => {
+      const join = { type: 'join', room };
+      // Only the cross-process bench needs to know where a peer sits.
+      if (config.server !== undefined) join.meta = { server: config.server };
+      ws.send(JSON.stringify(join));
+    });
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'welcome') {
+        client.welcome = message;
+        resolve();
+      } else if (message.type === 'relay') received++;
+      else if (message.type === 'error' && message.fatal) reject(new Error(message.message));
+    });
+  });
+  return client;
+}
+
+async function openPeerjs(i) {
+  const id = `peer-${config.first + i}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${config.port}/peerjs?key=peerjs&id=${id}&token=t${i}`, {
+    perMessageDeflate: false,
+  });
+  await new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      if (JSON.parse(String(data)).type === 'OPEN') resolve();
+    });
+  });
+  return { ws };
+}
+
+const open = config.kind === 'framewire' ? openFramewire : openPeerjs;
+const startedAtMs = Date.now();
+for (let i = 0; i < config.count; i += 100) {
+  const batch = [];
+  for (let j = i; j < Math.min(config.count, i + 100); j++) batch.push(open(config.first + j));
+  clients.push(...(await Promise.all(batch)));
+}
+console.log(`joined ${startedAtMs} ${Date.now()}`);
+
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line.trim() !== 'relay') return;
+  const before = received;
+  let sent = 0;
+  for (const client of clients) {
+    const mate = client.welcome?.peers.find((p) => p.meta?.server !== config.server);
+    if (!mate) continue;
+    client.ws.send(JSON.stringify({ type: 'relay', to: mate.peerId, data: 'x' }));
+    sent++;
+  }
+  // What this process receives depends on the other processes' sends: report what arrived by a quiet second.
+  let last = -1;
+  while (received !== last) {
+    last = received;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log(`relayed ${sent} ${received - before}`);
+});
+process.stdin.on('end', () => process.exit(0));
