@@ -1,10 +1,10 @@
 // One client process of the signaling crowd benches (bench/lib/signaling-crowd.mjs): opens `count` WebSockets to
-// one server, 100 at a time, and keeps them open. Config as JSON in argv[2]:
-//   { kind: 'framewire' | 'peerjs', port, count, first, rooms, secret, server }
+// one server, `batch` at a time, and keeps them open. Config as JSON in argv[2]:
+//   { kind: 'framewire' | 'peerjs', port, count, first, rooms, secret, server?, batch? (default 100) }
 // framewire clients carry a token, join room `room-<i % rooms>` with meta { server } and count `relay` messages;
 // PeerJS clients connect with an id and wait for OPEN. Prints `joined <start ms> <end ms>` (epoch) once all are in; then each stdin line
 // `relay` makes every framewire client relay one message to a room mate of another server, and prints
-// `relayed <sent> <received>` once the messages it expects arrived (or 60 s passed).
+// `relayed <sent> <received>` once a second passes without a new relay arriving.
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { TokenAuthority } from '../../packages/signaling/dist/index.js';
@@ -66,9 +66,10 @@ async function openPeerjs(i) {
 
 const open = config.kind === 'framewire' ? openFramewire : openPeerjs;
 const startedAtMs = Date.now();
-for (let i = 0; i < config.count; i += 100) {
+const batchSize = config.batch ?? 100;
+for (let i = 0; i < config.count; i += batchSize) {
   const batch = [];
-  for (let j = i; j < Math.min(config.count, i + 100); j++) batch.push(open(config.first + j));
+  for (let j = i; j < Math.min(config.count, i + batchSize); j++) batch.push(open(config.first + j));
   clients.push(...(await Promise.all(batch)));
 }
 console.log(`joined ${startedAtMs} ${Date.now()}`);

@@ -82,7 +82,16 @@ export async function startRedis() {
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const child = spawn('/usr/bin/redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
   let output = '';
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {

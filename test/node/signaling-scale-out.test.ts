@@ -111,7 +111,11 @@ describe('signaling across three processes over Redis', () => {
     }
     await waitUntil(async () => (await members('lonely')).length === 0, 'the lonely room to empty', 60_000);
     // The dead process is forgotten once none of its peers is left.
-    await waitUntil(async () => (await keys.scard('framewire:nodes')) === 2, 'the dead process to be forgotten', 60_000);
+    await waitUntil(
+      async () => (await keys.scard('framewire:nodes')) === 2,
+      'the dead process to be forgotten',
+      60_000,
+    );
   });
 
   it('a process started again in its place takes peers that meet and relay with the survivors', async () => {
