@@ -4,7 +4,7 @@ import type { RoomBus } from './bus/room-bus.js';
 import type { SignalingTlsOptions } from './tls-files.js';
 import type { TurnRestOptions } from './turn-credentials.js';
 
-/** Options of {@link SignalingServer.start}. Every limit has a safe default. */
+/** Options of `SignalingServer.start`. Every limit has a safe default. */
 export interface SignalingServerOptions {
   /** Interface to bind. Default: `127.0.0.1`. */
   host?: string;

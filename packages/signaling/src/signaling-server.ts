@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketServer, type RawData, type Server as WsServer } from 'ws';
 import { FramewireError, assertOption, createLogger, httpErrorBody, type ErrorCode } from '@framewire/core';
 import {
   HttpFailure,
@@ -34,11 +34,11 @@ import {
 import { MemoryRoomBus } from './bus/memory-room-bus.js';
 import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
-import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
+import { assertTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { Session, SessionSocket, type SocketHandlers } from './session.js';
 import { resolveLimits, type Limits, type SignalingServerOptions } from './signaling-options.js';
-import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
+import { turnRestCredentials } from './turn-credentials.js';
 import { VERSION } from './version.js';
 
 /** The token of an `Authorization: Bearer …` header. */
@@ -80,7 +80,7 @@ export class SignalingServer {
   /** A random id of this process on the bus. */
   readonly nodeId = randomUUID();
   readonly #server: Server;
-  readonly #wss: WebSocketServer;
+  readonly #wss: WsServer<typeof SessionSocket>;
   readonly #bus: RoomBus;
   readonly #ownsBus: boolean;
   readonly #limits: Limits;
@@ -467,7 +467,7 @@ export class SignalingServer {
       socket.off('error', destroyOnError);
       // (Assigned, not deleted: a delete would turn the socket into a slower, bigger dictionary-mode object.)
       (socket as { _peername?: unknown })._peername = undefined;
-      this.#accept(ws as SessionSocket, ip, claims);
+      this.#accept(ws, ip, claims);
     });
   }
 

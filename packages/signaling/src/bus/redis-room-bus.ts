@@ -35,8 +35,8 @@ export interface RedisRoomBusOptions {
 
 /**
  * A {@link RoomBus} shared by several signaling processes through Redis: each room is a hash of its members
- * (`<prefix>room:<room>`), and its events travel on the pub/sub channel of the same name. Process liveness (leases)
- * and the rooms of each process live in {@link RedisNodeLeases}.
+ * (`<prefix>room:<room>`), and its events travel on the pub/sub channel of the same name. Each process also holds a
+ * lease (`<prefix>node:<id>`) and the list of its rooms, so that the others clean up after it when it crashes.
  */
 export class RedisRoomBus implements RoomBus {
   readonly #command: Redis;
