@@ -123,13 +123,15 @@ export async function crowd(groups) {
       const lines = createInterface({ input: child.stdout });
       const next = (prefix) =>
         new Promise((resolve, reject) => {
+          const onExit = (code) => reject(new Error(`a client process exited with ${code}`));
           const onLine = (line) => {
             if (!line.startsWith(prefix)) return;
             lines.off('line', onLine);
+            child.off('exit', onExit);
             resolve(line.split(' ').slice(1).map(Number));
           };
           lines.on('line', onLine);
-          child.once('exit', (code) => reject(new Error(`a client process exited with ${code}`)));
+          child.once('exit', onExit);
         });
       const [startMs, endMs] = await next('joined');
       return { child, next, startMs, endMs };
@@ -139,14 +141,24 @@ export async function crowd(groups) {
   const joinMs = Math.max(...clients.map((c) => c.endMs)) - Math.min(...clients.map((c) => c.startMs));
   return {
     joinMs,
+    /** Every client relays once; resolves with [sent, delivered] once all arrived or 120 s passed. */
     relay: async () => {
-      const counts = await Promise.all(
-        clients.map((c) => {
-          c.child.stdin.write('relay\n');
-          return c.next('relayed');
-        }),
-      );
-      return counts.reduce(([s, r], [sent, received]) => [s + sent, r + received], [0, 0]);
+      const ask = (command, prefix) =>
+        Promise.all(
+          clients.map((c) => {
+            const answer = c.next(prefix);
+            c.child.stdin.write(`${command}\n`);
+            return answer;
+          }),
+        ).then((answers) => answers.reduce((sum, [n]) => sum + n, 0));
+      const sent = await ask('relay', 'sent');
+      const deadline = Date.now() + 120_000;
+      let delivered = await ask('count', 'received');
+      while (delivered < sent && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        delivered = await ask('count', 'received');
+      }
+      return [sent, delivered];
     },
     stop: async () => {
       for (const c of clients) c.child.kill('SIGKILL');

@@ -80,9 +80,9 @@ describe('signaling across three processes over Redis', () => {
         from.send({ type: 'relay', to: to.welcome.peerId, data: `from ${from.welcome.peerId}` });
       });
       for (const [i, to] of inRoom.entries()) {
-        const from = inRoom[(i - 1 + inRoom.length) % inRoom.length]!;
-        const relay = await to.next('relay', (m) => m.from === from.welcome.peerId);
-        assert.equal(relay.data, `from ${from.welcome.peerId}`);
+        const fromId: string = inRoom[(i - 1 + inRoom.length) % inRoom.length]!.welcome.peerId;
+        const relay = await to.next('relay', (m) => m.from === fromId);
+        assert.equal(relay.data, `from ${fromId}`);
       }
     }
   });
