@@ -43,6 +43,7 @@ async function openFramewire(i) {
       const message = JSON.parse(String(data));
       if (message.type === 'welcome') {
         client.welcome = message;
+        keepAlive(client);
         resolve();
       } else if (message.type === 'relay') received++;
       else if (message.type === 'error' && message.fatal) reject(new Error(message.message));
@@ -74,6 +75,15 @@ for (let i = 0; i < config.count; i += batchSize) {
   clients.push(...(await Promise.all(batch)));
 }
 console.log(`joined ${startedAtMs} ${Date.now()}`);
+
+// Like the SDK, framewire clients ping at the interval the welcome gives (15 s): the server closes a joined socket
+// that stays silent for a minute, and a crowd takes longer than that to gather. Started as each welcome arrives.
+function keepAlive(client) {
+  const timer = setInterval(() => {
+    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify({ type: 'ping', id: 1 }));
+  }, client.welcome.pingIntervalMs);
+  timer.unref();
+}
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'count') {
