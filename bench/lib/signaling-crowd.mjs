@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { SECRET } from './signaling-harness.mjs';
+import { SECRET, signalingArgs, startChild } from './signaling-harness.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const GC = new URL('./gc-on-signal.cjs', import.meta.url).pathname;
@@ -19,54 +19,22 @@ PeerServer({ port: 0, host: '127.0.0.1', path: '/', concurrent_limit: 1000000 },
   console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-/** Spawns a Node server and resolves once it prints its port; `rss()` collects garbage, then reads VmRSS. */
+/** Spawns a Node server that collects garbage on SIGUSR2; `rss()` collects garbage, then reads VmRSS. */
 async function startServer(args) {
-  const child = spawn(process.execPath, ['--expose-gc', '--require', GC, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
+  const server = await startChild(['--expose-gc', '--require', GC, ...args], ROOT);
   return {
-    port,
-    child,
+    ...server,
     rss: async () => {
-      child.kill('SIGUSR2');
+      server.child.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 1000));
-      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) * 1024;
-    },
-    stop: async () => {
-      child.kill('SIGKILL');
-      await once(child, 'exit').catch(() => undefined);
+      return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))[1]) * 1024;
     },
   };
 }
 
 /** framewire-signaling (the CLI) with limits that let one address open the whole crowd. */
 export function startFramewire(extra = []) {
-  return startServer(
-    [
-      'packages/signaling/bin/framewire-signaling.js',
-      '--port',
-      '0',
-      '--secret',
-      SECRET,
-      '--max-connections-per-ip',
-      '100000',
-      '--log-level',
-      'info',
-      ...extra,
-    ].map(String),
-  );
+  return startServer(signalingArgs(extra));
 }
 
 /** The PeerJS server, no authentication (it has none). */
