@@ -134,4 +134,17 @@ describe('signaling across three processes over Redis', () => {
       assert.equal((await partner.next('relay', (m) => m.from === peer.welcome.peerId)).data, 'thanks');
     }
   });
+
+  it("a room a process no longer serves leaves that process's room index", async () => {
+    const indexed = async (room: string): Promise<boolean> => {
+      const keysOfIndexes = await keys.keys('framewire:node-rooms:*');
+      const held = await Promise.all(keysOfIndexes.map((key) => keys.sismember(key, room)));
+      return held.includes(1);
+    };
+    const passing = await join(0, 'passing');
+    assert.ok(await indexed('passing'));
+    passing.send({ type: 'leave' });
+    await passing.closed;
+    await waitUntil(async () => !(await indexed('passing')), 'the room to leave the index', 60_000);
+  });
 });

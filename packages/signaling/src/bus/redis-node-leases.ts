@@ -76,6 +76,20 @@ export class RedisNodeLeases {
     await this.#redis.sadd(this.#roomsKey(node), room);
   }
 
+  /**
+   * Notes that the local nodes have no members left in `room` (the process stopped following it), so that the index
+   * of a long-running process does not keep every room it ever served.
+   */
+  async forgetRoom(room: string): Promise<void> {
+    // Every SREM is sent before this returns to the event loop: a join that follows sends its SADD after them on the
+    // same connection, so Redis never ends up without a room that has members.
+    const removals: Promise<unknown>[] = [];
+    for (const [node, rooms] of this.#indexed) {
+      if (rooms.delete(room)) removals.push(this.#redis.srem(this.#roomsKey(node), room));
+    }
+    await Promise.all(removals);
+  }
+
   /** The nodes among `nodes` whose lease is gone. */
   async dead(nodes: string[]): Promise<Set<string>> {
     if (nodes.length === 0) return new Set();

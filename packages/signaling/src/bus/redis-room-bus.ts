@@ -180,7 +180,11 @@ export class RedisRoomBus implements RoomBus {
 
   /** @inheritdoc */
   async unsubscribe(room: string): Promise<void> {
+    // The server unsubscribes once none of its peers is left in the room: the room leaves its index (first, so that
+    // a join arriving meanwhile indexes it again after this).
+    const forgetting = this.#leases.forgetRoom(room);
     await this.#subscriber.unsubscribe(this.#key(room));
+    await forgetting;
   }
 
   /** @inheritdoc */
