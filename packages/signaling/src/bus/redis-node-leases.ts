@@ -9,7 +9,7 @@ const log = createLogger('signaling:redis');
  * - `<prefix>node:<id>`: a lease each process renews every third of its TTL (`SET … PX ttl`); it expires on its own
  *   when the process dies without shutting down (SIGKILL, power loss).
  * - `<prefix>nodes`: every process that registered and still has members somewhere.
- * - `<prefix>node-rooms:<id>`: the rooms where process `<id>` added members.
+ * - `<prefix>node-rooms:<id>`: the rooms where process `<id>` has members (it forgets a room its last peer left).
  *
  * A survivor asks {@link RedisNodeLeases.roomsOfDeadNodes} on its sweep and reaps those rooms, so the dead process's
  * peers leave every room within the TTL, the resume grace and a sweep period, even rooms no survivor has peers in.
