@@ -28,7 +28,8 @@ wss.on('connection', (ws) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-async function startChild(args, cwd) {
+/** Spawns `node <args>` in `cwd` and resolves once it prints its port, with `child` and `stop()` (SIGKILL). */
+export async function startChild(args, cwd) {
   const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const port = await new Promise((resolve, reject) => {
@@ -43,6 +44,7 @@ async function startChild(args, cwd) {
   });
   return {
     port,
+    child,
     stop: async () => {
       child.kill('SIGKILL');
       await once(child, 'exit').catch(() => undefined);
@@ -50,27 +52,29 @@ async function startChild(args, cwd) {
   };
 }
 
+/** The CLI and its arguments: limits high enough to measure throughput, then `extra`. */
+export function signalingArgs(extra = []) {
+  return [
+    'packages/signaling/bin/framewire-signaling.js',
+    '--port',
+    '0',
+    '--secret',
+    SECRET,
+    '--messages-per-second',
+    '1000000',
+    '--max-peers-per-room',
+    '1000',
+    '--max-connections-per-ip',
+    '100000',
+    '--log-level',
+    'info',
+    ...extra,
+  ].map(String);
+}
+
 /** Starts framewire-signaling with limits high enough to measure throughput. */
 export function startSignaling(extra = []) {
-  return startChild(
-    [
-      'packages/signaling/bin/framewire-signaling.js',
-      '--port',
-      '0',
-      '--secret',
-      SECRET,
-      '--messages-per-second',
-      '1000000',
-      '--max-peers-per-room',
-      '1000',
-      '--max-connections-per-ip',
-      '100000',
-      '--log-level',
-      'info',
-      ...extra,
-    ].map(String),
-    new URL('../..', import.meta.url).pathname,
-  ).then((s) => ({
+  return startChild(signalingArgs(extra), new URL('../..', import.meta.url).pathname).then((s) => ({
     ...s,
     rss: async () =>
       Number(

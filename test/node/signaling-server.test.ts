@@ -254,6 +254,17 @@ describe('signaling server', () => {
     }
   });
 
+  it('closes a joined socket whose token expires during the session (4001)', async () => {
+    const t = await server.tokens.issue({ room: 'expiring', role: 'viewer', ttlS: 4 });
+    const peer = await RawClient.join(url, t, 'expiring');
+    assert.equal((await peer.closed).code, 4001);
+    const error = peer.messages.find((m) => m.type === 'error');
+    assert.deepEqual(
+      [error?.type === 'error' && error.code, error?.type === 'error' && error.message],
+      ['FW_ERR_UNAUTHORIZED', 'the token expired'],
+    );
+  });
+
   it('a graceful shutdown tells peers to reconnect and closes them with 1012', async () => {
     const temporary = await SignalingServer.start({ port: 0, secret: SECRET, reconnectAfterMs: 250 });
     const t = await temporary.tokens.issue({ room: 'x', role: 'viewer' });

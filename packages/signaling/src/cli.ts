@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { FramewireError, createLogger } from '@framewire/core';
 import { applyCliLogLevel, runCli } from '@framewire/core/node';
 import { PEER_ROLES, type IceServer, type PeerRole } from './protocol.js';
-import { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
+import type { SignalingServerOptions } from './signaling-options.js';
+import { SignalingServer } from './signaling-server.js';
 import { readTlsFiles } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { VERSION } from './version.js';
@@ -31,6 +32,7 @@ Options:
   --messages-per-second <n>    per connection, default 50 (burst twice that)
   --max-connections-per-ip <n> default 100
   --resume-grace-ms <n>        how long a vanished peer's id can be resumed (default 15000)
+  --join-timeout-ms <n>        a socket must join within this time (default 10000)
   --node-ttl-ms <n>            with --redis: a process silent this long counts as crashed, its peers are
                                removed after the resume grace (default 15000)
   --dev-tokens                 serve POST /dev/token (anyone who reaches the server gets tokens: development only)
@@ -60,6 +62,7 @@ const options = {
   'dev-tokens': { type: 'boolean' },
   'resume-grace-ms': { type: 'string' },
   'node-ttl-ms': { type: 'string' },
+  'join-timeout-ms': { type: 'string' },
   'max-connections-per-ip': { type: 'string' },
   room: { type: 'string' },
   role: { type: 'string' },
@@ -149,6 +152,8 @@ await runCli('framewire-signaling', async () => {
   if (resumeGraceMs !== undefined) config.resumeGraceMs = resumeGraceMs;
   const nodeTtlMs = integer('node-ttl-ms', values['node-ttl-ms']);
   if (nodeTtlMs !== undefined) config.nodeTtlMs = nodeTtlMs;
+  const joinTimeoutMs = integer('join-timeout-ms', values['join-timeout-ms']);
+  if (joinTimeoutMs !== undefined) config.joinTimeoutMs = joinTimeoutMs;
   const server = await SignalingServer.start(config);
   if (!secret) {
     createLogger('framewire-signaling').warn(

@@ -2,7 +2,8 @@
  * framewire's signaling server: introduces peers (rooms, tokens, ICE/TURN credentials, scale-out over Redis).
  * @packageDocumentation
  */
-export { SignalingServer, type SignalingServerOptions } from './signaling-server.js';
+export { SignalingServer } from './signaling-server.js';
+export type { SignalingServerOptions } from './signaling-options.js';
 export { TokenAuthority, MIN_SECRET_LENGTH, MAX_TOKEN_TTL_S } from './token-authority.js';
 export { assertTlsOptions, readTlsFiles, type SignalingTlsOptions } from './tls-files.js';
 export { TokenBucket } from './token-bucket.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type Server as WsServer } from 'ws';
 import { FramewireError, assertOption, createLogger, httpErrorBody, type ErrorCode } from '@framewire/core';
 import {
   HttpFailure,
@@ -34,111 +34,12 @@ import {
 import { MemoryRoomBus } from './bus/memory-room-bus.js';
 import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
-import { assertTlsOptions, type SignalingTlsOptions } from './tls-files.js';
+import { assertTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
-import { TokenBucket } from './token-bucket.js';
-import { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
+import { Session, SessionSocket, type SocketHandlers } from './session.js';
+import { resolveLimits, type Limits, type SignalingServerOptions } from './signaling-options.js';
+import { turnRestCredentials } from './turn-credentials.js';
 import { VERSION } from './version.js';
-
-/** Options of {@link SignalingServer.start}. Every limit has a safe default. */
-export interface SignalingServerOptions {
-  /** Interface to bind. Default: `127.0.0.1`. */
-  host?: string;
-  /** TCP port; 0 picks a free one. Default: 8443. */
-  port?: number;
-  /** HMAC secret that signs tokens (≥ 16 characters). Required. */
-  secret: string;
-  /**
-   * Certificate and key (PEM): the server then speaks https and wss on its port (every endpoint). Files are read
-   * with `readTlsFiles`. Default: none, plain http and ws (put a TLS proxy in front in production).
-   */
-  tls?: SignalingTlsOptions;
-  /**
-   * Origins allowed to open the WebSocket from a browser (`https://app.example`). A request without an `Origin`
-   * header (a Node client) is not checked. Default: `[]`, every origin refused, which keeps browsers out until
-   * configured; `['*']` allows any origin (development only).
-   */
-  allowedOrigins?: string[];
-  /** STUN/TURN servers handed to every client as they are. Default: `[]`. */
-  iceServers?: IceServer[];
-  /** Time-limited TURN credentials (coturn `use-auth-secret`) minted for each client. Default: none. */
-  turn?: TurnRestOptions;
-  /** `redis://…` URL to share rooms with other processes; in memory when absent. Default: none. */
-  redisUrl?: string;
-  /** A ready bus (tests, custom transports); wins over `redisUrl`. The server does not close it. */
-  bus?: RoomBus;
-  /** Largest WebSocket message accepted, in bytes; bigger ones close the socket (1009). Default: 65536. */
-  maxMessageBytes?: number;
-  /** Sustained messages a second per connection. Default: 50. */
-  messagesPerSecond?: number;
-  /** Burst of messages per connection. Default: 100. */
-  messageBurst?: number;
-  /** Messages dropped for rate before the socket is closed (4029). Default: 50. */
-  maxRateViolations?: number;
-  /** Malformed messages before the socket is closed (4000). Default: 5. */
-  maxBadMessages?: number;
-  /** Peers in one room, across processes. Default: 50. */
-  maxPeersPerRoom?: number;
-  /** Open WebSockets on this process. Default: 10000. */
-  maxConnections?: number;
-  /** Open WebSockets from one IP address. Default: 100. */
-  maxConnectionsPerIp?: number;
-  /** Protocol ping interval; a socket that misses one pong is terminated. Default: 15000 ms. */
-  heartbeatIntervalMs?: number;
-  /** A joined socket that sends nothing for this long is closed (4008). 0 disables. Default: 60000 ms. */
-  idleTimeoutMs?: number;
-  /** A socket must `join` within this time. Default: 10000 ms. */
-  joinTimeoutMs?: number;
-  /** How long a vanished peer's id can be resumed. Default: 15000 ms. */
-  resumeGraceMs?: number;
-  /**
-   * With Redis: this process renews a liveness key every third of this time; when it stops (the process crashed),
-   * the other processes find its peers within this time, keep them resumable for `resumeGraceMs`, then announce
-   * that they left and free their places in the rooms. Default: 15000 ms.
-   */
-  nodeTtlMs?: number;
-  /** Serve `POST /dev/token` (mints tokens for anyone who can reach the server: development only). Default: false. */
-  devTokens?: boolean;
-  /** Delay announced to peers in `shutdown` before they reconnect, in ms. Default: 500. */
-  reconnectAfterMs?: number;
-}
-
-type Limits = Required<
-  Pick<
-    SignalingServerOptions,
-    | 'maxMessageBytes'
-    | 'messagesPerSecond'
-    | 'messageBurst'
-    | 'maxRateViolations'
-    | 'maxBadMessages'
-    | 'maxPeersPerRoom'
-    | 'maxConnections'
-    | 'maxConnectionsPerIp'
-    | 'heartbeatIntervalMs'
-    | 'idleTimeoutMs'
-    | 'joinTimeoutMs'
-    | 'resumeGraceMs'
-    | 'nodeTtlMs'
-    | 'reconnectAfterMs'
-  >
->;
-
-const DEFAULTS: Limits = {
-  maxMessageBytes: 65_536,
-  messagesPerSecond: 50,
-  messageBurst: 100,
-  maxRateViolations: 50,
-  maxBadMessages: 5,
-  maxPeersPerRoom: 50,
-  maxConnections: 10_000,
-  maxConnectionsPerIp: 100,
-  heartbeatIntervalMs: 15_000,
-  idleTimeoutMs: 60_000,
-  joinTimeoutMs: 10_000,
-  resumeGraceMs: 15_000,
-  nodeTtlMs: 15_000,
-  reconnectAfterMs: 500,
-};
 
 /** The token of an `Authorization: Bearer …` header. */
 function bearerToken(request: IncomingMessage): string | undefined {
@@ -147,26 +48,6 @@ function bearerToken(request: IncomingMessage): string | undefined {
 }
 
 const log = createLogger('signaling');
-/** Messages queued for a peer whose socket is gone, at most. */
-const AWAY_QUEUE = 64;
-
-interface Session {
-  ws: WebSocket | undefined;
-  ip: string;
-  claims: TokenClaims & { expiresAtMs: number };
-  bucket: TokenBucket;
-  badMessages: number;
-  rateViolations: number;
-  lastMessageMs: number;
-  alive: boolean;
-  /** Set once joined. */
-  peer?: PeerInfo;
-  resumeKey?: string;
-  queue: string[];
-  timers: ReturnType<typeof setTimeout>[];
-  /** Set once the session is gone for good (left, kicked, timed out, replaced elsewhere). */
-  done: boolean;
-}
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -199,7 +80,7 @@ export class SignalingServer {
   /** A random id of this process on the bus. */
   readonly nodeId = randomUUID();
   readonly #server: Server;
-  readonly #wss: WebSocketServer;
+  readonly #wss: WsServer<typeof SessionSocket>;
   readonly #bus: RoomBus;
   readonly #ownsBus: boolean;
   readonly #limits: Limits;
@@ -210,7 +91,10 @@ export class SignalingServer {
   readonly #peers = new Map<string, Session>();
   /** Local peer ids per room. */
   readonly #rooms = new Map<string, Set<string>>();
-  readonly #perIp = new Map<string, number>();
+  /** Open sockets per address; the entry also holds the one copy of the address string its sessions share. */
+  readonly #perIp = new Map<string, { ip: string; count: number }>();
+  /** What every socket does with its events: one object for all, no closures or listeners per connection. */
+  readonly #handlers: SocketHandlers;
   readonly #counters: Counters = {
     connectionsAccepted: 0,
     upgradesRejected: {},
@@ -222,6 +106,7 @@ export class SignalingServer {
   readonly #heartbeat: ReturnType<typeof setInterval>;
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closing: Promise<void> | undefined;
+  #sweeping = false;
 
   private constructor(
     server: Server,
@@ -240,8 +125,20 @@ export class SignalingServer {
     this.#options = options;
     this.#limits = limits;
     this.tokens = new TokenAuthority(options.secret);
+    this.#handlers = {
+      message: (ws, data, isBinary) => {
+        if (ws.session) void this.#onMessage(ws.session, data, isBinary);
+      },
+      close: (ws) => {
+        if (ws.session) void this.#onClose(ws.session, ws);
+      },
+      error: (ws, error) => log.debug('socket error', { ip: ws.session?.ip, error: error.message }),
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
+      WebSocket: SessionSocket,
+      // The server's own session set tracks sockets; a second set in ws would cost memory for each.
+      clientTracking: false,
       maxPayload: limits.maxMessageBytes,
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(SIGNALING_SUBPROTOCOL) ? SIGNALING_SUBPROTOCOL : false),
@@ -255,7 +152,7 @@ export class SignalingServer {
     });
     this.#heartbeat = setInterval(() => this.#beat(), limits.heartbeatIntervalMs);
     this.#heartbeat.unref();
-    this.#sweeper = setInterval(() => void this.#sweep(), Math.max(100, Math.min(1000, limits.resumeGraceMs / 2)));
+    this.#sweeper = setInterval(() => void this.#sweepOnce(), Math.max(100, Math.min(1000, limits.resumeGraceMs / 2)));
     this.#sweeper.unref();
   }
 
@@ -273,17 +170,7 @@ export class SignalingServer {
     );
     // Validates the secret before anything is opened.
     new TokenAuthority(options.secret);
-    const limits: Limits = { ...DEFAULTS };
-    for (const key of Object.keys(DEFAULTS) as (keyof Limits)[]) {
-      const value = options[key];
-      if (value === undefined) continue;
-      const zeroOk = key === 'idleTimeoutMs' || key === 'resumeGraceMs' || key === 'reconnectAfterMs';
-      assertOption(
-        Number.isFinite(value) && (zeroOk ? value >= 0 : value > 0),
-        `options.${key} must be a number ${zeroOk ? '≥ 0' : '> 0'}; got ${value}`,
-      );
-      limits[key] = value;
-    }
+    const limits = resolveLimits(options);
     assertOption(
       options.allowedOrigins === undefined || Array.isArray(options.allowedOrigins),
       'options.allowedOrigins must be an array of origins',
@@ -406,12 +293,14 @@ export class SignalingServer {
         if (session.peer) marks.push(this.#markAway(session));
         session.ws?.close(CLOSE_CODES.serviceRestart, 'server shutting down');
       }
+      const sockets = [...this.#sessions].flatMap((session) => session.ws ?? []);
       await Promise.allSettled(marks);
-      for (const session of this.#peers.values()) for (const timer of session.timers) clearTimeout(timer);
+      for (const session of this.#sessions) session.clearTimer();
+      for (const session of this.#peers.values()) session.clearTimer();
       this.#wss.close();
       // Sockets that do not finish the closing handshake in time are cut.
       const cut = setTimeout(() => {
-        for (const client of this.#wss.clients) client.terminate();
+        for (const ws of sockets) ws.terminate();
       }, 1000);
       cut.unref();
       await closeServer(this.#server);
@@ -481,7 +370,7 @@ export class SignalingServer {
     if (this.#sessions.size >= this.#limits.maxConnections) {
       return refuse(503, 'FW_ERR_RATE_LIMITED', 'capacity', 'the server is full');
     }
-    if ((this.#perIp.get(ip) ?? 0) >= this.#limits.maxConnectionsPerIp) {
+    if ((this.#perIp.get(ip)?.count ?? 0) >= this.#limits.maxConnectionsPerIp) {
       return refuse(429, 'FW_ERR_RATE_LIMITED', 'per-ip', 'too many connections from this address');
     }
     if (!subprotocolOffered) {
@@ -536,8 +425,9 @@ export class SignalingServer {
   }
 
   async #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    // A socket error before the upgrade completes must not crash the process.
-    socket.on('error', () => socket.destroy());
+    // A socket error before the upgrade completes must not crash the process. A module-level listener: a closure
+    // here would keep this call's scope (the request, its headers and the token) alive as long as the socket.
+    socket.on('error', destroyOnError);
     const reject = (status: number, code: ErrorCode, reason: string, message: string): void => {
       this.#counters.upgradesRejected[reason] = (this.#counters.upgradesRejected[reason] ?? 0) + 1;
       log.debug(`upgrade refused: ${reason}`, { status, ip: request.socket.remoteAddress });
@@ -571,49 +461,44 @@ export class SignalingServer {
       return;
     }
     const ip = request.socket.remoteAddress ?? 'unknown';
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, claims));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      // ws listens for socket errors from now on. Node caches the peer's address in an object on the socket the
+      // first time it is read; the session keeps the address string, so the cache would only cost memory per peer.
+      socket.off('error', destroyOnError);
+      // (Assigned, not deleted: a delete would turn the socket into a slower, bigger dictionary-mode object.)
+      (socket as { _peername?: unknown })._peername = undefined;
+      this.#accept(ws, ip, claims);
+    });
   }
 
   // ── sockets ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  #accept(ws: WebSocket, ip: string, claims: TokenClaims & { expiresAtMs: number }): void {
+  #accept(ws: SessionSocket, ip: string, claims: TokenClaims & { expiresAtMs: number }): void {
     this.#counters.connectionsAccepted++;
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    const session: Session = {
-      ws,
-      ip,
-      claims,
-      bucket: new TokenBucket(this.#limits.messagesPerSecond, this.#limits.messageBurst),
-      badMessages: 0,
-      rateViolations: 0,
-      lastMessageMs: Date.now(),
-      alive: true,
-      queue: [],
-      timers: [],
-      done: false,
-    };
+    let address = this.#perIp.get(ip);
+    if (!address) {
+      address = { ip, count: 0 };
+      this.#perIp.set(ip, address);
+    }
+    address.count++;
+    const session = new Session(ws, address.ip, claims, this.#limits, Date.now());
+    ws.session = session;
+    // From here the socket hands its events (message, close, error, pong) to these handlers.
+    ws.handlers = this.#handlers;
     this.#sessions.add(session);
-    // ws emits 'error' for oversize messages and protocol violations, then closes: always listen.
-    ws.on('error', (error) => log.debug('socket error', { ip, error: error.message }));
-    ws.on('pong', () => (session.alive = true));
-    ws.on('message', (data: RawData, isBinary: boolean) => void this.#onMessage(session, data, isBinary));
-    ws.on('close', () => void this.#onClose(session, ws));
-    const joinTimer = setTimeout(() => {
+    // The token's expiry is checked by the sweep (every second at most), which needs no timer per peer.
+    session.joinTimer = setTimeout(() => {
+      session.joinTimer = undefined;
       if (!session.peer)
         this.#fail(session, 'FW_ERR_TIMEOUT', `no join within ${this.#limits.joinTimeoutMs} ms`, CLOSE_CODES.timeout);
     }, this.#limits.joinTimeoutMs);
-    const expiryTimer = setTimeout(
-      () => this.#fail(session, 'FW_ERR_UNAUTHORIZED', 'the token expired', CLOSE_CODES.unauthorized),
-      Math.min(Math.max(0, claims.expiresAtMs - Date.now()), 2 ** 31 - 1),
-    );
-    session.timers.push(joinTimer, expiryTimer);
   }
 
   async #onMessage(session: Session, data: RawData, isBinary: boolean): Promise<void> {
     if (session.ws === undefined || session.done) return;
     this.#counters.messagesReceived++;
     session.lastMessageMs = Date.now();
-    if (!session.bucket.take()) {
+    if (!session.take()) {
       session.rateViolations++;
       if (session.rateViolations > this.#limits.maxRateViolations) {
         this.#fail(session, 'FW_ERR_RATE_LIMITED', 'too many messages', CLOSE_CODES.rateLimited);
@@ -717,7 +602,7 @@ export class SignalingServer {
             ? { type: 'signal', from: peer.peerId, payload: message.payload }
             : { type: 'relay', from: peer.peerId, data: message.data };
         this.#counters.messagesRelayed++;
-        if (local?.claims.room === room) this.#deliver(local, out);
+        if (local?.claims.room === room) this.#deliver(local, JSON.stringify(out));
         else await this.#bus.publish(room, { kind: 'deliver', to: message.to, message: out });
         return;
       }
@@ -756,7 +641,7 @@ export class SignalingServer {
       // Before subscribing: retiring the old copy must not drop the room subscription the new one needs.
       const old = this.#peers.get(peerId);
       if (old && old !== session) {
-        session.queue = old.queue;
+        session.queue = old.takeQueue();
         this.#retire(old, CLOSE_CODES.replaced, 'resumed on another socket');
       }
     }
@@ -782,7 +667,7 @@ export class SignalingServer {
       await this.#bus.publish(room, { kind: 'takeover', peerId, node: this.nodeId });
     }
     session.peer = info;
-    session.resumeKey = resumeKey;
+    session.clearTimer();
     this.#peers.set(peerId, session);
     const peers = (await this.#bus.listPeers(room)).map((r) => r.info).filter((p) => p.peerId !== peerId);
     this.#send(session, {
@@ -797,20 +682,18 @@ export class SignalingServer {
       pingIntervalMs: this.#limits.heartbeatIntervalMs,
       resumeGraceMs: this.#limits.resumeGraceMs,
     });
-    for (const queued of session.queue.splice(0)) session.ws.send(queued);
+    for (const queued of session.takeQueue()) session.ws.send(queued);
     if (!resumed) await this.#bus.publish(room, { kind: 'joined', peer: info });
     log.debug('joined', { room, peerId, role: claims.role, resumed });
   }
 
-  async #onClose(session: Session, ws: WebSocket): Promise<void> {
+  async #onClose(session: Session, ws: SessionSocket): Promise<void> {
     this.#sessions.delete(session);
-    const left = (this.#perIp.get(session.ip) ?? 1) - 1;
-    if (left <= 0) this.#perIp.delete(session.ip);
-    else this.#perIp.set(session.ip, left);
+    const address = this.#perIp.get(session.ip);
+    if (address && --address.count <= 0) this.#perIp.delete(session.ip);
     if (session.ws !== ws) return;
     session.ws = undefined;
-    for (const timer of session.timers) clearTimeout(timer);
-    session.timers = [];
+    session.clearTimer();
     if (!session.peer || session.done || this.#closing) return;
     if (this.#limits.resumeGraceMs === 0) await this.#remove(session, 'timeout');
     else await this.#markAway(session);
@@ -819,11 +702,12 @@ export class SignalingServer {
   /** Keeps a vanished peer's id for `resumeGraceMs`; the sweeper removes it after that. */
   async #markAway(session: Session): Promise<void> {
     const peer = session.peer;
-    if (!peer || !session.resumeKey) return;
+    if (!peer) return;
+    // The record holds the resume key's hash: the session does not keep a copy of the key.
+    const record = await this.#bus.getPeer(session.claims.room, peer.peerId);
+    if (record?.node !== this.nodeId) return;
     await this.#bus.updatePeer(session.claims.room, {
-      info: peer,
-      node: this.nodeId,
-      resumeKeyHash: sha256(session.resumeKey),
+      ...record,
       awayUntilMs: Date.now() + this.#limits.resumeGraceMs,
     });
   }
@@ -844,7 +728,7 @@ export class SignalingServer {
   /** Drops a local session without announcing anything (its id lives on elsewhere). */
   #retire(session: Session, code: number, reason: string): void {
     session.done = true;
-    for (const timer of session.timers) clearTimeout(timer);
+    session.clearTimer();
     if (session.peer && this.#peers.get(session.peer.peerId) === session) {
       this.#peers.delete(session.peer.peerId);
       this.#unsubscribe(session.claims.room, session.peer.peerId);
@@ -852,9 +736,28 @@ export class SignalingServer {
     session.ws?.close(code, reason);
   }
 
+  /** Runs {@link SignalingServer.#sweep} unless the last one is still running (a slow Redis under load). */
+  async #sweepOnce(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.#sweep();
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
   async #sweep(): Promise<void> {
     const now = Date.now();
-    for (const room of [...this.#rooms.keys()]) {
+    let rooms = [...this.#rooms.keys()];
+    try {
+      // Rooms where only crashed processes had peers are reaped too: no survivor would sweep them otherwise.
+      const orphaned = (await this.#bus.roomsOfDeadNodes(this.nodeId)).filter((room) => !this.#rooms.has(room));
+      rooms = rooms.concat(orphaned);
+    } catch (error) {
+      log.warn('listing the rooms of crashed processes failed', { error });
+    }
+    for (const room of rooms) {
       try {
         await this.#reap(room, now);
       } catch (error) {
@@ -862,11 +765,11 @@ export class SignalingServer {
       }
     }
     const idle = this.#limits.idleTimeoutMs;
-    if (idle > 0) {
-      for (const session of this.#sessions) {
-        if (session.peer && now - session.lastMessageMs > idle) {
-          this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
-        }
+    for (const session of this.#sessions) {
+      if (session.claims.expiresAtMs <= now) {
+        this.#fail(session, 'FW_ERR_UNAUTHORIZED', 'the token expired', CLOSE_CODES.unauthorized);
+      } else if (idle > 0 && session.peer && now - session.lastMessageMs > idle) {
+        this.#fail(session, 'FW_ERR_TIMEOUT', `idle for ${idle} ms`, CLOSE_CODES.timeout);
       }
     }
   }
@@ -930,9 +833,11 @@ export class SignalingServer {
             ? { type: 'peer-joined', peer: event.peer }
             : { type: 'peer-left', peerId: event.peerId, reason: event.reason };
         const subject = event.kind === 'joined' ? event.peer.peerId : event.peerId;
+        // Serialized once for the whole room.
+        const text = JSON.stringify(message);
         for (const peerId of members) {
           const session = this.#peers.get(peerId);
-          if (peerId !== subject && session) this.#deliver(session, message);
+          if (peerId !== subject && session) this.#deliver(session, text);
         }
         if (event.kind === 'left') {
           const gone = this.#peers.get(event.peerId);
@@ -942,7 +847,7 @@ export class SignalingServer {
       }
       case 'deliver': {
         const session = this.#peers.get(event.to);
-        if (session?.claims.room === room) this.#deliver(session, event.message);
+        if (session?.claims.room === room) this.#deliver(session, JSON.stringify(event.message));
         return;
       }
       case 'kick': {
@@ -963,11 +868,10 @@ export class SignalingServer {
 
   // ── sending ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Sends to a joined peer, or queues while its socket is away. */
-  #deliver(session: Session, message: ServerMessage): void {
-    const text = JSON.stringify(message);
+  /** Sends a serialized message to a joined peer, or queues it while its socket is away. */
+  #deliver(session: Session, text: string): void {
     if (session.ws?.readyState === session.ws?.OPEN && session.ws) session.ws.send(text);
-    else if (!session.done && session.queue.length < AWAY_QUEUE) session.queue.push(text);
+    else if (!session.done) session.keep(text);
   }
 
   #send(session: Session, message: ServerMessage): void {
@@ -992,6 +896,11 @@ export class SignalingServer {
       ws?.close(closeCode, code);
     });
   }
+}
+
+/** `error` listener of a socket being upgraded: `this` is the socket. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function rawText(data: RawData): string {

@@ -86,6 +86,11 @@ export class MemoryRoomBus implements RoomBus {
     return Promise.resolve(removed);
   }
 
+  /** @inheritdoc One process: no other process can die. */
+  roomsOfDeadNodes(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
   /** @inheritdoc */
   onEvent(handler: BusHandler): void {
     this.#handler = handler;

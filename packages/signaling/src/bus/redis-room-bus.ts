@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { FramewireError, createLogger } from '@framewire/core';
+import { RedisNodeLeases } from './redis-node-leases.js';
 import type { BusEvent, BusHandler, PeerRecord, RoomBus } from './room-bus.js';
 
 const log = createLogger('signaling:redis');
@@ -34,7 +35,8 @@ export interface RedisRoomBusOptions {
 
 /**
  * A {@link RoomBus} shared by several signaling processes through Redis: each room is a hash of its members
- * (`<prefix>room:<room>`), and its events travel on the pub/sub channel of the same name.
+ * (`<prefix>room:<room>`), and its events travel on the pub/sub channel of the same name. Each process also holds a
+ * lease (`<prefix>node:<id>`) and the list of its rooms, so that the others clean up after it when it crashes.
  */
 export class RedisRoomBus implements RoomBus {
   readonly #command: Redis;
@@ -42,13 +44,13 @@ export class RedisRoomBus implements RoomBus {
   readonly #prefix: string;
   #handler: BusHandler = () => undefined;
   #closing: Promise<void> | undefined;
-  /** Liveness refreshers by node id. */
-  readonly #nodes = new Map<string, ReturnType<typeof setInterval>>();
+  readonly #leases: RedisNodeLeases;
 
   private constructor(command: Redis, subscriber: Redis, prefix: string) {
     this.#command = command;
     this.#subscriber = subscriber;
     this.#prefix = prefix;
+    this.#leases = new RedisNodeLeases(command, prefix);
     subscriber.on('message', (channel: string, text: string) => {
       if (!channel.startsWith(`${prefix}room:`)) return;
       let event: BusEvent;
@@ -89,30 +91,21 @@ export class RedisRoomBus implements RoomBus {
     return `${this.#prefix}room:${room}`;
   }
 
-  #nodeKey(node: string): string {
-    return `${this.#prefix}node:${node}`;
-  }
-
   /** @inheritdoc Each process holds a key `<prefix>node:<id>` that expires `ttlMs` after its last refresh. */
-  async registerNode(node: string, ttlMs: number): Promise<void> {
-    const refresh = (): Promise<unknown> => this.#command.set(this.#nodeKey(node), String(Date.now()), 'PX', ttlMs);
-    await refresh();
-    clearInterval(this.#nodes.get(node));
-    const timer = setInterval(
-      () => {
-        refresh().catch((error: unknown) => log.warn('liveness refresh failed', { error }));
-      },
-      Math.max(50, Math.floor(ttlMs / 3)),
-    );
-    timer.unref();
-    this.#nodes.set(node, timer);
+  registerNode(node: string, ttlMs: number): Promise<void> {
+    return this.#leases.register(node, ttlMs);
   }
 
   /** @inheritdoc */
-  async unregisterNode(node: string): Promise<void> {
-    clearInterval(this.#nodes.get(node));
-    this.#nodes.delete(node);
-    await this.#command.del(this.#nodeKey(node));
+  unregisterNode(node: string): Promise<void> {
+    return this.#leases.unregister(node);
+  }
+
+  /** @inheritdoc */
+  roomsOfDeadNodes(self: string): Promise<string[]> {
+    return this.#leases.roomsOfDeadNodes(self, async (node, room) =>
+      (await this.#command.hvals(this.#key(room))).some((text) => (JSON.parse(text) as PeerRecord).node === node),
+    );
   }
 
   /** @inheritdoc */
@@ -122,9 +115,7 @@ export class RedisRoomBus implements RoomBus {
       ([peerId, text]) => [peerId, text, JSON.parse(text) as PeerRecord] as const,
     );
     const present = members.filter(([, , r]) => r.awayUntilMs === undefined && r.node !== self);
-    const others = [...new Set(present.map(([, , r]) => r.node))];
-    const alive = others.length === 0 ? [] : await this.#command.mget(others.map((node) => this.#nodeKey(node)));
-    const dead = new Set(others.filter((_, i) => alive[i] === null));
+    const dead = await this.#leases.dead([...new Set(present.map(([, , r]) => r.node))]);
     const removed: string[] = [];
     for (const [peerId, text, record] of members) {
       const expired = record.awayUntilMs !== undefined && record.awayUntilMs <= nowMs;
@@ -143,6 +134,7 @@ export class RedisRoomBus implements RoomBus {
 
   /** @inheritdoc */
   async addPeer(room: string, record: PeerRecord, maxPeers: number): Promise<boolean> {
+    await this.#leases.noteRoom(record.node, room);
     const added = await this.#command.eval(
       ADD_PEER,
       1,
@@ -188,7 +180,11 @@ export class RedisRoomBus implements RoomBus {
 
   /** @inheritdoc */
   async unsubscribe(room: string): Promise<void> {
+    // The server unsubscribes once none of its peers is left in the room: the room leaves its index (first, so that
+    // a join arriving meanwhile indexes it again after this).
+    const forgetting = this.#leases.forgetRoom(room);
     await this.#subscriber.unsubscribe(this.#key(room));
+    await forgetting;
   }
 
   /** @inheritdoc */
@@ -199,8 +195,7 @@ export class RedisRoomBus implements RoomBus {
   /** @inheritdoc */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const timer of this.#nodes.values()) clearInterval(timer);
-      this.#nodes.clear();
+      this.#leases.stop();
       await Promise.allSettled([this.#command.quit(), this.#subscriber.quit()]);
     })();
     return this.#closing;

@@ -60,6 +60,12 @@ export interface RoomBus {
    * alive (removing them at once when `graceMs` is 0). Resolves with the ids removed (each by one caller only).
    */
   reap(room: string, self: string, nowMs: number, graceMs: number): Promise<string[]>;
+  /**
+   * The rooms that still hold members of processes that are no longer alive (they crashed), as seen from process
+   * `self`, so that a survivor can {@link RoomBus.reap} them even when none of its own peers is in them. Forgets a
+   * dead process once none of its members is left anywhere.
+   */
+  roomsOfDeadNodes(self: string): Promise<string[]>;
   /** Sets the one handler of received events. */
   onEvent(handler: BusHandler): void;
   /** Releases connections. Idempotent. */
