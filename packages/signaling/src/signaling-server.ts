@@ -182,7 +182,7 @@ export class SignalingServer {
     if (options.tls !== undefined) assertTlsOptions(options.tls);
     let bus = options.bus;
     const ownsBus = !bus;
-    bus ??= options.redisUrl ? await RedisRoomBus.connect({ url: options.redisUrl }) : new MemoryRoomBus();
+    bus ??= options.redisUrl ? await RedisRoomBus.open({ url: options.redisUrl }) : new MemoryRoomBus();
     const server = options.tls
       ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) as unknown as Server)
       : createServer();

@@ -65,7 +65,7 @@ export class RedisRoomBus implements RoomBus {
   }
 
   /** Connects both Redis connections; rejects with `FW_ERR_SIGNALING_FAILED` when Redis cannot be reached. */
-  static async connect(options: RedisRoomBusOptions): Promise<RedisRoomBus> {
+  static async open(options: RedisRoomBusOptions): Promise<RedisRoomBus> {
     const make = (): Redis =>
       new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
     const command = make();
@@ -85,6 +85,14 @@ export class RedisRoomBus implements RoomBus {
       });
     }
     return new RedisRoomBus(command, subscriber, options.prefix ?? 'framewire:');
+  }
+  /**
+   * The same as {@link RedisRoomBus.open}.
+   * @deprecated Use `RedisRoomBus.open()` (one construction verb: `open` for everything that connects;
+   * docs/guides/names.md). Kept for one release.
+   */
+  static connect(options: RedisRoomBusOptions): Promise<RedisRoomBus> {
+    return RedisRoomBus.open(options);
   }
 
   #key(room: string): string {
