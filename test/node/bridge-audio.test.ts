@@ -70,7 +70,12 @@ async function expectAudioPackets(args: string[], packets: number, frames: numbe
 
 describe('bridge audio sources', () => {
   it('--audio tone: the test pattern produces Opus packets beside its frames', async () => {
-    const seen = await expectAudioPackets(['--size', '320x240', '--fps', '15', '--audio', 'tone'], 50, 15);
+    // Nothing consumes the pattern here, so it runs all the time (it runs on demand otherwise: bridge-encoders).
+    const seen = await expectAudioPackets(
+      ['--size', '320x240', '--fps', '15', '--audio', 'tone', '--pattern-always-on'],
+      50,
+      15,
+    );
     assert.equal(seen.sources[0]?.lastError, undefined);
   });
 

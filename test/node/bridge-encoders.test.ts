@@ -220,28 +220,31 @@ describe('Shared encoders: one per source and format, only while someone watches
     assert.throws(() => createTestPatternSource({ onDemand: true, idleStopMs: -1 }), { code: 'FW_ERR_INVALID_OPTION' });
   });
 
-  it('the CLI’s test pattern (no audio) runs on demand: idle in /health until an MJPEG viewer starts it; --pattern-always-on runs it without one', async () => {
-    const cli = await startCli(
-      CLI,
-      ['--port', '0', '--size', '320x240', '--fps', '15'],
-      /listening on (http:\/\/[\d.:]+)/,
-    );
-    try {
-      const url = cli.match[1] ?? '';
-      const health = async (): Promise<BridgeHealth> => (await fetch(`${url}/health`)).json() as Promise<BridgeHealth>;
-      const idle = await health();
-      assert.deepEqual([idle.status, idle.sources[0]?.id, idle.sources[0]?.state], ['ok', 'testpattern', 'idle']);
-      assert.equal(gauge(await (await fetch(`${url}/metrics`)).text(), 'framewire_source_idle', 'testpattern'), 1);
-      const abort = new AbortController();
-      const mjpeg = await fetch(`${url}/video`, { signal: abort.signal });
-      assert.ok(mjpeg.body);
-      const reader = mjpeg.body.getReader();
-      for (let bytes = 0; bytes < 20_000;) bytes += (await reader.read()).value?.length ?? 0;
-      const running = await health();
-      assert.deepEqual([running.status, running.sources[0]?.state], ['ok', 'running']);
-      abort.abort();
-    } finally {
-      assert.equal(await cli.stop(), 0, cli.output());
+  it('the CLI’s test pattern (with or without its tone) runs on demand: idle in /health until an MJPEG viewer starts it; --pattern-always-on runs it without one', async () => {
+    for (const audio of [[], ['--audio', 'tone']]) {
+      const cli = await startCli(
+        CLI,
+        ['--port', '0', '--size', '320x240', '--fps', '15', ...audio],
+        /listening on (http:\/\/[\d.:]+)/,
+      );
+      try {
+        const url = cli.match[1] ?? '';
+        const health = async (): Promise<BridgeHealth> =>
+          (await fetch(`${url}/health`)).json() as Promise<BridgeHealth>;
+        const idle = await health();
+        assert.deepEqual([idle.status, idle.sources[0]?.id, idle.sources[0]?.state], ['ok', 'testpattern', 'idle']);
+        assert.equal(gauge(await (await fetch(`${url}/metrics`)).text(), 'framewire_source_idle', 'testpattern'), 1);
+        const abort = new AbortController();
+        const mjpeg = await fetch(`${url}/video`, { signal: abort.signal });
+        assert.ok(mjpeg.body);
+        const reader = mjpeg.body.getReader();
+        for (let bytes = 0; bytes < 20_000;) bytes += (await reader.read()).value?.length ?? 0;
+        const running = await health();
+        assert.deepEqual([running.status, running.sources[0]?.state], ['ok', 'running']);
+        abort.abort();
+      } finally {
+        assert.equal(await cli.stop(), 0, cli.output());
+      }
     }
     const always = await startCli(
       CLI,

@@ -90,7 +90,7 @@ Options:
                        are not probed (decoded). always: sent as is without a probe (it must be H.264; for WebRTC
                        viewers without B-frames; a v4l2: device is asked for H.264). never: always decoded
   --h264-passthrough   the older name of --video-passthrough always
-  --pattern-always-on  run the test pattern's ffmpeg all the time; by default a test pattern without audio runs only
+  --pattern-always-on  run the test pattern's ffmpeg all the time; by default the test pattern (and its --audio tone) runs only
                        while something consumes it (a viewer, a snapshot, MQTT, shm, …) and is idle in /health
                        otherwise (a first viewer then waits for it to start, a few hundred ms)
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)

@@ -161,10 +161,10 @@ function createVideo(
       h264,
       ...ffmpeg,
       ...(audio.kind === 'tone' ? { audio: 'tone' as const } : {}),
-      // Without audio, the pattern runs only while something consumes it. With audio it keeps running all the time,
-      // as before: a capture device is read from the source's start to its close (not on demand), and the tone
-      // pattern (the A/V sync reference) is left as it was.
-      onDemand: audio.kind === 'none' && options.patternOnDemand !== false,
+      // The pattern (and its tone, made by the same ffmpeg) runs only while something consumes its frames or its
+      // audio. With a capture device's audio it keeps running: the device is read from the source's start to its
+      // close, not on demand.
+      onDemand: (audio.kind === 'none' || audio.kind === 'tone') && options.patternOnDemand !== false,
     });
   if (body === 'picamera')
     return new PiCameraSource({
