@@ -399,12 +399,12 @@ describe('Stabilizer', () => {
     // A pending read lets the transform run; the worker is still loading OpenCV.js, so the frames stay in flight.
     const reading = reader.read().then(
       (r) => r.value,
-      (e: FramewireError) => e.code,
+      (e: unknown) => (e as FramewireError).code,
     );
     const writes = frames.map((f) =>
       writer.write(f).then(
         () => 'written',
-        (e: FramewireError) => e.code,
+        (e: unknown) => (e as FramewireError).code,
       ),
     );
     await until(() => stabilizer.stats.framesIn >= 2, 'two frames sent to the worker');
@@ -468,7 +468,7 @@ describe('Stabilizer', () => {
       const writes = frames.map((f) =>
         writer.write(f).then(
           () => 'written',
-          (e: FramewireError) => e.code,
+          (e: unknown) => (e as FramewireError).code,
         ),
       );
       await until(() => stabilizer.stats.framesIn >= 2, 'frames sent to the worker');
