@@ -356,6 +356,32 @@ describe('Stabilizer', () => {
     expect(camera.ended).to.equal(true);
   });
 
+  it('Stabilizer, I420 frames (what a software decoder gives): motion measured on the luma plane, as on RGB frames of the same picture', async () => {
+    const rgb = shakyClip(40, 5, 1);
+    // The same pictures as I420: BT.601 limited-range luma, neutral chroma.
+    const i420 = rgb.frames.map((frame) => {
+      const luma = lumaOf(frame);
+      const planes = new Uint8Array((W * H * 3) / 2).fill(128);
+      for (let i = 0; i < W * H; i++) planes[i] = Math.round(16 + (219 * luma.data[i]!) / 255);
+      const init = { format: 'I420', codedWidth: W, codedHeight: H, timestamp: frame.timestamp } as const;
+      return stampCaptureTime(new VideoFrame(planes, { ...init, duration: 33_333 }), getCaptureTime(frame));
+    });
+    expect(i420[0]!.format).to.equal('I420');
+    const fromI420 = await run(i420, { smoothingRadius: 25 });
+    const fromRgb = await run(rgb.frames, { smoothingRadius: 25 });
+    expect(i420.every(isClosed)).to.equal(true);
+    expect(fromI420.outputs.map((f) => f.timestamp)).to.deep.equal(rgb.frames.map((_, i) => i * 33_333));
+    expect(fromI420.outputs.map((f) => getCaptureTime(f))).to.deep.equal(rgb.frames.map((_, i) => 1_000_000 + i));
+    expect(fromI420.transforms.filter((t) => t.motionFound)).to.have.length(39, 'all but the first frame');
+    for (const [i, t] of fromI420.transforms.entries()) {
+      const r = fromRgb.transforms[i]!;
+      expect(t.dx, `dx of frame ${i}`).to.be.closeTo(r.dx, 0.5);
+      expect(t.dy, `dy of frame ${i}`).to.be.closeTo(r.dy, 0.5);
+      expect(t.angle, `angle of frame ${i}`).to.be.closeTo(r.angle, 0.002);
+    }
+    for (const f of [...fromI420.outputs, ...fromRgb.outputs]) f.close();
+  });
+
   it('Stabilizer, several frames in flight: while one comes back the next is already in the worker; N in = N out, in order, stamps kept, the window bounded', async () => {
     for (const lookaheadFrames of [0, 4]) {
       const { frames } = shakyClip(30, 4, 1);
