@@ -12,7 +12,7 @@ import {
   type StabilizerOptions,
   type StabilizerTransform,
 } from '@framewire/browser-sdk';
-import { isClosed, rejection, solidFrame, thrown, within } from '../helpers/browser.js';
+import { isClosed, rejection, solidFrame, thrown, until, within } from '../helpers/browser.js';
 import {
   interFrameFidelity,
   lumaOf,
@@ -354,5 +354,164 @@ describe('Stabilizer', () => {
       await steady.close();
     }
     expect(camera.ended).to.equal(true);
+  });
+
+  it('Stabilizer, I420 frames (what a software decoder gives): motion measured on the luma plane, as on RGB frames of the same picture', async () => {
+    const rgb = shakyClip(40, 5, 1);
+    // The same pictures as I420: BT.601 limited-range luma, neutral chroma.
+    const i420 = rgb.frames.map((frame) => {
+      const luma = lumaOf(frame);
+      const planes = new Uint8Array((W * H * 3) / 2).fill(128);
+      for (let i = 0; i < W * H; i++) planes[i] = Math.round(16 + (219 * luma.data[i]!) / 255);
+      const init = { format: 'I420', codedWidth: W, codedHeight: H, timestamp: frame.timestamp } as const;
+      return stampCaptureTime(new VideoFrame(planes, { ...init, duration: 33_333 }), getCaptureTime(frame));
+    });
+    expect(i420[0]!.format).to.equal('I420');
+    const fromI420 = await run(i420, { smoothingRadius: 25 });
+    const fromRgb = await run(rgb.frames, { smoothingRadius: 25 });
+    expect(i420.every(isClosed)).to.equal(true);
+    expect(fromI420.outputs.map((f) => f.timestamp)).to.deep.equal(rgb.frames.map((_, i) => i * 33_333));
+    expect(fromI420.outputs.map((f) => getCaptureTime(f))).to.deep.equal(rgb.frames.map((_, i) => 1_000_000 + i));
+    expect(fromI420.transforms.filter((t) => t.motionFound)).to.have.length(39, 'all but the first frame');
+    for (const [i, t] of fromI420.transforms.entries()) {
+      const r = fromRgb.transforms[i]!;
+      expect(t.dx, `dx of frame ${i}`).to.be.closeTo(r.dx, 0.5);
+      expect(t.dy, `dy of frame ${i}`).to.be.closeTo(r.dy, 0.5);
+      expect(t.angle, `angle of frame ${i}`).to.be.closeTo(r.angle, 0.002);
+    }
+    for (const f of [...fromI420.outputs, ...fromRgb.outputs]) f.close();
+  });
+
+  it('Stabilizer, several frames in flight: while one comes back the next is already in the worker; N in = N out, in order, stamps kept, the window bounded', async () => {
+    for (const lookaheadFrames of [0, 4]) {
+      const { frames } = shakyClip(30, 4, 1);
+      const stabilizer = new Stabilizer({ smoothingRadius: 9, lookaheadFrames });
+      // In flight when each frame came out: the frames sent after it and not yet back.
+      const behind: number[] = [];
+      stabilizer.on('transform', () => behind.push(stabilizer.stats.framesInFlight));
+      const inFlightAfterWrite: number[] = [];
+      const writing = (async () => {
+        const writer = stabilizer.writable.getWriter();
+        for (const frame of frames) {
+          await writer.write(frame);
+          inFlightAfterWrite.push(stabilizer.stats.framesInFlight);
+        }
+        await writer.close();
+      })();
+      const outputs: VideoFrame[] = [];
+      for await (const frame of stabilizer.readable as unknown as AsyncIterable<VideoFrame>) outputs.push(frame);
+      await within(writing, 60_000, 'all frames written');
+      expect(frames.every(isClosed), 'inputs handed over').to.equal(true);
+      expect(outputs.map((f) => f.timestamp)).to.deep.equal(frames.map((_, i) => i * 33_333));
+      expect(outputs.map((f) => getCaptureTime(f))).to.deep.equal(frames.map((_, i) => 1_000_000 + i));
+      expect(outputs.map((f) => stabilizer.transformOf(f)!.delayFrames)).to.deep.equal(
+        frames.map((_, i) => Math.min(lookaheadFrames, 29 - i)),
+      );
+      // Beyond the look-ahead, the next frame was already sent when one came out (not one at a time)…
+      const overlapped = behind.slice(0, 30 - lookaheadFrames - 1).filter((n) => n > lookaheadFrames).length;
+      expect(overlapped, `frames out with the next already in flight, lookahead ${lookaheadFrames}`).to.be.above(0);
+      // …and never more than the window: the look-ahead, one being processed, one waiting.
+      expect(Math.max(...inFlightAfterWrite, ...behind)).to.be.at.most(lookaheadFrames + 2);
+      expect(stabilizer.stats).to.include({ framesIn: 30, framesOut: 30, framesInFlight: 0 });
+      for (const f of outputs) f.close();
+    }
+  });
+
+  it('Stabilizer, close() with frames in flight: reads and writes fail with FW_ERR_CLOSED, frames sent are handed over, nothing comes out', async () => {
+    const stabilizer = new Stabilizer();
+    const writer = stabilizer.writable.getWriter();
+    const reader = stabilizer.readable.getReader();
+    const { frames } = shakyClip(4, 3, 0);
+    // A pending read lets the transform run; the worker is still loading OpenCV.js, so the frames stay in flight.
+    const reading = reader.read().then(
+      (r) => r.value,
+      (e: unknown) => (e as FramewireError).code,
+    );
+    const writes = frames.map((f) =>
+      writer.write(f).then(
+        () => 'written',
+        (e: unknown) => (e as FramewireError).code,
+      ),
+    );
+    await until(() => stabilizer.stats.framesIn >= 2, 'two frames sent to the worker');
+    const inFlight = stabilizer.stats.framesInFlight;
+    stabilizer.close();
+    expect(inFlight, 'frames were in flight at close()').to.be.at.least(1);
+    const read = await within(reading, 60_000, 'the pending read');
+    if (typeof read === 'string') expect(read).to.equal('FW_ERR_CLOSED');
+    else read?.close();
+    const written = await within(Promise.all(writes), 60_000, 'the writes');
+    // The first two were sent to the worker (the second waited for room); the others never left the caller.
+    expect(written[0]).to.equal('written');
+    expect(written[1]).to.be.oneOf(['written', 'FW_ERR_CLOSED']);
+    expect(written.slice(2)).to.deep.equal(['FW_ERR_CLOSED', 'FW_ERR_CLOSED']);
+    expect(
+      frames.map(isClosed),
+      'frames sent were transferred; a rejected write leaves the frame with the caller',
+    ).to.deep.equal([true, true, false, false]);
+    frames[2]!.close();
+    frames[3]!.close();
+    expect(((await rejection(() => reader.read())) as FramewireError).code).to.equal('FW_ERR_CLOSED');
+    // Nothing came out: a frame the worker would send back after close() is closed, not enqueued.
+    expect(stabilizer.stats).to.include({ framesIn: 2, framesOut: 0 });
+  });
+
+  it('stabilize(CameraSource), closed again and again with camera frames in flight: no camera frame leaks (the camera keeps delivering)', async () => {
+    for (let round = 0; round < 4; round++) {
+      const camera = await CameraSource.open({ width: 640, height: 480 });
+      const steady = stabilize(camera, { smoothingRadius: 5 });
+      const first = await within(steady.read(), 60_000, `round ${round}: a stabilized camera frame`);
+      first?.close();
+      const pending = steady.read().then(
+        (f) => f?.close(),
+        () => undefined,
+      );
+      await until(() => steady.stabilizer.stats.framesInFlight >= 1, `round ${round}: a camera frame in flight`);
+      await steady.close();
+      await within(pending, 60_000, `round ${round}: the pending read settles`);
+    }
+    // The fake camera's frames come from a small pool shared by its tracks: leaked frames would stall it here.
+    const camera = await CameraSource.open({ width: 640, height: 480 });
+    try {
+      for (let i = 0; i < 20; i++) (await within(camera.read(), 60_000, `camera frame ${i} after the rounds`))?.close();
+    } finally {
+      await camera.close();
+    }
+  });
+
+  it('Stabilizer, OpenCV.js failing to load with frames in flight: one fatal FW_ERR_LAZY_LOAD_FAILED, the stream errors, frames sent are handed over', async () => {
+    const base = assetUrl('');
+    // The workers load from here, but there is no vendor/opencv.js beside them.
+    setAssetBaseUrl('/__fw/sdk-without-opencv/');
+    try {
+      const stabilizer = new Stabilizer();
+      const errors: { error: FramewireError; fatal: boolean }[] = [];
+      stabilizer.on('error', (e) => errors.push(e));
+      const { frames } = shakyClip(5, 3, 0);
+      const reader = stabilizer.readable.getReader();
+      const reading = rejection(() => reader.read());
+      const writer = stabilizer.writable.getWriter();
+      const writes = frames.map((f) =>
+        writer.write(f).then(
+          () => 'written',
+          (e: unknown) => (e as FramewireError).code,
+        ),
+      );
+      await until(() => stabilizer.stats.framesIn >= 2, 'frames sent to the worker');
+      const failure = (await within(reading, 60_000, 'the read fails')) as FramewireError;
+      expect(failure.code).to.equal('FW_ERR_LAZY_LOAD_FAILED');
+      expect(failure.fatal).to.equal(true);
+      expect(errors.map((e) => [e.error.code, e.fatal])).to.deep.equal([['FW_ERR_LAZY_LOAD_FAILED', true]]);
+      const written = await within(Promise.all(writes), 60_000, 'the writes');
+      // Two frames were in the worker when it failed (it closes them); the rest were refused and stay the caller's.
+      expect(written).to.deep.equal(['written', ...frames.slice(1).map(() => 'FW_ERR_LAZY_LOAD_FAILED')]);
+      expect(frames.map(isClosed)).to.deep.equal([true, true, false, false, false]);
+      for (const frame of frames.slice(2)) frame.close();
+      expect(stabilizer.stats).to.include({ framesIn: 2, framesOut: 0 });
+      stabilizer.close();
+      stabilizer.close();
+    } finally {
+      setAssetBaseUrl(base);
+    }
   });
 });

@@ -565,6 +565,9 @@ const json = (ctx, status, body) => {
   ctx.body = JSON.stringify(body);
 };
 
+/** An asset base (`setAssetBaseUrl`) whose workers load but whose OpenCV.js does not. */
+const SDK_WITHOUT_OPENCV = '/__fw/sdk-without-opencv/';
+
 /** Koa middleware for @web/test-runner's dev server. */
 export async function mediaTestMiddleware(ctx, next) {
   if (!ctx.path.startsWith('/__fw/')) return next();
@@ -573,6 +576,15 @@ export async function mediaTestMiddleware(ctx, next) {
       const file = await derived(decodeURIComponent(ctx.path.slice('/__fw/media/'.length)));
       ctx.type = MIME[extname(file)] ?? 'application/octet-stream';
       ctx.body = readFileSync(file);
+      return;
+    }
+    if (ctx.path.startsWith(`${SDK_WITHOUT_OPENCV}workers/`) && ctx.method === 'GET') {
+      // The SDK's built workers with no vendor/ folder beside them: a worker that starts and then cannot load
+      // OpenCV.js (its vendor/opencv.js gets the 404 below), for failures after frames were sent.
+      const name = ctx.path.slice(`${SDK_WITHOUT_OPENCV}workers/`.length);
+      if (!/^[\w.-]+\.js$/.test(name)) throw new Error(`not a worker file: ${name}`);
+      ctx.type = 'text/javascript';
+      ctx.body = readFileSync(join(import.meta.dirname, '../../packages/browser-sdk/dist/workers', name));
       return;
     }
     if (ctx.path === '/__fw/ffprobe' && ctx.method === 'POST') {

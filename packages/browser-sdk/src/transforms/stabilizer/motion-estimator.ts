@@ -29,6 +29,11 @@ const MIN_DISTANCE_PX = 8;
 const BLOCK_SIZE = 3;
 /** Fewest tracked features for a fit; below that the frame counts as featureless. */
 const MIN_TRACKED = 8;
+/**
+ * 8-bit formats whose first plane is the full-size luma (what a software decoder and most cameras give): the gray
+ * copy is that plane, shrunk by OpenCV, with no colour conversion of the whole frame.
+ */
+const LUMA_FIRST_FORMATS: ReadonlySet<string> = new Set(['I420', 'I420A', 'I422', 'I444', 'NV12']);
 
 /**
  * Measures the camera motion between consecutive frames: a grayscale copy at most `analysisWidth` wide,
@@ -40,6 +45,12 @@ export class MotionEstimator {
   readonly #analysisWidth: number;
   #canvas: OffscreenCanvas | undefined;
   #context: OffscreenCanvasRenderingContext2D | undefined;
+  /** Size of the gray copy; a new size starts over (no previous frame). */
+  #cols = 0;
+  #rows = 0;
+  /** The planes of a luma-first frame, and its full-size luma as a matrix (reused while the size stays). */
+  #planes: Uint8Array | undefined;
+  #luma: CvMat | undefined;
   #previous: CvMat | undefined;
   #current: CvMat | undefined;
   #corners: CvMat;
@@ -73,10 +84,10 @@ export class MotionEstimator {
   }
 
   /** The motion from the previous frame to `frame` (no motion for the first frame after a reset). */
-  measure(frame: VideoFrame): FrameMotion {
+  async measure(frame: VideoFrame): Promise<FrameMotion> {
     const width = frame.displayWidth;
     const height = frame.displayHeight;
-    const small = this.#grayCopy(frame, width, height);
+    const small = await this.#grayCopy(frame, width, height);
     const cv = this.#cv;
     let motion = NO_MOTION;
     const textured = this.#hasPrevious && this.#previous !== undefined && this.#corners.rows >= MIN_TRACKED;
@@ -108,12 +119,21 @@ export class MotionEstimator {
 
   /** Releases the OpenCV matrices. */
   dispose(): void {
-    for (const mat of [this.#previous, this.#current, this.#corners, this.#next, this.#status, this.#error]) {
+    for (const mat of [
+      this.#previous,
+      this.#current,
+      this.#luma,
+      this.#corners,
+      this.#next,
+      this.#status,
+      this.#error,
+    ]) {
       mat?.delete();
     }
     this.#noMask.delete();
     this.#previous = undefined;
     this.#current = undefined;
+    this.#luma = undefined;
   }
 
   #fit(cols: number, rows: number): FrameMotion {
@@ -171,16 +191,14 @@ export class MotionEstimator {
     return total > 0 ? common / total : 1;
   }
 
-  /** Draws `frame` into a small canvas and converts it to an 8-bit gray matrix. */
-  #grayCopy(frame: VideoFrame, width: number, height: number): CvMat {
+  /** An 8-bit gray matrix of `frame`, at most `analysisWidth` wide. */
+  async #grayCopy(frame: VideoFrame, width: number, height: number): Promise<CvMat> {
     const small = Math.min(1, this.#analysisWidth / width);
     const cols = Math.max(16, Math.round(width * small));
     const rows = Math.max(16, Math.round(height * small));
-    if (!this.#canvas || this.#canvas.width !== cols || this.#canvas.height !== rows) {
-      this.#canvas = new OffscreenCanvas(cols, rows);
-      const context = this.#canvas.getContext('2d', { willReadFrequently: true });
-      if (!context) throw new Error('no 2D context for motion analysis');
-      this.#context = context;
+    if (cols !== this.#cols || rows !== this.#rows) {
+      this.#cols = cols;
+      this.#rows = rows;
       this.#hasPrevious = false;
       this.#previous?.delete();
       this.#previous = undefined;
@@ -188,18 +206,57 @@ export class MotionEstimator {
       this.#current = undefined;
     }
     this.#scale = width / cols;
+    // Reuse the matrix of the frame before last: same size, no allocation.
+    const mat = this.#current ?? new this.#cv.Mat(rows, cols, this.#cv.CV_8UC1);
+    this.#current = undefined;
+    try {
+      if (!(await this.#shrinkLuma(frame, width, height, mat))) this.#drawGray(frame, cols, rows, mat);
+    } catch (error) {
+      mat.delete();
+      throw error;
+    }
+    return mat;
+  }
+
+  /**
+   * Shrinks the luma plane of a luma-first frame into `mat` (area averaging); false for other frames (RGB, high
+   * bit depth, or a visible area that is not the display size), which take the canvas path.
+   */
+  async #shrinkLuma(frame: VideoFrame, width: number, height: number, mat: CvMat): Promise<boolean> {
+    const rect = frame.visibleRect;
+    if (!frame.format || !LUMA_FIRST_FORMATS.has(frame.format) || rect?.width !== width || rect.height !== height) {
+      return false;
+    }
+    const size = frame.allocationSize();
+    if (this.#planes?.length !== size) this.#planes = new Uint8Array(size);
+    // The visible area, tightly packed: the luma plane comes first, `width` bytes per row.
+    await frame.copyTo(this.#planes);
+    const cv = this.#cv;
+    if (this.#luma?.cols !== width || this.#luma.rows !== height) {
+      this.#luma?.delete();
+      this.#luma = new cv.Mat(height, width, cv.CV_8UC1);
+    }
+    this.#luma.data.set(this.#planes.subarray(0, width * height));
+    cv.resize(this.#luma, mat, new cv.Size(mat.cols, mat.rows), 0, 0, cv.INTER_AREA);
+    return true;
+  }
+
+  /** Draws `frame` into a small canvas and converts it to BT.601 luma in `mat`. */
+  #drawGray(frame: VideoFrame, cols: number, rows: number, mat: CvMat): void {
+    if (!this.#canvas || this.#canvas.width !== cols || this.#canvas.height !== rows) {
+      this.#canvas = new OffscreenCanvas(cols, rows);
+      const context = this.#canvas.getContext('2d', { willReadFrequently: true });
+      if (!context) throw new Error('no 2D context for motion analysis');
+      this.#context = context;
+    }
     const context = this.#context;
     if (!context) throw new Error('no 2D context for motion analysis');
     context.drawImage(frame, 0, 0, cols, rows);
     const rgba = context.getImageData(0, 0, cols, rows).data;
-    // Reuse the matrix of the frame before last: same size, no allocation.
-    const mat = this.#current ?? new this.#cv.Mat(rows, cols, this.#cv.CV_8UC1);
-    this.#current = undefined;
     const gray = mat.data;
     for (let i = 0, j = 0; j < gray.length; i += 4, j++) {
       // BT.601 luma in integer arithmetic.
       gray[j] = ((rgba[i] ?? 0) * 77 + (rgba[i + 1] ?? 0) * 150 + (rgba[i + 2] ?? 0) * 29) >> 8;
     }
-    return mat;
   }
 }

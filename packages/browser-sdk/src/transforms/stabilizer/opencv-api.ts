@@ -21,6 +21,7 @@ export interface CvMotionApi {
   Size: new (width: number, height: number) => CvValue;
   TermCriteria: new (type: number, maxCount: number, epsilon: number) => CvValue;
   CV_8UC1: number;
+  INTER_AREA: number;
   TERM_CRITERIA_EPS: number;
   TERM_CRITERIA_COUNT: number;
   goodFeaturesToTrack(
@@ -32,6 +33,7 @@ export interface CvMotionApi {
     mask: CvMat,
     blockSize: number,
   ): void;
+  resize(src: CvMat, dst: CvMat, size: CvValue, fx: number, fy: number, interpolation: number): void;
   calcOpticalFlowPyrLK(
     prev: CvMat,
     next: CvMat,
@@ -47,7 +49,7 @@ export interface CvMotionApi {
 
 /** Narrows the loosely typed namespace after checking that the members used exist. */
 export function asMotionApi(cv: Record<string, unknown>): CvMotionApi {
-  for (const name of ['Mat', 'Size', 'TermCriteria', 'goodFeaturesToTrack', 'calcOpticalFlowPyrLK']) {
+  for (const name of ['Mat', 'Size', 'TermCriteria', 'goodFeaturesToTrack', 'calcOpticalFlowPyrLK', 'resize']) {
     if (typeof cv[name] !== 'function') throw new Error(`OpenCV.js lacks ${name}`);
   }
   return cv as unknown as CvMotionApi;

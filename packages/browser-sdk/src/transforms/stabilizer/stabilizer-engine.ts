@@ -72,7 +72,7 @@ export class StabilizerEngine {
     }
     let motion: FrameMotion;
     try {
-      motion = this.#estimator.measure(frame);
+      motion = await this.#estimator.measure(frame);
     } catch {
       // OpenCV.js throws bare numbers on internal errors (e.g. a degenerate image): vidgear's fallback, no motion.
       this.#estimator.reset();
