@@ -78,4 +78,19 @@ describe('AudioHoldback', () => {
     }
     assert.ok(Math.abs(holdback.videoDelayMs - 300) < 1, String(holdback.videoDelayMs));
   });
+
+  it('adds the frame interval (the decoded frame’s wait for the screen), ignoring pauses', () => {
+    const { holdback, at } = receiver(0);
+    for (let i = 0; i < 100; i++) {
+      at(i * 33 + 80); // 30 fps, 80 ms from capture to decoded
+      holdback.videoDecoded(i * 33);
+    }
+    assert.ok(Math.abs((holdback.frameIntervalMs ?? 0) - 33) < 0.01, String(holdback.frameIntervalMs));
+    // Audio captured with the last frame arrives 10 ms after capture: held by 80 − 10 + 33 ms.
+    at(99 * 33 + 10);
+    assert.ok(Math.abs(holdback.holdMs(99 * 33) - 103) < 0.5);
+    at(99 * 33 + 2000);
+    holdback.videoDecoded(99 * 33 + 1920); // a 1.9 s pause is not a frame interval
+    assert.ok(Math.abs((holdback.frameIntervalMs ?? 0) - 33) < 0.01);
+  });
 });
