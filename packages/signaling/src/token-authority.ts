@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { FramewireError, assertOption } from '@framewire/core';
 import { PEER_ROLES, ROOM_NAME, type TokenClaims, type TokenRequest } from './protocol.js';
@@ -17,7 +18,7 @@ export class TokenAuthority {
    * The secret imported once as a WebCrypto HMAC key: given the raw bytes, jose imports them again on every call
    * (an async import per join; bench/signaling-peers.bench.mjs measures the join rate).
    */
-  #cryptoKey: Promise<CryptoKey> | undefined;
+  #cryptoKey: Promise<webcrypto.CryptoKey> | undefined;
 
   /** @param secret the HMAC secret, at least {@link MIN_SECRET_LENGTH} characters. */
   constructor(secret: string) {
@@ -80,8 +81,8 @@ export class TokenAuthority {
     }
   }
 
-  #hmacKey(): Promise<CryptoKey> {
-    this.#cryptoKey ??= crypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+  #hmacKey(): Promise<webcrypto.CryptoKey> {
+    this.#cryptoKey ??= webcrypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
       'verify',
     ]);
