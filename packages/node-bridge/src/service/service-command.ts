@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assertOption } from '@framewire/core';
 import { runCli } from '@framewire/core/node';
-import { serviceFlags, type BridgeOptionTable } from './service-flags.js';
+import { assertOutsideHome, serviceFlags, type BridgeOptionTable } from './service-flags.js';
 import { SERVICE_NAME, ServiceInstaller, type ServiceInstallerOptions } from './service-installer.js';
 
 const USAGE = `Usage: framewire-bridge service install [service options] [bridge options]
@@ -61,18 +61,6 @@ function splitArgs(args: readonly string[]): ServiceArgs {
     }
   }
   return { action: action === '--help' ? 'help' : action, values, switches, bridgeArgs };
-}
-
-/**
- * Throws `FW_ERR_INVALID_OPTION` when `path` lies in a home directory: the service's sandbox (`ProtectHome=yes`)
- * hides those, and its user could not read them anyway (an npx cache, nvm's Node, a checkout in /home/pi).
- */
-export function assertOutsideHome(path: string, what: string): void {
-  assertOption(
-    !/^\/(home|root|run\/user)(\/|$)/.test(path),
-    `${what} is ${path}, in a home directory, which the service cannot read: install Node and the bridge ` +
-      `system-wide (apt's nodejs; sudo npm install --global @framewire/node-bridge) and run that one`,
-  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FramewireError } from '@framewire/core';
+import { FramewireError, assertOption } from '@framewire/core';
 
 /** The bridge's option table, as `parseArgs` takes it (cli.ts passes its own). */
 export type BridgeOptionTable = NonNullable<ParseArgsConfig['options']>;
@@ -92,4 +92,16 @@ export function serviceFlags(
     else args.push(token.rawName, absolute);
   }
   return { args, environment, writableDirs };
+}
+
+/**
+ * Throws `FW_ERR_INVALID_OPTION` when `path` lies in a home directory: the service's sandbox (`ProtectHome=yes`)
+ * hides those, and its user could not read them anyway (an npx cache, nvm's Node, a checkout in /home/pi).
+ */
+export function assertOutsideHome(path: string, what: string): void {
+  assertOption(
+    !/^\/(home|root|run\/user)(\/|$)/.test(path),
+    `${what} is ${path}, in a home directory, which the service cannot read: install Node and the bridge ` +
+      `system-wide (apt's nodejs; sudo npm install --global @framewire/node-bridge) and run that one`,
+  );
 }
