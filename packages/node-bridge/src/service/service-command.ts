@@ -21,13 +21,13 @@ Service options:
   --dry-run            print the unit and the commands instead of doing them
   --no-start           install and reload systemd, but do not enable or start the service
   --unit-dir <dir>     folder of the unit file (default /etc/systemd/system)
-  --env-file <path>    the environment file of secrets (default /etc/${SERVICE_NAME}/${SERVICE_NAME}.env)
+  --environment-file <path>    the environment file of secrets (default /etc/${SERVICE_NAME}/${SERVICE_NAME}.env)
   --systemctl <path>   the systemctl executable (default systemctl)
   --useradd <path>     the useradd executable (default useradd)
   --help               print this help
   --                   everything after it is a bridge option`;
 
-const VALUE_FLAGS = ['unit-dir', 'env-file', 'systemctl', 'useradd'] as const;
+const VALUE_FLAGS = ['unit-dir', 'environment-file', 'systemctl', 'useradd'] as const;
 const BOOLEAN_FLAGS = ['dry-run', 'no-start', 'help'] as const;
 
 interface ServiceArgs {
@@ -81,7 +81,8 @@ export async function runServiceCommand(args: readonly string[], bridgeOptions: 
     );
     const options: ServiceInstallerOptions = {
       unitDir: parsed.values['unit-dir'] === undefined ? undefined : resolve(parsed.values['unit-dir']),
-      environmentFile: parsed.values['env-file'] === undefined ? undefined : resolve(parsed.values['env-file']),
+      environmentFile:
+        parsed.values['environment-file'] === undefined ? undefined : resolve(parsed.values['environment-file']),
       systemctl: parsed.values.systemctl,
       useradd: parsed.values.useradd,
       dryRun: parsed.switches.has('dry-run'),

@@ -55,7 +55,7 @@ export class ServiceInstaller {
     assertOption(this.#unitDir.startsWith('/'), `--unit-dir must be an absolute path; got ${this.#unitDir}`);
     assertOption(
       /^\/[^\s"'\\]*$/.test(this.#environmentFile),
-      `--env-file must be an absolute path without spaces, quotes or backslashes; got ${this.#environmentFile}`,
+      `--environment-file must be an absolute path without spaces, quotes or backslashes; got ${this.#environmentFile}`,
     );
     this.#systemctl = options.systemctl ?? 'systemctl';
     this.#useradd = options.useradd ?? 'useradd';

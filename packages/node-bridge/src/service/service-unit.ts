@@ -45,7 +45,9 @@ export function renderServiceUnit(options: ServiceUnitOptions): string {
     '[Service]',
     'Type=simple',
     `ExecStart=${execCommandLine(options.command)}`,
-    ...(options.environmentFile === undefined ? [] : [`EnvironmentFile=${options.environmentFile.replaceAll('%', '%%')}`]),
+    ...(options.environmentFile === undefined
+      ? []
+      : [`EnvironmentFile=${options.environmentFile.replaceAll('%', '%%')}`]),
     `User=${options.user}`,
     // The Pi camera and V4L2 devices belong to group video, microphones to group audio.
     'SupplementaryGroups=video audio',

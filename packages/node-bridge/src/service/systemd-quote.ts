@@ -13,7 +13,10 @@ const CONTROL_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '
  * Throws `FW_ERR_INVALID_OPTION` for a lone `;` (systemd's command separator).
  */
 export function quoteExecArgument(argument: string): string {
-  assertOption(argument !== ';', 'a service command argument cannot be a lone ";" (systemd separates commands with it)');
+  assertOption(
+    argument !== ';',
+    'a service command argument cannot be a lone ";" (systemd separates commands with it)',
+  );
   return quoteWord(argument.replaceAll('$', '$$$$'), argument);
 }
 
