@@ -220,7 +220,8 @@ describe('framewire-bridge service', () => {
       assert.deepEqual(await calls(s.log), [
         USERADD_CALL,
         ['systemctl', 'daemon-reload'],
-        ['systemctl', 'enable', '--now', 'framewire-bridge.service'],
+        ['systemctl', 'enable', 'framewire-bridge.service'],
+        ['systemctl', 'restart', 'framewire-bridge.service'],
       ]);
     });
   }
@@ -269,7 +270,7 @@ describe('framewire-bridge service', () => {
     assert.deepEqual(await readdir(s.units), []);
     await assert.rejects(stat(s.envFile), { code: 'ENOENT' });
     await assert.rejects(stat(join(s.base, 'etc')), { code: 'ENOENT' }, 'the emptied env folder goes too');
-    assert.deepEqual((await calls(s.log)).slice(3), [
+    assert.deepEqual((await calls(s.log)).slice(4), [
       ['systemctl', 'disable', '--now', 'framewire-bridge.service'],
       ['systemctl', 'daemon-reload'],
     ]);
@@ -277,7 +278,7 @@ describe('framewire-bridge service', () => {
     const again = await run(node, [BRIDGE, 'service', 'uninstall', ...s.serviceArgs]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /is not installed/);
-    assert.equal((await calls(s.log)).length, 5, 'nothing to uninstall: no systemctl call');
+    assert.equal((await calls(s.log)).length, 6, 'nothing to uninstall: no systemctl call');
   });
 
   it('--dry-run prints the unit and the commands, writes nothing and runs nothing', async () => {
@@ -296,7 +297,10 @@ describe('framewire-bridge service', () => {
     assert.match(result.stdout, /# would run: \S+useradd --system/);
     assert.match(result.stdout, /# would write \S+framewire-bridge\.env \(mode 0600\): FRAMEWIRE_TOKEN\n/);
     assert.match(result.stdout, /\nExecStart=\S+ \S+framewire-bridge\.js --webrtc\n/);
-    assert.match(result.stdout, /# would run: \S+systemctl enable --now framewire-bridge\.service/);
+    assert.match(
+      result.stdout,
+      /# would run: \S+systemctl enable framewire-bridge\.service\n# would run: \S+systemctl restart framewire-bridge\.service/,
+    );
     assert.doesNotMatch(result.stdout, /dry-secret/, 'a dry run does not print secrets');
     await assert.rejects(stat(s.units), { code: 'ENOENT' });
     assert.deepEqual(await calls(s.log), []);

@@ -13,7 +13,8 @@ install writes the systemd unit ${SERVICE_NAME}.service that runs the bridge wit
 restarting on failure, logging to the journal (journalctl -u ${SERVICE_NAME}), with /var/lib/${SERVICE_NAME} as
 its writable state directory (recordings) and a sandbox that keeps camera and sound devices. Secrets
 (--token, --room-token, --whip-push-token, --janus-secret, and the FRAMEWIRE_* variables of this shell) go to an
-environment file of mode 0600, not on the command line. Then: systemctl daemon-reload and enable --now.
+environment file of mode 0600, not on the command line. Then: systemctl daemon-reload, enable and restart
+(installing again applies new options).
 uninstall stops and disables the service and removes the unit and the environment file; the user and
 /var/lib/${SERVICE_NAME} stay. Both need root (sudo) unless --dry-run or --unit-dir is given.
 

@@ -18,7 +18,7 @@ export interface ServiceInstallerOptions {
   readonly useradd?: string | undefined;
   /** Print the unit, the environment file's variable names and the commands instead of doing them. Default: false. */
   readonly dryRun?: boolean | undefined;
-  /** Enable and start the service after installing it (`systemctl enable --now`). Default: true. */
+  /** Enable and (re)start the service after installing it (`systemctl enable`, `systemctl restart`). Default: true. */
   readonly start?: boolean | undefined;
   /** Where progress lines go. Default: standard output. */
   readonly print?: ((line: string) => void) | undefined;
@@ -74,7 +74,7 @@ export class ServiceInstaller {
   /**
    * Creates the system user (in groups video and audio) unless it exists, writes the environment file (mode 0600,
    * only when `flags` has variables) and the unit running `[node, binScript, ...flags.args]`, reloads systemd and,
-   * unless `start` is false, enables and starts the service.
+   * unless `start` is false, enables and (re)starts the service, so that installing again applies new flags.
    */
   async install(node: string, binScript: string, flags: ServiceFlags): Promise<void> {
     this.#assertRoot('install');
@@ -124,8 +124,13 @@ export class ServiceInstaller {
       this.#print(`wrote ${this.unitPath}`);
     }
     await this.#run(this.#systemctl, ['daemon-reload']);
-    if (this.#start) await this.#run(this.#systemctl, ['enable', '--now', `${SERVICE_NAME}.service`]);
-    else this.#print(`start it with: systemctl enable --now ${SERVICE_NAME}.service`);
+    if (this.#start) {
+      // enable --now would leave a running service on its old flags: restart starts it or applies the new unit.
+      await this.#run(this.#systemctl, ['enable', `${SERVICE_NAME}.service`]);
+      await this.#run(this.#systemctl, ['restart', `${SERVICE_NAME}.service`]);
+    } else {
+      this.#print(`start it with: systemctl enable --now ${SERVICE_NAME}.service`);
+    }
     this.#print(`logs: journalctl -u ${SERVICE_NAME} -f`);
   }
 
