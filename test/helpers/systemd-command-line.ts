@@ -33,11 +33,12 @@ export function splitSystemdCommandLine(value: string): string[] {
       if (char === '\\') {
         const next = value[i + 1];
         if (next === undefined) throw new Error(`a trailing backslash in ${value}`);
+        const decoded = SIMPLE_ESCAPES[next];
         if (next === 'x') {
           word += String.fromCharCode(parseInt(value.slice(i + 2, i + 4), 16));
           i += 3;
-        } else if (next in SIMPLE_ESCAPES) {
-          word += SIMPLE_ESCAPES[next];
+        } else if (decoded !== undefined) {
+          word += decoded;
           i += 1;
         } else {
           throw new Error(`unknown escape \\${next} in ${value}`);

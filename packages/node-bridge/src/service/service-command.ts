@@ -1,9 +1,12 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { assertOption } from '@framewire/core';
-import { runCli } from '@framewire/core/node';
+import { runCli, type Stoppable } from '@framewire/core/node';
 import { assertOutsideHome, serviceFlags, type BridgeOptionTable } from './service-flags.js';
 import { SERVICE_NAME, ServiceInstaller, type ServiceInstallerOptions } from './service-installer.js';
+
+/** What the one-shot service command hands to runCli: nothing to stop. */
+const DONE: Stoppable = { close: () => Promise.resolve() };
 
 const USAGE = `Usage: framewire-bridge service install [service options] [bridge options]
        framewire-bridge service uninstall [service options]
@@ -45,15 +48,15 @@ function splitArgs(args: readonly string[]): ServiceArgs {
   const switches = new Set<string>();
   const bridgeArgs: string[] = [];
   for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
+    const arg = rest[i] ?? '';
     if (arg === '--') {
       bridgeArgs.push(...rest.slice(i + 1));
       break;
     }
-    const [, name, inline] = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg) ?? [];
-    if ((BOOLEAN_FLAGS as readonly string[]).includes(name ?? '') && inline === undefined) {
-      switches.add(name!);
-    } else if ((VALUE_FLAGS as readonly string[]).includes(name ?? '')) {
+    const [, name = '', inline] = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg) ?? [];
+    if ((BOOLEAN_FLAGS as readonly string[]).includes(name) && inline === undefined) {
+      switches.add(name);
+    } else if ((VALUE_FLAGS as readonly string[]).includes(name)) {
       const value = inline ?? rest[++i];
       assertOption(value !== undefined && value !== '', `--${name} needs a value`);
       values[name as (typeof VALUE_FLAGS)[number]] = value;
@@ -74,7 +77,7 @@ export async function runServiceCommand(args: readonly string[], bridgeOptions: 
     const parsed = splitArgs(args);
     if (parsed.action === 'help' || parsed.switches.has('help')) {
       process.stdout.write(`${USAGE}\n`);
-      return { close: async () => {} };
+      return DONE;
     }
     assertOption(
       parsed.action === 'install' || parsed.action === 'uninstall',
@@ -104,7 +107,7 @@ export async function runServiceCommand(args: readonly string[], bridgeOptions: 
       assertOutsideHome(binScript, 'the bridge');
       await installer.install(node, binScript, flags);
     }
-    return { close: async () => {} };
+    return DONE;
   });
   process.exit(0);
 }

@@ -88,7 +88,7 @@ export function serviceFlags(
           : resolve(cwd, token.value)
         : token.value;
     if (WRITABLE_FLAGS.has(token.name)) writableDirs.push(absolute);
-    if (token.inlineValue === true) args.push(`${token.rawName}=${absolute}`);
+    if (token.inlineValue) args.push(`${token.rawName}=${absolute}`);
     else args.push(token.rawName, absolute);
   }
   return { args, environment, writableDirs };

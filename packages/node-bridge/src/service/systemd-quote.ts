@@ -32,16 +32,20 @@ export function quoteUnitWord(word: string): string {
 function quoteWord(escapedDollars: string, original: string): string {
   const escaped = escapedDollars.replaceAll('%', '%%');
   if (PLAIN_WORD.test(original)) return escaped;
-  const quoted = escaped.replace(/[\\"\u0000-\u001f\u007f]/g, (char) => {
-    if (char === '\\' || char === '"') return `\\${char}`;
-    return CONTROL_ESCAPES[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
+  let quoted = '';
+  for (const char of escaped) {
+    const code = char.charCodeAt(0);
+    if (char === '\\' || char === '"') quoted += `\\${char}`;
+    else if (code < 0x20 || code === 0x7f) {
+      quoted += CONTROL_ESCAPES[char] ?? `\\x${code.toString(16).padStart(2, '0')}`;
+    } else quoted += char;
+  }
   return `"${quoted}"`;
 }
 
 /** A whole `ExecStart=` value: every argument quoted with {@link quoteExecArgument}, separated by spaces. */
 export function execCommandLine(argv: readonly string[]): string {
-  assertOption(argv.length > 0 && argv[0]!.startsWith('/'), 'a service command starts with an absolute path');
+  assertOption(argv[0]?.startsWith('/') === true, 'a service command starts with an absolute path');
   return argv.map(quoteExecArgument).join(' ');
 }
 
@@ -52,6 +56,6 @@ export function execCommandLine(argv: readonly string[]): string {
  */
 export function environmentFileLine(name: string, value: string): string {
   assertOption(/^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `${name} is not an environment variable name`);
-  assertOption(!/[\n\r\u0000]/.test(value), `the value of ${name} cannot hold a line break or NUL`);
+  assertOption(!/[\n\r]/.test(value) && !value.includes('\0'), `the value of ${name} cannot hold a line break or NUL`);
   return `${name}="${value.replace(/[\\"`$]/g, (char) => `\\${char}`)}"`;
 }
