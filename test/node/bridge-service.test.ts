@@ -65,6 +65,17 @@ async function verify(unitPath: string): Promise<Run> {
   return run(SYSTEMD_ANALYZE, ['verify', '--man=no', unitPath]);
 }
 
+/** Flags that systemd would mangle unquoted, kept as written (absolute paths, no secrets). */
+const AWKWARD_FLAGS = [
+  '--source',
+  'file:/srv/my videos/garden "west" 50%.mp4#id=garden',
+  '--source=v4l2:/dev/video0#id=desk',
+  '--static',
+  '/srv/web site/$out\\dir',
+  '--size',
+  '640x480',
+];
+
 const USERADD_CALL = [
   'useradd',
   '--system',
@@ -138,24 +149,8 @@ describe('framewire-bridge service', () => {
     },
     {
       name: 'spaces, quotes, %, $ and backslashes in paths and specs',
-      flags: [
-        '--source',
-        'file:/srv/my videos/garden "west" 50%.mp4#id=garden',
-        '--source=v4l2:/dev/video0#id=desk',
-        '--static',
-        '/srv/web site/$out\\dir',
-        '--size',
-        '640x480',
-      ],
-      execFlags: [
-        '--source',
-        'file:/srv/my videos/garden "west" 50%.mp4#id=garden',
-        '--source=v4l2:/dev/video0#id=desk',
-        '--static',
-        '/srv/web site/$out\\dir',
-        '--size',
-        '640x480',
-      ],
+      flags: AWKWARD_FLAGS,
+      execFlags: AWKWARD_FLAGS,
     },
   ];
 
