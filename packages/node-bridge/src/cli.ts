@@ -11,8 +11,10 @@ import { VERSION } from './version.js';
 import { startExtraOutputs, startMqttBroker, type ExtraOutputOptions } from './cli-extra-outputs.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
+import { runServiceCommand } from './service/service-command.js';
 
 const USAGE = `Usage: framewire-bridge [options]
+       framewire-bridge service install [options]   run as a systemd service (framewire-bridge service --help)
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
 /ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws;
@@ -276,6 +278,9 @@ registerSourceKind('netgear', (spec, id) => netGearSourcesFromSpec(spec, id));
 for (const scheme of ['mqtt', 'mqtts']) {
   registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
 }
+
+// `framewire-bridge service …` installs or removes the systemd unit, then exits.
+if (process.argv[2] === 'service') await runServiceCommand(process.argv.slice(3), options);
 
 await runCli('framewire-bridge', async () => {
   let cli: CliValues;
