@@ -11,6 +11,7 @@ import { VERSION } from './version.js';
 import { startExtraOutputs, type ExtraOutputOptions } from './cli-extra-outputs.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
+import { RECORD_CLI_OPTIONS, RECORD_USAGE, recordOptionsFromCli } from './recording/record-cli-options.js';
 
 const USAGE = `Usage: framewire-bridge [options]
 
@@ -106,6 +107,7 @@ Options:
                        <prefix>/<source id>/audio (docs/guides/mqtt.md)
   --mqtt-relay         serve MQTT over WebSocket at /mqtt, relayed to the --mqtt-url broker (mqtt://), so that
                        browsers (the SDK's MqttSource and MqttOutput) reach it through the bridge's port and token
+${RECORD_USAGE}
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
@@ -160,6 +162,7 @@ const options = {
   'mqtt-audio': { type: 'boolean' },
   'mqtt-relay': { type: 'boolean' },
   shm: { type: 'string' },
+  ...RECORD_CLI_OPTIONS,
   size: { type: 'string' },
   fps: { type: 'string' },
   'camera-command': { type: 'string' },
@@ -359,6 +362,8 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
+  const record = recordOptionsFromCli(values);
+  if (record) bridgeOptions.record = record;
   const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);
   const text = (name: keyof typeof options): string | undefined => {
