@@ -226,10 +226,9 @@ export class BridgeRecorder {
    */
   async #atKeyframe(frame: EncodedFrame): Promise<boolean> {
     const file = this.#file;
-    if (file && frame.captureTimeMs - file.startCaptureMs < this.#segmentMs) {
-      if (!this.#store.enforceRetention()) throw budgetError(this.#store);
-      return false;
-    }
+    // Older files make room for the one being written; when it alone exceeds maxBytes, that is a full disk.
+    if (file && !this.#store.enforceRetention()) throw budgetError(this.#store);
+    if (file && frame.captureTimeMs - file.startCaptureMs < this.#segmentMs) return false;
     if (!file && this.#error && Date.now() < this.#retryAtMs) return false;
     if (this.mode === 'triggered' && !this.#triggered && this.#stopAtMs === undefined) return false;
     await this.#finishFile();
