@@ -3,7 +3,7 @@
 // triggered mode (pre-roll and post-roll); write failures reported in /health while the stream goes on.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -185,26 +185,33 @@ describe('bridge recording', () => {
     }
   });
 
-  it('retention deletes the oldest finished files by total size, never the file being written', async () => {
+  it('retention deletes the oldest finished files by age and by total size, never the file being written', async () => {
     const dir = await tempDir();
-    // An old recording left by an earlier run: deleted first.
-    const old = '20200101T000000000Z_testpattern.mp4';
+    // Recordings left by an earlier run: one past maxAgeHours (deleted at start), one within it (deleted for size).
+    const stale = '20200101T000000000Z_testpattern.mp4';
+    const old = '20200102T000000000Z_testpattern.mp4';
+    await writeFile(join(dir.path, stale), Buffer.alloc(1000));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(join(dir.path, stale), twoHoursAgo, twoHoursAgo);
     await writeFile(join(dir.path, old), Buffer.alloc(50_000));
     const source = createTestPatternSource({ width: 160, height: 120, frameRate: 15, codec: 'h264' });
     const bridge = await BridgeServer.start({
       port: 0,
       sources: [source],
-      record: { dir: dir.path, segmentMinutes: 0.02, maxBytes: 120_000, maxAgeHours: 24 * 365 },
+      record: { dir: dir.path, segmentMinutes: 0.02, maxBytes: 120_000, maxAgeHours: 1 },
     });
     try {
       const recordings = bridge.recordings;
       assert.ok(recordings);
-      await waitUntil(() => recordings.store.deleted >= 2, 'two deletions', DEADLINE_MS);
+      assert.ok(!existsSync(join(dir.path, stale)), 'the file past maxAgeHours is deleted at start');
+      assert.ok(existsSync(join(dir.path, old)), 'the one within maxAgeHours is kept while there is room');
+      await waitUntil(() => recordings.store.deleted >= 3, 'two deletions for size', DEADLINE_MS);
       assert.ok(!recordings.store.finished.some((f) => f.name === old), 'the oldest went first');
+      assert.ok(!existsSync(join(dir.path, old)));
       const index = JSON.parse(await readFile(join(dir.path, 'index.json'), 'utf8')) as {
         recordings: { name: string }[];
       };
-      assert.ok(!index.recordings.some((r) => r.name === old), 'the index no longer lists it');
+      assert.ok(!index.recordings.some((r) => r.name === old || r.name === stale), 'the index no longer lists them');
       for (const f of recordings.store.finished) assert.ok(existsSync(join(dir.path, f.name)), f.name);
       // Each deletion happens while a file is being written: that one is still there.
       const active = recordings.recorder('testpattern')?.activeFile;

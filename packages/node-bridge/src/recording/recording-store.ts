@@ -84,6 +84,7 @@ export class RecordingStore {
     }
     this.#finished = this.#finished.filter((f) => statSafe(join(this.dir, f.name)) !== undefined);
     this.#finished.sort((a, b) => a.startMs - b.startMs);
+    this.enforceRetention();
     this.#writeIndex();
   }
 
