@@ -75,7 +75,7 @@ describe('bridge recording', () => {
       );
       const health = (await (await fetch(`${base}/health`)).json()) as BridgeHealth;
       assert.equal(health.recording?.[0]?.state, 'recording');
-      assert.equal(health.recording?.[0]?.source, 'testpattern');
+      assert.equal(health.recording[0].source, 'testpattern');
       const metrics = await (await fetch(`${base}/metrics?token=${TOKEN}`)).text();
       assert.match(metrics, /^framewire_recording_active\{source="testpattern",file="[^"]+\.mp4"\} 1$/m);
       assert.match(metrics, /^framewire_recording_bytes_total\{source="testpattern"\} [1-9]\d*$/m);
@@ -94,7 +94,7 @@ describe('bridge recording', () => {
       for (const entry of list) {
         const parsed = parseRecordingName(entry.name);
         assert.equal(parsed?.sourceId, 'testpattern');
-        assert.ok(Math.abs((parsed?.startMs ?? 0) - entry.startMs) < 1, 'the name carries the start time');
+        assert.ok(Math.abs(parsed.startMs - entry.startMs) < 1, 'the name carries the start time');
         const probed = await probeRecording(join(recordings, entry.name));
         assert.ok(probed.firstKey, `${entry.name} starts with a keyframe`);
         assert.ok(probed.video >= 10, `${entry.name}: ${probed.video} video frames`);
@@ -111,7 +111,7 @@ describe('bridge recording', () => {
         const killed = list.find((e) => e.state === 'recording');
         const adopted = relisted.find((e) => e.name === killed?.name);
         assert.equal(adopted?.state, 'finished');
-        assert.equal(adopted?.interrupted, true);
+        assert.equal(adopted.interrupted, true);
       } finally {
         await again.stop();
       }
@@ -260,7 +260,7 @@ describe('bridge recording', () => {
       recorder.setTriggered(false);
       await waitUntil(() => bridge.recordings?.store.finished.length === 1, 'the file closed', DEADLINE_MS);
       assert.equal(recorder.health.state, 'waiting');
-      const file = bridge.recordings?.store.finished[0];
+      const file = bridge.recordings.store.finished[0];
       assert.ok(file);
       assert.ok(
         file.startMs <= triggeredAt - preRollSeconds * 1000,

@@ -123,7 +123,7 @@ describe('demo pages', () => {
         },
         { timeout: 60_000, polling: 500 },
       );
-      await page.$eval('#recordings-list button[data-state="finished"]', (b) => (b as HTMLButtonElement).click());
+      await page.$eval('#recordings-list button[data-state="finished"]', (b) => b.click());
       await page.waitForFunction(
         () => {
           const player = document.querySelector<HTMLVideoElement>('#recordings-player');

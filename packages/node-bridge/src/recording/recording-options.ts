@@ -42,9 +42,10 @@ export function resolveRecordingOptions(options: RecordingOptions): ResolvedReco
   assertOption(positive(options.segmentMinutes), `record.segmentMinutes must be > 0; got ${options.segmentMinutes}`);
   assertOption(positive(options.maxAgeHours), `record.maxAgeHours must be > 0; got ${options.maxAgeHours}`);
   assertOption(positive(options.maxBytes), `record.maxBytes must be > 0; got ${options.maxBytes}`);
+  const mode: unknown = options.mode;
   assertOption(
-    options.mode === undefined || options.mode === 'continuous' || options.mode === 'triggered',
-    `record.mode must be continuous or triggered; got ${String(options.mode)}`,
+    mode === undefined || mode === 'continuous' || mode === 'triggered',
+    `record.mode must be continuous or triggered; got ${String(mode)}`,
   );
   for (const name of ['preRollSeconds', 'postRollSeconds'] as const) {
     const value = options[name];
