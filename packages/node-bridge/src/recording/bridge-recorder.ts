@@ -135,7 +135,7 @@ export class BridgeRecorder {
       source: this.source.id,
       mode: this.mode,
       state,
-      ...(this.#file ? { file: this.#fileName(this.#file) } : {}),
+      ...(this.#file ? { file: this.#infoOf(this.#file).name } : {}),
       files: this.#files,
       bytesWritten: this.#bytesWritten + (this.#file?.bytes ?? 0),
       ...(this.#error ? { error: { code: this.#error.code, message: this.#error.message } } : {}),
@@ -144,16 +144,7 @@ export class BridgeRecorder {
 
   /** The file being written, as the listing shows it; `undefined` between files. */
   get activeFile(): RecordingFileInfo | undefined {
-    const file = this.#file;
-    return file
-      ? {
-          name: this.#fileName(file),
-          sourceId: this.source.id,
-          startMs: file.startCaptureMs,
-          endMs: file.lastCaptureMs,
-          bytes: file.bytes,
-        }
-      : undefined;
+    return this.#file ? this.#infoOf(this.#file) : undefined;
   }
 
   /** Access units and packets dropped because writing fell behind. */
@@ -260,20 +251,28 @@ export class BridgeRecorder {
     try {
       await file.close();
     } finally {
-      this.#bytesWritten += file.bytes;
-      this.#files++;
-      this.#store.finish({
-        name: this.#fileName(file),
-        sourceId: this.source.id,
-        startMs: file.startCaptureMs,
-        endMs: file.lastCaptureMs,
-        bytes: file.bytes,
-      });
+      this.#hand(file, false);
     }
   }
 
-  #fileName(file: SegmentFile): string {
-    return recordingName(this.source.id, file.startCaptureMs);
+  /** Counts a file that is no longer written and hands it to the store's index (and retention). */
+  #hand(file: SegmentFile, interrupted: boolean): void {
+    this.#bytesWritten += file.bytes;
+    this.#files++;
+    this.#store.finish({
+      ...this.#infoOf(file),
+      ...(interrupted ? { interrupted } : {}),
+    });
+  }
+
+  #infoOf(file: SegmentFile): RecordingFileInfo {
+    return {
+      name: recordingName(this.source.id, file.startCaptureMs),
+      sourceId: this.source.id,
+      startMs: file.startCaptureMs,
+      endMs: file.lastCaptureMs,
+      bytes: file.bytes,
+    };
   }
 
   async #fail(error: unknown): Promise<void> {
@@ -285,16 +284,7 @@ export class BridgeRecorder {
     this.#file = undefined;
     if (file) {
       await file.abort();
-      this.#bytesWritten += file.bytes;
-      this.#files++;
-      this.#store.finish({
-        name: this.#fileName(file),
-        sourceId: this.source.id,
-        startMs: file.startCaptureMs,
-        endMs: file.lastCaptureMs,
-        bytes: file.bytes,
-        interrupted: true,
-      });
+      this.#hand(file, true);
     }
   }
 }
