@@ -2,12 +2,16 @@
 // checked with ffprobe after a SIGKILL of the CLI; the /recordings listing, downloads and ranges; retention;
 // triggered mode (pre-roll and post-roll); write failures reported in /health while the stream goes on.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import {
+  AnnexBSplitter,
   BridgeServer,
+  SourceBase,
   createTestPatternSource,
   parseRecordingName,
   type BridgeHealth,
@@ -21,6 +25,57 @@ const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
 const TOKEN = 'recording-token-1';
 /** Generous: only bounds a hang on a busy machine. */
 const DEADLINE_MS = 60_000;
+
+/** A source that sends `units` (H.264 access units), one every 40 ms, on the wall clock, then stops. */
+class ReplaySource extends SourceBase {
+  #timer: NodeJS.Timeout | undefined;
+  readonly #units: { key: boolean; data: Buffer }[];
+
+  constructor(units: { key: boolean; data: Buffer }[]) {
+    super('replay', 'test');
+    this.#units = units;
+  }
+
+  start(): Promise<void> {
+    let n = 0;
+    this.#timer = setInterval(() => {
+      const unit = this.#units[n];
+      if (!unit) return;
+      this.emitFrame({ codec: 'h264', ...unit, timestampUs: n * 40_000, captureTimeMs: Date.now() });
+      n++;
+    }, 40);
+    return Promise.resolve();
+  }
+
+  protected release(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** The access units of `seconds` of ffmpeg's test pattern at `size`, 25 fps, a keyframe every 25 frames. */
+async function testPatternUnits(dir: string, size: string, seconds: number): Promise<{ key: boolean; data: Buffer }[]> {
+  const path = join(dir, `${size}.h264`);
+  await promisify(execFile)('ffmpeg', [
+    ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25:duration=${seconds}`],
+    ...[
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'baseline',
+      '-g',
+      '25',
+      '-bsf:v',
+      'dump_extra',
+      '-f',
+      'h264',
+      path,
+    ],
+  ]);
+  const splitter = new AnnexBSplitter();
+  return [...splitter.push(await readFile(path)), ...splitter.flush()].map((u) => ({ key: u.key, data: u.data }));
+}
 
 /** The video frames, the first frame's key flag and the audio packets ffprobe reads in `target`. */
 async function probeRecording(target: string): Promise<{ video: number; audio: number; firstKey: boolean }> {
@@ -313,6 +368,42 @@ describe('bridge recording', () => {
       }
     }
     await dir.remove();
+  });
+
+  it('a source that comes back at another size starts a new file (one decoder configuration per file)', async () => {
+    const dir = await tempDir();
+    const units = [
+      ...(await testPatternUnits(dir.path, '320x240', 2)),
+      ...(await testPatternUnits(dir.path, '160x120', 2)),
+    ];
+    const recordingsDir = join(dir.path, 'recordings');
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [new ReplaySource(units)],
+      mjpeg: false,
+      record: { dir: recordingsDir },
+    });
+    try {
+      const recordings = bridge.recordings;
+      assert.ok(recordings);
+      await waitUntil(() => recordings.store.finished.length === 1, 'the first file finished', DEADLINE_MS);
+      const replay = bridge.sources[0];
+      assert.ok(replay);
+      await waitUntil(() => replay.health.frames >= units.length, 'every access unit sent', DEADLINE_MS);
+      await bridge.close();
+      const files = recordings.store.finished.map((f) => f.name);
+      assert.equal(files.length, 2);
+      const sizes = [];
+      for (const name of files) {
+        const probed = await ffprobe(join(recordingsDir, name), ['-count_frames']);
+        const video = probed.streams.find((s) => s.codec_type === 'video');
+        sizes.push(`${video?.width}x${video?.height}:${video?.nb_read_frames}`);
+      }
+      assert.deepEqual(sizes, ['320x240:50', '160x120:50']);
+    } finally {
+      await bridge.close();
+      await dir.remove();
+    }
   });
 
   it('refuses bad recording options with FW_ERR_INVALID_OPTION', async () => {

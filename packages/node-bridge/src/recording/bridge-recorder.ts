@@ -219,7 +219,8 @@ export class BridgeRecorder {
     const file = this.#file;
     // Older files make room for the one being written; when it alone exceeds maxBytes, that is a full disk.
     if (file && !this.#store.enforceRetention()) throw budgetError(this.#store);
-    if (file && frame.captureTimeMs - file.startCaptureMs < this.#segmentMs) return false;
+    // A new SPS (the source restarted at another size or profile) starts a new file: one decoder config per file.
+    if (file && frame.captureTimeMs - file.startCaptureMs < this.#segmentMs && file.fits(frame)) return false;
     if (!file && this.#error && Date.now() < this.#retryAtMs) return false;
     if (this.mode === 'triggered' && !this.#triggered && this.#stopAtMs === undefined) return false;
     await this.#finishFile();

@@ -11,7 +11,7 @@ import {
 } from 'mediabunny';
 import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
 import type { EncodedFrame } from '../media/encoded-frame.js';
-import { findSps } from '../media/h264.js';
+import { findSps, type SpsInfo } from '../media/h264.js';
 
 /** The tracks of a {@link SegmentFile}. */
 export interface SegmentTracks {
@@ -38,6 +38,7 @@ export class SegmentFile {
   readonly #video: EncodedVideoPacketSource;
   readonly #audio: EncodedAudioPacketSource | undefined;
   readonly #audioInfo: AudioInfo | undefined;
+  readonly #sps: SpsInfo;
   #videoFrames = 0;
   #audioPackets = 0;
   #lastCaptureMs: number;
@@ -45,8 +46,9 @@ export class SegmentFile {
   #bytes = 0;
   #closed = false;
 
-  private constructor(path: string, fd: number, first: EncodedFrame, tracks: SegmentTracks) {
+  private constructor(path: string, fd: number, first: EncodedFrame, sps: SpsInfo, tracks: SegmentTracks) {
     this.path = path;
+    this.#sps = sps;
     this.#fd = fd;
     this.startCaptureMs = first.captureTimeMs;
     this.#lastCaptureMs = first.captureTimeMs;
@@ -75,7 +77,8 @@ export class SegmentFile {
    * not such a keyframe.
    */
   static async create(path: string, first: EncodedFrame, tracks: SegmentTracks = {}): Promise<SegmentFile> {
-    if (!first.key || findSps(first.data) === undefined)
+    const sps = first.key ? findSps(first.data) : undefined;
+    if (!sps)
       throw new FramewireError('FW_ERR_MEDIA_UNREADABLE', 'a recording must start with an H.264 keyframe and its SPS');
     let fd: number;
     try {
@@ -83,7 +86,7 @@ export class SegmentFile {
     } catch (cause) {
       throw new FramewireError('FW_ERR_WRITE_FAILED', `cannot create ${path}: ${(cause as Error).message}`, { cause });
     }
-    const file = new SegmentFile(path, fd, first, tracks);
+    const file = new SegmentFile(path, fd, first, sps, tracks);
     try {
       await file.#output.start();
       await file.addVideo(first);
@@ -107,6 +110,18 @@ export class SegmentFile {
   /** Audio packets added. */
   get audioPackets(): number {
     return this.#audioPackets;
+  }
+
+  /**
+   * False when keyframe `frame` carries an SPS with another codec string or size than the file's first (the source
+   * restarted with other settings): such a frame must start a new file.
+   */
+  fits(frame: EncodedFrame): boolean {
+    const sps = findSps(frame.data);
+    return (
+      sps === undefined ||
+      (sps.codec === this.#sps.codec && sps.width === this.#sps.width && sps.height === this.#sps.height)
+    );
   }
 
   /** Capture time of the newest frame or packet added, in ms since the Unix epoch. */
