@@ -92,8 +92,21 @@ const PACKAGES = [
       webrtc: ['pipeline', 'sources', 'media', 'process', 'protocol'],
       // Outputs: WebSocket, WebRTC (and its WHIP/WHEP endpoints), MJPEG, MQTT, NetGear, shm, WHIP push.
       outputs: ['webrtc', 'pipeline', 'sources', 'netgear', 'mqtt', 'media', 'process', 'http', 'protocol'],
+      // Recording (--record): a source's H.264 feed and audio to fragmented MP4 files, their directory, /recordings.
+      recording: ['pipeline', 'sources', 'media', 'http', 'protocol'],
       // bridge-server.ts: one HTTP server over the outputs, sources and pipelines.
-      server: ['outputs', 'webrtc', 'pipeline', 'sources', 'media', 'process', 'http', 'protocol', 'version'],
+      server: [
+        'outputs',
+        'recording',
+        'webrtc',
+        'pipeline',
+        'sources',
+        'media',
+        'process',
+        'http',
+        'protocol',
+        'version',
+      ],
       // The room peer: joins a signaling room on behalf of a bridge server (and its worker process); it decodes the
       // sources' Opus to PCM for wrtc through a pipeline stage.
       peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
@@ -105,6 +118,7 @@ const PACKAGES = [
         'peers',
         'server',
         'outputs',
+        'recording',
         'webrtc',
         'pipeline',
         'sources',

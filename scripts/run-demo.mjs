@@ -97,6 +97,9 @@ start('bridge', 'packages/node-bridge/bin/framewire-bridge.js', [
   ...(HOST === '127.0.0.1' ? ['--webrtc-ice-address', '127.0.0.1'] : []),
   // The test pattern to the broker, and /mqtt relaying browsers to it.
   ...(mqttUrl ? ['--mqtt-url', mqttUrl, '--mqtt-relay'] : []),
+  // The Recordings page: one-minute files, at most 200 MB kept.
+  ...['--record', join(tmpdir(), 'framewire-demo-recordings'), '--record-segment-minutes', '1'],
+  ...['--record-max-bytes', '200000000'],
 ]);
 
 let server;

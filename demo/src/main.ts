@@ -250,6 +250,10 @@ function onRouteShown(route: string): void {
       startMqttView(mqttUrl, 'testpattern', $('mqtt-view', HTMLCanvasElement), $('mqtt-stats', HTMLOutputElement)),
     );
   }
+  if (route === 'recordings' && demoConfig) {
+    const { bridgeUrl } = demoConfig;
+    void import('./recordings-page.js').then(({ showRecordings }) => showRecordings(bridgeUrl));
+  }
   if (route === 'room' && !roomPageLoaded && demoConfig) {
     roomPageLoaded = true;
     const config = demoConfig;
@@ -279,6 +283,7 @@ async function main(): Promise<void> {
   stabilization.start.addEventListener('click', () => void startStabilizationDemo(stabilization));
   stabilization.stop.addEventListener('click', () => stopStabilizationDemo(stabilization));
   if (new URLSearchParams(location.search).has('stabilize')) void startStabilizationDemo(stabilization);
+  $('recordings-refresh', HTMLButtonElement).addEventListener('click', () => onRouteShown('recordings'));
   startRouter('capture', onRouteShown);
   await fillDevicePicker();
   if (new URLSearchParams(location.search).has('autostart')) await startCapture();

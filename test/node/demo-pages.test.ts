@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { launchChromium } from '../helpers/chromium.js';
 import { collectPageErrors, screenshot, serveDemo, startBridge } from '../helpers/demo-page.js';
+import { tempDir } from '../helpers/node.js';
 
 describe('demo pages', () => {
-  it('each page works from its route: capture, stabilization, bridge, and packaging a generated clip into two renditions', async () => {
-    const bridge = await startBridge();
+  it('each page works from its route: capture, stabilization, bridge, recordings, and packaging a generated clip into two renditions', async () => {
+    const recordings = await tempDir();
+    const bridge = await startBridge(0, ['--record', recordings.path, '--record-segment-minutes', '0.05']);
     const demo = await serveDemo(`http://127.0.0.1:${bridge.port}/`);
     const browser = await launchChromium();
     try {
@@ -111,6 +113,27 @@ describe('demo pages', () => {
       );
       await screenshot(page, 'demo-bridge');
 
+      // The bridge's recordings: listed (Refresh until a 3-second file is finished) and played from the bridge.
+      await click('nav a[href="#recordings"]');
+      await page.waitForFunction(
+        () => {
+          if (document.querySelector('#recordings-list button[data-state="finished"]')) return true;
+          document.querySelector<HTMLButtonElement>('#recordings-refresh')?.click();
+          return false;
+        },
+        { timeout: 60_000, polling: 500 },
+      );
+      await page.$eval('#recordings-list button[data-state="finished"]', (b) => b.click());
+      await page.waitForFunction(
+        () => {
+          const player = document.querySelector<HTMLVideoElement>('#recordings-player');
+          return player !== null && player.readyState >= 2 && player.currentTime > 0;
+        },
+        { timeout: 60_000 },
+      );
+      assert.equal(await page.$eval('#recordings-player', (v) => (v as HTMLVideoElement).videoWidth), 320);
+      await screenshot(page, 'demo-recordings');
+
       await click('nav a[href="#package"]');
       await page.waitForFunction(() => document.documentElement.dataset['offlineReady'] === 'true');
       await click('#package-make-clip');
@@ -148,6 +171,7 @@ describe('demo pages', () => {
       await browser.close();
       await demo.close();
       await bridge.stop('SIGTERM');
+      await recordings.remove();
     }
   });
 });

@@ -68,6 +68,33 @@ export interface BridgeHealth {
   outputs: string[];
   /** The Janus mountpoints (`--janus-url`), one per source; absent without Janus. */
   janus?: JanusMountpointHealth[];
+  /** The recorders (`--record`), one per recorded source; absent without recording. */
+  recording?: RecordingHealth[];
+}
+
+/**
+ * The state of a source's recorder: `recording` (a file is open), `waiting` (for the first keyframe, or in
+ * triggered mode for a trigger: the pre-roll is kept), `error` (see `error`; the stream goes on and the recorder
+ * tries again at the next segment), `closed`.
+ */
+export type RecordingState = 'waiting' | 'recording' | 'error' | 'closed';
+
+/** One recorder in the `/health` answer. */
+export interface RecordingHealth {
+  /** The source it records. */
+  source: string;
+  /** `continuous` or `triggered` (motion). */
+  mode: 'continuous' | 'triggered';
+  /** Its state. */
+  state: RecordingState;
+  /** The file being written, when `recording`. */
+  file?: string;
+  /** Files it finished since the bridge started. */
+  files: number;
+  /** Bytes it wrote since the bridge started. */
+  bytesWritten: number;
+  /** The last failure (`FW_ERR_WRITE_FAILED`: directory not writable, disk or `maxBytes` full), while it lasts. */
+  error?: { code: string; message: string };
 }
 
 /**

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   FW_ERR_PROBE_FAILED:
     "ffprobe could not read a source's input in time; the bridge decodes it instead of passing it through.",
   FW_ERR_NOT_FOUND: 'The addressed resource does not exist: an unknown source, or a WebRTC session that ended.',
+  FW_ERR_PATH_INVALID:
+    'A requested file name is malformed or leaves its directory (path traversal); only listed names are served.',
   // mqtt and shared memory
   FW_ERR_SHM_INVALID:
     'A shared-memory frame buffer file has the wrong magic, an unknown version or a truncated header.',

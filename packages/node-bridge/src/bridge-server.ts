@@ -14,6 +14,8 @@ import type { FeedFormat } from './pipeline/ffmpeg-transcoder.js';
 import { FrameFeed } from './pipeline/frame-feed.js';
 import type { H264EncodeOptions } from './process/ffmpeg-args.js';
 import { BRIDGE_PATHS, type BridgeHealth } from './protocol.js';
+import { BridgeRecordings } from './recording/bridge-recordings.js';
+import type { RecordingOptions } from './recording/recording-options.js';
 import type { VideoSource } from './sources/video-source.js';
 import { VERSION } from './version.js';
 
@@ -55,6 +57,11 @@ export interface BridgeServerOptions {
   corsOrigin?: string;
   /** ffmpeg executable for the bridge's encoders. Default: `ffmpeg`. */
   ffmpegPath?: string;
+  /**
+   * Record the sources to fragmented MP4 files (H.264 passed through, Opus audio), listed and served at
+   * `/recordings`. Default: off. See {@link RecordingOptions}.
+   */
+  record?: RecordingOptions;
 }
 
 /** Something the bridge closes on shutdown and may report in `/metrics`. */
@@ -97,6 +104,7 @@ export class BridgeServer {
   readonly #extra: Closable[] = [];
   readonly #upgrades = new Map<string, UpgradeEndpoint>();
   readonly #static: StaticFiles | undefined;
+  readonly #recordings: BridgeRecordings | undefined;
   readonly #tokenHash: Buffer | undefined;
   readonly #startedAtMs = Date.now();
   #unauthorized = 0;
@@ -110,6 +118,7 @@ export class BridgeServer {
     this.#sources = [...options.sources];
     this.#tokenHash = options.token ? sha(options.token) : undefined;
     this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
+    this.#recordings = options.record ? new BridgeRecordings(options.record, options.corsOrigin) : undefined;
     for (const source of this.#sources) this.#addOutputs(source);
     const webrtc = options.webrtc ?? false;
     if (webrtc !== false) {
@@ -158,6 +167,7 @@ export class BridgeServer {
     server.on('clientError', (_error, socket) => socket.destroy());
     try {
       for (const source of options.sources) await source.start();
+      bridge.#recordings?.start(options.sources, (id) => bridge.feed(id, 'h264'));
     } catch (error) {
       await bridge.close();
       throw error;
@@ -248,6 +258,11 @@ export class BridgeServer {
       );
   }
 
+  /** The recording (`record`): its recorders (e.g. `recorder(id).setTriggered()`), directory and endpoint. */
+  get recordings(): BridgeRecordings | undefined {
+    return this.#recordings;
+  }
+
   /** The WebRTC output, when the bridge was started with `webrtc`. */
   get webrtc(): WebRtcOutput | undefined {
     return this.#webrtc;
@@ -280,9 +295,11 @@ export class BridgeServer {
   get health(): BridgeHealth {
     const sources = this.#sources.map((s) => s.health);
     const janus = this.#janusOutputs().map((output) => output.health);
+    const recording = this.#recordings?.health;
     const healthy =
       sources.every((s) => ['running', 'starting', 'waiting', 'idle'].includes(s.state)) &&
-      janus.every((j) => j.error === undefined);
+      janus.every((j) => j.error === undefined) &&
+      (recording ?? []).every((r) => r.error === undefined);
     return {
       status: healthy ? 'ok' : 'degraded',
       service: 'framewire-bridge',
@@ -291,6 +308,7 @@ export class BridgeServer {
       sources,
       outputs: this.#outputNames(),
       ...(janus.length === 0 ? {} : { janus }),
+      ...(recording ? { recording } : {}),
     };
   }
 
@@ -509,6 +527,7 @@ export class BridgeServer {
       'Times the Janus mountpoint of a source was created (again after each Janus restart).',
       janus.map((j) => ({ labels: janusLabel(j), value: j.creations })),
     );
+    if (this.#recordings) families.push(...this.#recordings.metrics);
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);
@@ -521,6 +540,7 @@ export class BridgeServer {
       for (const output of this.#mjpeg.values()) output.close();
       for (const output of this.#websocket.values()) output.close();
       await this.#webrtc?.close();
+      await this.#recordings?.close();
       await Promise.all(this.#extra.map(async (output) => output.close()));
       await Promise.all([...this.#feeds.values()].map((feed) => feed.close()));
       await Promise.all(this.#sources.map((s) => s.close()));
@@ -553,6 +573,7 @@ export class BridgeServer {
     if (this.#mjpeg.size > 0) names.push('mjpeg');
     if (this.#websocket.size > 0) names.push('websocket');
     if (this.#webrtc) names.push('webrtc');
+    if (this.#recordings) names.push('recording');
     for (const extra of this.#extra) {
       const labels = (extra as Partial<{ metricsLabels: { output: string } }>).metricsLabels;
       if (labels && !names.includes(labels.output)) names.push(labels.output);
@@ -613,6 +634,10 @@ export class BridgeServer {
       (request.method === 'GET' || request.method === 'HEAD')
     ) {
       await this.#static.handle(request, response, path.slice(BRIDGE_PATHS.files.length));
+      return;
+    }
+    if (this.#recordings?.endpoint.handles(path)) {
+      await this.#recordings.endpoint.handle(request, response, path);
       return;
     }
     if (this.#webrtc && (await this.#routeWebRtc(request, response, path))) return;

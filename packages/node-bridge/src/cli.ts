@@ -12,6 +12,7 @@ import { startExtraOutputs, startMqttBroker, type ExtraOutputOptions } from './c
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
 import { runServiceCommand } from './service/service-command.js';
+import { RECORD_CLI_OPTIONS, RECORD_USAGE, recordOptionsFromCli } from './recording/record-cli-options.js';
 
 const USAGE = `Usage: framewire-bridge [options]
        framewire-bridge service install [options]   run as a systemd service (framewire-bridge service --help)
@@ -112,6 +113,7 @@ Options:
                        --host; with --token, clients give the token as their password, any user name) and MQTT over WebSocket at
                        /mqtt on the bridge's port; the bridge publishes its sources to it (not with --mqtt-url or
                        --mqtt-relay)
+${RECORD_USAGE}
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
@@ -167,6 +169,7 @@ const options = {
   'mqtt-relay': { type: 'boolean' },
   'mqtt-broker': { type: 'string' },
   shm: { type: 'string' },
+  ...RECORD_CLI_OPTIONS,
   size: { type: 'string' },
   fps: { type: 'string' },
   'camera-command': { type: 'string' },
@@ -369,6 +372,8 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
   };
+  const record = recordOptionsFromCli(values);
+  if (record) bridgeOptions.record = record;
   const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);
   const text = (name: keyof typeof options): string | undefined => {

@@ -177,3 +177,14 @@ export {
   type NetGearReply,
 } from './netgear/netgear-reply.js';
 export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';
+export { BridgeRecordings } from './recording/bridge-recordings.js';
+export { BridgeRecorder, type BridgeRecorderOptions } from './recording/bridge-recorder.js';
+export {
+  RECORDING_DEFAULTS,
+  type RecordingMode,
+  type RecordingOptions,
+  type ResolvedRecordingOptions,
+} from './recording/recording-options.js';
+export { RecordingStore, type RecordingFileInfo, type RecordingRetention } from './recording/recording-store.js';
+export { RECORDINGS_PATH, RecordingsEndpoint, type RecordingListEntry } from './recording/recordings-endpoint.js';
+export { parseRecordingName, recordingName } from './recording/recording-names.js';
