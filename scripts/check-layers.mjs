@@ -66,6 +66,7 @@ const PACKAGES = [
       'index.ts': 'entry',
       'cli.ts': 'entry',
       'cli-extra-outputs.ts': 'entry',
+      'cli-h264.ts': 'entry',
     },
     allowed: {
       // Ambient declarations; imports nothing.
@@ -97,8 +98,11 @@ const PACKAGES = [
       // The room peer: joins a signaling room on behalf of a bridge server (and its worker process); it decodes the
       // sources' Opus to PCM for wrtc through a pipeline stage.
       peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
+      // `framewire-bridge doctor`: probes the machine and reports the choices the sources and encoders make.
+      doctor: ['sources', 'process', 'media'],
       // The public entry and the CLI: above everything.
       entry: [
+        'doctor',
         'peers',
         'server',
         'outputs',
