@@ -17,8 +17,10 @@ import {
 import { firstError } from '../../packages/node-bridge/src/process/hardware-encoder-probe.js';
 import { piCameraArgs } from '../../packages/node-bridge/src/sources/pi-camera-source.js';
 
-const invalid = (message: RegExp) => (error: unknown): boolean =>
-  error instanceof FramewireError && error.code === 'FW_ERR_INVALID_OPTION' && message.test(error.message);
+const invalid =
+  (message: RegExp) =>
+  (error: unknown): boolean =>
+    error instanceof FramewireError && error.code === 'FW_ERR_INVALID_OPTION' && message.test(error.message);
 
 const device = (model: string | undefined): DeviceModel => ({ model, file: 'model', kind: classifyDeviceModel(model) });
 const PI4 = device('Raspberry Pi 4 Model B Rev 1.4');
@@ -97,7 +99,8 @@ describe('H.264 settings', () => {
     assert.equal(x264Params('high', false), 'cabac=1:8x8dct=1');
   });
   it('firstError keeps the cause and drops the codec prefix', () => {
-    const stderr = '[h264_v4l2m2m @ 0x55b5] Could not find a valid device\n[h264_v4l2m2m @ 0x55b5] can\'t configure encoder\n';
+    const stderr =
+      "[h264_v4l2m2m @ 0x55b5] Could not find a valid device\n[h264_v4l2m2m @ 0x55b5] can't configure encoder\n";
     assert.equal(firstError(stderr, 'x'), 'Could not find a valid device');
     assert.equal(firstError('', 'exit code 1'), 'exit code 1');
   });
@@ -123,10 +126,16 @@ describe('piCameraArgs per encoder', () => {
     assert.equal(after(args, '--level'), '5.1');
   });
   it('refuses a level the hardware encoder lacks, a bad level or encoder', () => {
-    assert.throws(() => piCameraArgs({ encoder: 'hardware', level: '3.1' }), invalid(/level must be one of 4, 4.1, 4.2/));
+    assert.throws(
+      () => piCameraArgs({ encoder: 'hardware', level: '3.1' }),
+      invalid(/level must be one of 4, 4.1, 4.2/),
+    );
     piCameraArgs({ encoder: 'software', level: '3.1' });
     assert.throws(() => piCameraArgs({ level: 'x' }), invalid(/level/));
-    assert.throws(() => piCameraArgs({ encoder: 'gpu' as 'hardware' }), invalid(/encoder must be hardware or software/));
+    assert.throws(
+      () => piCameraArgs({ encoder: 'gpu' as 'hardware' }),
+      invalid(/encoder must be hardware or software/),
+    );
   });
 });
 

@@ -86,7 +86,11 @@ function doctorConfig(argv: string[]): { config: DoctorConfig; json: boolean; he
       profile,
       level: values['h264-level'],
       bitrateBps: values.bitrate === undefined ? 2_000_000 : parseBitrate(values.bitrate, '--bitrate'),
-      keyframeIntervalFrames: positiveNumber(values['keyframe-interval'], 'keyframe-interval', Math.max(1, Math.round(frameRate))),
+      keyframeIntervalFrames: positiveNumber(
+        values['keyframe-interval'],
+        'keyframe-interval',
+        Math.max(1, Math.round(frameRate)),
+      ),
     },
   };
 }

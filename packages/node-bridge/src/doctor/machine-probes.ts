@@ -36,7 +36,13 @@ export async function probeCameraTool(command?: string): Promise<CameraToolRepor
       .split('\n')
       .filter((line) => /^\s*\d+\s*:\s*\S/.test(line))
       .map((line) => line.trim());
-    return { command: tool, found: true, cameras, listing, detail: result.code === 0 ? 'ok' : `exit code ${String(result.code)}` };
+    return {
+      command: tool,
+      found: true,
+      cameras,
+      listing,
+      detail: result.code === 0 ? 'ok' : `exit code ${String(result.code)}`,
+    };
   }
   return { command: tools[tools.length - 1] ?? '', found: false, cameras: [], listing: '', detail };
 }
@@ -152,7 +158,12 @@ export function probePort(host: string, port: number): Promise<PortReport> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
-      resolve({ host, port, free: false, detail: error.code === 'EADDRINUSE' ? 'in use' : (error.code ?? error.message) });
+      resolve({
+        host,
+        port,
+        free: false,
+        detail: error.code === 'EADDRINUSE' ? 'in use' : (error.code ?? error.message),
+      });
     });
     server.listen(port, host, () => {
       server.close(() => resolve({ host, port, free: true, detail: 'free' }));

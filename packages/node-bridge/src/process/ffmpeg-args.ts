@@ -103,11 +103,7 @@ export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string):
   const rate = rateArgs('h264', options.bitrateBps ?? 2_000_000, options.keyframeIntervalFrames ?? 30);
   const codec = options.copy
     ? ['-c:v', 'copy']
-    : [
-        ...(scale ? ['-vf', scale] : []),
-        ...h264EncoderArgs(options),
-        ...rate,
-      ];
+    : [...(scale ? ['-vf', scale] : []), ...h264EncoderArgs(options), ...rate];
   return [
     '-an',
     ...codec,

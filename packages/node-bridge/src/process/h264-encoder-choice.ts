@@ -48,7 +48,10 @@ export function chooseCameraEncoder(
       reason: `${describe(device)} has no hardware H.264 encoder: rpicam-vid encodes with libx264 (ultrafast, zerolatency)`,
     };
   if (device.kind === 'pi')
-    return { encoder: 'hardware', reason: `${describe(device)} has the hardware H.264 encoder: rpicam-vid's h264 codec` };
+    return {
+      encoder: 'hardware',
+      reason: `${describe(device)} has the hardware H.264 encoder: rpicam-vid's h264 codec`,
+    };
   return {
     encoder: 'hardware',
     reason: `${describe(device)} is not a Raspberry Pi: the camera tool's default h264 codec`,
@@ -65,13 +68,10 @@ export function chooseRawEncoder(
   hardware: HardwareEncoderState | undefined,
   requested: H264EncoderRequest = 'auto',
 ): EncoderDecision<RawH264Encoder> {
-  if (requested === 'hardware')
-    return { encoder: 'h264_v4l2m2m', reason: '--h264-encoder hardware asks for it' };
+  if (requested === 'hardware') return { encoder: 'h264_v4l2m2m', reason: '--h264-encoder hardware asks for it' };
   if (requested === 'software') return { encoder: 'libx264', reason: '--h264-encoder software asks for it' };
-  if (device.kind === 'pi5')
-    return { encoder: 'libx264', reason: `${describe(device)} has no hardware H.264 encoder` };
-  if (device.kind === 'other')
-    return { encoder: 'libx264', reason: `${describe(device)} is not a Raspberry Pi` };
+  if (device.kind === 'pi5') return { encoder: 'libx264', reason: `${describe(device)} has no hardware H.264 encoder` };
+  if (device.kind === 'other') return { encoder: 'libx264', reason: `${describe(device)} is not a Raspberry Pi` };
   if (hardware?.works === true)
     return { encoder: 'h264_v4l2m2m', reason: `${describe(device)}: a test encode with h264_v4l2m2m worked` };
   return {
