@@ -211,7 +211,7 @@ describe('framewire-bridge doctor', () => {
       assert.equal(report.cameraTool.found, false);
       const errors = report.problems.filter((p) => p.severity === 'error').map((p) => p.message);
       assert.ok(
-        errors.some((m) => /--source picamera needs a camera tool/.test(m)),
+        errors.some((m) => m.includes('--source picamera needs a camera tool')),
         errors.join('\n'),
       );
       assert.ok(
@@ -326,8 +326,8 @@ describe('the Pi camera encoder per board (stand-ins)', () => {
         const firstKey = frames.findIndex((frame) => nalNames(frame.payload).includes('idr'));
         assert.ok(firstKey >= 0, 'a keyframe among the first frames');
         const units = nalNames(frames[firstKey]?.payload ?? Buffer.alloc(0));
-        assert.ok(units.indexOf('sps') >= 0 && units.indexOf('sps') < units.indexOf('idr'), units.join(','));
-        assert.ok(units.indexOf('pps') >= 0 && units.indexOf('pps') < units.indexOf('idr'), units.join(','));
+        assert.ok(units.includes('sps') && units.indexOf('sps') < units.indexOf('idr'), units.join(','));
+        assert.ok(units.includes('pps') && units.indexOf('pps') < units.indexOf('idr'), units.join(','));
       } finally {
         delete process.env['FAKE_RPICAM_ARGS_FILE'];
         viewer.close();

@@ -69,7 +69,7 @@ export async function probeFfmpeg(path: string): Promise<FfmpegReport> {
     return {
       path,
       found: false,
-      version: `${version.startError === 'ENOENT' ? 'not installed' : version.startError}`,
+      version: version.startError === 'ENOENT' ? 'not installed' : version.startError,
       encoders: Object.fromEntries(BRIDGE_ENCODERS.map((name) => [name, false])),
     };
   }

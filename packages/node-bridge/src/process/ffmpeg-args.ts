@@ -29,10 +29,10 @@ function h264EncoderArgs(options: H264EncodeOptions): string[] {
   const profile = options.profile ?? 'baseline';
   assertH264Profile(profile, 'h264.profile');
   if (options.level !== undefined) assertH264Level(options.level, 'h264.level');
-  const encoder = options.encoder ?? 'libx264';
+  const encoder: string = options.encoder ?? 'libx264';
   assertOption(
-    encoder === 'libx264' || encoder === 'h264_v4l2m2m',
-    `h264.encoder must be libx264 or h264_v4l2m2m; got ${String(encoder)}`,
+    ['libx264', 'h264_v4l2m2m'].includes(encoder),
+    `h264.encoder must be libx264 or h264_v4l2m2m; got ${encoder}`,
   );
   if (encoder === 'h264_v4l2m2m')
     return [

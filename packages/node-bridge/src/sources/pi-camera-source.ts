@@ -73,11 +73,8 @@ export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
   assertOption([0, 180].includes(rotation), 'rotation must be 0 or 180');
   const profile = options.profile ?? 'baseline';
   assertOption(['baseline', 'main', 'high'].includes(profile), 'profile must be baseline, main or high');
-  const encoder = options.encoder ?? 'hardware';
-  assertOption(
-    encoder === 'hardware' || encoder === 'software',
-    `encoder must be hardware or software; got ${String(encoder)}`,
-  );
+  const encoder: string = options.encoder ?? 'hardware';
+  assertOption(['hardware', 'software'].includes(encoder), `encoder must be hardware or software; got ${encoder}`);
   if (options.level !== undefined)
     assertH264Level(options.level, 'level', encoder === 'hardware' ? PI_HARDWARE_H264_LEVELS : undefined);
   // rpicam-vid's libav codec writes a raw H.264 stream (`--libav-format h264`) from libx264 in-process; x264 puts
