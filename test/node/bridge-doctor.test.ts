@@ -109,18 +109,21 @@ async function doctor(args: string[]): Promise<{ code: number; report: Report; s
   return { code: result.code, report: JSON.parse(result.stdout) as Report, stderr: result.stderr };
 }
 
+/** The doctor's arguments for the camera stand-in on the board of `modelFile`. */
+const cameraOn = (modelFile: string): string[] => [
+  '--source',
+  'picamera',
+  '--camera-command',
+  FAKE_RPICAM,
+  '--device-model-file',
+  modelFile,
+  '--port',
+  '0',
+];
+
 describe('framewire-bridge doctor', () => {
   it('on a Pi 5 stand-in: software encode in rpicam-vid, the cameras listed, and the honest hardware answer', async () => {
-    const { code, report } = await doctor([
-      '--source',
-      'picamera',
-      '--camera-command',
-      FAKE_RPICAM,
-      '--device-model-file',
-      MODELS.pi5,
-      '--port',
-      '0',
-    ]);
+    const { code, report } = await doctor(cameraOn(MODELS.pi5));
     assert.equal(code, 0, JSON.stringify(report.problems));
     assert.equal(report.ok, true);
     assert.deepEqual([report.device.model, report.device.kind], ['Raspberry Pi 5 Model B Rev 1.0', 'pi5']);
@@ -147,16 +150,7 @@ describe('framewire-bridge doctor', () => {
   });
 
   it('on a Pi 4 stand-in: the hardware encoder for the camera; raw sources on h264_v4l2m2m only if it works', async () => {
-    const { code, report } = await doctor([
-      '--source',
-      'picamera',
-      '--camera-command',
-      FAKE_RPICAM,
-      '--device-model-file',
-      MODELS.pi4,
-      '--port',
-      '0',
-    ]);
+    const { code, report } = await doctor(cameraOn(MODELS.pi4));
     assert.equal(code, 0, JSON.stringify(report.problems));
     assert.equal(report.device.kind, 'pi');
     assert.equal(report.choices.picamera.encoder, 'hardware');
@@ -289,7 +283,7 @@ describe('the Pi camera encoder per board (stand-ins)', () => {
         ],
         LISTENING,
       );
-      const viewer = new WsViewer(`ws://127.0.0.1:${bridge.match[1]}/ws`);
+      let viewer: WsViewer | undefined;
       try {
         await waitUntil(() => existsSync(argsFile), 'the camera tool to start', 60_000);
         const args = (await readFile(argsFile, 'utf8')).trim().split('\n');
@@ -321,7 +315,9 @@ describe('the Pi camera encoder per board (stand-ins)', () => {
           await writeFile(join(dir.path, 'camera.h264'), raw);
           assert.deepEqual(await profileAndLevel(join(dir.path, 'camera.h264')), ['Main', 41]);
         }
-        // A viewer joining late gets SPS/PPS with its first keyframe.
+        // A viewer joining late (the camera has been running since the bridge started) gets SPS/PPS with its first
+        // keyframe.
+        viewer = new WsViewer(`ws://127.0.0.1:${bridge.match[1]}/ws`);
         const frames = await viewer.waitForFrames(12);
         const firstKey = frames.findIndex((frame) => nalNames(frame.payload).includes('idr'));
         assert.ok(firstKey >= 0, 'a keyframe among the first frames');
@@ -330,7 +326,7 @@ describe('the Pi camera encoder per board (stand-ins)', () => {
         assert.ok(units.includes('pps') && units.indexOf('pps') < units.indexOf('idr'), units.join(','));
       } finally {
         delete process.env['FAKE_RPICAM_ARGS_FILE'];
-        viewer.close();
+        viewer?.close();
         assert.equal(await bridge.stop(), 0, bridge.output());
         await dir.remove();
       }
@@ -361,13 +357,25 @@ describe('the Pi camera encoder per board (stand-ins)', () => {
       LISTENING,
     );
     const viewer = new WsViewer(`ws://127.0.0.1:${bridge.match[1]}/ws`);
+    let late: WsViewer | undefined;
     try {
       const frames = await viewer.waitForFrames(20);
       const units = frames.flatMap((frame) => nalNames(frame.payload));
       assert.ok(assertParameterSetsBeforeEveryKeyframe(units, 'bridge encode') >= 2, 'at least two keyframes');
       const path = await writeH264(join(dir.path, 'raw.h264'), frames);
       assert.deepEqual(await profileAndLevel(path), ['High', 31]);
+      // A viewer joining the running encode gets SPS/PPS with its first keyframe.
+      late = new WsViewer(`ws://127.0.0.1:${bridge.match[1]}/ws`);
+      const lateFrames = await late.waitForFrames(6);
+      const first = nalNames(
+        lateFrames.find((frame) => nalNames(frame.payload).includes('idr'))?.payload ?? Buffer.alloc(0),
+      );
+      assert.ok(
+        first.includes('sps') && first.includes('pps') && first.indexOf('pps') < first.indexOf('idr'),
+        first.join(','),
+      );
     } finally {
+      late?.close();
       viewer.close();
       assert.equal(await bridge.stop(), 0, bridge.output());
       await dir.remove();

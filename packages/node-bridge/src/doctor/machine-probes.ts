@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { h264EncoderArgs } from '../process/ffmpeg-args.js';
 import { lastLine, runCommand } from '../process/hardware-encoder-probe.js';
 
 /** The camera tool `doctor` found and the cameras it lists. */
@@ -98,8 +99,8 @@ export interface SoftwareSpeedReport {
 }
 
 /**
- * Encodes `2 × frameRate` frames (at least 30) of ffmpeg's `testsrc2` at `width`×`height` with libx264
- * `ultrafast`/`zerolatency`, one shot as fast as it goes, and reports the frames per second of real time.
+ * Encodes `2 × frameRate` frames (at least 30) of ffmpeg's `testsrc2` at `width`×`height` with the bridge's own
+ * libx264 settings (`ultrafast`/`zerolatency`, baseline), one shot as fast as it goes, and reports the frames per second of real time.
  */
 export async function measureSoftwareH264(
   ffmpegPath: string,
@@ -120,14 +121,7 @@ export async function measureSoftwareH264(
       `testsrc2=size=${width}x${height}:rate=${frameRate}`,
       '-frames:v',
       String(frames),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
+      ...h264EncoderArgs({}),
       '-f',
       'null',
       '-',

@@ -24,8 +24,11 @@ export interface H264EncodeOptions {
 /** The numeric H.264 profiles (`profile_idc`) ffmpeg's V4L2 encoder takes. */
 const V4L2_PROFILES: Record<H264Profile, string> = { baseline: '66', main: '77', high: '100' };
 
-/** The encoder arguments of {@link h264OutputArgs} (validates profile, level and encoder). */
-function h264EncoderArgs(options: H264EncodeOptions): string[] {
+/**
+ * The encoder arguments of {@link h264OutputArgs} (`-c:v` and its settings, without rate control); validates the
+ * profile, level and encoder.
+ */
+export function h264EncoderArgs(options: H264EncodeOptions): string[] {
   const profile = options.profile ?? 'baseline';
   assertH264Profile(profile, 'h264.profile');
   if (options.level !== undefined) assertH264Level(options.level, 'h264.level');
