@@ -66,6 +66,7 @@ const PACKAGES = [
       'index.ts': 'entry',
       'cli.ts': 'entry',
       'cli-extra-outputs.ts': 'entry',
+      'cli-h264.ts': 'entry',
     },
     allowed: {
       // Ambient declarations; imports nothing.
@@ -112,9 +113,12 @@ const PACKAGES = [
       peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
       // `framewire-bridge service`: writes the systemd unit that runs the CLI; imports no stage.
       service: [],
+      // `framewire-bridge doctor`: probes the machine and reports the choices the sources and encoders make.
+      doctor: ['sources', 'process', 'media'],
       // The public entry and the CLI: above everything.
       entry: [
         'service',
+        'doctor',
         'peers',
         'server',
         'outputs',

@@ -13,8 +13,12 @@ import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
 import { runServiceCommand } from './service/service-command.js';
 import { RECORD_CLI_OPTIONS, RECORD_USAGE, recordOptionsFromCli } from './recording/record-cli-options.js';
+import { h264CliSettings } from './cli-h264.js';
+import { runDoctorCommand } from './doctor/doctor-command.js';
+import { parseBitrate } from './process/h264-settings.js';
 
 const USAGE = `Usage: framewire-bridge [options]
+       framewire-bridge doctor [options]   what this machine can do and what the bridge will choose (--help)
        framewire-bridge service install [options]   run as a systemd service (framewire-bridge service --help)
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
@@ -82,8 +86,15 @@ Options:
   --room-publish <id>  publish this source instead of the first; repeat for several, "none" for none
   --mjpeg-quality <n>  JPEG quality, 2 (best) – 31, when the bridge encodes (default: the source's own)
   --mjpeg-width <px>   scale MJPEG to this width
-  --bitrate <bps>      H.264 bitrate when the bridge encodes (default 2000000)
+  --bitrate <bps>      H.264 bitrate when the bridge or the Pi camera encodes, e.g. 2000000, 2M or 800k (default 2M)
   --keyframe-interval <frames>  H.264 keyframe interval: late joiners wait at most this long (default: fps)
+  --h264-encoder <auto|hardware|software>  auto (default): on a Raspberry Pi 5 (no hardware encoder) picamera
+                       encodes with libx264 inside rpicam-vid; on other Pis with the hardware encoder, and raw sources
+                       with ffmpeg's h264_v4l2m2m when a test encode works; else libx264 ultrafast/zerolatency
+  --h264-profile <baseline|main|high>  H.264 profile when the bridge or the Pi camera encodes (default baseline)
+  --h264-level <level> H.264 level, e.g. 4.1 (the Pi's hardware encoder takes 4, 4.1, 4.2; default: the encoder's)
+  --device-model-file <f>  the board model (default /proc/device-tree/model, then
+                       /sys/firmware/devicetree/base/model; FRAMEWIRE_DEVICE_MODEL_FILE)
   --video-passthrough <auto|always|never>  whether file:, rtsp://… and v4l2: sources send their input's H.264 as
                        is (no decode, no encode) or decode it (to JPEG; the bridge then encodes H.264 once for every
                        H.264 output). auto (default): ffprobe looks at each file and URL when it starts (5 s at most)
@@ -154,6 +165,10 @@ const options = {
   'mjpeg-width': { type: 'string' },
   bitrate: { type: 'string' },
   'keyframe-interval': { type: 'string' },
+  'h264-encoder': { type: 'string' },
+  'h264-profile': { type: 'string' },
+  'h264-level': { type: 'string' },
+  'device-model-file': { type: 'string' },
   'h264-passthrough': { type: 'boolean' },
   'pattern-always-on': { type: 'boolean' },
   'video-passthrough': { type: 'string' },
@@ -284,6 +299,7 @@ for (const scheme of ['mqtt', 'mqtts']) {
 
 // `framewire-bridge service …` installs or removes the systemd unit, then exits.
 if (process.argv[2] === 'service') await runServiceCommand(process.argv.slice(3), options);
+if (process.argv[2] === 'doctor') process.exit(await runDoctorCommand(process.argv.slice(3)));
 
 await runCli('framewire-bridge', async () => {
   let cli: CliValues;
@@ -304,8 +320,18 @@ await runCli('framewire-bridge', async () => {
   const frameRate = number(values, 'fps') ?? 30;
   const ffmpegPath = values.ffmpeg as string | undefined;
   const keyframeIntervalFrames = number(values, 'keyframe-interval') ?? Math.max(1, Math.round(frameRate));
-  const bitrateBps = number(values, 'bitrate');
+  const bitrateBps = typeof values.bitrate === 'string' ? parseBitrate(values.bitrate, '--bitrate') : undefined;
+  const specs = (values.source as string[] | undefined) ?? ['testpattern'];
+  const h264 = await h264CliSettings({
+    encoder: values['h264-encoder'] as string | undefined,
+    profile: values['h264-profile'] as string | undefined,
+    level: values['h264-level'] as string | undefined,
+    deviceModelFile: values['device-model-file'] as string | undefined,
+    ffmpegPath,
+    usesCamera: specs.some((spec) => spec.split('#')[0] === 'picamera'),
+  });
   const common: SourceSpecOptions = {
+    ...h264.source,
     ...parseSize((values.size as string | undefined) ?? '1280x720'),
     frameRate,
     keyframeIntervalFrames,
@@ -319,7 +345,6 @@ await runCli('framewire-bridge', async () => {
       : {}),
     ...(typeof values.audio === 'string' ? { audio: values.audio } : {}),
   };
-  const specs = (values.source as string[] | undefined) ?? ['testpattern'];
   const sources = specs.flatMap((spec) => createSources(spec, common));
   const roomUrl = values['room-url'] as string | undefined;
   const roomName = values.room as string | undefined;
@@ -367,7 +392,7 @@ await runCli('framewire-bridge', async () => {
           },
         }
       : {}),
-    h264: { keyframeIntervalFrames, ...(bitrateBps === undefined ? {} : { bitrateBps }) },
+    h264: { keyframeIntervalFrames, ...(bitrateBps === undefined ? {} : { bitrateBps }), ...h264.encode },
     ...(token ? { token } : {}),
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),

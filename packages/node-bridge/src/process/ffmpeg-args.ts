@@ -1,4 +1,6 @@
 import { assertOption } from '@framewire/core';
+import type { RawH264Encoder } from './h264-encoder-choice.js';
+import { assertH264Level, assertH264Profile, x264Params, type H264Profile } from './h264-settings.js';
 
 /** H.264 encoding settings for the bridge's ffmpeg encoders (libx264, tuned for latency). */
 export interface H264EncodeOptions {
@@ -8,6 +10,60 @@ export interface H264EncodeOptions {
   keyframeIntervalFrames?: number;
   /** Pass H.264 input through without re-encoding (`-c:v copy`). Default: false. */
   copy?: boolean;
+  /** H.264 profile (`--h264-profile`). Default: `baseline` (constrained baseline: every browser decodes it). */
+  profile?: H264Profile;
+  /** H.264 level, e.g. `4.1` (`--h264-level`). Default: the encoder picks one from the size and frame rate. */
+  level?: string;
+  /**
+   * The ffmpeg encoder: `libx264` (`ultrafast`/`zerolatency`) or `h264_v4l2m2m` (a Raspberry Pi 4's hardware
+   * encoder; see `chooseRawEncoder`). Default: `libx264`.
+   */
+  encoder?: RawH264Encoder;
+}
+
+/** The numeric H.264 profiles (`profile_idc`) ffmpeg's V4L2 encoder takes. */
+const V4L2_PROFILES: Record<H264Profile, string> = { baseline: '66', main: '77', high: '100' };
+
+/**
+ * The encoder arguments of {@link h264OutputArgs} (`-c:v` and its settings, without rate control); validates the
+ * profile, level and encoder.
+ */
+export function h264EncoderArgs(options: H264EncodeOptions): string[] {
+  const profile = options.profile ?? 'baseline';
+  assertH264Profile(profile, 'h264.profile');
+  if (options.level !== undefined) assertH264Level(options.level, 'h264.level');
+  const encoder: string = options.encoder ?? 'libx264';
+  assertOption(
+    ['libx264', 'h264_v4l2m2m'].includes(encoder),
+    `h264.encoder must be libx264 or h264_v4l2m2m; got ${encoder}`,
+  );
+  if (encoder === 'h264_v4l2m2m')
+    return [
+      '-c:v',
+      'h264_v4l2m2m',
+      '-pix_fmt',
+      'yuv420p',
+      '-profile:v',
+      V4L2_PROFILES[profile],
+      ...(options.level === undefined ? [] : ['-level:v', String(Math.round(Number(options.level) * 10))]),
+    ];
+  const params = x264Params(profile, false);
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-profile:v',
+    profile,
+    ...(options.level === undefined ? [] : ['-level:v', options.level]),
+    ...(params === '' ? [] : ['-x264-params', params]),
+    '-pix_fmt',
+    'yuv420p',
+    '-sc_threshold',
+    '0',
+  ];
 }
 
 /** Flags that keep ffmpeg from buffering live input before it starts (no probing delay, no input queue). */
@@ -41,30 +97,16 @@ export function jpegOutputArgs(quality: number, scale?: string): string[] {
 }
 
 /**
- * Output arguments for H.264 in FLV on stdout: constrained-baseline libx264, `ultrafast`/`zerolatency` (no
- * B-frames, no lookahead), a fixed keyframe interval, every packet flushed at once. With `copy`, the input's
+ * Output arguments for H.264 in FLV on stdout: libx264 `ultrafast`/`zerolatency` (no B-frames, no lookahead;
+ * constrained baseline unless `profile` says otherwise) or `h264_v4l2m2m`, a fixed keyframe interval, every packet
+ * flushed at once. FLV carries SPS/PPS once; the demuxer puts them before every keyframe. With `copy`, the input's
  * H.264 is passed through.
  */
 export function h264OutputArgs(options: H264EncodeOptions = {}, scale?: string): string[] {
   const rate = rateArgs('h264', options.bitrateBps ?? 2_000_000, options.keyframeIntervalFrames ?? 30);
   const codec = options.copy
     ? ['-c:v', 'copy']
-    : [
-        ...(scale ? ['-vf', scale] : []),
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-tune',
-        'zerolatency',
-        '-profile:v',
-        'baseline',
-        '-pix_fmt',
-        'yuv420p',
-        '-sc_threshold',
-        '0',
-        ...rate,
-      ];
+    : [...(scale ? ['-vf', scale] : []), ...h264EncoderArgs(options), ...rate];
   return [
     '-an',
     ...codec,

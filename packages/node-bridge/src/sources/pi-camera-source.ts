@@ -1,5 +1,7 @@
 import { assertOption } from '@framewire/core';
 import { AnnexBSplitter } from '../media/annex-b-splitter.js';
+import type { CameraH264Encoder } from '../process/h264-encoder-choice.js';
+import { PI_HARDWARE_H264_LEVELS, assertH264Level, x264Params } from '../process/h264-settings.js';
 import { ProcessSource } from './process-source.js';
 import { assertVideoGeometry } from './test-pattern-source.js';
 
@@ -17,7 +19,19 @@ export interface PiCameraSourceOptions {
   height?: number;
   /** Frames per second. Default: 30. */
   frameRate?: number;
-  /** Hardware encoder bitrate, in bits per second. Default: 2,000,000. */
+  /**
+   * Which encoder makes the H.264: `hardware`, rpicam-vid's `h264` codec (the VideoCore encoder of a Pi 4 and
+   * earlier), or `software`, libx264 inside rpicam-vid (`--codec libav --libav-video-codec libx264 --low-latency`,
+   * i.e. `ultrafast`/`zerolatency`) for a Pi 5, which has no hardware encoder. `chooseCameraEncoder` picks one from
+   * the board model. Default: `hardware`.
+   */
+  encoder?: CameraH264Encoder;
+  /**
+   * H.264 level (`--level`), e.g. `4.1`: with the hardware encoder 4, 4.1 or 4.2; with libx264 any level from 1 to
+   * 5.2. Default: the encoder's own choice.
+   */
+  level?: string;
+  /** Encoder bitrate, in bits per second. Default: 2,000,000. */
   bitrateBps?: number;
   /** Frames between keyframes (`--intra`): late joiners wait at most this long. Default: `frameRate` (1 s). */
   keyframeIntervalFrames?: number;
@@ -59,12 +73,31 @@ export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
   assertOption([0, 180].includes(rotation), 'rotation must be 0 or 180');
   const profile = options.profile ?? 'baseline';
   assertOption(['baseline', 'main', 'high'].includes(profile), 'profile must be baseline, main or high');
+  const encoder: string = options.encoder ?? 'hardware';
+  assertOption(['hardware', 'software'].includes(encoder), `encoder must be hardware or software; got ${encoder}`);
+  if (options.level !== undefined)
+    assertH264Level(options.level, 'level', encoder === 'hardware' ? PI_HARDWARE_H264_LEVELS : undefined);
+  // rpicam-vid's libav codec writes a raw H.264 stream (`--libav-format h264`) from libx264 in-process; x264 puts
+  // SPS/PPS only before its first keyframe unless asked to repeat them (`--inline` speaks to the hardware encoder).
+  const codec =
+    encoder === 'hardware'
+      ? ['--codec', 'h264']
+      : [
+          '--codec',
+          'libav',
+          '--libav-format',
+          'h264',
+          '--libav-video-codec',
+          'libx264',
+          '--low-latency',
+          '--libav-video-codec-opts',
+          `x264-params=${x264Params(profile, true)}`,
+        ];
   const args = [
     '--timeout',
     '0',
     '--nopreview',
-    '--codec',
-    'h264',
+    ...codec,
     '--inline',
     '--flush',
     '--camera',
@@ -81,6 +114,7 @@ export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
     String(intra),
     '--profile',
     profile,
+    ...(options.level === undefined ? [] : ['--level', options.level]),
   ];
   if (rotation) args.push('--rotation', String(rotation));
   if (options.hflip) args.push('--hflip');
@@ -96,7 +130,8 @@ export function piCameraArgs(options: PiCameraSourceOptions = {}): string[] {
 }
 
 /**
- * A Raspberry Pi camera through `rpicam-vid` (or `libcamera-vid`): the Pi's hardware H.264 is passed through
+ * A Raspberry Pi camera through `rpicam-vid` (or `libcamera-vid`): the camera tool's H.264 (the Pi's hardware
+ * encoder, or libx264 inside rpicam-vid on a Pi 5, see {@link PiCameraSourceOptions.encoder}) is passed through
  * without re-encoding — the low-CPU path to browsers over WebSocket. SPS/PPS come before every keyframe
  * (`--inline`), so viewers can join at any keyframe. The tool is supervised: if it exits (camera unplugged,
  * another program holds it) it is restarted with backoff.

@@ -7,6 +7,8 @@ import { createTestPatternSource } from './test-pattern-source.js';
 import { createUrlSource } from './url-source.js';
 import { createV4l2Source } from './v4l2-source.js';
 import type { VideoSource } from './video-source.js';
+import type { CameraH264Encoder } from '../process/h264-encoder-choice.js';
+import type { H264Profile } from '../process/h264-settings.js';
 
 /** Settings {@link createSource} applies to every source it makes from a spec. */
 export interface SourceSpecOptions {
@@ -24,6 +26,15 @@ export interface SourceSpecOptions {
   ffmpegPath?: string;
   /** The Pi camera tool. Default: `rpicam-vid`. */
   cameraCommand?: string;
+  /**
+   * The Pi camera's encoder: `hardware` (rpicam-vid's h264 codec) or `software` (libx264 inside rpicam-vid, for a
+   * Pi 5); `chooseCameraEncoder` picks one from the board model. Default: `hardware`.
+   */
+  cameraEncoder?: CameraH264Encoder;
+  /** H.264 profile of cameras and encoders that encode. Default: `baseline`. */
+  h264Profile?: H264Profile;
+  /** H.264 level of cameras and encoders that encode, e.g. `4.1`. Default: the encoder's choice. */
+  h264Level?: string;
   /**
    * Whether URL/file and V4L2 sources send their input's H.264 as is (`-c:v copy`, no decode, no encode) instead of
    * JPEG frames the bridge would encode to H.264 again (CLI `--video-passthrough`). `auto`: a file or URL is probed
@@ -130,7 +141,13 @@ function createVideo(
   options: SourceSpecOptions,
 ): VideoSource | VideoSource[] {
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
-  const h264 = { ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}), ...(bitrateBps ? { bitrateBps } : {}) };
+  const { h264Profile, h264Level } = options;
+  const h264 = {
+    ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}),
+    ...(bitrateBps ? { bitrateBps } : {}),
+    ...(h264Profile ? { profile: h264Profile } : {}),
+    ...(h264Level ? { level: h264Level } : {}),
+  };
   assertOption(
     options.h264Passthrough !== true || (options.videoPassthrough ?? 'always') === 'always',
     `--h264-passthrough means --video-passthrough always; got --video-passthrough ${options.videoPassthrough ?? ''}`,
@@ -175,6 +192,9 @@ function createVideo(
       ...(keyframeIntervalFrames ? { keyframeIntervalFrames } : {}),
       ...(bitrateBps ? { bitrateBps } : {}),
       ...(options.cameraCommand ? { command: options.cameraCommand } : {}),
+      ...(options.cameraEncoder ? { encoder: options.cameraEncoder } : {}),
+      ...(h264Profile ? { profile: h264Profile } : {}),
+      ...(h264Level ? { level: h264Level } : {}),
     });
   if (scheme === 'v4l2')
     return createV4l2Source({
