@@ -1,0 +1,18 @@
+import { FramewireError } from '@framewire/core';
+
+/**
+ * Throws `FW_ERR_INSECURE_CONTEXT` when this page is not a secure context (`globalThis.isSecureContext === false`:
+ * http:// from a name other than localhost), where browsers hide WebCodecs, getUserMedia, Service Workers and OPFS.
+ * `feature` names what needed them (e.g. `BridgeSource`); `stage` is the error's stage. Does nothing elsewhere,
+ * including runtimes without `isSecureContext` (Node).
+ */
+export function assertSecureContext(feature: string, stage: string): void {
+  if ((globalThis as { isSecureContext?: boolean }).isSecureContext !== false) return;
+  throw new FramewireError(
+    'FW_ERR_INSECURE_CONTEXT',
+    `${feature} cannot work here: this page is not a secure context (${globalThis.location.origin}), so the browser ` +
+      'hides WebCodecs, getUserMedia and OPFS from it. Open it over https (framewire-bridge tls makes a certificate for ' +
+      'the LAN) or from localhost.',
+    { fatal: true, stage },
+  );
+}
