@@ -141,7 +141,7 @@ describe('watching from another device: http by a LAN name fails plainly, https 
     await page.waitForFunction(
       () =>
         document.body.dataset['state'] === 'offline' &&
-        /Cannot show the stream: FW_ERR_INSECURE_CONTEXT: BridgeSource cannot work here/.test(
+        /Cannot show the stream: FW_ERR_INSECURE_CONTEXT: BridgeSource: http:\/\/raspberrypi\.test:\d+ is not a secure context/.test(
           document.querySelector('#kiosk-status')?.textContent ?? '',
         ),
       { timeout: 60_000 },

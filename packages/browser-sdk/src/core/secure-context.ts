@@ -10,9 +10,7 @@ export function assertSecureContext(feature: string, stage: string): void {
   if ((globalThis as { isSecureContext?: boolean }).isSecureContext !== false) return;
   throw new FramewireError(
     'FW_ERR_INSECURE_CONTEXT',
-    `${feature} cannot work here: this page is not a secure context (${globalThis.location.origin}), so the browser ` +
-      'hides WebCodecs, getUserMedia and OPFS from it. Open it over https (framewire-bridge tls makes a certificate for ' +
-      'the LAN) or from localhost.',
+    `${feature}: ${location.origin} is not a secure context, so WebCodecs and getUserMedia are hidden. Use https (framewire-bridge tls) or localhost.`,
     { fatal: true, stage },
   );
 }

@@ -71,7 +71,7 @@ export async function chooseVideoCodec(options: CodecProbeOptions): Promise<Chos
       `unknown codec ${codec}: use ${RECORDER_VIDEO_CODECS.join(', ')}`,
     );
   }
-  assertSecureContext('Choosing a video codec', 'encode');
+  assertSecureContext('chooseVideoCodec', 'encode');
   if (typeof VideoEncoder !== 'function') {
     throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'WebCodecs VideoEncoder is not available', {
       fatal: true,

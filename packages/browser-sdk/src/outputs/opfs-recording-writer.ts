@@ -44,7 +44,7 @@ export class OpfsRecordingWriter implements RecordingWriter {
 
   /** Creates (or replaces) `name` in the recordings folder. Rejects with `FW_ERR_WRITE_FAILED` or `FW_ERR_NOT_SUPPORTED`. */
   static async open(name: string, container: string): Promise<OpfsRecordingWriter> {
-    assertSecureContext('Recording to OPFS', 'write');
+    assertSecureContext('Recorder', 'write');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- absent outside secure contexts
     if (!navigator.storage?.getDirectory) {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'The origin-private file system is not available', {

@@ -36,7 +36,7 @@ export class DataPublisher {
 
   /** Publishes `source` over the data channel. Throws `FW_ERR_NOT_SUPPORTED` without `VideoEncoder`. */
   publish(source: FrameSource, options: PublishOptions): Publication {
-    assertSecureContext('Publishing over a data channel', 'publish');
+    assertSecureContext('Room.publish', 'publish');
     if (typeof VideoEncoder !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'VideoEncoder is not available here', {
         fatal: true,

@@ -49,7 +49,7 @@ export class RemoteFrameSource extends QueuedFrameSource {
     super('peer', { capacity: 30, ...queue }, 'backpressure');
     this.peerId = peerId;
     this.#clockOffsetMs = clockOffsetMs;
-    assertSecureContext('A remote peer source', 'decode');
+    assertSecureContext('RemoteFrameSource', 'decode');
     if (typeof VideoDecoder !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'VideoDecoder is not available here', {
         fatal: true,

@@ -73,7 +73,7 @@ export class TrackPublisher {
    * audio track has ended.
    */
   publishSource(source: FrameSource, options: PublishOptions): Publication {
-    assertSecureContext('Publishing a track', 'publish');
+    assertSecureContext('Room.publish', 'publish');
     const Generator = globalThis.MediaStreamTrackGenerator;
     if (typeof Generator !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackGenerator is not available in this browser', {

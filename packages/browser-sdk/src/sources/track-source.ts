@@ -28,7 +28,7 @@ export class TrackSource extends QueuedFrameSource {
   constructor(kind: string, track: MediaStreamTrack, queue: SourceQueueOptions = {}) {
     super(kind, { capacity: 1, ...queue }, 'latest');
     if (globalThis.isSecureContext === false) track.stop();
-    assertSecureContext(`A ${kind} source`, 'capture');
+    assertSecureContext('TrackSource', 'capture');
     if (typeof MediaStreamTrackProcessor !== 'function') {
       track.stop();
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackProcessor is not available in this browser', {
