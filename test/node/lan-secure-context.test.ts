@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { type Server } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -129,7 +128,7 @@ describe('watching from another device: http by a LAN name fails plainly, https 
       /FW_ERR_INSECURE_CONTEXT: this page is not a secure context/,
     );
     await page.waitForFunction(
-      () => document.querySelector('#bridge-ws-stats')?.textContent?.includes('FW_ERR_INSECURE_CONTEXT'),
+      () => document.querySelector('#bridge-ws-stats')?.textContent.includes('FW_ERR_INSECURE_CONTEXT'),
       { timeout: 60_000 },
     );
     await screenshot(page, 'insecure-context-demo');
@@ -146,7 +145,7 @@ describe('watching from another device: http by a LAN name fails plainly, https 
         ),
       { timeout: 60_000 },
     );
-    assert.doesNotMatch((await page.$eval('#kiosk-status', (e) => e.textContent)) ?? '', /Trying again/);
+    assert.doesNotMatch(await page.$eval('#kiosk-status', (e) => e.textContent), /Trying again/);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -153,11 +153,7 @@ export class BridgeServer {
     assertOption(options.token === undefined || options.token.length >= 8, 'token must be at least 8 characters');
     if (options.tls !== undefined) assertTlsOptions(options.tls);
     const server: Server = options.tls
-      ? (createHttpsServer({
-          maxHeaderSize: 16 * 1024,
-          cert: options.tls.cert,
-          key: options.tls.key,
-        }) as unknown as Server)
+      ? createHttpsServer({ maxHeaderSize: 16 * 1024, cert: options.tls.cert, key: options.tls.key })
       : createServer({ maxHeaderSize: 16 * 1024 });
     server.maxHeadersCount = 100;
     const bound = await listen(server, host, port);

@@ -27,8 +27,12 @@ export class TrackSource extends QueuedFrameSource {
    */
   constructor(kind: string, track: MediaStreamTrack, queue: SourceQueueOptions = {}) {
     super(kind, { capacity: 1, ...queue }, 'latest');
-    if (globalThis.isSecureContext === false) track.stop();
-    assertSecureContext('TrackSource', 'capture');
+    try {
+      assertSecureContext('TrackSource', 'capture');
+    } catch (error) {
+      track.stop();
+      throw error;
+    }
     if (typeof MediaStreamTrackProcessor !== 'function') {
       track.stop();
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackProcessor is not available in this browser', {
