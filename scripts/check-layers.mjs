@@ -85,6 +85,8 @@ const PACKAGES = [
       netgear: ['media'],
       // The MQTT broker connection shared by the MQTT source and output.
       mqtt: [],
+      // `framewire-bridge tls`: the local CA and LAN certificates (openssl), for the CLI; no stage.
+      tls: [],
       // Sources: frames in, from devices, ffmpeg, NetGear, MQTT, shm, rooms and WebRTC publishers.
       sources: ['protocol', 'media', 'process', 'netgear', 'mqtt'],
       // Frame feeds and the ffmpeg transcoder: from a source's frames to the format an output needs.
@@ -129,6 +131,7 @@ const PACKAGES = [
         'mqtt',
         'netgear',
         'http',
+        'tls',
         'process',
         'media',
         'version',

@@ -3,8 +3,9 @@
 // which mints signaling tokens the way an application's own server would (it shares the signaling secret).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { MIME_TYPES as MIME } from '@framewire/node-bridge';
+import { MIME_TYPES as MIME, assertTlsOptions } from '@framewire/node-bridge';
 
 const root = resolve(import.meta.dirname, '..');
 const MOUNTS = [
@@ -56,15 +57,32 @@ async function mintRoomToken(request, response, tokens) {
 }
 
 /**
- * Starts the demo server on `host`:`port` and resolves with the Node http.Server. With `signalingSecret`, it
- * serves POST /room-token for the room page.
- * @param {{ host?: string, port?: number, config: Record<string, string>, signalingSecret?: string }} options
+ * `config` with `{host}` in its values replaced by the host name the page was opened with (its Host header), so that
+ * a page opened from a phone as https://raspberrypi.local:8080/ finds the bridge on raspberrypi.local too.
  */
-export async function startDemoServer({ host = '127.0.0.1', port = 8080, config, signalingSecret }) {
+function configFor(config, request) {
+  const hostname = new URL(`http://${request.headers.host ?? 'localhost'}`).hostname;
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? value.replaceAll('{host}', hostname) : value,
+    ]),
+  );
+}
+
+/**
+ * Starts the demo server on `host`:`port` and resolves with the Node http.Server (https.Server with `tls`, checked
+ * like the bridge's). With `signalingSecret`, it serves POST /room-token for the room page. `{host}` in a `config`
+ * value becomes the host name the page was opened with.
+ * @param {{ host?: string, port?: number, config: Record<string, string>, signalingSecret?: string,
+ *   tls?: import('@framewire/node-bridge').TlsOptions }} options
+ */
+export async function startDemoServer({ host = '127.0.0.1', port = 8080, config, signalingSecret, tls }) {
   const tokens = signalingSecret
     ? new (await import('@framewire/signaling')).TokenAuthority(signalingSecret)
     : undefined;
-  const server = createServer((request, response) => {
+  if (tls) assertTlsOptions(tls);
+  const serve = (request, response) => {
     const { pathname } = new URL(request.url ?? '/', 'http://demo');
     if (pathname === '/room-token' && tokens) {
       mintRoomToken(request, response, tokens).catch(() => {
@@ -75,7 +93,7 @@ export async function startDemoServer({ host = '127.0.0.1', port = 8080, config,
     }
     if (pathname === '/config.json') {
       response.writeHead(200, { 'content-type': MIME['.json'], 'cache-control': 'no-store' });
-      response.end(JSON.stringify(config));
+      response.end(JSON.stringify(configFor(config, request)));
       return;
     }
     let file;
@@ -93,7 +111,8 @@ export async function startDemoServer({ host = '127.0.0.1', port = 8080, config,
       'cache-control': 'no-cache',
     });
     createReadStream(file).pipe(response);
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, serve) : createServer(serve);
   return new Promise((resolveServer, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveServer(server));

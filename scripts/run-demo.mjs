@@ -1,11 +1,30 @@
 // `npm run demo`: starts the signaling server, a bridge with the built-in test pattern, and the demo page.
+// `npm run demo -- --tls-cert bridge.pem --tls-key bridge-key.pem` serves all three over https and wss (with
+// FRAMEWIRE_DEMO_HOST=0.0.0.0, for phones on the LAN: see docs/guides/node-bridge.md).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readTlsFiles } from '@framewire/node-bridge';
 import { startDemoServer } from './demo-server.mjs';
+
+const { values: flags } = parseArgs({ options: { 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } });
+if ((flags['tls-cert'] === undefined) !== (flags['tls-key'] === undefined)) {
+  console.error('[demo] --tls-cert and --tls-key go together');
+  process.exit(2);
+}
+const TLS_FILES = flags['tls-cert'] ? ['--tls-cert', flags['tls-cert'], '--tls-key', flags['tls-key']] : [];
+let tls;
+try {
+  tls = flags['tls-cert'] ? await readTlsFiles(flags['tls-cert'], flags['tls-key']) : undefined;
+} catch (error) {
+  console.error(`[demo] ${error.code}: ${error.message}`);
+  process.exit(2);
+}
+const [HTTP, WS] = tls ? ['https', 'wss'] : ['http', 'ws'];
 
 const DEMO_PORT = Number(process.env.FRAMEWIRE_DEMO_PORT ?? 8080);
 const BRIDGE_PORT = Number(process.env.FRAMEWIRE_BRIDGE_PORT ?? 8090);
@@ -44,11 +63,22 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 const local = HOST === '127.0.0.1' || HOST === '0.0.0.0' ? 'localhost' : HOST;
-const demoOrigins = [...new Set([local, '127.0.0.1', 'localhost'])].map((name) => `http://${name}:${DEMO_PORT}`);
+// Served to the LAN, the page is opened by this machine's name (what `framewire-bridge tls` certifies by default).
+const lanNames = HOST === '0.0.0.0' ? [hostname(), `${hostname()}.local`] : [];
+const demoOrigins = [...new Set([local, '127.0.0.1', 'localhost', ...lanNames])].map(
+  (name) => `${HTTP}://${name}:${DEMO_PORT}`,
+);
 start(
   'signaling',
   'packages/signaling/bin/framewire-signaling.js',
-  ['--host', HOST, '--port', String(SIGNALING_PORT), ...demoOrigins.flatMap((origin) => ['--allowed-origin', origin])],
+  [
+    '--host',
+    HOST,
+    '--port',
+    String(SIGNALING_PORT),
+    ...TLS_FILES,
+    ...demoOrigins.flatMap((origin) => ['--allowed-origin', origin]),
+  ],
   { FRAMEWIRE_SIGNALING_SECRET: SIGNALING_SECRET },
 );
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
@@ -90,6 +120,7 @@ start('bridge', 'packages/node-bridge/bin/framewire-bridge.js', [
   HOST,
   '--port',
   String(BRIDGE_PORT),
+  ...TLS_FILES,
   '--source',
   'testpattern',
   '--webrtc',
@@ -108,10 +139,12 @@ try {
     host: HOST,
     port: DEMO_PORT,
     signalingSecret: SIGNALING_SECRET,
+    ...(tls ? { tls } : {}),
     config: {
-      bridgeUrl: `http://${local}:${BRIDGE_PORT}/`,
-      signalingUrl: `http://${local}:${SIGNALING_PORT}/`,
-      ...(mqttUrl ? { mqttUrl: `ws://${local}:${BRIDGE_PORT}/mqtt` } : {}),
+      // {host}: the name the page was opened with (localhost here, raspberrypi.local on a phone).
+      bridgeUrl: `${HTTP}://{host}:${BRIDGE_PORT}/`,
+      signalingUrl: `${HTTP}://{host}:${SIGNALING_PORT}/`,
+      ...(mqttUrl ? { mqttUrl: `${WS}://{host}:${BRIDGE_PORT}/mqtt` } : {}),
       // The SDK's workers must come from the page's own origin: the page finds them at /sdk/ by default, whichever
       // host name it was opened with (localhost or 127.0.0.1).
     },
@@ -122,6 +155,6 @@ try {
 }
 if (server) {
   console.log(
-    `\n  framewire demo: http://localhost:${DEMO_PORT}/\n  (bridge on :${BRIDGE_PORT}, signaling on :${SIGNALING_PORT}; Ctrl-C stops everything)\n`,
+    `\n  framewire demo: ${HTTP}://localhost:${DEMO_PORT}/\n  (bridge on :${BRIDGE_PORT}, signaling on :${SIGNALING_PORT}; Ctrl-C stops everything)\n`,
   );
 }

@@ -4,6 +4,7 @@
  */
 import {
   BridgeSource,
+  FramewireError,
   ReconnectBackoff,
   StreamSource,
   WhepSource,
@@ -41,8 +42,11 @@ function openStream(
   return StreamSource.open(config.src, { ...(config.type ? { type: config.type } : {}), ...options });
 }
 
-/** Shows `config.src` until the page closes: open, draw every frame, and open again after any failure. */
-async function run(config: KioskConfig): Promise<never> {
+/**
+ * Shows `config.src` until the page closes: open, draw every frame, and open again after any failure but
+ * `FW_ERR_INSECURE_CONTEXT`, which no retry can fix.
+ */
+async function run(config: KioskConfig): Promise<void> {
   const canvas = $('kiosk-view', HTMLCanvasElement);
   const context = canvas.getContext('2d');
   const stats = $('kiosk-stats', HTMLOutputElement);
@@ -81,6 +85,11 @@ async function run(config: KioskConfig): Promise<never> {
       }
     } catch (failure) {
       problem = describeError(failure);
+      // Retrying cannot help a page the browser gives no WebCodecs: say so and stop.
+      if (failure instanceof FramewireError && failure.code === 'FW_ERR_INSECURE_CONTEXT') {
+        setState('offline', `Cannot show the stream: ${problem}`);
+        return;
+      }
     }
     const delayMs = backoff.nextDelayMs() ?? 10_000;
     setState('offline', `Cannot show the stream: ${problem}.\nTrying again in ${Math.round(delayMs / 1000)} s…`);

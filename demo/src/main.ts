@@ -264,7 +264,23 @@ function onRouteShown(route: string): void {
   void import('./package-page.js').then(({ initPackagePage }) => initPackagePage());
 }
 
+/**
+ * Says plainly, above every page, that an http:// page opened by a LAN name cannot capture, decode or record (the
+ * browser hides WebCodecs and getUserMedia there), and what to do; each feature also fails with
+ * FW_ERR_INSECURE_CONTEXT when tried.
+ */
+function warnInsecureContext(): void {
+  if (window.isSecureContext) return;
+  const banner = $('insecure-context', HTMLParagraphElement);
+  banner.textContent =
+    `FW_ERR_INSECURE_CONTEXT: this page is not a secure context (${location.origin}), so the browser hides ` +
+    'WebCodecs, the camera and offline storage from it. Open it over https (framewire-bridge tls makes a ' +
+    'certificate for the LAN: docs/guides/node-bridge.md) or from localhost.';
+  banner.hidden = false;
+}
+
 async function main(): Promise<void> {
+  warnInsecureContext();
   void registerServiceWorker({ precacheOpenCv: true });
   const config = await loadDemoConfig();
   demoConfig = config;

@@ -6,6 +6,8 @@
 export const ERROR_CODES = {
   FW_ERR_INVALID_OPTION: 'An option passed to a constructor, function or CLI is missing, malformed or out of range.',
   FW_ERR_NOT_SUPPORTED: 'This browser or runtime lacks an API the feature needs.',
+  FW_ERR_INSECURE_CONTEXT:
+    'The page is not a secure context (https or localhost), so WebCodecs and getUserMedia are hidden.',
   FW_ERR_PERMISSION_DENIED: 'The user or the browser policy refused access to a camera, microphone or screen.',
   FW_ERR_DEVICE_NOT_FOUND: 'No capture device matches the request.',
   FW_ERR_DEVICE_BUSY:

@@ -1,8 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { FramewireError, assertOption, createLogger } from '@framewire/core';
-import { closeServer, formatPrometheus, listen, sendError, sendJson, type MetricFamily } from '@framewire/core/node';
+import {
+  assertTlsOptions,
+  closeServer,
+  formatPrometheus,
+  listen,
+  sendError,
+  sendJson,
+  type MetricFamily,
+  type TlsOptions,
+} from '@framewire/core/node';
 import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
 import { JanusOutput } from './outputs/janus-output.js';
@@ -62,6 +72,12 @@ export interface BridgeServerOptions {
    * `/recordings`. Default: off. See {@link RecordingOptions}.
    */
   record?: RecordingOptions;
+  /**
+   * Certificate chain and key (PEM; files read with `readTlsFiles`): the bridge then serves https and wss on its one
+   * port (every output: WebSocket, MJPEG, WHEP/WHIP, `/files/`), which browsers need to use WebCodecs from a page
+   * that is not on `localhost`. `framewire-bridge tls` makes a local CA and a certificate. Default: none, plain http.
+   */
+  tls?: TlsOptions;
 }
 
 /** Something the bridge closes on shutdown and may report in `/metrics`. */
@@ -144,7 +160,10 @@ export class BridgeServer {
     const ids = new Set(options.sources.map((s) => s.id));
     assertOption(ids.size === options.sources.length, 'source ids must be unique');
     assertOption(options.token === undefined || options.token.length >= 8, 'token must be at least 8 characters');
-    const server = createServer({ maxHeaderSize: 16 * 1024 });
+    if (options.tls !== undefined) assertTlsOptions(options.tls);
+    const server: Server = options.tls
+      ? createHttpsServer({ maxHeaderSize: 16 * 1024, cert: options.tls.cert, key: options.tls.key })
+      : createServer({ maxHeaderSize: 16 * 1024 });
     server.maxHeadersCount = 100;
     const bound = await listen(server, host, port);
     let bridge: BridgeServer;
@@ -172,7 +191,10 @@ export class BridgeServer {
       await bridge.close();
       throw error;
     }
-    log.info(`listening on http://${host}:${bound}`, { sources: [...ids], outputs: bridge.#outputNames() });
+    log.info(`listening on ${options.tls ? 'https' : 'http'}://${host}:${bound}`, {
+      sources: [...ids],
+      outputs: bridge.#outputNames(),
+    });
     return bridge;
   }
 

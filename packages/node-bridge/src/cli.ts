@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
-import { applyCliLogLevel, runCli } from '@framewire/core/node';
+import { applyCliLogLevel, readTlsFiles, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
 import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
@@ -16,10 +16,12 @@ import { RECORD_CLI_OPTIONS, RECORD_USAGE, recordOptionsFromCli } from './record
 import { h264CliSettings } from './cli-h264.js';
 import { runDoctorCommand } from './doctor/doctor-command.js';
 import { parseBitrate } from './process/h264-settings.js';
+import { runTlsCommand } from './tls/tls-command.js';
 
 const USAGE = `Usage: framewire-bridge [options]
        framewire-bridge doctor [options]   what this machine can do and what the bridge will choose (--help)
        framewire-bridge service install [options]   run as a systemd service (framewire-bridge service --help)
+       framewire-bridge tls [--name <host>]... [--ip <address>]...   a local CA and a LAN certificate (--help)
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
 /ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws;
@@ -110,6 +112,9 @@ Options:
   --host <address>     interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN)
   --port <number>      TCP port of every HTTP and WebSocket output, 0 for any free port (default 8090)
   --token <secret>     require this token on every endpoint but /health (Bearer header or ?token=)
+  --tls-cert <pem file>  certificate chain: serve https and wss on --port (with --tls-key), which browsers need for
+                       WebCodecs on a page not on localhost; \`framewire-bridge tls\` makes one for the LAN
+  --tls-key <pem file>   the certificate's private key
   --static <dir>       serve a directory at /files/ (e.g. packaged DASH/HLS output)
   --mqtt-url <url>     also publish every source's JPEG frames to this MQTT broker (mqtt://, mqtts://, ws://),
                        topic <prefix>/<source id>/frame; retained latest snapshot for late joiners
@@ -137,7 +142,7 @@ ${RECORD_USAGE}
   --version            print the version
   --help               print this help
 
-Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_JANUS_SECRET, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
+Environment: FRAMEWIRE_TOKEN, FRAMEWIRE_BRIDGE_TLS_CERT, FRAMEWIRE_BRIDGE_TLS_KEY, FRAMEWIRE_ROOM_TOKEN, FRAMEWIRE_WHIP_PUSH_TOKEN, FRAMEWIRE_JANUS_SECRET, FRAMEWIRE_TURN_CREDENTIAL, FRAMEWIRE_BRIDGE_PORT, FRAMEWIRE_BRIDGE_HOST and FRAMEWIRE_LOG_LEVEL set defaults.`;
 
 const options = {
   source: { type: 'string', multiple: true },
@@ -175,6 +180,8 @@ const options = {
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   static: { type: 'string' },
   'mqtt-url': { type: 'string' },
   'mqtt-topic-prefix': { type: 'string' },
@@ -302,6 +309,11 @@ if (process.argv[2] === 'service') await runServiceCommand(process.argv.slice(3)
 if (process.argv[2] === 'doctor') process.exit(await runDoctorCommand(process.argv.slice(3)));
 
 await runCli('framewire-bridge', async () => {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'tls') {
+    await runTlsCommand(rest, (text) => process.stdout.write(text));
+    process.exit(0);
+  }
   let cli: CliValues;
   try {
     cli = parseArgs({ options, strict: true }).values;
@@ -399,6 +411,13 @@ await runCli('framewire-bridge', async () => {
   };
   const record = recordOptionsFromCli(values);
   if (record) bridgeOptions.record = record;
+  const tlsCert = (values['tls-cert'] as string | undefined) ?? process.env['FRAMEWIRE_BRIDGE_TLS_CERT'];
+  const tlsKey = (values['tls-key'] as string | undefined) ?? process.env['FRAMEWIRE_BRIDGE_TLS_KEY'];
+  assertOption(
+    (tlsCert === undefined) === (tlsKey === undefined),
+    '--tls-cert and --tls-key go together (or FRAMEWIRE_BRIDGE_TLS_CERT and _KEY)',
+  );
+  if (tlsCert !== undefined && tlsKey !== undefined) bridgeOptions.tls = await readTlsFiles(tlsCert, tlsKey);
   const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);
   const text = (name: keyof typeof options): string | undefined => {

@@ -51,7 +51,13 @@ export {
   type WrtcModule,
 } from './peers/node-peer.js';
 export { StaticFiles, MIME_TYPES } from './http/static-files.js';
-export { formatPrometheus, type MetricFamily } from '@framewire/core/node';
+export {
+  assertTlsOptions,
+  formatPrometheus,
+  readTlsFiles,
+  type MetricFamily,
+  type TlsOptions,
+} from '@framewire/core/node';
 export type { VideoSource, VideoSourceEvents } from './sources/video-source.js';
 export { SourceBase } from './sources/source-base.js';
 export { FfmpegSource, type FfmpegSourceOptions, type FfmpegSourceProbe } from './sources/ffmpeg-source.js';

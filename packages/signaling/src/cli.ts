@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { FramewireError, createLogger } from '@framewire/core';
-import { applyCliLogLevel, runCli } from '@framewire/core/node';
+import { applyCliLogLevel, readTlsFiles, runCli } from '@framewire/core/node';
 import { PEER_ROLES, type IceServer, type PeerRole } from './protocol.js';
 import type { SignalingServerOptions } from './signaling-options.js';
 import { SignalingServer } from './signaling-server.js';
-import { readTlsFiles } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { VERSION } from './version.js';
 

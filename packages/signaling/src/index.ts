@@ -5,7 +5,8 @@
 export { SignalingServer } from './signaling-server.js';
 export type { SignalingServerOptions } from './signaling-options.js';
 export { TokenAuthority, MIN_SECRET_LENGTH, MAX_TOKEN_TTL_S } from './token-authority.js';
-export { assertTlsOptions, readTlsFiles, type SignalingTlsOptions } from './tls-files.js';
+export { assertTlsOptions, readTlsFiles, type TlsOptions } from '@framewire/core/node';
+export type { SignalingTlsOptions } from './signaling-options.js';
 export { TokenBucket } from './token-bucket.js';
 export { turnRestCredentials, type TurnRestOptions } from './turn-credentials.js';
 export { MemoryRoomBus } from './bus/memory-room-bus.js';

@@ -1,8 +1,11 @@
 import { assertOption } from '@framewire/core';
 import type { IceServer } from './protocol.js';
 import type { RoomBus } from './bus/room-bus.js';
-import type { SignalingTlsOptions } from './tls-files.js';
+import type { TlsOptions } from '@framewire/core/node';
 import type { TurnRestOptions } from './turn-credentials.js';
+
+/** TLS material of the signaling server (PEM certificate chain and key): it then serves https and wss on its one port. */
+export type SignalingTlsOptions = TlsOptions;
 
 /** Options of `SignalingServer.start`. Every limit has a safe default. */
 export interface SignalingServerOptions {

@@ -6,6 +6,7 @@ import { WebSocketServer, type RawData, type Server as WsServer } from 'ws';
 import { FramewireError, assertOption, createLogger, httpErrorBody, type ErrorCode } from '@framewire/core';
 import {
   HttpFailure,
+  assertTlsOptions,
   closeServer,
   formatPrometheus,
   listen,
@@ -34,7 +35,6 @@ import {
 import { MemoryRoomBus } from './bus/memory-room-bus.js';
 import { RedisRoomBus } from './bus/redis-room-bus.js';
 import type { BusEvent, PeerRecord, RoomBus } from './bus/room-bus.js';
-import { assertTlsOptions } from './tls-files.js';
 import { TokenAuthority } from './token-authority.js';
 import { Session, SessionSocket, type SocketHandlers } from './session.js';
 import { resolveLimits, type Limits, type SignalingServerOptions } from './signaling-options.js';

@@ -1,5 +1,6 @@
 import { FramewireError, assertOption } from '@framewire/core';
 import { avcCodecForSize } from './avc-codec-string.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** Video codecs a recording can use, by their short names (mediabunny's naming). */
 export const RECORDER_VIDEO_CODECS = ['avc', 'vp9', 'vp8', 'av1'] as const;
@@ -70,6 +71,7 @@ export async function chooseVideoCodec(options: CodecProbeOptions): Promise<Chos
       `unknown codec ${codec}: use ${RECORDER_VIDEO_CODECS.join(', ')}`,
     );
   }
+  assertSecureContext('chooseVideoCodec', 'encode');
   if (typeof VideoEncoder !== 'function') {
     throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'WebCodecs VideoEncoder is not available', {
       fatal: true,

@@ -4,6 +4,7 @@ import { FramewireError, TypedEmitter, assertOption } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import { getCaptureTime } from '../core/capture-time.js';
 import type { EncoderRequest, EncoderResponse } from './encoder-messages.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** Options of {@link WorkerVideoEncoder.open}. */
 export interface WorkerVideoEncoderOptions {
@@ -116,6 +117,7 @@ export class WorkerVideoEncoder {
     const fit = options.fit ?? 'fill';
     const maxQueued = options.maxQueuedFrames ?? 4;
     assertOption(Number.isInteger(maxQueued) && maxQueued >= 1, 'options.maxQueuedFrames must be an integer ≥ 1');
+    assertSecureContext('WorkerVideoEncoder', 'encode');
     if (typeof VideoEncoder !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'WebCodecs VideoEncoder is not available', {
         fatal: true,

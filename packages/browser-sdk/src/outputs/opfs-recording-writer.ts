@@ -2,6 +2,7 @@ import { FramewireError } from '@framewire/core';
 import { startSdkWorker } from '../core/sdk-asset-urls.js';
 import type { OpfsWriterRequest, OpfsWriterResponse, RecordingJournal } from './opfs-writer-messages.js';
 import type { RecordingOutput, RecordingWriter, TargetChunk } from './recording-target.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** The OPFS folder recordings are written to. */
 export const RECORDINGS_FOLDER = 'framewire-recordings';
@@ -43,6 +44,7 @@ export class OpfsRecordingWriter implements RecordingWriter {
 
   /** Creates (or replaces) `name` in the recordings folder. Rejects with `FW_ERR_WRITE_FAILED` or `FW_ERR_NOT_SUPPORTED`. */
   static async open(name: string, container: string): Promise<OpfsRecordingWriter> {
+    assertSecureContext('Recorder', 'write');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- absent outside secure contexts
     if (!navigator.storage?.getDirectory) {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'The origin-private file system is not available', {

@@ -8,6 +8,7 @@ import type { PeerMesh } from './peer-mesh.js';
 import type { Publication, PublishOptions } from './publication.js';
 import type { EncodedFrameMeta } from './remote-frame-source.js';
 import type { RoomEvents } from './room-events.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /**
  * The room's `data` publications: a FrameSource encoded with WebCodecs and sent frame by frame over the reliable
@@ -35,6 +36,7 @@ export class DataPublisher {
 
   /** Publishes `source` over the data channel. Throws `FW_ERR_NOT_SUPPORTED` without `VideoEncoder`. */
   publish(source: FrameSource, options: PublishOptions): Publication {
+    assertSecureContext('Room.publish', 'publish');
     if (typeof VideoEncoder !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'VideoEncoder is not available here', {
         fatal: true,

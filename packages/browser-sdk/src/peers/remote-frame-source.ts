@@ -1,6 +1,7 @@
 import { FramewireError } from '@framewire/core';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** Metadata of one encoded frame sent over a data channel. */
 export interface EncodedFrameMeta {
@@ -48,6 +49,7 @@ export class RemoteFrameSource extends QueuedFrameSource {
     super('peer', { capacity: 30, ...queue }, 'backpressure');
     this.peerId = peerId;
     this.#clockOffsetMs = clockOffsetMs;
+    assertSecureContext('RemoteFrameSource', 'decode');
     if (typeof VideoDecoder !== 'function') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'VideoDecoder is not available here', {
         fatal: true,

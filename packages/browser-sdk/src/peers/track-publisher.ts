@@ -7,6 +7,7 @@ import type { PeerLink } from './peer-link.js';
 import type { PeerMesh } from './peer-mesh.js';
 import type { Publication, PublishOptions } from './publication.js';
 import type { RoomEvents } from './room-events.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 interface TrackEntry {
   track: MediaStreamTrack;
@@ -72,6 +73,7 @@ export class TrackPublisher {
    * audio track has ended.
    */
   publishSource(source: FrameSource, options: PublishOptions): Publication {
+    assertSecureContext('Room.publish', 'publish');
     const audioTrack = options.audio === false ? undefined : source.audioTrack;
     if (audioTrack) assertLiveTrack(audioTrack, 'source.audioTrack');
     // Its first frame comes after an await, once `publication` below is set.

@@ -16,6 +16,7 @@ import { OpusTrackDecoder } from './opus-track-decoder.js';
 import { AudioHoldback } from './audio-holdback.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('bridge-source');
 
@@ -85,7 +86,8 @@ const DEFAULT_BACKOFF: ReconnectBackoffOptions = { initialDelayMs: 250, maxDelay
  *
  * `open()` resolves with the first decoded frame. It rejects with `FW_ERR_UNAUTHORIZED` for a missing or wrong
  * token, `FW_ERR_NETWORK_FAILED` for an unknown source, `FW_ERR_CONNECTION_FAILED` for a bridge that cannot be
- * reached, `FW_ERR_NOT_SUPPORTED` without WebCodecs. Later, a socket that closes or stalls is reconnected with
+ * reached, `FW_ERR_INSECURE_CONTEXT` on an http:// page that is not on localhost, `FW_ERR_NOT_SUPPORTED` without
+ * WebCodecs. Later, a socket that closes or stalls is reconnected with
  * backoff (non-fatal `FW_ERR_CONNECTION_FAILED` / `FW_ERR_STREAM_STALLED` events; fatal once retries are used
  * up); a decoder failure is a non-fatal `FW_ERR_DECODE_FAILED` and decoding resumes at the next keyframe.
  *
@@ -163,6 +165,7 @@ export class BridgeSource extends QueuedFrameSource {
     const resolved: BridgeSourceOptions =
       typeof options === 'string' || options instanceof URL ? { url: options } : options;
     const url = validate(resolved);
+    assertSecureContext('BridgeSource', 'decode');
     if (typeof VideoDecoder === 'undefined' || typeof WebSocket === 'undefined') {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'BridgeSource needs WebCodecs VideoDecoder and WebSocket', {
         fatal: true,

@@ -3,6 +3,7 @@ import { assertCaptureSize } from './capture-size-options.js';
 import { TrackSource } from './track-source.js';
 import { mediaDeviceError } from './media-device-error.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** Options of {@link CameraSource.open}. Every field is optional; with none, the default camera opens. */
 export interface CameraSourceOptions {
@@ -78,11 +79,12 @@ export class CameraSource extends TrackSource {
 
   /**
    * Opens a camera (and, with `audio`, a microphone). Rejects with `FW_ERR_PERMISSION_DENIED`,
-   * `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`, `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION` or
-   * `FW_ERR_NOT_SUPPORTED`.
+   * `FW_ERR_DEVICE_NOT_FOUND`, `FW_ERR_DEVICE_BUSY`, `FW_ERR_CONSTRAINTS_UNSATISFIABLE`, `FW_ERR_INVALID_OPTION`,
+   * `FW_ERR_INSECURE_CONTEXT` (an http:// page not on localhost) or `FW_ERR_NOT_SUPPORTED`.
    */
   static async open(options: CameraSourceOptions = {}): Promise<CameraSource> {
     validate(options);
+    assertSecureContext('CameraSource', 'capture');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined outside secure contexts
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new FramewireError(

@@ -5,6 +5,7 @@ import { preflight } from './http-preflight.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
 import { registerDemuxedTracks, type DemuxedInput } from '../core/demuxed-input.js';
 import type { Input, InputAudioTrack, InputVideoTrack, VideoSampleSink } from 'mediabunny';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('file-source');
 
@@ -129,6 +130,7 @@ export class FileSource extends QueuedFrameSource implements DemuxedInput {
    */
   static async open(file: FileInput, options: FileSourceOptions = {}): Promise<FileSource> {
     validate(file, options);
+    assertSecureContext('FileSource', 'decode');
     const mb = await mediabunnyApi();
     let source: InstanceType<Mediabunny['BlobSource']> | InstanceType<Mediabunny['UrlSource']>;
     if (file instanceof Blob) {

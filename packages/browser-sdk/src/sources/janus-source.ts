@@ -14,6 +14,7 @@ import { attachJanusHandle, type JanusHandleLease } from './janus-shared-session
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { TrackFrameReader, setJitterBufferTarget } from './track-frame-reader.js';
 import { filterSdp, iceGathered, parseHttpUrl } from '../network/whep-http.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('janus-source');
 
@@ -109,6 +110,7 @@ export class JanusSource extends QueuedFrameSource {
   /** Watches the mountpoint and resolves once the first frame arrived; rejects as described on the class. */
   static async open(options: JanusSourceOptions): Promise<JanusSource> {
     const url = validate(options);
+    assertSecureContext('JanusSource', 'network');
     if (typeof RTCPeerConnection === 'undefined' || typeof MediaStreamTrackProcessor !== 'function') {
       throw new FramewireError(
         'FW_ERR_NOT_SUPPORTED',

@@ -18,6 +18,7 @@ import type { SourceQueueOptions } from '../core/frame-source.js';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { OpusTrackDecoder } from './opus-track-decoder.js';
 import { AudioHoldback } from './audio-holdback.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('mqtt-source');
 
@@ -88,6 +89,7 @@ export class MqttSource extends QueuedFrameSource {
    */
   static async open(options: MqttSourceOptions): Promise<MqttSource> {
     validateBrokerOptions(options);
+    assertSecureContext('MqttSource', 'decode');
     const max = options.maxPayloadBytes;
     assertOption(
       max === undefined || (Number.isInteger(max) && max > 0),

@@ -3,6 +3,7 @@ import { assertCaptureSize } from './capture-size-options.js';
 import { TrackSource } from './track-source.js';
 import { mediaDeviceError } from './media-device-error.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /** A rectangle of the captured picture, in pixels of the captured frames (ScreenGear's top/left/width/height). */
 export interface ScreenRegion {
@@ -75,6 +76,7 @@ export class ScreenSource extends TrackSource {
    */
   static async open(options: ScreenSourceOptions = {}): Promise<ScreenSource> {
     validate(options);
+    assertSecureContext('ScreenSource', 'capture');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined outside secure contexts
     if (!navigator.mediaDevices?.getDisplayMedia) {
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'getDisplayMedia is not available in this browser', {

@@ -8,6 +8,7 @@ import { ElementSource } from './element-source.js';
 import { fetchError, preflight } from './http-preflight.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
 import type { MjpegRequest, MjpegResponse } from './mjpeg-messages.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('stream-source');
 
@@ -91,6 +92,7 @@ export class StreamSource extends QueuedFrameSource {
    */
   static async open(url: string | URL, options: StreamSourceOptions = {}): Promise<StreamSource> {
     validate(url, options);
+    assertSecureContext('StreamSource', 'decode');
     const absolute = new URL(String(url), location.href).href;
     const { contentType, contentTypeHeader } = await preflight(absolute);
     const type = options.type ?? guessType(absolute, contentType, contentTypeHeader);

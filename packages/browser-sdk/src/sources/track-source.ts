@@ -2,6 +2,7 @@
 import { FramewireError } from '@framewire/core';
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import type { SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 /**
  * A live source over one `MediaStreamTrack` of kind `video`, read with `MediaStreamTrackProcessor`.
@@ -26,6 +27,12 @@ export class TrackSource extends QueuedFrameSource {
    */
   constructor(kind: string, track: MediaStreamTrack, queue: SourceQueueOptions = {}) {
     super(kind, { capacity: 1, ...queue }, 'latest');
+    try {
+      assertSecureContext('TrackSource', 'capture');
+    } catch (error) {
+      track.stop();
+      throw error;
+    }
     if (typeof MediaStreamTrackProcessor !== 'function') {
       track.stop();
       throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackProcessor is not available in this browser', {

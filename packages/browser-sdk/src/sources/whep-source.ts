@@ -15,6 +15,7 @@ import { filterSdp, iceGathered, parseHttpUrl, trickleIceFragment, whepRefusal }
 import { QueuedFrameSource } from '../core/queued-frame-source.js';
 import { TrackFrameReader, setJitterBufferTarget } from './track-frame-reader.js';
 import type { FrameSourceStats, SourceQueueOptions } from '../core/frame-source.js';
+import { assertSecureContext } from '../core/secure-context.js';
 
 const log = createLogger('whep-source');
 
@@ -159,6 +160,7 @@ export class WhepSource extends QueuedFrameSource {
     const resolved: WhepSourceOptions =
       typeof options === 'string' || options instanceof URL ? { url: options } : options;
     const url = offerUrl(resolved);
+    assertSecureContext('WhepSource', 'network');
     const datachannel = resolved.delivery === 'datachannel';
     const decodes = datachannel ? typeof VideoDecoder === 'function' : typeof MediaStreamTrackProcessor === 'function';
     if (typeof RTCPeerConnection === 'undefined' || !decodes) {

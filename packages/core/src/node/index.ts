@@ -5,3 +5,4 @@ export { HttpFailure } from './http-failure.js';
 export { readRequestBody } from './read-request-body.js';
 export { formatPrometheus, type MetricFamily } from './prometheus-text.js';
 export { applyCliLogLevel, runCli, type Stoppable } from './run-cli.js';
+export { assertTlsOptions, readTlsFiles, type TlsOptions } from './tls-files.js';

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { FramewireError } from '@framewire/core';
+import { FramewireError } from '../framewire-error.js';
 
-/** TLS material of the signaling server: it then serves https and wss on its one port. */
-export interface SignalingTlsOptions {
+/** TLS material of a framewire server (signaling, bridge, demo): it then serves https and wss on its one port. */
+export interface TlsOptions {
   /** The certificate chain, PEM (the server's certificate first). */
   cert: string | Buffer;
   /** The certificate's private key, PEM (unencrypted). */
@@ -18,12 +18,9 @@ function invalid(message: string, cause?: unknown): FramewireError {
  * Checks that `tls` holds a PEM certificate and the private key that matches it (Node's own TLS parser reads
  * them). Throws `FW_ERR_INVALID_OPTION` naming the problem.
  */
-export function assertTlsOptions(tls: SignalingTlsOptions, what = 'options.tls'): void {
+export function assertTlsOptions(tls: TlsOptions, what = 'options.tls'): void {
   const pem = (value: unknown): boolean => typeof value === 'string' || Buffer.isBuffer(value);
-  if (
-    !pem((tls as Partial<SignalingTlsOptions> | null)?.cert) ||
-    !pem((tls as Partial<SignalingTlsOptions> | null)?.key)
-  ) {
+  if (!pem((tls as Partial<TlsOptions> | null)?.cert) || !pem((tls as Partial<TlsOptions> | null)?.key)) {
     throw invalid(`${what} must be { cert, key } with PEM text`);
   }
   try {
@@ -37,7 +34,7 @@ export function assertTlsOptions(tls: SignalingTlsOptions, what = 'options.tls')
  * Reads a PEM certificate chain and its private key from files, and checks them with {@link assertTlsOptions}.
  * Rejects with `FW_ERR_INVALID_OPTION` naming the file that is missing or unreadable.
  */
-export async function readTlsFiles(certPath: string, keyPath: string): Promise<SignalingTlsOptions> {
+export async function readTlsFiles(certPath: string, keyPath: string): Promise<TlsOptions> {
   const read = async (path: string, what: string): Promise<Buffer> => {
     try {
       return await readFile(path);
