@@ -66,6 +66,7 @@ const PACKAGES = [
       'index.ts': 'entry',
       'cli.ts': 'entry',
       'cli-extra-outputs.ts': 'entry',
+      'cli-motion.ts': 'entry',
     },
     allowed: {
       // Ambient declarations; imports nothing.
@@ -92,13 +93,16 @@ const PACKAGES = [
       webrtc: ['pipeline', 'sources', 'media', 'process', 'protocol'],
       // Outputs: WebSocket, WebRTC (and its WHIP/WHEP endpoints), MJPEG, MQTT, NetGear, shm, WHIP push.
       outputs: ['webrtc', 'pipeline', 'sources', 'netgear', 'mqtt', 'media', 'process', 'http', 'protocol'],
+      // Motion detection: small gray frames from a pipeline feed compared, events to SSE, a webhook and MQTT.
+      motion: ['pipeline', 'sources', 'media', 'process', 'mqtt', 'protocol'],
       // bridge-server.ts: one HTTP server over the outputs, sources and pipelines.
-      server: ['outputs', 'webrtc', 'pipeline', 'sources', 'media', 'process', 'http', 'protocol', 'version'],
+      server: ['motion', 'outputs', 'webrtc', 'pipeline', 'sources', 'media', 'process', 'http', 'protocol', 'version'],
       // The room peer: joins a signaling room on behalf of a bridge server (and its worker process); it decodes the
       // sources' Opus to PCM for wrtc through a pipeline stage.
       peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
       // The public entry and the CLI: above everything.
       entry: [
+        'motion',
         'peers',
         'server',
         'outputs',

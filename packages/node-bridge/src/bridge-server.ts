@@ -5,6 +5,8 @@ import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import { closeServer, formatPrometheus, listen, sendError, sendJson, type MetricFamily } from '@framewire/core/node';
 import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
+import { MotionMonitor } from './motion/motion-monitor.js';
+import { MOTION_DEFAULTS, type MotionOptions } from './motion/motion-options.js';
 import { JanusOutput } from './outputs/janus-output.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import type { OutputStats } from './outputs/output-stats.js';
@@ -55,6 +57,11 @@ export interface BridgeServerOptions {
   corsOrigin?: string;
   /** ffmpeg executable for the bridge's encoders. Default: `ffmpeg`. */
   ffmpegPath?: string;
+  /**
+   * Motion detection on every source (or `motion.sources`), with events at `GET /events`, in `/metrics`, `/health`
+   * and to `motion.webhookUrl`; see {@link MotionOptions}. Default: off.
+   */
+  motion?: MotionOptions;
 }
 
 /** Something the bridge closes on shutdown and may report in `/metrics`. */
@@ -98,6 +105,7 @@ export class BridgeServer {
   readonly #upgrades = new Map<string, UpgradeEndpoint>();
   readonly #static: StaticFiles | undefined;
   readonly #tokenHash: Buffer | undefined;
+  readonly #motion: MotionMonitor | undefined;
   readonly #startedAtMs = Date.now();
   #unauthorized = 0;
   #closing: Promise<void> | undefined;
@@ -110,6 +118,7 @@ export class BridgeServer {
     this.#sources = [...options.sources];
     this.#tokenHash = options.token ? sha(options.token) : undefined;
     this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
+    this.#motion = options.motion && this.#startMotion(options.motion);
     for (const source of this.#sources) this.#addOutputs(source);
     const webrtc = options.webrtc ?? false;
     if (webrtc !== false) {
@@ -218,6 +227,7 @@ export class BridgeServer {
     const source = this.#sources.find((s) => s.id === id);
     if (!source) return;
     this.#sources.splice(this.#sources.indexOf(source), 1);
+    this.#motion?.removeSource(id);
     this.#mjpeg.get(id)?.close();
     this.#mjpeg.delete(id);
     this.#websocket.get(id)?.close(reason);
@@ -229,7 +239,22 @@ export class BridgeServer {
     log.info(`source ${id} removed: ${reason}`);
   }
 
+  #startMotion(motion: MotionOptions): MotionMonitor {
+    const { width = MOTION_DEFAULTS.width, height = MOTION_DEFAULTS.height } = motion;
+    const maxFrameRate = motion.frameRate ?? MOTION_DEFAULTS.frameRate;
+    const gray = { width, height, maxFrameRate, idleStopMs: 0 };
+    const monitor = new MotionMonitor(motion, (id) => this.feed(id, 'GRAY8', gray), this.#options.corsOrigin);
+    monitor.checkSources(this.#sources.map((s) => s.id));
+    return monitor;
+  }
+
+  /** Motion detection, when the bridge was started with `motion`: its `start`/`end` events (e.g. to trigger a recorder). */
+  get motion(): MotionMonitor | undefined {
+    return this.#motion;
+  }
+
   #addOutputs(source: VideoSource): void {
+    this.#motion?.addSource(source.id);
     const options = this.#options;
     const mjpeg = options.mjpeg ?? true;
     const websocket = options.websocket ?? true;
@@ -282,7 +307,8 @@ export class BridgeServer {
     const janus = this.#janusOutputs().map((output) => output.health);
     const healthy =
       sources.every((s) => ['running', 'starting', 'waiting', 'idle'].includes(s.state)) &&
-      janus.every((j) => j.error === undefined);
+      janus.every((j) => j.error === undefined) &&
+      !this.#motion?.failing;
     return {
       status: healthy ? 'ok' : 'degraded',
       service: 'framewire-bridge',
@@ -291,6 +317,7 @@ export class BridgeServer {
       sources,
       outputs: this.#outputNames(),
       ...(janus.length === 0 ? {} : { janus }),
+      ...(this.#motion ? { motion: this.#motion.health } : {}),
     };
   }
 
@@ -509,6 +536,7 @@ export class BridgeServer {
       'Times the Janus mountpoint of a source was created (again after each Janus restart).',
       janus.map((j) => ({ labels: janusLabel(j), value: j.creations })),
     );
+    families.push(...(this.#motion?.metricFamilies ?? []));
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);
@@ -518,6 +546,7 @@ export class BridgeServer {
   /** Stops the outputs, the sources and the server. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#motion?.close();
       for (const output of this.#mjpeg.values()) output.close();
       for (const output of this.#websocket.values()) output.close();
       await this.#webrtc?.close();
@@ -619,6 +648,10 @@ export class BridgeServer {
     const target = this.#resolve(path);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendError(response, 405, 'FW_ERR_PROTOCOL_VIOLATION', `method not allowed: ${request.method ?? ''}`);
+      return;
+    }
+    if (path === BRIDGE_PATHS.events && this.#motion && request.method === 'GET') {
+      this.#motion.handleEvents(request, response);
       return;
     }
     if (path === BRIDGE_PATHS.metrics) {

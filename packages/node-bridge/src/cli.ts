@@ -9,6 +9,7 @@ import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 import { startExtraOutputs, type ExtraOutputOptions } from './cli-extra-outputs.js';
+import { MOTION_CLI_OPTIONS, MOTION_USAGE, motionOptionsFromCli, type MotionCliValues } from './cli-motion.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
 
@@ -106,6 +107,7 @@ Options:
                        <prefix>/<source id>/audio (docs/guides/mqtt.md)
   --mqtt-relay         serve MQTT over WebSocket at /mqtt, relayed to the --mqtt-url broker (mqtt://), so that
                        browsers (the SDK's MqttSource and MqttOutput) reach it through the bridge's port and token
+${MOTION_USAGE}
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
@@ -168,6 +170,7 @@ const options = {
   'log-level': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean' },
+  ...MOTION_CLI_OPTIONS,
 } as const;
 
 type CliValues = Partial<Record<keyof typeof options, string | boolean | string[]>>;
@@ -333,6 +336,7 @@ await runCli('framewire-bridge', async () => {
     vp8Encoder === undefined || vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
     `--webrtc-vp8-encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
   );
+  const motion = motionOptionsFromCli(values as MotionCliValues);
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -358,6 +362,7 @@ await runCli('framewire-bridge', async () => {
     ...(token ? { token } : {}),
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
+    ...(motion ? { motion } : {}),
   };
   const push = whipPush(values);
   const bridge = await BridgeServer.start(bridgeOptions);

@@ -176,3 +176,20 @@ export {
   type NetGearReply,
 } from './netgear/netgear-reply.js';
 export { ZapAuthenticator, z85Encode } from './netgear/zap-authenticator.js';
+export { MotionDetector, type MotionDetectorEvents } from './motion/motion-detector.js';
+export { MotionMonitor, type GrayFrameFeed, type MotionMonitorEvents } from './motion/motion-monitor.js';
+export {
+  MOTION_DEFAULTS,
+  parseMotionMask,
+  type MotionDetectorOptions,
+  type MotionMaskRect,
+  type MotionOptions,
+  type ResolvedMotionOptions,
+} from './motion/motion-options.js';
+export {
+  MotionMqttPublisher,
+  mqttMotionTopic,
+  type MotionEventEmitter,
+  type MotionMqttPublisherOptions,
+} from './motion/motion-mqtt-publisher.js';
+export type { BridgeMotionEvent, MotionBox, MotionHealth } from './protocol.js';
