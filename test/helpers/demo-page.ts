@@ -39,10 +39,13 @@ export async function serveDemo(
 }
 
 /** Starts the bridge CLI (MJPEG, WebSocket and loopback WebRTC) with a small test pattern on `port` (0: any free port) and resolves once it listens. */
-export async function startBridge(port = 0): Promise<StartedCli & { port: number }> {
+export async function startBridge(port = 0, extraArgs: string[] = []): Promise<StartedCli & { port: number }> {
   const bridge = await startCli(
     BRIDGE_CLI,
-    ['--port', String(port), '--size', '320x240', '--fps', '15', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+    [
+      ...['--port', String(port), '--size', '320x240', '--fps', '15', '--webrtc', '--webrtc-ice-address', '127.0.0.1'],
+      ...extraArgs,
+    ],
     LISTENING,
   );
   return { ...bridge, port: Number(bridge.match[1]) };
