@@ -298,6 +298,9 @@ export class FfmpegTranscoder {
       '1',
       // Wall-clock input timestamps give x264's and libvpx's rate control the real frame rate; others need none.
       ...(output === 'h264' || output === 'vp8' ? ['-use_wallclock_as_timestamps', '1'] : []),
+      // A small gray copy (motion detection) needs no deblocked picture: skipping H.264's loop filter saves about a
+      // tenth of the decode.
+      ...(output === 'GRAY8' && inputArgs.includes('h264') ? ['-skip_loop_filter', 'all'] : []),
       ...inputArgs,
       '-i',
       'pipe:0',
