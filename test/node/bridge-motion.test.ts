@@ -170,7 +170,7 @@ describe('framewire-bridge --motion', () => {
       const health = (await (await fetch(`${base}/health`)).json()) as BridgeHealth;
       assert.equal(health.status, 'ok');
       assert.equal(health.motion?.sources[0]?.source, 'yard');
-      assert.equal(health.motion?.webhook?.error, undefined);
+      assert.equal(health.motion.webhook?.error, undefined);
     } finally {
       await stream.close();
       assert.equal(await bridge.stop(), 0, bridge.output());
@@ -234,7 +234,7 @@ describe('framewire-bridge --motion', () => {
       );
       assert.equal(health.status, 'degraded');
       assert.equal(health.motion?.webhook?.error?.code, 'FW_ERR_WEBHOOK_FAILED');
-      assert.match(health.motion?.webhook?.error?.message ?? '', /motion-start of yard not delivered after 4 attempts/);
+      assert.match(health.motion.webhook.error.message, /motion-start of yard not delivered after 4 attempts/);
       assert.ok(
         stream.events.some((e) => e.type === 'motion-start'),
         'the event still reached /events',

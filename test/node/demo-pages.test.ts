@@ -111,7 +111,7 @@ describe('demo pages', () => {
         { timeout: 60_000 },
       );
       assert.match(
-        await page.$eval('#bridge-motion-events li', (e) => e.textContent ?? ''),
+        await page.$eval('#bridge-motion-events li', (e) => e.textContent),
         /testpattern: motion \(\d+\.\d% of the picture\)/,
       );
       assert.match(

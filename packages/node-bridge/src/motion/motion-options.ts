@@ -113,7 +113,7 @@ export function resolveMotionOptions(options: MotionOptions): ResolvedMotionOpti
   assertOption(Array.isArray(mask), 'motion.mask must be an array of rectangles');
   for (const [index, rect] of mask.entries()) {
     const ok =
-      (rect.mode === 'ignore' || rect.mode === 'watch') &&
+      ['ignore', 'watch'].includes(rect.mode) &&
       [rect.x, rect.y, rect.width, rect.height].every((v) => typeof v === 'number' && v >= 0 && v <= 1) &&
       rect.width > 0 &&
       rect.height > 0 &&

@@ -95,7 +95,7 @@ export class MotionWebhook {
     let reason = '';
     for (let attempt = 0; attempt <= retries && !this.#closed; attempt++) {
       if (attempt > 0) await this.#wait(backoffDelayMs(INITIAL_RETRY_MS, MAX_RETRY_MS, attempt - 1));
-      if (this.#closed) return;
+      if (this.#stopped()) return;
       try {
         const response = await fetch(this.#options.url, {
           method: 'POST',
@@ -111,7 +111,7 @@ export class MotionWebhook {
         }
         reason = `HTTP ${response.status}`;
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#stopped()) return;
         const cause = (error as Error & { cause?: { code?: string } }).cause;
         reason = cause?.code ?? (error as Error).message;
       }
@@ -127,6 +127,11 @@ export class MotionWebhook {
     this.#lastError = error;
     log.warn(error.message);
     this.#events.emit('error', { error, fatal: false });
+  }
+
+  /** True after `close()` (a method, so that it is read again after every `await`). */
+  #stopped(): boolean {
+    return this.#closed;
   }
 
   #wait(ms: number): Promise<void> {
