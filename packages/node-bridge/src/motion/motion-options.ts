@@ -63,40 +63,36 @@ const inRange = (value: number | undefined, min: number, max: number, integer = 
     value <= max &&
     (!integer || Number.isInteger(value)));
 
+/** The numeric options and their ranges: [name, min, max, integer]. */
+const RANGES: [keyof MotionOptions & keyof typeof MOTION_DEFAULTS, number, number, boolean][] = [
+  ['frameRate', 0.1, 30, false],
+  ['width', 16, 1920, true],
+  ['height', 16, 1080, true],
+  ['threshold', 1, 255, true],
+  ['startFrames', 1, 100, true],
+  ['endQuietMs', 0, 3_600_000, false],
+  ['webhookRetries', 0, 20, true],
+  ['webhookTimeoutMs', 1, 600_000, false],
+];
+
+/** True when the rectangle lies inside the frame (fractions 0..1) and is not empty. */
+function insideFrame(x: unknown, y: unknown, width: unknown, height: unknown): boolean {
+  const values = [x, y, width, height];
+  if (!values.every((v): v is number => typeof v === 'number' && v >= 0 && v <= 1)) return false;
+  const [left, top, w, h] = values as [number, number, number, number];
+  return w > 0 && h > 0 && left + w <= 1 + 1e-9 && top + h <= 1 + 1e-9;
+}
+
 /** Validates `options` (throws `FW_ERR_INVALID_OPTION` naming the option) and applies the defaults. */
 export function resolveMotionOptions(options: MotionOptions): ResolvedMotionOptions {
-  assertOption(inRange(options.frameRate, 0.1, 30), `motion.frameRate must be in 0.1..30; got ${options.frameRate}`);
-  assertOption(
-    inRange(options.width, 16, 1920, true),
-    `motion.width must be an integer in 16..1920; got ${options.width}`,
-  );
-  assertOption(
-    inRange(options.height, 16, 1080, true),
-    `motion.height must be an integer in 16..1080; got ${options.height}`,
-  );
-  assertOption(
-    inRange(options.threshold, 1, 255, true),
-    `motion.threshold must be an integer in 1..255 (gray levels); got ${options.threshold}`,
-  );
+  for (const [name, min, max, integer] of RANGES)
+    assertOption(
+      inRange(options[name], min, max, integer),
+      `motion.${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}; got ${String(options[name])}`,
+    );
   assertOption(
     inRange(options.minArea, 0, 1) && options.minArea !== 0,
     `motion.minArea must be a fraction of the frame in (0, 1]; got ${options.minArea}`,
-  );
-  assertOption(
-    inRange(options.startFrames, 1, 100, true),
-    `motion.startFrames must be an integer in 1..100; got ${options.startFrames}`,
-  );
-  assertOption(
-    inRange(options.endQuietMs, 0, 3_600_000),
-    `motion.endQuietMs must be in 0..3600000; got ${options.endQuietMs}`,
-  );
-  assertOption(
-    inRange(options.webhookRetries, 0, 20, true),
-    `motion.webhookRetries must be an integer in 0..20; got ${options.webhookRetries}`,
-  );
-  assertOption(
-    inRange(options.webhookTimeoutMs, 1, 600_000),
-    `motion.webhookTimeoutMs must be in 1..600000; got ${options.webhookTimeoutMs}`,
   );
   if (options.webhookUrl !== undefined) {
     const url = URL.canParse(options.webhookUrl) ? new URL(options.webhookUrl) : undefined;
@@ -112,15 +108,8 @@ export function resolveMotionOptions(options: MotionOptions): ResolvedMotionOpti
   const mask = options.mask ?? [];
   assertOption(Array.isArray(mask), 'motion.mask must be an array of rectangles');
   for (const [index, rect] of mask.entries()) {
-    const ok =
-      ['ignore', 'watch'].includes(rect.mode) &&
-      [rect.x, rect.y, rect.width, rect.height].every((v) => typeof v === 'number' && v >= 0 && v <= 1) &&
-      rect.width > 0 &&
-      rect.height > 0 &&
-      rect.x + rect.width <= 1 + 1e-9 &&
-      rect.y + rect.height <= 1 + 1e-9;
     assertOption(
-      ok,
+      ['ignore', 'watch'].includes(rect.mode) && insideFrame(rect.x, rect.y, rect.width, rect.height),
       `motion.mask[${index}] must be { mode: 'ignore' | 'watch', x, y, width, height } in fractions of the frame (0..1, inside it)`,
     );
   }
@@ -145,20 +134,16 @@ export function parseMotionMask(text: string): MotionMaskRect {
   const match = /^(?:(ignore|watch):)?([^,]+),([^,]+),([^,]+),([^,]+)$/.exec(text.trim());
   const numbers = match ? match.slice(2).map(Number) : [];
   const [x, y, width, height] = numbers;
-  const ok =
-    match !== null &&
-    x !== undefined &&
-    y !== undefined &&
-    width !== undefined &&
-    height !== undefined &&
-    numbers.every((v) => Number.isFinite(v) && v >= 0 && v <= 1) &&
-    width > 0 &&
-    height > 0 &&
-    x + width <= 1 + 1e-9 &&
-    y + height <= 1 + 1e-9;
+  const ok = match !== null && insideFrame(x, y, width, height);
   assertOption(
     ok,
     `--motion-mask must be x,y,w,h or watch:x,y,w,h in fractions of the frame (0..1, inside it), e.g. 0,0,0.5,0.2; got ${text}`,
   );
-  return { mode: match[1] === 'watch' ? 'watch' : 'ignore', x, y, width, height };
+  return {
+    mode: match[1] === 'watch' ? 'watch' : 'ignore',
+    x: x ?? 0,
+    y: y ?? 0,
+    width: width ?? 0,
+    height: height ?? 0,
+  };
 }
