@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { connectAsync } from 'mqtt';
-import type { BridgeHealth, BridgeMotionEvent } from '@framewire/node-bridge';
+import {
+  BridgeServer,
+  createTestPatternSource,
+  type BridgeHealth,
+  type BridgeMotionEvent,
+} from '@framewire/node-bridge';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
 
@@ -283,5 +288,33 @@ describe('framewire-bridge --motion', () => {
       assert.match(result.stderr, /^framewire-bridge: FW_ERR_INVALID_OPTION: /);
       assert.match(result.stderr, message);
     }
+  });
+
+  it('BridgeServer.start({ motion }), emits start on bridge.motion for a moving test pattern; bad motion options reject', async () => {
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ id: 'pattern', width: 320, height: 180, frameRate: 15 })],
+      motion: { minArea: 0.01 },
+    });
+    try {
+      assert.ok(bridge.motion);
+      const start = await new Promise<BridgeMotionEvent>((resolve) => bridge.motion?.on('start', resolve));
+      assert.equal(start.type, 'motion-start');
+      assert.equal(start.source, 'pattern');
+      assert.equal(bridge.motion.detector('pattern')?.active, true);
+    } finally {
+      await bridge.close();
+    }
+    const invalid = (pattern: RegExp) => (error: unknown) =>
+      (error as { code?: string }).code === 'FW_ERR_INVALID_OPTION' && pattern.test((error as Error).message);
+    for (const [motion, pattern] of [
+      [{ threshold: 300 }, /motion\.threshold must be an integer in 1\.\.255; got 300/],
+      [{ sources: ['nope'] }, /motion\.sources: no source with id nope/],
+      [{ webhookUrl: 'mailto:someone@example.org' }, /motion\.webhookUrl must be an http/],
+    ] as const)
+      await assert.rejects(
+        BridgeServer.start({ port: 0, sources: [createTestPatternSource({ width: 160, height: 90 })], motion }),
+        invalid(pattern),
+      );
   });
 });
