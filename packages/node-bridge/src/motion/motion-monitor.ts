@@ -37,6 +37,8 @@ export class MotionMonitor {
   readonly #detectors = new Map<string, { detector: MotionDetector; unsubscribe: () => void }>();
   readonly #stream: MotionEventStream;
   readonly #webhook: MotionWebhook | undefined;
+  /** The `motion-start` of each source in an event now (sent first to a new `/events` client). */
+  readonly #active = new Map<string, BridgeMotionEvent>();
   #closed = false;
 
   /**
@@ -180,8 +182,6 @@ export class MotionMonitor {
     this.#webhook?.close();
     this.#events.removeAllListeners();
   }
-
-  readonly #active = new Map<string, BridgeMotionEvent>();
 
   #publish<E extends keyof MotionMonitorEvents>(name: E, event: MotionMonitorEvents[E]): void {
     if (event.type === 'motion-start') this.#active.set(event.source, event);
