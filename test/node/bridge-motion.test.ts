@@ -15,6 +15,7 @@ import {
   createTestPatternSource,
   type BridgeHealth,
   type BridgeMotionEvent,
+  type MotionOptions,
 } from '@framewire/node-bridge';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
@@ -311,7 +312,7 @@ describe('framewire-bridge --motion', () => {
       [{ threshold: 300 }, /motion\.threshold must be an integer in 1\.\.255; got 300/],
       [{ sources: ['nope'] }, /motion\.sources: no source with id nope/],
       [{ webhookUrl: 'mailto:someone@example.org' }, /motion\.webhookUrl must be an http/],
-    ] as const)
+    ] satisfies [MotionOptions, RegExp][])
       await assert.rejects(
         BridgeServer.start({ port: 0, sources: [createTestPatternSource({ width: 160, height: 90 })], motion }),
         invalid(pattern),
