@@ -3,11 +3,13 @@
 // same source's direct MJPEG-over-HTTP output (MjpegOutput, read by a minimal in-page multipart reader that decodes
 // with ImageDecoder, as MqttSource does). Latency runs from the bridge receiving the JPEG from ffmpeg (its
 // capture stamp) to the decoded frame in the page; both clocks are this machine's. The MQTT path runs twice: through
-// mosquitto's own WebSocket listener, and through the bridge's MqttWebSocketRelay to mosquitto's TCP listener.
+// mosquitto's own WebSocket listener, through the bridge's MqttWebSocketRelay to mosquitto's TCP listener, and
+// through the broker inside the bridge (MqttBroker, `--mqtt-broker`) over WebSocket.
 import { createServer } from 'node:http';
 import {
   FrameFeed,
   MjpegOutput,
+  MqttBroker,
   MqttOutput,
   MqttWebSocketRelay,
   createTestPatternSource,
@@ -104,17 +106,26 @@ export async function run({ page, repeats }) {
   const mqtt = new MqttOutput(source, { url: broker.url, streamId: 'bench', retain: false });
   const relay = new MqttWebSocketRelay({ brokerPort: Number(new URL(broker.url).port) });
   const relayUrl = `ws://127.0.0.1:${await relay.listen()}`;
+  // The broker inside the bridge: its WebSocket on an HTTP server as the bridge mounts it at /mqtt.
+  const embedded = await MqttBroker.start({ port: 0 });
+  const embeddedOutput = new MqttOutput(source, { url: embedded.url, streamId: 'bench', retain: false });
+  const embeddedHttp = createServer((_request, response) => response.writeHead(426).end());
+  embeddedHttp.on('upgrade', (request, socket, head) => embedded.handleUpgrade(request, socket, head));
+  await new Promise((resolve) => embeddedHttp.listen(0, '127.0.0.1', resolve));
+  const embeddedUrl = `ws://127.0.0.1:${embeddedHttp.address().port}/mqtt`;
   await source.start();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const latency = { ours: [], baseline: [] };
   const fps = { ours: [], baseline: [] };
   const relayed = { latency: { ours: [], baseline: [] }, fps: { ours: [], baseline: [] } };
+  const inBridge = { latency: { ours: [], baseline: [] }, fps: { ours: [], baseline: [] } };
   try {
     await measureMqtt(page, broker.wsUrl); // warm-up: loads mqtt.js
     for (let i = 0; i < repeats; i++) {
       const viaMqtt = await measureMqtt(page, broker.wsUrl);
       const direct = await measureMjpeg(page, mjpegUrl);
       const viaRelay = await measureMqtt(page, relayUrl);
+      const viaEmbedded = await measureMqtt(page, embeddedUrl);
       latency.ours.push(median(viaMqtt.latencies));
       latency.baseline.push(median(direct.latencies));
       fps.ours.push(viaMqtt.frames / SECONDS);
@@ -123,6 +134,10 @@ export async function run({ page, repeats }) {
       relayed.latency.baseline.push(median(direct.latencies));
       relayed.fps.ours.push(viaRelay.frames / SECONDS);
       relayed.fps.baseline.push(direct.frames / SECONDS);
+      inBridge.latency.ours.push(median(viaEmbedded.latencies));
+      inBridge.latency.baseline.push(median(direct.latencies));
+      inBridge.fps.ours.push(viaEmbedded.frames / SECONDS);
+      inBridge.fps.baseline.push(direct.frames / SECONDS);
     }
   } finally {
     mjpeg.close();
@@ -131,6 +146,10 @@ export async function run({ page, repeats }) {
     http.close();
     await mqtt.close();
     await relay.close();
+    await embeddedOutput.close();
+    embeddedHttp.closeAllConnections();
+    embeddedHttp.close();
+    await embedded.close();
     await source.close();
     broker.stop();
   }
@@ -153,6 +172,18 @@ export async function run({ page, repeats }) {
         unit: 'fps',
         ...relayed.fps,
         oursLabel: 'MQTT (mosquitto TCP via bridge relay) fps',
+        baselineLabel: 'direct MJPEG/HTTP fps',
+      },
+      {
+        unit: 'ms',
+        ...inBridge.latency,
+        oursLabel: 'MQTT (broker in the bridge, WebSocket) latency',
+        baselineLabel: 'direct MJPEG/HTTP latency',
+      },
+      {
+        unit: 'fps',
+        ...inBridge.fps,
+        oursLabel: 'MQTT (broker in the bridge, WebSocket) fps',
         baselineLabel: 'direct MJPEG/HTTP fps',
       },
     ],

@@ -100,9 +100,12 @@ const PACKAGES = [
       // The room peer: joins a signaling room on behalf of a bridge server (and its worker process); it decodes the
       // sources' Opus to PCM for wrtc through a pipeline stage.
       peers: ['server', 'webrtc', 'pipeline', 'sources', 'media', 'process'],
+      // `framewire-bridge service`: writes the systemd unit that runs the CLI; imports no stage.
+      service: [],
       // The public entry and the CLI: above everything.
       entry: [
         'motion',
+        'service',
         'peers',
         'server',
         'outputs',

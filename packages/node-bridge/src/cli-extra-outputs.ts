@@ -3,6 +3,7 @@ import type { BridgeServer } from './bridge-server.js';
 import { isRawFrame, type SourceFrame } from './media/source-frame.js';
 import { MqttOutput, type MqttOutputOptions } from './outputs/mqtt-output.js';
 import { MqttWebSocketRelay } from './outputs/mqtt-websocket-relay.js';
+import { MqttBroker } from './mqtt/mqtt-broker.js';
 import { BRIDGE_PATHS } from './protocol.js';
 import { ShmFrameBuffer } from './outputs/shm-frame-buffer.js';
 import type { WebRtcIceServer } from './outputs/webrtc-output.js';
@@ -69,6 +70,32 @@ function feedEmitter(bridge: BridgeServer, id: string, format: 'jpeg' | 'h264' |
     on: (_event: 'frame', listener: (payload: { frame: SourceFrame }) => void): (() => void) =>
       feed.subscribe((frame) => listener({ frame })),
   };
+}
+
+/**
+ * Starts the bridge's own MQTT broker for `--mqtt-broker <port>` (nothing without it) and serves it over WebSocket
+ * at `/mqtt`; the bridge then publishes to its URL. Throws `FW_ERR_INVALID_OPTION` for a bad port or with
+ * `--mqtt-url`/`--mqtt-relay` (they name another broker), `FW_ERR_LISTEN_FAILED` when the port is taken.
+ */
+export async function startMqttBroker(
+  bridge: BridgeServer,
+  port: string | undefined,
+  options: { host: string; token: string | undefined; relay: boolean; url: string | undefined },
+): Promise<MqttBroker | undefined> {
+  if (port === undefined) return undefined;
+  assertOption(/^\d{1,5}$/.test(port) && Number(port) < 65536, `--mqtt-broker must be a TCP port; got ${port}`);
+  assertOption(
+    options.url === undefined && !options.relay,
+    '--mqtt-broker runs the broker the bridge publishes to: leave out --mqtt-url and --mqtt-relay',
+  );
+  const broker = await MqttBroker.start({
+    host: options.host,
+    port: Number(port),
+    ...(options.token === undefined ? {} : { password: options.token }),
+  });
+  bridge.mountWebSocket(BRIDGE_PATHS.mqtt, broker);
+  log.info(`MQTT broker on ${broker.url} and over WebSocket at ${BRIDGE_PATHS.mqtt}`);
+  return broker;
 }
 
 /**

@@ -8,12 +8,14 @@ import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
-import { startExtraOutputs, type ExtraOutputOptions } from './cli-extra-outputs.js';
+import { startExtraOutputs, startMqttBroker, type ExtraOutputOptions } from './cli-extra-outputs.js';
 import { MOTION_CLI_OPTIONS, MOTION_USAGE, motionOptionsFromCli, type MotionCliValues } from './cli-motion.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
+import { runServiceCommand } from './service/service-command.js';
 
 const USAGE = `Usage: framewire-bridge [options]
+       framewire-bridge service install [options]   run as a systemd service (framewire-bridge service --help)
 
 Serves video sources to browsers on one port: /health (open), /metrics, /video (MJPEG), /snapshot.jpg,
 /ws (H.264 over WebSocket), and per source /sources/<id>/video, /sources/<id>/snapshot.jpg, /sources/<id>/ws;
@@ -107,6 +109,10 @@ Options:
                        <prefix>/<source id>/audio (docs/guides/mqtt.md)
   --mqtt-relay         serve MQTT over WebSocket at /mqtt, relayed to the --mqtt-url broker (mqtt://), so that
                        browsers (the SDK's MqttSource and MqttOutput) reach it through the bridge's port and token
+  --mqtt-broker <port> run an MQTT broker inside the bridge (no mosquitto needed): plain MQTT on this TCP port (on
+                       --host; with --token, clients give the token as their password, any user name) and MQTT over WebSocket at
+                       /mqtt on the bridge's port; the bridge publishes its sources to it (not with --mqtt-url or
+                       --mqtt-relay)
 ${MOTION_USAGE}
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
@@ -161,6 +167,7 @@ const options = {
   'mqtt-h264': { type: 'boolean' },
   'mqtt-audio': { type: 'boolean' },
   'mqtt-relay': { type: 'boolean' },
+  'mqtt-broker': { type: 'string' },
   shm: { type: 'string' },
   size: { type: 'string' },
   fps: { type: 'string' },
@@ -275,6 +282,9 @@ for (const scheme of ['mqtt', 'mqtts']) {
   registerSourceKind(scheme, (spec, id) => mqttSourceFromSpec(spec, id, process.env['FRAMEWIRE_MQTT_PASSWORD']));
 }
 
+// `framewire-bridge service …` installs or removes the systemd unit, then exits.
+if (process.argv[2] === 'service') await runServiceCommand(process.argv.slice(3), options);
+
 await runCli('framewire-bridge', async () => {
   let cli: CliValues;
   try {
@@ -370,13 +380,26 @@ await runCli('framewire-bridge', async () => {
     const value = values[name];
     return typeof value === 'string' ? value : undefined;
   };
-  const password = process.env['FRAMEWIRE_MQTT_PASSWORD'];
+  let password = process.env['FRAMEWIRE_MQTT_PASSWORD'];
+  let mqttUrl = text('mqtt-url');
   let extras;
   try {
+    const broker = await startMqttBroker(bridge, text('mqtt-broker'), {
+      host,
+      token,
+      relay: values['mqtt-relay'] === true,
+      url: mqttUrl,
+    });
+    if (broker) {
+      mqttUrl = broker.url;
+      password = token;
+    }
+    // MQTT 3.1.1 sends a password only with a user name.
+    const username = text('mqtt-username') ?? (broker && token !== undefined ? 'framewire-bridge' : undefined);
     extras = startExtraOutputs(bridge, {
-      ...(text('mqtt-url') === undefined ? {} : { mqttUrl: text('mqtt-url') }),
+      ...(mqttUrl === undefined ? {} : { mqttUrl }),
       ...(text('mqtt-topic-prefix') === undefined ? {} : { mqttTopicPrefix: text('mqtt-topic-prefix') }),
-      ...(text('mqtt-username') === undefined ? {} : { mqttUsername: text('mqtt-username') }),
+      ...(username === undefined ? {} : { mqttUsername: username }),
       ...(password === undefined ? {} : { mqttPassword: password }),
       ...(values['mqtt-h264'] === true ? { mqttH264: true } : {}),
       ...(values['mqtt-audio'] === true ? { mqttAudio: true } : {}),

@@ -135,6 +135,7 @@ export {
 } from './outputs/mqtt-output.js';
 export type { MqttConnectionOptions } from './mqtt/mqtt-connection.js';
 export { MqttWebSocketRelay, type MqttWebSocketRelayOptions } from './outputs/mqtt-websocket-relay.js';
+export { MqttBroker, type MqttBrokerOptions } from './mqtt/mqtt-broker.js';
 export { MqttSource, type MqttSourceEvents, type MqttSourceOptions } from './sources/mqtt-source.js';
 export { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
 export { ShmFrameBuffer, type ShmFrameBufferEvents, type ShmFrameBufferOptions } from './outputs/shm-frame-buffer.js';

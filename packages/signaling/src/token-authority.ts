@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { FramewireError, assertOption } from '@framewire/core';
 import { PEER_ROLES, ROOM_NAME, type TokenClaims, type TokenRequest } from './protocol.js';
@@ -13,6 +14,11 @@ export const MAX_TOKEN_TTL_S = 30 * 24 * 3600;
  */
 export class TokenAuthority {
   readonly #key: Uint8Array;
+  /**
+   * The secret imported once as a WebCrypto HMAC key: given the raw bytes, jose imports them again on every call
+   * (an async import per join; bench/signaling-peers.bench.mjs measures the join rate).
+   */
+  #cryptoKey: Promise<webcrypto.CryptoKey> | undefined;
 
   /** @param secret the HMAC secret, at least {@link MIN_SECRET_LENGTH} characters. */
   constructor(secret: string) {
@@ -38,7 +44,7 @@ export class TokenAuthority {
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlS);
     if (request.sub !== undefined) jwt.setSubject(request.sub);
-    return jwt.sign(this.#key);
+    return jwt.sign(await this.#hmacKey());
   }
 
   /**
@@ -47,7 +53,10 @@ export class TokenAuthority {
    */
   async verify(token: string): Promise<TokenClaims & { expiresAtMs: number }> {
     try {
-      const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
+      const { payload } = await jwtVerify(token, await this.#hmacKey(), {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+      });
       const { room, role, sub, exp } = payload;
       if (typeof room !== 'string' || !ROOM_NAME.test(room) || !PEER_ROLES.includes(role as never)) {
         throw new FramewireError('FW_ERR_UNAUTHORIZED', 'The token lacks a valid room or role', {
@@ -70,5 +79,13 @@ export class TokenAuthority {
         details: { reason: expired ? 'expired' : 'invalid' },
       });
     }
+  }
+
+  #hmacKey(): Promise<webcrypto.CryptoKey> {
+    this.#cryptoKey ??= webcrypto.subtle.importKey('raw', this.#key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
+    return this.#cryptoKey;
   }
 }

@@ -1,6 +1,7 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import type { FrameSource } from '../core/frame-source.js';
 import { filterSdp, iceGathered, parseHttpUrl, whepRefusal } from '../network/whep-http.js';
+import { SourceTrackFeed } from '../network/source-track-feed.js';
 
 const log = createLogger('bridge-publisher');
 
@@ -44,10 +45,10 @@ export class BridgePublisher {
   readonly #options: BridgePublishOptions;
   readonly #events = new TypedEmitter<BridgePublisherEvents>();
   readonly #pc: RTCPeerConnection;
-  #stopTrack: (() => Promise<void>) | undefined;
+  /** The track fed from a {@link FrameSource} input (none for a track input). */
+  #feed: SourceTrackFeed | undefined;
   #state: BridgePublisherState = 'connecting';
   #session: string | undefined;
-  #framesSent = 0;
 
   private constructor(url: string, options: BridgePublishOptions) {
     this.url = url;
@@ -115,7 +116,7 @@ export class BridgePublisher {
 
   /** Frames written to the connection (a {@link FrameSource} input only; 0 for a track). */
   get framesSent(): number {
-    return this.#framesSent;
+    return this.#feed?.framesSent ?? 0;
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -200,41 +201,20 @@ export class BridgePublisher {
     }
   }
 
-  /** A track fed with the frames of `source` (MediaStreamTrackGenerator), pumped until close. */
+  /** A track fed with the frames of `source` (MediaStreamTrackGenerator), until close. */
   #trackOf(source: FrameSource): MediaStreamTrack {
-    const generator = new MediaStreamTrackGenerator({ kind: 'video' });
-    const writer = generator.writable.getWriter();
-    let stopped = false;
-    const isStopped = (): boolean => stopped;
-    const pump = (async () => {
-      try {
-        for (let frame = await source.read(); frame; frame = await source.read()) {
-          if (isStopped()) {
-            frame.close();
-            break;
-          }
-          // The generator takes the frame and closes it once sent.
-          await writer.write(frame);
-          this.#framesSent++;
-        }
-      } catch (error) {
-        if (!isStopped())
-          this.#events.emit('error', {
-            error: new FramewireError('FW_ERR_CLOSED', 'reading the published source failed', {
-              cause: error,
-              stage: 'publish',
-            }),
-            fatal: false,
-          });
-      }
-    })();
-    this.#stopTrack = async () => {
-      stopped = true;
-      await writer.close().catch(() => undefined);
-      generator.stop();
-      await Promise.race([pump, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    };
-    return generator;
+    const feed = new SourceTrackFeed(source, {
+      failed: (error) =>
+        this.#events.emit('error', {
+          error: new FramewireError('FW_ERR_CLOSED', 'reading the published source failed', {
+            cause: error,
+            stage: 'publish',
+          }),
+          fatal: false,
+        }),
+    });
+    this.#feed = feed;
+    return feed.track;
   }
 
   async #shutdown(state: 'failed' | 'closed'): Promise<void> {
@@ -247,8 +227,8 @@ export class BridgePublisher {
         log.debug(`DELETE ${session}: ${String(error)}`),
       );
     this.#pc.close();
-    await this.#stopTrack?.();
-    this.#stopTrack = undefined;
+    // A source whose read() never settles must not hold the close up.
+    await this.#feed?.stop(1000);
     if (state === 'closed') this.#events.removeAllListeners();
   }
 

@@ -1,7 +1,7 @@
 /// <reference path="../types/globals.d.ts" />
 import { FramewireError, type TypedEmitter, assertOption } from '@framewire/core';
-import { getCaptureTime } from '../core/capture-time.js';
 import type { FrameSource } from '../core/frame-source.js';
+import { SourceTrackFeed } from '../network/source-track-feed.js';
 import { encodePeerMessage } from './peer-message.js';
 import type { PeerLink } from './peer-link.js';
 import type { PeerMesh } from './peer-mesh.js';
@@ -72,67 +72,40 @@ export class TrackPublisher {
    * audio track has ended.
    */
   publishSource(source: FrameSource, options: PublishOptions): Publication {
-    const Generator = globalThis.MediaStreamTrackGenerator;
-    if (typeof Generator !== 'function') {
-      throw new FramewireError('FW_ERR_NOT_SUPPORTED', 'MediaStreamTrackGenerator is not available in this browser', {
-        fatal: true,
-        stage: 'publish',
-      });
-    }
     const audioTrack = options.audio === false ? undefined : source.audioTrack;
     if (audioTrack) assertLiveTrack(audioTrack, 'source.audioTrack');
-    const generator = new Generator({ kind: 'video' });
-    const writer = generator.writable.getWriter();
+    // Its first frame comes after an await, once `publication` below is set.
+    const track = new SourceTrackFeed(source, {
+      sent: (capturedMs, fedMs) => this.stampTrackFrame(publication.id, capturedMs, fedMs),
+      failed: (error) =>
+        this.#events.emit('error', {
+          error: new FramewireError('FW_ERR_CLOSED', 'publishing a track failed', { cause: error, stage: 'publish' }),
+          fatal: false,
+        }),
+    });
     // One media stream for the video and its audio: one msid, so that receivers play them in sync.
     const stream =
       typeof MediaStream === 'function'
-        ? new MediaStream(audioTrack ? [generator, audioTrack] : [generator])
+        ? new MediaStream(audioTrack ? [track.track, audioTrack] : [track.track])
         : undefined;
     const to = options.to ? { to: options.to } : {};
-    const publication = this.publishTrack(generator, { ...to, ...(stream ? { stream } : {}) });
+    const publication = this.publishTrack(track.track, { ...to, ...(stream ? { stream } : {}) });
     const audioPublication = audioTrack
       ? this.publishTrack(audioTrack, { ...to, ...(stream ? { stream } : {}) })
       : undefined;
-    let framesSent = 0;
     let stopped = false;
-    const isStopped = (): boolean => stopped;
-    const pump = (async () => {
-      try {
-        for (let frame = await source.read(); frame; frame = await source.read()) {
-          if (isStopped()) {
-            frame.close();
-            break;
-          }
-          const capturedMs = getCaptureTime(frame) ?? Date.now();
-          // Chromium derives the RTP timestamp from the frame's own timestamp (µs), not from when it is written.
-          const fedMs = frame.timestamp / 1000;
-          // The generator takes the frame and closes it once sent.
-          await writer.write(frame);
-          this.stampTrackFrame(publication.id, capturedMs, fedMs);
-          framesSent++;
-        }
-      } catch (error) {
-        if (!isStopped())
-          this.#events.emit('error', {
-            error: new FramewireError('FW_ERR_CLOSED', 'publishing a track failed', { cause: error, stage: 'publish' }),
-            fatal: false,
-          });
-      }
-    })();
     return {
       id: publication.id,
       delivery: 'track',
       get framesSent() {
-        return framesSent;
+        return track.framesSent;
       },
       close: async () => {
         if (stopped) return;
         stopped = true;
         await publication.close();
         await audioPublication?.close();
-        await writer.close().catch(() => undefined);
-        generator.stop();
-        await pump;
+        await track.stop();
       },
     };
   }

@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { FramewireError } from '../framewire-error.js';
 
 /**
- * Starts `server` on `host`:`port` (port 0 picks a free one) and resolves with the bound port.
+ * Starts `server` (HTTP or plain TCP) on `host`:`port` (port 0 picks a free one) and resolves with the bound port.
  * Rejects with `FW_ERR_LISTEN_FAILED` (port in use, permission denied, bad host) instead of crashing.
  */
-export function listen(server: Server, host: string, port: number): Promise<number> {
+export function listen(server: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);

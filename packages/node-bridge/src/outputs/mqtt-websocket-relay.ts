@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { assertOption, createLogger } from '@framewire/core';
 import { listen } from '@framewire/core/node';
+import { pickMqttSubprotocol } from '../mqtt/mqtt-subprotocol.js';
 
 /** Options of {@link MqttWebSocketRelay}. */
 export interface MqttWebSocketRelayOptions {
@@ -28,7 +29,11 @@ export class MqttWebSocketRelay {
   readonly #brokerHost: string;
   readonly #brokerPort: number;
   readonly #maxClients: number;
-  readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: pickMqtt });
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: pickMqttSubprotocol,
+  });
   readonly #pairs = new Set<{ ws: WebSocket; tcp: Socket }>();
   #server: Server | undefined;
   #closed = false;
@@ -126,10 +131,4 @@ export class MqttWebSocketRelay {
     ws.on('close', end);
     ws.on('error', end);
   }
-}
-
-function pickMqtt(protocols: Set<string>): string | false {
-  if (protocols.has('mqtt')) return 'mqtt';
-  if (protocols.has('mqttv3.1')) return 'mqttv3.1';
-  return false;
 }
