@@ -67,6 +67,7 @@ const PACKAGES = [
       'cli.ts': 'entry',
       'cli-extra-outputs.ts': 'entry',
       'cli-h264.ts': 'entry',
+      'cli-motion.ts': 'entry',
     },
     allowed: {
       // Ambient declarations; imports nothing.
@@ -97,8 +98,11 @@ const PACKAGES = [
       outputs: ['webrtc', 'pipeline', 'sources', 'netgear', 'mqtt', 'media', 'process', 'http', 'protocol'],
       // Recording (--record): a source's H.264 feed and audio to fragmented MP4 files, their directory, /recordings.
       recording: ['pipeline', 'sources', 'media', 'http', 'protocol'],
+      // Motion detection: small gray frames from a pipeline feed compared, events to SSE, a webhook and MQTT.
+      motion: ['pipeline', 'sources', 'media', 'process', 'mqtt', 'protocol'],
       // bridge-server.ts: one HTTP server over the outputs, sources and pipelines.
       server: [
+        'motion',
         'outputs',
         'recording',
         'webrtc',
@@ -119,6 +123,7 @@ const PACKAGES = [
       doctor: ['sources', 'process', 'media'],
       // The public entry and the CLI: above everything.
       entry: [
+        'motion',
         'service',
         'doctor',
         'peers',

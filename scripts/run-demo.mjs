@@ -124,6 +124,8 @@ start('bridge', 'packages/node-bridge/bin/framewire-bridge.js', [
   '--source',
   'testpattern',
   '--webrtc',
+  // Motion events for the bridge page's badge (the test pattern always moves).
+  '--motion',
   // On loopback, WebRTC needs no other candidate (and offers none of this machine's other addresses).
   ...(HOST === '127.0.0.1' ? ['--webrtc-ice-address', '127.0.0.1'] : []),
   // The test pattern to the broker, and /mqtt relaying browsers to it.

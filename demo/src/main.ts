@@ -10,6 +10,7 @@ import {
   type RecorderVideoCodec,
 } from '@framewire/browser-sdk';
 import { startBridgeView } from './bridge-view.js';
+import { startMotionView } from './motion-view.js';
 import { loadDemoConfig, type DemoConfig } from './demo-config.js';
 import { $, describeError } from './dom.js';
 import { watchHealth } from './health-badge.js';
@@ -242,6 +243,7 @@ function onRouteShown(route: string): void {
       $('bridge-webrtc-view', HTMLCanvasElement),
       $('bridge-webrtc-stats', HTMLOutputElement),
     );
+    void startMotionView(bridgeUrl, $('bridge-motion', HTMLElement), $('bridge-motion-events', HTMLOListElement));
   }
   if (route === 'mqtt' && !mqttViewStarted && demoConfig) {
     mqttViewStarted = true;

@@ -5,9 +5,9 @@ import { collectPageErrors, screenshot, serveDemo, startBridge } from '../helper
 import { tempDir } from '../helpers/node.js';
 
 describe('demo pages', () => {
-  it('each page works from its route: capture, stabilization, bridge, recordings, and packaging a generated clip into two renditions', async () => {
+  it('each page works from its route: capture, stabilization, bridge (with motion events), recordings, and packaging a generated clip into two renditions', async () => {
     const recordings = await tempDir();
-    const bridge = await startBridge(0, ['--record', recordings.path, '--record-segment-minutes', '0.05']);
+    const bridge = await startBridge(0, ['--record', recordings.path, '--record-segment-minutes', '0.05', '--motion']);
     const demo = await serveDemo(`http://127.0.0.1:${bridge.port}/`);
     const browser = await launchChromium();
     try {
@@ -107,6 +107,15 @@ describe('demo pages', () => {
       }));
       assert.equal(rtc.width, 320);
       assert.match(rtc.text, /fps/);
+      // The motion badge reads the bridge's /events (--motion): the test pattern always moves.
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('#bridge-motion')?.dataset['state'] === 'motion',
+        { timeout: 60_000 },
+      );
+      assert.match(
+        await page.$eval('#bridge-motion-events li', (e) => e.textContent),
+        /testpattern: motion \(\d+\.\d% of the picture\)/,
+      );
       assert.match(
         await page.$eval('#bridge-kiosk-link', (e) => (e as HTMLAnchorElement).href),
         new RegExp(`kiosk\\.html\\?src=http%3A%2F%2F127\\.0\\.0\\.1%3A${bridge.port}%2Fvideo$`),

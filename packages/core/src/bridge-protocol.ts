@@ -70,6 +70,8 @@ export interface BridgeHealth {
   janus?: JanusMountpointHealth[];
   /** The recorders (`--record`), one per recorded source; absent without recording. */
   recording?: RecordingHealth[];
+  /** Motion detection (`--motion`): each watched source and the webhook's state; absent without it. */
+  motion?: MotionHealth;
 }
 
 /**
@@ -95,6 +97,47 @@ export interface RecordingHealth {
   bytesWritten: number;
   /** The last failure (`FW_ERR_WRITE_FAILED`: directory not writable, disk or `maxBytes` full), while it lasts. */
   error?: { code: string; message: string };
+}
+
+/** Motion detection in the `/health` answer. */
+export interface MotionHealth {
+  /** Each source motion detection watches. */
+  sources: { source: string; active: boolean; events: number }[];
+  /** The webhook's state, with `--motion-webhook`: its last delivery failure (`FW_ERR_WEBHOOK_FAILED`), if any. */
+  webhook?: { delivered: number; failed: number; error?: { code: string; message: string } };
+}
+
+/** A rectangle in fractions of the frame (0..1 from the top-left corner). */
+export interface MotionBox {
+  /** Left edge, a fraction of the width. */
+  x: number;
+  /** Top edge, a fraction of the height. */
+  y: number;
+  /** Width, a fraction of the frame's width. */
+  width: number;
+  /** Height, a fraction of the frame's height. */
+  height: number;
+}
+
+/**
+ * A motion event of the bridge, as `GET /events` (Server-Sent Events named `motion-start` and `motion-end`), the
+ * motion webhook (POST) and MQTT (`<prefix>/<source id>/motion`) carry it, in JSON.
+ */
+export interface BridgeMotionEvent {
+  /** `motion-start` after enough changed frames in a row, `motion-end` after a quiet period. */
+  type: 'motion-start' | 'motion-end';
+  /** The source. */
+  source: string;
+  /** When it happened (the capture time of the deciding frame), in ms since the Unix epoch. */
+  timeMs: number;
+  /** Mean absolute difference of the watched pixels from the previous sample, 0..1 (the peak during the event at its end). */
+  score: number;
+  /** Fraction of the watched pixels that changed, 0..1 (the peak during the event at its end). */
+  area: number;
+  /** Bounding box of the changed pixels (at the end: of every change during the event); absent when none changed. */
+  box?: MotionBox;
+  /** On `motion-end`: when the event started, in ms since the Unix epoch. */
+  startedAtMs?: number;
 }
 
 /**
@@ -150,6 +193,8 @@ export const BRIDGE_PATHS = {
   files: '/files/',
   /** MQTT over WebSocket, relayed to the broker's TCP listener (CLI `--mqtt-relay`). */
   mqtt: '/mqtt',
+  /** Server-Sent Events of motion detection (`--motion`): `motion-start` and `motion-end`, JSON {@link BridgeMotionEvent}. */
+  events: '/events',
 } as const;
 
 /** The WebSocket subprotocol version carried in {@link WsHelloMessage} and every frame header. */

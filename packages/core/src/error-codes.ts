@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   FW_ERR_JANUS_REFUSED:
     'The Janus gateway refused a request: a wrong or missing API secret, a missing plugin, or a mountpoint it would not create or serve.',
   FW_ERR_NEEDS_ROOT: 'The command changes the system (files in /etc, systemctl) and must run as root, e.g. with sudo.',
+  FW_ERR_WEBHOOK_FAILED:
+    "A webhook (such as the bridge's motion webhook) could not be delivered: connection refused, timeout, or an HTTP error status, after every retry.",
 } as const;
 
 /** A stable error code such as `FW_ERR_PERMISSION_DENIED`. */

@@ -15,6 +15,8 @@ import {
 } from '@framewire/core/node';
 import { StaticFiles } from './http/static-files.js';
 import { WhipWhepEndpoints } from './outputs/whip-whep-endpoints.js';
+import { MotionMonitor } from './motion/motion-monitor.js';
+import { MOTION_DEFAULTS, type MotionOptions } from './motion/motion-options.js';
 import { JanusOutput } from './outputs/janus-output.js';
 import { MjpegOutput } from './outputs/mjpeg-output.js';
 import type { OutputStats } from './outputs/output-stats.js';
@@ -78,6 +80,11 @@ export interface BridgeServerOptions {
    * that is not on `localhost`. `framewire-bridge tls` makes a local CA and a certificate. Default: none, plain http.
    */
   tls?: TlsOptions;
+  /**
+   * Motion detection on every source (or `motion.sources`), with events at `GET /events`, in `/metrics`, `/health`
+   * and to `motion.webhookUrl`; see {@link MotionOptions}. Default: off.
+   */
+  motion?: MotionOptions;
 }
 
 /** Something the bridge closes on shutdown and may report in `/metrics`. */
@@ -122,6 +129,7 @@ export class BridgeServer {
   readonly #static: StaticFiles | undefined;
   readonly #recordings: BridgeRecordings | undefined;
   readonly #tokenHash: Buffer | undefined;
+  readonly #motion: MotionMonitor | undefined;
   readonly #startedAtMs = Date.now();
   #unauthorized = 0;
   #closing: Promise<void> | undefined;
@@ -135,6 +143,8 @@ export class BridgeServer {
     this.#tokenHash = options.token ? sha(options.token) : undefined;
     this.#static = options.staticDir ? new StaticFiles(options.staticDir, options.corsOrigin) : undefined;
     this.#recordings = options.record ? new BridgeRecordings(options.record, options.corsOrigin) : undefined;
+    this.#motion = options.motion && this.#startMotion(options.motion);
+    this.#triggerRecordingsOnMotion();
     for (const source of this.#sources) this.#addOutputs(source);
     const webrtc = options.webrtc ?? false;
     if (webrtc !== false) {
@@ -250,6 +260,7 @@ export class BridgeServer {
     const source = this.#sources.find((s) => s.id === id);
     if (!source) return;
     this.#sources.splice(this.#sources.indexOf(source), 1);
+    this.#motion?.removeSource(id);
     this.#mjpeg.get(id)?.close();
     this.#mjpeg.delete(id);
     this.#websocket.get(id)?.close(reason);
@@ -261,7 +272,33 @@ export class BridgeServer {
     log.info(`source ${id} removed: ${reason}`);
   }
 
+  #startMotion(motion: MotionOptions): MotionMonitor {
+    const { width = MOTION_DEFAULTS.width, height = MOTION_DEFAULTS.height } = motion;
+    const maxFrameRate = motion.frameRate ?? MOTION_DEFAULTS.frameRate;
+    const gray = { width, height, maxFrameRate, idleStopMs: 0 };
+    const monitor = new MotionMonitor(motion, (id) => this.feed(id, 'GRAY8', gray), this.#options.corsOrigin);
+    monitor.checkSources(this.#sources.map((s) => s.id));
+    return monitor;
+  }
+
+  /**
+   * With `record.mode: 'triggered'` and `motion`, motion drives the recorders: each source's recorder is triggered
+   * by its `start` and released by its `end` (the post-roll follows). Without `motion`, the caller triggers them.
+   */
+  #triggerRecordingsOnMotion(): void {
+    const recordings = this.#recordings;
+    if (!recordings || !this.#motion || recordings.options.mode !== 'triggered') return;
+    this.#motion.on('start', ({ source }) => recordings.recorder(source)?.setTriggered(true));
+    this.#motion.on('end', ({ source }) => recordings.recorder(source)?.setTriggered(false));
+  }
+
+  /** Motion detection, when the bridge was started with `motion`: its `start`/`end` events (e.g. to trigger a recorder). */
+  get motion(): MotionMonitor | undefined {
+    return this.#motion;
+  }
+
   #addOutputs(source: VideoSource): void {
+    this.#motion?.addSource(source.id);
     const options = this.#options;
     const mjpeg = options.mjpeg ?? true;
     const websocket = options.websocket ?? true;
@@ -321,7 +358,8 @@ export class BridgeServer {
     const healthy =
       sources.every((s) => ['running', 'starting', 'waiting', 'idle'].includes(s.state)) &&
       janus.every((j) => j.error === undefined) &&
-      (recording ?? []).every((r) => r.error === undefined);
+      (recording ?? []).every((r) => r.error === undefined) &&
+      !this.#motion?.failing;
     return {
       status: healthy ? 'ok' : 'degraded',
       service: 'framewire-bridge',
@@ -331,6 +369,7 @@ export class BridgeServer {
       outputs: this.#outputNames(),
       ...(janus.length === 0 ? {} : { janus }),
       ...(recording ? { recording } : {}),
+      ...(this.#motion ? { motion: this.#motion.health } : {}),
     };
   }
 
@@ -550,6 +589,7 @@ export class BridgeServer {
       janus.map((j) => ({ labels: janusLabel(j), value: j.creations })),
     );
     if (this.#recordings) families.push(...this.#recordings.metrics);
+    families.push(...(this.#motion?.metricFamilies ?? []));
     add('framewire_http_unauthorized_total', 'counter', 'Requests refused for a missing or wrong token.', [
       { value: this.#unauthorized },
     ]);
@@ -559,6 +599,7 @@ export class BridgeServer {
   /** Stops the outputs, the sources and the server. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#motion?.close();
       for (const output of this.#mjpeg.values()) output.close();
       for (const output of this.#websocket.values()) output.close();
       await this.#webrtc?.close();
@@ -666,6 +707,10 @@ export class BridgeServer {
     const target = this.#resolve(path);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendError(response, 405, 'FW_ERR_PROTOCOL_VIOLATION', `method not allowed: ${request.method ?? ''}`);
+      return;
+    }
+    if (path === BRIDGE_PATHS.events && this.#motion && request.method === 'GET') {
+      this.#motion.handleEvents(request, response);
       return;
     }
     if (path === BRIDGE_PATHS.metrics) {

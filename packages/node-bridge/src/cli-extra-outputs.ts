@@ -10,6 +10,7 @@ import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { JanusOutput } from './outputs/janus-output.js';
 import { WhipPushOutput } from './outputs/whip-push-output.js';
 import { MqttSource } from './sources/mqtt-source.js';
+import { MotionMqttPublisher } from './motion/motion-mqtt-publisher.js';
 import type { VideoSource } from './sources/video-source.js';
 
 /** Outputs the CLI adds beside the bridge's own HTTP/WebSocket outputs. */
@@ -98,7 +99,7 @@ export async function startMqttBroker(
 }
 
 /**
- * Starts the MQTT output and the shared-memory frame buffer the CLI asked for, fed from the bridge's shared
+ * Starts the MQTT output (and, with motion detection, the MQTT motion events), the shared-memory frame buffer the CLI asked for, fed from the bridge's shared
  * feeds (so a source is still encoded once, whoever listens). Resolves with what must be closed on shutdown.
  */
 export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOptions): Closable[] {
@@ -127,6 +128,16 @@ export function startExtraOutputs(bridge: BridgeServer, options: ExtraOutputOpti
       }
     }
   }
+  const { motion } = bridge;
+  if (options.mqttUrl !== undefined && motion)
+    started.push(
+      new MotionMqttPublisher(motion, {
+        url: options.mqttUrl,
+        ...(options.mqttTopicPrefix === undefined ? {} : { topicPrefix: options.mqttTopicPrefix }),
+        ...(options.mqttUsername === undefined ? {} : { username: options.mqttUsername }),
+        ...(options.mqttPassword === undefined ? {} : { password: options.mqttPassword }),
+      }),
+    );
   if (options.mqttRelay) {
     const broker = options.mqttUrl === undefined ? undefined : new URL(options.mqttUrl);
     assertOption(

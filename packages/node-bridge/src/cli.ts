@@ -9,6 +9,7 @@ import { netGearSourcesFromSpec } from './sources/netgear-source-spec.js';
 import { createSources, registerSourceKind, type SourceSpecOptions } from './sources/source-spec.js';
 import { VERSION } from './version.js';
 import { startExtraOutputs, startMqttBroker, type ExtraOutputOptions } from './cli-extra-outputs.js';
+import { MOTION_CLI_OPTIONS, MOTION_USAGE, motionOptionsFromCli, type MotionCliValues } from './cli-motion.js';
 import { RoomSource } from './sources/room-source.js';
 import { BridgeRoomPeer } from './peers/bridge-room-peer.js';
 import { runServiceCommand } from './service/service-command.js';
@@ -130,6 +131,7 @@ Options:
                        /mqtt on the bridge's port; the bridge publishes its sources to it (not with --mqtt-url or
                        --mqtt-relay)
 ${RECORD_USAGE}
+${MOTION_USAGE}
   --shm <name>         keep the newest raw BGR24 frame of the first source in /dev/shm/<name> for local readers
                        (layout: docs/guides/shared-memory-frames.md)
   --size <WxH>         frame size of cameras and the test pattern (default 1280x720)
@@ -200,6 +202,7 @@ const options = {
   'log-level': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean' },
+  ...MOTION_CLI_OPTIONS,
 } as const;
 
 type CliValues = Partial<Record<keyof typeof options, string | boolean | string[]>>;
@@ -383,6 +386,9 @@ await runCli('framewire-bridge', async () => {
     vp8Encoder === undefined || vp8Encoder === 'shared' || vp8Encoder === 'per-viewer',
     `--webrtc-vp8-encoder must be shared or per-viewer; got ${String(vp8Encoder)}`,
   );
+  const record = recordOptionsFromCli(values);
+  // --record-on motion needs the detector: with its defaults unless --motion and its options say otherwise.
+  const motion = motionOptionsFromCli(values as MotionCliValues) ?? (record?.mode === 'triggered' ? {} : undefined);
   const bridgeOptions: BridgeServerOptions = {
     host,
     port,
@@ -408,8 +414,8 @@ await runCli('framewire-bridge', async () => {
     ...(token ? { token } : {}),
     ...(typeof values.static === 'string' ? { staticDir: values.static } : {}),
     ...(ffmpegPath ? { ffmpegPath } : {}),
+    ...(motion ? { motion } : {}),
   };
-  const record = recordOptionsFromCli(values);
   if (record) bridgeOptions.record = record;
   const tlsCert = (values['tls-cert'] as string | undefined) ?? process.env['FRAMEWIRE_BRIDGE_TLS_CERT'];
   const tlsKey = (values['tls-key'] as string | undefined) ?? process.env['FRAMEWIRE_BRIDGE_TLS_KEY'];

@@ -194,3 +194,20 @@ export {
 export { RecordingStore, type RecordingFileInfo, type RecordingRetention } from './recording/recording-store.js';
 export { RECORDINGS_PATH, RecordingsEndpoint, type RecordingListEntry } from './recording/recordings-endpoint.js';
 export { parseRecordingName, recordingName } from './recording/recording-names.js';
+export { MotionDetector, type MotionDetectorEvents } from './motion/motion-detector.js';
+export { MotionMonitor, type GrayFrameFeed, type MotionMonitorEvents } from './motion/motion-monitor.js';
+export {
+  MOTION_DEFAULTS,
+  parseMotionMask,
+  type MotionDetectorOptions,
+  type MotionMaskRect,
+  type MotionOptions,
+  type ResolvedMotionOptions,
+} from './motion/motion-options.js';
+export {
+  MotionMqttPublisher,
+  mqttMotionTopic,
+  type MotionEventEmitter,
+  type MotionMqttPublisherOptions,
+} from './motion/motion-mqtt-publisher.js';
+export type { BridgeMotionEvent, MotionBox, MotionHealth } from './protocol.js';

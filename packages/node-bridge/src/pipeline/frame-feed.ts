@@ -1,6 +1,6 @@
 import { type FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
 import { LatestFrames } from '../media/latest-frames.js';
-import { frameFormat, type SourceFrame } from '../media/source-frame.js';
+import { frameFormat, isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import type { H264EncodeOptions, Vp8EncodeOptions } from '../process/ffmpeg-args.js';
 import type { VideoSource } from '../sources/video-source.js';
 import { FfmpegTranscoder, encoderCodec, type FeedFormat } from './ffmpeg-transcoder.js';
@@ -11,6 +11,13 @@ export interface FrameFeedOptions {
   jpegQuality?: number;
   /** Scale to this width in pixels (aspect kept). Default: the source's width (no scaling). */
   width?: number;
+  /** With `width`, scale to this height in pixels instead of keeping the aspect ratio. Default: the aspect's. */
+  height?: number;
+  /**
+   * Most frames per second handed to the transcoder from JPEG and raw sources (each frame stands alone, so the
+   * others are skipped before any decoding); H.264 input is decoded whole. Default: every frame.
+   */
+  maxFrameRate?: number;
   /** H.264 settings when the feed has to encode H.264. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
   /** VP8 settings when the feed has to encode VP8. Default: see {@link Vp8EncodeOptions}. */
@@ -69,6 +76,7 @@ export class FrameFeed {
   #encoderFramesIn = 0;
   #encoderFramesOut = 0;
   #idleTimer: NodeJS.Timeout | undefined;
+  #lastPushedMs = -Infinity;
 
   /** Creates the feed; nothing runs until the first `subscribe()`. */
   constructor(source: VideoSource, format: FeedFormat, options: FrameFeedOptions = {}) {
@@ -78,6 +86,10 @@ export class FrameFeed {
     assertOption(
       options.idleStopMs === undefined || (Number.isFinite(options.idleStopMs) && options.idleStopMs >= 0),
       `idleStopMs must be >= 0; got ${options.idleStopMs}`,
+    );
+    assertOption(
+      options.maxFrameRate === undefined || (Number.isFinite(options.maxFrameRate) && options.maxFrameRate > 0),
+      `maxFrameRate must be > 0; got ${options.maxFrameRate}`,
     );
     // Validate the options now (at the bridge's start), not when the first viewer arrives.
     void new FfmpegTranscoder({ name: 'check', output: format, ...this.#transcoderOptions() }).close();
@@ -182,6 +194,12 @@ export class FrameFeed {
       this.#publish(frame);
       return;
     }
+    const { maxFrameRate } = this.#options;
+    if (maxFrameRate !== undefined && (isRawFrame(frame) || frame.codec === 'jpeg')) {
+      // A little slack so that a source at exactly the rate is not halved by capture-time jitter.
+      if (frame.captureTimeMs - this.#lastPushedMs < 900 / maxFrameRate) return;
+      this.#lastPushedMs = frame.captureTimeMs;
+    }
     if (!this.#transcoder) {
       const transcoder = new FfmpegTranscoder({
         name: `${this.format} encoder of "${this.source.id}"`,
@@ -203,10 +221,11 @@ export class FrameFeed {
   }
 
   #transcoderOptions(): Omit<ConstructorParameters<typeof FfmpegTranscoder>[0], 'name' | 'output'> {
-    const { jpegQuality, width, h264, vp8, ffmpegPath } = this.#options;
+    const { jpegQuality, width, height, h264, vp8, ffmpegPath } = this.#options;
     return {
       ...(jpegQuality === undefined ? {} : { jpegQuality }),
       ...(width === undefined ? {} : { width }),
+      ...(height === undefined ? {} : { height }),
       ...(h264 ? { h264 } : {}),
       ...(vp8 ? { vp8 } : {}),
       ...(ffmpegPath ? { ffmpegPath } : {}),

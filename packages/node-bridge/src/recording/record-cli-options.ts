@@ -25,7 +25,8 @@ export const RECORD_USAGE = `  --record <dir>       record every source to fragm
   --record-max-bytes <n>        delete the oldest recordings while all of them exceed n bytes (default: no limit)
   --record-source <id> record only this source; repeat for several (default: every source)
   --record-on <always|motion>   always (default), or only around motion: a pre-roll (from the keyframe before it)
-                       and a post-roll; the motion detector drives it (BridgeRecorder.setTriggered)
+                       and a post-roll, driven by motion detection (--motion and its options; on with its
+                       defaults when --motion is not given)
   --record-pre-roll <s>  seconds kept before a motion trigger (default 5)
   --record-post-roll <s> seconds recorded after the motion ends (default 5)`;
 
