@@ -18,7 +18,7 @@ import {
   type MotionOptions,
 } from '@framewire/node-bridge';
 import { startMosquitto } from '../helpers/mosquitto.js';
-import { runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
+import { ffprobe, runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
 
 const BRIDGE = 'packages/node-bridge/bin/framewire-bridge.js';
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
@@ -183,6 +183,51 @@ describe('framewire-bridge --motion', () => {
       await subscriber.endAsync();
       await webhook.close();
       await broker.close();
+    }
+  });
+
+  it('framewire-bridge --record-on motion, records around the motion: one file from the keyframe before the pre-roll to the post-roll after the end', async () => {
+    const recordings = await tempDir();
+    const bridge = await startCli(
+      BRIDGE,
+      [
+        '--port',
+        '0',
+        '--source',
+        `file:${clip}#id=yard`,
+        ...['--record', recordings.path, '--record-on', 'motion'],
+        ...['--record-pre-roll', '1', '--record-post-roll', '1'],
+      ],
+      LISTENING,
+    );
+    const base = `http://127.0.0.1:${bridge.match[1]}`;
+    const stream = new EventStream(`${base}/events`);
+    try {
+      await stream.response;
+      const end = await waitUntil(() => stream.events.find((e) => e.type === 'motion-end'), 'motion-end', 60_000);
+      const start = stream.events.find((e) => e.type === 'motion-start');
+      assert.ok(start, 'motion-start came first');
+      type Listing = { recordings: { name: string; state: string; startMs: number; endMs: number; url: string }[] };
+      const finished = await waitUntil(
+        async () => {
+          const listing = (await (await fetch(`${base}/recordings`)).json()) as Listing;
+          return listing.recordings.find((r) => r.state === 'finished');
+        },
+        'the motion recording to be finished (after its post-roll)',
+        60_000,
+      );
+      // It starts at least the pre-roll before the motion (at the keyframe before it) and ends after the motion did.
+      assert.ok(finished.startMs <= start.timeMs - 1000, `starts ${start.timeMs - finished.startMs} ms before motion`);
+      assert.ok(finished.endMs >= end.timeMs, `ends ${finished.endMs - end.timeMs} ms after the motion's end`);
+      const probed = await ffprobe(`${base}${finished.url}`, ['-count_frames']);
+      const video = probed.streams.find((s) => s.codec_type === 'video');
+      assert.equal(video?.codec_name, 'h264');
+      // The clip's motion lasts 3 s at 15 fps: the file holds it, and the rolls around it.
+      assert.ok(Number(video.nb_read_frames) >= 45, `${video.nb_read_frames} frames`);
+    } finally {
+      await stream.close();
+      assert.equal(await bridge.stop(), 0, bridge.output());
+      await recordings.remove();
     }
   });
 
