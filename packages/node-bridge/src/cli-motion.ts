@@ -1,4 +1,5 @@
 import { assertOption } from '@framewire/core';
+import { cliNumber } from '@framewire/core/node';
 import { parseMotionMask, type MotionOptions } from './motion/motion-options.js';
 
 /** The CLI's motion flags, as `parseArgs` gives them (strings; `--motion-mask` repeated). */
@@ -44,17 +45,6 @@ export const MOTION_USAGE = `  --motion             detect motion on every sourc
   --motion-webhook <url>     POST every event as JSON to this http(s) URL, with retries and backoff; a failure shows
                        as FW_ERR_WEBHOOK_FAILED in /health and never stops the stream`;
 
-function numberFlag(values: MotionCliValues, name: keyof MotionCliValues): number | undefined {
-  const text = values[name];
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  assertOption(
-    typeof text === 'string' && text.trim() !== '' && Number.isFinite(value),
-    `--${name} must be a number; got ${String(text)}`,
-  );
-  return value;
-}
-
 /**
  * The bridge's {@link MotionOptions} from the CLI flags, or `undefined` without `--motion`. Throws
  * `FW_ERR_INVALID_OPTION` naming the flag for malformed values, and for motion flags given without `--motion`.
@@ -68,7 +58,7 @@ export function motionOptionsFromCli(values: MotionCliValues): MotionOptions | u
     return undefined;
   }
   const flag = (name: keyof MotionCliValues, ok: (n: number) => boolean, range: string): number | undefined => {
-    const value = numberFlag(values, name);
+    const value = cliNumber(values, name);
     assertOption(value === undefined || ok(value), `--${name} must be ${range}; got ${String(values[name])}`);
     return value;
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FramewireError, assertOption } from '@framewire/core';
-import { applyCliLogLevel, readTlsFiles, runCli } from '@framewire/core/node';
+import { applyCliLogLevel, cliNumber, readTlsFiles, runCli } from '@framewire/core/node';
 import { BridgeServer, type BridgeServerOptions } from './bridge-server.js';
 import type { WebRtcIceServer } from './outputs/webrtc-output.js';
 import { mqttSourceFromSpec } from './sources/mqtt-source-spec.js';
@@ -214,14 +214,7 @@ function parseSize(text: string): { width: number; height: number } {
 }
 
 function number(values: CliValues, name: keyof typeof options): number | undefined {
-  const text = values[name];
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  assertOption(
-    typeof text === 'string' && text !== '' && Number.isFinite(value),
-    `--${name} must be a number; got ${String(text)}`,
-  );
-  return value;
+  return cliNumber(values, name);
 }
 
 function readConfig(path: string): CliValues {

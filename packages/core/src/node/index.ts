@@ -6,3 +6,4 @@ export { readRequestBody } from './read-request-body.js';
 export { formatPrometheus, type MetricFamily } from './prometheus-text.js';
 export { applyCliLogLevel, runCli, type Stoppable } from './run-cli.js';
 export { assertTlsOptions, readTlsFiles, type TlsOptions } from './tls-files.js';
+export { cliNumber } from './cli-number.js';

@@ -1,4 +1,5 @@
 import { assertOption } from '@framewire/core';
+import { cliNumber } from '@framewire/core/node';
 import type { RecordingOptions } from './recording-options.js';
 
 /** The CLI flags of recording, in `node:util` `parseArgs` form. */
@@ -40,16 +41,8 @@ export function recordOptionsFromCli(values: RecordCliValues): RecordingOptions 
   assertOption(dir !== undefined || flags.length === 0, `--${flags[0] ?? ''} needs --record <dir>`);
   if (dir === undefined) return undefined;
   assertOption(typeof dir === 'string' && dir !== '', '--record needs a directory');
-  const number = (name: keyof typeof RECORD_CLI_OPTIONS): number | undefined => {
-    const text = values[name];
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    assertOption(
-      typeof text === 'string' && text !== '' && Number.isFinite(value),
-      `--${name} must be a number; got ${String(text)}`,
-    );
-    return value;
-  };
+  const number = (name: keyof typeof RECORD_CLI_OPTIONS): number | undefined => cliNumber(values, name);
+
   const on = values['record-on'];
   assertOption(
     on === undefined || on === 'always' || on === 'motion',
