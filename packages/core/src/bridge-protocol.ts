@@ -44,6 +44,21 @@ export interface SourceHealth {
   videoMode?: SourceMediaMode;
   /** The same for the audio of an ffmpeg source with audio: `passthrough` when its Opus is copied as is. */
   audioMode?: SourceMediaMode;
+  /** The ffmpeg filtergraph of a source given one (`#vf=` in its spec); absent otherwise. */
+  videoFilter?: VideoFilterHealth;
+}
+
+/** A source's ffmpeg filtergraph in `/health` (see {@link SourceHealth.videoFilter}). */
+export interface VideoFilterHealth {
+  /** The filtergraph, e.g. `hflip,eq=gamma=1.2`. */
+  graph: string;
+  /**
+   * True when the input's H.264 would have been passed through as is, and is decoded and encoded to H.264 again
+   * (once, by the source's ffmpeg) because filters need pictures; false for inputs decoded anyway.
+   */
+  reencoded: boolean;
+  /** ffmpeg's reason when it rejected the graph (the source then failed with `FW_ERR_FILTER_REJECTED`). */
+  rejected?: string;
 }
 
 /** What a source does with a track of its input: see {@link SourceHealth.videoMode}. */

@@ -1,4 +1,4 @@
-import { assertOption } from '@framewire/core';
+import { assertOption, type FramewireError } from '@framewire/core';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { SourceBase } from './source-base.js';
 
@@ -69,7 +69,14 @@ export abstract class ProcessSource extends SourceBase {
       this.onAuxChunk?.(chunk);
     });
     this.#process.on('error', ({ error }) => {
-      this.reportError(error, true);
+      const fatal = this.fatalFailure?.(error);
+      if (!fatal) {
+        this.reportError(error, true);
+        return;
+      }
+      // Restarting cannot help (a setting the tool rejects): stop the pending restart and fail for good.
+      void this.#process.stop();
+      this.reportError(fatal);
     });
   }
 
@@ -165,6 +172,12 @@ export abstract class ProcessSource extends SourceBase {
    * `undefined` launches at once.
    */
   protected prepare?(): Promise<void> | undefined;
+
+  /**
+   * Looks at a failed run of the tool: a fatal error to report instead of restarting (the tool rejected a setting,
+   * so it would fail again), or `undefined` to restart with backoff as usual.
+   */
+  protected fatalFailure?(error: FramewireError): FramewireError | undefined;
 
   /** Called each time the tool (re)starts, before its first output: reset parsers here. */
   protected abstract onSpawn(): void;

@@ -1,5 +1,6 @@
 import { assertOption } from '@framewire/core';
 import { parseAudioSpec, type AudioSpec } from '../process/audio-args.js';
+import { assertSafeVideoFilter } from '../process/video-filter.js';
 import { DeviceAudioCapture } from './device-audio-capture.js';
 import { SourceBase } from './source-base.js';
 import { PiCameraSource } from './pi-camera-source.js';
@@ -65,7 +66,9 @@ export function registerSourceKind(scheme: string, create: SourceKindFactory): v
 /**
  * Makes a source from a command-line spec: `testpattern`, `v4l2:/dev/video0`, `picamera`, `file:/path`,
  * `rtsp://…`, `rtmp://…`, `http(s)://…`, or a registered scheme such as `netgear://*:5555?pattern=1`.
- * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`).
+ * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`),
+ * `#vf=<filtergraph>` filters the video of a file, URL or V4L2 source in its own ffmpeg (vidgear's FFGear, e.g.
+ * `file:/x.mp4#id=x&vf=hflip,eq=gamma=1.2`; put `vf=` last, filters that open files or sockets are refused).
  * `testpattern` without audio runs on demand (its ffmpeg only while something consumes it, see
  * {@link TestPatternSourceOptions.onDemand}) unless `patternOnDemand` is false. Throws `FW_ERR_INVALID_OPTION` for an unknown spec or an audio the source cannot have.
  */
@@ -86,25 +89,38 @@ export function createSources(spec: string, options: SourceSpecOptions = {}): Vi
   return [createOneOrMore(spec, options)].flat();
 }
 
-/** Splits `spec#id=x&audio=y` into the spec and its suffix's values. */
-function splitSuffix(spec: string): { body: string; id: string | undefined; audio: string | undefined } {
-  const hash = /#(?:id|audio)=/.exec(spec)?.index ?? -1;
-  if (hash < 0) return { body: spec, id: undefined, audio: undefined };
+/** The keys of a spec's `#…` suffix. */
+const SUFFIX_KEYS = ['id', 'audio', 'vf'];
+
+/** What a spec's `#id=x&audio=y&vf=z` suffix says. */
+interface SpecSuffix {
+  body: string;
+  id: string | undefined;
+  audio: string | undefined;
+  vf: string | undefined;
+}
+
+/** Splits `spec#id=x&audio=y&vf=z` into the spec and its suffix's values (`vf` last may hold `=` and `,`). */
+function splitSuffix(spec: string): SpecSuffix {
+  const hash = /#(?:id|audio|vf)=/.exec(spec)?.index ?? -1;
+  if (hash < 0) return { body: spec, id: undefined, audio: undefined, vf: undefined };
   const values = new Map<string, string>();
   for (const pair of spec.slice(hash + 1).split('&')) {
     const at = pair.indexOf('=');
     const key = pair.slice(0, at);
-    assertOption(at > 0 && (key === 'id' || key === 'audio'), `--source ${spec}: the suffix takes id= and audio=`);
+    assertOption(at > 0 && SUFFIX_KEYS.includes(key), `--source ${spec}: the suffix takes id=, audio= and vf=`);
+    assertOption(!values.has(key), `--source ${spec}: ${key}= appears twice`);
     values.set(key, pair.slice(at + 1));
   }
-  return { body: spec.slice(0, hash), id: values.get('id'), audio: values.get('audio') };
+  return { body: spec.slice(0, hash), id: values.get('id'), audio: values.get('audio'), vf: values.get('vf') };
 }
 
 function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource | VideoSource[] {
   const suffix = splitSuffix(spec);
-  const { body, id } = suffix;
+  const { body, id, vf } = suffix;
   const audio = parseAudioSpec(suffix.audio ?? options.audio ?? 'none');
-  const made = createVideo(body, id, audio, options);
+  if (vf !== undefined) assertSafeVideoFilter(vf);
+  const made = createVideo(body, id, audio, vf, options);
   if (audio.kind !== 'alsa' && audio.kind !== 'pulse') return made;
   const sources = [made].flat();
   for (const source of sources) {
@@ -127,6 +143,7 @@ function createVideo(
   body: string,
   id: string | undefined,
   audio: AudioSpec,
+  vf: string | undefined,
   options: SourceSpecOptions,
 ): VideoSource | VideoSource[] {
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
@@ -151,6 +168,11 @@ function createVideo(
   assertOption(
     audio.kind !== 'source' || (urlKind && !extraKinds.has(scheme)),
     `--audio source reads the audio track of a file or URL source; --source ${body} has none`,
+  );
+  const filter = vf === undefined ? {} : { videoFilter: vf };
+  assertOption(
+    vf === undefined || scheme === 'v4l2' || (urlKind && !extraKinds.has(scheme)),
+    `--source ${body}: #vf= filters the video of file, URL and v4l2 sources (read by ffmpeg)`,
   );
   if (body === 'testpattern')
     return createTestPatternSource({
@@ -186,6 +208,7 @@ function createVideo(
       h264,
       ...(passthrough ? { codec: 'h264' as const, inputFormat: 'h264' } : {}),
       ...ffmpeg,
+      ...filter,
     });
   const extra = scheme === undefined ? undefined : extraKinds.get(scheme);
   if (extra) return extra(body, id, options);
@@ -200,6 +223,7 @@ function createVideo(
     videoPassthrough: mode,
     ...ffmpeg,
     ...(audio.kind === 'source' ? { audio: true } : {}),
+    ...filter,
   });
 }
 
