@@ -97,6 +97,11 @@ describe('filterFailureReason', () => {
         "Error initializing filter 'eq' with args 'gamma=abc'",
     );
   });
+  it('reads the stderr quoted after a failure message', () => {
+    const message =
+      'url source "x": exited (code 1, signal none): [AVFilterGraph @ 0x5] No such filter: \'x\'\nError reinitializing filters!';
+    assert.equal(filterFailureReason(message), "No such filter: 'x'");
+  });
   it('says nothing of other failures', () => {
     assert.equal(filterFailureReason('/tmp/x.mp4: No such file or directory\n'), undefined);
     assert.equal(filterFailureReason(''), undefined);

@@ -153,6 +153,9 @@ export function assertSafeVideoFilter(graph: string): string {
 /** Lines of ffmpeg's stderr that say it rejected a filtergraph (ffmpeg 5 to 7 wording). */
 const FILTER_FAILURE = /Error (?:re)?initializing (?:complex )?filters?|Error (?:opening|configuring) filters?|Failed to configure (?:output|input) pad|Error parsing (?:a )?filter/i;
 
+/** The prefix of ffmpeg's log lines from the filtergraph and its filters, e.g. `[AVFilterGraph @ 0x55…]`. */
+const FILTER_LOG_PREFIX = /\[(?:AVFilterGraph|Parsed_\w+|graph[^\]]*) @ 0x/;
+
 /**
  * ffmpeg's reason for rejecting a filtergraph, read from its stderr (e.g. `No such filter: 'nosuch'`, `Error when
  * parsing the expression 'abc' for gamma`), or `undefined` when the stderr does not tell of a filter failure.
@@ -161,7 +164,9 @@ export function filterFailureReason(stderr: string): string | undefined {
   if (!FILTER_FAILURE.test(stderr)) return undefined;
   const lines = stderr
     .split('\n')
-    .filter((line) => /^\[(?:AVFilterGraph|Parsed_|graph)/.test(line.trim()))
+    // A line may follow other text (a failure message quoting the stderr starts with its own words).
+    .map((line) => line.slice(Math.max(0, line.search(FILTER_LOG_PREFIX))))
+    .filter((line) => FILTER_LOG_PREFIX.test(line))
     .map((line) => line.replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/gi, '').trim())
     .filter((line) => line !== '');
   return (lines.length > 0 ? [...new Set(lines)].join('; ') : (FILTER_FAILURE.exec(stderr)?.[0] ?? '')).slice(0, 500);
