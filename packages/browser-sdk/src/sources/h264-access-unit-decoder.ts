@@ -167,11 +167,13 @@ export class H264AccessUnitDecoder {
     return decoder;
   }
 
-  /** The oldest access unit in flight with `timestampUs` (H.264 baseline: decode order), and those before it. */
+  /**
+   * The oldest access unit in flight with `timestampUs`. Only that one leaves: with B-frames the decoder outputs in
+   * presentation order, so units decoded earlier (a P shown after the Bs) are still to come.
+   */
   #takeUnit(timestampUs: number): { captureTimeMs: number; info: FrameInfo } | undefined {
     const index = this.#inFlight.findIndex((unit) => unit.info.timestampUs === timestampUs);
-    if (index < 0) return undefined;
-    return this.#inFlight.splice(0, index + 1).at(-1);
+    return index < 0 ? undefined : this.#inFlight.splice(index, 1)[0];
   }
 
   /** A decoder failure: report it (non-fatal), drop the decoder and wait for the next keyframe. */

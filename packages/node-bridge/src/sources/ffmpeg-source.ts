@@ -76,6 +76,13 @@ export interface FfmpegSourceOptions {
    * reason in health's `videoFilter.rejected`). Default: none.
    */
   videoFilter?: string;
+  /**
+   * Finds the input before each ffmpeg run (a streaming site's media URL, which expires): its ffmpeg input arguments
+   * and, with `probe`, ffprobe's (which then replace `probe.inputArgs`). A fatal rejection fails the source for good;
+   * a non-fatal one is reported, and the previous input is used again (the first time: the source fails). Default:
+   * none (`inputArgs` as given).
+   */
+  resolveInput?: () => Promise<{ inputArgs: string[]; probeArgs: string[] }>;
   /** ffmpeg executable. Default: `ffmpeg` on PATH. */
   ffmpegPath?: string;
   /** First restart delay after a crash, in ms; doubles up to `maxRestartDelayMs`. Default: 500. */
@@ -103,11 +110,11 @@ interface CopyPlan {
 }
 
 /** Validates `options` and returns the ffmpeg arguments of an {@link FfmpegSource} that copies what `copy` says. */
-function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan): string[] {
+function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan, inputArgs = options.inputArgs): string[] {
   const codec = copy.video || copy.reencode ? 'h264' : (options.codec ?? 'jpeg');
   const filter = options.videoFilter;
   assertOption(['jpeg', 'h264'].includes(codec), `codec must be jpeg or h264; got ${codec}`);
-  assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
+  assertOption(Array.isArray(inputArgs), 'inputArgs must be an array of strings');
   if (options.frameRate !== undefined)
     assertOption(options.frameRate > 0 && options.frameRate <= 240, 'frameRate must be in (0, 240]');
   const audio = options.audio;
@@ -117,7 +124,7 @@ function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan): string[
   }
   return [
     ...ffmpegPrelude(),
-    ...options.inputArgs,
+    ...inputArgs,
     // With a second output, the video output maps its stream explicitly.
     ...(audio ? ['-map', '0:v:0'] : []),
     ...(codec === 'jpeg'
@@ -158,6 +165,10 @@ export class FfmpegSource extends ProcessSource {
   /** With audio: the clock of the current ffmpeg run, shared by its video and audio. */
   #clock: MediaStartClock | undefined;
   readonly #hasAudio: boolean;
+  /** The input of the next run: `inputArgs`, or what `resolveInput` found. */
+  #inputArgs: string[];
+  /** With `resolveInput`: true once an input was found. */
+  #resolved = false;
   /** ffmpeg's reason when it rejected `videoFilter`. */
   #filterRejected: string | undefined;
 
@@ -177,6 +188,7 @@ export class FfmpegSource extends ProcessSource {
       ...(options.idleStopMs === undefined ? {} : { idleStopMs: options.idleStopMs }),
     });
     this.#options = options;
+    this.#inputArgs = options.inputArgs;
     this.#copy = copy;
     this.#alwaysCopyVideo = wantsCopy;
     this.#frameRate = options.frameRate;
@@ -224,7 +236,32 @@ export class FfmpegSource extends ProcessSource {
    * may be back): learns what the input holds and picks the ffmpeg arguments of the next run.
    */
   protected override prepare(): Promise<void> | undefined {
+    if (this.#options.resolveInput) return this.#resolve(this.#options.resolveInput);
     return this.#options.probe && !this.#probed ? this.#probe(this.#options.probe) : undefined;
+  }
+
+  /** Finds the input of the next run with `resolveInput`, then probes it (a new input: probed again). */
+  async #resolve(resolveInput: NonNullable<FfmpegSourceOptions['resolveInput']>): Promise<void> {
+    let input: { inputArgs: string[]; probeArgs: string[] };
+    try {
+      input = await resolveInput();
+    } catch (error) {
+      if (this.closed) return;
+      const failure =
+        error instanceof FramewireError
+          ? error
+          : this.error('FW_ERR_MEDIA_UNREADABLE', error instanceof Error ? error.message : String(error), error);
+      log.warn(failure.message);
+      if (failure.fatal || !this.#resolved) this.failForGood(failure);
+      else this.reportError(failure);
+      return;
+    }
+    if (this.closed) return;
+    this.#resolved = true;
+    this.#inputArgs = input.inputArgs;
+    const probe = this.#options.probe;
+    if (probe) await this.#probe({ ...probe, inputArgs: input.probeArgs });
+    else this.setArgs(ffmpegSourceArgs(this.#options, this.#copy, this.#inputArgs));
   }
 
   async #probe(probe: FfmpegSourceProbe): Promise<void> {
@@ -259,7 +296,7 @@ export class FfmpegSource extends ProcessSource {
     }
     if (this.closed) return;
     this.#copy = copy;
-    this.setArgs(ffmpegSourceArgs(this.#options, copy));
+    this.setArgs(ffmpegSourceArgs(this.#options, copy, this.#inputArgs));
     this.#reportModes();
   }
 
@@ -346,7 +383,8 @@ export class FfmpegSource extends ProcessSource {
           codec: 'h264',
           key: packet.key,
           data: packet.data,
-          timestampUs: packet.timestampMs * 1000,
+          // Presentation time (the header's contract): with B-frames it differs from the FLV tag's decode time.
+          timestampUs: (packet.timestampMs + packet.compositionTimeMs) * 1000,
           captureTimeMs: Date.now(),
         };
         this.emitFrame(frame);
