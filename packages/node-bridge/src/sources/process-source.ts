@@ -1,4 +1,4 @@
-import { assertOption, type FramewireError } from '@framewire/core';
+import { FramewireError, assertOption } from '@framewire/core';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { SourceBase } from './source-base.js';
 
@@ -74,9 +74,7 @@ export abstract class ProcessSource extends SourceBase {
         this.reportError(error, true);
         return;
       }
-      // Restarting cannot help (a setting the tool rejects): stop the pending restart and fail for good.
-      void this.#process.stop();
-      this.reportError(fatal);
+      this.failForGood(fatal);
     });
   }
 
@@ -149,9 +147,19 @@ export abstract class ProcessSource extends SourceBase {
 
   #launchPrepared(): void {
     this.#preparing = false;
-    if (this.closed) return;
+    // A preparation that failed for good (a missing tool) leaves the tool stopped.
+    if (this.closed || this.state === 'failed') return;
     if (this.#wanted()) this.#process.start();
     else this.setState('idle');
+  }
+
+  /**
+   * Fails the source for good with a fatal `error`: restarting cannot help (a setting the tool rejects, a tool that
+   * is not installed), so the tool and any pending restart are stopped.
+   */
+  protected failForGood(error: FramewireError): void {
+    void this.#process.stop();
+    this.reportError(error.fatal ? error : new FramewireError(error.code, error.message, { cause: error, fatal: true, stage: 'source' }));
   }
 
   /** Replaces the tool's arguments; its next start or restart uses them. */

@@ -5,6 +5,7 @@ import { DeviceAudioCapture } from './device-audio-capture.js';
 import { SourceBase } from './source-base.js';
 import { PiCameraSource } from './pi-camera-source.js';
 import { createTestPatternSource } from './test-pattern-source.js';
+import { createStreamSiteSource } from './stream-site-source.js';
 import { createUrlSource } from './url-source.js';
 import { createV4l2Source } from './v4l2-source.js';
 import type { VideoSource } from './video-source.js';
@@ -25,6 +26,13 @@ export interface SourceSpecOptions {
   ffmpegPath?: string;
   /** The Pi camera tool. Default: `rpicam-vid`. */
   cameraCommand?: string;
+  /**
+   * yt-dlp's format selector for `ytdl:` sources (CLI `--stream-format`), e.g. `best[height<=720]`.
+   * Default: `best[height<=?720]/best`.
+   */
+  streamFormat?: string;
+  /** yt-dlp executable of `ytdl:` sources. Default: `yt-dlp` on PATH. */
+  ytDlpPath?: string;
   /**
    * Whether URL/file and V4L2 sources send their input's H.264 as is (`-c:v copy`, no decode, no encode) instead of
    * JPEG frames the bridge would encode to H.264 again (CLI `--video-passthrough`). `auto`: a file or URL is probed
@@ -65,7 +73,8 @@ export function registerSourceKind(scheme: string, create: SourceKindFactory): v
 
 /**
  * Makes a source from a command-line spec: `testpattern`, `v4l2:/dev/video0`, `picamera`, `file:/path`,
- * `rtsp://…`, `rtmp://…`, `http(s)://…`, or a registered scheme such as `netgear://*:5555?pattern=1`.
+ * `rtsp://…`, `rtmp://…`, `http(s)://…`, `ytdl:https://…` (a streaming site's page, resolved by yt-dlp, see
+ * {@link createStreamSiteSource}), or a registered scheme such as `netgear://*:5555?pattern=1`.
  * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`),
  * `#vf=<filtergraph>` filters the video of a file, URL or V4L2 source in its own ffmpeg (vidgear's FFGear, e.g.
  * `file:/x.mp4#id=x&vf=hflip,eq=gamma=1.2`; put `vf=` last, filters that open files or sockets are refused).
@@ -165,13 +174,14 @@ function createVideo(
     `--audio tone is the test pattern's beep; --source ${body} cannot have it`,
   );
   const urlKind = scheme !== undefined && URL_SCHEMES.includes(scheme);
+  const siteKind = scheme === 'ytdl';
   assertOption(
-    audio.kind !== 'source' || (urlKind && !extraKinds.has(scheme)),
+    audio.kind !== 'source' || siteKind || (urlKind && !extraKinds.has(scheme)),
     `--audio source reads the audio track of a file or URL source; --source ${body} has none`,
   );
   const filter = vf === undefined ? {} : { videoFilter: vf };
   assertOption(
-    vf === undefined || scheme === 'v4l2' || (urlKind && !extraKinds.has(scheme)),
+    vf === undefined || scheme === 'v4l2' || siteKind || (urlKind && !extraKinds.has(scheme)),
     `--source ${body}: #vf= filters the video of file, URL and v4l2 sources (read by ffmpeg)`,
   );
   if (body === 'testpattern')
@@ -210,11 +220,23 @@ function createVideo(
       ...ffmpeg,
       ...filter,
     });
+  if (siteKind)
+    return createStreamSiteSource({
+      ...(id ? { id } : {}),
+      pageUrl: body.slice('ytdl:'.length),
+      videoPassthrough: mode,
+      h264,
+      ...(options.streamFormat === undefined ? {} : { format: options.streamFormat }),
+      ...(options.ytDlpPath === undefined ? {} : { ytDlpPath: options.ytDlpPath }),
+      ...ffmpeg,
+      ...(audio.kind === 'source' ? { audio: true } : {}),
+      ...filter,
+    });
   const extra = scheme === undefined ? undefined : extraKinds.get(scheme);
   if (extra) return extra(body, id, options);
   assertOption(
     urlKind,
-    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, file:<path> or a URL; got ${body}`,
+    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, ytdl:<page URL>, file:<path> or a URL; got ${body}`,
   );
   return createUrlSource({
     ...(id ? { id } : {}),
