@@ -33,7 +33,7 @@ async function halves(jpeg: Buffer): Promise<[number, number]> {
         ...['-vf', 'scale=2:1:flags=area', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
       ],
       { encoding: 'buffer' },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout)),
     );
     child.stdin?.end(jpeg);
   });

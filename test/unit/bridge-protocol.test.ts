@@ -216,7 +216,10 @@ describe('frame types in the frame header (byte 3, reserved before)', () => {
       assert.deepEqual(decodeWsFrame(message)?.header, { ...header, frameType });
       assert.deepEqual(readAsOldClient(message), header);
       const old = encodeWsFrame(header, pattern(8));
-      assert.deepEqual([...message.subarray(0, 3), ...message.subarray(4)], [...old.subarray(0, 3), ...old.subarray(4)]);
+      assert.deepEqual(
+        [...message.subarray(0, 3), ...message.subarray(4)],
+        [...old.subarray(0, 3), ...old.subarray(4)],
+      );
     });
   }
   it('a header from a bridge that predates frame types (byte 3 = 0) has no frameType', () => {

@@ -464,13 +464,18 @@ describe('h264FrameType', () => {
       const child = execFile(
         'ffprobe',
         ['-v', 'error', '-f', 'h264', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', '-i', 'pipe:0'],
-        (error, out) => (error ? reject(error) : resolve({ stdout: out })),
+        (error, out) => (error ? reject(new Error(error.message)) : resolve({ stdout: out })),
       );
       child.stdin?.end(stdout);
     });
     // A picture's line may carry further fields (its side data), on a line of its own too: the type is the first field.
-    const expected = pictTypes.trim().split('\n').map((line) => line.split(',')[0]).filter((type) => type !== '');
-    const count = (list: readonly (string | undefined)[], type: string): number => list.filter((t) => t === type).length;
+    const expected = pictTypes
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',')[0])
+      .filter((type) => type !== '');
+    const count = (list: readonly (string | undefined)[], type: string): number =>
+      list.filter((t) => t === type).length;
     assert.equal(types.length, expected.length, 'one type per picture');
     assert.ok(count(types, 'B') > 0, 'the encode has B-frames');
     for (const type of ['I', 'P', 'B']) assert.equal(count(types, type), count(expected, type), `${type} pictures`);

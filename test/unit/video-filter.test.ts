@@ -14,15 +14,22 @@ const invalid = (error: unknown): boolean => error instanceof FramewireError && 
 
 describe('parseFilterGraph', () => {
   it('reads names, named and positional options, quotes and escapes', () => {
-    const [scale, eq, text] = parseFilterGraph("scale=320:-2,eq@a=gamma=1.2:contrast='1.1',drawtext=text='a\\:b, c'");
-    assert.equal(scale?.name, 'scale');
-    assert.deepEqual(scale?.positional, ['320', '-2']);
-    assert.equal(eq?.name, 'eq');
-    assert.deepEqual([...(eq?.named ?? [])], [
-      ['gamma', '1.2'],
-      ['contrast', '1.1'],
-    ]);
-    assert.equal(text?.named.get('text'), 'a:b, c');
+    const filters = parseFilterGraph("scale=320:-2,eq@a=gamma=1.2:contrast='1.1',drawtext=text='a\\:b, c'");
+    assert.deepEqual(
+      filters.map((filter) => [filter.name, [...filter.named], filter.positional]),
+      [
+        ['scale', [], ['320', '-2']],
+        [
+          'eq',
+          [
+            ['gamma', '1.2'],
+            ['contrast', '1.1'],
+          ],
+          [],
+        ],
+        ['drawtext', [['text', 'a:b, c']], []],
+      ],
+    );
   });
   it('skips link labels', () => {
     assert.deepEqual(

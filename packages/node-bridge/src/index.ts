@@ -69,12 +69,7 @@ export { ProcessSource, type ProcessSourceCommand } from './sources/process-sour
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
 export { createUrlSource, urlInputArgs, urlProbeArgs, type UrlSourceOptions } from './sources/url-source.js';
 export { createStreamSiteSource, type StreamSiteSourceOptions } from './sources/stream-site-source.js';
-export {
-  DEFAULT_STREAM_FORMAT,
-  resolveStreamUrl,
-  ytDlpArgs,
-  type StreamResolveOptions,
-} from './process/yt-dlp.js';
+export { DEFAULT_STREAM_FORMAT, resolveStreamUrl, ytDlpArgs, type StreamResolveOptions } from './process/yt-dlp.js';
 export { assertSafeVideoFilter } from './process/video-filter.js';
 export {
   createV4l2Source,

@@ -151,7 +151,8 @@ export function assertSafeVideoFilter(graph: string): string {
 }
 
 /** Lines of ffmpeg's stderr that say it rejected a filtergraph (ffmpeg 5 to 7 wording). */
-const FILTER_FAILURE = /Error (?:re)?initializing (?:complex )?filters?|Error (?:opening|configuring) filters?|Failed to configure (?:output|input) pad|Error parsing (?:a )?filter/i;
+const FILTER_FAILURE =
+  /Error (?:re)?initializing (?:complex )?filters?|Error (?:opening|configuring) filters?|Failed to configure (?:output|input) pad|Error parsing (?:a )?filter/i;
 
 /** The prefix of ffmpeg's log lines from the filtergraph and its filters, e.g. `[AVFilterGraph @ 0x55…]`. */
 const FILTER_LOG_PREFIX = /\[(?:AVFilterGraph|Parsed_\w+|graph[^\]]*) @ 0x/;

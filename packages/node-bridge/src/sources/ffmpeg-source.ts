@@ -266,7 +266,11 @@ export class FfmpegSource extends ProcessSource {
 
   async #probe(probe: FfmpegSourceProbe): Promise<void> {
     const filtered = this.#options.videoFilter !== undefined;
-    let copy: CopyPlan = { video: this.#alwaysCopyVideo && !filtered, reencode: this.#alwaysCopyVideo && filtered, audio: false };
+    let copy: CopyPlan = {
+      video: this.#alwaysCopyVideo && !filtered,
+      reencode: this.#alwaysCopyVideo && filtered,
+      audio: false,
+    };
     try {
       const media = await probeMedia(probe.inputArgs, {
         ffprobePath: probe.ffprobePath ?? ffprobeBeside(this.#options.ffmpegPath),
@@ -284,7 +288,11 @@ export class FfmpegSource extends ProcessSource {
       const said = this.#hasAudio
         ? `; audio ${copy.audio ? 'passed through' : 'encoded to Opus'} (${audio.reason})`
         : '';
-      const how = copy.video ? 'passed through' : copy.reencode ? 'decoded and encoded again for its filter' : 'decoded';
+      const how = copy.video
+        ? 'passed through'
+        : copy.reencode
+          ? 'decoded and encoded again for its filter'
+          : 'decoded';
       log.info(`${this.kind} source "${this.id}": video ${how} (${video.reason})${said}`);
       if (copy.audio && media.audio)
         this.setAudio({ codec: 'opus', sampleRate: 48_000, channels: media.audio.channels });

@@ -159,7 +159,11 @@ export abstract class ProcessSource extends SourceBase {
    */
   protected failForGood(error: FramewireError): void {
     void this.#process.stop();
-    this.reportError(error.fatal ? error : new FramewireError(error.code, error.message, { cause: error, fatal: true, stage: 'source' }));
+    this.reportError(
+      error.fatal
+        ? error
+        : new FramewireError(error.code, error.message, { cause: error, fatal: true, stage: 'source' }),
+    );
   }
 
   /** Replaces the tool's arguments; its next start or restart uses them. */
