@@ -8,20 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { createUrlSource, type BridgeHealth, type FramewireError } from '@framewire/node-bridge';
-import { WsViewer, writeH264 } from '../helpers/bridge.js';
+import { WsViewer, runningEncodersOf, writeH264 } from '../helpers/bridge.js';
 import { makeMediaFile, runCli, startCli, tempDir, waitUntil } from '../helpers/node.js';
 
 const CLI = 'packages/node-bridge/bin/framewire-bridge.js';
 const run = promisify(execFile);
-
-/** The encoders running for `source` in `metrics`, e.g. `['h264/libx264']`. */
-function runningEncodersOf(metrics: string, source: string): string[] {
-  return metrics
-    .split('\n')
-    .map((line) => /^framewire_encoder_running\{source="([\w.-]+)",format="(\w+)",codec="(\w+)"\} 1$/.exec(line))
-    .filter((match) => match?.[1] === source)
-    .map((match) => `${match?.[2]}/${match?.[3]}`);
-}
 
 /** The mean gray level of the left and right halves of a JPEG, decoded by ffmpeg. */
 async function halves(jpeg: Buffer): Promise<[number, number]> {
