@@ -24,6 +24,8 @@ declare -A needs=(
   [janus]=janus
   # The HTTP origin of the live DASH/HLS tests: Debian's nginx is built with the WebDAV module (PUT/DELETE).
   [/usr/sbin/nginx]=nginx
+  # Streaming sites (`ytdl:` sources resolve their media URL with it; the bridge says to install it when missing).
+  [yt-dlp]=yt-dlp
 )
 missing=()
 for cmd in "${!needs[@]}"; do

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { BridgeSource, type FramewireError, getCaptureTime, openSource } from '@framewire/browser-sdk';
+import {
+  BridgeSource,
+  type FramewireError,
+  type FrameInfo,
+  getCaptureTime,
+  getFrameInfo,
+  openSource,
+} from '@framewire/browser-sdk';
 import { isClosed, rejection, until, within } from '../helpers/browser.js';
 import { killBridgeSource, restartBridge, startTestServer, type TestServer } from '../helpers/media.js';
 
@@ -80,6 +87,51 @@ describe('BridgeSource', function () {
     expect(stats.latencyP95Ms).to.be.at.least(stats.latencyP50Ms!);
     expect(source.latency?.samples).to.equal(30);
     expect([stats.decodeErrors, stats.badMessages, stats.reconnects]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('getFrameInfo, every frame from the bridge carries its pts, keyframe flag and picture type: I on each keyframe, P between', async () => {
+    const bridge = await serve('bridge');
+    const source = await open(bridge.url);
+    const infos: FrameInfo[] = [];
+    for (let i = 0; i < 35; i++) {
+      const frame = await within(source.read(), 60_000, `frame ${i}`);
+      if (!frame) throw new Error(`the source ended after ${i} frames`);
+      const info = getFrameInfo(frame);
+      expect(info, `frame ${i} info`).to.be.an('object');
+      expect(info?.timestampUs, 'the pts is the frame timestamp').to.equal(frame.timestamp);
+      infos.push(info!);
+      frame.close();
+    }
+    // The bridge's test pattern: constrained baseline (no B-frames), a keyframe every 30 frames; a viewer starts at one.
+    const types = infos.map((info) => info.frameType).join('');
+    expect(types.startsWith('I'), types).to.equal(true);
+    for (const info of infos) expect(info.frameType, types).to.equal(info.key ? 'I' : 'P');
+    const keys = infos.flatMap((info, i) => (info.key ? [i] : []));
+    expect(keys.length, `two keyframes a second apart: ${types}`).to.be.at.least(2);
+  });
+
+  it('getFrameInfo, a passed-through stream with B-frames: frames come out in presentation order, each with its own I/P/B type', async () => {
+    const bridge = await serve('bridge', { bFrames: true });
+    const source = await open(bridge.url);
+    const infos: FrameInfo[] = [];
+    for (let i = 0; i < 45; i++) {
+      const frame = await within(source.read(), 60_000, `frame ${i}`);
+      if (!frame) throw new Error(`the source ended after ${i} frames`);
+      const info = getFrameInfo(frame);
+      expect(info?.timestampUs, `frame ${i}: the pts is the frame timestamp`).to.equal(frame.timestamp);
+      infos.push(info!);
+      frame.close();
+    }
+    const types = infos.map((info) => info.frameType ?? '?').join('');
+    expect(types.startsWith('I'), types).to.equal(true);
+    expect(types, 'every picture typed').not.to.include('?');
+    expect(types).to.include('P');
+    expect(types).to.include('B');
+    for (const info of infos) expect(info.frameType === 'I', types).to.equal(info.key);
+    // Presentation order (the decoder reorders): increasing pts; a B picture is shown before the P it refers to.
+    const pts = infos.map((info) => info.timestampUs);
+    expect(increasing(pts), pts.join(',')).to.equal(true);
+    expect(types.at(-1) === 'B' || /B+[PI]/.test(types), types).to.equal(true);
   });
 
   it('BridgeSource, two viewers at once each get every frame; openSource({ bridge }) opens one', async () => {

@@ -76,3 +76,12 @@ export async function writeH264(path: string, frames: { payload: Buffer }[]): Pr
   await writeFile(path, Buffer.concat(frames.map((f) => f.payload)));
   return path;
 }
+
+/** The encoders running for `source` in `metrics`, e.g. `['h264/libx264']`. */
+export function runningEncodersOf(metrics: string, source: string): string[] {
+  return metrics
+    .split('\n')
+    .map((line) => /^framewire_encoder_running\{source="([\w.-]+)",format="(\w+)",codec="(\w+)"\} 1$/.exec(line))
+    .filter((match) => match?.[1] === source)
+    .map((match) => `${match?.[2]}/${match?.[3]}`);
+}

@@ -417,7 +417,17 @@ function uploadHandler(state, options) {
 // frameRate, token }; or { kind: 'ws-proxy', upstream } relaying a bridge WebSocket and injecting garbage (an
 // unknown text message, non-frame binaries, a keyframe of random bytes) before the first real frame.
 async function startBridge(spec, port = 0) {
-  const { BridgeServer, createTestPatternSource } = await import('@framewire/node-bridge');
+  const { BridgeServer, createTestPatternSource, createUrlSource } = await import('@framewire/node-bridge');
+  if (spec.bFrames) {
+    // { bFrames: true }: a looped libx264 file with B-frames (High profile), its H.264 passed through as is.
+    const path = join(tmpdir(), `framewire-bframes-${process.pid}.mp4`);
+    await run('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15:duration=20'],
+      ...['-c:v', 'libx264', '-bf', '2', '-g', '15', '-pix_fmt', 'yuv420p', path],
+    ]);
+    const file = createUrlSource({ url: `file:${path}`, videoPassthrough: 'always', loop: true });
+    return BridgeServer.start({ port, sources: [file] });
+  }
   const source = createTestPatternSource({
     width: spec.width ?? 320,
     height: spec.height ?? 240,

@@ -18,7 +18,7 @@ import {
   type FramewireError,
   type VideoSource,
 } from '@framewire/node-bridge';
-import { WsViewer } from '../helpers/bridge.js';
+import { WsViewer, runningEncodersOf } from '../helpers/bridge.js';
 import { makeMediaFile, runCli, startCli, startServer, tempDir, waitUntil } from '../helpers/node.js';
 import { openWeriftViewer } from '../helpers/werift-viewer.mjs';
 
@@ -54,15 +54,6 @@ function passthrough(metrics: string, source: string, media: 'video' | 'audio'):
     .split('\n')
     .find((l) => l.startsWith(`framewire_source_passthrough{source="${source}",`) && l.includes(`media="${media}"`));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
-}
-
-/** The encoders running for `source` in `metrics`, e.g. `['h264/libx264']`. */
-function runningEncodersOf(metrics: string, source: string): string[] {
-  return metrics
-    .split('\n')
-    .map((line) => /^framewire_encoder_running\{source="([\w.-]+)",format="(\w+)",codec="(\w+)"\} 1$/.exec(line))
-    .filter((match) => match?.[1] === source)
-    .map((match) => `${match?.[2]}/${match?.[3]}`);
 }
 
 /** The value of the gauge `name{source="<source>",…}` in `metrics`. */

@@ -668,6 +668,74 @@ describe('NetGear sender (Python receiver written to the vidgear wire format)', 
     });
   }
 
+  for (const pattern of [1, 2] as const) {
+    it(`NetGearOutput, multi-client mode, pattern ${pattern}: three Python receivers (each binds its port) all get frames from one socket`, async () => {
+      const ports = [await freePort(), await freePort(), await freePort()];
+      const peers = ports.map((port) =>
+        startPeer([
+          ...['receiver', '--port', String(port), '--pattern', String(pattern), '--frames', '4'],
+          ...(pattern === 1 ? ['--multiclient'] : []),
+        ]),
+      );
+      await waitUntil(() => peers.every((peer) => peer.events.length > 0), 'the receivers listening');
+      const bridge = await BridgeServer.start({
+        port: 0,
+        sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
+        websocket: false,
+        mjpeg: false,
+      });
+      const output = new NetGearOutput(bridge.feed('testpattern', 'jpeg'), {
+        multiclientPorts: ports,
+        pattern,
+        bidirectional: pattern === 1,
+      });
+      const replies: unknown[] = [];
+      output.on('reply', ({ data }) => replies.push(data));
+      bridge.attach(output);
+      try {
+        await output.start();
+        assert.equal(output.stats.clients, 3);
+        for (const peer of peers) assert.equal(await peer.exited, 0, peer.stderr());
+        for (const peer of peers) {
+          const frames = peer.events.filter((e) => e['event'] === 'frame');
+          assert.equal(frames.length, 4);
+          assert.deepEqual(frames[0]!['shape'], [120, 160, 3]);
+        }
+        // REQ deals the frames out in turn: 12 frames were sent for 3 × 4; with PUB every receiver saw each one.
+        if (pattern === 1) {
+          assert.ok(output.stats.framesSent >= 12, String(output.stats.framesSent));
+          assert.ok(replies.includes('ack 3'), JSON.stringify(replies));
+        }
+      } finally {
+        await bridge.close();
+      }
+    });
+  }
+
+  it('NetGearOutput, multi-client mode refuses pattern 0, an empty port list, a port twice and a bad port with FW_ERR_INVALID_OPTION', async () => {
+    const bridge = await BridgeServer.start({
+      port: 0,
+      sources: [createTestPatternSource({ width: 160, height: 120, frameRate: 10 })],
+      websocket: false,
+      mjpeg: false,
+    });
+    try {
+      for (const options of [
+        { multiclientPorts: [5555, 5556], pattern: 0 as const },
+        { multiclientPorts: [], pattern: 1 as const },
+        { multiclientPorts: [5555, 5555], pattern: 2 as const },
+        { multiclientPorts: [5555, 70000], pattern: 2 as const },
+      ])
+        assert.throws(
+          () => new NetGearOutput(bridge.feed('testpattern', 'jpeg'), options),
+          (error: FramewireError) => error.code === 'FW_ERR_INVALID_OPTION',
+          JSON.stringify(options),
+        );
+    } finally {
+      await bridge.close();
+    }
+  });
+
   it('NetGearOutput, bidirectional array replies from a Python receiver become frames; malformed ones are protocol violations', async () => {
     const port = await freePort();
     const kinds = ['raw', 'jpeg', 'bad-shape', 'bad-dtype', 'bad-jpeg', 'missing-part', 'bad-json'];

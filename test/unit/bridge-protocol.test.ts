@@ -8,6 +8,7 @@ import {
   DataChannelMessageAssembler,
   WS_FRAME_FLAGS,
   WS_FRAME_HEADER_BYTES,
+  WS_FRAME_TYPES,
   chunkDataChannelMessage,
   decodeWsAudio,
   decodeWsFrame,
@@ -192,5 +193,47 @@ describe('encodeWsAudio / decodeWsAudio', () => {
       { type: 'audio-config', codec: 'opus' },
     ])
       assert.equal(parseWsServerMessage(JSON.stringify(bad)), undefined, JSON.stringify(bad));
+  });
+});
+
+describe('frame types in the frame header (byte 3, reserved before)', () => {
+  const header = { flags: WS_FRAME_FLAGS.key, sequence: 7, timestampUs: 66_666, captureTimeMs: 1_733_000_000_001.25 };
+  /** How clients that predate frame types read a header: the v1 layout, byte 3 unread. */
+  const readAsOldClient = (message: Uint8Array): unknown => {
+    const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+    if (view.getUint8(0) !== 0x46 || view.getUint8(1) !== 1) return undefined;
+    return {
+      flags: view.getUint8(2),
+      sequence: view.getUint32(4),
+      timestampUs: view.getFloat64(8),
+      captureTimeMs: view.getFloat64(16),
+    };
+  };
+  for (const frameType of ['I', 'P', 'B'] as const) {
+    it(`${frameType} round-trips as code ${WS_FRAME_TYPES[frameType]}, and an old client reads the rest unchanged`, () => {
+      const message = encodeWsFrame({ ...header, frameType }, pattern(8));
+      assert.equal(message[3], WS_FRAME_TYPES[frameType]);
+      assert.deepEqual(decodeWsFrame(message)?.header, { ...header, frameType });
+      assert.deepEqual(readAsOldClient(message), header);
+      const old = encodeWsFrame(header, pattern(8));
+      assert.deepEqual(
+        [...message.subarray(0, 3), ...message.subarray(4)],
+        [...old.subarray(0, 3), ...old.subarray(4)],
+      );
+    });
+  }
+  it('a header from a bridge that predates frame types (byte 3 = 0) has no frameType', () => {
+    const message = encodeWsFrame(header, pattern(8));
+    assert.equal(message[3], 0);
+    assert.deepEqual(decodeWsFrame(message)?.header, header);
+    assert.equal('frameType' in (decodeWsFrame(message)?.header ?? {}), false);
+  });
+  it('an unknown code (a later bridge) reads as not known, the frame still decodes', () => {
+    const message = encodeWsFrame({ ...header, frameType: 'P' }, pattern(8));
+    message[3] = 200;
+    assert.deepEqual(decodeWsFrame(message)?.header, header);
+  });
+  it('audio headers keep byte 3 at 0', () => {
+    assert.equal(encodeWsAudio({ sequence: 1, timestampUs: 0, captureTimeMs: 0 }, pattern(4))[3], 0);
   });
 });

@@ -8,6 +8,7 @@ import {
   avcCodecOfSps,
   findSps,
   findSpsUnit,
+  h264FrameType,
   isKeyAccessUnit,
   nalType,
   parseSps,
@@ -423,4 +424,60 @@ describe('jpegSize', () => {
       assert.deepEqual(jpegSize(data), size);
     });
   }
+});
+
+describe('h264FrameType', () => {
+  // Slice headers written by hand: NAL header, then first_mb_in_slice and slice_type as exp-Golomb codes.
+  for (const [name, data, type] of [
+    ['an IDR slice (slice_type 7)', hex('00000001 65 88 84 00'), 'I'],
+    ['AUD and SPS before an IDR slice', hex('00000001 09f0 00000001 6742c01e 00000001 65 88 84'), 'I'],
+    ['a non-IDR I slice (slice_type 2)', hex('000001 41 b0 00'), 'I'],
+    ['a P slice (slice_type 5)', hex('000001 41 9a 00'), 'P'],
+    ['a P slice (slice_type 0)', hex('000001 41 c0'), 'P'],
+    ['a B slice (slice_type 6), not a reference', hex('000001 01 9c 00'), 'B'],
+    ['a B slice (slice_type 1)', hex('000001 01 a0'), 'B'],
+    ['an SI slice (slice_type 4 → I)', hex('000001 41 94'), 'I'],
+    ['SPS and PPS only', hex('00000001 6742c01e 00000001 68ce3c80'), undefined],
+    ['a truncated slice header', hex('000001 41 00'), undefined],
+    ['no start code', hex('41 9a 00'), undefined],
+    ['nothing', bytes(), undefined],
+  ] as const) {
+    it(`${name}: ${String(type)}`, () => assert.equal(h264FrameType(data), type));
+  }
+  it("libx264 with B-frames: the types of its access units are ffprobe's picture types", async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    const encode = [
+      ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=3'],
+      ...['-c:v', 'libx264', '-bf', '2', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'h264', 'pipe:1'],
+    ];
+    const { stdout } = await run('ffmpeg', encode, { encoding: 'buffer', maxBuffer: 1 << 24 });
+    const data = Uint8Array.from(stdout);
+    // One access unit per AUD-less picture: split at each slice with first_mb_in_slice 0 (one slice per picture).
+    const starts: number[] = [];
+    for (let i = 0; i + 4 < data.length; i++)
+      if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1 && [1, 5].includes((data[i + 3] ?? 0) & 0x1f))
+        starts.push(i);
+    const types = starts.map((start, n) => h264FrameType(data.subarray(start, starts[n + 1] ?? data.length)));
+    const { stdout: pictTypes } = await new Promise<{ stdout: string }>((resolve, reject) => {
+      const child = execFile(
+        'ffprobe',
+        ['-v', 'error', '-f', 'h264', '-show_entries', 'frame=pict_type', '-of', 'csv=p=0', '-i', 'pipe:0'],
+        (error, out) => (error ? reject(new Error(error.message)) : resolve({ stdout: out })),
+      );
+      child.stdin?.end(stdout);
+    });
+    // A picture's line may carry further fields (its side data), on a line of its own too: the type is the first field.
+    const expected = pictTypes
+      .trim()
+      .split('\n')
+      .map((line) => line.split(',')[0])
+      .filter((type) => type !== '');
+    const count = (list: readonly (string | undefined)[], type: string): number =>
+      list.filter((t) => t === type).length;
+    assert.equal(types.length, expected.length, 'one type per picture');
+    assert.ok(count(types, 'B') > 0, 'the encode has B-frames');
+    for (const type of ['I', 'P', 'B']) assert.equal(count(types, type), count(expected, type), `${type} pictures`);
+  });
 });

@@ -32,6 +32,7 @@ export {
   type QueuePolicy,
 } from './core/frame-queue.js';
 export { copyCaptureTime, getCaptureTime, latencySinceCaptureMs, stampCaptureTime } from './core/capture-time.js';
+export { getFrameInfo, type FrameInfo } from './core/frame-info.js';
 export { RateMeter } from './core/rate-meter.js';
 export { ReconnectBackoff, type ReconnectBackoffOptions } from './core/reconnect-backoff.js';
 export { assetUrl, setAssetBaseUrl } from './core/asset-url.js';

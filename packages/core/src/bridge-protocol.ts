@@ -44,6 +44,21 @@ export interface SourceHealth {
   videoMode?: SourceMediaMode;
   /** The same for the audio of an ffmpeg source with audio: `passthrough` when its Opus is copied as is. */
   audioMode?: SourceMediaMode;
+  /** The ffmpeg filtergraph of a source given one (`#vf=` in its spec); absent otherwise. */
+  videoFilter?: VideoFilterHealth;
+}
+
+/** A source's ffmpeg filtergraph in `/health` (see {@link SourceHealth.videoFilter}). */
+export interface VideoFilterHealth {
+  /** The filtergraph, e.g. `hflip,eq=gamma=1.2`. */
+  graph: string;
+  /**
+   * True when the input's H.264 would have been passed through as is, and is decoded and encoded to H.264 again
+   * (once, by the source's ffmpeg) because filters need pictures; false for inputs decoded anyway.
+   */
+  reencoded: boolean;
+  /** ffmpeg's reason when it rejected the graph (the source then failed with `FW_ERR_FILTER_REJECTED`). */
+  rejected?: string;
 }
 
 /** What a source does with a track of its input: see {@link SourceHealth.videoMode}. */
@@ -215,12 +230,27 @@ export const WS_FRAME_FLAGS = {
 } as const;
 
 /**
+ * The picture type codes of {@link WsFrameHeader.frameType} in the header's fourth byte (0: not known). Bridges that
+ * predate them send 0 there, and clients that predate them ignore that byte: both directions stay compatible.
+ */
+export const WS_FRAME_TYPES = { I: 1, P: 2, B: 3 } as const;
+
+/** A picture type of {@link WS_FRAME_TYPES}: `I`, `P` or `B`. */
+export type WsFrameType = keyof typeof WS_FRAME_TYPES;
+
+/**
  * The header before each binary access unit on the bridge WebSocket (24 bytes, big-endian):
- * `F` · version u8 · flags u8 · reserved u8 · sequence u32 · timestampUs f64 · captureTimeMs f64.
+ * `F` · version u8 · flags u8 · frame type u8 · sequence u32 · timestampUs f64 · captureTimeMs f64. The frame type
+ * byte was reserved (always 0) before frame types were sent; it is 0 when the bridge does not know the type.
  */
 export interface WsFrameHeader {
   /** {@link WS_FRAME_FLAGS} bits. */
   flags: number;
+  /**
+   * The access unit's picture type, from its first slice header (see {@link WS_FRAME_TYPES}); absent when not known
+   * (a bridge that predates it, a codec other than H.264). Default: absent.
+   */
+  frameType?: WsFrameType;
   /** Per-connection frame counter, starting at 0; a gap means frames were skipped for this client. */
   sequence: number;
   /** Presentation time from the source, in µs. */
@@ -236,6 +266,7 @@ export function encodeWsFrame(header: WsFrameHeader, payload: Uint8Array): Uint8
   view.setUint8(0, WS_FRAME_MAGIC);
   view.setUint8(1, WS_PROTOCOL_VERSION);
   view.setUint8(2, header.flags);
+  view.setUint8(3, header.frameType === undefined ? 0 : WS_FRAME_TYPES[header.frameType]);
   view.setUint32(4, header.sequence >>> 0);
   view.setFloat64(8, header.timestampUs);
   view.setFloat64(16, header.captureTimeMs);
@@ -251,9 +282,11 @@ export function decodeWsFrame(message: Uint8Array): { header: WsFrameHeader; pay
   if (message.byteLength < WS_FRAME_HEADER_BYTES) return undefined;
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   if (view.getUint8(0) !== WS_FRAME_MAGIC || view.getUint8(1) !== WS_PROTOCOL_VERSION) return undefined;
+  const frameType = FRAME_TYPE_NAMES[view.getUint8(3)];
   return {
     header: {
       flags: view.getUint8(2),
+      ...(frameType === undefined ? {} : { frameType }),
       sequence: view.getUint32(4),
       timestampUs: view.getFloat64(8),
       captureTimeMs: view.getFloat64(16),
@@ -261,6 +294,9 @@ export function decodeWsFrame(message: Uint8Array): { header: WsFrameHeader; pay
     payload: message.subarray(WS_FRAME_HEADER_BYTES),
   };
 }
+
+/** {@link WS_FRAME_TYPES} by code; unknown codes (a later bridge's) read as not known. */
+const FRAME_TYPE_NAMES: readonly (WsFrameType | undefined)[] = [undefined, 'I', 'P', 'B'];
 
 /** First byte of every binary audio message (`A`). */
 const WS_AUDIO_MAGIC = 0x41;

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
     'A request body has a content type the endpoint does not take (WHIP/WHEP: application/sdp, trickle-ice-sdpfrag).',
   FW_ERR_PROBE_FAILED:
     "ffprobe could not read a source's input in time; the bridge decodes it instead of passing it through.",
+  FW_ERR_FILTER_REJECTED:
+    "ffmpeg rejected a source's filtergraph (`#vf=`): an unknown filter or a bad option value; the source failed.",
   FW_ERR_NOT_FOUND: 'The addressed resource does not exist: an unknown source, or a WebRTC session that ended.',
   FW_ERR_PATH_INVALID:
     'A requested file name is malformed or leaves its directory (path traversal); only listed names are served.',

@@ -38,6 +38,36 @@ export function isKeyAccessUnit(data: Uint8Array): boolean {
   return splitNalUnits(data).some((unit) => nalType(unit) === NAL_TYPES.idr);
 }
 
+/** The picture type of an access unit: `I` (intra, IDR or not), `P` (predicted) or `B` (bi-predicted). */
+export type H264FrameType = 'I' | 'P' | 'B';
+
+/**
+ * The picture type of an Annex B access unit, from the `slice_type` of its first slice header (SI counts as `I`,
+ * SP as `P`); `undefined` when it holds no slice or the header is unreadable. Reads only the first slice's first
+ * bytes: cheap enough for every frame.
+ */
+export function h264FrameType(data: Uint8Array): H264FrameType | undefined {
+  for (let i = 0; i + 3 < data.length; i++) {
+    if (data[i] !== 0 || data[i + 1] !== 0 || data[i + 2] !== 1) continue;
+    const header = data[i + 3] ?? 0;
+    const type = header & 0x1f;
+    if (type !== NAL_TYPES.slice && type !== NAL_TYPES.idr) {
+      i += 2;
+      continue;
+    }
+    try {
+      // first_mb_in_slice and slice_type are two exp-Golomb codes: 16 bytes hold them whatever their values.
+      const bits = new BitReader(unescapeRbsp(data.subarray(i + 4, i + 20)));
+      bits.ue(); // first_mb_in_slice
+      const sliceType = bits.ue() % 5;
+      return (['P', 'B', 'I', 'P', 'I'] as const)[sliceType];
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** What the SPS of a stream says. */
 export interface SpsInfo {
   /** WebCodecs codec string, e.g. `avc1.64001f`. */

@@ -8,7 +8,9 @@ export {
   isKeyAccessUnit,
   nalType,
   parseSps,
+  h264FrameType,
   splitNalUnits,
+  type H264FrameType,
   type SpsInfo,
 } from './h264-bitstream.js';
 export { httpErrorBody, type HttpErrorBody } from './http-error-body.js';

@@ -41,8 +41,15 @@ Options:
                                                        (mqtts:// for TLS; user@ in the URL, password from
                                                        FRAMEWIRE_MQTT_PASSWORD)
                          file:/path/clip.mp4, rtsp://…, rtmp://…, http(s)://…   anything ffmpeg opens
+                         ytdl:https://…                a video on a streaming site (YouTube, Twitch, any page
+                                                       yt-dlp reads): yt-dlp -g finds its media URL before each
+                                                       run (needs yt-dlp: apt-get install yt-dlp)
                        add #id=<name> to name it in URLs (e.g. v4l2:/dev/video2#id=desk), #audio=<audio> to give
-                       it its own audio (e.g. picamera#id=cam&audio=alsa:plughw:1)
+                       it its own audio (e.g. picamera#id=cam&audio=alsa:plughw:1), #vf=<filtergraph> (last) to
+                       filter the video of file:, URL, ytdl: and v4l2: sources in their own ffmpeg, e.g.
+                       file:/x.mp4#id=x&vf=hflip,eq=gamma=1.2 (filters that open files or sockets, such as movie,
+                       sendcmd, zmq or drawtext's fontfile=, are refused); H.264 that would be passed through is
+                       then decoded and encoded once (/health: videoFilter.reencoded)
   --audio <audio>      the audio of every source (a source's #audio= wins), encoded once to Opus 48 kHz:
                          tone            the test pattern beeps (1 kHz, 100 ms) once a second and flashes white on
                                          the frames of the beep (for measuring A/V sync)
@@ -107,6 +114,7 @@ Options:
                        are not probed (decoded). always: sent as is without a probe (it must be H.264; for WebRTC
                        viewers without B-frames; a v4l2: device is asked for H.264). never: always decoded
   --h264-passthrough   the older name of --video-passthrough always
+  --stream-format <f>  yt-dlp's format selector for ytdl: sources (default best[height<=?720]/best)
   --pattern-always-on  run the test pattern's ffmpeg all the time; by default the test pattern (and its --audio tone) runs only
                        while something consumes it (a viewer, a snapshot, MQTT, shm, …) and is idle in /health
                        otherwise (a first viewer then waits for it to start, a few hundred ms)
@@ -179,6 +187,7 @@ const options = {
   'h264-passthrough': { type: 'boolean' },
   'pattern-always-on': { type: 'boolean' },
   'video-passthrough': { type: 'string' },
+  'stream-format': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
@@ -348,6 +357,7 @@ await runCli('framewire-bridge', async () => {
     ...(typeof values['camera-command'] === 'string' ? { cameraCommand: values['camera-command'] } : {}),
     ...(values['h264-passthrough'] === true ? { h264Passthrough: true } : {}),
     ...(values['pattern-always-on'] === true ? { patternOnDemand: false } : {}),
+    ...(typeof values['stream-format'] === 'string' ? { streamFormat: values['stream-format'] } : {}),
     ...(typeof values['video-passthrough'] === 'string'
       ? { videoPassthrough: values['video-passthrough'] as SourceSpecOptions['videoPassthrough'] }
       : {}),

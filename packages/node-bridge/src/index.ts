@@ -74,6 +74,9 @@ export {
 export { ProcessSource, type ProcessSourceCommand } from './sources/process-source.js';
 export { createTestPatternSource, type TestPatternSourceOptions } from './sources/test-pattern-source.js';
 export { createUrlSource, urlInputArgs, urlProbeArgs, type UrlSourceOptions } from './sources/url-source.js';
+export { createStreamSiteSource, type StreamSiteSourceOptions } from './sources/stream-site-source.js';
+export { DEFAULT_STREAM_FORMAT, resolveStreamUrl, ytDlpArgs, type StreamResolveOptions } from './process/yt-dlp.js';
+export { assertSafeVideoFilter } from './process/video-filter.js';
 export {
   createV4l2Source,
   listV4l2Devices,
@@ -155,7 +158,13 @@ export {
   type JanusOutputOptions,
   type JanusOutputStats,
 } from './outputs/janus-output.js';
-export { BRIDGE_PATHS, type BridgeHealth, type SourceHealth, type SourceState } from './protocol.js';
+export {
+  BRIDGE_PATHS,
+  type BridgeHealth,
+  type SourceHealth,
+  type SourceState,
+  type VideoFilterHealth,
+} from './protocol.js';
 export { FramewireError, ERROR_CODES, setLogLevel, type ErrorCode, type LogLevel } from '@framewire/core';
 export { MQTT_FRAME, decodeMqttFrame, encodeMqttFrame, mqttFrameTopic, type MqttFrameMessage } from '@framewire/core';
 export { VERSION } from './version.js';

@@ -1,10 +1,14 @@
 import { FramewireError } from '@framewire/core';
 import { WS_FRAME_FLAGS, type WsConfigMessage, type WsFrameHeader } from '@framewire/core/bridge-protocol';
+import { stampFrameInfo, type FrameInfo } from '../core/frame-info.js';
 
 /** Where an {@link H264AccessUnitDecoder} sends its frames and failures. */
 export interface H264AccessUnitDecoderHandlers {
-  /** A decoded frame (the receiver owns it) with the capture time of its access unit, when known. */
-  frame(frame: VideoFrame, captureTimeMs: number | undefined): void;
+  /**
+   * A decoded frame (the receiver owns it) with the capture time of its access unit, when known, and what its
+   * header said about it (pts, keyframe, picture type), already stamped on the frame (see {@link getFrameInfo}).
+   */
+  frame(frame: VideoFrame, captureTimeMs: number | undefined, info: FrameInfo | undefined): void;
   /**
    * A failure: a non-fatal `FW_ERR_DECODE_FAILED` (the decoder was reset and resumes at the next keyframe) or a
    * fatal `FW_ERR_CODEC_UNSUPPORTED` (this browser cannot decode the stream).
@@ -28,8 +32,8 @@ export type AccessUnitOutcome = 'decoding' | 'waiting' | 'no-config' | 'failed';
 export class H264AccessUnitDecoder {
   readonly #handlers: H264AccessUnitDecoderHandlers;
   readonly #name: string;
-  /** Capture times of the access units in the decoder, in decode order (timestamps may repeat). */
-  readonly #inFlight: { timestampUs: number; captureTimeMs: number }[] = [];
+  /** Capture times and headers of the access units in the decoder, in decode order (timestamps may repeat). */
+  readonly #inFlight: { captureTimeMs: number; info: FrameInfo }[] = [];
   #decoder: VideoDecoder | undefined;
   #config: WsConfigMessage | undefined;
   #configured = '';
@@ -63,7 +67,14 @@ export class H264AccessUnitDecoder {
     const decoder = this.#decoder;
     if (decoder?.state !== 'configured') return 'waiting';
     this.#needKey = false;
-    this.#inFlight.push({ timestampUs: header.timestampUs, captureTimeMs: header.captureTimeMs });
+    this.#inFlight.push({
+      captureTimeMs: header.captureTimeMs,
+      info: {
+        timestampUs: header.timestampUs,
+        key,
+        ...(header.frameType === undefined ? {} : { frameType: header.frameType }),
+      },
+    });
     if (this.#inFlight.length > 64) this.#inFlight.shift();
     try {
       decoder.decode(
@@ -129,12 +140,13 @@ export class H264AccessUnitDecoder {
   #newDecoder(): VideoDecoder {
     const decoder: VideoDecoder = new VideoDecoder({
       output: (frame) => {
-        const captured = this.#takeCaptureTime(frame.timestamp);
+        const unit = this.#takeUnit(frame.timestamp);
         if (decoder !== this.#decoder) {
           frame.close();
           return;
         }
-        this.#handlers.frame(frame, captured);
+        if (unit) stampFrameInfo(frame, unit.info);
+        this.#handlers.frame(frame, unit?.captureTimeMs, unit?.info);
       },
       error: (error) => {
         if (decoder !== this.#decoder) return;
@@ -155,12 +167,13 @@ export class H264AccessUnitDecoder {
     return decoder;
   }
 
-  /** The capture time of the oldest access unit in flight with `timestampUs` (H.264 baseline: decode order). */
-  #takeCaptureTime(timestampUs: number): number | undefined {
-    const index = this.#inFlight.findIndex((unit) => unit.timestampUs === timestampUs);
-    if (index < 0) return undefined;
-    const [unit] = this.#inFlight.splice(0, index + 1).slice(-1);
-    return unit?.captureTimeMs;
+  /**
+   * The oldest access unit in flight with `timestampUs`. Only that one leaves: with B-frames the decoder outputs in
+   * presentation order, so units decoded earlier (a P shown after the Bs) are still to come.
+   */
+  #takeUnit(timestampUs: number): { captureTimeMs: number; info: FrameInfo } | undefined {
+    const index = this.#inFlight.findIndex((unit) => unit.info.timestampUs === timestampUs);
+    return index < 0 ? undefined : this.#inFlight.splice(index, 1)[0];
   }
 
   /** A decoder failure: report it (non-fatal), drop the decoder and wait for the next keyframe. */

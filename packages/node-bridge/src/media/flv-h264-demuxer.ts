@@ -8,6 +8,8 @@ export interface FlvH264Packet {
   key: boolean;
   /** Decode timestamp from the FLV tag, in ms. */
   timestampMs: number;
+  /** Presentation minus decode time (the AVC packet's composition time), in ms: 0 without B-frames. */
+  compositionTimeMs: number;
 }
 
 const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -84,7 +86,9 @@ export class FlvH264Demuxer {
     }
     if (units.length === 0) return undefined;
     if (key && !hasParameterSets) units.unshift(this.#parameterSets);
-    return { data: Buffer.concat(units), key, timestampMs };
+    // The composition time is a signed 24-bit field after the packet type.
+    const compositionTimeMs = body.readIntBE(2, 3);
+    return { data: Buffer.concat(units), key, timestampMs, compositionTimeMs };
   }
 
   #parseConfig(record: Buffer): void {

@@ -2,7 +2,16 @@
  * H.264 Annex B helpers of the bridge: the bitstream parsing lives in @framewire/core (shared with the browser SDK);
  * this module adds the JPEG size reader the bridge's MJPEG paths use.
  */
-export { NAL_TYPES, findSps, isKeyAccessUnit, nalType, parseSps, splitNalUnits, type SpsInfo } from '@framewire/core';
+export {
+  NAL_TYPES,
+  findSps,
+  h264FrameType,
+  isKeyAccessUnit,
+  nalType,
+  parseSps,
+  splitNalUnits,
+  type SpsInfo,
+} from '@framewire/core';
 
 /** Width and height from a baseline or progressive JPEG's SOF marker; `undefined` when there is none. */
 export function jpegSize(data: Uint8Array): { width: number; height: number } | undefined {

@@ -13,6 +13,14 @@ export interface NetGearOutputOptions {
   address?: string;
   /** The receiver's port. Default: 5555. */
   port?: number;
+  /**
+   * vidgear's multi-client mode (`multiclient_mode=True`): the ports of several receivers (each binds its own), all
+   * at `address`; this output connects to every one of them with one socket, patterns 1 and 2 only. With pattern 2
+   * (PUB/SUB) every receiver gets every frame; with pattern 1 (REQ/REP) ZeroMQ deals the frames out in turn, so
+   * each receiver gets a different share, as with vidgear's sender. Replies may carry the receiver's `port`. When
+   * set, `port` is ignored. Default: none (one receiver at `port`).
+   */
+  multiclientPorts?: number[];
   /** 0 PAIR, 1 REQ/REP, 2 PUB/SUB. Default: 0. */
   pattern?: 0 | 1 | 2;
   /** Bidirectional mode: replies carry `return_type`/`data`, delivered as `reply` events. Default: false. */
@@ -56,7 +64,9 @@ export class NetGearOutput {
   /** Labels under which the bridge reports this output in `/metrics`. */
   readonly metricsLabels: { source: string; output: string };
   readonly #feed: FrameFeed;
-  readonly #options: Required<Omit<NetGearOutputOptions, 'keysDir'>> & { keysDir?: string };
+  readonly #options: Required<Omit<NetGearOutputOptions, 'keysDir' | 'multiclientPorts'>> & { keysDir?: string };
+  /** The receivers' ports: `multiclientPorts`, or `[port]`. */
+  readonly #ports: number[];
   readonly #events = new TypedEmitter<NetGearOutputEvents>();
   #socket: Pair | Request | Publisher | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -83,6 +93,23 @@ export class NetGearOutput {
       ...options,
     };
     assertOption([0, 1, 2].includes(this.#options.pattern), 'pattern must be 0, 1 or 2');
+    const multi = options.multiclientPorts;
+    if (multi !== undefined) {
+      assertOption(
+        Array.isArray(multi) && multi.length > 0 && multi.every((p) => Number.isInteger(p) && p > 0 && p < 65536),
+        `multiclientPorts must be a non-empty list of TCP ports; got ${JSON.stringify(multi)}`,
+      );
+      assertOption(new Set(multi).size === multi.length, `multiclientPorts has a port twice: ${multi.join(',')}`);
+      assertOption(
+        this.#options.pattern !== 0,
+        'multiclientPorts (multi-client mode) needs pattern 1 (REQ/REP) or 2 (PUB/SUB), as in vidgear; got 0',
+      );
+    } else
+      assertOption(
+        Number.isInteger(this.#options.port) && this.#options.port > 0 && this.#options.port < 65536,
+        `port must be a TCP port; got ${this.#options.port}`,
+      );
+    this.#ports = multi ? [...multi] : [this.#options.port];
     assertOption(this.#options.requestTimeoutMs > 0, 'requestTimeoutMs must be > 0');
     assertOption(this.#options.maxReplyBytes > 0, 'maxReplyBytes must be > 0');
     assertOption(
@@ -98,10 +125,10 @@ export class NetGearOutput {
     return this.#events.on(event, listener);
   }
 
-  /** The counters (`clients` is 1 while connected). */
+  /** The counters (`clients` is the number of receivers while connected: 1, or the multi-client ports). */
   get stats(): OutputStats {
     return {
-      clients: this.#socket ? 1 : 0,
+      clients: this.#socket ? this.#ports.length : 0,
       framesSent: this.#framesSent,
       framesDropped: this.#framesDropped,
       bytesSent: this.#bytesSent,
@@ -128,8 +155,12 @@ export class NetGearOutput {
       this.#socket = undefined;
       if (socket && !this.#busy) {
         try {
-          await socket.send(JSON.stringify({ terminate_flag: true }));
-          if (this.#options.pattern !== 2) await this.#receive(socket, 500);
+          // REQ deals messages out in turn: one termination per receiver reaches each of them (PUB: one for all).
+          const rounds = this.#options.pattern === 1 ? this.#ports.length : 1;
+          for (let i = 0; i < rounds; i++) {
+            await socket.send(JSON.stringify({ terminate_flag: true }));
+            if (this.#options.pattern !== 2) await this.#receive(socket, 500);
+          }
         } catch {
           // The receiver may be gone already: terminating is best effort.
         }
@@ -141,7 +172,7 @@ export class NetGearOutput {
   }
 
   async #connect(): Promise<void> {
-    const { pattern, address, port, secureMode, keysDir } = this.#options;
+    const { pattern, address, secureMode, keysDir } = this.#options;
     const socket = pattern === 0 ? new Pair() : pattern === 1 ? new Request() : new Publisher();
     socket.linger = 0;
     if (socket instanceof Publisher) socket.sendHighWaterMark = 1;
@@ -152,7 +183,7 @@ export class NetGearOutput {
       socket.curveSecretKey = client.secretKey ?? '';
       socket.curveServerKey = server.publicKey;
     }
-    socket.connect(`tcp://${address}:${port}`);
+    for (const port of this.#ports) socket.connect(`tcp://${address}:${port}`);
     this.#socket = socket;
   }
 
@@ -180,7 +211,7 @@ export class NetGearOutput {
       const fatal = this.#failures > this.#options.maxRetries;
       const failure = new FramewireError(
         'FW_ERR_CONNECTION_FAILED',
-        `NetGear receiver at ${this.#options.address}:${this.#options.port}: ${(error as Error).message}`,
+        `NetGear receiver at ${this.#options.address}:${this.#ports.join(',')}: ${(error as Error).message}`,
         { cause: error, fatal, stage: 'netgear' },
       );
       log.warn(failure.message);

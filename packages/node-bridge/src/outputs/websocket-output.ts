@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { assertOption, createLogger } from '@framewire/core';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { findSps } from '../media/h264.js';
+import { findSps, h264FrameType } from '../media/h264.js';
 import type { AudioPacket } from '../media/audio-packet.js';
 import { isRawFrame, type SourceFrame } from '../media/source-frame.js';
 import type { FrameFeed } from '../pipeline/frame-feed.js';
@@ -211,6 +211,8 @@ export class WebSocketOutput {
       const sps = findSps(frame.data);
       if (sps) config = { type: 'config', codec: sps.codec, codedWidth: sps.width, codedHeight: sps.height };
     }
+    // Parsed once for every viewer: the first slice header's type (a few bytes).
+    const frameType = h264FrameType(frame.data);
     let message: Uint8Array | undefined;
     for (const [ws, viewer] of this.#viewers) {
       if (ws.readyState !== ws.OPEN) continue;
@@ -239,6 +241,7 @@ export class WebSocketOutput {
       message = encodeWsFrame(
         {
           flags: (frame.key ? WS_FRAME_FLAGS.key : 0) | (config ? WS_FRAME_FLAGS.config : 0),
+          ...(frameType === undefined ? {} : { frameType }),
           sequence: viewer.sequence,
           timestampUs: frame.timestampUs,
           captureTimeMs: frame.captureTimeMs,

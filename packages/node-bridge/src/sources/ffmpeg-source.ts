@@ -1,5 +1,5 @@
 import { basename, dirname, join } from 'node:path';
-import { assertOption, createLogger } from '@framewire/core';
+import { FramewireError, assertOption, createLogger } from '@framewire/core';
 import type { EncodedFrame } from '../media/encoded-frame.js';
 import { h264PassthroughVerdict, opusPassthroughVerdict } from '../media/probed-media.js';
 import { probeMedia } from '../process/probe-media.js';
@@ -10,6 +10,7 @@ import { opusCopyArgs, opusOutputArgs } from '../process/audio-args.js';
 import { FlvH264Demuxer } from '../media/flv-h264-demuxer.js';
 import { JpegStreamSplitter } from '../media/jpeg-stream-splitter.js';
 import { ffmpegPrelude, h264OutputArgs, jpegOutputArgs, type H264EncodeOptions } from '../process/ffmpeg-args.js';
+import { assertSafeVideoFilter, filterFailureReason } from '../process/video-filter.js';
 import { ProcessSource } from './process-source.js';
 
 const log = createLogger('source');
@@ -66,6 +67,22 @@ export interface FfmpegSourceOptions {
    * input is probed again. Default: none (no probe; `codec` and `h264.copy` decide).
    */
   probe?: FfmpegSourceProbe;
+  /**
+   * An ffmpeg filtergraph applied to the video in the same ffmpeg (vidgear's FFGear; CLI `#vf=` in a source spec),
+   * e.g. `hflip,eq=gamma=1.2`. Passed as one argument (no shell); filters that open files, sockets or libraries are
+   * refused (`FW_ERR_INVALID_OPTION`, see {@link assertSafeVideoFilter}). Filtering needs decoded pictures: an input
+   * whose H.264 would be passed through is decoded and encoded to H.264 once, by this ffmpeg (health's
+   * `videoFilter.reencoded`). A graph ffmpeg rejects fails the source (`FW_ERR_FILTER_REJECTED`, fatal, ffmpeg's
+   * reason in health's `videoFilter.rejected`). Default: none.
+   */
+  videoFilter?: string;
+  /**
+   * Finds the input before each ffmpeg run (a streaming site's media URL, which expires): its ffmpeg input arguments
+   * and, with `probe`, ffprobe's (which then replace `probe.inputArgs`). A fatal rejection fails the source for good;
+   * a non-fatal one is reported, and the previous input is used again (the first time: the source fails). Default:
+   * none (`inputArgs` as given).
+   */
+  resolveInput?: () => Promise<{ inputArgs: string[]; probeArgs: string[] }>;
   /** ffmpeg executable. Default: `ffmpeg` on PATH. */
   ffmpegPath?: string;
   /** First restart delay after a crash, in ms; doubles up to `maxRestartDelayMs`. Default: 500. */
@@ -86,15 +103,18 @@ export interface FfmpegSourceOptions {
 interface CopyPlan {
   /** `-c:v copy` (the source produces `h264`). */
   video: boolean;
+  /** The input's H.264 would be copied but `videoFilter` needs it decoded: encoded to H.264 again in the same run. */
+  reencode: boolean;
   /** `-c:a copy` into the Ogg of its audio. */
   audio: boolean;
 }
 
 /** Validates `options` and returns the ffmpeg arguments of an {@link FfmpegSource} that copies what `copy` says. */
-function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan): string[] {
-  const codec = copy.video ? 'h264' : (options.codec ?? 'jpeg');
+function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan, inputArgs = options.inputArgs): string[] {
+  const codec = copy.video || copy.reencode ? 'h264' : (options.codec ?? 'jpeg');
+  const filter = options.videoFilter;
   assertOption(['jpeg', 'h264'].includes(codec), `codec must be jpeg or h264; got ${codec}`);
-  assertOption(Array.isArray(options.inputArgs), 'inputArgs must be an array of strings');
+  assertOption(Array.isArray(inputArgs), 'inputArgs must be an array of strings');
   if (options.frameRate !== undefined)
     assertOption(options.frameRate > 0 && options.frameRate <= 240, 'frameRate must be in (0, 240]');
   const audio = options.audio;
@@ -104,12 +124,12 @@ function ffmpegSourceArgs(options: FfmpegSourceOptions, copy: CopyPlan): string[
   }
   return [
     ...ffmpegPrelude(),
-    ...options.inputArgs,
+    ...inputArgs,
     // With a second output, the video output maps its stream explicitly.
     ...(audio ? ['-map', '0:v:0'] : []),
     ...(codec === 'jpeg'
-      ? jpegOutputArgs(options.jpegQuality ?? 5)
-      : h264OutputArgs(copy.video ? { ...options.h264, copy: true } : options.h264)),
+      ? jpegOutputArgs(options.jpegQuality ?? 5, filter)
+      : h264OutputArgs({ ...options.h264, copy: copy.video }, filter)),
     ...(audio
       ? copy.audio
         ? opusCopyArgs(audio.map, 'pipe:3')
@@ -145,10 +165,19 @@ export class FfmpegSource extends ProcessSource {
   /** With audio: the clock of the current ffmpeg run, shared by its video and audio. */
   #clock: MediaStartClock | undefined;
   readonly #hasAudio: boolean;
+  /** The input of the next run: `inputArgs`, or what `resolveInput` found. */
+  #inputArgs: string[];
+  /** With `resolveInput`: true once an input was found. */
+  #resolved = false;
+  /** ffmpeg's reason when it rejected `videoFilter`. */
+  #filterRejected: string | undefined;
 
   /** Validates the options and builds the ffmpeg command; `start()` launches it (after the probe, with `probe`). */
   constructor(options: FfmpegSourceOptions) {
-    const copy = { video: options.codec === 'h264' && options.h264?.copy === true, audio: false };
+    if (options.videoFilter !== undefined) assertSafeVideoFilter(options.videoFilter);
+    const wantsCopy = options.codec === 'h264' && options.h264?.copy === true;
+    const filtered = options.videoFilter !== undefined;
+    const copy = { video: wantsCopy && !filtered, reencode: wantsCopy && filtered, audio: false };
     super(options.id, options.kind, {
       command: options.ffmpegPath ?? 'ffmpeg',
       args: ffmpegSourceArgs(options, copy),
@@ -159,8 +188,9 @@ export class FfmpegSource extends ProcessSource {
       ...(options.idleStopMs === undefined ? {} : { idleStopMs: options.idleStopMs }),
     });
     this.#options = options;
+    this.#inputArgs = options.inputArgs;
     this.#copy = copy;
-    this.#alwaysCopyVideo = copy.video;
+    this.#alwaysCopyVideo = wantsCopy;
     this.#frameRate = options.frameRate;
     this.#hasAudio = options.audio !== undefined;
     if (options.audio) this.setAudio({ codec: 'opus', sampleRate: 48_000, channels: options.audio.channels });
@@ -180,7 +210,25 @@ export class FfmpegSource extends ProcessSource {
 
   /** The stream format this source produces now: `h264` when it passes its input's H.264 through. */
   get codec(): 'jpeg' | 'h264' {
-    return this.#copy.video ? 'h264' : (this.#options.codec ?? 'jpeg');
+    return this.#copy.video || this.#copy.reencode ? 'h264' : (this.#options.codec ?? 'jpeg');
+  }
+
+  /**
+   * A failed ffmpeg run whose stderr says it rejected {@link FfmpegSourceOptions.videoFilter}: restarting cannot
+   * help, so the source fails with `FW_ERR_FILTER_REJECTED` carrying ffmpeg's reason.
+   */
+  protected override fatalFailure(error: FramewireError): FramewireError | undefined {
+    const graph = this.#options.videoFilter;
+    if (graph === undefined) return undefined;
+    const reason = filterFailureReason(error.message);
+    if (reason === undefined) return undefined;
+    this.#filterRejected = reason;
+    this.#reportModes();
+    return new FramewireError(
+      'FW_ERR_FILTER_REJECTED',
+      `${this.kind} source "${this.id}": ffmpeg rejected the filtergraph ${graph}: ${reason}`,
+      { cause: error, fatal: true, stage: 'source', details: { graph, reason } },
+    );
   }
 
   /**
@@ -188,11 +236,41 @@ export class FfmpegSource extends ProcessSource {
    * may be back): learns what the input holds and picks the ffmpeg arguments of the next run.
    */
   protected override prepare(): Promise<void> | undefined {
+    if (this.#options.resolveInput) return this.#resolve(this.#options.resolveInput);
     return this.#options.probe && !this.#probed ? this.#probe(this.#options.probe) : undefined;
   }
 
+  /** Finds the input of the next run with `resolveInput`, then probes it (a new input: probed again). */
+  async #resolve(resolveInput: NonNullable<FfmpegSourceOptions['resolveInput']>): Promise<void> {
+    let input: { inputArgs: string[]; probeArgs: string[] };
+    try {
+      input = await resolveInput();
+    } catch (error) {
+      if (this.closed) return;
+      const failure =
+        error instanceof FramewireError
+          ? error
+          : this.error('FW_ERR_MEDIA_UNREADABLE', error instanceof Error ? error.message : String(error), error);
+      log.warn(failure.message);
+      if (failure.fatal || !this.#resolved) this.failForGood(failure);
+      else this.reportError(failure);
+      return;
+    }
+    if (this.closed) return;
+    this.#resolved = true;
+    this.#inputArgs = input.inputArgs;
+    const probe = this.#options.probe;
+    if (probe) await this.#probe({ ...probe, inputArgs: input.probeArgs });
+    else this.setArgs(ffmpegSourceArgs(this.#options, this.#copy, this.#inputArgs));
+  }
+
   async #probe(probe: FfmpegSourceProbe): Promise<void> {
-    let copy: CopyPlan = { video: this.#alwaysCopyVideo, audio: false };
+    const filtered = this.#options.videoFilter !== undefined;
+    let copy: CopyPlan = {
+      video: this.#alwaysCopyVideo && !filtered,
+      reencode: this.#alwaysCopyVideo && filtered,
+      audio: false,
+    };
     try {
       const media = await probeMedia(probe.inputArgs, {
         ffprobePath: probe.ffprobePath ?? ffprobeBeside(this.#options.ffmpegPath),
@@ -200,15 +278,21 @@ export class FfmpegSource extends ProcessSource {
       });
       const video = h264PassthroughVerdict(media.video);
       const audio = opusPassthroughVerdict(media.audio);
+      const passable = this.#alwaysCopyVideo || (probe.video !== false && video.pass);
       copy = {
-        video: this.#alwaysCopyVideo || (probe.video !== false && video.pass),
+        video: passable && !filtered,
+        reencode: passable && filtered,
         audio: this.#hasAudio && probe.audio !== false && audio.pass,
       };
       this.#probed = true;
       const said = this.#hasAudio
         ? `; audio ${copy.audio ? 'passed through' : 'encoded to Opus'} (${audio.reason})`
         : '';
-      const how = copy.video ? 'passed through' : 'decoded';
+      const how = copy.video
+        ? 'passed through'
+        : copy.reencode
+          ? 'decoded and encoded again for its filter'
+          : 'decoded';
       log.info(`${this.kind} source "${this.id}": video ${how} (${video.reason})${said}`);
       if (copy.audio && media.audio)
         this.setAudio({ codec: 'opus', sampleRate: 48_000, channels: media.audio.channels });
@@ -220,14 +304,24 @@ export class FfmpegSource extends ProcessSource {
     }
     if (this.closed) return;
     this.#copy = copy;
-    this.setArgs(ffmpegSourceArgs(this.#options, copy));
+    this.setArgs(ffmpegSourceArgs(this.#options, copy, this.#inputArgs));
     this.#reportModes();
   }
 
   #reportModes(video?: SourceMediaMode): void {
+    const graph = this.#options.videoFilter;
     this.setMediaModes({
       videoMode: video ?? (this.#copy.video ? 'passthrough' : 'encode'),
       ...(this.#hasAudio ? { audioMode: video ?? (this.#copy.audio ? 'passthrough' : 'encode') } : {}),
+      ...(graph === undefined
+        ? {}
+        : {
+            videoFilter: {
+              graph,
+              reencoded: this.#copy.reencode,
+              ...(this.#filterRejected === undefined ? {} : { rejected: this.#filterRejected }),
+            },
+          }),
     });
   }
 
@@ -297,7 +391,8 @@ export class FfmpegSource extends ProcessSource {
           codec: 'h264',
           key: packet.key,
           data: packet.data,
-          timestampUs: packet.timestampMs * 1000,
+          // Presentation time (the header's contract): with B-frames it differs from the FLV tag's decode time.
+          timestampUs: (packet.timestampMs + packet.compositionTimeMs) * 1000,
           captureTimeMs: Date.now(),
         };
         this.emitFrame(frame);

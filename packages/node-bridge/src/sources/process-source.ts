@@ -1,4 +1,4 @@
-import { assertOption } from '@framewire/core';
+import { FramewireError, assertOption } from '@framewire/core';
 import { SupervisedProcess } from '../process/supervised-process.js';
 import { SourceBase } from './source-base.js';
 
@@ -69,7 +69,12 @@ export abstract class ProcessSource extends SourceBase {
       this.onAuxChunk?.(chunk);
     });
     this.#process.on('error', ({ error }) => {
-      this.reportError(error, true);
+      const fatal = this.fatalFailure?.(error);
+      if (!fatal) {
+        this.reportError(error, true);
+        return;
+      }
+      this.failForGood(fatal);
     });
   }
 
@@ -142,9 +147,23 @@ export abstract class ProcessSource extends SourceBase {
 
   #launchPrepared(): void {
     this.#preparing = false;
-    if (this.closed) return;
+    // A preparation that failed for good (a missing tool) leaves the tool stopped.
+    if (this.closed || this.state === 'failed') return;
     if (this.#wanted()) this.#process.start();
     else this.setState('idle');
+  }
+
+  /**
+   * Fails the source for good with a fatal `error`: restarting cannot help (a setting the tool rejects, a tool that
+   * is not installed), so the tool and any pending restart are stopped.
+   */
+  protected failForGood(error: FramewireError): void {
+    void this.#process.stop();
+    this.reportError(
+      error.fatal
+        ? error
+        : new FramewireError(error.code, error.message, { cause: error, fatal: true, stage: 'source' }),
+    );
   }
 
   /** Replaces the tool's arguments; its next start or restart uses them. */
@@ -165,6 +184,12 @@ export abstract class ProcessSource extends SourceBase {
    * `undefined` launches at once.
    */
   protected prepare?(): Promise<void> | undefined;
+
+  /**
+   * Looks at a failed run of the tool: a fatal error to report instead of restarting (the tool rejected a setting,
+   * so it would fail again), or `undefined` to restart with backoff as usual.
+   */
+  protected fatalFailure?(error: FramewireError): FramewireError | undefined;
 
   /** Called each time the tool (re)starts, before its first output: reset parsers here. */
   protected abstract onSpawn(): void;

@@ -1,5 +1,5 @@
 import { FramewireError, TypedEmitter, assertOption, createLogger } from '@framewire/core';
-import type { SourceHealth, SourceMediaMode, SourceState } from '../protocol.js';
+import type { SourceHealth, SourceMediaMode, SourceState, VideoFilterHealth } from '../protocol.js';
 import { LatestFrames } from '../media/latest-frames.js';
 import type { SourceFrame } from '../media/source-frame.js';
 import type { AudioInfo, AudioPacket } from '../media/audio-packet.js';
@@ -7,6 +7,13 @@ import type { AudioInput } from './audio-input.js';
 import type { VideoSource, VideoSourceEvents } from './video-source.js';
 
 const log = createLogger('source');
+
+/** What health reports about how a source treats its tracks (see {@link SourceHealth}). */
+interface MediaModes {
+  videoMode?: SourceMediaMode;
+  audioMode?: SourceMediaMode;
+  videoFilter?: VideoFilterHealth;
+}
 
 /**
  * The shared implementation of {@link VideoSource}: health counters (frames, fps, bytes, drops, restarts),
@@ -32,7 +39,7 @@ export abstract class SourceBase implements VideoSource {
   #audio: AudioInfo | undefined;
   #audioPackets = 0;
   #audioInput: { input: AudioInput; started: boolean; off: (() => void)[] } | undefined;
-  #modes: { videoMode?: SourceMediaMode; audioMode?: SourceMediaMode } = {};
+  #modes: MediaModes = {};
   #consumers = 0;
 
   /** Validates `id` (it appears in URLs). */
@@ -178,8 +185,8 @@ export abstract class SourceBase implements VideoSource {
     this.#audio = info;
   }
 
-  /** Sets what health reports as the source's `videoMode` and `audioMode`. */
-  protected setMediaModes(modes: { videoMode?: SourceMediaMode; audioMode?: SourceMediaMode }): void {
+  /** Sets what health reports as the source's `videoMode`, `audioMode` and `videoFilter`. */
+  protected setMediaModes(modes: MediaModes): void {
     this.#modes = modes;
   }
 

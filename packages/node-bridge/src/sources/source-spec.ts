@@ -1,9 +1,11 @@
 import { assertOption } from '@framewire/core';
 import { parseAudioSpec, type AudioSpec } from '../process/audio-args.js';
+import { assertSafeVideoFilter } from '../process/video-filter.js';
 import { DeviceAudioCapture } from './device-audio-capture.js';
 import { SourceBase } from './source-base.js';
 import { PiCameraSource } from './pi-camera-source.js';
 import { createTestPatternSource } from './test-pattern-source.js';
+import { createStreamSiteSource } from './stream-site-source.js';
 import { createUrlSource } from './url-source.js';
 import { createV4l2Source } from './v4l2-source.js';
 import type { VideoSource } from './video-source.js';
@@ -35,6 +37,13 @@ export interface SourceSpecOptions {
   h264Profile?: H264Profile;
   /** H.264 level of cameras and encoders that encode, e.g. `4.1`. Default: the encoder's choice. */
   h264Level?: string;
+  /**
+   * yt-dlp's format selector for `ytdl:` sources (CLI `--stream-format`), e.g. `best[height<=720]`.
+   * Default: `best[height<=?720]/best`.
+   */
+  streamFormat?: string;
+  /** yt-dlp executable of `ytdl:` sources. Default: `yt-dlp` on PATH. */
+  ytDlpPath?: string;
   /**
    * Whether URL/file and V4L2 sources send their input's H.264 as is (`-c:v copy`, no decode, no encode) instead of
    * JPEG frames the bridge would encode to H.264 again (CLI `--video-passthrough`). `auto`: a file or URL is probed
@@ -75,8 +84,11 @@ export function registerSourceKind(scheme: string, create: SourceKindFactory): v
 
 /**
  * Makes a source from a command-line spec: `testpattern`, `v4l2:/dev/video0`, `picamera`, `file:/path`,
- * `rtsp://…`, `rtmp://…`, `http(s)://…`, or a registered scheme such as `netgear://*:5555?pattern=1`.
- * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`).
+ * `rtsp://…`, `rtmp://…`, `http(s)://…`, `ytdl:https://…` (a streaming site's page, resolved by yt-dlp, see
+ * {@link createStreamSiteSource}), or a registered scheme such as `netgear://*:5555?pattern=1`.
+ * A `#id=<name>` suffix names the source in URLs, `#audio=<audio>` gives it audio (both: `#id=cam&audio=source`),
+ * `#vf=<filtergraph>` filters the video of a file, URL or V4L2 source in its own ffmpeg (vidgear's FFGear, e.g.
+ * `file:/x.mp4#id=x&vf=hflip,eq=gamma=1.2`; put `vf=` last, filters that open files or sockets are refused).
  * `testpattern` without audio runs on demand (its ffmpeg only while something consumes it, see
  * {@link TestPatternSourceOptions.onDemand}) unless `patternOnDemand` is false. Throws `FW_ERR_INVALID_OPTION` for an unknown spec or an audio the source cannot have.
  */
@@ -97,25 +109,38 @@ export function createSources(spec: string, options: SourceSpecOptions = {}): Vi
   return [createOneOrMore(spec, options)].flat();
 }
 
-/** Splits `spec#id=x&audio=y` into the spec and its suffix's values. */
-function splitSuffix(spec: string): { body: string; id: string | undefined; audio: string | undefined } {
-  const hash = /#(?:id|audio)=/.exec(spec)?.index ?? -1;
-  if (hash < 0) return { body: spec, id: undefined, audio: undefined };
+/** The keys of a spec's `#…` suffix. */
+const SUFFIX_KEYS = ['id', 'audio', 'vf'];
+
+/** What a spec's `#id=x&audio=y&vf=z` suffix says. */
+interface SpecSuffix {
+  body: string;
+  id: string | undefined;
+  audio: string | undefined;
+  vf: string | undefined;
+}
+
+/** Splits `spec#id=x&audio=y&vf=z` into the spec and its suffix's values (`vf` last may hold `=` and `,`). */
+function splitSuffix(spec: string): SpecSuffix {
+  const hash = /#(?:id|audio|vf)=/.exec(spec)?.index ?? -1;
+  if (hash < 0) return { body: spec, id: undefined, audio: undefined, vf: undefined };
   const values = new Map<string, string>();
   for (const pair of spec.slice(hash + 1).split('&')) {
     const at = pair.indexOf('=');
     const key = pair.slice(0, at);
-    assertOption(at > 0 && (key === 'id' || key === 'audio'), `--source ${spec}: the suffix takes id= and audio=`);
+    assertOption(at > 0 && SUFFIX_KEYS.includes(key), `--source ${spec}: the suffix takes id=, audio= and vf=`);
+    assertOption(!values.has(key), `--source ${spec}: ${key}= appears twice`);
     values.set(key, pair.slice(at + 1));
   }
-  return { body: spec.slice(0, hash), id: values.get('id'), audio: values.get('audio') };
+  return { body: spec.slice(0, hash), id: values.get('id'), audio: values.get('audio'), vf: values.get('vf') };
 }
 
 function createOneOrMore(spec: string, options: SourceSpecOptions): VideoSource | VideoSource[] {
   const suffix = splitSuffix(spec);
-  const { body, id } = suffix;
+  const { body, id, vf } = suffix;
   const audio = parseAudioSpec(suffix.audio ?? options.audio ?? 'none');
-  const made = createVideo(body, id, audio, options);
+  if (vf !== undefined) assertSafeVideoFilter(vf);
+  const made = createVideo(body, id, audio, vf, options);
   if (audio.kind !== 'alsa' && audio.kind !== 'pulse') return made;
   const sources = [made].flat();
   for (const source of sources) {
@@ -138,6 +163,7 @@ function createVideo(
   body: string,
   id: string | undefined,
   audio: AudioSpec,
+  vf: string | undefined,
   options: SourceSpecOptions,
 ): VideoSource | VideoSource[] {
   const { width, height, frameRate, keyframeIntervalFrames, bitrateBps, ffmpegPath } = options;
@@ -165,9 +191,15 @@ function createVideo(
     `--audio tone is the test pattern's beep; --source ${body} cannot have it`,
   );
   const urlKind = scheme !== undefined && URL_SCHEMES.includes(scheme);
+  const siteKind = scheme === 'ytdl';
   assertOption(
-    audio.kind !== 'source' || (urlKind && !extraKinds.has(scheme)),
+    audio.kind !== 'source' || siteKind || (urlKind && !extraKinds.has(scheme)),
     `--audio source reads the audio track of a file or URL source; --source ${body} has none`,
+  );
+  const filter = vf === undefined ? {} : { videoFilter: vf };
+  assertOption(
+    vf === undefined || scheme === 'v4l2' || siteKind || (urlKind && !extraKinds.has(scheme)),
+    `--source ${body}: #vf= filters the video of file, URL and v4l2 sources (read by ffmpeg)`,
   );
   if (body === 'testpattern')
     return createTestPatternSource({
@@ -206,12 +238,25 @@ function createVideo(
       h264,
       ...(passthrough ? { codec: 'h264' as const, inputFormat: 'h264' } : {}),
       ...ffmpeg,
+      ...filter,
+    });
+  if (siteKind)
+    return createStreamSiteSource({
+      ...(id ? { id } : {}),
+      pageUrl: body.slice('ytdl:'.length),
+      videoPassthrough: mode,
+      h264,
+      ...(options.streamFormat === undefined ? {} : { format: options.streamFormat }),
+      ...(options.ytDlpPath === undefined ? {} : { ytDlpPath: options.ytDlpPath }),
+      ...ffmpeg,
+      ...(audio.kind === 'source' ? { audio: true } : {}),
+      ...filter,
     });
   const extra = scheme === undefined ? undefined : extraKinds.get(scheme);
   if (extra) return extra(body, id, options);
   assertOption(
     urlKind,
-    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, file:<path> or a URL; got ${body}`,
+    `--source must be testpattern, picamera, v4l2:<device>, netgear://…, ytdl:<page URL>, file:<path> or a URL; got ${body}`,
   );
   return createUrlSource({
     ...(id ? { id } : {}),
@@ -220,6 +265,7 @@ function createVideo(
     videoPassthrough: mode,
     ...ffmpeg,
     ...(audio.kind === 'source' ? { audio: true } : {}),
+    ...filter,
   });
 }
 

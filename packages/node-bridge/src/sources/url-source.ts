@@ -39,6 +39,11 @@ export interface UrlSourceOptions {
    * than `never`: ffprobe tells); an input without audio just gives none. Default: false.
    */
   audio?: boolean;
+  /**
+   * An ffmpeg filtergraph for the video (vidgear's FFGear), applied by the source's own ffmpeg, e.g.
+   * `hflip,eq=gamma=1.2`; see {@link FfmpegSourceOptions.videoFilter}. Default: none.
+   */
+  videoFilter?: string;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
   /** ffprobe executable of the `auto` probe. Default: `ffprobe` in the folder of `ffmpegPath`, else on PATH. */
@@ -96,7 +101,8 @@ export function createUrlSource(options: UrlSourceOptions): FfmpegSource {
     codec: always ? 'h264' : (options.codec ?? 'jpeg'),
     ...(options.jpegQuality === undefined ? {} : { jpegQuality: options.jpegQuality }),
     ...(options.h264 || always ? { h264: { ...options.h264, ...(always ? { copy: true } : {}) } } : {}),
-    // `auto` probes for the video; with audio, `always` probes too (only to learn whether the audio is Opus).
+    // `auto` probes for the video (with a filter too: to learn whether filtering costs an encode that passthrough
+    // would not); with audio, `always` probes too (only to learn whether the audio is Opus).
     ...(passthrough === 'auto' || (options.audio === true && passthrough === 'always')
       ? {
           probe: {
@@ -108,6 +114,7 @@ export function createUrlSource(options: UrlSourceOptions): FfmpegSource {
         }
       : {}),
     ...(options.audio ? { audio: { map: '0:a:0?', channels: 2 } } : {}),
+    ...(options.videoFilter === undefined ? {} : { videoFilter: options.videoFilter }),
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
     ...(options.restartDelayMs === undefined ? {} : { restartDelayMs: options.restartDelayMs }),
   });

@@ -26,6 +26,11 @@ export interface V4l2SourceOptions {
   jpegQuality?: number;
   /** H.264 encoding settings. Default: see {@link H264EncodeOptions}. */
   h264?: H264EncodeOptions;
+  /**
+   * An ffmpeg filtergraph for the video (vidgear's FFGear), applied by the source's own ffmpeg, e.g.
+   * `hflip,eq=gamma=1.2`; see {@link FfmpegSourceOptions.videoFilter}. Default: none.
+   */
+  videoFilter?: string;
   /** ffmpeg executable. Default: `ffmpeg`. */
   ffmpegPath?: string;
 }
@@ -64,6 +69,7 @@ export function createV4l2Source(options: V4l2SourceOptions = {}): FfmpegSource 
     h264,
     ...(options.jpegQuality === undefined ? {} : { jpegQuality: options.jpegQuality }),
     ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+    ...(options.videoFilter === undefined ? {} : { videoFilter: options.videoFilter }),
   });
 }
 

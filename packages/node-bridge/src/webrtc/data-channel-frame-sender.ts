@@ -1,4 +1,4 @@
-import { findSps } from '../media/h264.js';
+import { findSps, h264FrameType } from '../media/h264.js';
 import { WS_FRAME_FLAGS, chunkDataChannelMessage, encodeWsFrame, type WsConfigMessage } from '../protocol.js';
 import type { IpcAccessUnit } from './webrtc-ipc.js';
 
@@ -60,6 +60,7 @@ export class DataChannelFrameSender {
     const message = encodeWsFrame(
       {
         flags: (unit.key ? WS_FRAME_FLAGS.key : 0) | (config ? WS_FRAME_FLAGS.config : 0),
+        ...optionalFrameType(unit.data),
         sequence: this.#sequence++,
         timestampUs: unit.timestampUs,
         captureTimeMs: unit.captureTimeMs,
@@ -83,4 +84,10 @@ export class DataChannelFrameSender {
   close(): void {
     this.#channel.close();
   }
+}
+
+/** `{ frameType }` of an access unit when its first slice header tells, else `{}`. */
+function optionalFrameType(data: Uint8Array): { frameType?: 'I' | 'P' | 'B' } {
+  const frameType = h264FrameType(data);
+  return frameType === undefined ? {} : { frameType };
 }
