@@ -671,12 +671,15 @@ describe('NetGear sender (Python receiver written to the vidgear wire format)', 
   for (const pattern of [1, 2] as const) {
     it(`NetGearOutput, multi-client mode, pattern ${pattern}: three Python receivers (each binds its port) all get frames from one socket`, async () => {
       const ports = [await freePort(), await freePort(), await freePort()];
+      // The receivers run until the output's termination message: one that left after a fixed count would leave
+      // REQ's next request to it unanswered (its turn comes round) until the output's timeout.
       const peers = ports.map((port) =>
         startPeer([
-          ...['receiver', '--port', String(port), '--pattern', String(pattern), '--frames', '4'],
+          ...['receiver', '--port', String(port), '--pattern', String(pattern), '--frames', '100000'],
           ...(pattern === 1 ? ['--multiclient'] : []),
         ]),
       );
+      const framesOf = (peer: (typeof peers)[number]) => peer.events.filter((e) => e['event'] === 'frame');
       await waitUntil(() => peers.every((peer) => peer.events.length > 0), 'the receivers listening');
       const bridge = await BridgeServer.start({
         port: 0,
@@ -695,19 +698,25 @@ describe('NetGear sender (Python receiver written to the vidgear wire format)', 
       try {
         await output.start();
         assert.equal(output.stats.clients, 3);
-        for (const peer of peers) assert.equal(await peer.exited, 0, peer.stderr());
-        for (const peer of peers) {
-          const frames = peer.events.filter((e) => e['event'] === 'frame');
-          assert.equal(frames.length, 4);
-          assert.deepEqual(frames[0]!['shape'], [120, 160, 3]);
-        }
-        // REQ deals the frames out in turn: 12 frames were sent for 3 × 4; with PUB every receiver saw each one.
+        await waitUntil(
+          () => peers.every((peer) => framesOf(peer).length >= 4),
+          'four frames at every receiver',
+          60_000,
+        );
+        for (const peer of peers) assert.deepEqual(framesOf(peer)[0]!['shape'], [120, 160, 3]);
+        // REQ deals the frames out in turn: each receiver acknowledged its own; with PUB every receiver saw each one.
         if (pattern === 1) {
           assert.ok(output.stats.framesSent >= 12, String(output.stats.framesSent));
           assert.ok(replies.includes('ack 3'), JSON.stringify(replies));
         }
+        // Closing sends the termination message to every receiver. REQ hands one to each in turn and waits for its
+        // answer: they all exit cleanly. PUB's one message is best effort (a subscriber whose one-frame queue is
+        // full drops it, as with vidgear), so those receivers are stopped by the test.
+        await bridge.close();
+        if (pattern === 1) for (const peer of peers) assert.equal(await peer.exited, 0, peer.stderr());
       } finally {
         await bridge.close();
+        for (const peer of peers) peer.kill();
       }
     });
   }
