@@ -303,12 +303,15 @@ describe('framewire-bridge service', () => {
 
   it('not root and no --unit-dir: FW_ERR_NEEDS_ROOT, exit 1, nothing written or run', async () => {
     const s = await setup('not-root');
-    // setpriv drops to nobody (uid 65534); the tests themselves run as root here.
+    // setpriv drops to nobody (uid 65534); the tests themselves run as root here. nobody keeps only the right to
+    // read files (the checkout may sit in a folder of mode 0700, as a fresh clone in a mktemp folder does).
     for (const action of ['install', 'uninstall']) {
       const result = await run('/usr/bin/setpriv', [
         '--reuid=65534',
         '--regid=65534',
         '--clear-groups',
+        '--inh-caps=+dac_read_search',
+        '--ambient-caps=+dac_read_search',
         node,
         BRIDGE,
         'service',
