@@ -245,10 +245,17 @@ describe('bridge recording', () => {
     // Recordings left by an earlier run: one past maxAgeHours (deleted at start), one within it (deleted for size).
     const stale = '20200101T000000000Z_testpattern.mp4';
     const old = '20200102T000000000Z_testpattern.mp4';
-    await writeFile(join(dir.path, stale), Buffer.alloc(1000));
+    // Each holds a movie fragment, as a recording cut after its first second does (one without is removed).
+    const fragmented = (bytes: number): Buffer => {
+      const file = Buffer.alloc(bytes);
+      file.writeUInt32BE(bytes, 0);
+      file.write('moof', 4, 'latin1');
+      return file;
+    };
+    await writeFile(join(dir.path, stale), fragmented(1000));
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     await utimes(join(dir.path, stale), twoHoursAgo, twoHoursAgo);
-    await writeFile(join(dir.path, old), Buffer.alloc(50_000));
+    await writeFile(join(dir.path, old), fragmented(50_000));
     const source = createTestPatternSource({ width: 160, height: 120, frameRate: 15, codec: 'h264' });
     const bridge = await BridgeServer.start({
       port: 0,

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FramewireError, createLogger } from '@framewire/core';
+import { hasMovieFragment } from './mp4-fragments.js';
 import { parseRecordingName } from './recording-names.js';
 
 /** One finished recording in the index (`index.json` of the recordings directory). */
@@ -33,7 +34,7 @@ const log = createLogger('recording');
 
 /**
  * The recordings directory: creates it, keeps the index of finished files (`index.json`, replaced atomically on
- * every change, so a killed bridge leaves a whole one), adopts the files a killed bridge left unfinished, and
+ * every change, so a killed bridge leaves a whole one), adopts the files a killed bridge left unfinished (removing those cut before their first fragment), and
  * applies the retention (oldest first, never a file being written).
  */
 export class RecordingStore {
@@ -72,7 +73,13 @@ export class RecordingStore {
     for (const name of readdirSync(this.dir)) {
       const parsed = parseRecordingName(name);
       if (!parsed || known.has(name)) continue;
-      const info = statSync(join(this.dir, name));
+      const path = join(this.dir, name);
+      // Killed before its first fragment: a header without a frame, which no player reads.
+      if (!hasMovieFragment(path)) {
+        unlinkSync(path);
+        continue;
+      }
+      const info = statSync(path);
       this.#finished.push({
         name,
         sourceId: parsed.sourceId,
