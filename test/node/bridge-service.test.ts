@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, readFile, realpath, stat, writeFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers/node.js';
 import { splitSystemdCommandLine } from '../helpers/systemd-command-line.js';
@@ -303,28 +303,40 @@ describe('framewire-bridge service', () => {
 
   it('not root and no --unit-dir: FW_ERR_NEEDS_ROOT, exit 1, nothing written or run', async () => {
     const s = await setup('not-root');
-    // setpriv drops to nobody (uid 65534); the tests themselves run as root here. nobody keeps only the right to
-    // read files (the checkout may sit in a folder of mode 0700, as a fresh clone in a mktemp folder does).
-    for (const action of ['install', 'uninstall']) {
-      const result = await run('/usr/bin/setpriv', [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--inh-caps=+dac_read_search',
-        '--ambient-caps=+dac_read_search',
-        node,
-        BRIDGE,
-        'service',
-        action,
-        '--systemctl',
-        join(s.base, 'systemctl'),
-        '--useradd',
-        join(s.base, 'useradd'),
-        ...(action === 'install' ? ['--webrtc'] : []),
-      ]);
-      assert.equal(result.code, 1, result.stderr);
-      assert.match(result.stderr, new RegExp(`^framewire-bridge: FW_ERR_NEEDS_ROOT: service ${action} .*sudo`));
-      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    // setpriv drops to nobody (uid 65534); the tests themselves run as root here. nobody must reach the checkout: a
+    // fresh clone in a mktemp folder sits below a mode-0700 folder, which gets search permission for others (only
+    // that bit, restored after the test).
+    const opened: { path: string; mode: number }[] = [];
+    for (let dir = process.cwd(); ; dir = dirname(dir)) {
+      const { mode } = await stat(dir);
+      if ((mode & 0o001) === 0) {
+        opened.push({ path: dir, mode });
+        await chmod(dir, mode | 0o001);
+      }
+      if (dir === dirname(dir)) break;
+    }
+    try {
+      for (const action of ['install', 'uninstall']) {
+        const result = await run('/usr/bin/setpriv', [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          node,
+          BRIDGE,
+          'service',
+          action,
+          '--systemctl',
+          join(s.base, 'systemctl'),
+          '--useradd',
+          join(s.base, 'useradd'),
+          ...(action === 'install' ? ['--webrtc'] : []),
+        ]);
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, new RegExp(`^framewire-bridge: FW_ERR_NEEDS_ROOT: service ${action} .*sudo`));
+        assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+      }
+    } finally {
+      for (const { path, mode } of opened) await chmod(path, mode);
     }
     assert.deepEqual(await calls(s.log), []);
   });
