@@ -6,7 +6,7 @@ after(() => settleWrtc());
 import type { Browser, Page } from 'puppeteer-core';
 import type * as Framewire from '@framewire/browser-sdk';
 import type { Room } from '@framewire/browser-sdk';
-import { NodePeer, type I420Frame } from '@framewire/node-bridge';
+import { NodePeer, setLogLevel, type I420Frame } from '@framewire/node-bridge';
 import { SignalingServer, TokenAuthority } from '@framewire/signaling';
 import { launchChromium } from '../helpers/chromium.js';
 import { isLoopbackCandidate } from '../helpers/ice-loopback.js';
@@ -763,7 +763,13 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
     }
   });
 
-  it('a relayed path that breaks (coturn killed, then back on its port) is found and restarted by ICE on its own', async () => {
+  it('a relayed path that breaks (coturn killed, then back on its port after two failed ICE restarts) is found and restarted by ICE on its own', async () => {
+    // The links' own account of the recovery (states, restarts, offers), kept for the failure message.
+    const linkLog: string[] = [];
+    setLogLevel('debug', ({ level, scope, message, details }) => {
+      if (scope === 'peer-link') linkLog.push(`${new Date().toISOString().slice(11, 23)} ${message}`);
+      if (level === 'warn' || level === 'error') console[level](`[framewire:${scope}] ${message}`, details ?? '');
+    });
     const turnSecret = 'coturn-restart-secret';
     const coturn = await startCoturn(turnSecret);
     const server = await SignalingServer.start({
@@ -820,15 +826,21 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
         throw new Error(`${String(error)} (states ${states.join()}; of the other side ${statesOfB.join()})`);
       });
       await waitUntil(() => ufrags() !== before, 'an automatic ICE restart', 120_000);
+      // That restart found no relay. The link must try again on its own, and keep trying once the relay is back:
+      // coturn comes back only after a second restart has failed too.
+      const firstRestart = ufrags();
+      await waitUntil(() => ufrags() !== firstRestart, 'a second ICE restart while the relay is down', 120_000);
       const restartedAt = states.length;
+      linkLog.push('coturn restarting');
       await coturn.restart();
+      linkLog.push('coturn back');
       // Connected again after the restart (a state seen before it is the broken path's, not the new one).
       await waitUntil(
         () => states.slice(restartedAt).includes('connected') && states.at(-1) === 'connected',
         'connected again through the new relay',
         180_000,
       ).catch((error: unknown) => {
-        throw new Error(`${String(error)} (states ${states.join()}; errors ${errors.join()})`);
+        throw new Error(`${String(error)} (states ${states.join()}; errors ${errors.join()})\n${linkLog.join('\n')}`);
       });
       await a.room.send('t', 'after', { to: b.peerId });
       await waitUntil(() => got.includes('after'), 'a message after the automatic ICE restart', 120_000);
@@ -836,6 +848,7 @@ describe('peers: reconnects, ICE restarts, bad data and TURN', () => {
       assert.equal(stats?.localCandidateType, 'relay', 'still relayed');
       assert.deepEqual(errors, [], 'recovered without a fatal error');
     } finally {
+      setLogLevel('warn');
       await a.close();
       await b.close();
       await server.close();

@@ -22,7 +22,7 @@ export interface PeerLinkOptions {
   RTCPeerConnection: PeerConnectionConstructor;
   /** Local candidates that fail it are not sent. Default: all are sent. */
   iceCandidateFilter?: IceCandidateFilter;
-  /** ICE restarts tried before the link fails. Default: 3. */
+  /** ICE restarts tried before the link fails. Default: 5 (with the doubling waits, an outage of about 90 s). */
   maxIceRestarts?: number;
   /**
    * A `disconnected` link restarts ICE after this long, in ms; a restart that has not connected is tried again
@@ -127,6 +127,8 @@ export class PeerLink {
   #signalChain: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #statePoll: ReturnType<typeof setInterval> | undefined;
+  #lastState: RTCPeerConnectionState | undefined;
   #nextMessageId = 1;
   #sendChain: Promise<void> = Promise.resolve();
   #lastCounters = { atMs: 0, sent: 0, received: 0 };
@@ -283,6 +285,7 @@ export class PeerLink {
     this.#closed = true;
     clearTimeout(this.#disconnectedTimer);
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#statePoll);
     if (!silent) this.#options.sendSignal({ kind: 'bye' });
     this.#channel?.close();
     this.pc.close();
@@ -382,29 +385,59 @@ export class PeerLink {
 
   #onConnectionState(): void {
     const state = this.pc.connectionState;
-    if (state === 'connected') this.#restarts = 0;
-    this.#events.emit('state', { state });
+    if (state !== this.#lastState) {
+      this.#lastState = state;
+      log.debug(`connection towards ${this.remoteId}: ${state}`);
+      if (state === 'connected') this.#restarts = 0;
+      this.#events.emit('state', { state });
+    }
+    this.#watchPath();
   }
 
   #onIceState(): void {
-    const state = this.pc.iceConnectionState;
+    log.debug(`ICE towards ${this.remoteId}: ${this.pc.iceConnectionState}`);
+    this.#watchPath();
+  }
+
+  /**
+   * Starts recovery when the path breaks, from either state. The two can disagree for a while (libwebrtc's legacy
+   * ICE state can read `connected` while the connection reads `disconnected`), so a retry is only called off when
+   * the link is up by {@link #linkUp}: an ICE state that looked connected once must not end the retries of a link
+   * that is still down. While the link is down its state is also read once a second: a stack can dispatch its last
+   * state event before the state it reports has changed (wrtc does, under load), and no event follows.
+   */
+  #watchPath(): void {
     clearTimeout(this.#disconnectedTimer);
-    if (this.#iceConnected()) clearTimeout(this.#retryTimer);
-    if (state === 'failed') this.#recover();
-    else if (state === 'disconnected') {
+    if (this.#closed || this.#linkUp()) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      clearInterval(this.#statePoll);
+      this.#statePoll = undefined;
+      return;
+    }
+    this.#statePoll ??= setInterval(() => this.#onConnectionState(), 1000);
+    // A retry already scheduled covers a path that fails again; otherwise `failed` recovers at once.
+    if (this.#retryTimer !== undefined) return;
+    const states = [this.pc.iceConnectionState, this.pc.connectionState];
+    if (states.includes('failed')) this.#recover();
+    else if (states.includes('disconnected')) {
       this.#disconnectedTimer = setTimeout(() => this.#recover(), this.#options.disconnectedRestartMs ?? 3000);
     }
   }
 
-  #iceConnected(): boolean {
-    const state = this.pc.iceConnectionState;
-    return state === 'connected' || state === 'completed';
+  /** Up when the connection says so (the state users see); a stack without `connectionState` is read by ICE. */
+  #linkUp(): boolean {
+    const connection = this.pc.connectionState as RTCPeerConnectionState | undefined;
+    if (connection !== undefined) return connection === 'connected';
+    const ice = this.pc.iceConnectionState;
+    return ice === 'connected' || ice === 'completed';
   }
 
   #recover(): void {
     if (this.#closed) return;
+    clearTimeout(this.#disconnectedTimer);
     clearTimeout(this.#retryTimer);
-    if (this.#restarts >= (this.#options.maxIceRestarts ?? 3)) {
+    if (this.#restarts >= (this.#options.maxIceRestarts ?? 5)) {
       const error = new FramewireError('FW_ERR_PEER_CONNECTION_FAILED', `the connection to ${this.remoteId} failed`, {
         fatal: true,
         stage: 'ice',
@@ -417,7 +450,8 @@ export class PeerLink {
     const waitMs = (this.#options.disconnectedRestartMs ?? 3000) * 2 ** (this.#restarts - 1);
     const retryUnlessConnected = (): void => {
       this.#retryTimer = setTimeout(() => {
-        if (!this.#iceConnected()) this.#recover();
+        this.#retryTimer = undefined;
+        if (!this.#linkUp()) this.#recover();
       }, waitMs);
     };
     if (!this.#options.polite) {
@@ -433,7 +467,8 @@ export class PeerLink {
     // own view can stay broken while the other side's is repaired: when it is still not connected after a while,
     // it restarts itself.
     this.#retryTimer = setTimeout(() => {
-      if (this.#iceConnected()) return;
+      this.#retryTimer = undefined;
+      if (this.#linkUp()) return;
       log.info(`ICE restart ${this.#restarts} towards ${this.remoteId}, from the polite side`);
       this.restartIce();
       retryUnlessConnected();

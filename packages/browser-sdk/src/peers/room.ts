@@ -50,7 +50,7 @@ export interface RoomOptions {
   requestTimeoutMs?: number;
   /** Largest data message accepted from a peer, in bytes. Default: 64 MiB. */
   maxMessageBytes?: number;
-  /** ICE restarts tried before a peer connection fails. Default: 3. */
+  /** ICE restarts tried before a peer connection fails. Default: 5 (an outage of about 90 s). */
   maxIceRestarts?: number;
   /**
    * Turns a remote media track into a FrameSource. Default: a `TrackSource` (kind `peer`) stamping frames with their
